@@ -1,0 +1,67 @@
+//! The normalized event: one shape for every webhook source.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A verified webhook, normalized from its provider's JSON.
+///
+/// The fields a rule or template most often needs are lifted out of the payload;
+/// the payload itself stays whole in [`Event::raw`] so nothing the provider sent is lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The provider's event id (`evt_…` for Stripe); unique per source.
+    pub id: String,
+    /// The configured source that received it, e.g. `stripe`.
+    pub source: String,
+    /// The provider's event type, e.g. `payment_intent.succeeded`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When the provider created the event, in Unix seconds.
+    pub created: i64,
+    /// Whether the event comes from live (real money) mode.
+    pub livemode: bool,
+    /// The id of the object the event is about (`pi_…`, `ch_…`, `cs_…`).
+    pub object_id: Option<String>,
+    /// The shop's order id, taken from the object's metadata when present.
+    pub order_id: Option<String>,
+    /// Whom the event concerns, as far as the payload tells.
+    pub customer: Customer,
+    /// The amount in minor units (cents), when the object carries one.
+    pub amount: Option<i64>,
+    /// The ISO currency code in lower case, e.g. `usd`.
+    pub currency: Option<String>,
+    /// The provider's payload exactly as parsed, kept whole.
+    #[serde(skip)]
+    pub raw: Value,
+}
+
+/// Contact details of the customer an event concerns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// Email address, when the provider gives one.
+    pub email: Option<String>,
+    /// Phone number as the provider gives it (usually E.164).
+    pub phone: Option<String>,
+    /// Full name.
+    pub name: Option<String>,
+}
+
+impl Event {
+    /// The JSON document rules and templates see.
+    ///
+    /// It holds the normalized fields at the top level (`type`, `order_id`,
+    /// `customer.email`, `amount`, …) and the provider's `data` member under `data`,
+    /// so a condition reads `data.object.amount` just as the Stripe docs name it.
+    /// `raw` holds the whole payload for anything else.
+    pub fn context(&self) -> Value {
+        let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert(
+                "data".to_owned(),
+                self.raw.get("data").cloned().unwrap_or(Value::Null),
+            );
+            map.insert("raw".to_owned(), self.raw.clone());
+        }
+        value
+    }
+}

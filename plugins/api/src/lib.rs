@@ -1,0 +1,23 @@
+//! The contract between herald and its plugins.
+//!
+//! herald receives a webhook, stores it, routes it to actions, and then hands each
+//! action to a [`Plugin`] as a [`Job`]. This crate holds only the types that cross
+//! that boundary, so a plugin crate depends on nothing inside the herald binary.
+//!
+//! # Layout
+//! - [`event`]: the normalized [`Event`] every source produces.
+//! - [`plugin`]: the [`Plugin`] trait, [`Job`] and the [`Outcome`] a delivery reports.
+//! - [`templates`]: the [`Templates`] renderer handed to plugins that render text.
+//! - [`config`]: [`ConfigIssue`] and `${VAR}` expansion shared by plugin configs.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod event;
+pub mod plugin;
+pub mod templates;
+
+pub use async_trait::async_trait;
+pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
+pub use event::{Customer, Event};
+pub use plugin::{Job, Outcome, Plugin, PluginError};
+pub use templates::{RenderError, TemplatePart, Templates};

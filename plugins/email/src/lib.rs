@@ -1,0 +1,38 @@
+//! herald's email plugin: renders a template set and sends it through SMTP or writes it
+//! to an outbox folder.
+//!
+//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! `[plugins.email.<name>]` table into an [`EmailConfig`], checks it with
+//! [`EmailConfig::validate`], checks every rule action aimed at it with
+//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
+//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//!
+//! # Layout
+//! - [`config`]: the config table, its validation and the resolved [`ValidatedEmail`].
+//! - [`action`]: a rule action's parameters (`template`, `to`, `reply_to`).
+//! - [`message`]: rendering a job into a lettre message with a stable Message-ID.
+//! - `outbox`: the file transport (`<outbox>/<token>.eml`, written atomically).
+//! - `smtp`: the pooled SMTP transport and how its errors become outcomes.
+//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//!
+//! # Idempotency
+//! Every attempt at the same job yields the same Message-ID
+//! (`<{token}@{from domain}>`), the same outbox file name (`{token}.eml`) and carries
+//! the key itself in `X-Herald-Idempotency-Key`; `token` is [`message_token`] of the
+//! job's idempotency key.
+#![forbid(unsafe_code)]
+
+pub mod action;
+pub mod config;
+pub mod message;
+mod outbox;
+mod plugin;
+mod smtp;
+
+pub use action::{validate_action, EmailAction};
+pub use config::{
+    EmailConfig, Security, SmtpCredentials, SmtpSettings, TransportKind, TransportSettings,
+    ValidatedEmail,
+};
+pub use message::{message_token, ComposeError, IDEMPOTENCY_HEADER};
+pub use plugin::build;

@@ -1,0 +1,197 @@
+//! Deliver stage, first half: turns one [`Job`] into a complete email.
+//!
+//! Renders the action's templates against the job's context and builds the lettre
+//! [`Message`]. Its Message-ID and the outbox file name derive from the job's
+//! idempotency key, so every attempt at the same job produces the same identity and a
+//! redelivery can be recognised downstream. Everything that goes wrong here is
+//! permanent: rendering again would give the same result.
+
+use herald_plugin_api::{Job, RenderError, TemplatePart, Templates};
+use lettre::address::AddressError;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+use sha2::{Digest, Sha256};
+
+use crate::action::{check_template_set, EmailAction};
+
+/// The header carrying the job's idempotency key, for receivers that deduplicate.
+pub const IDEMPOTENCY_HEADER: &str = "X-Herald-Idempotency-Key";
+
+/// Why a job could not be turned into an email. Always permanent.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// The action's parameters do not parse.
+    #[error("invalid action parameters: {0}")]
+    Params(String),
+    /// The template set is missing a part.
+    #[error("{0}")]
+    TemplateSet(String),
+    /// A template failed to render.
+    #[error("template error: {0}")]
+    Render(#[from] RenderError),
+    /// An address template rendered to nothing.
+    #[error("`{key}` rendered to an empty address (template `{template}`)")]
+    EmptyAddress {
+        /// `to` or `reply_to`.
+        key: &'static str,
+        /// The inline template as configured.
+        template: String,
+    },
+    /// An address template rendered to something that is not an address.
+    #[error("`{key}` rendered to `{value}`, which is not a valid email address ({source})")]
+    BadAddress {
+        /// `to` or `reply_to`.
+        key: &'static str,
+        /// The rendered value.
+        value: String,
+        /// lettre's reason.
+        source: AddressError,
+    },
+    /// lettre refused to assemble the message.
+    #[error("could not build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// The sender side of every message of one plugin instance.
+#[derive(Debug, Clone)]
+pub(crate) struct Sender {
+    pub(crate) from: Mailbox,
+    pub(crate) reply_to: Option<Mailbox>,
+}
+
+/// A built message plus the token that names it.
+pub(crate) struct Composed {
+    pub(crate) message: Message,
+    /// [`message_token`] of the job's idempotency key.
+    pub(crate) token: String,
+    /// The template set, for logs.
+    pub(crate) template: String,
+}
+
+/// The first 32 hex characters of SHA-256 of the idempotency key.
+///
+/// Used as the Message-ID's local part and the outbox file name: stable across
+/// attempts, and free of the key's `:` and other characters unfit for either.
+pub fn message_token(idempotency_key: &str) -> String {
+    let digest = Sha256::digest(idempotency_key.as_bytes());
+    let mut token = hex::encode(digest);
+    token.truncate(32);
+    token
+}
+
+/// Renders and builds the email for `job`.
+pub(crate) fn compose(
+    job: &Job<'_>,
+    sender: &Sender,
+    templates: &dyn Templates,
+) -> Result<Composed, ComposeError> {
+    let action = EmailAction::from_params(job.params)
+        .map_err(|errors| ComposeError::Params(errors.join("; ")))?;
+    check_template_set(templates, &action.template).map_err(ComposeError::TemplateSet)?;
+
+    let to = render_address(templates, "to", &action.to, job)?;
+    let reply_to = match &action.reply_to {
+        Some(template) => Some(render_address(templates, "reply_to", template, job)?),
+        None => sender.reply_to.clone(),
+    };
+    let subject =
+        one_line(&templates.render(&action.template, TemplatePart::Subject, job.context)?);
+    let render_body = |part| -> Result<Option<String>, RenderError> {
+        if templates.has(&action.template, part) {
+            templates
+                .render(&action.template, part, job.context)
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let text = render_body(TemplatePart::Text)?;
+    let html = render_body(TemplatePart::Html)?;
+
+    let token = message_token(job.idempotency_key);
+    let mut builder = Message::builder()
+        .from(sender.from.clone())
+        .to(to)
+        .subject(subject)
+        .date_now()
+        .message_id(Some(format!("<{token}@{}>", sender.from.email.domain())))
+        .header(IdempotencyKey(job.idempotency_key.to_owned()));
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(reply_to);
+    }
+    let message = match (text, html) {
+        (Some(text), Some(html)) => {
+            builder.multipart(MultiPart::alternative_plain_html(text, html))
+        }
+        (Some(text), None) => builder.singlepart(SinglePart::plain(text)),
+        (None, Some(html)) => builder.singlepart(SinglePart::html(html)),
+        // check_template_set guarantees a body; reaching this means the set changed
+        // between the check and the render, which is as permanent as a missing file.
+        (None, None) => {
+            return Err(ComposeError::TemplateSet(format!(
+                "template `{}` has no body",
+                action.template
+            )))
+        }
+    }?;
+    Ok(Composed {
+        message,
+        token,
+        template: action.template,
+    })
+}
+
+/// Renders an inline address template and parses the result as one mailbox.
+fn render_address(
+    templates: &dyn Templates,
+    key: &'static str,
+    template: &str,
+    job: &Job<'_>,
+) -> Result<Mailbox, ComposeError> {
+    let rendered = templates.render_inline(template, job.context)?;
+    let value = rendered.trim();
+    if value.is_empty() {
+        return Err(ComposeError::EmptyAddress {
+            key,
+            template: template.to_owned(),
+        });
+    }
+    value.parse().map_err(|source| ComposeError::BadAddress {
+        key,
+        value: value.to_owned(),
+        source,
+    })
+}
+
+/// A subject is one header line: newlines (and the blanks around them) become one space.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `X-Herald-Idempotency-Key`, as a typed lettre header.
+#[derive(Debug, Clone)]
+struct IdempotencyKey(String);
+
+impl Header for IdempotencyKey {
+    fn name() -> HeaderName {
+        // A const, so lettre's validity assertions run at compile time, never at delivery.
+        const NAME: HeaderName = HeaderName::new_from_ascii_str(IDEMPOTENCY_HEADER);
+        NAME
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,4 @@
+//! Helpers shared by the email plugin's integration tests.
+
+pub mod smtp_sink;
+pub mod templates;

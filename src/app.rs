@@ -1,0 +1,136 @@
+//! Wires the stages together: build everything from a [`Config`], then run until told to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::dispatch::Dispatcher;
+use crate::metrics::Metrics;
+use crate::plugins::PluginSet;
+use crate::server::{self, AppState};
+use crate::store::{Store, StoreError};
+
+/// How long shutdown waits for deliveries in flight before giving up on them
+/// (their leases expire and another run picks them up).
+const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot set up plugin: {0}")]
+    Plugin(#[from] herald_plugin_api::PluginError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound, not yet running herald.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    dispatcher: Dispatcher,
+    store: Store,
+    metrics: Arc<Metrics>,
+    run_workers: bool,
+}
+
+impl Application {
+    /// Opens the database, builds the plugins and binds the listener.
+    ///
+    /// # Errors
+    /// When any of those fails.
+    pub async fn build(config: Config) -> Result<Self, BuildError> {
+        let store = Store::connect(&config.database).await?;
+        let plugins = PluginSet::build(&config.plugins, config.templates.clone()).await?;
+        let metrics = Arc::new(Metrics::default());
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            plugins,
+            config.shop.clone(),
+            config.dispatch.clone(),
+            metrics.clone(),
+        );
+        let state = AppState {
+            store: store.clone(),
+            rules: config.rules.clone(),
+            stripe: config.stripe.clone(),
+            metrics: metrics.clone(),
+            wake_dispatcher: dispatcher.waker(),
+            body_limit: config.server.body_limit_bytes,
+        };
+        let router = server::router(state, &config.server);
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| BuildError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            router,
+            dispatcher,
+            store,
+            metrics,
+            run_workers: config.dispatch.enabled,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    ///
+    /// # Errors
+    /// When the OS cannot tell.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The dispatcher, for stepping it by hand (tests, `dispatch.enabled = false`).
+    pub fn dispatcher(&self) -> Dispatcher {
+        self.dispatcher.clone()
+    }
+
+    /// The store, for inspection.
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// The counters served at `/metrics`.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Serves and delivers until `stop` is cancelled, then stops accepting, lets
+    /// requests and deliveries in flight finish, and returns.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self, stop: CancellationToken) -> std::io::Result<()> {
+        let workers = self.run_workers.then(|| {
+            let dispatcher = self.dispatcher.clone();
+            let stop = stop.clone();
+            tokio::spawn(dispatcher.run_until_stopped(stop))
+        });
+        let shutdown = stop.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await?;
+        // The server only returns early on an error; make sure workers stop too.
+        stop.cancel();
+        if let Some(workers) = workers {
+            info!("waiting for deliveries in flight");
+            match tokio::time::timeout(DRAIN_DEADLINE, workers).await {
+                Ok(_) => info!("deliveries drained"),
+                Err(_) => warn!(
+                    "deliveries still running after {DRAIN_DEADLINE:?}; their leases will expire and they will be retried"
+                ),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,191 @@
+//! Configuration: read → parse → validate whole → a typed [`Config`].
+//!
+//! Everything a running herald needs is checked here, before the first request:
+//! unknown keys, malformed patterns and conditions, plugin references, template
+//! names, and `${VAR}` secrets. Every problem is reported with the file and line,
+//! all of them at once, so an operator fixes the file in one pass.
+
+mod raw;
+mod validate;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_plugin_api::Env;
+use secrecy::SecretString;
+
+pub use self::raw::RawConfig;
+use crate::plugins::PluginSpec;
+use crate::render::Renderer;
+use crate::rules::Rules;
+
+/// A validated configuration, ready to build an application from.
+#[derive(Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub dispatch: DispatchSettings,
+    pub stripe: Option<StripeSettings>,
+    /// Values every template sees under `shop`.
+    pub shop: serde_json::Value,
+    pub templates: Arc<Renderer>,
+    pub templates_dir: PathBuf,
+    pub plugins: Vec<PluginSpec>,
+    pub rules: Arc<Rules>,
+}
+
+/// Checked `[server]` values.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+/// Checked `[database]` values.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// The connection URL with `${VAR}`s expanded and a relative SQLite path resolved.
+    pub url: SecretString,
+    /// What logs may show: the URL without credentials.
+    pub display: String,
+}
+
+/// Checked `[dispatch]` values.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    pub enabled: bool,
+    pub concurrency: usize,
+    pub poll_interval: Duration,
+    pub lease: Duration,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+/// Checked `[sources.stripe]` values.
+#[derive(Clone)]
+pub struct StripeSettings {
+    pub secret: SecretString,
+    pub tolerance: Duration,
+}
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not fit the schema (unknown key, wrong type).
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// The file parsed but its values do not hold together.
+    #[error("{}", Issues { path, issues })]
+    Invalid { path: PathBuf, issues: Vec<Issue> },
+}
+
+/// One validation problem, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// 1-based line, when the problem can be pinned to one.
+    pub line: Option<usize>,
+    /// The dotted key, e.g. `rules[0].actions[1].plugin`.
+    pub key: String,
+    pub message: String,
+}
+
+struct Issues<'a> {
+    path: &'a Path,
+    issues: &'a [Issue],
+}
+
+impl fmt::Display for Issues<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.issues.len();
+        write!(
+            f,
+            "{} has {count} problem{}:",
+            self.path.display(),
+            if count == 1 { "" } else { "s" }
+        )?;
+        for issue in self.issues {
+            match issue.line {
+                Some(line) => write!(
+                    f,
+                    "\n  {}:{line}: {}: {}",
+                    self.path.display(),
+                    issue.key,
+                    issue.message
+                )?,
+                None => write!(
+                    f,
+                    "\n  {}: {}: {}",
+                    self.path.display(),
+                    issue.key,
+                    issue.message
+                )?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates the config file at `path`.
+    ///
+    /// `${VAR}` references are looked up in `env`. Relative paths in the file
+    /// (database, templates, outbox) are taken from the file's folder.
+    ///
+    /// # Errors
+    /// Every problem found, with its line.
+    pub fn load(path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, path, env)
+    }
+
+    /// Parses and validates config text as if it were read from `path`.
+    ///
+    /// # Errors
+    /// Every problem found, with its line.
+    pub fn from_toml(text: &str, path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string().trim_end().to_owned(),
+        })?;
+        validate::validate(raw, text, path, env).map_err(|issues| ConfigError::Invalid {
+            path: path.to_owned(),
+            issues,
+        })
+    }
+}
+
+impl Config {
+    /// A few lines an operator reads at start-up and from `herald check`.
+    pub fn summary(&self) -> String {
+        let mut lines = vec![
+            format!("config: {}", self.path.display()),
+            format!("database: {}", self.database.display),
+            format!("templates: {}", self.templates_dir.display()),
+        ];
+        if self.stripe.is_some() {
+            lines.push("source: stripe (POST /webhooks/stripe)".to_owned());
+        }
+        for plugin in &self.plugins {
+            lines.push(format!("plugin: {}", plugin.describe()));
+        }
+        let rules: Vec<&str> = self.rules.iter().map(|rule| rule.name()).collect();
+        lines.push(format!("rules ({}): {}", rules.len(), rules.join(", ")));
+        lines.join("\n")
+    }
+}

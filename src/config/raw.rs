@@ -1,0 +1,156 @@
+//! The config file as written: serde types that mirror `config.toml` key for key.
+//!
+//! Every table denies unknown keys so a typo is reported at its own line. Values
+//! that other parts refer to, or that hold `${VAR}` references, keep their
+//! [`Spanned`] position so validation can name the line.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use herald_plugin_email::EmailConfig;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+    /// Free-form values every template sees under `shop`.
+    #[serde(default)]
+    pub shop: toml::Table,
+    #[serde(default)]
+    pub sources: SourcesConfig,
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+/// `[server]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address for webhooks, health and metrics.
+    pub listen: SocketAddr,
+    /// Largest webhook body accepted; Stripe events are a few KiB.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://herald.db` (relative to the config file) by default; may hold `${VAR}`.
+    pub url: Option<Spanned<String>>,
+}
+
+/// `[dispatch]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Run delivery workers in this process; `false` makes a receive-only replica.
+    pub enabled: bool,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How often an idle worker looks for due jobs (new events wake it at once).
+    pub poll_interval_ms: u64,
+    /// How long a claimed job stays invisible to other workers before it is reclaimed.
+    pub lease_secs: u64,
+    /// Attempts before a temporarily failing job becomes a dead letter.
+    pub max_attempts: u32,
+    /// First retry delay; doubles each attempt.
+    pub backoff_base_secs: u64,
+    /// Longest retry delay.
+    pub backoff_max_secs: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            concurrency: 8,
+            poll_interval_ms: 1000,
+            lease_secs: 300,
+            max_attempts: 10,
+            backoff_base_secs: 10,
+            backoff_max_secs: 3600,
+        }
+    }
+}
+
+/// `[templates]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemplatesConfig {
+    /// Folder of `*.hbs` files, relative to the config file.
+    pub dir: String,
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        Self {
+            dir: "templates".to_owned(),
+        }
+    }
+}
+
+/// `[sources.*]`: the closed set of webhook providers herald understands.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesConfig {
+    pub stripe: Option<StripeConfig>,
+}
+
+/// `[sources.stripe]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StripeConfig {
+    /// The endpoint's signing secret (`whsec_…`), as a `${VAR}` reference.
+    pub secret: Spanned<String>,
+    /// How far a signature's timestamp may be from now, either way.
+    #[serde(default = "default_tolerance")]
+    pub tolerance_secs: u64,
+}
+
+fn default_tolerance() -> u64 {
+    300
+}
+
+/// `[plugins.<kind>.<instance>]`: one map per kind, so a misspelt kind is named.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    #[serde(default)]
+    pub email: BTreeMap<String, EmailConfig>,
+}
+
+/// One `[[rules]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub name: Spanned<String>,
+    pub on: Vec<Spanned<String>>,
+    pub when: Option<Spanned<String>>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<toml::Table>>,
+}

@@ -1,0 +1,95 @@
+//! One delivery: run the plugin for a claimed job and decide what becomes of it.
+
+use std::time::Duration;
+
+use herald_plugin_api::{Job, Outcome};
+use serde_json::Value;
+use tracing::{info, warn};
+
+use super::backoff::RetryPolicy;
+use crate::metrics::Metrics;
+use crate::plugins::PluginSet;
+use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Delivers `job` and returns the record to store. Never fails: every problem,
+/// including a plugin that is no longer configured, becomes the attempt's outcome.
+pub async fn deliver(
+    job: &ClaimedJob,
+    plugins: &PluginSet,
+    shop: &Value,
+    policy: &RetryPolicy,
+    metrics: &Metrics,
+) -> AttemptRecord {
+    let started_at_ms = now_ms();
+    let outcome = match plugins.get(&job.plugin) {
+        None => Outcome::failed(format!(
+            "plugin instance `{}` is not configured",
+            job.plugin
+        )),
+        Some(plugin) => {
+            let mut context = job.event.context();
+            if let Value::Object(map) = &mut context {
+                map.insert("shop".to_owned(), shop.clone());
+                map.insert("params".to_owned(), Value::Object(job.params.clone()));
+            }
+            plugin
+                .deliver(&Job {
+                    event: &job.event,
+                    params: &job.params,
+                    context: &context,
+                    idempotency_key: &job.idempotency_key,
+                    attempt: job.attempt,
+                    rule: &job.rule,
+                })
+                .await
+        }
+    };
+    let finished_at_ms = now_ms();
+    let (next, error) = match outcome {
+        Outcome::Delivered => {
+            info!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, "delivered");
+            (AttemptOutcome::Delivered, None)
+        }
+        Outcome::Retry { after, reason } if policy.allows_retry_after(job.attempt) => {
+            let delay = policy.delay(job.attempt, after);
+            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt,
+                  retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed, will retry");
+            let at = finished_at_ms.saturating_add(millis(delay));
+            (AttemptOutcome::RetryAt(at), Some(reason.into_owned()))
+        }
+        Outcome::Retry { reason, .. } => {
+            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
+                  "delivery failed and attempts are exhausted: dead letter");
+            (AttemptOutcome::Exhausted, Some(reason.into_owned()))
+        }
+        Outcome::Failed { reason } => {
+            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
+                  "delivery failed permanently: dead letter");
+            (AttemptOutcome::Failed, Some(reason.into_owned()))
+        }
+    };
+    let label = match next {
+        AttemptOutcome::Delivered => "delivered",
+        AttemptOutcome::RetryAt(_) => "retry",
+        AttemptOutcome::Failed => "failed",
+        AttemptOutcome::Exhausted => "exhausted",
+    };
+    metrics.incr(
+        "herald_deliveries_total",
+        &[("plugin", &job.plugin), ("outcome", label)],
+    );
+    AttemptRecord {
+        started_at_ms,
+        finished_at_ms,
+        outcome: next,
+        error,
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

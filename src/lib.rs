@@ -1,0 +1,31 @@
+//! herald: verified webhooks in, notifications and side effects out, nothing lost.
+//!
+//! # Layout
+//! Data flows one way: receive → store → route → deliver.
+//! - [`config`]: `config.toml` read, `${VAR}`s expanded, validated whole.
+//! - [`server`]: the axum router: `/webhooks/{source}`, `/healthz`, `/readyz`, `/metrics`.
+//! - [`source`]: per-provider signature verification and normalization (Stripe).
+//! - [`rules`]: event type globs and conditions → planned jobs.
+//! - [`store`]: events, jobs and attempts in SQLite, one transaction per webhook.
+//! - [`dispatch`]: workers that claim due jobs, run plugins, retry with backoff.
+//! - [`plugins`]: the closed set of plugin kinds and the running instances.
+//! - [`render`]: handlebars templates for plugins that send text.
+//! - [`app`]: builds all of the above and runs it until stopped.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod metrics;
+pub mod plugins;
+pub mod render;
+pub mod rules;
+pub mod server;
+pub mod shutdown;
+pub mod source;
+pub mod store;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,106 @@
+//! The closed set of plugin kinds, matched here rather than registered at run time.
+//!
+//! Config validation asks this module whether an action's parameters suit its
+//! plugin's kind; start-up asks it to build each configured instance.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use herald_plugin_api::{Plugin, PluginError, Templates};
+use herald_plugin_email::{TransportSettings, ValidatedEmail};
+use serde_json::{Map, Value};
+
+/// A kind of plugin herald can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// `[plugins.email.*]`
+    Email,
+}
+
+/// A configured instance, validated but not yet built.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    pub name: String,
+    pub settings: PluginSettings,
+}
+
+/// Validated settings per kind.
+#[derive(Debug, Clone)]
+pub enum PluginSettings {
+    Email(ValidatedEmail),
+}
+
+impl PluginSpec {
+    /// One line for the start-up log: what the instance is and where its output goes.
+    pub fn describe(&self) -> String {
+        match &self.settings {
+            PluginSettings::Email(settings) => match &settings.transport {
+                TransportSettings::File { outbox } => format!(
+                    "{} (email) writes mail as .eml files into {}",
+                    self.name,
+                    outbox.display()
+                ),
+                TransportSettings::Smtp(smtp) => format!(
+                    "{} (email) sends mail through SMTP {}:{}",
+                    self.name, smtp.host, smtp.port
+                ),
+            },
+        }
+    }
+
+    /// An email instance.
+    pub fn email(name: String, settings: ValidatedEmail) -> Self {
+        Self {
+            name,
+            settings: PluginSettings::Email(settings),
+        }
+    }
+}
+
+/// Checks one action's parameters for a plugin of `kind`.
+///
+/// # Errors
+/// Every problem, as a sentence.
+pub fn validate_action(
+    kind: PluginKind,
+    params: &Map<String, Value>,
+    templates: &dyn Templates,
+) -> Result<(), Vec<String>> {
+    match kind {
+        PluginKind::Email => herald_plugin_email::validate_action(params, templates),
+    }
+}
+
+/// The running plugin instances, by name.
+#[derive(Clone, Default)]
+pub struct PluginSet {
+    instances: HashMap<String, Arc<dyn Plugin>>,
+}
+
+impl PluginSet {
+    /// Builds every configured instance (this is where plugins do their I/O set-up).
+    ///
+    /// # Errors
+    /// The first instance that could not be built.
+    pub async fn build(
+        specs: &[PluginSpec],
+        templates: Arc<dyn Templates>,
+    ) -> Result<Self, PluginError> {
+        let mut instances = HashMap::new();
+        for spec in specs {
+            let plugin = match &spec.settings {
+                PluginSettings::Email(settings) => {
+                    herald_plugin_email::build(&spec.name, settings.clone(), templates.clone())
+                        .await?
+                }
+            };
+            instances.insert(spec.name.clone(), plugin);
+        }
+        Ok(Self { instances })
+    }
+
+    /// The instance named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Plugin>> {
+        self.instances.get(name)
+    }
+}

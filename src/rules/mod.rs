@@ -1,0 +1,121 @@
+//! Route stage: which actions an event sets off.
+//!
+//! A [`Rule`] matches event types by exact name or `*` glob, optionally filters on
+//! a condition over the event's fields, and lists actions for plugin instances.
+//! [`Rules::plan`] turns one event into the jobs the store inserts together with it.
+
+pub mod condition;
+pub mod glob;
+
+use herald_plugin_api::Event;
+use serde_json::{Map, Value};
+
+pub use self::condition::{Condition, ConditionError};
+pub use self::glob::{EventPattern, PatternError};
+
+/// One validated `[[rules]]` entry.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    name: String,
+    on: Vec<EventPattern>,
+    when: Option<Condition>,
+    actions: Vec<Action>,
+}
+
+/// One action of a rule: the plugin instance and its parameters.
+#[derive(Debug, Clone)]
+pub struct Action {
+    plugin: String,
+    params: Map<String, Value>,
+}
+
+impl Action {
+    /// An action for the plugin instance `plugin`.
+    pub fn new(plugin: String, params: Map<String, Value>) -> Self {
+        Self { plugin, params }
+    }
+}
+
+impl Rule {
+    /// A rule from parts that validation has already checked.
+    pub fn new(
+        name: String,
+        on: Vec<EventPattern>,
+        when: Option<Condition>,
+        actions: Vec<Action>,
+    ) -> Self {
+        Self {
+            name,
+            on,
+            when,
+            actions,
+        }
+    }
+
+    /// The rule's name, part of every idempotency key it produces.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn matches(&self, event: &Event, context: &Value) -> bool {
+        self.on.iter().any(|pattern| pattern.matches(&event.kind))
+            && self
+                .when
+                .as_ref()
+                .is_none_or(|condition| condition.evaluate(context))
+    }
+}
+
+/// A job the router asks the store to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedJob {
+    pub rule: String,
+    pub action_index: usize,
+    pub plugin: String,
+    pub params: Map<String, Value>,
+    /// `{source}:{event id}:{rule}:{action index}`: the same for every retry and
+    /// every replica, so downstreams can drop duplicates.
+    pub idempotency_key: String,
+}
+
+/// The rule set, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    rules: Vec<Rule>,
+}
+
+impl Rules {
+    /// Wraps validated rules.
+    pub fn new(rules: Vec<Rule>) -> Self {
+        Self { rules }
+    }
+
+    /// The rules in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter()
+    }
+
+    /// Every job `event` sets off: one per action of every matching rule.
+    pub fn plan(&self, event: &Event) -> Vec<PlannedJob> {
+        let context = event.context();
+        self.rules
+            .iter()
+            .filter(|rule| rule.matches(event, &context))
+            .flat_map(|rule| {
+                rule.actions
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, action)| PlannedJob {
+                        rule: rule.name.clone(),
+                        action_index: index,
+                        plugin: action.plugin.clone(),
+                        params: action.params.clone(),
+                        idempotency_key: format!(
+                            "{}:{}:{}:{}",
+                            event.source, event.id, rule.name, index
+                        ),
+                    })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,50 @@
+//! The HTTP surface: webhooks in, health and metrics out.
+
+mod error;
+mod health;
+mod webhooks;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::Notify;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use self::error::ApiError;
+use crate::config::{ServerSettings, StripeSettings};
+use crate::metrics::Metrics;
+use crate::rules::Rules;
+use crate::store::Store;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub rules: Arc<Rules>,
+    pub stripe: Option<StripeSettings>,
+    pub metrics: Arc<Metrics>,
+    pub wake_dispatcher: Arc<Notify>,
+    pub body_limit: usize,
+}
+
+/// The router with its layers.
+pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+    let webhooks = Router::new()
+        .route("/webhooks/{source}", post(webhooks::receive))
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    Router::new()
+        .merge(webhooks)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,116 @@
+//! `POST /webhooks/{source}`: verify, normalize, route, store, then acknowledge.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use tracing::{info, warn};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::source::stripe;
+use crate::store::IngestOutcome;
+
+/// The body of a 200 answer.
+#[derive(Debug, Serialize)]
+pub struct Ack {
+    received: bool,
+    duplicate: bool,
+    jobs: usize,
+}
+
+/// Receives one webhook. Answers 200 only once the event and its jobs are committed.
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Ack>, ApiError> {
+    let result = receive_inner(&state, &source, &headers, body).await;
+    match &result {
+        Ok(ack) => {
+            let outcome = if ack.duplicate { "duplicate" } else { "stored" };
+            state.metrics.incr(
+                "herald_webhooks_total",
+                &[("source", source.as_str()), ("outcome", outcome)],
+            );
+        }
+        Err(err) => {
+            let source = if matches!(err, ApiError::UnknownSource(_)) {
+                "unknown"
+            } else {
+                source.as_str()
+            };
+            if err.status().is_server_error() {
+                warn!(source, error = %err, cause = ?std::error::Error::source(err), "webhook not stored");
+            } else {
+                warn!(source, reason = err.reason(), error = %err, "webhook refused");
+            }
+            state.metrics.incr(
+                "herald_webhooks_rejected_total",
+                &[("source", source), ("reason", err.reason())],
+            );
+        }
+    }
+    result.map(Json)
+}
+
+async fn receive_inner(
+    state: &AppState,
+    source: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Ack, ApiError> {
+    let stripe_settings = match (source, &state.stripe) {
+        ("stripe", Some(settings)) => settings,
+        _ => return Err(ApiError::UnknownSource(source.to_owned())),
+    };
+    let body = body.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(_)
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            ApiError::PayloadTooLarge {
+                limit: state.body_limit,
+            }
+        }
+        _ => ApiError::BadBody,
+    })?;
+    let header = headers
+        .get(stripe::SIGNATURE_HEADER)
+        .map(|value| value.to_str().unwrap_or(""));
+    let verified = stripe::verify(
+        header,
+        &body,
+        stripe_settings.secret.expose_secret().as_bytes(),
+        stripe_settings.tolerance.as_secs(),
+        chrono::Utc::now().timestamp(),
+    )?;
+    let event = stripe::normalize(verified)?;
+    let jobs = state.rules.plan(&event);
+    let outcome = state.store.ingest(&event, &body, &jobs).await?;
+    let ack = match outcome {
+        IngestOutcome::Stored { jobs } => {
+            info!(source, event = %event.id, kind = %event.kind, jobs, "event stored");
+            if jobs > 0 {
+                state.wake_dispatcher.notify_one();
+            }
+            Ack {
+                received: true,
+                duplicate: false,
+                jobs,
+            }
+        }
+        IngestOutcome::Duplicate => {
+            info!(source, event = %event.id, kind = %event.kind, "duplicate event acknowledged");
+            Ack {
+                received: true,
+                duplicate: true,
+                jobs: 0,
+            }
+        }
+    };
+    Ok(ack)
+}

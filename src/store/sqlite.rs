@@ -1,0 +1,276 @@
+//! The SQLite backend: one file, WAL journal, full fsync on commit.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use herald_plugin_api::Event;
+use serde_json::{Map, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use super::error::{Result, StoreError};
+use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};
+use crate::rules::PlannedJob;
+
+/// How long a writer waits for another's lock before giving up; SQLite allows one
+/// writer at a time, and commits take milliseconds, so this only bites when stuck.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections in the pool: readers run in parallel under WAL, writers queue.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, display: &str) -> Result<Self> {
+        let open = |source| StoreError::Open {
+            url: display.to_owned(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(open)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the webhook is acknowledged, so an
+            // acknowledged event survives a power loss, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(open)?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn ingest(
+        &self,
+        event: &Event,
+        payload: &[u8],
+        jobs: &[PlannedJob],
+    ) -> Result<IngestOutcome> {
+        let normalized =
+            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let payload = String::from_utf8_lossy(payload);
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
+                                 normalized, payload, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (source, event_id) DO NOTHING
+             RETURNING pk",
+        )
+        .bind(&event.source)
+        .bind(&event.id)
+        .bind(&event.kind)
+        .bind(event.created)
+        .bind(event.livemode)
+        .bind(&event.object_id)
+        .bind(&event.order_id)
+        .bind(&normalized)
+        .bind(payload.as_ref())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            tx.rollback().await?;
+            return Ok(IngestOutcome::Duplicate);
+        };
+        let event_pk: i64 = row.try_get("pk")?;
+        for job in jobs {
+            let params = Value::Object(job.params.clone()).to_string();
+            sqlx::query(
+                "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
+                                   run_at, created_at, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(event_pk)
+            .bind(&job.rule)
+            .bind(i64::try_from(job.action_index).unwrap_or(i64::MAX))
+            .bind(&job.plugin)
+            .bind(params)
+            .bind(&job.idempotency_key)
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(IngestOutcome::Stored { jobs: jobs.len() })
+    }
+
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<ClaimedJob>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // One statement: SQLite runs it under the write lock, so two claimers can
+        // never both take a job.
+        let rows = sqlx::query(
+            "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE status = 'pending' AND run_at <= ?2
+                   AND (locked_until IS NULL OR locked_until <= ?2)
+                 ORDER BY run_at, id
+                 LIMIT ?3)
+             RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts",
+        )
+        .bind(now_ms.saturating_add(lease_ms))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event_pk: i64 = row.try_get("event_pk")?;
+            let params: String = row.try_get("params")?;
+            let params: Map<String, Value> = serde_json::from_str(&params)
+                .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;
+            let attempts: i64 = row.try_get("attempts")?;
+            claimed.push(ClaimedJob {
+                id: row.try_get("id")?,
+                event: self.load_event(event_pk).await?,
+                rule: row.try_get("rule")?,
+                plugin: row.try_get("plugin")?,
+                params,
+                idempotency_key: row.try_get("idempotency_key")?,
+                attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+            });
+        }
+        claimed.sort_by_key(|job| job.id);
+        Ok(claimed)
+    }
+
+    async fn load_event(&self, pk: i64) -> Result<Event> {
+        let row = sqlx::query("SELECT normalized, payload FROM events WHERE pk = ?")
+            .bind(pk)
+            .fetch_one(&self.pool)
+            .await?;
+        let normalized: String = row.try_get("normalized")?;
+        let payload: String = row.try_get("payload")?;
+        let mut event: Event = serde_json::from_str(&normalized)
+            .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
+        event.raw = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
+        Ok(event)
+    }
+
+    pub async fn record_attempt(
+        &self,
+        job_id: i64,
+        attempt: u32,
+        record: &AttemptRecord,
+    ) -> Result<()> {
+        let (outcome, status, run_at) = match record.outcome {
+            AttemptOutcome::Delivered => ("delivered", "delivered", None),
+            AttemptOutcome::RetryAt(at) => ("retry", "pending", Some(at)),
+            AttemptOutcome::Failed => ("failed", "dead", None),
+            AttemptOutcome::Exhausted => ("retry", "dead", None),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(job_id)
+        .bind(i64::from(attempt))
+        .bind(record.started_at_ms)
+        .bind(record.finished_at_ms)
+        .bind(outcome)
+        .bind(&record.error)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), locked_until = NULL,
+                             last_error = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(status)
+        .bind(run_at)
+        .bind(&record.error)
+        .bind(record.finished_at_ms)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
+        let rows = sqlx::query(
+            "SELECT j.id, e.event_id, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts, j.last_error
+             FROM jobs j JOIN events e ON e.pk = j.event_pk
+             WHERE e.source = ? AND e.event_id = ?
+             ORDER BY j.id",
+        )
+        .bind(source)
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let attempts: i64 = row.try_get("attempts")?;
+                Ok(JobSummary {
+                    id: row.try_get("id")?,
+                    event_id: row.try_get("event_id")?,
+                    rule: row.try_get("rule")?,
+                    plugin: row.try_get("plugin")?,
+                    idempotency_key: row.try_get("idempotency_key")?,
+                    status: row.try_get("status")?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    last_error: row.try_get("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
+        let rows = sqlx::query(
+            "SELECT attempt, started_at, finished_at, outcome, error FROM attempts
+             WHERE job_id = ? ORDER BY id",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let attempt: i64 = row.try_get("attempt")?;
+                Ok(AttemptSummary {
+                    attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+                    started_at_ms: row.try_get("started_at")?,
+                    finished_at_ms: row.try_get("finished_at")?,
+                    outcome: row.try_get("outcome")?,
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn event_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

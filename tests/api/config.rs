@@ -1,0 +1,189 @@
+//! Config validation: the shipped file is valid; each mistake is named with its line.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use herald::Config;
+
+use crate::helpers::{base_config, repo, test_env};
+
+fn load(text: &str, env: &HashMap<String, String>) -> Result<Config, String> {
+    Config::from_toml(text, Path::new("/etc/herald/config.toml"), env).map_err(|e| e.to_string())
+}
+
+fn load_err(text: &str) -> String {
+    match load(text, &test_env()) {
+        Ok(_) => panic!("config was accepted:\n{text}"),
+        Err(message) => message,
+    }
+}
+
+fn with_rule(rule: &str) -> String {
+    format!(
+        "{}\n[plugins.email.mailer]\nfrom = \"Shop <shop@example.com>\"\n\n{rule}",
+        base_config()
+    )
+}
+
+#[test]
+fn the_shipped_config_is_valid() {
+    let path = repo().join("config.toml");
+    let config = Config::load(&path, &test_env()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.stripe.is_some());
+    assert!(config.rules.iter().count() >= 4);
+}
+
+#[test]
+fn an_empty_config_gets_defaults() {
+    let text = format!(
+        "[templates]\ndir = \"{}\"\n",
+        repo().join("templates").display()
+    );
+    let config = load(&text, &HashMap::new()).expect("valid");
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8787");
+    assert_eq!(config.server.body_limit_bytes, 1024 * 1024);
+    assert!(config.database.display.ends_with("herald.db"));
+    assert!(config.stripe.is_none());
+}
+
+#[test]
+fn a_missing_plugin_reference_is_named_with_its_line() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "r"
+on = ["charge.refunded"]
+actions = [{ plugin = "custmer_mail", template = "refund_issued", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    let line = text
+        .lines()
+        .position(|l| l.contains("custmer_mail"))
+        .expect("line")
+        + 1;
+    assert!(
+        message.contains("no plugin instance named `custmer_mail`"),
+        "{message}"
+    );
+    assert!(message.contains("configured: mailer"), "{message}");
+    assert!(
+        message.contains(&format!("config.toml:{line}:")),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unknown_key_is_named_with_its_line() {
+    let text = format!(
+        "{}\n[plugins.email.mailer]\nfrom = \"a@example.com\"\nfrom_adress = \"x\"\n",
+        base_config()
+    );
+    let message = load_err(&text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("from_adress"))
+        .expect("line")
+        + 1;
+    assert!(message.contains("from_adress"), "{message}");
+    assert!(message.contains(&format!("line {line}")), "{message}");
+
+    let message = load_err("[sever]\nlisten = \"127.0.0.1:1\"\n");
+    assert!(message.contains("sever"), "{message}");
+    assert!(message.contains("line 1"), "{message}");
+}
+
+#[test]
+fn a_misspelt_plugin_kind_lists_the_valid_kinds() {
+    let message = load_err("[plugins.emial.mailer]\nfrom = \"a@example.com\"\n");
+    assert!(message.contains("emial"), "{message}");
+    assert!(message.contains("email"), "{message}");
+}
+
+#[test]
+fn a_malformed_glob_is_named_with_its_line() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "r"
+on = ["charge.refunded", "payment intent.*"]
+actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    let line = text
+        .lines()
+        .position(|l| l.contains("payment intent"))
+        .expect("line")
+        + 1;
+    assert!(message.contains("payment intent.*"), "{message}");
+    assert!(message.contains("on[1]"), "{message}");
+    assert!(
+        message.contains(&format!("config.toml:{line}:")),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_malformed_condition_is_named_with_its_line() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "r"
+on = ["charge.refunded"]
+when = "data.object.amount = 5"
+actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    assert!(message.contains(".when"), "{message}");
+    assert!(message.contains("=="), "{message}");
+}
+
+#[test]
+fn a_missing_env_secret_is_named() {
+    let message = match load(&base_config(), &HashMap::new()) {
+        Ok(_) => panic!("accepted without the secret"),
+        Err(message) => message,
+    };
+    assert!(message.contains("STRIPE_WEBHOOK_SECRET"), "{message}");
+    assert!(message.contains("sources.stripe.secret"), "{message}");
+    let line = base_config()
+        .lines()
+        .position(|l| l.starts_with("secret"))
+        .expect("line")
+        + 1;
+    assert!(
+        message.contains(&format!("config.toml:{line}:")),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_missing_template_is_named() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "r"
+on = ["charge.refunded"]
+actions = [{ plugin = "mailer", template = "no_such_template", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    assert!(message.contains("no_such_template"), "{message}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "a"
+on = ["**"]
+actions = [{ plugin = "nope", template = "refund_issued", to = "x@example.com" }]
+
+[[rules]]
+name = "b"
+on = ["charge.refunded"]
+when = "amount >"
+actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    assert!(message.contains("3 problems"), "{message}");
+}

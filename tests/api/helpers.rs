@@ -1,0 +1,216 @@
+//! `spawn_app()` and friends: a real herald on an ephemeral port, a fresh SQLite
+//! file and outbox in a temp folder, the repo's templates.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use herald::dispatch::{Dispatcher, ExecutionOutcome};
+use herald::source::stripe::sign;
+use herald::store::Store;
+use herald::{Application, Config};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// The signing secret every test app is configured with.
+pub const SECRET: &str = "whsec_test";
+
+/// The repo's folder.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Stripe fixture's bytes, exactly as on disk.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = repo()
+        .join("tests/fixtures/stripe")
+        .join(format!("{name}.json"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every fixture's name.
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("tests/fixtures/stripe"))
+        .expect("fixtures folder")
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".json").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The environment test configs see.
+pub fn test_env() -> HashMap<String, String> {
+    HashMap::from([("STRIPE_WEBHOOK_SECRET".to_owned(), SECRET.to_owned())])
+}
+
+/// The shipped config.toml, pointed at `dir` for its database and outbox, on port 0,
+/// with workers off so tests step the dispatcher themselves.
+pub fn shipped_config_in(dir: &Path) -> String {
+    let text = std::fs::read_to_string(repo().join("config.toml")).expect("config.toml");
+    let mut table: toml::Table = toml::from_str(&text).expect("config.toml parses");
+    let set = |table: &mut toml::Table, path: &[&str], value: toml::Value| {
+        let mut current = table;
+        for key in &path[..path.len() - 1] {
+            current = current
+                .entry((*key).to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .expect("table");
+        }
+        current.insert(path[path.len() - 1].to_owned(), value);
+    };
+    set(&mut table, &["server", "listen"], "127.0.0.1:0".into());
+    set(&mut table, &["dispatch", "enabled"], false.into());
+    set(
+        &mut table,
+        &["templates", "dir"],
+        repo().join("templates").display().to_string().into(),
+    );
+    set(
+        &mut table,
+        &["plugins", "email", "customer_mail", "outbox"],
+        dir.join("outbox").display().to_string().into(),
+    );
+    toml::to_string(&table).expect("serializes")
+}
+
+/// The settings every hand-written test config starts with; append plugins and rules.
+pub fn base_config() -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[dispatch]
+enabled = false
+
+[templates]
+dir = "{templates}"
+
+[shop]
+name = "Test Shop"
+support_email = "ops@example.com"
+
+[sources.stripe]
+secret = "${{STRIPE_WEBHOOK_SECRET}}"
+"#,
+        templates = repo().join("templates").display()
+    )
+}
+
+/// A running herald.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub dir: TempDir,
+    pub client: reqwest::Client,
+    pub dispatcher: Dispatcher,
+    pub store: Store,
+    pub metrics: std::sync::Arc<herald::metrics::Metrics>,
+    stop: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// herald on the shipped config.toml.
+pub async fn spawn_app() -> TestApp {
+    let dir = TempDir::new().expect("temp dir");
+    let text = shipped_config_in(dir.path());
+    spawn_app_in(dir, &text).await
+}
+
+/// herald on `text`, with its database in a fresh temp folder.
+pub async fn spawn_app_with(text: &str) -> TestApp {
+    spawn_app_in(TempDir::new().expect("temp dir"), text).await
+}
+
+async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        herald::telemetry::init();
+    }
+    let config = Config::from_toml(text, &dir.path().join("config.toml"), &test_env())
+        .unwrap_or_else(|e| panic!("test config invalid: {e}"));
+    let app = Application::build(config).await.expect("app builds");
+    let addr = app.local_addr().expect("bound");
+    let dispatcher = app.dispatcher();
+    let store = app.store();
+    let metrics = app.metrics();
+    let stop = CancellationToken::new();
+    tokio::spawn(app.run_until_stopped(stop.clone()));
+    TestApp {
+        addr,
+        dir,
+        client: reqwest::Client::new(),
+        dispatcher,
+        store,
+        metrics,
+        stop,
+    }
+}
+
+/// A `Stripe-Signature` header for `body`, signed now with [`SECRET`].
+pub fn signature(body: &[u8]) -> String {
+    let t = chrono::Utc::now().timestamp();
+    format!("t={t},v1={}", sign(body, SECRET.as_bytes(), t))
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs `body` to `/webhooks/stripe` with `header` as Stripe-Signature (if any).
+    pub async fn post_raw(&self, body: Vec<u8>, header: Option<String>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(header) = header {
+            request = request.header("stripe-signature", header);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// POSTs `body` correctly signed.
+    pub async fn post_webhook(&self, body: &[u8]) -> reqwest::Response {
+        self.post_raw(body.to_vec(), Some(signature(body))).await
+    }
+
+    /// POSTs a fixture correctly signed.
+    pub async fn post_fixture(&self, name: &str) -> reqwest::Response {
+        self.post_webhook(&fixture(name)).await
+    }
+
+    /// Steps the dispatcher until nothing is due; returns how many attempts ran.
+    pub async fn dispatch_all_pending(&self) -> usize {
+        let mut attempted = 0;
+        loop {
+            match self.dispatcher.run_once().await.expect("dispatch step") {
+                ExecutionOutcome::JobsAttempted(n) => attempted += n,
+                ExecutionOutcome::EmptyQueue => return attempted,
+            }
+        }
+    }
+
+    /// The `.eml` files in the outbox, as text.
+    pub fn outbox(&self) -> Vec<String> {
+        let dir = self.dir.path().join("outbox");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut mails: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).expect("readable .eml"))
+            .collect();
+        mails.sort();
+        mails
+    }
+}

@@ -1,0 +1,176 @@
+//! The receiver: what it accepts, what it refuses and how it says so.
+
+use crate::helpers::{fixture, fixture_names, signature, spawn_app, SECRET};
+use herald::source::stripe::sign;
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_fixture_is_acknowledged_with_200() {
+    let app = spawn_app().await;
+    let names = fixture_names();
+    assert!(names.len() >= 13, "fixtures missing: {names:?}");
+    for name in &names {
+        let response = app.post_fixture(name).await;
+        assert_eq!(response.status(), 200, "{name}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["received"], true, "{name}");
+        assert_eq!(body["duplicate"], false, "{name}");
+    }
+    assert_eq!(
+        app.store.event_count().await.expect("count"),
+        names.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_event_is_acknowledged_and_creates_nothing() {
+    let app = spawn_app().await;
+    let first = app.post_fixture("payment_intent.succeeded").await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["jobs"], 1);
+    let second = app.post_fixture("payment_intent.succeeded").await;
+    assert_eq!(second.status(), 200);
+    let second: Value = second.json().await.expect("json");
+    assert_eq!(second["duplicate"], true);
+    assert_eq!(second["jobs"], 0);
+    let jobs = app
+        .store
+        .jobs_for_event("stripe", "evt_1R4QrlHrLd9TstBbciwU1NSl")
+        .await
+        .expect("jobs");
+    assert_eq!(jobs.len(), 1);
+}
+
+async fn refusal(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("json error body");
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_missing_or_garbled_signature_header_is_a_400() {
+    let app = spawn_app().await;
+    let body = fixture("payment_intent.succeeded");
+    let (status, message) = refusal(app.post_raw(body.clone(), None).await).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("missing Stripe-Signature"), "{message}");
+    for garbled in ["garbage", "t=yesterday,v1=00", "v1=abcdef"] {
+        let (status, _) = refusal(app.post_raw(body.clone(), Some(garbled.into())).await).await;
+        assert_eq!(status, 400, "{garbled}");
+    }
+    let only_v0 = format!("t={},v0=abcdef", chrono::Utc::now().timestamp());
+    let (status, message) = refusal(app.post_raw(body, Some(only_v0)).await).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("no v1 signature"), "{message}");
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_a_401() {
+    let app = spawn_app().await;
+    let body = fixture("payment_intent.succeeded");
+    let header = signature(&body);
+    let mut tampered = body.clone();
+    let pos = tampered.iter().position(|b| *b == b'4').expect("a digit");
+    tampered[pos] = b'9';
+    let (status, message) = refusal(app.post_raw(tampered, Some(header)).await).await;
+    assert_eq!(status, 401);
+    assert!(message.contains("no signature matches"), "{message}");
+    assert_eq!(app.store.event_count().await.expect("count"), 0);
+    assert_eq!(
+        app.metrics.get(
+            "herald_webhooks_rejected_total",
+            &[("source", "stripe"), ("reason", "bad_signature")]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_stale_or_future_timestamp_is_a_401_that_says_so() {
+    let app = spawn_app().await;
+    let body = fixture("payment_intent.succeeded");
+    let now = chrono::Utc::now().timestamp();
+    for t in [now - 3600, now + 3600] {
+        let header = format!("t={t},v1={}", sign(&body, SECRET.as_bytes(), t));
+        let (status, message) = refusal(app.post_raw(body.clone(), Some(header)).await).await;
+        assert_eq!(status, 401);
+        assert!(message.contains("timestamp outside tolerance"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413() {
+    let app = spawn_app().await;
+    let body = vec![b' '; 1024 * 1024 + 1];
+    let header = signature(&body);
+    let (status, _) = refusal(app.post_raw(body, Some(header)).await).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        app.metrics.get(
+            "herald_webhooks_rejected_total",
+            &[("source", "stripe"), ("reason", "too_large")]
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unparseable_json_with_a_valid_signature_is_a_400() {
+    let app = spawn_app().await;
+    for body in [&b"{not json"[..], b"[1,2,3]", br#"{"id":"evt_x"}"#] {
+        let (status, message) = refusal(app.post_webhook(body).await).await;
+        assert_eq!(status, 400, "{message}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_source_is_a_404() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/webhooks/paypal"))
+        .body("{}")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(ready.status(), 200);
+    app.post_raw(b"{}".to_vec(), None).await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(
+            r#"herald_webhooks_rejected_total{source="stripe",reason="missing_header"} 1"#
+        ),
+        "{metrics}"
+    );
+}

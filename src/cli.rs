@@ -29,4 +29,12 @@ pub enum Command {
     Serve,
     /// Validate the config file (and templates) and exit: 0 when valid, 1 when not.
     Check,
+    /// Print a Stripe-Signature header for a file, signed now, for trying herald with curl.
+    Sign {
+        /// The exact bytes to send as the webhook body.
+        file: PathBuf,
+        /// The endpoint secret to sign with.
+        #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+    },
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{Cli, Command};
+use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
 use tokio_util::sync::CancellationToken;
@@ -24,13 +25,20 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(&cli.config, &ProcessEnv)?;
     match cli.command {
         Command::Check => {
-            println!("{}", config.summary());
+            let config = Config::load(&cli.config, &ProcessEnv)?;
+            println!("{}\nconfig is valid", config.summary());
             Ok(())
         }
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(Config::load(&cli.config, &ProcessEnv)?).await,
+        Command::Sign { file, secret } => {
+            let body =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let t = chrono::Utc::now().timestamp();
+            println!("t={t},v1={}", sign(&body, secret.as_bytes(), t));
+            Ok(())
+        }
     }
 }
 

@@ -114,6 +114,8 @@ pub(super) fn validate(
         .map(Path::to_path_buf)
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("."));
+    // Absolute, so logs tell an operator exactly which files herald uses.
+    let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
     let mut issues = Collector {
         text,
         issues: Vec::new(),

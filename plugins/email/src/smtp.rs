@@ -130,8 +130,18 @@ impl SmtpSender {
 /// Only a 5xx reply is permanent. Everything else is retried, including lettre's own
 /// refusals (no common AUTH mechanism, STARTTLS not offered): those describe the
 /// server's current setup, not the message, and the dispatcher gives up eventually.
+/// SMTP replies about authentication (RFC 4954): required, too weak, invalid, encryption needed.
+const AUTH_CODES: [u16; 4] = [530, 534, 535, 538];
+
 pub(crate) fn classify(err: &SmtpError, server: &str) -> Outcome {
-    if err.is_permanent() {
+    let code = err.status().map(u16::from);
+    if code.is_some_and(|code| AUTH_CODES.contains(&code)) {
+        // Credentials are the operator's to fix, not the message's: keep the job
+        // and retry, so mail queued during a password rotation still goes out.
+        Outcome::retry(format!(
+            "SMTP server {server} refused the credentials (check username/password): {err}"
+        ))
+    } else if err.is_permanent() {
         Outcome::failed(format!("SMTP server {server} rejected the message: {err}"))
     } else if err.is_transient() {
         Outcome::retry(format!("SMTP server {server} deferred the message: {err}"))

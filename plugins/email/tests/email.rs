@@ -310,6 +310,25 @@ async fn smtp_4xx_is_retried() {
 }
 
 #[tokio::test]
+async fn rejected_credentials_are_retried_so_fixing_them_loses_nothing() {
+    let sink = SmtpSink::start_with(DataReply::RejectAuth).await;
+    let plugin = smtp_plugin(
+        sink.port(),
+        json!({ "username": "mailer", "password": "${SMTP_PASS}" }),
+    )
+    .await;
+    let outcome = deliver(
+        plugin.as_ref(),
+        &paid_action(),
+        &context("ada@example.com"),
+        KEY,
+    )
+    .await;
+    assert_retry(&outcome, "535");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
 async fn smtp_5xx_fails_with_the_server_text() {
     let sink = SmtpSink::start_with(DataReply::PermFail).await;
     let plugin = smtp_plugin(sink.port(), json!({})).await;

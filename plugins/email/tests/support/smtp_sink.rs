@@ -27,6 +27,8 @@ pub enum DataReply {
     PermFail,
     /// Never answers, to exercise client timeouts; nothing is recorded.
     Hang,
+    /// Refuses every AUTH with `535` (bad credentials); nothing is recorded.
+    RejectAuth,
 }
 
 /// One accepted message.
@@ -171,6 +173,9 @@ async fn run_session(
                  250-AUTH PLAIN LOGIN\r\n250 HELP\r\n"
             ),
             "HELO" => "250 herald-sink\r\n".to_owned(),
+            "AUTH" if reply == DataReply::RejectAuth => {
+                "535 5.7.8 Authentication credentials invalid\r\n".to_owned()
+            }
             "AUTH" => match authenticate(arg, &mut read, &mut write).await? {
                 Some(user) => {
                     auth_user = Some(user);
@@ -206,7 +211,7 @@ async fn run_session(
                 };
                 let tx = std::mem::take(&mut tx);
                 match reply {
-                    DataReply::Accept => {
+                    DataReply::Accept | DataReply::RejectAuth => {
                         let mail = ReceivedMail {
                             mail_from: tx.mail_from.unwrap_or_default(),
                             rcpt_to: tx.rcpt_to,

@@ -55,6 +55,7 @@ impl Application {
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
+            config.rules.clone(),
             config.shop.clone(),
             config.dispatch.clone(),
             metrics.clone(),
@@ -66,6 +67,7 @@ impl Application {
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
+            admin_token: config.admin_token.clone(),
         };
         let router = server::router(state, &config.server);
         let addr = config.server.listen;

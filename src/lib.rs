@@ -8,6 +8,7 @@
 //! - [`rules`]: event type globs and conditions → planned jobs.
 //! - [`store`]: events, jobs and attempts in SQLite, one transaction per webhook.
 //! - [`dispatch`]: workers that claim due jobs, run plugins, retry with backoff.
+//! - [`replay`]: operator actions: replay or purge dead letters, re-deliver events.
 //! - [`plugins`]: the closed set of plugin kinds and the running instances.
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`app`]: builds all of the above and runs it until stopped.
@@ -20,6 +21,7 @@ pub mod dispatch;
 pub mod metrics;
 pub mod plugins;
 pub mod render;
+pub mod replay;
 pub mod rules;
 pub mod server;
 pub mod shutdown;

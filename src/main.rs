@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{Cli, Command};
+use herald::cli::{ops, Cli, Command};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -27,11 +27,11 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check => {
-            let config = Config::load(&cli.config, &ProcessEnv)?;
+            let config = load(&cli.config)?;
             println!("{}\nconfig is valid", config.summary());
             Ok(())
         }
-        Command::Serve => serve(Config::load(&cli.config, &ProcessEnv)?).await,
+        Command::Serve => serve(load(&cli.config)?).await,
         Command::Sign { file, secret } => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -39,7 +39,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("t={t},v1={}", sign(&body, secret.as_bytes(), t));
             Ok(())
         }
+        Command::DeadLetters { filter, limit } => {
+            ops::dead_letters(&load(&cli.config)?, &filter, limit).await
+        }
+        Command::Replay { filter, dry_run } => {
+            ops::replay(&load(&cli.config)?, &filter, dry_run).await
+        }
+        Command::Redeliver { event_id, source } => {
+            ops::redeliver(&load(&cli.config)?, &source, &event_id).await
+        }
+        Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
+        Command::Job { id } => ops::job(&load(&cli.config)?, id).await,
+        Command::Prune => ops::prune(&load(&cli.config)?).await,
     }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+    Ok(Config::load(path, &ProcessEnv)?)
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

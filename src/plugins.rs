@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use herald_plugin_api::{Plugin, PluginError, Templates};
+use herald_plugin_api::{Plugin, PluginError, RetryConfig, Templates};
 use herald_plugin_email::{TransportSettings, ValidatedEmail};
+use herald_plugin_webhook::ValidatedWebhook;
 use serde_json::{Map, Value};
 
 /// A kind of plugin herald can run.
@@ -15,6 +16,18 @@ use serde_json::{Map, Value};
 pub enum PluginKind {
     /// `[plugins.email.*]`
     Email,
+    /// `[plugins.webhook.*]`
+    Webhook,
+}
+
+impl PluginKind {
+    /// The kind as written in `[plugins.<kind>.<name>]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Webhook => "webhook",
+        }
+    }
 }
 
 /// A configured instance, validated but not yet built.
@@ -22,12 +35,15 @@ pub enum PluginKind {
 pub struct PluginSpec {
     pub name: String,
     pub settings: PluginSettings,
+    /// Retry overrides for this instance's jobs.
+    pub retry: RetryConfig,
 }
 
 /// Validated settings per kind.
 #[derive(Debug, Clone)]
 pub enum PluginSettings {
     Email(ValidatedEmail),
+    Webhook(ValidatedWebhook),
 }
 
 impl PluginSpec {
@@ -45,14 +61,32 @@ impl PluginSpec {
                     self.name, smtp.host, smtp.port
                 ),
             },
+            // The origin only: a query string might hold a token.
+            PluginSettings::Webhook(settings) => format!(
+                "{} (webhook) posts to {}{}",
+                self.name,
+                settings.url.origin().ascii_serialization(),
+                settings.url.path()
+            ),
         }
     }
 
     /// An email instance.
-    pub fn email(name: String, settings: ValidatedEmail) -> Self {
+    pub fn email(name: String, settings: ValidatedEmail, retry: RetryConfig) -> Self {
         Self {
             name,
             settings: PluginSettings::Email(settings),
+            retry,
+        }
+    }
+
+    /// A webhook instance.
+    pub fn webhook(name: String, settings: ValidatedWebhook) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Webhook(settings),
+            retry,
         }
     }
 }
@@ -68,6 +102,7 @@ pub fn validate_action(
 ) -> Result<(), Vec<String>> {
     match kind {
         PluginKind::Email => herald_plugin_email::validate_action(params, templates),
+        PluginKind::Webhook => herald_plugin_webhook::validate_action(params, templates),
     }
 }
 
@@ -75,6 +110,7 @@ pub fn validate_action(
 #[derive(Clone, Default)]
 pub struct PluginSet {
     instances: HashMap<String, Arc<dyn Plugin>>,
+    retry: HashMap<String, RetryConfig>,
 }
 
 impl PluginSet {
@@ -87,16 +123,32 @@ impl PluginSet {
         templates: Arc<dyn Templates>,
     ) -> Result<Self, PluginError> {
         let mut instances = HashMap::new();
+        let mut retry = HashMap::new();
         for spec in specs {
             let plugin = match &spec.settings {
                 PluginSettings::Email(settings) => {
                     herald_plugin_email::build(&spec.name, settings.clone(), templates.clone())
                         .await?
                 }
+                PluginSettings::Webhook(settings) => {
+                    herald_plugin_webhook::build(&spec.name, settings.clone(), templates.clone())
+                        .await?
+                }
             };
             instances.insert(spec.name.clone(), plugin);
+            retry.insert(spec.name.clone(), spec.retry);
         }
-        Ok(Self { instances })
+        Ok(Self { instances, retry })
+    }
+
+    /// The retry overrides of the instance named `name`.
+    pub fn retry_for(&self, name: &str) -> RetryConfig {
+        self.retry.get(name).copied().unwrap_or_default()
+    }
+
+    /// The names of every instance.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.instances.keys().map(String::as_str)
     }
 
     /// The instance named `name`.

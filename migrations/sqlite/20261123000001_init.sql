@@ -26,7 +26,14 @@ CREATE TABLE jobs (
     idempotency_key TEXT    NOT NULL UNIQUE,
     -- pending | delivered | dead
     status          TEXT    NOT NULL DEFAULT 'pending',
+    -- Attempts ever made, and how many of them came before the last replay: the
+    -- retry budget counts only attempts since then.
     attempts        INTEGER NOT NULL DEFAULT 0,
+    attempt_base    INTEGER NOT NULL DEFAULT 0,
+    -- When the job was queued or last replayed (Unix ms): the retry age starts here.
+    queued_at       INTEGER NOT NULL,
+    -- When it became a dead letter; NULL otherwise.
+    dead_at         INTEGER,
     -- Unix milliseconds. A pending job is due at run_at; a claimed one is hidden
     -- from other workers until locked_until, after which it is claimed again.
     run_at          INTEGER NOT NULL,
@@ -38,6 +45,8 @@ CREATE TABLE jobs (
 
 CREATE INDEX jobs_due ON jobs (status, run_at);
 CREATE INDEX jobs_event ON jobs (event_pk);
+CREATE INDEX jobs_dead ON jobs (status, dead_at);
+CREATE INDEX events_received ON events (received_at);
 
 -- Every delivery attempt, kept for the operator.
 CREATE TABLE attempts (

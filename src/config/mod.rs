@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::Env;
+use herald_plugin_api::{Env, RetryConfig};
 use secrecy::SecretString;
 
 pub use self::raw::RawConfig;
@@ -37,6 +37,8 @@ pub struct Config {
     pub templates_dir: PathBuf,
     pub plugins: Vec<PluginSpec>,
     pub rules: Arc<Rules>,
+    /// The `/admin` bearer token; `None` leaves the admin API off.
+    pub admin_token: Option<SecretString>,
 }
 
 /// Checked `[server]` values.
@@ -63,9 +65,13 @@ pub struct DispatchSettings {
     pub concurrency: usize,
     pub poll_interval: Duration,
     pub lease: Duration,
-    pub max_attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
+    /// The default retry policy, every field set.
+    pub retry: RetryConfig,
+    /// Consecutive temporary failures that open a breaker; 0 disables breakers.
+    pub breaker_failures: u32,
+    pub breaker_cooldown: Duration,
+    /// Delivered events older than this are pruned; `None` keeps everything.
+    pub retention: Option<Duration>,
 }
 
 /// Checked `[sources.stripe]` values.

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use herald_plugin_api::RetryConfig;
 use herald_plugin_email::EmailConfig;
+use herald_plugin_webhook::WebhookConfig;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -32,6 +34,16 @@ pub struct RawConfig {
     pub plugins: PluginsConfig,
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    #[serde(default)]
+    pub admin: AdminConfig,
+}
+
+/// `[admin]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer token for `/admin`, as a `${VAR}` reference; without it `/admin` is off.
+    pub token: Option<Spanned<String>>,
 }
 
 /// `[server]`
@@ -78,10 +90,19 @@ pub struct DispatchConfig {
     pub lease_secs: u64,
     /// Attempts before a temporarily failing job becomes a dead letter.
     pub max_attempts: u32,
-    /// First retry delay; doubles each attempt.
-    pub backoff_base_secs: u64,
-    /// Longest retry delay.
-    pub backoff_max_secs: u64,
+    /// How long after it was queued a job may still be retried.
+    pub max_age_secs: u64,
+    /// First retry delay ceiling, in seconds; doubles each attempt.
+    pub backoff_base_secs: f64,
+    /// Largest retry delay ceiling, in seconds.
+    pub backoff_max_secs: f64,
+    /// Consecutive temporary failures that open a destination's circuit breaker; 0 disables it.
+    pub breaker_failures: u32,
+    /// How long an open breaker holds that destination's jobs back before one probe.
+    pub breaker_cooldown_secs: u64,
+    /// Delivered events older than this many days are pruned with their jobs and
+    /// attempts; 0 keeps everything. Dead letters are never pruned.
+    pub retention_days: u64,
 }
 
 impl Default for DispatchConfig {
@@ -92,8 +113,12 @@ impl Default for DispatchConfig {
             poll_interval_ms: 1000,
             lease_secs: 300,
             max_attempts: 10,
-            backoff_base_secs: 10,
-            backoff_max_secs: 3600,
+            max_age_secs: 3 * 24 * 3600,
+            backoff_base_secs: 10.0,
+            backoff_max_secs: 3600.0,
+            breaker_failures: 5,
+            breaker_cooldown_secs: 30,
+            retention_days: 30,
         }
     }
 }
@@ -142,6 +167,8 @@ fn default_tolerance() -> u64 {
 pub struct PluginsConfig {
     #[serde(default)]
     pub email: BTreeMap<String, EmailConfig>,
+    #[serde(default)]
+    pub webhook: BTreeMap<String, WebhookConfig>,
 }
 
 /// One `[[rules]]` entry.
@@ -153,4 +180,7 @@ pub struct RuleConfig {
     pub when: Option<Spanned<String>>,
     #[serde(default)]
     pub actions: Vec<Spanned<toml::Table>>,
+    /// Retry overrides for this rule's jobs.
+    #[serde(default)]
+    pub retry: RetryConfig,
 }

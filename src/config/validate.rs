@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env};
+use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
 use secrecy::SecretString;
 use toml::Spanned;
 
@@ -16,6 +16,13 @@ use super::{Config, DatabaseSettings, DispatchSettings, Issue, ServerSettings, S
 use crate::plugins::{self, PluginKind, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
+
+/// The longest backoff ceiling accepted: a week, far past any sensible policy, and
+/// small enough that durations never overflow.
+const MAX_BACKOFF_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+/// Shortest admin token accepted: guessing 16 random characters is hopeless.
+const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 /// The database a config without `[database]` uses: a file beside the config.
 const DEFAULT_DATABASE_URL: &str = "sqlite://herald.db";
@@ -148,6 +155,18 @@ pub(super) fn validate(
         })
     });
 
+    let admin_token = raw.admin.token.as_ref().and_then(|token| {
+        let token = issues.expand(token, "admin.token", env)?;
+        if token.len() < MIN_ADMIN_TOKEN_LEN {
+            issues.at(
+                raw.admin.token.as_ref().map_or(0..0, Spanned::span),
+                "admin.token",
+                format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
+            );
+            return None;
+        }
+        Some(SecretString::from(token))
+    });
     let shop = serde_json::to_value(&raw.shop).unwrap_or(serde_json::Value::Null);
     let templates_dir = base_dir.join(&raw.templates.dir);
     let templates = match Renderer::load(&templates_dir) {
@@ -161,17 +180,40 @@ pub(super) fn validate(
     let mut plugin_specs = Vec::new();
     for (name, config) in &raw.plugins.email {
         let key = format!("plugins.email.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
         match config.validate(&key, env, &base_dir) {
-            Ok(validated) => plugin_specs.push(PluginSpec::email(name.clone(), validated)),
+            Ok(validated) => {
+                plugin_specs.push(PluginSpec::email(name.clone(), validated, config.retry));
+            }
             Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
         }
     }
-    let kinds: BTreeMap<&str, PluginKind> = raw
-        .plugins
-        .email
-        .keys()
-        .map(|name| (name.as_str(), PluginKind::Email))
-        .collect();
+    for (name, config) in &raw.plugins.webhook {
+        let key = format!("plugins.webhook.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key, env) {
+            Ok(validated) => plugin_specs.push(PluginSpec::webhook(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
+    let mut kinds: BTreeMap<&str, PluginKind> = BTreeMap::new();
+    let instances = [
+        (
+            PluginKind::Email,
+            raw.plugins.email.keys().collect::<Vec<_>>(),
+        ),
+        (PluginKind::Webhook, raw.plugins.webhook.keys().collect()),
+    ];
+    for (kind, names) in instances {
+        for name in names {
+            if kinds.insert(name.as_str(), kind).is_some() {
+                issues.plugin_issue(ConfigIssue::new(
+                    format!("plugins.{}.{name}", kind.as_str()),
+                    format!("another plugin instance is already named `{name}`: rules name instances, so names must be unique across kinds"),
+                ));
+            }
+        }
+    }
 
     let mut rules = Vec::new();
     let mut names = HashSet::new();
@@ -200,6 +242,7 @@ pub(super) fn validate(
             templates_dir,
             plugins: plugin_specs,
             rules: Arc::new(Rules::new(rules)),
+            admin_token,
         }),
         _ => Err(issues.issues),
     }
@@ -215,12 +258,14 @@ fn database_settings(
         Some(url) => issues.expand(url, "database.url", env)?,
         None => DEFAULT_DATABASE_URL.to_owned(),
     };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Some(DatabaseSettings {
+            display: redact_password(&url),
+            url: SecretString::from(url),
+        });
+    }
     let Some(rest) = url.strip_prefix("sqlite:") else {
-        let message = if url.starts_with("postgres") {
-            "PostgreSQL is not supported by this build yet; use sqlite://PATH"
-        } else {
-            "expected a URL such as sqlite://herald.db"
-        };
+        let message = "expected sqlite://PATH or postgres://USER@HOST/DB";
         match &raw.database.url {
             Some(spanned) => issues.at(spanned.span(), "database.url", message),
             None => issues.unplaced("database.url", message),
@@ -245,30 +290,82 @@ fn database_settings(
     })
 }
 
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}/{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 fn dispatch_settings(raw: &DispatchConfig, issues: &mut Collector<'_>) -> DispatchSettings {
     if raw.concurrency == 0 {
         issues.unplaced("dispatch.concurrency", "must be at least 1");
     }
-    if raw.max_attempts == 0 {
-        issues.unplaced("dispatch.max_attempts", "must be at least 1");
-    }
-    if raw.backoff_base_secs > raw.backoff_max_secs {
-        issues.unplaced(
-            "dispatch.backoff_base_secs",
-            "must not exceed dispatch.backoff_max_secs",
-        );
-    }
     if raw.lease_secs == 0 {
         issues.unplaced("dispatch.lease_secs", "must be at least 1");
+    }
+    let retry = RetryConfig {
+        max_attempts: Some(raw.max_attempts),
+        max_age_secs: Some(raw.max_age_secs),
+        backoff_base_secs: Some(raw.backoff_base_secs),
+        backoff_max_secs: Some(raw.backoff_max_secs),
+    };
+    check_retry("dispatch", &retry, issues);
+    let day = 24 * 3600;
+    if raw.retention_days > 0 && raw.retention_days * day < raw.max_age_secs {
+        issues.unplaced(
+            "dispatch.retention_days",
+            "must cover dispatch.max_age_secs: events still being retried cannot be pruned",
+        );
     }
     DispatchSettings {
         enabled: raw.enabled,
         concurrency: raw.concurrency.max(1),
         poll_interval: Duration::from_millis(raw.poll_interval_ms.max(10)),
         lease: Duration::from_secs(raw.lease_secs.max(1)),
-        max_attempts: raw.max_attempts.max(1),
-        backoff_base: Duration::from_secs(raw.backoff_base_secs),
-        backoff_max: Duration::from_secs(raw.backoff_max_secs),
+        retry,
+        breaker_failures: raw.breaker_failures,
+        breaker_cooldown: Duration::from_secs(raw.breaker_cooldown_secs),
+        retention: (raw.retention_days > 0)
+            .then(|| Duration::from_secs(raw.retention_days.saturating_mul(day))),
+    }
+}
+
+/// Checks the fields of a `retry` table that are set.
+fn check_retry(key: &str, retry: &RetryConfig, issues: &mut Collector<'_>) {
+    if retry.max_attempts == Some(0) {
+        issues.plugin_issue(ConfigIssue::new(
+            format!("{key}.max_attempts"),
+            "must be at least 1",
+        ));
+    }
+    for (name, value) in [
+        ("backoff_base_secs", retry.backoff_base_secs),
+        ("backoff_max_secs", retry.backoff_max_secs),
+    ] {
+        if value.is_some_and(|v| !v.is_finite() || !(0.0..=MAX_BACKOFF_SECS).contains(&v)) {
+            issues.plugin_issue(ConfigIssue::new(
+                format!("{key}.{name}"),
+                format!("must be between 0 and {MAX_BACKOFF_SECS} seconds"),
+            ));
+        }
+    }
+    if let (Some(base), Some(max)) = (retry.backoff_base_secs, retry.backoff_max_secs) {
+        if base > max {
+            issues.plugin_issue(ConfigIssue::new(
+                format!("{key}.backoff_base_secs"),
+                "must not exceed backoff_max_secs",
+            ));
+        }
     }
 }
 
@@ -381,12 +478,26 @@ fn validate_rule(
         );
     }
 
-    (issues.issues.len() == before).then(|| Rule::new(name.clone(), patterns, condition, actions))
+    check_retry(&format!("{label}.retry"), &raw.retry, issues);
+    (issues.issues.len() == before)
+        .then(|| Rule::new(name.clone(), patterns, condition, actions).with_retry(raw.retry))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_passwords_stay_out_of_logs() {
+        assert_eq!(
+            redact_password("postgres://herald:s3cret@db:5432/herald"),
+            "postgres://herald:***@db:5432/herald"
+        );
+        assert_eq!(
+            redact_password("postgres://herald@127.0.0.1/herald"),
+            "postgres://herald@127.0.0.1/herald"
+        );
+    }
 
     #[test]
     fn line_of_counts_from_one() {

@@ -15,6 +15,15 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Whether the destination answered, for its circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// It answered (delivered, or refused for good).
+    Yes,
+    /// It failed temporarily (timeout, refused connection, 5xx, 429, SMTP 4xx).
+    No,
+}
+
 /// Delivers `job` and returns the record to store. Never fails: every problem,
 /// including a plugin that is no longer configured, becomes the attempt's outcome.
 pub async fn deliver(
@@ -23,7 +32,7 @@ pub async fn deliver(
     shop: &Value,
     policy: &RetryPolicy,
     metrics: &Metrics,
-) -> AttemptRecord {
+) -> (AttemptRecord, Reached) {
     let started_at_ms = now_ms();
     let outcome = match plugins.get(&job.plugin) {
         None => Outcome::failed(format!(
@@ -49,22 +58,31 @@ pub async fn deliver(
         }
     };
     let finished_at_ms = now_ms();
+    let reached = if matches!(outcome, Outcome::Retry { .. }) {
+        Reached::No
+    } else {
+        Reached::Yes
+    };
+    let age = Duration::from_millis(
+        u64::try_from(finished_at_ms.saturating_sub(job.queued_at_ms)).unwrap_or(0),
+    );
     let (next, error) = match outcome {
         Outcome::Delivered => {
             info!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, "delivered");
             (AttemptOutcome::Delivered, None)
         }
-        Outcome::Retry { after, reason } if policy.allows_retry_after(job.attempt) => {
-            let delay = policy.delay(job.attempt, after);
-            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt,
-                  retry_in_ms = delay.as_millis() as u64, %reason, "delivery failed, will retry");
-            let at = finished_at_ms.saturating_add(millis(delay));
-            (AttemptOutcome::RetryAt(at), Some(reason.into_owned()))
-        }
-        Outcome::Retry { reason, .. } => {
-            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
-                  "delivery failed and attempts are exhausted: dead letter");
-            (AttemptOutcome::Exhausted, Some(reason.into_owned()))
+        Outcome::Retry { after, reason } => {
+            let delay = policy.delay(job.attempts_since_queued, after);
+            if policy.allows_retry_after(job.attempts_since_queued, age, delay) {
+                warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt,
+                      retry_in_ms = millis(delay), %reason, "delivery failed, will retry");
+                let at = finished_at_ms.saturating_add(millis(delay));
+                (AttemptOutcome::RetryAt(at), Some(reason.into_owned()))
+            } else {
+                warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
+                      "delivery failed and its retry budget is spent: dead letter");
+                (AttemptOutcome::Exhausted, Some(reason.into_owned()))
+            }
         }
         Outcome::Failed { reason } => {
             warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
@@ -82,12 +100,13 @@ pub async fn deliver(
         "herald_deliveries_total",
         &[("plugin", &job.plugin), ("outcome", label)],
     );
-    AttemptRecord {
+    let record = AttemptRecord {
         started_at_ms,
         finished_at_ms,
         outcome: next,
         error,
-    }
+    };
+    (record, reached)
 }
 
 fn millis(duration: Duration) -> i64 {

@@ -7,7 +7,7 @@
 pub mod condition;
 pub mod glob;
 
-use herald_plugin_api::Event;
+use herald_plugin_api::{Event, RetryConfig};
 use serde_json::{Map, Value};
 
 pub use self::condition::{Condition, ConditionError};
@@ -20,6 +20,7 @@ pub struct Rule {
     on: Vec<EventPattern>,
     when: Option<Condition>,
     actions: Vec<Action>,
+    retry: RetryConfig,
 }
 
 /// One action of a rule: the plugin instance and its parameters.
@@ -49,7 +50,14 @@ impl Rule {
             on,
             when,
             actions,
+            retry: RetryConfig::default(),
         }
+    }
+
+    /// The rule with retry overrides for its jobs.
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// The rule's name, part of every idempotency key it produces.
@@ -88,6 +96,15 @@ impl Rules {
     /// Wraps validated rules.
     pub fn new(rules: Vec<Rule>) -> Self {
         Self { rules }
+    }
+
+    /// The retry overrides of the rule named `name` (none when it no longer exists).
+    pub fn retry_for(&self, name: &str) -> RetryConfig {
+        self.rules
+            .iter()
+            .find(|rule| rule.name == name)
+            .map(|rule| rule.retry)
+            .unwrap_or_default()
     }
 
     /// The rules in file order.

@@ -1,5 +1,6 @@
 //! The HTTP surface: webhooks in, health and metrics out.
 
+mod admin;
 mod error;
 mod health;
 mod webhooks;
@@ -8,8 +9,10 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
+use secrecy::SecretString;
 use tokio::sync::Notify;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -29,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
+    /// `None` leaves `/admin` unmounted.
+    pub admin_token: Option<SecretString>,
 }
 
 /// The router with its layers.
@@ -36,8 +41,22 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/{source}", post(webhooks::receive))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
+    let admin = Router::new()
+        .route("/admin/dead-letters", get(admin::dead_letters))
+        .route("/admin/replay", post(admin::replay))
+        .route("/admin/purge", post(admin::purge))
+        .route(
+            "/admin/events/{source}/{event_id}/redeliver",
+            post(admin::redeliver),
+        )
+        .route("/admin/jobs/{id}", get(admin::job))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            admin::require_token,
+        ));
     Router::new()
         .merge(webhooks)
+        .merge(admin)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

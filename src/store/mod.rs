@@ -5,6 +5,7 @@
 //! lease, deliver outside any transaction, and record each attempt.
 
 mod error;
+mod postgres;
 mod sqlite;
 
 use herald_plugin_api::Event;
@@ -12,14 +13,32 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 pub use self::error::{Result, StoreError};
+use self::postgres::PostgresStore;
 use self::sqlite::SqliteStore;
 use crate::config::DatabaseSettings;
-use crate::rules::PlannedJob;
+use crate::rules::{PlannedJob, Rules};
 
 /// The database behind herald; the backend is chosen by the URL.
 #[derive(Clone)]
 pub struct Store {
-    backend: SqliteStore,
+    backend: Backend,
+}
+
+/// One backend per database kind; each file owns its SQL.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Calls the same method on whichever backend is in use.
+macro_rules! on_backend {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(store) => store.$method($($arg),*).await,
+            Backend::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
 }
 
 /// What storing a webhook came to.
@@ -42,6 +61,11 @@ pub struct ClaimedJob {
     pub idempotency_key: String,
     /// This attempt's number, starting at 1.
     pub attempt: u32,
+    /// Attempts since the job was queued or last replayed, this one included:
+    /// what the retry budget counts.
+    pub attempts_since_queued: u32,
+    /// When the job was queued or last replayed (Unix ms): what the retry age counts from.
+    pub queued_at_ms: i64,
 }
 
 /// How an attempt ended, as recorded.
@@ -67,20 +91,50 @@ pub enum AttemptOutcome {
 }
 
 /// A job as an operator or a test sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobSummary {
     pub id: i64,
     pub event_id: String,
+    pub event_type: String,
     pub rule: String,
     pub plugin: String,
     pub idempotency_key: String,
+    /// `pending`, `delivered` or `dead`.
     pub status: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// When it became a dead letter (Unix ms).
+    pub dead_at_ms: Option<i64>,
+}
+
+/// Which dead letters an operator means; unset fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobFilter {
+    /// These jobs only.
+    pub job_ids: Vec<i64>,
+    /// Jobs of this provider event id (`evt_…`).
+    pub event_id: Option<String>,
+    /// Jobs planned by this rule.
+    pub rule: Option<String>,
+    /// Jobs for this plugin instance.
+    pub plugin: Option<String>,
+    /// Dead since this Unix millisecond (inclusive).
+    pub since_ms: Option<i64>,
+    /// Dead before this Unix millisecond (exclusive).
+    pub until_ms: Option<i64>,
+}
+
+/// What pruning removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Pruned {
+    pub events: u64,
+    pub jobs: u64,
+    pub attempts: u64,
 }
 
 /// One recorded attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AttemptSummary {
     pub attempt: u32,
     pub started_at_ms: i64,
@@ -89,13 +143,27 @@ pub struct AttemptSummary {
     pub error: Option<String>,
 }
 
+/// The result of re-delivering a stored event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Redelivered {
+    /// Jobs the event already had, queued again.
+    pub requeued: u64,
+    /// Jobs for rules that match now but had not when the event arrived.
+    pub added: u64,
+}
+
 impl Store {
     /// Opens the database and runs pending migrations.
     ///
     /// # Errors
     /// When the database cannot be opened or migrated.
     pub async fn connect(settings: &DatabaseSettings) -> Result<Self> {
-        let backend = SqliteStore::connect(settings.url.expose_secret(), &settings.display).await?;
+        let url = settings.url.expose_secret();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres(PostgresStore::connect(url, &settings.display).await?)
+        } else {
+            Backend::Sqlite(SqliteStore::connect(url, &settings.display).await?)
+        };
         Ok(Self { backend })
     }
 
@@ -104,7 +172,7 @@ impl Store {
     /// # Errors
     /// When it does not.
     pub async fn ping(&self) -> Result<()> {
-        self.backend.ping().await
+        on_backend!(self.ping())
     }
 
     /// Stores `event` (received as `payload`) and its planned jobs in one transaction.
@@ -117,7 +185,7 @@ impl Store {
         payload: &[u8],
         jobs: &[PlannedJob],
     ) -> Result<IngestOutcome> {
-        self.backend.ingest(event, payload, jobs).await
+        on_backend!(self.ingest(event, payload, jobs))
     }
 
     /// Claims up to `limit` due jobs, hiding each from other workers until `lease_ms`
@@ -131,7 +199,7 @@ impl Store {
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<ClaimedJob>> {
-        self.backend.claim_due(now_ms, lease_ms, limit).await
+        on_backend!(self.claim_due(now_ms, lease_ms, limit))
     }
 
     /// Records an attempt of job `job_id` and moves the job on.
@@ -144,7 +212,7 @@ impl Store {
         attempt: u32,
         record: &AttemptRecord,
     ) -> Result<()> {
-        self.backend.record_attempt(job_id, attempt, record).await
+        on_backend!(self.record_attempt(job_id, attempt, record))
     }
 
     /// The jobs of an event (by provider event id), in creation order.
@@ -152,7 +220,7 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
-        self.backend.jobs_for_event(source, event_id).await
+        on_backend!(self.jobs_for_event(source, event_id))
     }
 
     /// The recorded attempts of one job, oldest first.
@@ -160,7 +228,74 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
-        self.backend.attempts(job_id).await
+        on_backend!(self.attempts(job_id))
+    }
+
+    /// Gives a claimed job back without counting an attempt, due again at `run_at_ms`
+    /// (used while a destination's circuit breaker is open).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
+        on_backend!(self.defer(job_id, run_at_ms))
+    }
+
+    /// One job.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn job(&self, job_id: i64) -> Result<Option<JobSummary>> {
+        on_backend!(self.job(job_id))
+    }
+
+    /// Dead letters matching `filter`, oldest death first, at most `limit`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn dead_letters(&self, filter: &JobFilter, limit: usize) -> Result<Vec<JobSummary>> {
+        on_backend!(self.dead_letters(filter, limit))
+    }
+
+    /// Queues dead letters `job_ids` again with a fresh retry budget; other jobs
+    /// are left alone. Returns how many were queued.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn requeue(&self, job_ids: &[i64], now_ms: i64) -> Result<u64> {
+        on_backend!(self.requeue(job_ids, now_ms))
+    }
+
+    /// Delivers a stored event again: every job it has (delivered or dead) is
+    /// queued anew, and rules that match it now but did not then get their jobs.
+    /// `None` when no such event is stored.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn redeliver_event(
+        &self,
+        source: &str,
+        event_id: &str,
+        rules: &Rules,
+        now_ms: i64,
+    ) -> Result<Option<Redelivered>> {
+        on_backend!(self.redeliver_event(source, event_id, rules, now_ms))
+    }
+
+    /// Deletes dead letters `job_ids` and their attempts, for good.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_dead(&self, job_ids: &[i64]) -> Result<u64> {
+        on_backend!(self.purge_dead(job_ids))
+    }
+
+    /// Deletes events received before `before_ms` whose jobs are all delivered,
+    /// with their jobs and attempts. Dead letters and pending jobs keep their event.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn prune_delivered(&self, before_ms: i64) -> Result<Pruned> {
+        on_backend!(self.prune_delivered(before_ms))
     }
 
     /// How many events are stored.
@@ -168,6 +303,6 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn event_count(&self) -> Result<i64> {
-        self.backend.event_count().await
+        on_backend!(self.event_count())
     }
 }

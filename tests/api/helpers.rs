@@ -43,8 +43,14 @@ pub fn fixture_names() -> Vec<String> {
 
 /// The environment test configs see.
 pub fn test_env() -> HashMap<String, String> {
-    HashMap::from([("STRIPE_WEBHOOK_SECRET".to_owned(), SECRET.to_owned())])
+    HashMap::from([
+        ("STRIPE_WEBHOOK_SECRET".to_owned(), SECRET.to_owned()),
+        ("HERALD_ADMIN_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
+    ])
 }
+
+/// The admin token test configs with `[admin] token = "${HERALD_ADMIN_TOKEN}"` get.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// The shipped config.toml, pointed at `dir` for its database and outbox, on port 0,
 /// with workers off so tests step the dispatcher themselves.
@@ -79,13 +85,18 @@ pub fn shipped_config_in(dir: &Path) -> String {
 
 /// The settings every hand-written test config starts with; append plugins and rules.
 pub fn base_config() -> String {
+    base_config_with_dispatch("enabled = false")
+}
+
+/// [`base_config`] with these `[dispatch]` lines (workers run unless they say `enabled = false`).
+pub fn base_config_with_dispatch(dispatch: &str) -> String {
     format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
 
 [dispatch]
-enabled = false
+{dispatch}
 
 [templates]
 dir = "{templates}"
@@ -134,7 +145,10 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         herald::telemetry::init();
     }
-    let config = Config::from_toml(text, &dir.path().join("config.toml"), &test_env())
+    // On disk too, so tests can point the CLI at the same config and database.
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, text).expect("config written");
+    let config = Config::from_toml(text, &path, &test_env())
         .unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let app = Application::build(config).await.expect("app builds");
     let addr = app.local_addr().expect("bound");
@@ -199,6 +213,34 @@ impl TestApp {
         }
     }
 
+    /// The config file the app runs on.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// Steps the dispatcher until every job of `event_id` is delivered or dead
+    /// (waiting out retry delays), and returns the jobs.
+    pub async fn settle(&self, event_id: &str) -> Vec<herald::store::JobSummary> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            self.dispatch_all_pending().await;
+            let jobs = self
+                .store
+                .jobs_for_event("stripe", event_id)
+                .await
+                .expect("jobs");
+            if jobs.iter().all(|job| job.status != "pending") {
+                return jobs;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "jobs of {event_id} still pending after 60 s: {jobs:?}"
+            );
+            // Waiting out a retry delay of the test's short policy.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The `.eml` files in the outbox, as text.
     pub fn outbox(&self) -> Vec<String> {
         let dir = self.dir.path().join("outbox");
@@ -213,4 +255,132 @@ impl TestApp {
         mails.sort();
         mails
     }
+}
+
+/// The `herald` binary running as a child process.
+pub struct HeraldProcess {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl HeraldProcess {
+    /// Starts `herald --config <config> serve` and waits for it to log its address.
+    pub async fn start(config: &Path) -> HeraldProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg("--config")
+            .arg(config)
+            .arg("serve")
+            .envs(test_env())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("herald starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let echo = std::env::var_os("TEST_LOG").is_some();
+        let addr = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stderr).lines();
+            let addr = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                if echo {
+                    eprintln!("{line}");
+                }
+                let rest = line.split("listening on http://").nth(1)?;
+                rest.split_whitespace().next().map(str::to_owned)
+            });
+            // Keep draining so the child never blocks on a full pipe.
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    if echo {
+                        eprintln!("{line}");
+                    }
+                }
+            });
+            addr
+        })
+        .await
+        .expect("reader")
+        .expect("herald logged its address");
+        HeraldProcess {
+            child,
+            addr: addr.parse().expect("an address"),
+        }
+    }
+
+    /// Sends `signal` (e.g. "-KILL", "-TERM") to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Waits for the process to exit and returns its exit code.
+    pub async fn wait(mut self) -> Option<i32> {
+        tokio::task::spawn_blocking(move || self.child.wait())
+            .await
+            .expect("join")
+            .expect("wait")
+            .code()
+    }
+}
+
+/// Runs `herald --config <config> <args…>` to completion; returns (success, stdout, stderr).
+pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .envs(test_env())
+        .output()
+        .expect("herald runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A copy of a fixture with a new event id, so it is stored as a different event.
+pub fn fixture_with_id(name: &str, id: &str) -> Vec<u8> {
+    let body = String::from_utf8(fixture(name)).expect("utf8");
+    let value: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let old = value["id"].as_str().expect("id").to_owned();
+    body.replacen(&old, id, 1).into_bytes()
+}
+
+/// A fresh, empty PostgreSQL database on the test server, or `None` when no server
+/// is configured (`HERALD_TEST_DATABASE_URL`; `./scripts/test` starts one). On CI a
+/// missing server is a failure, not a skip.
+pub async fn fresh_postgres_url(prefix: &str) -> Option<String> {
+    use sqlx::Connection;
+
+    let Ok(admin_url) = std::env::var("HERALD_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "HERALD_TEST_DATABASE_URL is not set: run ./scripts/test, which starts PostgreSQL"
+        );
+        eprintln!("HERALD_TEST_DATABASE_URL not set: skipping the PostgreSQL case");
+        return None;
+    };
+    let name = format!(
+        "herald_{prefix}_{}_{}",
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let mut connection = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .expect("create database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
 }

@@ -1,8 +1,14 @@
 mod config;
+mod crash;
+mod delivery;
 mod email;
 mod helpers;
+#[path = "../../plugins/webhook/tests/support/http_sink.rs"]
+mod http_sink;
+mod replicas;
 mod rules;
 mod shutdown;
 #[path = "../../plugins/email/tests/support/smtp_sink.rs"]
 mod smtp_sink;
+mod store;
 mod webhooks;

@@ -9,15 +9,18 @@
 //! - [`plugin`]: the [`Plugin`] trait, [`Job`] and the [`Outcome`] a delivery reports.
 //! - [`templates`]: the [`Templates`] renderer handed to plugins that render text.
 //! - [`config`]: [`ConfigIssue`] and `${VAR}` expansion shared by plugin configs.
+//! - [`retry`]: [`RetryConfig`], the `retry = { … }` table every plugin instance accepts.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod event;
 pub mod plugin;
+pub mod retry;
 pub mod templates;
 
 pub use async_trait::async_trait;
 pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
 pub use event::{Customer, Event};
 pub use plugin::{Job, Outcome, Plugin, PluginError};
+pub use retry::RetryConfig;
 pub use templates::{RenderError, TemplatePart, Templates};

@@ -49,6 +49,9 @@ pub struct EmailConfig {
     pub pool_max_size: Option<u32>,
     /// Seconds one SMTP delivery may take, connecting included (smtp only). Default 30.
     pub timeout_secs: Option<u64>,
+    /// Retry overrides for this instance's jobs; herald's dispatcher applies them.
+    #[serde(default)]
+    pub retry: herald_plugin_api::RetryConfig,
 }
 
 /// How messages leave herald.

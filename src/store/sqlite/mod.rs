@@ -8,9 +8,73 @@ use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod admin;
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Sqlite, Transaction};
+
 use super::error::{Result, StoreError};
 use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};
 use crate::rules::PlannedJob;
+
+/// The columns [`job_summary`] reads, joined with their event.
+const JOB_SUMMARY_SELECT: &str =
+    "SELECT j.id, e.event_id, e.kind, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts,
+            j.last_error, j.dead_at
+     FROM jobs j JOIN events e ON e.pk = j.event_pk";
+
+fn job_summary(row: &SqliteRow) -> Result<JobSummary> {
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(JobSummary {
+        id: row.try_get("id")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("kind")?,
+        rule: row.try_get("rule")?,
+        plugin: row.try_get("plugin")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        status: row.try_get("status")?,
+        attempts: to_u32(attempts),
+        last_error: row.try_get("last_error")?,
+        dead_at_ms: row.try_get("dead_at")?,
+    })
+}
+
+/// Counts read back from the database are never negative nor beyond `u32`; clamp
+/// rather than fail if a hand-edited row says otherwise.
+fn to_u32(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+/// Inserts `jobs` for event `event_pk`; a job whose idempotency key exists is skipped.
+/// Returns how many were inserted.
+async fn insert_jobs(
+    tx: &mut Transaction<'_, Sqlite>,
+    event_pk: i64,
+    jobs: &[PlannedJob],
+    now: i64,
+) -> Result<u64> {
+    let mut inserted = 0;
+    for job in jobs {
+        let params = Value::Object(job.params.clone()).to_string();
+        inserted += sqlx::query(
+            "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
+                               run_at, queued_at, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?7)
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(event_pk)
+        .bind(&job.rule)
+        .bind(i64::try_from(job.action_index).unwrap_or(i64::MAX))
+        .bind(&job.plugin)
+        .bind(params)
+        .bind(&job.idempotency_key)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    }
+    Ok(inserted)
+}
 
 /// How long a writer waits for another's lock before giving up; SQLite allows one
 /// writer at a time, and commits take milliseconds, so this only bites when stuck.
@@ -93,25 +157,7 @@ impl SqliteStore {
             return Ok(IngestOutcome::Duplicate);
         };
         let event_pk: i64 = row.try_get("pk")?;
-        for job in jobs {
-            let params = Value::Object(job.params.clone()).to_string();
-            sqlx::query(
-                "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
-                                   run_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(event_pk)
-            .bind(&job.rule)
-            .bind(i64::try_from(job.action_index).unwrap_or(i64::MAX))
-            .bind(&job.plugin)
-            .bind(params)
-            .bind(&job.idempotency_key)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_jobs(&mut tx, event_pk, jobs, now).await?;
         tx.commit().await?;
         Ok(IngestOutcome::Stored { jobs: jobs.len() })
     }
@@ -133,7 +179,8 @@ impl SqliteStore {
                    AND (locked_until IS NULL OR locked_until <= ?2)
                  ORDER BY run_at, id
                  LIMIT ?3)
-             RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts",
+             RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
+                       attempt_base, queued_at",
         )
         .bind(now_ms.saturating_add(lease_ms))
         .bind(now_ms)
@@ -148,6 +195,7 @@ impl SqliteStore {
             let params: Map<String, Value> = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;
             let attempts: i64 = row.try_get("attempts")?;
+            let attempt_base: i64 = row.try_get("attempt_base")?;
             claimed.push(ClaimedJob {
                 id: row.try_get("id")?,
                 event: self.load_event(event_pk).await?,
@@ -155,14 +203,16 @@ impl SqliteStore {
                 plugin: row.try_get("plugin")?,
                 params,
                 idempotency_key: row.try_get("idempotency_key")?,
-                attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+                attempt: to_u32(attempts),
+                attempts_since_queued: to_u32(attempts - attempt_base),
+                queued_at_ms: row.try_get("queued_at")?,
             });
         }
         claimed.sort_by_key(|job| job.id);
         Ok(claimed)
     }
 
-    async fn load_event(&self, pk: i64) -> Result<Event> {
+    pub(super) async fn load_event(&self, pk: i64) -> Result<Event> {
         let row = sqlx::query("SELECT normalized, payload FROM events WHERE pk = ?")
             .bind(pk)
             .fetch_one(&self.pool)
@@ -202,9 +252,10 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE jobs SET status = ?, run_at = COALESCE(?, run_at), locked_until = NULL,
-                             last_error = ?, updated_at = ?
-             WHERE id = ?",
+            "UPDATE jobs SET status = ?1, run_at = COALESCE(?2, run_at), locked_until = NULL,
+                             last_error = ?3, updated_at = ?4,
+                             dead_at = CASE WHEN ?1 = 'dead' THEN ?4 END
+             WHERE id = ?5",
         )
         .bind(status)
         .bind(run_at)
@@ -218,31 +269,26 @@ impl SqliteStore {
     }
 
     pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
-        let rows = sqlx::query(
-            "SELECT j.id, e.event_id, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts, j.last_error
-             FROM jobs j JOIN events e ON e.pk = j.event_pk
-             WHERE e.source = ? AND e.event_id = ?
-             ORDER BY j.id",
+        let sql =
+            format!("{JOB_SUMMARY_SELECT} WHERE e.source = ? AND e.event_id = ? ORDER BY j.id");
+        let rows = sqlx::query(&sql)
+            .bind(source)
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_summary).collect()
+    }
+
+    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET run_at = ?, locked_until = NULL, attempts = MAX(attempts - 1, attempt_base)
+             WHERE id = ? AND status = 'pending'",
         )
-        .bind(source)
-        .bind(event_id)
-        .fetch_all(&self.pool)
+        .bind(run_at_ms)
+        .bind(job_id)
+        .execute(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let attempts: i64 = row.try_get("attempts")?;
-                Ok(JobSummary {
-                    id: row.try_get("id")?,
-                    event_id: row.try_get("event_id")?,
-                    rule: row.try_get("rule")?,
-                    plugin: row.try_get("plugin")?,
-                    idempotency_key: row.try_get("idempotency_key")?,
-                    status: row.try_get("status")?,
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    last_error: row.try_get("last_error")?,
-                })
-            })
-            .collect()
+        Ok(())
     }
 
     pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
@@ -257,7 +303,7 @@ impl SqliteStore {
             .map(|row| {
                 let attempt: i64 = row.try_get("attempt")?;
                 Ok(AttemptSummary {
-                    attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+                    attempt: to_u32(attempt),
                     started_at_ms: row.try_get("started_at")?,
                     finished_at_ms: row.try_get("finished_at")?,
                     outcome: row.try_get("outcome")?,

@@ -1,0 +1,264 @@
+//! One webhook plugin instance's configuration: a `[plugins.webhook.<name>]` table.
+//!
+//! This runs at start-up, before any delivery: herald deserializes a [`WebhookConfig`],
+//! calls [`WebhookConfig::validate`] (pure, so `herald check` can report every problem in
+//! one go) and hands the resulting [`ValidatedWebhook`] to [`crate::build`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Url;
+use serde::Deserialize;
+
+/// Seconds one request may take, connecting included, when `timeout_secs` is not set.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+/// Requests in flight to one destination when `max_concurrency` is not set.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// The prefix of a Standard Webhooks secret; the rest is base64.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// Headers herald sets itself (or HTTP owns); a configured value would clash with them.
+const RESERVED_HEADERS: [&str; 10] = [
+    "connection",
+    "content-length",
+    "content-type",
+    "host",
+    "idempotency-key",
+    "te",
+    "transfer-encoding",
+    "webhook-id",
+    "webhook-signature",
+    "webhook-timestamp",
+];
+
+/// The raw `[plugins.webhook.<name>]` table, exactly as written in `config.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Base URL, e.g. `"https://shipping.example.com/hooks"`; an action's `path` is
+    /// appended to it. Scheme and host always come from here, never from event data.
+    pub url: String,
+    /// Standard Webhooks signing secret, best as a `"${VAR}"` reference: `"whsec_<base64>"`
+    /// (the part after `whsec_` is decoded) or any other text, used as is. Unsigned when absent.
+    pub secret: Option<String>,
+    /// Extra headers; values may hold `${VAR}`, e.g. `Authorization = "Bearer ${SHIP_TOKEN}"`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Seconds one request may take, connecting included. Default 10.
+    pub timeout_secs: Option<u64>,
+    /// Most requests in flight to this destination at once. Default 8.
+    pub max_concurrency: Option<usize>,
+    /// Retry policy overrides for this instance's jobs; herald applies them.
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// A checked configuration: every value resolved, ready for [`crate::build`].
+///
+/// `Debug` hides the secret, and header values are marked sensitive, so it can be logged.
+#[derive(Clone)]
+pub struct ValidatedWebhook {
+    /// The base URL (http or https, no fragment).
+    pub url: Url,
+    /// The decoded HMAC key, when requests are signed.
+    pub secret: Option<Vec<u8>>,
+    /// The configured extra headers, `${VAR}` references expanded.
+    pub headers: HeaderMap,
+    /// How long one request may take, connecting included.
+    pub timeout: Duration,
+    /// Most requests in flight at once.
+    pub max_concurrency: usize,
+    /// Retry policy overrides, passed through for herald's dispatcher.
+    pub retry: RetryConfig,
+}
+
+impl fmt::Debug for ValidatedWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatedWebhook")
+            .field("url", &self.url.as_str())
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("headers", &self.headers)
+            .field("timeout", &self.timeout)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// Why a secret could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// Nothing to sign with.
+    #[error("is empty")]
+    Empty,
+    /// `whsec_` followed by something that is not base64.
+    #[error("starts with `whsec_` but the rest is not valid base64")]
+    NotBase64,
+}
+
+/// The HMAC key of a secret: the base64 after `whsec_` decoded, or any other text as its bytes.
+///
+/// # Errors
+/// An empty secret, or `whsec_` followed by something other than base64.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, SecretError> {
+    // Padding is optional: some providers print secrets without it.
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let key = match secret.strip_prefix(SECRET_PREFIX) {
+        Some(encoded) => LENIENT
+            .decode(encoded)
+            .map_err(|_| SecretError::NotBase64)?,
+        None => secret.as_bytes().to_vec(),
+    };
+    if key.is_empty() {
+        return Err(SecretError::Empty);
+    }
+    Ok(key)
+}
+
+/// Collects issues under one table key, so every message names its full dotted key.
+struct Issues<'a> {
+    key: &'a str,
+    list: Vec<ConfigIssue>,
+}
+
+impl Issues<'_> {
+    fn push(&mut self, field: &str, message: impl Into<String>) {
+        self.list
+            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
+    }
+}
+
+impl WebhookConfig {
+    /// Checks the table and resolves it; `key` is the table's dotted key
+    /// (`plugins.webhook.shipping`).
+    ///
+    /// Pure apart from `env` lookups, so it can run in `herald check` without side effects.
+    /// Messages never quote a secret or a header value.
+    ///
+    /// # Errors
+    /// Every problem found, each at its own key.
+    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedWebhook, Vec<ConfigIssue>> {
+        let mut issues = Issues {
+            key,
+            list: Vec::new(),
+        };
+        let url = parse_url(&self.url)
+            .map_err(|message| issues.push("url", message))
+            .ok();
+        let secret = self.secret(env, &mut issues);
+        let headers = self.headers(env, &mut issues);
+        if self.timeout_secs == Some(0) {
+            issues.push("timeout_secs", "must be at least 1");
+        }
+        if self.max_concurrency == Some(0) {
+            issues.push("max_concurrency", "must be at least 1");
+        }
+        match (url, secret) {
+            (Some(url), Some(secret)) if issues.list.is_empty() => Ok(ValidatedWebhook {
+                url,
+                secret,
+                headers,
+                timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+                max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+                retry: self.retry,
+            }),
+            _ => Err(issues.list),
+        }
+    }
+
+    /// The decoded key: `Some(None)` for unsigned, `None` when there was an issue.
+    fn secret(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<Option<Vec<u8>>> {
+        let Some(raw) = self.secret.as_deref() else {
+            return Some(None);
+        };
+        let expanded = expand_env(raw, env)
+            .map_err(|err| issues.push("secret", err.to_string()))
+            .ok()?;
+        match decode_secret(expanded.trim()) {
+            Ok(key) => Some(Some(key)),
+            Err(err) => {
+                issues.push(
+                    "secret",
+                    format!("{err} (after expanding `${{...}}` references)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The configured headers, expanded and checked; bad ones are reported and left out.
+    fn headers(&self, env: &dyn Env, issues: &mut Issues<'_>) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, raw) in &self.headers {
+            let field = format!("headers.{name}");
+            let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+                issues.push(
+                    &field,
+                    format!("`{name}` is not a valid header name (letters, digits and `-`)"),
+                );
+                continue;
+            };
+            if RESERVED_HEADERS.contains(&header.as_str()) {
+                issues.push(&field, format!("`{name}` is set by herald; remove it"));
+                continue;
+            }
+            let value = match expand_env(raw, env) {
+                Ok(value) => value,
+                Err(err) => {
+                    issues.push(&field, err.to_string());
+                    continue;
+                }
+            };
+            match HeaderValue::from_str(&value) {
+                Ok(mut value) => {
+                    // Keeps values such as tokens out of Debug output.
+                    value.set_sensitive(true);
+                    map.append(header, value);
+                }
+                Err(_) => issues.push(
+                    &field,
+                    "the value (after expanding `${...}` references) holds a line break or \
+                     another character a header cannot carry",
+                ),
+            }
+        }
+        map
+    }
+}
+
+/// Parses the base URL: absolute, http or https, with a host and no fragment.
+fn parse_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim()).map_err(|err| {
+        format!(
+            "`{raw}` is not a valid URL ({err}); write e.g. \"https://shipping.example.com/hooks\""
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{raw}` uses the `{}` scheme; only http and https are supported",
+            url.scheme()
+        ));
+    }
+    if url.host().is_none() {
+        return Err(format!("`{raw}` has no host"));
+    }
+    if url.fragment().is_some() {
+        return Err(format!(
+            "`{raw}` has a `#` fragment, which is never sent; remove it"
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests;

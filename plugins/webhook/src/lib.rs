@@ -1,0 +1,39 @@
+//! herald's webhook plugin: POSTs a JSON document about the event to a configured
+//! destination (a shipping system, a storefront callback), signed the Standard Webhooks way.
+//!
+//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! `[plugins.webhook.<name>]` table into a [`WebhookConfig`], checks it with
+//! [`WebhookConfig::validate`], checks every rule action aimed at it with
+//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
+//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//!
+//! # Layout
+//! - [`config`]: the config table, its validation and the resolved [`ValidatedWebhook`].
+//! - [`action`]: a rule action's parameters (`path`, `body`, `event_type`).
+//! - [`signature`]: Standard Webhooks signing ([`sign`]) and checking ([`verify`]).
+//! - `request`: turning a job into the destination URL and the body bytes.
+//! - `classify`: how a response or a transport error becomes an [`Outcome`].
+//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//!
+//! # Idempotency
+//! Every attempt at the same job carries the job's idempotency key in `Idempotency-Key`
+//! and, when the instance has a secret, in `webhook-id`, so the receiver can drop
+//! redeliveries. The URL and (for a given event) the body are the same on every attempt;
+//! only `webhook-timestamp` and so `webhook-signature` change.
+//!
+//! [`Outcome`]: herald_plugin_api::Outcome
+#![forbid(unsafe_code)]
+
+pub mod action;
+mod classify;
+pub mod config;
+mod plugin;
+mod request;
+pub mod signature;
+
+pub use action::{validate_action, WebhookAction};
+pub use config::{decode_secret, SecretError, ValidatedWebhook, WebhookConfig};
+pub use plugin::{build, IDEMPOTENCY_HEADER, USER_AGENT};
+pub use signature::{
+    sign, verify, VerifyError, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER,
+};

@@ -1,0 +1,208 @@
+//! The webhook [`Plugin`]: built once at start-up by [`build`], then called by the
+//! dispatcher's workers in the deliver stage.
+//!
+//! A delivery composes the request ([`crate::request`]), waits for a slot under the
+//! instance's concurrency limit, signs the body when a secret is configured
+//! ([`crate::signature`]), POSTs it, and classifies the answer ([`crate::classify`]).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::{redirect, Client, Url};
+use tokio::sync::Semaphore;
+
+use crate::classify;
+use crate::config::ValidatedWebhook;
+use crate::request::compose;
+use crate::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
+
+/// The header carrying the job's idempotency key on every request.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// The `User-Agent` of every request (a configured `User-Agent` header wins).
+pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
+
+/// How much of an error response's body is read, at most, for the attempt record.
+const EXCERPT_READ_LIMIT: usize = 1024;
+
+/// One `[plugins.webhook.<name>]` instance.
+struct WebhookPlugin {
+    name: String,
+    url: Url,
+    /// `scheme://host:port` of `url`, for reasons and logs (the path may hold event data).
+    destination: String,
+    secret: Option<Vec<u8>>,
+    headers: HeaderMap,
+    timeout: Duration,
+    client: Client,
+    /// Bounds the requests in flight to this destination.
+    slots: Semaphore,
+    templates: Arc<dyn Templates>,
+}
+
+/// Builds a plugin instance from its validated config.
+///
+/// Prepares one HTTP client (connection pool, TLS, timeout, no redirects) shared by every
+/// delivery of the instance. Does not connect.
+///
+/// # Errors
+/// When the HTTP client cannot be built (its TLS set-up failed).
+pub async fn build(
+    name: &str,
+    config: ValidatedWebhook,
+    templates: Arc<dyn Templates>,
+) -> Result<Arc<dyn Plugin>, PluginError> {
+    let client = Client::builder()
+        .user_agent(USER_AGENT)
+        // The whole request, connecting and reading the answer included.
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .redirect(redirect::Policy::none())
+        .pool_max_idle_per_host(config.max_concurrency)
+        .build()
+        .map_err(|err| {
+            PluginError(format!(
+                "webhook `{name}`: cannot build the HTTP client: {err}"
+            ))
+        })?;
+    let destination = config.url.origin().ascii_serialization();
+    Ok(Arc::new(WebhookPlugin {
+        name: name.to_owned(),
+        destination,
+        url: config.url,
+        secret: config.secret,
+        headers: config.headers,
+        timeout: config.timeout,
+        client,
+        slots: Semaphore::new(config.max_concurrency),
+        templates,
+    }))
+}
+
+impl WebhookPlugin {
+    /// The request headers for one attempt; `Err` when the key cannot be a header value.
+    fn headers(&self, job: &Job<'_>, body: &[u8]) -> Result<HeaderMap, Outcome> {
+        let key = HeaderValue::from_str(job.idempotency_key).map_err(|_| {
+            Outcome::failed("the idempotency key cannot be sent as an HTTP header value")
+        })?;
+        // The spec wants no `.` in `webhook-id` (it separates the signed parts); herald's
+        // keys (`source:evt_…:rule:index`) have none as long as source names have none.
+        let mut headers = self.headers.clone();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(HeaderName::from_static("idempotency-key"), key.clone());
+        if let Some(secret) = &self.secret {
+            // Taken after waiting for a slot, so the receiver's replay window starts now.
+            let timestamp = unix_now();
+            let signature = sign(secret, job.idempotency_key, timestamp, body);
+            headers.insert(HeaderName::from_static(WEBHOOK_ID_HEADER), key);
+            headers.insert(
+                HeaderName::from_static(TIMESTAMP_HEADER),
+                HeaderValue::from(timestamp),
+            );
+            let signature = HeaderValue::from_str(&signature)
+                .map_err(|_| Outcome::failed("the signature is not a valid header value"))?;
+            headers.insert(HeaderName::from_static(SIGNATURE_HEADER), signature);
+        }
+        Ok(headers)
+    }
+
+    /// Sends one request and classifies the answer.
+    async fn send(&self, url: Url, headers: HeaderMap, body: Vec<u8>) -> (Outcome, Option<u16>) {
+        let response = match self
+            .client
+            .post(url)
+            .headers(headers)
+            .body(body)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(err) => {
+                return (
+                    classify::transport_error(&err, &self.destination, self.timeout),
+                    None,
+                )
+            }
+        };
+        let status = response.status();
+        let response_headers = response.headers().clone();
+        // Read (the start of) the body either way: an error's text explains it, and a
+        // short answer read to its end lets the connection go back to the pool.
+        let excerpt = read_prefix(response).await;
+        let excerpt = if status.is_success() {
+            String::new()
+        } else {
+            classify::excerpt(&excerpt)
+        };
+        (
+            classify::response(status, &response_headers, &excerpt),
+            Some(status.as_u16()),
+        )
+    }
+}
+
+/// Up to [`EXCERPT_READ_LIMIT`] bytes of a response body; read errors end it early.
+async fn read_prefix(mut response: reqwest::Response) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    while bytes.len() < EXCERPT_READ_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    bytes.truncate(EXCERPT_READ_LIMIT);
+    bytes
+}
+
+/// Now in Unix seconds; 0 if the clock is before 1970.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+#[async_trait]
+impl Plugin for WebhookPlugin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn deliver(&self, job: &Job<'_>) -> Outcome {
+        let request = match compose(job, &self.url, self.templates.as_ref()) {
+            Ok(request) => request,
+            Err(err) => {
+                tracing::debug!(
+                    plugin = %self.name, rule = job.rule, attempt = job.attempt,
+                    error = %err, "webhook request could not be composed"
+                );
+                return Outcome::failed(err.to_string());
+            }
+        };
+        // Never closed, so acquiring only fails if that changes; retrying is then safe.
+        let Ok(_slot) = self.slots.acquire().await else {
+            return Outcome::retry("the webhook plugin is shutting down");
+        };
+        let headers = match self.headers(job, &request.body) {
+            Ok(headers) => headers,
+            Err(outcome) => return outcome,
+        };
+        let (outcome, status) = self.send(request.url, headers, request.body).await;
+        // Identifiers only: the URL path, the body and the headers may hold customer data
+        // or credentials, and stay out of logs.
+        if let Some(status @ 300..=399) = status {
+            tracing::warn!(
+                plugin = %self.name, destination = %self.destination, status,
+                "webhook destination redirected; redirects are not followed, update `url`"
+            );
+        }
+        tracing::debug!(
+            plugin = %self.name, rule = job.rule, attempt = job.attempt,
+            destination = %self.destination, status, outcome = ?outcome,
+            "webhook delivery attempted"
+        );
+        outcome
+    }
+}

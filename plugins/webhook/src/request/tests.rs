@@ -1,0 +1,239 @@
+#[path = "../../tests/support/templates.rs"]
+mod templates;
+
+use herald_plugin_api::{Customer, Event};
+use serde_json::Map;
+
+use super::*;
+use templates::FakeTemplates;
+
+fn event(object: Value) -> Event {
+    Event {
+        id: "evt_1".into(),
+        source: "stripe".into(),
+        kind: "checkout.session.completed".into(),
+        created: 1_700_000_000,
+        livemode: false,
+        object_id: Some("cs_1".into()),
+        order_id: Some("42".into()),
+        customer: Customer {
+            email: Some("ada@example.com".into()),
+            phone: None,
+            name: Some("Ada".into()),
+        },
+        amount: Some(1999),
+        currency: Some("usd".into()),
+        raw: json!({ "id": "evt_1", "data": { "object": object } }),
+    }
+}
+
+fn params(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn compose_with(base: &str, params: Value, context: Value) -> Result<Request, ComposeError> {
+    let event = event(json!({ "id": "cs_1" }));
+    let params = self::params(params);
+    let job = Job {
+        event: &event,
+        params: &params,
+        context: &context,
+        idempotency_key: "stripe:evt_1:ship:0",
+        attempt: 1,
+        rule: "ship",
+    };
+    let base = Url::parse(base).expect("base url");
+    compose(&job, &base, &FakeTemplates)
+}
+
+fn url_of(base: &str, path: &str, order_id: &str) -> String {
+    compose_with(
+        base,
+        json!({ "path": path }),
+        json!({ "order_id": order_id }),
+    )
+    .expect("composes")
+    .url
+    .to_string()
+}
+
+#[test]
+fn appends_the_path_to_the_base() {
+    let path = "/orders/{{order_id}}/ship";
+    let expected = "https://ship.example.com/hooks/orders/42/ship";
+    assert_eq!(
+        url_of("https://ship.example.com/hooks", path, "42"),
+        expected
+    );
+    assert_eq!(
+        url_of("https://ship.example.com/hooks/", path, "42"),
+        expected
+    );
+    assert_eq!(
+        url_of("https://ship.example.com", path, "42"),
+        "https://ship.example.com/orders/42/ship"
+    );
+    assert_eq!(
+        url_of("https://ship.example.com/in?k=v", path, "42"),
+        "https://ship.example.com/in/orders/42/ship?k=v"
+    );
+    assert_eq!(
+        url_of("https://ship.example.com/in", "/orders/", "42"),
+        "https://ship.example.com/in/orders/"
+    );
+    let none = compose_with("https://ship.example.com/in?k=v", json!({}), json!({}));
+    assert_eq!(
+        none.expect("composes").url.as_str(),
+        "https://ship.example.com/in?k=v"
+    );
+}
+
+#[test]
+fn rendered_values_cannot_escape_their_segment() {
+    let base = "https://ship.example.com/hooks";
+    assert_eq!(
+        url_of(base, "/orders/{{order_id}}/ship", "a/b?c#d%e f"),
+        "https://ship.example.com/hooks/orders/a%2Fb%3Fc%23d%25e%20f/ship"
+    );
+    assert_eq!(
+        url_of(base, "/o/{{order_id}}", "@evil.example.com:80"),
+        "https://ship.example.com/hooks/o/@evil.example.com:80"
+    );
+    assert_eq!(
+        url_of(base, "/o/x-{{order_id}}", "..").as_str(),
+        "https://ship.example.com/hooks/o/x-.."
+    );
+    for bad in ["", ".", ".."] {
+        let err = compose_with(
+            base,
+            json!({ "path": "/o/{{order_id}}/ship" }),
+            json!({ "order_id": bad }),
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(err, ComposeError::Segment { .. }),
+            "{bad:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_field_in_the_path_fails() {
+    let err = compose_with(
+        "https://x.example.com",
+        json!({ "path": "/{{nope}}" }),
+        json!({}),
+    )
+    .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "`path` template error: missing field `nope`"
+    );
+}
+
+#[test]
+fn the_built_in_body_lifts_the_useful_parts() {
+    let object = json!({
+        "id": "cs_1",
+        "shipping_details": { "name": "old" },
+        "collected_information": { "shipping_details": { "name": "Ada", "address": { "city": "Oslo" } } },
+        "line_items": { "data": [{ "description": "Mug", "quantity": 2 }] },
+    });
+    let event = event(object.clone());
+    let params = params(json!({ "event_type": "order.paid" }));
+    let context = json!({});
+    let job = Job {
+        event: &event,
+        params: &params,
+        context: &context,
+        idempotency_key: "k",
+        attempt: 1,
+        rule: "ship",
+    };
+    let base = Url::parse("https://x.example.com/h").expect("url");
+    let request = compose(&job, &base, &FakeTemplates).expect("composes");
+    let body: Value = serde_json::from_slice(&request.body).expect("json");
+    assert_eq!(
+        body,
+        json!({
+            "type": "checkout.session.completed",
+            "id": "evt_1",
+            "created": 1_700_000_000,
+            "order_id": "42",
+            "customer": { "email": "ada@example.com", "phone": null, "name": "Ada" },
+            "amount": 1999,
+            "currency": "usd",
+            "shipping": { "name": "Ada", "address": { "city": "Oslo" } },
+            "line_items": [{ "description": "Mug", "quantity": 2 }],
+            "data": object,
+            "event_type": "order.paid",
+        })
+    );
+}
+
+#[test]
+fn shipping_falls_back_through_the_stripe_shapes() {
+    let shipping = |object: Value| {
+        let event = event(object);
+        default_body(
+            &Job {
+                event: &event,
+                params: &Map::new(),
+                context: &Value::Null,
+                idempotency_key: "k",
+                attempt: 1,
+                rule: "r",
+            },
+            None,
+        )["shipping"]
+            .clone()
+    };
+    assert_eq!(
+        shipping(json!({ "shipping_details": { "name": "a" } })),
+        json!({ "name": "a" })
+    );
+    assert_eq!(
+        shipping(json!({ "shipping": { "name": "b" } })),
+        json!({ "name": "b" })
+    );
+    let null_first = json!({ "collected_information": { "shipping_details": null }, "shipping": { "name": "c" } });
+    assert_eq!(shipping(null_first), json!({ "name": "c" }));
+    assert_eq!(shipping(json!({})), Value::Null);
+}
+
+#[test]
+fn a_body_template_is_sent_as_rendered_when_it_is_json() {
+    let template = "{\"order\": \"{{order_id}}\", \"big\": 12345678901234567890123}\n";
+    let request = compose_with(
+        "https://x.example.com",
+        json!({ "body": template }),
+        json!({ "order_id": "42" }),
+    )
+    .expect("composes");
+    assert_eq!(
+        request.body,
+        b"{\"order\": \"42\", \"big\": 12345678901234567890123}"
+    );
+
+    let err = compose_with(
+        "https://x.example.com",
+        json!({ "body": template }),
+        json!({ "order_id": "say \"hi\"" }),
+    )
+    .expect_err("not json");
+    assert!(
+        err.to_string()
+            .starts_with("`body` did not render to valid JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_parameters_fail() {
+    let err = compose_with("https://x.example.com", json!({ "url": "x" }), json!({}))
+        .expect_err("refused");
+    assert!(err.to_string().contains("unknown key `url`"), "{err}");
+}

@@ -1,0 +1,107 @@
+//! Command-line interface: the clap types, and the operator commands in [`ops`].
+
+pub mod ops;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// herald: turns verified webhooks into notifications and side effects.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about)]
+pub struct Cli {
+    /// The config file; relative paths inside it are taken from its folder.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "HERALD_CONFIG",
+        default_value = "config.toml"
+    )]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Receive webhooks and deliver their actions until SIGINT/SIGTERM.
+    Serve,
+    /// Validate the config file (and templates) and exit: 0 when valid, 1 when not.
+    Check,
+    /// Print a Stripe-Signature header for a file, signed now, for trying herald with curl.
+    Sign {
+        /// The exact bytes to send as the webhook body.
+        file: PathBuf,
+        /// The endpoint secret to sign with.
+        #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+    /// List dead letters: jobs that failed for good or ran out of retries.
+    DeadLetters {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Queue dead letters again, each with a fresh retry budget.
+    Replay {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Show what would be replayed, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Deliver a stored event again, all its actions, with the current rules and templates.
+    Redeliver {
+        /// The provider's event id, e.g. evt_1R4Q….
+        event_id: String,
+        /// The source that received it.
+        #[arg(long, default_value = "stripe")]
+        source: String,
+    },
+    /// Delete dead letters and their attempt history for good.
+    Purge {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Confirm: without it, purge only says what it would delete.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show one job and every attempt it made.
+    Job {
+        /// The job id, as dead-letters lists it.
+        id: i64,
+    },
+    /// Delete delivered events past `dispatch.retention_days` now (serve does it hourly).
+    Prune,
+}
+
+/// Which dead letters a command means.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// These job ids (repeat the flag for several).
+    #[arg(long = "job")]
+    pub jobs: Vec<i64>,
+    /// Jobs of this event id.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Jobs planned by this rule.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Jobs for this plugin instance.
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// Dead since this time: RFC 3339 (2026-11-23T10:00:00Z) or Unix seconds.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Dead before this time: RFC 3339 or Unix seconds.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Every dead letter (required when no other filter is given, so nothing is replayed or purged by accident).
+    #[arg(long)]
+    pub all: bool,
+}

@@ -1,0 +1,238 @@
+//! Operator commands: they open the database named by the config and act on it
+//! directly, so they work whether or not `herald serve` is running.
+
+use std::io::Write as _;
+
+use anyhow::{bail, Context};
+
+use super::FilterArgs;
+use crate::replay;
+use crate::store::{JobFilter, JobSummary, Store};
+use crate::Config;
+
+/// Opens the config's database.
+async fn open(config: &Config) -> anyhow::Result<Store> {
+    Store::connect(&config.database)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database.display))
+}
+
+/// Parses RFC 3339 or Unix seconds into Unix milliseconds.
+fn parse_time(value: &str) -> anyhow::Result<i64> {
+    if let Ok(secs) = value.parse::<i64>() {
+        return Ok(secs.saturating_mul(1000));
+    }
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|time| time.timestamp_millis())
+        .with_context(|| {
+            format!("`{value}` is neither RFC 3339 (2026-11-23T10:00:00Z) nor Unix seconds")
+        })
+}
+
+impl FilterArgs {
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+            && self.event.is_none()
+            && self.rule.is_none()
+            && self.plugin.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    /// The store filter; `require` refuses an empty filter without `--all`.
+    fn to_filter(&self, require: bool) -> anyhow::Result<JobFilter> {
+        if require && self.is_empty() && !self.all {
+            bail!("name what to act on (--job, --event, --rule, --plugin, --since, --until), or pass --all");
+        }
+        Ok(JobFilter {
+            job_ids: self.jobs.clone(),
+            event_id: self.event.clone(),
+            rule: self.rule.clone(),
+            plugin: self.plugin.clone(),
+            since_ms: self.since.as_deref().map(parse_time).transpose()?,
+            until_ms: self.until.as_deref().map(parse_time).transpose()?,
+        })
+    }
+}
+
+fn format_ms(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        )
+}
+
+fn print_jobs(jobs: &[JobSummary]) {
+    println!(
+        "{:>8}  {:<19}  {:<28}  {:<20}  {:<14}  {:>8}  last error",
+        "job", "dead at (UTC)", "event", "rule", "plugin", "attempts"
+    );
+    for job in jobs {
+        println!(
+            "{:>8}  {:<19}  {:<28}  {:<20}  {:<14}  {:>8}  {}",
+            job.id,
+            format_ms(job.dead_at_ms),
+            job.event_id,
+            job.rule,
+            job.plugin,
+            job.attempts,
+            job.last_error.as_deref().unwrap_or("")
+        );
+    }
+}
+
+/// `herald dead-letters`
+pub async fn dead_letters(config: &Config, args: &FilterArgs, limit: usize) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let jobs = store.dead_letters(&args.to_filter(false)?, limit).await?;
+    print_jobs(&jobs);
+    println!(
+        "{} dead letter{}",
+        jobs.len(),
+        if jobs.len() == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// `herald replay`
+pub async fn replay(config: &Config, args: &FilterArgs, dry_run: bool) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let filter = args.to_filter(true)?;
+    let mut progress = |done: usize, total: usize| {
+        let width = 30;
+        let filled = (done * width).checked_div(total).unwrap_or(width);
+        eprint!(
+            "\rreplaying [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            " ".repeat(width - filled)
+        );
+        let _ = std::io::stderr().flush();
+    };
+    let report = replay::replay_dead_letters(&store, &filter, dry_run, &mut progress).await?;
+    if report.dry_run {
+        print_jobs(&report.jobs);
+        println!("dry run: {} dead letters would be replayed", report.matched);
+        return Ok(());
+    }
+    if report.matched > 0 {
+        eprintln!();
+    }
+    let mut by_plugin = std::collections::BTreeMap::<&str, usize>::new();
+    for job in &report.jobs {
+        *by_plugin.entry(job.plugin.as_str()).or_default() += 1;
+    }
+    let breakdown: Vec<String> = by_plugin.iter().map(|(p, n)| format!("{p}: {n}")).collect();
+    println!(
+        "replayed {} of {} matching dead letters{}",
+        report.replayed,
+        report.matched,
+        if breakdown.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", breakdown.join(", "))
+        }
+    );
+    println!("a running `herald serve` delivers them within dispatch.poll_interval_ms");
+    Ok(())
+}
+
+/// `herald redeliver`
+pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    match replay::redeliver_event(&store, &config.rules, source, event_id).await? {
+        Some(done) => {
+            println!(
+                "event {source}/{event_id}: {} job(s) queued again, {} new job(s) for rules that match it now",
+                done.requeued, done.added
+            );
+            Ok(())
+        }
+        None => bail!("no stored event {source}/{event_id}"),
+    }
+}
+
+/// `herald purge`
+pub async fn purge(config: &Config, args: &FilterArgs, yes: bool) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let filter = args.to_filter(true)?;
+    if !yes {
+        let jobs = store.dead_letters(&filter, usize::MAX).await?;
+        print_jobs(&jobs);
+        println!(
+            "{} dead letters would be deleted for good; add --yes to do it",
+            jobs.len()
+        );
+        return Ok(());
+    }
+    let purged = replay::purge_dead_letters(&store, &filter).await?;
+    println!("purged {purged} dead letters and their attempts");
+    Ok(())
+}
+
+/// `herald job`
+pub async fn job(config: &Config, id: i64) -> anyhow::Result<()> {
+    let store = open(config).await?;
+    let Some(job) = store.job(id).await? else {
+        bail!("no job {id}");
+    };
+    println!("job {}: {} ({})", job.id, job.status, job.idempotency_key);
+    println!(
+        "event {} ({}), rule {}, plugin {}",
+        job.event_id, job.event_type, job.rule, job.plugin
+    );
+    for attempt in store.attempts(id).await? {
+        println!(
+            "  attempt {:>3}  {}  {:>6} ms  {:<9}  {}",
+            attempt.attempt,
+            format_ms(Some(attempt.started_at_ms)),
+            attempt.finished_at_ms - attempt.started_at_ms,
+            attempt.outcome,
+            attempt.error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `herald prune`
+pub async fn prune(config: &Config) -> anyhow::Result<()> {
+    let Some(retention) = config.dispatch.retention else {
+        println!("dispatch.retention_days is 0: nothing is pruned");
+        return Ok(());
+    };
+    let store = open(config).await?;
+    let cutoff = chrono::Utc::now().timestamp_millis()
+        - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let pruned = store.prune_delivered(cutoff).await?;
+    println!(
+        "pruned {} events, {} jobs, {} attempts delivered before {}",
+        pruned.events,
+        pruned.jobs,
+        pruned.attempts,
+        format_ms(Some(cutoff))
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_rfc3339_or_unix_seconds() {
+        assert_eq!(parse_time("1").unwrap(), 1000);
+        assert_eq!(parse_time("1970-01-01T00:00:02Z").unwrap(), 2000);
+        assert!(parse_time("yesterday").is_err());
+    }
+
+    #[test]
+    fn an_empty_filter_needs_all() {
+        assert!(FilterArgs::default().to_filter(true).is_err());
+        let all = FilterArgs {
+            all: true,
+            ..FilterArgs::default()
+        };
+        assert!(all.to_filter(true).is_ok());
+        assert!(FilterArgs::default().to_filter(false).is_ok());
+    }
+}

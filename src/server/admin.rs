@@ -1,0 +1,177 @@
+//! `/admin`: dead letters, replay and re-delivery over HTTP, behind a bearer token.
+//!
+//! Mounted only when `[admin] token` is configured; every request must carry
+//! `Authorization: Bearer <token>`.
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tracing::{error, info};
+
+use super::AppState;
+use crate::replay;
+use crate::store::{JobFilter, StoreError};
+
+/// Most dead letters one listing returns unless asked for fewer.
+const DEFAULT_LIST_LIMIT: usize = 100;
+
+/// Refuses requests without the right bearer token.
+pub async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(expected) = &state.admin_token else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Comparing digests keeps the comparison's timing independent of the token.
+    let matches =
+        Sha256::digest(given.as_bytes()) == Sha256::digest(expected.expose_secret().as_bytes());
+    if !matches {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "missing or wrong admin token" })),
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn internal(err: &StoreError) -> Response {
+    error!(error = %err, "admin request failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "error": "database unavailable" })),
+    )
+        .into_response()
+}
+
+/// Query of `GET /admin/dead-letters`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    event_id: Option<String>,
+    rule: Option<String>,
+    plugin: Option<String>,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// `GET /admin/dead-letters`
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let filter = JobFilter {
+        event_id: query.event_id,
+        rule: query.rule,
+        plugin: query.plugin,
+        since_ms: query.since_ms,
+        until_ms: query.until_ms,
+        ..JobFilter::default()
+    };
+    match state
+        .store
+        .dead_letters(&filter, query.limit.unwrap_or(DEFAULT_LIST_LIMIT))
+        .await
+    {
+        Ok(jobs) => Json(json!({ "dead_letters": jobs })).into_response(),
+        Err(err) => internal(&err),
+    }
+}
+
+/// Body of `POST /admin/replay`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    #[serde(default)]
+    filter: JobFilter,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /admin/replay`: queue matching dead letters again.
+pub async fn replay(State(state): State<AppState>, Json(request): Json<ReplayRequest>) -> Response {
+    match replay::replay_dead_letters(
+        &state.store,
+        &request.filter,
+        request.dry_run,
+        &mut |_, _| {},
+    )
+    .await
+    {
+        Ok(report) => {
+            if !report.dry_run {
+                info!(
+                    replayed = report.replayed,
+                    "dead letters replayed through the admin API"
+                );
+                state.wake_dispatcher.notify_one();
+            }
+            Json(report).into_response()
+        }
+        Err(err) => internal(&err),
+    }
+}
+
+/// `POST /admin/purge`: delete matching dead letters for good.
+pub async fn purge(State(state): State<AppState>, Json(filter): Json<JobFilter>) -> Response {
+    match replay::purge_dead_letters(&state.store, &filter).await {
+        Ok(purged) => {
+            info!(purged, "dead letters purged through the admin API");
+            Json(json!({ "purged": purged })).into_response()
+        }
+        Err(err) => internal(&err),
+    }
+}
+
+/// `POST /admin/events/{source}/{event_id}/redeliver`
+pub async fn redeliver(
+    State(state): State<AppState>,
+    Path((source, event_id)): Path<(String, String)>,
+) -> Response {
+    match replay::redeliver_event(&state.store, &state.rules, &source, &event_id).await {
+        Ok(Some(done)) => {
+            state.wake_dispatcher.notify_one();
+            Json(done).into_response()
+        }
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no stored event {source}/{event_id}") })),
+        )
+            .into_response(),
+        Err(err) => internal(&err),
+    }
+}
+
+/// `GET /admin/jobs/{id}`: a job with its attempts.
+pub async fn job(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
+    let job = match state.store.job(id).await {
+        Ok(Some(job)) => job,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "error": format!("no job {id}") })),
+            )
+                .into_response()
+        }
+        Err(err) => return internal(&err),
+    };
+    match state.store.attempts(id).await {
+        Ok(attempts) => Json(json!({ "job": job, "attempts": attempts })).into_response(),
+        Err(err) => internal(&err),
+    }
+}

@@ -1,0 +1,388 @@
+//! The PostgreSQL backend: several herald replicas share one database.
+//!
+//! Behaves like the SQLite backend, statement for statement where it can. Where
+//! SQLite's single writer makes a statement safe by itself, this backend says how
+//! it stays safe with concurrent writers: row locks (`FOR UPDATE SKIP LOCKED` when
+//! claiming, `FOR UPDATE`/`FOR SHARE` in the operator's commands) and the unique
+//! constraints behind `ON CONFLICT`.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use herald_plugin_api::Event;
+use serde_json::{Map, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Row};
+
+mod admin;
+
+use super::error::{Result, StoreError};
+use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};
+use crate::rules::PlannedJob;
+
+/// The columns [`job_summary`] reads, joined with their event.
+const JOB_SUMMARY_SELECT: &str =
+    "SELECT j.id, e.event_id, e.kind, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts,
+            j.last_error, j.dead_at
+     FROM jobs j JOIN events e ON e.pk = j.event_pk";
+
+/// Connections in the pool: enough for the workers and the HTTP handlers of one
+/// replica, few enough that several replicas fit in a server's default 100.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a query waits for a free connection before failing, so an overloaded
+/// or unreachable server surfaces as an error instead of a hung request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Claims up to `$3` due jobs for a lease ending at `$1`, `$2` being now.
+///
+/// `FOR UPDATE SKIP LOCKED` makes concurrent claimers (in this process or another
+/// replica) pass over rows another claim is taking instead of waiting for it; a
+/// row that claim has committed meanwhile is re-checked against the `WHERE`
+/// (READ COMMITTED re-evaluation) and dropped, as its lease now hides it. So no job
+/// is ever handed to two workers.
+const CLAIM_SQL: &str =
+    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1, updated_at = $2
+     WHERE id IN (
+         SELECT id FROM jobs
+         WHERE status = 'pending' AND run_at <= $2
+           AND (locked_until IS NULL OR locked_until <= $2)
+         ORDER BY run_at, id
+         LIMIT $3
+         FOR UPDATE SKIP LOCKED)
+     RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts, attempt_base,
+               queued_at";
+
+fn job_summary(row: &PgRow) -> Result<JobSummary> {
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(JobSummary {
+        id: row.try_get("id")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("kind")?,
+        rule: row.try_get("rule")?,
+        plugin: row.try_get("plugin")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        status: row.try_get("status")?,
+        attempts: to_u32(attempts),
+        last_error: row.try_get("last_error")?,
+        dead_at_ms: row.try_get("dead_at")?,
+    })
+}
+
+/// Counts read back from the database are never negative nor beyond `u32`; clamp
+/// rather than fail if a hand-edited row says otherwise.
+fn to_u32(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+/// An event from a row with its `pk`, `normalized` and `payload` columns.
+fn event_from_row(row: &PgRow) -> Result<(i64, Event)> {
+    let pk: i64 = row.try_get("pk")?;
+    let normalized: String = row.try_get("normalized")?;
+    let payload: String = row.try_get("payload")?;
+    let mut event: Event = serde_json::from_str(&normalized)
+        .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
+    event.raw = serde_json::from_str(&payload)
+        .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
+    Ok((pk, event))
+}
+
+/// Inserts `jobs` for event `event_pk` in one statement; a job whose idempotency
+/// key exists is skipped. Returns how many were inserted.
+async fn insert_jobs(
+    conn: &mut PgConnection,
+    event_pk: i64,
+    jobs: &[PlannedJob],
+    now: i64,
+) -> Result<u64> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    // Column-wise arrays for UNNEST: one round trip whatever the number of jobs.
+    let mut rules = Vec::with_capacity(jobs.len());
+    let mut indexes = Vec::with_capacity(jobs.len());
+    let mut plugins = Vec::with_capacity(jobs.len());
+    let mut params = Vec::with_capacity(jobs.len());
+    let mut keys = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        rules.push(job.rule.clone());
+        indexes.push(i64::try_from(job.action_index).unwrap_or(i64::MAX));
+        plugins.push(job.plugin.clone());
+        params.push(Value::Object(job.params.clone()).to_string());
+        keys.push(job.idempotency_key.clone());
+    }
+    // ORDER BY the ordinality: ids follow the plan's order, as SQLite's do.
+    let inserted = sqlx::query(
+        "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
+                           run_at, queued_at, created_at, updated_at)
+         SELECT $1, t.rule, t.action_index, t.plugin, t.params, t.idempotency_key,
+                $7, $7, $7, $7
+         FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[])
+              WITH ORDINALITY AS t(rule, action_index, plugin, params, idempotency_key, n)
+         ORDER BY t.n
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(event_pk)
+    .bind(rules)
+    .bind(indexes)
+    .bind(plugins)
+    .bind(params)
+    .bind(keys)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted)
+}
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl PostgresStore {
+    /// Connects and runs pending migrations; replicas starting together are
+    /// serialized by the migrator's advisory lock.
+    pub async fn connect(url: &str, display: &str) -> Result<Self> {
+        let open = |source| StoreError::Open {
+            url: display.to_owned(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(open)?
+            // Names herald's sessions in `pg_stat_activity`.
+            .application_name("herald");
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(open)?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Checks the server answers (see [`crate::store::Store::ping`]).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stores an event and its jobs in one transaction (see [`crate::store::Store::ingest`]).
+    pub async fn ingest(
+        &self,
+        event: &Event,
+        payload: &[u8],
+        jobs: &[PlannedJob],
+    ) -> Result<IngestOutcome> {
+        let normalized =
+            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Lossy like SQLite. The payload parsed as JSON before it got here, so it
+        // holds no NUL byte, which a PostgreSQL TEXT value could not store.
+        let payload = String::from_utf8_lossy(payload);
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        // A concurrent insert of the same event waits on the unique index and then
+        // does nothing: exactly one of two replicas stores it.
+        let inserted = sqlx::query(
+            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
+                                 normalized, payload, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (source, event_id) DO NOTHING
+             RETURNING pk",
+        )
+        .bind(&event.source)
+        .bind(&event.id)
+        .bind(&event.kind)
+        .bind(event.created)
+        .bind(event.livemode)
+        .bind(&event.object_id)
+        .bind(&event.order_id)
+        .bind(&normalized)
+        .bind(payload.as_ref())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            tx.rollback().await?;
+            return Ok(IngestOutcome::Duplicate);
+        };
+        let event_pk: i64 = row.try_get("pk")?;
+        insert_jobs(&mut tx, event_pk, jobs, now).await?;
+        tx.commit().await?;
+        Ok(IngestOutcome::Stored { jobs: jobs.len() })
+    }
+
+    /// Claims due jobs under a lease (see [`crate::store::Store::claim_due`]).
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<ClaimedJob>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = sqlx::query(CLAIM_SQL)
+            .bind(now_ms.saturating_add(lease_ms))
+            .bind(now_ms)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+
+        let mut event_pks = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>("event_pk"))
+            .collect::<Result<Vec<_>, _>>()?;
+        event_pks.sort_unstable();
+        event_pks.dedup();
+        let events = self.load_events(&event_pks).await?;
+
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event_pk: i64 = row.try_get("event_pk")?;
+            let event = events
+                .get(&event_pk)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("job's event {event_pk} is missing")))?;
+            let params: String = row.try_get("params")?;
+            let params: Map<String, Value> = serde_json::from_str(&params)
+                .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let attempt_base: i64 = row.try_get("attempt_base")?;
+            claimed.push(ClaimedJob {
+                id: row.try_get("id")?,
+                event,
+                rule: row.try_get("rule")?,
+                plugin: row.try_get("plugin")?,
+                params,
+                idempotency_key: row.try_get("idempotency_key")?,
+                attempt: to_u32(attempts),
+                attempts_since_queued: to_u32(attempts - attempt_base),
+                queued_at_ms: row.try_get("queued_at")?,
+            });
+        }
+        // RETURNING comes in no particular order; hand jobs out oldest first.
+        claimed.sort_by_key(|job| job.id);
+        Ok(claimed)
+    }
+
+    /// The events `pks`, in one query, by pk.
+    async fn load_events(&self, pks: &[i64]) -> Result<HashMap<i64, Event>> {
+        let rows = sqlx::query("SELECT pk, normalized, payload FROM events WHERE pk = ANY($1)")
+            .bind(pks)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Records an attempt and moves the job on (see [`crate::store::Store::record_attempt`]).
+    pub async fn record_attempt(
+        &self,
+        job_id: i64,
+        attempt: u32,
+        record: &AttemptRecord,
+    ) -> Result<()> {
+        let (outcome, status, run_at) = match record.outcome {
+            AttemptOutcome::Delivered => ("delivered", "delivered", None),
+            AttemptOutcome::RetryAt(at) => ("retry", "pending", Some(at)),
+            AttemptOutcome::Failed => ("failed", "dead", None),
+            AttemptOutcome::Exhausted => ("retry", "dead", None),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(job_id)
+        .bind(i64::from(attempt))
+        .bind(record.started_at_ms)
+        .bind(record.finished_at_ms)
+        .bind(outcome)
+        .bind(&record.error)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), locked_until = NULL,
+                             last_error = $3, updated_at = $4,
+                             dead_at = CASE WHEN $1 = 'dead' THEN $4 END
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(run_at)
+        .bind(&record.error)
+        .bind(record.finished_at_ms)
+        .bind(job_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The jobs of an event (see [`crate::store::Store::jobs_for_event`]).
+    pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
+        let sql =
+            format!("{JOB_SUMMARY_SELECT} WHERE e.source = $1 AND e.event_id = $2 ORDER BY j.id");
+        let rows = sqlx::query(&sql)
+            .bind(source)
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_summary).collect()
+    }
+
+    /// Gives a claimed job back uncounted (see [`crate::store::Store::defer`]).
+    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
+        // The claim counted an attempt that was never made: take it back, but never
+        // below the budget's base.
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, locked_until = NULL,
+                             attempts = GREATEST(attempts - 1, attempt_base)
+             WHERE id = $2 AND status = 'pending'",
+        )
+        .bind(run_at_ms)
+        .bind(job_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The recorded attempts of a job (see [`crate::store::Store::attempts`]).
+    pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
+        let rows = sqlx::query(
+            "SELECT attempt, started_at, finished_at, outcome, error FROM attempts
+             WHERE job_id = $1 ORDER BY id",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let attempt: i64 = row.try_get("attempt")?;
+                Ok(AttemptSummary {
+                    attempt: to_u32(attempt),
+                    started_at_ms: row.try_get("started_at")?,
+                    finished_at_ms: row.try_get("finished_at")?,
+                    outcome: row.try_get("outcome")?,
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    /// How many events are stored (see [`crate::store::Store::event_count`]).
+    pub async fn event_count(&self) -> Result<i64> {
+        // COUNT(*) is BIGINT in PostgreSQL: it decodes as i64 directly.
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}

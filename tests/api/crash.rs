@@ -1,0 +1,153 @@
+//! kill -9 at any moment loses nothing: the real binary, killed mid-stream, restarted
+//! on the same database, delivers every event it acknowledged.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::helpers::{fixture_with_id, repo, signature, HeraldProcess};
+use crate::http_sink::HttpSink;
+
+/// Events posted per run, and after how many the run is killed.
+const EVENTS_PER_RUN: usize = 120;
+const KILL_AFTER: usize = 60;
+const RUNS: usize = 3;
+/// Requests in flight at once.
+const CONCURRENCY: usize = 8;
+
+fn crash_config(dir: &Path, sink: &HttpSink) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[dispatch]
+lease_secs = 1
+poll_interval_ms = 50
+backoff_base_secs = 0.05
+backoff_max_secs = 0.2
+
+[templates]
+dir = "{templates}"
+
+[sources.stripe]
+secret = "${{STRIPE_WEBHOOK_SECRET}}"
+
+[plugins.webhook.sink]
+url = "{url}"
+
+[[rules]]
+name = "notify"
+on = ["*"]
+actions = [{{ plugin = "sink" }}]
+"#,
+        db = dir.join("herald.db").display(),
+        templates = repo().join("templates").display(),
+        url = sink.url()
+    )
+}
+
+/// Posts `ids` to `addr`, `CONCURRENCY` at a time, killing `herald` after `kill_after`
+/// have been sent; returns the ids answered 200.
+async fn post_and_kill(herald: &HeraldProcess, ids: &[String], kill_after: usize) -> Vec<String> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let url = format!("http://{}/webhooks/stripe", herald.addr);
+    let mut acked = Vec::new();
+    for (index, chunk) in ids.chunks(CONCURRENCY).enumerate() {
+        if index * CONCURRENCY >= kill_after {
+            herald.signal("-KILL");
+        }
+        let mut requests = JoinSet::new();
+        for id in chunk {
+            let body = fixture_with_id("payment_intent.succeeded", id);
+            let request = client
+                .post(&url)
+                .header("stripe-signature", signature(&body))
+                .body(body);
+            let id = id.clone();
+            requests.spawn(async move { (id, request.send().await) });
+        }
+        while let Some(done) = requests.join_next().await {
+            if let Ok((id, Ok(response))) = done {
+                if response.status() == 200 {
+                    acked.push(id);
+                }
+            }
+        }
+    }
+    acked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_stream_loses_no_acknowledged_event() {
+    let sink = HttpSink::start().await;
+    // Deliveries take a moment, so kills land while some are in flight.
+    sink.set_delay(Duration::from_millis(5));
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, crash_config(dir.path(), &sink)).expect("config");
+
+    let mut acked = Vec::new();
+    let mut sent = 0;
+    for run in 0..RUNS {
+        let herald = HeraldProcess::start(&config).await;
+        let ids: Vec<String> = (0..EVENTS_PER_RUN)
+            .map(|i| format!("evt_crash_{run}_{i}"))
+            .collect();
+        sent += ids.len();
+        acked.extend(post_and_kill(&herald, &ids, KILL_AFTER).await);
+        herald.signal("-KILL");
+        herald.wait().await;
+    }
+
+    // A last run, left alone: it must deliver everything the killed runs acknowledged.
+    let herald = HeraldProcess::start(&config).await;
+    let expected: HashSet<String> = acked
+        .iter()
+        .map(|id| format!("stripe:{id}:notify:0"))
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let delivered_keys = loop {
+        let keys: HashSet<String> = sink
+            .delivered()
+            .iter()
+            .filter_map(|r| r.header("idempotency-key").map(str::to_owned))
+            .collect();
+        if expected.is_subset(&keys) || tokio::time::Instant::now() > deadline {
+            break keys;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    herald.signal("-TERM");
+    assert_eq!(herald.wait().await, Some(0));
+
+    let missing: Vec<&String> = expected.difference(&delivered_keys).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but never delivered: {missing:?}"
+    );
+    let deliveries = sink.delivered().len();
+    let unique = sink.unique_idempotency_keys();
+    assert!(unique <= sent, "more effects than events");
+    assert!(
+        sink.delivered()
+            .iter()
+            .all(|r| r.header("idempotency-key").is_some()),
+        "every delivery carries its idempotency key"
+    );
+    eprintln!(
+        "crash test: {sent} events sent, {} acknowledged, {} kills, {deliveries} deliveries, \
+         {unique} distinct effects, {} duplicates dropped by the sink's idempotency key",
+        acked.len(),
+        RUNS,
+        deliveries - unique
+    );
+}

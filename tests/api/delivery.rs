@@ -1,0 +1,310 @@
+//! Delivery that loses nothing: retries, dead letters, replay, breakers, the admin API.
+
+use crate::helpers::{
+    base_config_with_dispatch, fixture_with_id, run_cli, spawn_app_with, TestApp, ADMIN_TOKEN,
+};
+use crate::http_sink::HttpSink;
+use serde_json::Value;
+
+/// A config delivering every event to `sink` through the webhook plugin.
+fn sink_config(sink: &HttpSink, dispatch: &str, rule: &str) -> String {
+    format!(
+        r#"{base}
+[admin]
+token = "${{HERALD_ADMIN_TOKEN}}"
+
+[plugins.webhook.sink]
+url = "{url}"
+
+[[rules]]
+name = "notify"
+on = ["*"]
+actions = [{{ plugin = "sink", path = "/events" }}]
+{rule}
+"#,
+        base = base_config_with_dispatch(&format!("enabled = false\n{dispatch}")),
+        url = sink.url()
+    )
+}
+
+/// Short retry delays so retries happen within the test.
+const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
+
+async fn post(app: &TestApp, id: &str) {
+    let body = fixture_with_id("payment_intent.succeeded", id);
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_outage_is_retried_until_delivered_honouring_retry_after() {
+    let sink = HttpSink::start().await;
+    sink.fail_next(2, 503);
+    sink.set_retry_after(Some("1".to_owned()));
+    let app = spawn_app_with(&sink_config(&sink, FAST, "")).await;
+    post(&app, "evt_outage").await;
+
+    let jobs = app.settle("evt_outage").await;
+    assert_eq!(jobs[0].status, "delivered");
+    let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["retry", "retry", "delivered"]);
+    for pair in attempts.windows(2) {
+        let gap = pair[1].started_at_ms - pair[0].finished_at_ms;
+        assert!(
+            gap >= 1000,
+            "Retry-After: 1 not honoured: {gap} ms between attempts"
+        );
+    }
+    let received = sink.received();
+    assert_eq!(received.len(), 3);
+    let key = "stripe:evt_outage:notify:0";
+    assert!(received
+        .iter()
+        .all(|r| r.header("idempotency-key") == Some(key)));
+    assert_eq!(sink.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_at_max_attempts_and_leave_a_dead_letter() {
+    let sink = HttpSink::start().await;
+    sink.set_status(503);
+    let app = spawn_app_with(&sink_config(
+        &sink,
+        &format!("{FAST}\nmax_attempts = 3"),
+        "",
+    ))
+    .await;
+    post(&app, "evt_exhausted").await;
+    let jobs = app.settle("evt_exhausted").await;
+    assert_eq!(jobs[0].status, "dead");
+    assert!(jobs[0].last_error.as_deref().unwrap_or("").contains("503"));
+    let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a.outcome == "retry"));
+}
+
+#[tokio::test]
+async fn a_rule_can_override_the_retry_policy() {
+    let sink = HttpSink::start().await;
+    sink.set_status(503);
+    let app = spawn_app_with(&sink_config(&sink, FAST, "retry = { max_attempts = 1 }")).await;
+    post(&app, "evt_rule_policy").await;
+    let jobs = app.settle("evt_rule_policy").await;
+    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].attempts, 1);
+}
+
+#[tokio::test]
+async fn a_job_past_its_max_age_is_not_retried() {
+    let sink = HttpSink::start().await;
+    sink.set_status(503);
+    let app = spawn_app_with(&sink_config(&sink, FAST, "retry = { max_age_secs = 0 }")).await;
+    post(&app, "evt_too_old").await;
+    let jobs = app.settle("evt_too_old").await;
+    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].attempts, 1);
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
+    let sink = HttpSink::start().await;
+    sink.set_status(404);
+    let app = spawn_app_with(&sink_config(&sink, FAST, "")).await;
+    post(&app, "evt_replay").await;
+    let jobs = app.settle("evt_replay").await;
+    assert_eq!(jobs[0].status, "dead", "a 404 is permanent");
+
+    let config = app.config_path();
+    let (ok, listed, err) = run_cli(&config, &["dead-letters"]);
+    assert!(ok, "{err}");
+    assert!(listed.contains("evt_replay"), "{listed}");
+
+    sink.set_status(200);
+    let (ok, dry, err) = run_cli(&config, &["replay", "--event", "evt_replay", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(dry.contains("1 dead letters would be replayed"), "{dry}");
+    assert_eq!(
+        app.store
+            .jobs_for_event("stripe", "evt_replay")
+            .await
+            .expect("jobs")[0]
+            .status,
+        "dead"
+    );
+
+    let (ok, _, err) = run_cli(&config, &["replay"]);
+    assert!(!ok, "an unfiltered replay needs --all");
+    assert!(err.contains("--all"), "{err}");
+
+    let (ok, done, err) = run_cli(&config, &["replay", "--event", "evt_replay"]);
+    assert!(ok, "{err}");
+    assert!(done.contains("replayed 1 of 1"), "{done}");
+    let jobs = app.settle("evt_replay").await;
+    assert_eq!(jobs[0].status, "delivered");
+    assert_eq!(sink.delivered().len(), 1, "delivered exactly once");
+    let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["failed", "delivered"], "the history is kept");
+}
+
+#[tokio::test]
+async fn an_open_breaker_holds_jobs_back_without_spending_attempts() {
+    let sink = HttpSink::start().await;
+    sink.set_status(503);
+    let dispatch =
+        format!("{FAST}\nconcurrency = 1\nbreaker_failures = 2\nbreaker_cooldown_secs = 60");
+    let app = spawn_app_with(&sink_config(&sink, &dispatch, "")).await;
+    for id in ["evt_b1", "evt_b2", "evt_b3"] {
+        post(&app, id).await;
+    }
+    app.dispatch_all_pending().await;
+    assert!(app.dispatcher.breaker("sink").expect("breaker").is_open());
+    assert_eq!(
+        sink.received().len(),
+        2,
+        "the third job never reached the destination"
+    );
+    let held = app
+        .store
+        .jobs_for_event("stripe", "evt_b3")
+        .await
+        .expect("jobs");
+    assert_eq!(held[0].status, "pending");
+    assert_eq!(held[0].attempts, 0);
+    assert!(app
+        .store
+        .attempts(held[0].id)
+        .await
+        .expect("attempts")
+        .is_empty());
+    assert!(
+        app.metrics
+            .get("herald_deliveries_held_total", &[("plugin", "sink")])
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_replays_and_redelivers() {
+    let sink = HttpSink::start().await;
+    sink.set_status(404);
+    let app = spawn_app_with(&sink_config(&sink, FAST, "")).await;
+    post(&app, "evt_admin").await;
+    app.settle("evt_admin").await;
+
+    let unauthorized = app
+        .client
+        .get(app.url("/admin/dead-letters"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unauthorized.status(), 401);
+
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let listed: Value = app
+        .client
+        .get(app.url("/admin/dead-letters?event_id=evt_admin"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let dead = listed["dead_letters"].as_array().expect("list");
+    assert_eq!(dead.len(), 1);
+    let job_id = dead[0]["id"].as_i64().expect("id");
+
+    let replay = |dry_run: bool| {
+        app.client
+            .post(app.url("/admin/replay"))
+            .header("authorization", &auth)
+            .json(&serde_json::json!({ "filter": { "event_id": "evt_admin" }, "dry_run": dry_run }))
+            .send()
+    };
+    let dry: Value = replay(true)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (dry["matched"].as_u64(), dry["replayed"].as_u64()),
+        (Some(1), Some(0))
+    );
+
+    sink.set_status(200);
+    let done: Value = replay(false)
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(done["replayed"], 1);
+    assert_eq!(app.settle("evt_admin").await[0].status, "delivered");
+
+    // After a template fix, say: deliver the whole event again.
+    let again: Value = app
+        .client
+        .post(app.url("/admin/events/stripe/evt_admin/redeliver"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["requeued"], 1);
+    assert_eq!(app.settle("evt_admin").await[0].status, "delivered");
+    assert_eq!(sink.delivered().len(), 2);
+
+    let job: Value = app
+        .client
+        .get(app.url(&format!("/admin/jobs/{job_id}")))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(job["attempts"].as_array().map(Vec::len), Some(3));
+
+    let missing = app
+        .client
+        .post(app.url("/admin/events/stripe/evt_nope/redeliver"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn pruning_removes_delivered_events_and_keeps_dead_letters() {
+    let sink = HttpSink::start().await;
+    let app = spawn_app_with(&sink_config(&sink, FAST, "")).await;
+    post(&app, "evt_done").await;
+    app.settle("evt_done").await;
+    sink.set_status(404);
+    post(&app, "evt_dead").await;
+    app.settle("evt_dead").await;
+
+    let future = chrono::Utc::now().timestamp_millis() + 60_000;
+    let pruned = app.store.prune_delivered(future).await.expect("prune");
+    assert_eq!((pruned.events, pruned.jobs, pruned.attempts), (1, 1, 1));
+    assert!(app
+        .store
+        .jobs_for_event("stripe", "evt_done")
+        .await
+        .expect("jobs")
+        .is_empty());
+    assert_eq!(
+        app.store
+            .jobs_for_event("stripe", "evt_dead")
+            .await
+            .expect("jobs")
+            .len(),
+        1
+    );
+}

@@ -1,0 +1,81 @@
+//! Several herald replicas on one PostgreSQL: they share the work, and no job is
+//! delivered twice.
+
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::helpers::{
+    base_config_with_dispatch, fixture_with_id, fresh_postgres_url, spawn_app_with,
+};
+use crate::http_sink::HttpSink;
+
+const EVENTS: usize = 1000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_deliver_each_of_1000_jobs_exactly_once() {
+    let Some(database) = fresh_postgres_url("replicas").await else {
+        return;
+    };
+    let sink = HttpSink::start().await;
+    let config = format!(
+        r#"{base}
+[database]
+url = "{database}"
+
+[plugins.webhook.sink]
+url = "{url}"
+
+[[rules]]
+name = "notify"
+on = ["*"]
+actions = [{{ plugin = "sink" }}]
+"#,
+        base = base_config_with_dispatch("poll_interval_ms = 50\nconcurrency = 16"),
+        url = sink.url()
+    );
+    let replicas = [spawn_app_with(&config).await, spawn_app_with(&config).await];
+
+    // Every replica receives webhooks too: alternate between them.
+    let mut posts = JoinSet::new();
+    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+    for i in 0..EVENTS {
+        let app = &replicas[i % 2];
+        let url = app.url("/webhooks/stripe");
+        let client = app.client.clone();
+        let permit = semaphore.clone().acquire_owned().await.expect("semaphore");
+        posts.spawn(async move {
+            let body = fixture_with_id("payment_intent.succeeded", &format!("evt_replica_{i}"));
+            let status = client
+                .post(url)
+                .header("stripe-signature", crate::helpers::signature(&body))
+                .body(body)
+                .send()
+                .await
+                .map(|r| r.status().as_u16());
+            drop(permit);
+            status
+        });
+    }
+    while let Some(done) = posts.join_next().await {
+        assert_eq!(done.expect("join").expect("sent"), 200);
+    }
+
+    let delivered = sink.wait_for(EVENTS, Duration::from_secs(120)).await;
+    assert_eq!(delivered.len(), EVENTS, "every job delivered");
+    // Give a double delivery, if there were one, time to show up.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.unique_idempotency_keys(), EVENTS);
+    assert_eq!(sink.delivered().len(), EVENTS, "no job delivered twice");
+
+    let done_by = |i: usize| {
+        replicas[i].metrics.get(
+            "herald_deliveries_total",
+            &[("plugin", "sink"), ("outcome", "delivered")],
+        )
+    };
+    let (a, b) = (done_by(0), done_by(1));
+    eprintln!("replicas: {EVENTS} jobs, replica A delivered {a}, replica B delivered {b}");
+    assert!(a > 0 && b > 0, "both replicas did work: {a} and {b}");
+    assert_eq!(a + b, EVENTS as u64);
+}

@@ -1,0 +1,754 @@
+//! The store's contract, scenario by scenario, on every backend: SQLite always,
+//! PostgreSQL when `HERALD_TEST_DATABASE_URL` names a server (`./scripts/test`
+//! starts one). Times are passed explicitly, so leases expire without sleeping.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use herald::config::DatabaseSettings;
+use herald::rules::{Action, EventPattern, PlannedJob, Rule, Rules};
+use herald::source::stripe::{normalize, sign, verify};
+use herald::store::AttemptOutcome::{self, Delivered, Exhausted, Failed, RetryAt};
+use herald::store::{
+    AttemptRecord, ClaimedJob, IngestOutcome, JobFilter, JobSummary, Pruned, Redelivered, Store,
+    StoreError,
+};
+use herald_plugin_api::Event;
+use secrecy::SecretString;
+use serde_json::{json, Map, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+
+/// The admin URL of a PostgreSQL server the tests may create databases on.
+const PG_URL_VAR: &str = "HERALD_TEST_DATABASE_URL";
+
+/// How long claims lease their jobs in these tests.
+const LEASE: i64 = 30_000;
+
+/// Keeps a backend's database alive for a test, and removes it afterwards.
+struct Guard {
+    settings: DatabaseSettings,
+    _dir: Option<TempDir>,
+    /// Admin URL and name of a PostgreSQL database to drop.
+    drop_database: Option<(String, String)>,
+}
+
+impl Guard {
+    /// Settings that open the same database again (as another replica would).
+    fn settings(&self) -> &DatabaseSettings {
+        &self.settings
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.drop_database.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, where blocking on a future panics:
+        // a thread with its own runtime drops the database. Best effort.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect(&admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // FORCE: the store's pool may not have closed its connections yet.
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database: {error}");
+        }
+    }
+}
+
+/// A fresh store on every backend available, named for assertion messages.
+async fn backends() -> Vec<(&'static str, Store, Guard)> {
+    let mut backends = vec![sqlite().await];
+    match std::env::var(PG_URL_VAR) {
+        Ok(url) if !url.is_empty() => backends.push(postgres(&url).await),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "{PG_URL_VAR} is not set, so the PostgreSQL store cases cannot run; \
+             in CI run ./scripts/test, which starts PostgreSQL and sets it"
+        ),
+        _ => eprintln!(
+            "{PG_URL_VAR} is not set: PostgreSQL store cases skipped, SQLite only \
+             (./scripts/test starts PostgreSQL and runs them)"
+        ),
+    }
+    backends
+}
+
+async fn sqlite() -> (&'static str, Store, Guard) {
+    let dir = TempDir::new().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("herald.db").display());
+    let settings = DatabaseSettings {
+        url: SecretString::from(url.clone()),
+        display: url,
+    };
+    let store = Store::connect(&settings).await.expect("sqlite store");
+    let guard = Guard {
+        settings,
+        _dir: Some(dir),
+        drop_database: None,
+    };
+    ("sqlite", store, guard)
+}
+
+async fn postgres(admin: &str) -> (&'static str, Store, Guard) {
+    let name = format!("herald_test_{:016x}", rand::random::<u64>());
+    let mut conn = PgConnection::connect(admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}: {e}"));
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    // Best effort: an error closing this connection does not matter to the test.
+    let _ = conn.close().await;
+
+    let mut url = reqwest::Url::parse(admin).expect("HERALD_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    let mut display = url.clone();
+    let _ = display.set_password(None);
+    let settings = DatabaseSettings {
+        url: SecretString::from(url.to_string()),
+        display: display.to_string(),
+    };
+    // The guard exists before connecting, so the database is dropped even if that fails.
+    let guard = Guard {
+        settings,
+        _dir: None,
+        drop_database: Some((admin.to_owned(), name)),
+    };
+    let store = Store::connect(guard.settings())
+        .await
+        .expect("postgres store");
+    ("postgres", store, guard)
+}
+
+/// A signed, verified and normalized Stripe event `id`, with its body.
+fn stripe_event(id: &str) -> (Event, Vec<u8>) {
+    const SECRET: &[u8] = b"whsec_store";
+    const T: i64 = 1_700_000_000;
+    let object =
+        json!({"id": "pi_1", "object": "payment_intent", "amount": 100, "currency": "usd"});
+    let body = json!({"id": id, "type": KIND, "created": 1, "data": {"object": object}});
+    let body = body.to_string().into_bytes();
+    let header = format!("t={T},v1={}", sign(&body, SECRET, T));
+    let verified = verify(Some(&header), &body, SECRET, 300, T).expect("signature verifies");
+    (normalize(verified).expect("event normalizes"), body)
+}
+
+/// The type of every test event.
+const KIND: &str = "payment_intent.succeeded";
+
+/// Jobs for `event` as [`Rules::plan`] makes them: one per `(rule, plugin)`,
+/// numbered within their rule.
+fn planned(event: &Event, actions: &[(&str, &str)]) -> Vec<PlannedJob> {
+    let mut jobs: Vec<PlannedJob> = Vec::new();
+    for &(rule, plugin) in actions {
+        let index = jobs.iter().filter(|job| job.rule == rule).count();
+        let mut params = Map::new();
+        let to = Value::from(format!("{plugin}@example.com"));
+        params.insert("to".to_owned(), to);
+        jobs.push(PlannedJob {
+            rule: rule.to_owned(),
+            action_index: index,
+            plugin: plugin.to_owned(),
+            params,
+            idempotency_key: format!("{}:{}:{rule}:{index}", event.source, event.id),
+        });
+    }
+    jobs
+}
+
+/// A moment after every job ingested so far is due (ingest stamps the real clock).
+fn later() -> i64 {
+    chrono::Utc::now().timestamp_millis() + 60_000
+}
+
+/// A rule `name` on events matching `on`, with one action per plugin.
+fn rule(name: &str, on: &str, plugins: &[&str]) -> Rule {
+    let on = vec![EventPattern::parse(on).expect("pattern")];
+    let actions = plugins
+        .iter()
+        .map(|plugin| Action::new((*plugin).to_owned(), Map::new()))
+        .collect();
+    Rule::new(name.to_owned(), on, None, actions)
+}
+
+/// A backend under test, with shortcuts that fail naming it.
+struct Db<'a> {
+    name: &'static str,
+    store: &'a Store,
+}
+
+/// What every other call needs unwrapped: the value, or a panic naming the backend.
+fn ok<T>(name: &str, what: &str, result: Result<T, StoreError>) -> T {
+    result.unwrap_or_else(|e| panic!("{name}: {what}: {e}"))
+}
+
+impl<'a> Db<'a> {
+    fn new(name: &'static str, store: &'a Store) -> Self {
+        Self { name, store }
+    }
+
+    /// Stores event `id` with jobs for `actions`; the event and its job ids.
+    async fn ingest(&self, id: &str, actions: &[(&str, &str)]) -> (Event, Vec<i64>) {
+        let (event, body) = stripe_event(id);
+        let jobs = planned(&event, actions);
+        let outcome = self.store.ingest(&event, &body, &jobs).await;
+        let stored = IngestOutcome::Stored { jobs: jobs.len() };
+        assert_eq!(ok(self.name, "ingest", outcome), stored, "{}", self.name);
+        let ids = self.jobs(id).await.iter().map(|job| job.id).collect();
+        (event, ids)
+    }
+
+    async fn jobs(&self, event_id: &str) -> Vec<JobSummary> {
+        let jobs = self.store.jobs_for_event("stripe", event_id).await;
+        ok(self.name, "jobs_for_event", jobs)
+    }
+
+    async fn claim(&self, now: i64, limit: usize) -> Vec<ClaimedJob> {
+        let claimed = self.store.claim_due(now, LEASE, limit).await;
+        ok(self.name, "claim_due", claimed)
+    }
+
+    async fn claim_ids(&self, now: i64, limit: usize) -> Vec<i64> {
+        let claimed = self.claim(now, limit).await;
+        claimed.iter().map(|job| job.id).collect()
+    }
+
+    /// Records attempt `attempt` of `job_id`, ending at `at`.
+    async fn record(&self, job_id: i64, attempt: u32, outcome: AttemptOutcome, at: i64) {
+        let error = (outcome != Delivered).then(|| format!("try {attempt} failed"));
+        let record = AttemptRecord {
+            started_at_ms: at - 10,
+            finished_at_ms: at,
+            outcome,
+            error,
+        };
+        let result = self.store.record_attempt(job_id, attempt, &record).await;
+        ok(self.name, "record_attempt", result);
+    }
+
+    async fn job(&self, job_id: i64) -> Option<JobSummary> {
+        ok(self.name, "job", self.store.job(job_id).await)
+    }
+
+    /// Asserts job `job_id`'s status, attempt count and death time.
+    async fn assert_state(&self, job_id: i64, status: &str, attempts: u32, dead_at: Option<i64>) {
+        let job = self.job(job_id).await;
+        let job = job.unwrap_or_else(|| panic!("{}: job {job_id} is gone", self.name));
+        let state = (job.status.as_str(), job.attempts, job.dead_at_ms);
+        let expected = (status, attempts, dead_at);
+        assert_eq!(state, expected, "{}: job {job_id}'s state", self.name);
+    }
+
+    /// A job's attempts as `(number, outcome)`.
+    async fn attempts(&self, job_id: i64) -> Vec<(u32, String)> {
+        let attempts = ok(self.name, "attempts", self.store.attempts(job_id).await);
+        attempts
+            .into_iter()
+            .map(|a| (a.attempt, a.outcome))
+            .collect()
+    }
+
+    /// Asserts job `job_id`'s attempts, as `(number, outcome)`, in order.
+    async fn assert_attempts(&self, job_id: i64, expected: &[(u32, &str)]) {
+        let attempts = self.attempts(job_id).await;
+        let attempts: Vec<(u32, &str)> = attempts.iter().map(|(n, o)| (*n, o.as_str())).collect();
+        assert_eq!(attempts, expected, "{}: job {job_id}'s attempts", self.name);
+    }
+
+    async fn dead(&self, filter: JobFilter, limit: usize) -> Vec<i64> {
+        let dead = self.store.dead_letters(&filter, limit).await;
+        ok(self.name, "dead_letters", dead)
+            .iter()
+            .map(|job| job.id)
+            .collect()
+    }
+
+    async fn count(&self) -> i64 {
+        ok(self.name, "event_count", self.store.event_count().await)
+    }
+}
+
+/// No job ids.
+const NONE: [i64; 0] = [];
+
+#[tokio::test]
+async fn ingest_stores_an_event_with_its_jobs_once() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        ok(name, "ping", store.ping().await);
+        assert_eq!(db.count().await, 0, "{name}");
+        let (event, ids) = db
+            .ingest("evt_1", &[("paid", "mail"), ("paid", "hook")])
+            .await;
+        assert_eq!(db.count().await, 1, "{name}");
+        let jobs = db.jobs("evt_1").await;
+        assert!(
+            ids.len() == 2 && ids[0] < ids[1],
+            "{name}: in creation order: {jobs:?}"
+        );
+        assert_eq!(jobs[0].plugin, "mail", "{name}");
+        assert_eq!(jobs[1].idempotency_key, "stripe:evt_1:paid:1", "{name}");
+        for job in &jobs {
+            let event = (job.event_id.as_str(), job.event_type.as_str());
+            assert_eq!(event, ("evt_1", KIND), "{name}");
+            db.assert_state(job.id, "pending", 0, None).await;
+            assert_eq!(job.last_error, None, "{name}");
+        }
+
+        // The same event again, even with other jobs planned: nothing new.
+        let (_, body) = stripe_event("evt_1");
+        let more = planned(&event, &[("late", "mail")]);
+        let outcome = ok(name, "ingest", store.ingest(&event, &body, &more).await);
+        assert_eq!(outcome, IngestOutcome::Duplicate, "{name}");
+        assert_eq!(db.count().await, 1, "{name}");
+        assert_eq!(db.jobs("evt_1").await, jobs, "{name}: no new job");
+
+        // An event no rule matched is stored all the same.
+        db.ingest("evt_2", &[]).await;
+        assert_eq!(db.count().await, 2, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn claim_due_hands_jobs_out_once_until_the_lease_expires() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (event, mut all) = db.ingest("evt_1", &[("a", "mail"), ("b", "mail")]).await;
+        let actions = [("a", "mail"), ("b", "hook"), ("c", "x")];
+        all.extend(db.ingest("evt_2", &actions).await.1);
+        let now = later();
+
+        let claimed = db.claim(now, 2).await;
+        let ids: Vec<i64> = claimed.iter().map(|job| job.id).collect();
+        assert_eq!(ids, all[..2], "{name}: the oldest two");
+        let job = &claimed[0];
+        assert_eq!(job.event, event, "{name}: the event, raw payload included");
+        assert_eq!(job.event.raw["data"]["object"]["amount"], 100, "{name}");
+        let action = (job.rule.as_str(), job.plugin.as_str());
+        assert_eq!(action, ("a", "mail"), "{name}");
+        assert_eq!(job.params["to"], "mail@example.com", "{name}");
+        assert_eq!(job.idempotency_key, "stripe:evt_1:a:0", "{name}");
+        assert_eq!((job.attempt, job.attempts_since_queued), (1, 1), "{name}");
+        assert!(job.queued_at_ms <= now, "{name}");
+
+        // Leased jobs are skipped; the rest go to the next claim.
+        assert_eq!(db.claim_ids(now, 10).await, all[2..], "{name}");
+        assert_eq!(db.claim_ids(now, 10).await, NONE, "{name}: all leased");
+        assert_eq!(db.claim_ids(now + LEASE - 1, 10).await, NONE, "{name}");
+
+        // A worker that never reported: its jobs come back once the lease is over.
+        assert_eq!(db.claim_ids(now + LEASE, 0).await, NONE, "{name}: limit 0");
+        let again = db.claim(now + LEASE, 10).await;
+        let ids: Vec<i64> = again.iter().map(|job| job.id).collect();
+        assert_eq!(ids, all, "{name}");
+        let second = |job: &ClaimedJob| job.attempt == 2 && job.attempts_since_queued == 2;
+        assert!(again.iter().all(second), "{name}: {again:?}");
+        db.assert_state(all[0], "pending", 2, None).await;
+    }
+}
+
+#[tokio::test]
+async fn record_attempt_moves_the_job_on() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("r", "a"), ("r", "b"), ("r", "c"), ("r", "d")];
+        let (_, ids) = db.ingest("evt_1", &actions).await;
+        let [delivered, retried, failed, exhausted] = [ids[0], ids[1], ids[2], ids[3]];
+        let now = later();
+        assert_eq!(db.claim_ids(now, 10).await, ids, "{name}");
+
+        db.record(delivered, 1, Delivered, now + 1).await;
+        db.record(retried, 1, RetryAt(now + 5_000), now + 2).await;
+        db.record(failed, 1, Failed, now + 3).await;
+        db.record(exhausted, 1, Exhausted, now + 4).await;
+        db.assert_state(delivered, "delivered", 1, None).await;
+        db.assert_state(retried, "pending", 1, None).await;
+        db.assert_state(failed, "dead", 1, Some(now + 3)).await;
+        db.assert_state(exhausted, "dead", 1, Some(now + 4)).await;
+        let job = db.job(retried).await.expect("job");
+        assert_eq!(job.last_error.as_deref(), Some("try 1 failed"), "{name}");
+        let job = db.job(delivered).await.expect("job");
+        assert_eq!(job.last_error, None, "{name}");
+
+        // The retry is due at its time, not before, although that is well inside
+        // the claim's lease: recording the attempt ended the lease.
+        assert_eq!(db.claim_ids(now + 4_999, 10).await, NONE, "{name}");
+        let due = db.claim(now + 5_000, 10).await;
+        assert_eq!(due.len(), 1, "{name}: the retry only");
+        assert_eq!((due[0].id, due[0].attempt), (retried, 2), "{name}");
+        assert_eq!(due[0].attempts_since_queued, 2, "{name}");
+        db.record(retried, 2, Failed, now + 5_001).await;
+        db.assert_state(retried, "dead", 2, Some(now + 5_001)).await;
+
+        db.assert_attempts(retried, &[(1, "retry"), (2, "failed")])
+            .await;
+        let attempts = ok(name, "attempts", store.attempts(retried).await);
+        let times = (attempts[1].started_at_ms, attempts[1].finished_at_ms);
+        assert_eq!(times, (now + 4_991, now + 5_001), "{name}");
+        assert_eq!(attempts[1].error.as_deref(), Some("try 2 failed"), "{name}");
+        db.assert_attempts(delivered, &[(1, "delivered")]).await;
+        // An exhausted job's last attempt was a retry like the others.
+        db.assert_attempts(exhausted, &[(1, "retry")]).await;
+        assert_eq!(db.attempts(9_999).await, [], "{name}");
+    }
+}
+
+#[tokio::test]
+async fn defer_gives_the_job_back_without_counting_the_attempt() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (_, ids) = db.ingest("evt_1", &[("r", "hook")]).await;
+        let id = ids[0];
+        let now = later();
+        assert_eq!(db.claim(now, 1).await[0].attempt, 1, "{name}");
+        ok(name, "defer", store.defer(id, now + 1_000).await);
+        db.assert_state(id, "pending", 0, None).await;
+        assert_eq!(db.claim_ids(now + 999, 1).await, NONE, "{name}: due later");
+        let again = db.claim(now + 1_000, 1).await;
+        assert_eq!(again.len(), 1, "{name}: due again, lease gone");
+        let attempt = (again[0].attempt, again[0].attempts_since_queued);
+        assert_eq!(attempt, (1, 1), "{name}: the same attempt again");
+        assert_eq!(db.attempts(id).await, [], "{name}");
+
+        // A finished job is not deferred.
+        db.record(id, 1, Delivered, now + 1_001).await;
+        ok(name, "defer", store.defer(id, now + 9_000).await);
+        db.assert_state(id, "delivered", 1, None).await;
+    }
+}
+
+#[tokio::test]
+async fn dead_letters_are_filtered() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (_, a) = db
+            .ingest("evt_a", &[("r1", "p1"), ("r2", "p2"), ("r3", "p1")])
+            .await;
+        let (_, b) = db.ingest("evt_b", &[("r1", "p1"), ("r1", "p2")]).await;
+        let now = later();
+        assert_eq!(db.claim(now, 10).await.len(), 5, "{name}");
+        // Dead in this order: b0, a1, a0; a2 is delivered, b1 pending.
+        db.record(b[0], 1, Failed, now + 10).await;
+        db.record(a[1], 1, Exhausted, now + 20).await;
+        db.record(a[0], 1, Failed, now + 30).await;
+        db.record(a[2], 1, Delivered, now + 40).await;
+        db.record(b[1], 1, RetryAt(now + 99), now + 50).await;
+
+        let all = JobFilter::default;
+        assert_eq!(
+            db.dead(all(), 10).await,
+            [b[0], a[1], a[0]],
+            "{name}: by death"
+        );
+        assert_eq!(db.dead(all(), 2).await, [b[0], a[1]], "{name}: limit");
+        let job_ids = vec![a[0], a[2], b[1], 9_999];
+        let by_ids = JobFilter { job_ids, ..all() };
+        assert_eq!(
+            db.dead(by_ids, 10).await,
+            [a[0]],
+            "{name}: the dead of the ids"
+        );
+        let event_id = Some("evt_a".to_owned());
+        let by_event = JobFilter { event_id, ..all() };
+        assert_eq!(db.dead(by_event, 10).await, [a[1], a[0]], "{name}: event");
+        let by_rule = JobFilter {
+            rule: Some("r1".to_owned()),
+            ..all()
+        };
+        assert_eq!(db.dead(by_rule, 10).await, [b[0], a[0]], "{name}: rule");
+        let by_plugin = JobFilter {
+            plugin: Some("p2".to_owned()),
+            ..all()
+        };
+        assert_eq!(db.dead(by_plugin, 10).await, [a[1]], "{name}: plugin");
+        let (since_ms, until_ms) = (Some(now + 20), Some(now + 30));
+        let window = JobFilter {
+            since_ms,
+            until_ms,
+            ..all()
+        };
+        assert_eq!(
+            db.dead(window, 10).await,
+            [a[1]],
+            "{name}: since in, until out"
+        );
+        let combined = JobFilter {
+            event_id: Some("evt_a".to_owned()),
+            rule: Some("r1".to_owned()),
+            plugin: Some("p1".to_owned()),
+            since_ms: Some(now + 30),
+            ..all()
+        };
+        assert_eq!(db.dead(combined, 10).await, [a[0]], "{name}: all at once");
+        let first = ok(name, "dead_letters", store.dead_letters(&all(), 1).await);
+        assert_eq!(first[0].event_id, "evt_b", "{name}");
+        assert_eq!(
+            first[0].last_error.as_deref(),
+            Some("try 1 failed"),
+            "{name}"
+        );
+        assert_eq!(first[0].dead_at_ms, Some(now + 10), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn requeue_only_touches_dead_jobs_and_resets_the_budget() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("r", "dead"), ("r", "done"), ("r", "wait")];
+        let (_, ids) = db.ingest("evt_1", &actions).await;
+        let [dead, done, waiting] = [ids[0], ids[1], ids[2]];
+        let now = later();
+        db.claim(now, 10).await;
+        db.record(dead, 1, RetryAt(now + 100), now + 1).await;
+        assert_eq!(db.claim(now + 100, 1).await[0].attempt, 2, "{name}");
+        db.record(dead, 2, Exhausted, now + 101).await;
+        db.record(done, 1, Delivered, now + 2).await;
+
+        let at = now + 1_000;
+        let requeued = store.requeue(&[dead, done, waiting, 9_999], at).await;
+        assert_eq!(
+            ok(name, "requeue", requeued),
+            1,
+            "{name}: the dead one only"
+        );
+        db.assert_state(dead, "pending", 2, None).await;
+        db.assert_state(done, "delivered", 1, None).await;
+        let again = ok(name, "requeue", store.requeue(&[dead], at).await);
+        assert_eq!(again, 0, "{name}: not dead any more");
+        assert_eq!(
+            ok(name, "requeue", store.requeue(&[], at).await),
+            0,
+            "{name}"
+        );
+
+        // The waiting job's lease still runs; the requeued one is due at once, its
+        // budget and age starting again.
+        let claimed = db.claim(at, 10).await;
+        assert_eq!(claimed.len(), 1, "{name}: the requeued job only");
+        assert_eq!((claimed[0].id, claimed[0].attempt), (dead, 3), "{name}");
+        assert_eq!(claimed[0].attempts_since_queued, 1, "{name}: fresh budget");
+        assert_eq!(claimed[0].queued_at_ms, at, "{name}: age starts again");
+
+        // Deferring never takes back attempts made before the replay.
+        ok(name, "defer", store.defer(dead, at + 10).await);
+        ok(name, "defer", store.defer(dead, at + 10).await);
+        db.assert_state(dead, "pending", 2, None).await;
+    }
+}
+
+#[tokio::test]
+async fn redeliver_event_requeues_its_jobs_and_adds_new_rules() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("old", "mail"), ("old", "hook"), ("old", "busy")];
+        let (_, ids) = db.ingest("evt_1", &actions).await;
+        let [delivered, dead, busy] = [ids[0], ids[1], ids[2]];
+        let now = later();
+        db.claim(now, 10).await;
+        db.record(delivered, 1, Delivered, now + 1).await;
+        db.record(dead, 1, Failed, now + 2).await;
+        // `busy` is still leased by its worker when the event is redelivered.
+
+        let rules = Rules::new(vec![
+            rule("old", KIND, &["mail", "hook", "busy"]),
+            rule("new", "payment_intent.*", &["mail", "sms"]),
+            rule("other", "charge.*", &["mail"]),
+        ]);
+        let at = now + 100;
+        let redeliver = |source, event_id| store.redeliver_event(source, event_id, &rules, at);
+        let redelivered = ok(name, "redeliver", redeliver("stripe", "evt_1").await);
+        let expected = Redelivered {
+            requeued: 2,
+            added: 2,
+        };
+        assert_eq!(redelivered, Some(expected), "{name}");
+
+        let after = db.jobs("evt_1").await;
+        let keys: Vec<&str> = after
+            .iter()
+            .map(|job| job.idempotency_key.as_str())
+            .collect();
+        let expected =
+            ["old:0", "old:1", "old:2", "new:0", "new:1"].map(|k| format!("stripe:evt_1:{k}"));
+        assert_eq!(keys, expected, "{name}");
+        for job in &after {
+            assert_eq!(
+                (job.status.as_str(), job.dead_at_ms),
+                ("pending", None),
+                "{name}"
+            );
+        }
+
+        // Everything but the leased job is due at once, each with a fresh budget.
+        let claimed = db.claim(at, 10).await;
+        let ids: Vec<i64> = claimed.iter().map(|job| job.id).collect();
+        assert_eq!(ids, [delivered, dead, after[3].id, after[4].id], "{name}");
+        assert!(
+            claimed.iter().all(|job| job.attempts_since_queued == 1),
+            "{name}"
+        );
+        assert_eq!(claimed[0].attempt, 2, "{name}: attempt numbers go on");
+        assert_eq!(claimed[3].plugin, "sms", "{name}");
+        db.assert_state(busy, "pending", 1, None).await;
+
+        let unknown = ok(name, "redeliver", redeliver("stripe", "evt_nope").await);
+        assert_eq!(unknown, None, "{name}");
+        let other_source = ok(name, "redeliver", redeliver("github", "evt_1").await);
+        assert_eq!(other_source, None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn purge_dead_deletes_dead_jobs_and_their_attempts_only() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("r", "dead"), ("r", "done"), ("r", "wait")];
+        let (_, ids) = db.ingest("evt_1", &actions).await;
+        let [dead, done, waiting] = [ids[0], ids[1], ids[2]];
+        let other = db.ingest("evt_2", &[("r", "dead")]).await.1[0];
+        let now = later();
+        db.claim(now, 10).await;
+        db.record(dead, 1, Failed, now + 1).await;
+        db.record(done, 1, Delivered, now + 2).await;
+        db.record(waiting, 1, RetryAt(now + 50), now + 3).await;
+        db.record(other, 1, Failed, now + 4).await;
+
+        let purged = store.purge_dead(&[dead, done, waiting, 9_999]).await;
+        assert_eq!(ok(name, "purge", purged), 1, "{name}");
+        assert_eq!(db.job(dead).await, None, "{name}");
+        assert_eq!(db.attempts(dead).await, [], "{name}: its attempts go too");
+        for id in [done, waiting, other] {
+            assert!(db.job(id).await.is_some(), "{name}: job {id} kept");
+            assert_eq!(
+                db.attempts(id).await.len(),
+                1,
+                "{name}: {id}'s attempts kept"
+            );
+        }
+        assert_eq!(db.count().await, 2, "{name}: events stay");
+        assert_eq!(ok(name, "purge", store.purge_dead(&[]).await), 0, "{name}");
+        assert_eq!(
+            ok(name, "purge", store.purge_dead(&[dead]).await),
+            0,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn prune_delivered_removes_old_finished_events_only() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (_, done) = db.ingest("evt_done", &[("r", "a"), ("r", "b")]).await;
+        let (_, mixed) = db.ingest("evt_mixed", &[("r", "a"), ("r", "b")]).await;
+        let (_, dead) = db.ingest("evt_dead", &[("r", "a")]).await;
+        db.ingest("evt_nothing", &[]).await;
+        // Events are stamped with the real clock: a boundary between the old ones
+        // and the recent one.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let cutoff = chrono::Utc::now().timestamp_millis();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let (_, recent) = db.ingest("evt_recent", &[("r", "a")]).await;
+
+        let now = later();
+        assert_eq!(db.claim(now, 10).await.len(), 6, "{name}");
+        for id in [done[0], done[1], mixed[0], recent[0]] {
+            db.record(id, 1, Delivered, now).await;
+        }
+        db.record(mixed[1], 1, RetryAt(now + 100), now).await;
+        db.record(dead[0], 1, Failed, now).await;
+
+        let pruned = ok(name, "prune", store.prune_delivered(cutoff).await);
+        let expected = Pruned {
+            events: 2,
+            jobs: 2,
+            attempts: 2,
+        };
+        assert_eq!(pruned, expected, "{name}: evt_done and evt_nothing");
+        assert_eq!(db.jobs("evt_done").await, [], "{name}");
+        assert_eq!(db.attempts(done[0]).await, [], "{name}");
+        assert_eq!(db.count().await, 3, "{name}");
+        for (event, count) in [("evt_mixed", 2), ("evt_dead", 1), ("evt_recent", 1)] {
+            assert_eq!(db.jobs(event).await.len(), count, "{name}: {event} kept");
+        }
+        assert_eq!(db.attempts(mixed[0]).await.len(), 1, "{name}");
+
+        // Once old enough, the recent one goes too; the unfinished ones never do.
+        let pruned = ok(name, "prune", store.prune_delivered(now + 1_000_000).await);
+        let expected = Pruned {
+            events: 1,
+            jobs: 1,
+            attempts: 1,
+        };
+        assert_eq!(pruned, expected, "{name}: evt_recent");
+        assert_eq!(db.count().await, 2, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_never_hand_a_job_out_twice() {
+    const EVENTS: usize = 50;
+    const JOBS_PER_EVENT: usize = 10;
+    const WORKERS: usize = 8;
+    const BATCH: usize = 7;
+    for (name, store, guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("r", "hook"); JOBS_PER_EVENT];
+        for n in 0..EVENTS {
+            db.ingest(&format!("evt_{n}"), &actions).await;
+        }
+        let now = later();
+        // Four pools, as four replicas would have, two workers on each.
+        let mut replicas = vec![store.clone()];
+        for _ in 1..4 {
+            replicas.push(ok(name, "replica", Store::connect(guard.settings()).await));
+        }
+        let mut workers = Vec::new();
+        for worker in 0..WORKERS {
+            let store = replicas[worker % replicas.len()].clone();
+            workers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = ok(name, "claim", store.claim_due(now, LEASE, BATCH).await);
+                    assert!(batch.len() <= BATCH, "{name}: a claim exceeded its limit");
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.iter().map(|job| job.id));
+                    tokio::task::yield_now().await;
+                }
+            }));
+        }
+        let mut claimed = Vec::new();
+        for worker in workers {
+            claimed.extend(worker.await.expect("worker"));
+        }
+        let unique: HashSet<i64> = claimed.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            claimed.len(),
+            "{name}: a job was claimed twice"
+        );
+        assert_eq!(
+            claimed.len(),
+            EVENTS * JOBS_PER_EVENT,
+            "{name}: not all claimed"
+        );
+        assert_eq!(db.claim_ids(now, BATCH).await, NONE, "{name}");
+    }
+}

@@ -39,6 +39,10 @@ pub struct PluginSpec {
     pub retry: RetryConfig,
 }
 
+/// The in-flight limit of an instance whose kind sets none: above any sane
+/// `dispatch.concurrency`, so the dispatcher's own limit is what applies.
+const UNLIMITED: usize = 1024;
+
 /// Validated settings per kind.
 #[derive(Debug, Clone)]
 pub enum PluginSettings {
@@ -47,6 +51,21 @@ pub enum PluginSettings {
 }
 
 impl PluginSpec {
+    /// Most deliveries in flight to this instance at once: the SMTP pool's size
+    /// (lettre's pool caps idle connections only, so this is what bounds them), or
+    /// the webhook's `max_concurrency`.
+    pub fn max_concurrency(&self) -> usize {
+        match &self.settings {
+            PluginSettings::Email(settings) => match &settings.transport {
+                TransportSettings::Smtp(smtp) => {
+                    usize::try_from(smtp.pool_max_size).unwrap_or(UNLIMITED)
+                }
+                TransportSettings::File { .. } => UNLIMITED,
+            },
+            PluginSettings::Webhook(settings) => settings.max_concurrency,
+        }
+    }
+
     /// One line for the start-up log: what the instance is and where its output goes.
     pub fn describe(&self) -> String {
         match &self.settings {
@@ -111,6 +130,7 @@ pub fn validate_action(
 pub struct PluginSet {
     instances: HashMap<String, Arc<dyn Plugin>>,
     retry: HashMap<String, RetryConfig>,
+    max_concurrency: HashMap<String, usize>,
 }
 
 impl PluginSet {
@@ -124,6 +144,7 @@ impl PluginSet {
     ) -> Result<Self, PluginError> {
         let mut instances = HashMap::new();
         let mut retry = HashMap::new();
+        let mut max_concurrency = HashMap::new();
         for spec in specs {
             let plugin = match &spec.settings {
                 PluginSettings::Email(settings) => {
@@ -137,13 +158,23 @@ impl PluginSet {
             };
             instances.insert(spec.name.clone(), plugin);
             retry.insert(spec.name.clone(), spec.retry);
+            max_concurrency.insert(spec.name.clone(), spec.max_concurrency());
         }
-        Ok(Self { instances, retry })
+        Ok(Self {
+            instances,
+            retry,
+            max_concurrency,
+        })
     }
 
     /// The retry overrides of the instance named `name`.
     pub fn retry_for(&self, name: &str) -> RetryConfig {
         self.retry.get(name).copied().unwrap_or_default()
+    }
+
+    /// Most deliveries in flight to the instance named `name` at once.
+    pub fn max_concurrency(&self, name: &str) -> usize {
+        self.max_concurrency.get(name).copied().unwrap_or(UNLIMITED)
     }
 
     /// The names of every instance.

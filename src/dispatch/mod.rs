@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -47,6 +47,9 @@ struct Shared {
     shop: Value,
     settings: DispatchSettings,
     breakers: HashMap<String, CircuitBreaker>,
+    /// Deliveries in flight per plugin instance, so one destination never gets
+    /// more than its configured share however many jobs are due.
+    limits: HashMap<String, Arc<Semaphore>>,
     metrics: Arc<Metrics>,
 }
 
@@ -72,6 +75,11 @@ impl Shared {
             return self.store.defer(job.id, run_at).await;
         }
         let policy = self.policy(&job);
+        // A closed semaphore cannot happen (none is ever closed); deliver unlimited if it did.
+        let _permit = match self.limits.get(&job.plugin) {
+            Some(limit) => limit.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let (record, reached) =
             worker::deliver(&job, &self.plugins, &self.shop, &policy, &self.metrics).await;
         if let Some(breaker) = breaker {
@@ -120,6 +128,13 @@ impl Dispatcher {
                 (name.to_owned(), breaker)
             })
             .collect();
+        let limits = plugins
+            .names()
+            .map(|name| {
+                let limit = plugins.max_concurrency(name).max(1);
+                (name.to_owned(), Arc::new(Semaphore::new(limit)))
+            })
+            .collect();
         Self {
             shared: Arc::new(Shared {
                 store,
@@ -128,6 +143,7 @@ impl Dispatcher {
                 shop,
                 settings,
                 breakers,
+                limits,
                 metrics,
             }),
             wake: Arc::new(Notify::new()),

@@ -308,3 +308,24 @@ async fn pruning_removes_delivered_events_and_keeps_dead_letters() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_destination_never_gets_more_than_its_max_concurrency() {
+    let sink = HttpSink::start().await;
+    sink.set_delay(std::time::Duration::from_millis(20));
+    let config = sink_config(&sink, "concurrency = 8", "").replace(
+        "[plugins.webhook.sink]",
+        "[plugins.webhook.sink]\nmax_concurrency = 2",
+    );
+    let app = spawn_app_with(&config).await;
+    for i in 0..12 {
+        post(&app, &format!("evt_limit_{i}")).await;
+    }
+    assert_eq!(app.dispatch_all_pending().await, 12);
+    assert_eq!(sink.delivered().len(), 12);
+    assert!(
+        sink.max_in_flight() <= 2,
+        "{} requests in flight at once",
+        sink.max_in_flight()
+    );
+}

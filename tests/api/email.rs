@@ -97,6 +97,10 @@ async fn every_shipped_route_sends_its_email() {
 }
 
 fn smtp_config(port: u16) -> String {
+    smtp_config_with(port, "")
+}
+
+fn smtp_config_with(port: u16, extra: &str) -> String {
     format!(
         r#"{base}
 [plugins.email.mailer]
@@ -105,6 +109,7 @@ host = "127.0.0.1"
 port = {port}
 security = "none"
 from = "Test Shop <shop@example.com>"
+{extra}
 
 [[rules]]
 name = "payment-confirmation"
@@ -159,4 +164,23 @@ async fn an_smtp_4xx_is_retried_and_a_5xx_is_a_dead_letter() {
         assert_eq!(attempts.len(), 1);
         assert_eq!(attempts[0].outcome, outcome);
     }
+}
+
+#[tokio::test]
+async fn the_smtp_pool_size_bounds_connections_however_many_jobs_are_due() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(&smtp_config_with(sink.port(), "pool_max_size = 2")).await;
+    for i in 0..12 {
+        let body =
+            crate::helpers::fixture_with_id("payment_intent.succeeded", &format!("evt_pool_{i}"));
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+    }
+    // The dispatcher claims up to dispatch.concurrency (8) jobs at once.
+    assert_eq!(app.dispatch_all_pending().await, 12);
+    assert_eq!(sink.wait_for(12, Duration::from_secs(10)).await.len(), 12);
+    assert!(
+        sink.max_connections() <= 2,
+        "{} connections were open at once",
+        sink.max_connections()
+    );
 }

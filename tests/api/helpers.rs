@@ -353,34 +353,79 @@ pub fn fixture_with_id(name: &str, id: &str) -> Vec<u8> {
     body.replacen(&old, id, 1).into_bytes()
 }
 
-/// A fresh, empty PostgreSQL database on the test server, or `None` when no server
-/// is configured (`HERALD_TEST_DATABASE_URL`; `./scripts/test` starts one). On CI a
-/// missing server is a failure, not a skip.
-pub async fn fresh_postgres_url(prefix: &str) -> Option<String> {
-    use sqlx::Connection;
+/// The admin URL of the PostgreSQL server tests create databases on.
+pub const PG_URL_VAR: &str = "HERALD_TEST_DATABASE_URL";
 
-    let Ok(admin_url) = std::env::var("HERALD_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "HERALD_TEST_DATABASE_URL is not set: run ./scripts/test, which starts PostgreSQL"
-        );
-        eprintln!("HERALD_TEST_DATABASE_URL not set: skipping the PostgreSQL case");
-        return None;
+/// A throwaway database on the test PostgreSQL server, dropped with this value.
+pub struct PgDatabase {
+    /// Where the database is.
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs inside the test's runtime, where blocking on a future panics:
+        // a thread with its own runtime drops the database. Best effort.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // FORCE: a store's pool may not have closed its connections yet.
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop test database {}: {error}", self.name);
+        }
+    }
+}
+
+/// A fresh, empty PostgreSQL database, or `None` when no server is configured
+/// ([`PG_URL_VAR`]; `./scripts/test` starts one). On CI a missing server is a
+/// failure, not a skip.
+pub async fn fresh_postgres() -> Option<PgDatabase> {
+    use sqlx::{Connection, Executor};
+
+    let admin = match std::env::var(PG_URL_VAR) {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{PG_URL_VAR} is not set, so the PostgreSQL cases cannot run: \
+                 run ./scripts/test, which starts PostgreSQL and sets it"
+            );
+            eprintln!("{PG_URL_VAR} is not set: PostgreSQL case skipped (./scripts/test runs it)");
+            return None;
+        }
     };
-    let name = format!(
-        "herald_{prefix}_{}_{}",
-        std::process::id(),
-        rand::random::<u32>()
-    );
-    let mut connection = sqlx::PgConnection::connect(&admin_url)
+    let name = format!("herald_test_{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::PgConnection::connect(&admin)
         .await
-        .expect("the test PostgreSQL server answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut connection)
+        .unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}: {e}"));
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
         .await
-        .expect("create database");
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    Some(format!("{base}/{name}"))
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
+    // Best effort: an error closing this connection does not matter to the test.
+    let _ = conn.close().await;
+    let mut url = reqwest::Url::parse(&admin).expect("the admin URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(PgDatabase {
+        url: url.to_string(),
+        admin,
+        name,
+    })
 }

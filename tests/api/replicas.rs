@@ -5,16 +5,14 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::helpers::{
-    base_config_with_dispatch, fixture_with_id, fresh_postgres_url, spawn_app_with,
-};
+use crate::helpers::{base_config_with_dispatch, fixture_with_id, fresh_postgres, spawn_app_with};
 use crate::http_sink::HttpSink;
 
 const EVENTS: usize = 1000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_deliver_each_of_1000_jobs_exactly_once() {
-    let Some(database) = fresh_postgres_url("replicas").await else {
+    let Some(database) = fresh_postgres().await else {
         return;
     };
     let sink = HttpSink::start().await;
@@ -32,6 +30,7 @@ on = ["*"]
 actions = [{{ plugin = "sink" }}]
 "#,
         base = base_config_with_dispatch("poll_interval_ms = 50\nconcurrency = 16"),
+        database = database.url,
         url = sink.url()
     );
     let replicas = [spawn_app_with(&config).await, spawn_app_with(&config).await];

@@ -16,11 +16,9 @@ use herald::store::{
 use herald_plugin_api::Event;
 use secrecy::SecretString;
 use serde_json::{json, Map, Value};
-use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
 
-/// The admin URL of a PostgreSQL server the tests may create databases on.
-const PG_URL_VAR: &str = "HERALD_TEST_DATABASE_URL";
+use crate::helpers::{fresh_postgres, PgDatabase};
 
 /// How long claims lease their jobs in these tests.
 const LEASE: i64 = 30_000;
@@ -29,8 +27,7 @@ const LEASE: i64 = 30_000;
 struct Guard {
     settings: DatabaseSettings,
     _dir: Option<TempDir>,
-    /// Admin URL and name of a PostgreSQL database to drop.
-    drop_database: Option<(String, String)>,
+    _postgres: Option<PgDatabase>,
 }
 
 impl Guard {
@@ -40,49 +37,11 @@ impl Guard {
     }
 }
 
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let Some((admin, name)) = self.drop_database.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, where blocking on a future panics:
-        // a thread with its own runtime drops the database. Best effort.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                // FORCE: the store's pool may not have closed its connections yet.
-                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        if let Ok(Err(error)) = dropped {
-            eprintln!("could not drop test database: {error}");
-        }
-    }
-}
-
 /// A fresh store on every backend available, named for assertion messages.
 async fn backends() -> Vec<(&'static str, Store, Guard)> {
     let mut backends = vec![sqlite().await];
-    match std::env::var(PG_URL_VAR) {
-        Ok(url) if !url.is_empty() => backends.push(postgres(&url).await),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "{PG_URL_VAR} is not set, so the PostgreSQL store cases cannot run; \
-             in CI run ./scripts/test, which starts PostgreSQL and sets it"
-        ),
-        _ => eprintln!(
-            "{PG_URL_VAR} is not set: PostgreSQL store cases skipped, SQLite only \
-             (./scripts/test starts PostgreSQL and runs them)"
-        ),
+    if let Some(database) = fresh_postgres().await {
+        backends.push(postgres(database).await);
     }
     backends
 }
@@ -98,35 +57,21 @@ async fn sqlite() -> (&'static str, Store, Guard) {
     let guard = Guard {
         settings,
         _dir: Some(dir),
-        drop_database: None,
+        _postgres: None,
     };
     ("sqlite", store, guard)
 }
 
-async fn postgres(admin: &str) -> (&'static str, Store, Guard) {
-    let name = format!("herald_test_{:016x}", rand::random::<u64>());
-    let mut conn = PgConnection::connect(admin)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {PG_URL_VAR}: {e}"));
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-    // Best effort: an error closing this connection does not matter to the test.
-    let _ = conn.close().await;
-
-    let mut url = reqwest::Url::parse(admin).expect("HERALD_TEST_DATABASE_URL is a URL");
-    url.set_path(&format!("/{name}"));
-    let mut display = url.clone();
-    let _ = display.set_password(None);
+async fn postgres(database: PgDatabase) -> (&'static str, Store, Guard) {
     let settings = DatabaseSettings {
-        url: SecretString::from(url.to_string()),
-        display: display.to_string(),
+        url: SecretString::from(database.url.clone()),
+        display: database.url.clone(),
     };
     // The guard exists before connecting, so the database is dropped even if that fails.
     let guard = Guard {
         settings,
         _dir: None,
-        drop_database: Some((admin.to_owned(), name)),
+        _postgres: Some(database),
     };
     let store = Store::connect(guard.settings())
         .await

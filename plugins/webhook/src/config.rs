@@ -53,7 +53,7 @@ pub struct WebhookConfig {
     pub headers: BTreeMap<String, String>,
     /// Seconds one request may take, connecting included. Default 10.
     pub timeout_secs: Option<u64>,
-    /// Most requests in flight to this destination at once. Default 8.
+    /// Most requests in flight to this destination at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
     /// Retry policy overrides for this instance's jobs; herald applies them.
     #[serde(default)]

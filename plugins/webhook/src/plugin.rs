@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::{redirect, Client, Url};
-use tokio::sync::Semaphore;
 
 use crate::classify;
 use crate::config::ValidatedWebhook;
@@ -36,8 +35,6 @@ struct WebhookPlugin {
     headers: HeaderMap,
     timeout: Duration,
     client: Client,
-    /// Bounds the requests in flight to this destination.
-    slots: Semaphore,
     templates: Arc<dyn Templates>,
 }
 
@@ -75,7 +72,6 @@ pub async fn build(
         headers: config.headers,
         timeout: config.timeout,
         client,
-        slots: Semaphore::new(config.max_concurrency),
         templates,
     }))
 }
@@ -180,10 +176,6 @@ impl Plugin for WebhookPlugin {
                 );
                 return Outcome::failed(err.to_string());
             }
-        };
-        // Never closed, so acquiring only fails if that changes; retrying is then safe.
-        let Ok(_slot) = self.slots.acquire().await else {
-            return Outcome::retry("the webhook plugin is shutting down");
         };
         let headers = match self.headers(job, &request.body) {
             Ok(headers) => headers,

@@ -327,9 +327,11 @@ async fn template_and_parameter_errors_fail_without_sending() {
 }
 
 #[tokio::test]
-async fn concurrency_is_capped_and_hundreds_of_jobs_arrive() {
+async fn hundreds_of_parallel_jobs_arrive() {
+    // herald's dispatcher enforces `max_concurrency` (tests/api/delivery.rs); the
+    // plugin itself takes whatever it is given.
     let sink = HttpSink::start().await;
-    let plugin = plugin_for(&sink, json!({ "max_concurrency": 4 })).await;
+    let plugin = plugin_for(&sink, json!({})).await;
     sink.set_delay(Duration::from_millis(5));
     let action = params(json!({ "path": "/orders/{{order_id}}" }));
     let mut tasks = tokio::task::JoinSet::new();
@@ -346,5 +348,4 @@ async fn concurrency_is_capped_and_hundreds_of_jobs_arrive() {
     }
     assert_eq!(sink.wait_for(200, WAIT).await.len(), 200);
     assert_eq!(sink.unique_idempotency_keys(), 200);
-    assert!(sink.max_in_flight() <= 4, "{}", sink.max_in_flight());
 }

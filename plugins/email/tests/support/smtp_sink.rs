@@ -71,7 +71,15 @@ impl ReceivedMail {
 pub struct SmtpSink {
     port: u16,
     mails: Arc<watch::Sender<Vec<ReceivedMail>>>,
+    connections: Arc<Connections>,
     task: JoinHandle<()>,
+}
+
+/// Open connections now, and the most ever open at once.
+#[derive(Default)]
+struct Connections {
+    open: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
 }
 
 impl SmtpSink {
@@ -87,8 +95,19 @@ impl SmtpSink {
             .expect("bind the SMTP sink to 127.0.0.1");
         let port = listener.local_addr().expect("sink address").port();
         let mails = Arc::new(watch::Sender::new(Vec::new()));
-        let task = tokio::spawn(serve(listener, reply, Arc::clone(&mails)));
-        SmtpSink { port, mails, task }
+        let connections = Arc::new(Connections::default());
+        let task = tokio::spawn(serve(
+            listener,
+            reply,
+            Arc::clone(&mails),
+            Arc::clone(&connections),
+        ));
+        SmtpSink {
+            port,
+            mails,
+            connections,
+            task,
+        }
     }
 
     /// The port the sink listens on, on 127.0.0.1.
@@ -102,6 +121,13 @@ impl SmtpSink {
         let mut rx = self.mails.subscribe();
         let _ = tokio::time::timeout(timeout, rx.wait_for(|mails| mails.len() >= n)).await;
         self.received()
+    }
+
+    /// The most connections that were ever open at once.
+    pub fn max_connections(&self) -> usize {
+        self.connections
+            .most
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The messages accepted so far.
@@ -121,13 +147,22 @@ async fn serve(
     listener: TcpListener,
     reply: DataReply,
     mails: Arc<watch::Sender<Vec<ReceivedMail>>>,
+    connections: Arc<Connections>,
 ) {
+    use std::sync::atomic::Ordering::SeqCst;
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    sessions.spawn(session(stream, reply, Arc::clone(&mails)));
+                    let open = connections.open.fetch_add(1, SeqCst) + 1;
+                    connections.most.fetch_max(open, SeqCst);
+                    let mails = Arc::clone(&mails);
+                    let connections = Arc::clone(&connections);
+                    sessions.spawn(async move {
+                        session(stream, reply, mails).await;
+                        connections.open.fetch_sub(1, SeqCst);
+                    });
                 }
             }
             // Reap finished sessions so a long test does not accumulate them.

@@ -5,6 +5,10 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::helpers::{fixture_with_id, repo, signature, HeraldProcess};
@@ -52,35 +56,42 @@ actions = [{{ plugin = "sink" }}]
     )
 }
 
-/// Posts `ids` to `addr`, `CONCURRENCY` at a time, killing `herald` after `kill_after`
-/// have been sent; returns the ids answered 200.
+/// Posts `ids` to `herald`, `CONCURRENCY` at a time, and kills it with SIGKILL the
+/// moment the `kill_after`th answer arrives, while other requests are still in
+/// flight; returns the ids answered 200.
 async fn post_and_kill(herald: &HeraldProcess, ids: &[String], kill_after: usize) -> Vec<String> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("client");
     let url = format!("http://{}/webhooks/stripe", herald.addr);
-    let mut acked = Vec::new();
-    for (index, chunk) in ids.chunks(CONCURRENCY).enumerate() {
-        if index * CONCURRENCY >= kill_after {
-            herald.signal("-KILL");
-        }
-        let mut requests = JoinSet::new();
-        for id in chunk {
-            let body = fixture_with_id("payment_intent.succeeded", id);
-            let request = client
-                .post(&url)
-                .header("stripe-signature", signature(&body))
-                .body(body);
-            let id = id.clone();
-            requests.spawn(async move { (id, request.send().await) });
-        }
-        while let Some(done) = requests.join_next().await {
-            if let Ok((id, Ok(response))) = done {
-                if response.status() == 200 {
-                    acked.push(id);
-                }
+    let pid = herald.child.id().to_string();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut requests = JoinSet::new();
+    for id in ids {
+        let body = fixture_with_id("payment_intent.succeeded", id);
+        let request = client
+            .post(&url)
+            .header("stripe-signature", signature(&body))
+            .body(body);
+        let (id, pid, answered, slots) = (id.clone(), pid.clone(), answered.clone(), slots.clone());
+        requests.spawn(async move {
+            let _slot = slots.acquire_owned().await.ok()?;
+            let response = request.send().await;
+            if answered.fetch_add(1, Ordering::SeqCst) + 1 == kill_after {
+                // Not through `HeraldProcess::signal`: this runs mid-stream, in a task.
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid])
+                    .status();
             }
+            (response.ok()?.status() == 200).then_some(id)
+        });
+    }
+    let mut acked = Vec::new();
+    while let Some(done) = requests.join_next().await {
+        if let Ok(Some(id)) = done {
+            acked.push(id);
         }
     }
     acked
@@ -104,7 +115,6 @@ async fn sigkill_mid_stream_loses_no_acknowledged_event() {
             .collect();
         sent += ids.len();
         acked.extend(post_and_kill(&herald, &ids, KILL_AFTER).await);
-        herald.signal("-KILL");
         herald.wait().await;
     }
 

@@ -1,0 +1,204 @@
+//! `when` expressions: the part of the routing stage's matching language that
+//! filters events on their fields, e.g.
+//! `data.object.amount >= 100 and customer.email exists`.
+//!
+//! Conditions are parsed once at config load, with column-accurate errors, and
+//! evaluated per event. Evaluation never fails: a missing field simply makes
+//! the comparison false (or true, for `!=`), so rules degrade to "no match"
+//! rather than to an error on an unexpected payload.
+
+mod lexer;
+mod parser;
+#[cfg(test)]
+mod tests;
+
+use self::lexer::{describe, tokenize, Kind, Token};
+use self::parser::Parser;
+
+use std::cmp::Ordering;
+use std::str::FromStr;
+
+use serde_json::{Number, Value};
+
+/// How deeply `not` and parentheses may nest. Parsing and evaluation recurse,
+/// so this keeps a hostile config from overflowing the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Words that cannot start a field path, so `and >= 1` gets a clear error.
+const KEYWORDS: [&str; 7] = ["and", "or", "not", "exists", "true", "false", "null"];
+
+const VALUE_HINT: &str = "a number, a quoted string, true, false or null";
+
+/// A parsed `when` expression.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    expr: Expr,
+}
+
+/// Why a `when` expression was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at column {column}: {message}")]
+pub struct ConditionError {
+    /// 1-based position of the problem, counted in characters.
+    pub column: usize,
+    /// What is wrong and, where possible, how to fix it.
+    pub message: String,
+}
+
+/// Shorthand for the many early returns of the lexer and parser.
+fn fail<T>(column: usize, message: impl Into<String>) -> Result<T, ConditionError> {
+    Err(ConditionError {
+        column,
+        message: message.into(),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    // Chains are flat lists so that `a and b and c ...` evaluates without recursion.
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Not(Box<Expr>),
+    Exists(Vec<String>),
+    Compare {
+        path: Vec<String>,
+        op: Op,
+        value: Value,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl Op {
+    const ALL: [Op; 6] = [Op::Eq, Op::Ne, Op::Gt, Op::Ge, Op::Lt, Op::Le];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+        }
+    }
+}
+
+impl Condition {
+    /// Parses a `when` expression; see the module docs for the language.
+    pub fn parse(source: &str) -> Result<Self, ConditionError> {
+        let mut tokens = Vec::new();
+        let end = tokenize(source, &mut tokens).map(|()| Token {
+            kind: Kind::End,
+            column: source.chars().count() + 1,
+        });
+        let mut parser = Parser {
+            tokens,
+            end,
+            pos: 0,
+            depth: 0,
+        };
+        if parser.peek()?.kind == Kind::End {
+            let example = "`data.object.amount >= 100`";
+            return fail(
+                1,
+                format!("empty expression; write a condition such as {example}"),
+            );
+        }
+        let expr = parser.parse_or()?;
+        let token = parser.peek()?;
+        match &token.kind {
+            Kind::End => Ok(Self { expr }),
+            Kind::RParen => fail(
+                token.column,
+                "unmatched `)`; remove it or add a matching `(`",
+            ),
+            other => fail(
+                token.column,
+                format!(
+                    "unexpected {} after a complete condition; \
+                     join conditions with `and` or `or`",
+                    describe(other)
+                ),
+            ),
+        }
+    }
+
+    /// Evaluates against the event's JSON context.
+    pub fn evaluate(&self, context: &Value) -> bool {
+        eval(&self.expr, context)
+    }
+}
+
+impl FromStr for Condition {
+    type Err = ConditionError;
+
+    fn from_str(source: &str) -> Result<Self, Self::Err> {
+        Self::parse(source)
+    }
+}
+
+fn eval(expr: &Expr, context: &Value) -> bool {
+    match expr {
+        Expr::Or(items) => items.iter().any(|item| eval(item, context)),
+        Expr::And(items) => items.iter().all(|item| eval(item, context)),
+        Expr::Not(inner) => !eval(inner, context),
+        Expr::Exists(path) => lookup(context, path).is_some_and(|value| !value.is_null()),
+        Expr::Compare { path, op, value } => {
+            let Some(actual) = lookup(context, path) else {
+                // A missing field is unequal to anything, and unordered.
+                return *op == Op::Ne;
+            };
+            match op {
+                Op::Eq => json_equal(actual, value),
+                Op::Ne => !json_equal(actual, value),
+                Op::Gt => ordering(actual, value).is_some_and(Ordering::is_gt),
+                Op::Ge => ordering(actual, value).is_some_and(Ordering::is_ge),
+                Op::Lt => ordering(actual, value).is_some_and(Ordering::is_lt),
+                Op::Le => ordering(actual, value).is_some_and(Ordering::is_le),
+            }
+        }
+    }
+}
+
+fn lookup<'a>(context: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter()
+        .try_fold(context, |current, segment| match current {
+            Value::Object(map) => map.get(segment),
+            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        })
+}
+
+fn json_equal(actual: &Value, expected: &Value) -> bool {
+    // `ordering` makes 100 equal 100.0; everything else is plain JSON equality.
+    ordering(actual, expected).map_or(actual == expected, Ordering::is_eq)
+}
+
+fn ordering(actual: &Value, expected: &Value) -> Option<Ordering> {
+    match (actual, expected) {
+        (Value::Number(a), Value::Number(b)) => compare_numbers(a, b),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+/// Compares exactly when both fit one integer type, so large IDs do not lose
+/// precision, and as floats otherwise (`100 == 100.0`).
+fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
+        return Some(x.cmp(&y));
+    }
+    if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
+        return Some(x.cmp(&y));
+    }
+    a.as_f64()?.partial_cmp(&b.as_f64()?)
+}

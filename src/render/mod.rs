@@ -1,0 +1,413 @@
+//! Rendering for the deliver stage: turns an event's context into the subject, HTML and
+//! text of a notification, with the handlebars templates a marketer edits.
+//!
+//! # The templates folder
+//!
+//! * `<name>.subject.hbs`, `<name>.html.hbs`, `<name>.txt.hbs`: one template set per
+//!   notification, e.g. `payment_succeeded`. A set may lack parts (an SMS needs only `txt`);
+//!   [`Templates::has`] tells which exist.
+//! * `partials/<stem>.hbs`: partials, named by file stem: `partials/layout.hbs` is used as
+//!   `{{> layout}}` or as a layout block `{{#> layout title="…"}}…{{/layout}}`. Stems and set
+//!   names are snake_case identifiers (`[A-Za-z_][A-Za-z0-9_-]*`): handlebars accepts them as
+//!   partial names without quoting, and they cannot collide with the registered set files
+//!   (`<name>.<part>.hbs`, which contain dots). Every partial is usable from every kind of
+//!   template; a reference to a partial that does not exist fails at load time, not at the
+//!   first delivery.
+//! * Dotfiles (editor swap and lock files), other extensions and other folders are ignored;
+//!   a `.hbs` file whose part is not `subject`, `html` or `txt` is a load error, so a typo
+//!   like `.text.hbs` is not silently skipped.
+//!
+//! # Escaping
+//!
+//! Two registries hold the same partials and helpers: the HTML one escapes every `{{value}}`
+//! (`{{{value}}}` opts out), the text one escapes nothing. Subjects, text parts and inline
+//! templates from config render with the text one. A rendered subject is folded onto one line
+//! (trimmed lines joined by a space), so a stray newline in a template or in the data can never
+//! start a new mail header.
+//!
+//! # Strict mode (handlebars-rust 6.4, checked by tests below)
+//!
+//! * `{{field}}` (and `{{{field}}}`) on a key absent from the context is an error naming its
+//!   path. A key that is present but `null` renders as an empty string, without error.
+//! * `{{#if}}` and `{{#unless}}` do not enforce strictness on their argument: an absent key,
+//!   or a path through an absent or `null` object (`data.object.last_payment_error.message`),
+//!   is simply false. So `{{#if customer.name}}Hi {{customer.name}}{{else}}Hello{{/if}}` works
+//!   whether the name is `null` (as `Event::context()` gives the normalized fields) or absent.
+//! * `{{#with x}}` and `{{#each x}}` are the trap: when `x` is absent, `null` or `false` (or not
+//!   a list/object, for `each`) they fail in strict mode *unless the block has an `{{else}}`*,
+//!   which may be empty. Give every `#with`/`#each` over optional data an `{{else}}`, or wrap
+//!   it in `{{#if x}}`. Empty lists and objects are fine.
+//! * Other helpers receive an absent argument as "missing" and decide: herald's helpers
+//!   (`money`, `date`, `upper`, `lower`) fail naming the path; handlebars' own `eq`, `len`,
+//!   `lookup`… fail too. `null` arguments are also errors in herald's helpers: guard optional
+//!   values with `{{#if}}` (use `includeZero=true` for amounts that may be 0).
+//! * Hash arguments of a partial become context fields for it, so a layout that reads
+//!   `{{title}}` needs every caller to pass `title=…`.
+
+mod helpers;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use self::helpers::{FnHelper, HELPERS};
+use chrono::DateTime;
+use handlebars::template::{Parameter, TemplateElement};
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, RenderContext, RenderErrorReason, ScopedJson, Template,
+    TemplateError,
+};
+use herald_plugin_api::{RenderError, TemplatePart, Templates};
+use serde_json::Value;
+
+/// herald's template registry, loaded once at start-up from the templates folder.
+#[derive(Debug)]
+pub struct Renderer {
+    /// The folder loaded from, to name files in error messages.
+    dir: PathBuf,
+    /// HTML parts; escapes values.
+    html: Handlebars<'static>,
+    /// Subject and text parts, inline templates; escapes nothing.
+    text: Handlebars<'static>,
+    /// Template set names, sorted.
+    names: BTreeSet<String>,
+}
+
+/// The templates folder could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file or folder could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// A template does not parse.
+    #[error("{} line {line}, column {column}: {message}", path.display())]
+    Syntax {
+        /// The template file.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// A file is misnamed, refers to an unknown partial, or fails to parse at no known position.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Renderer {
+    /// Loads every `<name>.subject.hbs`, `<name>.html.hbs`, `<name>.txt.hbs` in `dir` and every
+    /// `dir/partials/*.hbs`.
+    ///
+    /// # Errors
+    /// When a file cannot be read, is misnamed, does not parse, or uses an unknown partial.
+    pub fn load(dir: &Path) -> Result<Renderer, LoadError> {
+        let mut renderer = Renderer {
+            dir: dir.to_owned(),
+            html: new_registry(true),
+            text: new_registry(false),
+            names: BTreeSet::new(),
+        };
+        let mut partials = BTreeSet::new();
+        let mut compiled = Vec::new();
+        let partials_dir = dir.join("partials");
+        // The partials folder is optional: a set of plain templates needs none.
+        let partial_files = match list_hbs(&partials_dir) {
+            Err(LoadError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                Vec::new()
+            }
+            other => other?,
+        };
+        for (path, file_name) in partial_files {
+            let stem = file_name.trim_end_matches(".hbs");
+            if !is_identifier(stem) {
+                return Err(invalid(
+                    &path,
+                    "a partial's name must be a snake_case identifier",
+                ));
+            }
+            let template = compile(&path, stem)?;
+            // The same partial in both registries: a layout or footer serves HTML and text.
+            renderer.html.register_template(stem, template.clone());
+            renderer.text.register_template(stem, template.clone());
+            partials.insert(stem.to_owned());
+            compiled.push((path, template));
+        }
+        for (path, file_name) in list_hbs(dir)? {
+            let (name, part) = match file_name.trim_end_matches(".hbs").rsplit_once('.') {
+                Some((name, "subject")) => (name, TemplatePart::Subject),
+                Some((name, "html")) => (name, TemplatePart::Html),
+                Some((name, "txt")) => (name, TemplatePart::Text),
+                _ => {
+                    let why = "expected <name>.subject.hbs, <name>.html.hbs or <name>.txt.hbs";
+                    return Err(invalid(&path, why));
+                }
+            };
+            if !is_identifier(name) {
+                return Err(invalid(
+                    &path,
+                    "a template's name must be a snake_case identifier",
+                ));
+            }
+            let template = compile(&path, &file_name)?;
+            renderer
+                .registry_mut(part)
+                .register_template(&file_name, template.clone());
+            renderer.names.insert(name.to_owned());
+            compiled.push((path, template));
+        }
+        for (path, template) in &compiled {
+            check_partials(path, template, &partials)?;
+        }
+        let (sets, partials) = (renderer.names.len(), partials.len());
+        tracing::debug!(dir = %dir.display(), sets, partials, "templates loaded");
+        Ok(renderer)
+    }
+
+    /// Template set names found (e.g. "payment_succeeded"), sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.names.iter().cloned().collect()
+    }
+
+    fn registry_mut(&mut self, part: TemplatePart) -> &mut Handlebars<'static> {
+        match part {
+            TemplatePart::Html => &mut self.html,
+            TemplatePart::Subject | TemplatePart::Text => &mut self.text,
+        }
+    }
+
+    fn registry(&self, part: TemplatePart) -> &Handlebars<'static> {
+        match part {
+            TemplatePart::Html => &self.html,
+            TemplatePart::Subject | TemplatePart::Text => &self.text,
+        }
+    }
+
+    /// Turns a handlebars error into one a marketer can act on: which file, where, what.
+    /// `file` is the set's file, `None` for an inline template.
+    fn describe(&self, file: Option<&str>, e: &handlebars::RenderError) -> RenderError {
+        let what = match e.reason() {
+            RenderErrorReason::MissingVariable(Some(path)) => {
+                format!("`{path}` is not in the data (strict mode)")
+            }
+            RenderErrorReason::MissingVariable(None) => "a value is not in the data".to_owned(),
+            RenderErrorReason::TemplateError(e) => syntax_message(e),
+            other => other.to_string(),
+        };
+        let mut message = match file {
+            Some(file) => self.dir.join(file).display().to_string(),
+            None => "inline template".to_owned(),
+        };
+        // An error inside a partial carries the partial's name, not the file rendered.
+        if let Some(name) = e
+            .template_name
+            .as_deref()
+            .filter(|name| Some(*name) != file)
+        {
+            let partial = self.dir.join("partials").join(format!("{name}.hbs"));
+            let _ = write!(message, ": in {}", partial.display());
+        }
+        if let (Some(line), Some(column)) = (e.line_no, e.column_no) {
+            let _ = write!(message, " line {line}, column {column}");
+        }
+        RenderError(format!("{message}: {what}"))
+    }
+}
+
+impl Templates for Renderer {
+    fn render(
+        &self,
+        name: &str,
+        part: TemplatePart,
+        context: &Value,
+    ) -> Result<String, RenderError> {
+        let file = format!("{name}.{}.hbs", part.as_str());
+        let registry = self.registry(part);
+        if !self.names.contains(name) || !registry.has_template(&file) {
+            let missing = self.dir.join(&file);
+            return Err(RenderError(format!("no template {}", missing.display())));
+        }
+        let rendered = registry
+            .render(&file, context)
+            .map_err(|e| self.describe(Some(&file), &e))?;
+        Ok(match part {
+            TemplatePart::Subject => one_line(&rendered),
+            TemplatePart::Html | TemplatePart::Text => rendered,
+        })
+    }
+
+    fn has(&self, name: &str, part: TemplatePart) -> bool {
+        self.names.contains(name)
+            && self
+                .registry(part)
+                .has_template(&format!("{name}.{}.hbs", part.as_str()))
+    }
+
+    fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
+        // Compiled on every call: inline templates are short and rendered once per delivery.
+        self.text
+            .render_template(template, context)
+            .map_err(|e| self.describe(None, &e))
+    }
+
+    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
+        Template::compile(template)
+            .map(drop)
+            .map_err(|e| RenderError(format!("inline template: {}", syntax_message(&e))))
+    }
+}
+
+/// A parse error as "line L, column C: reason", without handlebars' multi-line excerpt.
+fn syntax_message(e: &TemplateError) -> String {
+    match e.pos() {
+        Some((line, column)) => format!("line {line}, column {column}: {}", e.reason()),
+        None => e.reason().to_string(),
+    }
+}
+
+/// Folds a rendered subject onto one line.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A strict registry with herald's helpers; `escape_html` picks HTML escaping or none.
+fn new_registry(escape_html: bool) -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    if !escape_html {
+        registry.register_escape_fn(handlebars::no_escape);
+    }
+    for (name, helper) in HELPERS {
+        registry.register_helper(name, Box::new(FnHelper(helper)));
+    }
+    registry
+}
+
+/// Whether `name` is usable as a set or partial name (see the module docs).
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn invalid(path: &Path, message: &str) -> LoadError {
+    LoadError::Invalid {
+        path: path.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The `.hbs` files of `dir` (not dotfiles, not folders) with their names, sorted so that
+/// load errors come in a stable order.
+fn list_hbs(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> {
+    let io_error = |source| LoadError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_error)? {
+        let path = entry.map_err(io_error)?.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file_name.starts_with('.') || !file_name.ends_with(".hbs") || !path.is_file() {
+            continue;
+        }
+        let file_name = file_name.to_owned();
+        files.push((path, file_name));
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses one template file; `name` is what error messages will call it.
+fn compile(path: &Path, name: &str) -> Result<Template, LoadError> {
+    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Template::compile_with_name(&source, name.to_owned()).map_err(|e| match e.pos() {
+        Some((line, column)) => LoadError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.reason().to_string(),
+        },
+        None => invalid(path, &e.reason().to_string()),
+    })
+}
+
+/// Fails on a `{{> name}}` or `{{#> name}}` naming no partial file nor inline partial, so a
+/// typo is caught at start-up. Dynamic names and `@partial-block` cannot be checked.
+fn check_partials(
+    path: &Path,
+    template: &Template,
+    known: &BTreeSet<String>,
+) -> Result<(), LoadError> {
+    let mut inline = BTreeSet::new();
+    let mut used = Vec::new();
+    visit(template, &mut |element| match element {
+        TemplateElement::DecoratorBlock(d) | TemplateElement::DecoratorExpression(d)
+            if d.name.as_name() == Some("inline") =>
+        {
+            if let Some(Parameter::Literal(Value::String(name))) = d.params.first() {
+                inline.insert(name.clone());
+            }
+        }
+        TemplateElement::PartialExpression(d) | TemplateElement::PartialBlock(d) => {
+            if let Some(name) = d.name.as_name() {
+                used.push(name.to_owned());
+            }
+        }
+        _ => {}
+    });
+    match used
+        .iter()
+        .find(|n| !n.starts_with('@') && !known.contains(*n) && !inline.contains(*n))
+    {
+        Some(name) => Err(invalid(
+            path,
+            &format!("unknown partial `{name}`: no partials/{name}.hbs"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Calls `f` on every element of `template`, nested blocks included.
+fn visit(template: &Template, f: &mut dyn FnMut(&TemplateElement)) {
+    for element in &template.elements {
+        f(element);
+        let (inner, inverse) = match element {
+            TemplateElement::HelperBlock(h) => (h.template.as_ref(), h.inverse.as_ref()),
+            TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                (d.template.as_ref(), None)
+            }
+            _ => (None, None),
+        };
+        for nested in [inner, inverse].into_iter().flatten() {
+            visit(nested, f);
+        }
+    }
+}

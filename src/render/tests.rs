@@ -1,0 +1,572 @@
+use super::*;
+use herald_plugin_api::{Customer, Event};
+use serde_json::json;
+use std::fs;
+
+/// The shipped templates and the Stripe fixtures, relative to the crate root.
+const TEMPLATES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stripe");
+
+/// A renderer over no files: enough for helpers and inline templates.
+fn empty() -> (tempfile::TempDir, Renderer) {
+    let dir = tempfile::tempdir().unwrap();
+    let renderer = Renderer::load(dir.path()).unwrap();
+    (dir, renderer)
+}
+
+fn inline(template: &str, context: &Value) -> Result<String, RenderError> {
+    empty().1.render_inline(template, context)
+}
+
+fn money_of(amount: Value, currency: &str) -> Result<String, RenderError> {
+    inline("{{money a c}}", &json!({"a": amount, "c": currency}))
+}
+
+/// Writes `files` (path → content) under `<tmp>/templates` and loads it.
+fn load(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Renderer, LoadError>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("templates");
+    fs::create_dir_all(dir.join("partials")).unwrap();
+    for (path, content) in files {
+        fs::write(dir.join(path), content).unwrap();
+    }
+    let loaded = Renderer::load(&dir);
+    (tmp, loaded)
+}
+
+#[test]
+fn money_uses_symbols_for_usd_eur_gbp_jpy() {
+    assert_eq!(money_of(json!(4998), "usd").unwrap(), "$49.98");
+    assert_eq!(money_of(json!(4998), "eur").unwrap(), "€49.98");
+    assert_eq!(money_of(json!(4998), "gbp").unwrap(), "£49.98");
+    assert_eq!(money_of(json!(4998), "USD").unwrap(), "$49.98");
+    assert_eq!(money_of(json!(5000), "jpy").unwrap(), "¥5000");
+    assert_eq!(money_of(json!(5), "usd").unwrap(), "$0.05");
+    assert_eq!(money_of(json!(0), "usd").unwrap(), "$0.00");
+    assert_eq!(money_of(json!(123456789), "usd").unwrap(), "$1234567.89");
+}
+
+#[test]
+fn money_puts_other_codes_after_the_number() {
+    assert_eq!(money_of(json!(4998), "chf").unwrap(), "49.98 CHF");
+    assert_eq!(money_of(json!(5000), "krw").unwrap(), "5000 KRW");
+    assert_eq!(money_of(json!(5000), "vnd").unwrap(), "5000 VND");
+    assert_eq!(money_of(json!(5000), "clp").unwrap(), "5000 CLP");
+    assert_eq!(money_of(json!(12340), "bhd").unwrap(), "12.340 BHD");
+    // ISK is two-decimal in Stripe's API.
+    assert_eq!(money_of(json!(500), "isk").unwrap(), "5.00 ISK");
+}
+
+#[test]
+fn money_formats_negative_amounts() {
+    assert_eq!(money_of(json!(-4998), "usd").unwrap(), "-$49.98");
+    assert_eq!(money_of(json!(-5), "eur").unwrap(), "-€0.05");
+    assert_eq!(money_of(json!(-4998), "chf").unwrap(), "-49.98 CHF");
+    assert_eq!(money_of(json!(-5000), "jpy").unwrap(), "-¥5000");
+    assert_eq!(
+        money_of(json!(i64::MIN), "usd").unwrap(),
+        "-$92233720368547758.08"
+    );
+}
+
+#[test]
+fn money_rejects_bad_arguments_with_an_error() {
+    for (amount, currency) in [
+        (json!(49.98), json!("usd")),
+        (json!("4998"), json!("usd")),
+        (json!(null), json!("usd")),
+        (json!(u64::MAX), json!("usd")),
+        (json!(4998), json!(null)),
+        (json!(4998), json!(840)),
+        (json!(4998), json!("dollars")),
+        (json!(4998), json!("")),
+    ] {
+        let result = inline("{{money a c}}", &json!({"a": amount, "c": currency}));
+        let message = result.unwrap_err().0;
+        assert!(message.contains("money"), "{message}");
+    }
+    let missing = inline("{{money amount currency}}", &json!({"currency": "usd"})).unwrap_err();
+    assert!(
+        missing.0.contains("`amount` is not in the data"),
+        "{missing}"
+    );
+    let arity = inline("{{money amount}}", &json!({"amount": 1})).unwrap_err();
+    assert!(arity.0.contains("money takes"), "{arity}");
+}
+
+#[test]
+fn date_formats_unix_seconds_in_utc() {
+    let context = json!({"t": 1789927243, "old": -86400, "f": "%d %B %Y"});
+    assert_eq!(
+        inline("{{date t}}", &context).unwrap(),
+        "2026-09-20 18:00 UTC"
+    );
+    assert_eq!(
+        inline("{{date t f}}", &context).unwrap(),
+        "20 September 2026"
+    );
+    assert_eq!(
+        inline("{{date t \"%H:%M:%S\"}}", &context).unwrap(),
+        "18:00:43"
+    );
+    assert_eq!(
+        inline("{{date old}}", &context).unwrap(),
+        "1969-12-31 00:00 UTC"
+    );
+}
+
+#[test]
+fn date_rejects_bad_input_with_an_error() {
+    for (template, context) in [
+        ("{{date t}}", json!({"t": i64::MAX})),
+        ("{{date t}}", json!({"t": "1789927243"})),
+        ("{{date t}}", json!({"t": 1.5})),
+        ("{{date t}}", json!({"t": null})),
+        ("{{date t}}", json!({})),
+        ("{{date t \"%Q\"}}", json!({"t": 0})),
+        ("{{date t \"%\"}}", json!({"t": 0})),
+        ("{{date t 3}}", json!({"t": 0})),
+        ("{{date}}", json!({})),
+    ] {
+        let message = inline(template, &context).unwrap_err().0;
+        assert!(message.contains("date"), "{template}: {message}");
+    }
+}
+
+#[test]
+fn upper_and_lower_change_case_of_strings_only() {
+    let context = json!({"s": "Straße Ünd", "n": 5, "z": null});
+    assert_eq!(inline("{{upper s}}", &context).unwrap(), "STRASSE ÜND");
+    assert_eq!(inline("{{lower s}}", &context).unwrap(), "straße ünd");
+    for template in [
+        "{{upper n}}",
+        "{{lower z}}",
+        "{{upper missing}}",
+        "{{lower s s}}",
+    ] {
+        assert!(inline(template, &context).is_err(), "{template}");
+    }
+    // Helpers compose as subexpressions.
+    let money = json!({"a": 4998, "c": "chf"});
+    assert_eq!(
+        inline("{{lower (money a c)}}", &money).unwrap(),
+        "49.98 chf"
+    );
+}
+
+#[test]
+fn strict_mode_names_a_missing_field() {
+    let context = json!({"customer": {"name": null}});
+    let error = inline("Hi {{customer.nmae}}", &context).unwrap_err();
+    assert!(
+        error.0.contains("`customer.nmae` is not in the data"),
+        "{error}"
+    );
+    assert!(error.0.contains("line 1, column 4"), "{error}");
+    // Present but null is not missing: it renders empty.
+    assert_eq!(inline("[{{customer.name}}]", &context).unwrap(), "[]");
+}
+
+#[test]
+fn if_on_a_missing_or_null_field_takes_the_else_branch() {
+    let template = "{{#if customer.name}}Hi {{customer.name}}{{else}}Hello{{/if}}";
+    for (context, expected) in [
+        (json!({"customer": {"name": "Jenny"}}), "Hi Jenny"),
+        (json!({"customer": {"name": null}}), "Hello"),
+        (json!({"customer": {}}), "Hello"),
+        (json!({"customer": null}), "Hello"),
+        (json!({}), "Hello"),
+    ] {
+        assert_eq!(inline(template, &context).unwrap(), expected, "{context}");
+    }
+    let context = json!({"a": 0});
+    assert_eq!(
+        inline("{{#unless b.c}}none{{/unless}}", &context).unwrap(),
+        "none"
+    );
+    assert_eq!(
+        inline("{{#with b}}x{{else}}none{{/with}}", &context).unwrap(),
+        "none"
+    );
+    assert_eq!(
+        inline("{{#each b}}x{{else}}none{{/each}}", &context).unwrap(),
+        "none"
+    );
+    let zero = "{{#if a includeZero=true}}{{a}}{{/if}}";
+    assert_eq!(inline(zero, &context).unwrap(), "0");
+}
+
+#[test]
+fn with_and_each_on_missing_data_need_an_else_in_strict_mode() {
+    let context = json!({"a": null, "list": []});
+    for template in [
+        "{{#with a}}x{{/with}}",
+        "{{#with b}}x{{/with}}",
+        "{{#each b}}x{{/each}}",
+    ] {
+        assert!(inline(template, &context).is_err(), "{template}");
+    }
+    for template in [
+        "{{#with a}}x{{else}}{{/with}}",
+        "{{#each b}}x{{else}}{{/each}}",
+    ] {
+        assert_eq!(inline(template, &context).unwrap(), "", "{template}");
+    }
+    assert_eq!(inline("{{#each list}}x{{/each}}", &context).unwrap(), "");
+}
+
+#[test]
+fn loads_sets_and_partials_and_escapes_only_html() {
+    let (_tmp, loaded) = load(&[
+        ("hello.subject.hbs", "Hi {{shop.name}}\n"),
+        (
+            "hello.html.hbs",
+            "{{#> frame}}<b>{{shop.name}}</b> {{upper shop.name}}{{/frame}}",
+        ),
+        (
+            "hello.txt.hbs",
+            "{{shop.name}} {{money amount currency}}\n{{> sign}}",
+        ),
+        ("bye.txt.hbs", "Bye {{> sign}}"),
+        ("partials/frame.hbs", "<main>{{> @partial-block}}</main>"),
+        ("partials/sign.hbs", "-- {{shop.name}}"),
+        ("README.md", "ignored"),
+        (".hello.html.hbs.swp", "ignored"),
+    ]);
+    let renderer = loaded.unwrap();
+    assert_eq!(renderer.names(), ["bye", "hello"]);
+    assert!(renderer.has("hello", TemplatePart::Html));
+    assert!(!renderer.has("bye", TemplatePart::Html));
+    assert!(!renderer.has("sign", TemplatePart::Text));
+    let context = json!({"shop": {"name": "Tom & Jerry's"}, "amount": 4998, "currency": "usd"});
+    let html = renderer
+        .render("hello", TemplatePart::Html, &context)
+        .unwrap();
+    assert_eq!(
+        html,
+        "<main><b>Tom &amp; Jerry&#x27;s</b> TOM &amp; JERRY&#x27;S</main>"
+    );
+    let text = renderer
+        .render("hello", TemplatePart::Text, &context)
+        .unwrap();
+    assert_eq!(text, "Tom & Jerry's $49.98\n-- Tom & Jerry's");
+    let subject = renderer.render("hello", TemplatePart::Subject, &context);
+    assert_eq!(subject.unwrap(), "Hi Tom & Jerry's");
+    let inline = renderer.render_inline("{{shop.name}} {{> sign}}", &context);
+    assert_eq!(inline.unwrap(), "Tom & Jerry's -- Tom & Jerry's");
+}
+
+#[test]
+fn a_subject_is_folded_onto_one_line() {
+    let (_tmp, loaded) = load(&[("s.subject.hbs", "\n  Hello\n  {{name}}  \n\n")]);
+    let context = json!({"name": "Eve\r\nBcc: all@example.com"});
+    let subject = loaded.unwrap().render("s", TemplatePart::Subject, &context);
+    assert_eq!(subject.unwrap(), "Hello Eve Bcc: all@example.com");
+}
+
+#[test]
+fn an_unknown_template_is_an_error_naming_its_file() {
+    let (_tmp, loaded) = load(&[("a.txt.hbs", "a")]);
+    let renderer = loaded.unwrap();
+    let error = renderer
+        .render("nope", TemplatePart::Html, &json!({}))
+        .unwrap_err();
+    assert!(error.0.contains("templates/nope.html.hbs"), "{error}");
+    let error = renderer
+        .render("a", TemplatePart::Subject, &json!({}))
+        .unwrap_err();
+    assert!(error.0.contains("templates/a.subject.hbs"), "{error}");
+}
+
+#[test]
+fn render_errors_name_the_file_and_position() {
+    let (_tmp, loaded) = load(&[
+        ("a.txt.hbs", "line one\n  {{oops}}"),
+        ("b.html.hbs", "{{#> frame}}x{{/frame}}"),
+        ("partials/frame.hbs", "<p>\n{{title}}</p>"),
+    ]);
+    let renderer = loaded.unwrap();
+    let error = renderer
+        .render("a", TemplatePart::Text, &json!({}))
+        .unwrap_err();
+    assert!(
+        error.0.contains("templates/a.txt.hbs line 2, column 3"),
+        "{error}"
+    );
+    assert!(error.0.contains("`oops` is not in the data"), "{error}");
+    let error = renderer
+        .render("b", TemplatePart::Html, &json!({}))
+        .unwrap_err();
+    assert!(error.0.contains("html.hbs: in "), "{error}");
+    assert!(
+        error.0.contains("templates/partials/frame.hbs line 2"),
+        "{error}"
+    );
+    assert!(error.0.contains("`title`"), "{error}");
+    let error = renderer
+        .render_inline("{{#> frame}}{{/frame}}", &json!({}))
+        .unwrap_err();
+    assert!(error.0.starts_with("inline template: in "), "{error}");
+    assert!(
+        error
+            .0
+            .contains("partials/frame.hbs line 2, column 1: `title`"),
+        "{error}"
+    );
+    let error = renderer
+        .render_inline("{{lookup this \"x\"}}", &json!({}))
+        .unwrap_err();
+    assert_eq!(
+        error.0,
+        "inline template line 1, column 1: a value is not in the data"
+    );
+}
+
+#[test]
+fn a_syntax_error_names_file_line_and_column() {
+    let (_tmp, loaded) = load(&[("a.html.hbs", "<p>\n{{#if x}}open")]);
+    match loaded {
+        Err(LoadError::Syntax { path, line, .. }) => {
+            assert!(path.ends_with("templates/a.html.hbs"));
+            assert_eq!(line, 2);
+        }
+        other => panic!("{:?}", other.map(|r| r.names())),
+    }
+    let (_tmp, loaded) = load(&[("partials/p.hbs", "{{oops")]);
+    let message = loaded.err().unwrap().to_string();
+    assert!(
+        message.contains("templates/partials/p.hbs line 1, column"),
+        "{message}"
+    );
+}
+
+#[test]
+fn misnamed_files_and_unknown_partials_fail_to_load() {
+    for (files, expected) in [
+        (vec![("a.text.hbs", "x")], "expected <name>.subject.hbs"),
+        (vec![("a.hbs", "x")], "expected <name>.subject.hbs"),
+        (vec![("my mail.txt.hbs", "x")], "snake_case"),
+        (vec![("partials/my.layout.hbs", "x")], "snake_case"),
+        (
+            vec![("a.txt.hbs", "{{> footr}}")],
+            "unknown partial `footr`",
+        ),
+        (
+            vec![("a.txt.hbs", "{{#if x}}{{#> lay}}x{{/lay}}{{/if}}")],
+            "`lay`",
+        ),
+        (vec![("partials/p.hbs", "{{> q}}")], "unknown partial `q`"),
+    ] {
+        let (_tmp, loaded) = load(&files);
+        let message = loaded.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains(expected), "{files:?}: {message}");
+    }
+    // Inline partials and the partial block are not files.
+    let inline = "{{#*inline \"row\"}}r{{/inline}}{{> row}}";
+    let (_tmp, loaded) = load(&[
+        ("a.txt.hbs", inline),
+        ("partials/l.hbs", "{{> @partial-block}}"),
+    ]);
+    let renderer = loaded.unwrap();
+    assert_eq!(
+        renderer
+            .render("a", TemplatePart::Text, &json!({}))
+            .unwrap(),
+        "r"
+    );
+}
+
+#[test]
+fn a_missing_folder_is_an_io_error_and_partials_are_optional() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = Renderer::load(&tmp.path().join("nope"));
+    assert!(matches!(missing, Err(LoadError::Io { .. })));
+    fs::write(tmp.path().join("a.txt.hbs"), "a").unwrap();
+    assert_eq!(Renderer::load(tmp.path()).unwrap().names(), ["a"]);
+}
+
+#[test]
+fn inline_templates_check_and_render_as_text() {
+    let (_dir, renderer) = empty();
+    assert_eq!(renderer.check_inline("{{customer.email}}"), Ok(()));
+    let error = renderer.check_inline("to {{customer.email").unwrap_err();
+    assert!(
+        error.0.starts_with("inline template: line 1, column"),
+        "{error}"
+    );
+    let context = json!({"customer": {"email": "a&b@example.com"}});
+    let to = renderer.render_inline("{{customer.email}}", &context);
+    assert_eq!(to.unwrap(), "a&b@example.com");
+    let error = renderer.render_inline("{{#if}}", &context).unwrap_err();
+    assert!(error.0.starts_with("inline template"), "{error}");
+}
+
+// ---- the shipped templates against the Stripe fixtures --------------------------------
+
+/// The context `Event::context()` gives for a fixture, plus `shop` and `params`.
+fn context(fixture: &str, shop_name: &str) -> Value {
+    let path = format!("{FIXTURES}/{fixture}.json");
+    let raw: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let object = raw["data"]["object"].clone();
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let who = ["customer_details", "billing_details", "shipping"]
+        .into_iter()
+        .map(|key| &object[key])
+        .find(|v| v.is_object())
+        .unwrap_or(&Value::Null);
+    let event = Event {
+        id: text(&raw["id"]).unwrap(),
+        source: "stripe".to_owned(),
+        kind: text(&raw["type"]).unwrap(),
+        created: raw["created"].as_i64().unwrap(),
+        livemode: raw["livemode"].as_bool().unwrap(),
+        object_id: text(&object["id"]),
+        order_id: text(&object["metadata"]["order_id"]),
+        customer: Customer {
+            email: text(&who["email"]).or_else(|| text(&object["receipt_email"])),
+            phone: text(&who["phone"]),
+            name: text(&who["name"]),
+        },
+        amount: object["amount"]
+            .as_i64()
+            .or(object["amount_total"].as_i64()),
+        currency: text(&object["currency"]),
+        raw,
+    };
+    let mut context = event.context();
+    context["shop"] = json!({"name": shop_name, "support_email": "support@example.com"});
+    context["params"] = json!({});
+    context
+}
+
+/// Each shipped set, its fixture, and a phrase its text must contain.
+const SETS: [(&str, &str, &str); 5] = [
+    (
+        "payment_succeeded",
+        "payment_intent.succeeded",
+        "payment of $49.98 for order ORDER12345",
+    ),
+    (
+        "payment_failed",
+        "payment_intent.payment_failed",
+        "Your card has insufficient funds.",
+    ),
+    (
+        "refund_issued",
+        "charge.refunded",
+        "refunded $49.98 for order ORDER12345",
+    ),
+    (
+        "order_confirmation",
+        "checkout.session.completed",
+        "510 Townsend Street",
+    ),
+    (
+        "dispute_alert",
+        "charge.dispute.created",
+        "Evidence due: 2026-10-08 17:59 UTC",
+    ),
+];
+const PARTS: [TemplatePart; 3] = [
+    TemplatePart::Subject,
+    TemplatePart::Html,
+    TemplatePart::Text,
+];
+
+fn shipped() -> Renderer {
+    Renderer::load(Path::new(TEMPLATES)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn shipped_templates_load_with_every_part() {
+    let renderer = shipped();
+    let mut names: Vec<_> = SETS.iter().map(|(name, _, _)| name.to_string()).collect();
+    names.sort();
+    assert_eq!(renderer.names(), names);
+    for (name, _, _) in SETS {
+        for part in PARTS {
+            assert!(renderer.has(name, part), "{name}.{}.hbs", part.as_str());
+        }
+    }
+}
+
+#[test]
+fn shipped_templates_render_their_fixtures() {
+    let renderer = shipped();
+    for (name, fixture, phrase) in SETS {
+        let context = context(fixture, "Example Shop");
+        let render = |part| {
+            renderer
+                .render(name, part, &context)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (subject, html, text) = (render(PARTS[0]), render(PARTS[1]), render(PARTS[2]));
+        assert!(
+            subject.contains("Example Shop") && !subject.contains('\n'),
+            "{subject}"
+        );
+        for body in [&html, &text] {
+            assert!(body.contains("$49.98"), "{name}: {body}");
+            assert!(body.contains("Example Shop"), "{name}: {body}");
+        }
+        assert!(text.contains(phrase), "{name}: {text}");
+        assert!(
+            html.starts_with("<!DOCTYPE html>") && !text.contains("<p>"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn shipped_templates_render_without_optional_fields() {
+    let renderer = shipped();
+    for (name, fixture, _) in SETS {
+        let mut context = context(fixture, "Example Shop");
+        context["order_id"] = Value::Null;
+        context["customer"] = json!({"email": null, "phone": null, "name": null});
+        context["shop"]["url"] = json!("https://shop.example.com");
+        for part in PARTS {
+            let out = renderer
+                .render(name, part, &context)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(!out.contains("ORDER12345"), "{name}: {out}");
+        }
+        let text = renderer.render(name, TemplatePart::Text, &context).unwrap();
+        assert!(
+            name == "dispute_alert" || text.contains("https://shop.example.com"),
+            "{name}"
+        );
+    }
+    // A session with no shipping details nor name, a payment with no error message.
+    let expired = context("checkout.session.expired", "Example Shop");
+    let text = renderer
+        .render("order_confirmation", TemplatePart::Text, &expired)
+        .unwrap();
+    assert!(
+        text.starts_with("Hello,") && !text.contains("ship it to"),
+        "{text}"
+    );
+    let succeeded = context("payment_intent.succeeded", "Example Shop");
+    let text = renderer
+        .render("payment_failed", TemplatePart::Text, &succeeded)
+        .unwrap();
+    assert!(!text.contains("Your bank said"), "{text}");
+}
+
+#[test]
+fn shipped_templates_escape_html_but_not_text() {
+    let renderer = shipped();
+    for (name, fixture, _) in SETS {
+        let context = context(fixture, "Tom & Jerry's");
+        let html = renderer.render(name, TemplatePart::Html, &context).unwrap();
+        assert!(html.contains("Tom &amp; Jerry&#x27;s"), "{name}: {html}");
+        assert!(!html.contains("Tom & Jerry"), "{name}: {html}");
+        for part in [TemplatePart::Subject, TemplatePart::Text] {
+            let out = renderer.render(name, part, &context).unwrap();
+            assert!(
+                out.contains("Tom & Jerry's") && !out.contains("&amp;"),
+                "{name}: {out}"
+            );
+        }
+    }
+}

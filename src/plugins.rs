@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use herald_plugin_api::{Plugin, PluginError, RetryConfig, Templates};
 use herald_plugin_email::{TransportSettings, ValidatedEmail};
+use herald_plugin_exec::ValidatedExec;
+use herald_plugin_push::{PushSettings, ValidatedPush};
+use herald_plugin_sms::{ProviderSettings as SmsProviderSettings, ValidatedSms};
 use herald_plugin_webhook::ValidatedWebhook;
 use serde_json::{Map, Value};
 
@@ -18,6 +21,12 @@ pub enum PluginKind {
     Email,
     /// `[plugins.webhook.*]`
     Webhook,
+    /// `[plugins.exec.*]`
+    Exec,
+    /// `[plugins.sms.*]`
+    Sms,
+    /// `[plugins.push.*]`
+    Push,
 }
 
 impl PluginKind {
@@ -26,6 +35,9 @@ impl PluginKind {
         match self {
             Self::Email => "email",
             Self::Webhook => "webhook",
+            Self::Exec => "exec",
+            Self::Sms => "sms",
+            Self::Push => "push",
         }
     }
 }
@@ -48,6 +60,9 @@ const UNLIMITED: usize = 1024;
 pub enum PluginSettings {
     Email(ValidatedEmail),
     Webhook(ValidatedWebhook),
+    Exec(ValidatedExec),
+    Sms(ValidatedSms),
+    Push(ValidatedPush),
 }
 
 impl PluginSpec {
@@ -63,6 +78,9 @@ impl PluginSpec {
                 TransportSettings::File { .. } => UNLIMITED,
             },
             PluginSettings::Webhook(settings) => settings.max_concurrency,
+            PluginSettings::Exec(settings) => settings.max_concurrency,
+            PluginSettings::Sms(settings) => settings.max_concurrency,
+            PluginSettings::Push(settings) => settings.max_concurrency,
         }
     }
 
@@ -87,6 +105,23 @@ impl PluginSpec {
                 settings.url.origin().ascii_serialization(),
                 settings.url.path()
             ),
+            PluginSettings::Exec(settings) => {
+                format!("{} (exec) runs {}", self.name, settings.command.display())
+            }
+            PluginSettings::Sms(settings) => {
+                let provider = match &settings.provider {
+                    SmsProviderSettings::Twilio(_) => "Twilio",
+                    SmsProviderSettings::Json(_) => "a JSON gateway",
+                };
+                format!("{} (sms) sends texts through {provider}", self.name)
+            }
+            PluginSettings::Push(settings) => {
+                let provider = match &settings.provider {
+                    PushSettings::Ntfy(_) => "ntfy",
+                    PushSettings::Fcm(_) => "Firebase Cloud Messaging",
+                };
+                format!("{} (push) notifies through {provider}", self.name)
+            }
         }
     }
 
@@ -95,6 +130,36 @@ impl PluginSpec {
         Self {
             name,
             settings: PluginSettings::Email(settings),
+            retry,
+        }
+    }
+
+    /// An exec instance.
+    pub fn exec(name: String, settings: ValidatedExec) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Exec(settings),
+            retry,
+        }
+    }
+
+    /// An SMS instance.
+    pub fn sms(name: String, settings: ValidatedSms) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Sms(settings),
+            retry,
+        }
+    }
+
+    /// A push instance.
+    pub fn push(name: String, settings: ValidatedPush) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Push(settings),
             retry,
         }
     }
@@ -110,18 +175,22 @@ impl PluginSpec {
     }
 }
 
-/// Checks one action's parameters for a plugin of `kind`.
+/// Checks one action's parameters against the instance that will carry it out
+/// (push rules, for one, depend on the instance's provider).
 ///
 /// # Errors
 /// Every problem, as a sentence.
 pub fn validate_action(
-    kind: PluginKind,
+    spec: &PluginSpec,
     params: &Map<String, Value>,
     templates: &dyn Templates,
 ) -> Result<(), Vec<String>> {
-    match kind {
-        PluginKind::Email => herald_plugin_email::validate_action(params, templates),
-        PluginKind::Webhook => herald_plugin_webhook::validate_action(params, templates),
+    match &spec.settings {
+        PluginSettings::Email(_) => herald_plugin_email::validate_action(params, templates),
+        PluginSettings::Webhook(_) => herald_plugin_webhook::validate_action(params, templates),
+        PluginSettings::Exec(_) => herald_plugin_exec::validate_action(params, templates),
+        PluginSettings::Sms(_) => herald_plugin_sms::validate_action(params, templates),
+        PluginSettings::Push(settings) => settings.validate_action(params, templates),
     }
 }
 
@@ -153,6 +222,18 @@ impl PluginSet {
                 }
                 PluginSettings::Webhook(settings) => {
                     herald_plugin_webhook::build(&spec.name, settings.clone(), templates.clone())
+                        .await?
+                }
+                PluginSettings::Exec(settings) => {
+                    herald_plugin_exec::build(&spec.name, settings.clone(), templates.clone())
+                        .await?
+                }
+                PluginSettings::Sms(settings) => {
+                    herald_plugin_sms::build(&spec.name, settings.clone(), templates.clone())
+                        .await?
+                }
+                PluginSettings::Push(settings) => {
+                    herald_plugin_push::build(&spec.name, settings.clone(), templates.clone())
                         .await?
                 }
             };

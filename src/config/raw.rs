@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 
 use herald_plugin_api::RetryConfig;
 use herald_plugin_email::EmailConfig;
+use herald_plugin_exec::ExecConfig;
+use herald_plugin_push::PushConfig;
+use herald_plugin_sms::SmsConfig;
 use herald_plugin_webhook::WebhookConfig;
 use serde::Deserialize;
 use toml::Spanned;
@@ -169,6 +172,12 @@ pub struct PluginsConfig {
     pub email: BTreeMap<String, EmailConfig>,
     #[serde(default)]
     pub webhook: BTreeMap<String, WebhookConfig>,
+    #[serde(default)]
+    pub exec: BTreeMap<String, ExecConfig>,
+    #[serde(default)]
+    pub sms: BTreeMap<String, SmsConfig>,
+    #[serde(default)]
+    pub push: BTreeMap<String, PushConfig>,
 }
 
 /// One `[[rules]]` entry.

@@ -196,6 +196,30 @@ pub(super) fn validate(
             Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
         }
     }
+    for (name, config) in &raw.plugins.exec {
+        let key = format!("plugins.exec.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key, env, &base_dir) {
+            Ok(validated) => plugin_specs.push(PluginSpec::exec(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
+    for (name, config) in &raw.plugins.sms {
+        let key = format!("plugins.sms.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key, env) {
+            Ok(validated) => plugin_specs.push(PluginSpec::sms(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
+    for (name, config) in &raw.plugins.push {
+        let key = format!("plugins.push.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key, env) {
+            Ok(validated) => plugin_specs.push(PluginSpec::push(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
     let mut kinds: BTreeMap<&str, PluginKind> = BTreeMap::new();
     let instances = [
         (
@@ -203,6 +227,9 @@ pub(super) fn validate(
             raw.plugins.email.keys().collect::<Vec<_>>(),
         ),
         (PluginKind::Webhook, raw.plugins.webhook.keys().collect()),
+        (PluginKind::Exec, raw.plugins.exec.keys().collect()),
+        (PluginKind::Sms, raw.plugins.sms.keys().collect()),
+        (PluginKind::Push, raw.plugins.push.keys().collect()),
     ];
     for (kind, names) in instances {
         for name in names {
@@ -218,7 +245,14 @@ pub(super) fn validate(
     let mut rules = Vec::new();
     let mut names = HashSet::new();
     for (index, rule) in raw.rules.iter().enumerate() {
-        if let Some(rule) = validate_rule(index, rule, &kinds, templates.as_deref(), &mut issues) {
+        if let Some(rule) = validate_rule(
+            index,
+            rule,
+            &kinds,
+            &plugin_specs,
+            templates.as_deref(),
+            &mut issues,
+        ) {
             if !names.insert(rule.name().to_owned()) {
                 issues.at(
                     raw.rules[index].name.span(),
@@ -373,6 +407,7 @@ fn validate_rule(
     index: usize,
     raw: &RuleConfig,
     kinds: &BTreeMap<&str, PluginKind>,
+    specs: &[PluginSpec],
     templates: Option<&Renderer>,
     issues: &mut Collector<'_>,
 ) -> Option<Rule> {
@@ -440,7 +475,7 @@ fn validate_rule(
                 continue;
             }
         };
-        let Some(kind) = kinds.get(plugin.as_str()) else {
+        if !kinds.contains_key(plugin.as_str()) {
             let known: Vec<&str> = kinds.keys().copied().collect();
             let known = if known.is_empty() {
                 "none are configured".to_owned()
@@ -453,7 +488,7 @@ fn validate_rule(
                 format!("no plugin instance named `{plugin}` ({known})"),
             );
             continue;
-        };
+        }
         let params = match serde_json::to_value(&params) {
             Ok(serde_json::Value::Object(map)) => map,
             _ => {
@@ -461,8 +496,10 @@ fn validate_rule(
                 continue;
             }
         };
-        if let Some(templates) = templates {
-            if let Err(problems) = plugins::validate_action(*kind, &params, templates) {
+        // An instance that failed its own validation has no spec; its issues are reported.
+        let spec = specs.iter().find(|spec| spec.name == plugin);
+        if let (Some(spec), Some(templates)) = (spec, templates) {
+            if let Err(problems) = plugins::validate_action(spec, &params, templates) {
                 for problem in problems {
                     issues.at(action.span(), key.clone(), problem);
                 }

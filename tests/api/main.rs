@@ -5,6 +5,7 @@ mod email;
 mod helpers;
 #[path = "../../plugins/webhook/tests/support/http_sink.rs"]
 mod http_sink;
+mod plugins;
 mod replicas;
 mod rules;
 mod shutdown;

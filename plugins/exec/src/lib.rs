@@ -1,0 +1,39 @@
+//! herald's exec plugin: runs a shop's own program for an action, so a shop adds an
+//! integration (an ERP call, a log line, a label printer) without recompiling herald.
+//!
+//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! `[plugins.exec.<name>]` table into an [`ExecConfig`], checks it with
+//! [`ExecConfig::validate`], checks every rule action aimed at it with
+//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
+//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//!
+//! # The program's side of the contract
+//! - argv: the instance's fixed `args`, then the action's rendered `args`; no shell.
+//! - stdin: the event's JSON context (normalized fields, `data`, `raw`, `shop`, `params`).
+//! - environment: only `PATH`, `HOME` and `LANG` from herald, the instance's `env`, and
+//!   `HERALD_IDEMPOTENCY_KEY`, `HERALD_EVENT_ID`, `HERALD_EVENT_TYPE`, `HERALD_RULE`,
+//!   `HERALD_ATTEMPT`.
+//! - working directory: the program's own folder.
+//! - exit status: 0 done, 75 (`EX_TEMPFAIL`) try again later, anything else a permanent
+//!   failure. Running past `timeout_secs` kills it and retries.
+//!
+//! # Idempotency
+//! A job may run more than once (a retry after a timeout, a crash after the program
+//! finished). `HERALD_IDEMPOTENCY_KEY` is the same on every attempt; a program with side
+//! effects should record it and skip keys it has seen, as `examples/log-order.sh` does.
+//!
+//! # Layout
+//! - [`config`]: the config table, its validation and the resolved [`ValidatedExec`].
+//! - [`action`]: a rule action's parameters (`args`).
+//! - `output`: bounded capture of the program's stdout and stderr.
+//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+#![forbid(unsafe_code)]
+
+pub mod action;
+pub mod config;
+mod output;
+mod plugin;
+
+pub use action::{validate_action, ExecAction};
+pub use config::{ExecConfig, ValidatedExec, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
+pub use plugin::{build, EXIT_TEMPFAIL};

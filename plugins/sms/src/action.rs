@@ -1,0 +1,91 @@
+//! The parameters of one sms action in a rule, e.g.
+//! `{ plugin = "twilio", template = "order_paid", to = "{{customer.phone}}" }`.
+//!
+//! herald strips `plugin` and passes the rest. [`validate_action`] checks them at
+//! start-up; the deliver stage parses them again with [`SmsAction::from_params`] on
+//! every job, which is cheap and keeps `Job` the only input.
+
+use herald_plugin_api::{TemplatePart, Templates};
+use serde_json::{Map, Value};
+
+/// The recipient when an action sets no `to`.
+pub const DEFAULT_TO: &str = "{{customer.phone}}";
+
+/// One sms action's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsAction {
+    /// The template set whose `<template>.txt.hbs` is the message text.
+    pub template: String,
+    /// An inline template producing the recipient's number; [`DEFAULT_TO`] when absent.
+    pub to: Option<String>,
+}
+
+impl SmsAction {
+    /// Parses an action's parameters.
+    ///
+    /// # Errors
+    /// Every unknown key, non-string value and a missing `template`.
+    pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
+        let mut errors = Vec::new();
+        let mut template = None;
+        let mut to = None;
+        for (key, value) in params {
+            let slot = match key.as_str() {
+                "template" => &mut template,
+                "to" => &mut to,
+                _ => {
+                    errors.push(format!("unknown key `{key}` (expected `template`, `to`)"));
+                    continue;
+                }
+            };
+            match value.as_str() {
+                Some(text) => *slot = Some(text.to_owned()),
+                None => errors.push(format!("`{key}` must be a string")),
+            }
+        }
+        if template.is_none() && !params.contains_key("template") {
+            errors.push(
+                "`template` is required: the name of `templates/<template>.txt.hbs`".to_owned(),
+            );
+        }
+        match template {
+            Some(template) if errors.is_empty() => Ok(Self { template, to }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The recipient template.
+    pub fn to_template(&self) -> &str {
+        self.to.as_deref().unwrap_or(DEFAULT_TO)
+    }
+}
+
+/// Checks an sms action's parameters, at start-up.
+///
+/// # Errors
+/// Every problem found, as messages an operator can act on.
+pub fn validate_action(
+    params: &Map<String, Value>,
+    templates: &dyn Templates,
+) -> Result<(), Vec<String>> {
+    let action = SmsAction::from_params(params)?;
+    let mut errors = Vec::new();
+    if !templates.has(&action.template, TemplatePart::Text) {
+        errors.push(format!(
+            "template `{0}` has no text part: create `templates/{0}.txt.hbs`",
+            action.template
+        ));
+    }
+    if let Some(to) = &action.to {
+        if to.trim().is_empty() {
+            errors.push("`to` must not be empty; remove it to use `{{customer.phone}}`".into());
+        } else if let Err(err) = templates.check_inline(to) {
+            errors.push(format!("`to` is not a valid template: {err}"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,444 @@
+//! The sms plugin end to end: config → build → deliver, against HTTP sinks on 127.0.0.1.
+
+#[path = "../../webhook/tests/support/http_sink.rs"]
+mod http_sink;
+#[path = "../../webhook/tests/support/templates.rs"]
+mod templates;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use herald_plugin_api::{
+    Customer, Event, Job, Outcome, Plugin, RenderError, TemplatePart, Templates,
+};
+use herald_plugin_sms::{build, validate_action, SmsConfig};
+use serde_json::{json, Map, Value};
+
+use http_sink::{HttpSink, Recorded};
+use templates::FakeTemplates;
+
+const WAIT: Duration = Duration::from_secs(10);
+const KEY: &str = "stripe:evt_1:sms_paid:0";
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "tw-auth-token";
+
+/// [`FakeTemplates`] plus `.txt.hbs` files held in memory.
+struct Files(HashMap<&'static str, &'static str>);
+
+impl Templates for Files {
+    fn render(
+        &self,
+        name: &str,
+        part: TemplatePart,
+        context: &Value,
+    ) -> Result<String, RenderError> {
+        match (part, self.0.get(name)) {
+            (TemplatePart::Text, Some(text)) => FakeTemplates.render_inline(text, context),
+            _ => FakeTemplates.render(name, part, context),
+        }
+    }
+    fn has(&self, name: &str, part: TemplatePart) -> bool {
+        part == TemplatePart::Text && self.0.contains_key(name)
+    }
+    fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
+        FakeTemplates.render_inline(template, context)
+    }
+    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
+        FakeTemplates.check_inline(template)
+    }
+}
+
+fn files() -> Arc<dyn Templates> {
+    Arc::new(Files(HashMap::from([
+        (
+            "order_paid",
+            "Order {{order_id}} is paid, {{customer.name}}. Thanks!",
+        ),
+        ("blank", "  {{customer.email}}  "),
+    ])))
+}
+
+fn event(phone: Option<&str>) -> Event {
+    Event {
+        id: "evt_1".into(),
+        source: "stripe".into(),
+        kind: "payment_intent.succeeded".into(),
+        created: 1_700_000_000,
+        livemode: false,
+        object_id: Some("pi_1".into()),
+        order_id: Some("42".into()),
+        customer: Customer {
+            email: Some(String::new()),
+            phone: phone.map(str::to_owned),
+            name: Some("Ada".into()),
+        },
+        amount: Some(1999),
+        currency: Some("usd".into()),
+        raw: json!({ "data": { "object": { "id": "pi_1" } } }),
+    }
+}
+
+fn params(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>, phone: Option<&str>) -> Outcome {
+    let event = event(phone);
+    let context = event.context();
+    let job = Job {
+        event: &event,
+        params,
+        context: &context,
+        idempotency_key: KEY,
+        attempt: 1,
+        rule: "sms_paid",
+    };
+    plugin.deliver(&job).await
+}
+
+fn env() -> HashMap<String, String> {
+    HashMap::from([
+        ("TWILIO_ACCOUNT_SID".to_owned(), SID.to_owned()),
+        ("TWILIO_AUTH_TOKEN".to_owned(), TOKEN.to_owned()),
+        ("SMS_TOKEN".to_owned(), "gw-token".to_owned()),
+    ])
+}
+
+async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
+    let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
+    let valid = config
+        .validate("plugins.sms.test", &env())
+        .expect("config is valid");
+    build("test", valid, files()).await.expect("plugin builds")
+}
+
+fn twilio_config(base: &str) -> Value {
+    json!({
+        "provider": "twilio",
+        "account_sid": "${TWILIO_ACCOUNT_SID}",
+        "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "from": "+14155550100",
+        "api_base": base,
+        "timeout_secs": 5,
+    })
+}
+
+fn issues(config: Value) -> Vec<String> {
+    let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
+    match config.validate("plugins.sms.test", &env()) {
+        Ok(_) => Vec::new(),
+        Err(issues) => issues.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn form(request: &Recorded) -> HashMap<String, String> {
+    let text = String::from_utf8(request.body.clone()).expect("utf-8 body");
+    text.split('&')
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').expect("key=value");
+            let decode = |s: &str| {
+                let s = s.replace('+', " ");
+                let mut out = Vec::new();
+                let bytes = s.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() {
+                    if bytes[i] == b'%' {
+                        let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+                        out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                        i += 3;
+                    } else {
+                        out.push(bytes[i]);
+                        i += 1;
+                    }
+                }
+                String::from_utf8(out).expect("utf-8")
+            };
+            (decode(key), decode(value))
+        })
+        .collect()
+}
+
+fn assert_failed(outcome: &Outcome, needle: &str) {
+    match outcome {
+        Outcome::Failed { reason } => assert!(reason.contains(needle), "{reason}"),
+        other => panic!("expected Failed containing {needle:?}, got {other:?}"),
+    }
+}
+
+/// A one-route server answering every request with `status` and a JSON `body`.
+async fn canned(status: u16, body: &'static str) -> String {
+    use axum::http::{header, StatusCode};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let code = StatusCode::from_u16(status).expect("status");
+    let app = axum::Router::new().fallback(move || async move {
+        (code, [(header::CONTENT_TYPE, "application/json")], body)
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn twilio_wire_format_is_the_messages_api() {
+    let sink = HttpSink::start().await;
+    sink.set_status(201);
+    let plugin = plugin_from(twilio_config(&sink.url())).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+1 (415) 555-0199")).await;
+    assert_eq!(outcome, Outcome::Delivered);
+
+    let sent = sink.wait_for(1, WAIT).await;
+    assert_eq!(sent.len(), 1);
+    let request = &sent[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.path,
+        format!("/2010-04-01/Accounts/{SID}/Messages.json")
+    );
+    let auth = request.header("authorization").expect("authorization");
+    let decoded = STANDARD
+        .decode(auth.strip_prefix("Basic ").expect("basic auth"))
+        .expect("base64");
+    assert_eq!(decoded, format!("{SID}:{TOKEN}").as_bytes());
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    assert_eq!(request.header("i-twilio-idempotency-token"), Some(KEY));
+    let fields = form(request);
+    assert_eq!(fields.len(), 3, "{fields:?}");
+    assert_eq!(fields["To"], "+14155550199");
+    assert_eq!(fields["From"], "+14155550100");
+    assert_eq!(fields["Body"], "Order 42 is paid, Ada. Thanks!");
+}
+
+#[tokio::test]
+async fn twilio_messaging_service_and_inline_to() {
+    let sink = HttpSink::start().await;
+    let mut config = twilio_config(&sink.url());
+    config["from"] = Value::Null;
+    config["messaging_service_sid"] = json!("MG0123456789abcdef0123456789abcdef");
+    let plugin = plugin_from(config).await;
+    let action = params(json!({ "template": "order_paid", "to": "+44 20 {{order_id}}46 0958" }));
+    assert_eq!(
+        deliver(plugin.as_ref(), &action, None).await,
+        Outcome::Delivered
+    );
+    let fields = form(&sink.wait_for(1, WAIT).await[0]);
+    assert_eq!(fields["To"], "+442042460958");
+    assert_eq!(
+        fields["MessagingServiceSid"],
+        "MG0123456789abcdef0123456789abcdef"
+    );
+    assert!(!fields.contains_key("From"));
+}
+
+#[tokio::test]
+async fn json_gateway_wire_format() {
+    let sink = HttpSink::start().await;
+    let plugin = plugin_from(json!({
+        "provider": "json",
+        "url": format!("{}/send", sink.url()),
+        "headers": { "Authorization": "Bearer ${SMS_TOKEN}" },
+        "from": "ExampleShop",
+    }))
+    .await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert_eq!(outcome, Outcome::Delivered);
+    let request = &sink.wait_for(1, WAIT).await[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/send");
+    assert_eq!(request.header("authorization"), Some("Bearer gw-token"));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    assert_eq!(request.header("i-twilio-idempotency-token"), None);
+    let body: Value = serde_json::from_slice(&request.body).expect("json body");
+    assert_eq!(
+        body,
+        json!({
+            "to": "+14155550199",
+            "from": "ExampleShop",
+            "body": "Order 42 is paid, Ada. Thanks!",
+            "idempotency_key": KEY,
+        })
+    );
+}
+
+#[tokio::test]
+async fn bad_numbers_and_empty_texts_fail_without_sending() {
+    let sink = HttpSink::start().await;
+    let plugin = plugin_from(twilio_config(&sink.url())).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("0415 555 0199")).await;
+    assert_failed(&outcome, "not an E.164 phone number: `0415 555 0199`");
+    assert_failed(
+        &deliver(plugin.as_ref(), &action, None).await,
+        "`to` template error",
+    );
+    let blank = params(json!({ "template": "blank" }));
+    let outcome = deliver(plugin.as_ref(), &blank, Some("+14155550199")).await;
+    assert_failed(&outcome, "rendered an empty message");
+    assert!(sink.received().is_empty());
+}
+
+#[tokio::test]
+async fn temporary_answers_retry_with_the_hint() {
+    let sink = HttpSink::start().await;
+    let plugin = plugin_from(twilio_config(&sink.url())).await;
+    let action = params(json!({ "template": "order_paid" }));
+    sink.fail_next(1, 503);
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert!(
+        matches!(outcome, Outcome::Retry { after: None, .. }),
+        "{outcome:?}"
+    );
+    sink.set_retry_after(Some("30".into()));
+    sink.fail_next(1, 429);
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    match outcome {
+        Outcome::Retry { after, reason } => {
+            assert_eq!(after, Some(Duration::from_secs(30)));
+            assert!(reason.contains("429"), "{reason}");
+        }
+        other => panic!("expected Retry, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unreachable_provider_is_retried() {
+    // Bind and drop a listener, so the port is (almost certainly) closed.
+    let port = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let plugin = plugin_from(twilio_config(&format!("http://127.0.0.1:{port}"))).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert!(matches!(outcome, Outcome::Retry { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn twilio_errors_fail_with_code_and_message() {
+    let base = canned(
+        400,
+        r#"{"code": 21211, "message": "The 'To' number +14155550199 is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#,
+    )
+    .await;
+    let plugin = plugin_from(twilio_config(&base)).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert_failed(
+        &outcome,
+        "400 Bad Request: Twilio error 21211: The 'To' number",
+    );
+}
+
+#[test]
+fn validation_names_every_problem() {
+    let found = issues(json!({
+        "provider": "twilio",
+        "account_sid": "${NOT_SET}",
+        "auth_token": "inline-secret",
+        "from": "415-555-0100",
+        "messaging_service_sid": "MG1",
+        "url": "https://x.example.com",
+        "max_concurrency": 0,
+    }));
+    let text = found.join("\n");
+    for needle in [
+        "plugins.sms.test.account_sid: environment variable `NOT_SET` is not set",
+        "plugins.sms.test.auth_token: must be a `${VAR}` reference",
+        "plugins.sms.test.from: set either `from` or `messaging_service_sid`",
+        "plugins.sms.test.url: does not apply to provider = \"twilio\"",
+        "plugins.sms.test.max_concurrency: must be at least 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(!text.contains("inline-secret"), "{text}");
+
+    let text = issues(json!({
+        "provider": "twilio",
+        "account_sid": "SK0123456789abcdef0123456789abcdef",
+        "auth_token": "${TWILIO_AUTH_TOKEN}",
+        "from": "0415 555 0100",
+        "api_base": "ftp://api.example.com",
+    }))
+    .join("\n");
+    assert!(
+        text.contains("account_sid: is not a Twilio Account SID"),
+        "{text}"
+    );
+    assert!(text.contains("from: not an E.164 phone number"), "{text}");
+    assert!(
+        text.contains("api_base: `ftp://api.example.com` uses the `ftp` scheme"),
+        "{text}"
+    );
+
+    let text = issues(json!({
+        "provider": "json",
+        "url": "not a url",
+        "headers": { "Authorization": "Bearer ${MISSING_TOKEN}" },
+    }))
+    .join("\n");
+    assert!(
+        text.contains("url: `not a url` is not a valid URL"),
+        "{text}"
+    );
+    assert!(
+        text.contains("headers.Authorization: environment variable `MISSING_TOKEN`"),
+        "{text}"
+    );
+
+    let unknown = serde_json::from_value::<SmsConfig>(json!({ "provider": "json", "urll": "x" }));
+    assert!(unknown.is_err());
+}
+
+#[test]
+fn validated_config_hides_the_token() {
+    let config: SmsConfig = serde_json::from_value(twilio_config(TWILIO_DEFAULT)).expect("config");
+    let valid = config.validate("plugins.sms.test", &env()).expect("valid");
+    assert_eq!(valid.max_concurrency, 8);
+    assert_eq!(valid.timeout, Duration::from_secs(5));
+    assert!(!format!("{valid:?}").contains(TOKEN));
+}
+
+const TWILIO_DEFAULT: &str = "https://api.twilio.com";
+
+#[test]
+fn actions_are_checked_at_start_up() {
+    let templates = files();
+    let ok = params(json!({ "template": "order_paid", "to": "{{customer.phone}}" }));
+    assert_eq!(validate_action(&ok, templates.as_ref()), Ok(()));
+    let errors = validate_action(&params(json!({ "template": "nope" })), templates.as_ref())
+        .expect_err("missing template");
+    assert!(errors[0].contains("templates/nope.txt.hbs"), "{errors:?}");
+    let errors = validate_action(
+        &params(json!({ "to": 5, "extra": "x" })),
+        templates.as_ref(),
+    )
+    .expect_err("bad params");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    let errors = validate_action(
+        &params(json!({ "template": "order_paid", "to": "{{customer.phone" })),
+        templates.as_ref(),
+    )
+    .expect_err("bad to");
+    assert!(
+        errors[0].contains("`to` is not a valid template"),
+        "{errors:?}"
+    );
+}

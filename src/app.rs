@@ -50,7 +50,7 @@ impl Application {
     /// When any of those fails.
     pub async fn build(config: Config) -> Result<Self, BuildError> {
         let store = Store::connect(&config.database).await?;
-        let plugins = PluginSet::build(&config.plugins, config.templates.clone()).await?;
+        let plugins = PluginSet::build(&config.plugins, config.templates.clone(), &store).await?;
         let metrics = Arc::new(Metrics::default());
         let dispatcher = Dispatcher::new(
             store.clone(),

@@ -51,6 +51,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
         Command::Job { id } => ops::job(&load(&cli.config)?, id).await,
         Command::Prune => ops::prune(&load(&cli.config)?).await,
+        Command::Orders { order_id } => ops::orders(&load(&cli.config)?, &order_id).await,
     }
 }
 

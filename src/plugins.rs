@@ -9,10 +9,13 @@ use std::sync::Arc;
 use herald_plugin_api::{Plugin, PluginError, RetryConfig, Templates};
 use herald_plugin_email::{TransportSettings, ValidatedEmail};
 use herald_plugin_exec::ValidatedExec;
+use herald_plugin_orders::ValidatedOrders;
 use herald_plugin_push::{PushSettings, ValidatedPush};
 use herald_plugin_sms::{ProviderSettings as SmsProviderSettings, ValidatedSms};
 use herald_plugin_webhook::ValidatedWebhook;
 use serde_json::{Map, Value};
+
+use crate::store::Store;
 
 /// A kind of plugin herald can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,8 @@ pub enum PluginKind {
     Sms,
     /// `[plugins.push.*]`
     Push,
+    /// `[plugins.orders.*]`
+    Orders,
 }
 
 impl PluginKind {
@@ -38,6 +43,7 @@ impl PluginKind {
             Self::Exec => "exec",
             Self::Sms => "sms",
             Self::Push => "push",
+            Self::Orders => "orders",
         }
     }
 }
@@ -63,6 +69,7 @@ pub enum PluginSettings {
     Exec(ValidatedExec),
     Sms(ValidatedSms),
     Push(ValidatedPush),
+    Orders(ValidatedOrders),
 }
 
 impl PluginSpec {
@@ -81,6 +88,7 @@ impl PluginSpec {
             PluginSettings::Exec(settings) => settings.max_concurrency,
             PluginSettings::Sms(settings) => settings.max_concurrency,
             PluginSettings::Push(settings) => settings.max_concurrency,
+            PluginSettings::Orders(settings) => settings.max_concurrency,
         }
     }
 
@@ -122,6 +130,12 @@ impl PluginSpec {
                 };
                 format!("{} (push) notifies through {provider}", self.name)
             }
+            PluginSettings::Orders(_) => {
+                format!(
+                    "{} (orders) keeps order statuses in herald's database",
+                    self.name
+                )
+            }
         }
     }
 
@@ -150,6 +164,16 @@ impl PluginSpec {
         Self {
             name,
             settings: PluginSettings::Sms(settings),
+            retry,
+        }
+    }
+
+    /// An orders instance.
+    pub fn orders(name: String, settings: ValidatedOrders) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Orders(settings),
             retry,
         }
     }
@@ -191,6 +215,7 @@ pub fn validate_action(
         PluginSettings::Exec(_) => herald_plugin_exec::validate_action(params, templates),
         PluginSettings::Sms(_) => herald_plugin_sms::validate_action(params, templates),
         PluginSettings::Push(settings) => settings.validate_action(params, templates),
+        PluginSettings::Orders(_) => herald_plugin_orders::validate_action(params),
     }
 }
 
@@ -210,6 +235,7 @@ impl PluginSet {
     pub async fn build(
         specs: &[PluginSpec],
         templates: Arc<dyn Templates>,
+        store: &Store,
     ) -> Result<Self, PluginError> {
         let mut instances = HashMap::new();
         let mut retry = HashMap::new();
@@ -236,6 +262,11 @@ impl PluginSet {
                     herald_plugin_push::build(&spec.name, settings.clone(), templates.clone())
                         .await?
                 }
+                PluginSettings::Orders(settings) => herald_plugin_orders::build(
+                    &spec.name,
+                    settings.clone(),
+                    Arc::new(store.clone()),
+                ),
             };
             instances.insert(spec.name.clone(), plugin);
             retry.insert(spec.name.clone(), spec.retry);

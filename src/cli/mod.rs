@@ -78,6 +78,11 @@ pub enum Command {
     },
     /// Delete delivered events past `dispatch.retention_days` now (serve does it hourly).
     Prune,
+    /// Show an order's status and every event that spoke about it (the orders plugin).
+    Orders {
+        /// The shop's order id, as in the events' metadata.order_id.
+        order_id: String,
+    },
 }
 
 /// Which dead letters a command means.

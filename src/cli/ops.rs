@@ -214,6 +214,34 @@ pub async fn prune(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `herald orders`
+pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
+    use herald_plugin_orders::ledger::OrderLedger;
+
+    let store = open(config).await?;
+    let Some((state, facts)) = store.get(order_id).await? else {
+        bail!("no order {order_id}: the orders plugin has seen no event for it");
+    };
+    println!(
+        "order {}: {} (decided by {} at {})",
+        state.order_id,
+        state.status,
+        state.decided_by,
+        format_ms(Some(state.decided_at.saturating_mul(1000)))
+    );
+    for fact in facts {
+        println!(
+            "  {}  {:<32}  {:<28}  {}{}",
+            format_ms(Some(fact.created.saturating_mul(1000))),
+            fact.event_type,
+            fact.event_id,
+            fact.signal,
+            fact.amount.map(|a| format!(" ({a})")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use herald_plugin_api::RetryConfig;
 use herald_plugin_email::EmailConfig;
 use herald_plugin_exec::ExecConfig;
+use herald_plugin_orders::OrdersConfig;
 use herald_plugin_push::PushConfig;
 use herald_plugin_sms::SmsConfig;
 use herald_plugin_webhook::WebhookConfig;
@@ -178,6 +179,8 @@ pub struct PluginsConfig {
     pub sms: BTreeMap<String, SmsConfig>,
     #[serde(default)]
     pub push: BTreeMap<String, PushConfig>,
+    #[serde(default)]
+    pub orders: BTreeMap<String, OrdersConfig>,
 }
 
 /// One `[[rules]]` entry.

@@ -220,6 +220,14 @@ pub(super) fn validate(
             Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
         }
     }
+    for (name, config) in &raw.plugins.orders {
+        let key = format!("plugins.orders.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key) {
+            Ok(validated) => plugin_specs.push(PluginSpec::orders(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
     let mut kinds: BTreeMap<&str, PluginKind> = BTreeMap::new();
     let instances = [
         (
@@ -230,6 +238,7 @@ pub(super) fn validate(
         (PluginKind::Exec, raw.plugins.exec.keys().collect()),
         (PluginKind::Sms, raw.plugins.sms.keys().collect()),
         (PluginKind::Push, raw.plugins.push.keys().collect()),
+        (PluginKind::Orders, raw.plugins.orders.keys().collect()),
     ];
     for (kind, names) in instances {
         for name in names {

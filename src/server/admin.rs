@@ -175,3 +175,25 @@ pub async fn job(State(state): State<AppState>, Path(id): Path<i64>) -> Response
         Err(err) => internal(&err),
     }
 }
+
+/// `GET /admin/orders/{order_id}`: an order's status and the facts it was folded from.
+pub async fn order(State(state): State<AppState>, Path(order_id): Path<String>) -> Response {
+    use herald_plugin_orders::ledger::OrderLedger;
+
+    match state.store.get(&order_id).await {
+        Ok(Some((order, facts))) => Json(json!({ "order": order, "facts": facts })).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("no order {order_id}") })),
+        )
+            .into_response(),
+        Err(err) => {
+            error!(error = %err, "admin request failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": "database unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}

@@ -50,6 +50,7 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
             post(admin::redeliver),
         )
         .route("/admin/jobs/{id}", get(admin::job))
+        .route("/admin/orders/{order_id}", get(admin::order))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             admin::require_token,

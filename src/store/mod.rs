@@ -5,10 +5,12 @@
 //! lease, deliver outside any transaction, and record each attempt.
 
 mod error;
+mod orders;
 mod postgres;
 mod sqlite;
 
 use herald_plugin_api::Event;
+use herald_plugin_orders::ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
@@ -304,5 +306,26 @@ impl Store {
     /// On a database error.
     pub async fn event_count(&self) -> Result<i64> {
         on_backend!(self.event_count())
+    }
+}
+
+/// herald's database is the orders plugin's ledger, on either backend.
+#[herald_plugin_api::async_trait]
+impl OrderLedger for Store {
+    async fn apply(
+        &self,
+        order_id: &str,
+        fact: &Fact,
+        fold: &Fold,
+    ) -> std::result::Result<Option<OrderState>, LedgerError> {
+        on_backend!(self.apply_order_fact(order_id, fact, fold))
+            .map_err(|err| LedgerError(err.to_string()))
+    }
+
+    async fn get(
+        &self,
+        order_id: &str,
+    ) -> std::result::Result<Option<(OrderState, Vec<Fact>)>, LedgerError> {
+        on_backend!(self.order(order_id)).map_err(|err| LedgerError(err.to_string()))
     }
 }

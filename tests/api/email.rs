@@ -32,7 +32,8 @@ async fn a_payment_becomes_an_eml_in_the_outbox() {
         app.post_fixture("payment_intent.succeeded").await.status(),
         200
     );
-    assert_eq!(app.dispatch_all_pending().await, 1);
+    // The confirmation email, and the order's status.
+    assert_eq!(app.dispatch_all_pending().await, 2);
     let mails = app.outbox();
     assert_eq!(mails.len(), 1);
     let mail = decoded(&mails[0]);
@@ -83,7 +84,8 @@ async fn every_shipped_route_sends_its_email() {
     ] {
         assert_eq!(app.post_fixture(name).await.status(), 200, "{name}");
     }
-    assert_eq!(app.dispatch_all_pending().await, 5);
+    // Five emails, and four order updates (the dispute carries no order id).
+    assert_eq!(app.dispatch_all_pending().await, 9);
     let mails: Vec<String> = app.outbox().iter().map(|m| decoded(m)).collect();
     assert_eq!(mails.len(), 5, "{mails:#?}");
     assert_eq!(

@@ -140,3 +140,108 @@ actions = [{{ plugin = "phones", body = "Paid" }}]
     assert!(err.contains("rules[0] (push-paid).actions[0]"), "{err}");
     assert!(err.contains("topic") && err.contains("token"), "{err}");
 }
+
+#[tokio::test]
+async fn orders_end_in_the_right_status_whatever_the_arrival_order() {
+    let config = format!(
+        r#"{base}
+[admin]
+token = "${{HERALD_ADMIN_TOKEN}}"
+
+[plugins.orders.orders]
+
+[[rules]]
+name = "order-status"
+on = ["payment_intent.*", "charge.*", "checkout.session.*"]
+when = "order_id exists"
+actions = [{{ plugin = "orders" }}]
+"#,
+        base = base_config()
+    );
+    let app = spawn_app_with(&config).await;
+    // The refund first, the payment's creation last: the fold replays them in time order.
+    for name in [
+        "charge.refunded",
+        "payment_intent.succeeded",
+        "charge.dispute.created",
+        "payment_intent.payment_failed",
+        "payment_intent.created",
+    ] {
+        assert_eq!(app.post_fixture(name).await.status(), 200, "{name}");
+        app.dispatch_all_pending().await;
+    }
+    let (ok, shown, err) = crate::helpers::run_cli(&app.config_path(), &["orders", "ORDER12345"]);
+    assert!(ok, "{err}");
+    assert!(shown.starts_with("order ORDER12345: refunded"), "{shown}");
+    assert_eq!(
+        shown.lines().count(),
+        5,
+        "four facts under the status line: {shown}"
+    );
+
+    let order: Value = app
+        .client
+        .get(app.url("/admin/orders/ORDER12345"))
+        .header(
+            "authorization",
+            format!("Bearer {}", crate::helpers::ADMIN_TOKEN),
+        )
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(order["order"]["status"], "refunded");
+    assert_eq!(order["facts"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
+async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
+    use herald_plugin_orders::{fold, Fact, OrderLedger, OrderStatus};
+
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let sqlite = format!("sqlite://{}", dir.path().join("orders.db").display());
+    let postgres = crate::helpers::fresh_postgres().await;
+    let mut urls = vec![sqlite];
+    urls.extend(postgres.as_ref().map(|db| db.url.clone()));
+    for url in urls {
+        let settings = herald::config::DatabaseSettings {
+            url: secrecy::SecretString::from(url.clone()),
+            display: url.clone(),
+        };
+        let store = herald::store::Store::connect(&settings)
+            .await
+            .expect("store");
+        let facts = [
+            ("evt_paid", 10, OrderStatus::Paid),
+            ("evt_partial", 20, OrderStatus::PartiallyRefunded),
+            ("evt_refunded", 30, OrderStatus::Refunded),
+            ("evt_stale_pending", 5, OrderStatus::Pending),
+        ];
+        let mut tasks = tokio::task::JoinSet::new();
+        for (id, created, signal) in facts {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let fact = Fact {
+                    event_id: id.to_owned(),
+                    event_type: "test".to_owned(),
+                    created,
+                    signal,
+                    amount: None,
+                };
+                // Twice: the same event is one fact.
+                store.apply("O1", &fact, &fold).await.expect("apply");
+                store.apply("O1", &fact, &fold).await.expect("apply again");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task");
+        }
+        let (state, facts) = store.get("O1").await.expect("get").expect("order");
+        assert_eq!(state.status, OrderStatus::Refunded, "{url}");
+        assert_eq!(state.decided_by, "evt_refunded", "{url}");
+        assert_eq!((state.facts, facts.len()), (4, 4), "{url}");
+        assert!(store.get("O2").await.expect("get").is_none());
+    }
+}

@@ -16,6 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 
 mod admin;
+mod orders;
 
 use super::error::{Result, StoreError};
 use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};

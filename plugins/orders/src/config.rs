@@ -1,0 +1,98 @@
+//! One orders plugin instance's configuration: a `[plugins.orders.<name>]` table.
+//!
+//! Checked at start-up, before the deliver stage runs: herald deserializes an
+//! [`OrdersConfig`], calls [`OrdersConfig::validate`] and hands the resulting
+//! [`ValidatedOrders`] to [`crate::build`].
+
+use herald_plugin_api::{ConfigIssue, RetryConfig};
+use serde::Deserialize;
+
+/// Jobs of one instance at once when `max_concurrency` is not set.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// The raw `[plugins.orders.<name>]` table, exactly as written in `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// Most jobs at once (herald's dispatcher enforces it). Default 8.
+    pub max_concurrency: Option<usize>,
+    /// Retry policy overrides for this instance's jobs; herald applies them.
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// A checked configuration, ready for [`crate::build`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatedOrders {
+    /// Most jobs at once.
+    pub max_concurrency: usize,
+    /// Retry policy overrides, passed through for herald's dispatcher.
+    pub retry: RetryConfig,
+}
+
+impl OrdersConfig {
+    /// Checks the table; `key` is its dotted key, e.g. `plugins.orders.shop`.
+    ///
+    /// # Errors
+    /// Every problem found, each at its own key.
+    pub fn validate(&self, key: &str) -> Result<ValidatedOrders, Vec<ConfigIssue>> {
+        if self.max_concurrency == Some(0) {
+            return Err(vec![ConfigIssue::new(
+                format!("{key}.max_concurrency"),
+                "must be at least 1",
+            )]);
+        }
+        Ok(ValidatedOrders {
+            max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+            retry: self.retry,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: serde_json::Value) -> Result<OrdersConfig, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    #[test]
+    fn an_empty_table_takes_defaults() {
+        let config = parse(json!({})).unwrap().validate("plugins.orders.shop");
+        assert_eq!(
+            config,
+            Ok(ValidatedOrders {
+                max_concurrency: DEFAULT_MAX_CONCURRENCY,
+                retry: RetryConfig::default(),
+            })
+        );
+    }
+
+    #[test]
+    fn values_pass_through() {
+        let config = parse(json!({ "max_concurrency": 2, "retry": { "max_attempts": 3 } }))
+            .unwrap()
+            .validate("plugins.orders.shop")
+            .unwrap();
+        assert_eq!(config.max_concurrency, 2);
+        assert_eq!(config.retry.max_attempts, Some(3));
+    }
+
+    #[test]
+    fn zero_concurrency_is_an_issue_at_its_key() {
+        let issues = parse(json!({ "max_concurrency": 0 }))
+            .unwrap()
+            .validate("plugins.orders.shop")
+            .unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].key, "plugins.orders.shop.max_concurrency");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = parse(json!({ "ledger": "x" })).unwrap_err();
+        assert!(err.to_string().contains("ledger"), "{err}");
+    }
+}

@@ -1,0 +1,157 @@
+//! What a Stripe event says about its order: the deliver stage turns each event into a
+//! [`Signal`] here before recording it as a fact.
+
+use herald_plugin_api::Event;
+use serde_json::Value;
+
+use crate::status::{OrderStatus, Signal};
+
+/// The signal a Stripe event carries, with its amount (the amount refunded so far, for
+/// refunds), read from the event type and `data.object`.
+///
+/// `None` when herald cannot interpret the event: an unknown type, or a payload missing
+/// the field the type's meaning depends on. A rule can then force a status with the
+/// action's `status` parameter.
+pub fn signal_for(event: &Event) -> Option<(Signal, Option<i64>)> {
+    let object = event.raw.pointer("/data/object").unwrap_or(&Value::Null);
+    let signal = match event.kind.as_str() {
+        "payment_intent.created" | "checkout.session.created" => OrderStatus::Pending,
+        "payment_intent.succeeded" | "charge.succeeded" | "invoice.payment_succeeded" => {
+            OrderStatus::Paid
+        }
+        // A session completes before an async payment (e.g. a bank debit) has settled.
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            if str_field(object, "payment_status") == Some("paid") {
+                OrderStatus::Paid
+            } else {
+                OrderStatus::Pending
+            }
+        }
+        "payment_intent.payment_failed"
+        | "charge.failed"
+        | "invoice.payment_failed"
+        | "checkout.session.async_payment_failed" => OrderStatus::PaymentFailed,
+        "charge.refunded" => return refund(object),
+        "charge.dispute.created" => OrderStatus::Disputed,
+        "charge.dispute.closed" => match str_field(object, "status")? {
+            "won" => OrderStatus::Paid,
+            "lost" => OrderStatus::Refunded,
+            // `warning_closed` and the like say nothing about the money.
+            _ => return None,
+        },
+        "checkout.session.expired" | "payment_intent.canceled" => OrderStatus::Canceled,
+        _ => return None,
+    };
+    Some((signal, None))
+}
+
+/// A `charge.refunded` event: full or partial, by comparing what was refunded so far
+/// with the charge's amount.
+fn refund(object: &Value) -> Option<(Signal, Option<i64>)> {
+    let refunded = object.get("amount_refunded").and_then(Value::as_i64)?;
+    let amount = object.get("amount").and_then(Value::as_i64);
+    // Stripe's own `refunded` flag means "fully refunded"; trust it when amounts are odd.
+    let full = object.get("refunded").and_then(Value::as_bool) == Some(true)
+        || amount.is_some_and(|amount| refunded >= amount);
+    let signal = if full {
+        OrderStatus::Refunded
+    } else {
+        OrderStatus::PartiallyRefunded
+    };
+    Some((signal, Some(refunded)))
+}
+
+fn str_field<'a>(object: &'a Value, name: &str) -> Option<&'a str> {
+    object.get(name).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_plugin_api::Customer;
+    use serde_json::json;
+
+    fn event(kind: &str, object: Value) -> Event {
+        Event {
+            id: "evt_1".into(),
+            source: "stripe".into(),
+            kind: kind.into(),
+            created: 1,
+            livemode: false,
+            object_id: None,
+            order_id: Some("O1".into()),
+            customer: Customer::default(),
+            amount: None,
+            currency: None,
+            raw: json!({ "type": kind, "data": { "object": object } }),
+        }
+    }
+
+    fn signal(kind: &str, object: Value) -> Option<(Signal, Option<i64>)> {
+        signal_for(&event(kind, object))
+    }
+
+    #[test]
+    fn plain_types() {
+        use OrderStatus::*;
+        let cases = [
+            ("payment_intent.created", Pending),
+            ("checkout.session.created", Pending),
+            ("payment_intent.succeeded", Paid),
+            ("charge.succeeded", Paid),
+            ("invoice.payment_succeeded", Paid),
+            ("payment_intent.payment_failed", PaymentFailed),
+            ("charge.failed", PaymentFailed),
+            ("invoice.payment_failed", PaymentFailed),
+            ("checkout.session.async_payment_failed", PaymentFailed),
+            ("charge.dispute.created", Disputed),
+            ("checkout.session.expired", Canceled),
+            ("payment_intent.canceled", Canceled),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(signal(kind, json!({})), Some((expected, None)), "{kind}");
+        }
+        assert_eq!(signal("customer.subscription.created", json!({})), None);
+    }
+
+    #[test]
+    fn sessions_are_paid_only_when_paid() {
+        for kind in [
+            "checkout.session.completed",
+            "checkout.session.async_payment_succeeded",
+        ] {
+            let paid = signal(kind, json!({ "payment_status": "paid" }));
+            assert_eq!(paid, Some((OrderStatus::Paid, None)));
+            let unpaid = signal(kind, json!({ "payment_status": "unpaid" }));
+            assert_eq!(unpaid, Some((OrderStatus::Pending, None)));
+        }
+    }
+
+    #[test]
+    fn refunds_full_or_partial() {
+        let full = json!({ "amount": 4998, "amount_refunded": 4998 });
+        assert_eq!(
+            signal("charge.refunded", full),
+            Some((OrderStatus::Refunded, Some(4998)))
+        );
+        let partial = json!({ "amount": 4998, "amount_refunded": 1000, "refunded": false });
+        assert_eq!(
+            signal("charge.refunded", partial),
+            Some((OrderStatus::PartiallyRefunded, Some(1000)))
+        );
+        assert_eq!(signal("charge.refunded", json!({ "amount": 1 })), None);
+    }
+
+    #[test]
+    fn dispute_closed_by_outcome() {
+        let won = signal("charge.dispute.closed", json!({ "status": "won" }));
+        assert_eq!(won, Some((OrderStatus::Paid, None)));
+        let lost = signal("charge.dispute.closed", json!({ "status": "lost" }));
+        assert_eq!(lost, Some((OrderStatus::Refunded, None)));
+        let other = signal(
+            "charge.dispute.closed",
+            json!({ "status": "warning_closed" }),
+        );
+        assert_eq!(other, None);
+    }
+}

@@ -1,0 +1,66 @@
+//! Order facts and statuses: herald's database as the orders plugin's ledger.
+//!
+//! Both backends share the row mapping here; each owns its SQL.
+
+use herald_plugin_orders::ledger::{Fact, OrderState};
+use serde_json::Value;
+
+use super::error::{Result, StoreError};
+
+/// A signal or status as stored: its serde name (`paid`, `partially_refunded`, …).
+pub(super) fn to_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    match serde_json::to_value(value) {
+        Ok(Value::String(text)) => Ok(text),
+        _ => Err(StoreError::Corrupt(
+            "an order status is not a name".to_owned(),
+        )),
+    }
+}
+
+/// A stored name back into a signal or status.
+pub(super) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_value(Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown order status `{text}`")))
+}
+
+/// A stored fact's columns.
+pub(super) struct FactRow {
+    pub event_id: String,
+    pub event_type: String,
+    pub created: i64,
+    pub signal: String,
+    pub amount: Option<i64>,
+}
+
+impl FactRow {
+    pub(super) fn into_fact(self) -> Result<Fact> {
+        Ok(Fact {
+            event_id: self.event_id,
+            event_type: self.event_type,
+            created: self.created,
+            signal: from_text(&self.signal)?,
+            amount: self.amount,
+        })
+    }
+}
+
+/// A stored state's columns.
+pub(super) struct StateRow {
+    pub order_id: String,
+    pub status: String,
+    pub decided_by: String,
+    pub decided_at: i64,
+    pub facts: i64,
+}
+
+impl StateRow {
+    pub(super) fn into_state(self) -> Result<OrderState> {
+        Ok(OrderState {
+            order_id: self.order_id,
+            status: from_text(&self.status)?,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            facts: usize::try_from(self.facts.max(0)).unwrap_or(usize::MAX),
+        })
+    }
+}

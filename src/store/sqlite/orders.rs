@@ -1,0 +1,102 @@
+//! The orders ledger on SQLite: one write transaction per fact, so SQLite's single
+//! writer serializes concurrent facts of one order.
+
+use herald_plugin_orders::ledger::{Fact, Fold, OrderState};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::error::Result;
+use crate::store::orders::{to_text, FactRow, StateRow};
+
+/// An order's facts, oldest first.
+const FACTS_SQL: &str = "SELECT event_id, event_type, created, signal, amount FROM order_facts
+     WHERE order_id = ? ORDER BY created, event_id";
+
+fn read_fact(row: &SqliteRow) -> Result<Fact> {
+    FactRow {
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        created: row.try_get("created")?,
+        signal: row.try_get("signal")?,
+        amount: row.try_get("amount")?,
+    }
+    .into_fact()
+}
+
+impl SqliteStore {
+    pub async fn apply_order_fact(
+        &self,
+        order_id: &str,
+        fact: &Fact,
+        fold: &Fold,
+    ) -> Result<Option<OrderState>> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        // The INSERT comes first so the transaction holds the write lock before it reads.
+        sqlx::query(
+            "INSERT INTO order_facts (order_id, event_id, event_type, created, signal, amount, recorded_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (order_id, event_id) DO NOTHING",
+        )
+        .bind(order_id)
+        .bind(&fact.event_id)
+        .bind(&fact.event_type)
+        .bind(fact.created)
+        .bind(to_text(&fact.signal)?)
+        .bind(fact.amount)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(FACTS_SQL)
+            .bind(order_id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        let state = fold(order_id, &facts);
+        if let Some(state) = &state {
+            sqlx::query(
+                "INSERT INTO orders (order_id, status, decided_by, decided_at, facts, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (order_id) DO UPDATE SET status = ?2, decided_by = ?3,
+                     decided_at = ?4, facts = ?5, updated_at = ?6",
+            )
+            .bind(order_id)
+            .bind(to_text(&state.status)?)
+            .bind(&state.decided_by)
+            .bind(state.decided_at)
+            .bind(i64::try_from(state.facts).unwrap_or(i64::MAX))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    pub async fn order(&self, order_id: &str) -> Result<Option<(OrderState, Vec<Fact>)>> {
+        let Some(row) = sqlx::query(
+            "SELECT order_id, status, decided_by, decided_at, facts FROM orders WHERE order_id = ?",
+        )
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let state = StateRow {
+            order_id: row.try_get("order_id")?,
+            status: row.try_get("status")?,
+            decided_by: row.try_get("decided_by")?,
+            decided_at: row.try_get("decided_at")?,
+            facts: row.try_get("facts")?,
+        }
+        .into_state()?;
+        let rows = sqlx::query(FACTS_SQL)
+            .bind(order_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        Ok(Some((state, facts)))
+    }
+}

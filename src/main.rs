@@ -51,6 +51,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
         Command::Job { id } => ops::job(&load(&cli.config)?, id).await,
         Command::Prune => ops::prune(&load(&cli.config)?).await,
+        Command::Inventory { sku, adjust } => {
+            ops::inventory(&load(&cli.config)?, sku.as_deref(), adjust).await
+        }
         Command::Orders { order_id } => ops::orders(&load(&cli.config)?, &order_id).await,
     }
 }

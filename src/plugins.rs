@@ -9,6 +9,7 @@ use std::sync::Arc;
 use herald_plugin_api::{Plugin, PluginError, RetryConfig, Templates};
 use herald_plugin_email::{TransportSettings, ValidatedEmail};
 use herald_plugin_exec::ValidatedExec;
+use herald_plugin_inventory::ValidatedInventory;
 use herald_plugin_orders::ValidatedOrders;
 use herald_plugin_push::{PushSettings, ValidatedPush};
 use herald_plugin_sms::{ProviderSettings as SmsProviderSettings, ValidatedSms};
@@ -32,6 +33,8 @@ pub enum PluginKind {
     Push,
     /// `[plugins.orders.*]`
     Orders,
+    /// `[plugins.inventory.*]`
+    Inventory,
 }
 
 impl PluginKind {
@@ -44,6 +47,7 @@ impl PluginKind {
             Self::Sms => "sms",
             Self::Push => "push",
             Self::Orders => "orders",
+            Self::Inventory => "inventory",
         }
     }
 }
@@ -70,6 +74,7 @@ pub enum PluginSettings {
     Sms(ValidatedSms),
     Push(ValidatedPush),
     Orders(ValidatedOrders),
+    Inventory(ValidatedInventory),
 }
 
 impl PluginSpec {
@@ -89,6 +94,7 @@ impl PluginSpec {
             PluginSettings::Sms(settings) => settings.max_concurrency,
             PluginSettings::Push(settings) => settings.max_concurrency,
             PluginSettings::Orders(settings) => settings.max_concurrency,
+            PluginSettings::Inventory(settings) => settings.max_concurrency,
         }
     }
 
@@ -136,6 +142,10 @@ impl PluginSpec {
                     self.name
                 )
             }
+            PluginSettings::Inventory(_) => format!(
+                "{} (inventory) keeps stock levels in herald's database",
+                self.name
+            ),
         }
     }
 
@@ -178,6 +188,16 @@ impl PluginSpec {
         }
     }
 
+    /// An inventory instance.
+    pub fn inventory(name: String, settings: ValidatedInventory) -> Self {
+        let retry = settings.retry;
+        Self {
+            name,
+            settings: PluginSettings::Inventory(settings),
+            retry,
+        }
+    }
+
     /// A push instance.
     pub fn push(name: String, settings: ValidatedPush) -> Self {
         let retry = settings.retry;
@@ -216,6 +236,7 @@ pub fn validate_action(
         PluginSettings::Sms(_) => herald_plugin_sms::validate_action(params, templates),
         PluginSettings::Push(settings) => settings.validate_action(params, templates),
         PluginSettings::Orders(_) => herald_plugin_orders::validate_action(params),
+        PluginSettings::Inventory(_) => herald_plugin_inventory::validate_action(params, templates),
     }
 }
 
@@ -266,6 +287,12 @@ impl PluginSet {
                     &spec.name,
                     settings.clone(),
                     Arc::new(store.clone()),
+                ),
+                PluginSettings::Inventory(settings) => herald_plugin_inventory::build(
+                    &spec.name,
+                    settings.clone(),
+                    Arc::new(store.clone()),
+                    templates.clone(),
                 ),
             };
             instances.insert(spec.name.clone(), plugin);

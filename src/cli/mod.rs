@@ -78,6 +78,14 @@ pub enum Command {
     },
     /// Delete delivered events past `dispatch.retention_days` now (serve does it hourly).
     Prune,
+    /// Show stock levels (the inventory plugin's ledger), or adjust one by hand.
+    Inventory {
+        /// One SKU; all when omitted.
+        sku: Option<String>,
+        /// Add this many to the SKU (negative to remove), e.g. after a delivery from the supplier.
+        #[arg(long, requires = "sku", allow_hyphen_values = true)]
+        adjust: Option<i64>,
+    },
     /// Show an order's status and every event that spoke about it (the orders plugin).
     Orders {
         /// The shop's order id, as in the events' metadata.order_id.

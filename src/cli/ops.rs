@@ -242,6 +242,42 @@ pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `herald inventory`
+pub async fn inventory(
+    config: &Config,
+    sku: Option<&str>,
+    adjust: Option<i64>,
+) -> anyhow::Result<()> {
+    use herald_plugin_inventory::ledger::{StockLedger, StockMove};
+
+    let store = open(config).await?;
+    if let (Some(sku), Some(delta)) = (sku, adjust) {
+        let now = chrono::Utc::now();
+        // A key of its own, so a manual adjustment is never mistaken for a job's.
+        let key = format!(
+            "manual:{}:{sku}:{}",
+            now.timestamp_millis(),
+            rand::random::<u32>()
+        );
+        let moves = [StockMove {
+            sku: sku.to_owned(),
+            delta,
+        }];
+        store.apply(&key, "manual", &moves).await?;
+    }
+    let levels = store.levels(sku).await?;
+    if levels.is_empty() {
+        println!(
+            "no stock recorded{}",
+            sku.map(|s| format!(" for {s}")).unwrap_or_default()
+        );
+    }
+    for (sku, quantity) in levels {
+        println!("{sku:<32} {quantity:>8}");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

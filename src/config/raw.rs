@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use herald_plugin_api::RetryConfig;
 use herald_plugin_email::EmailConfig;
 use herald_plugin_exec::ExecConfig;
+use herald_plugin_inventory::InventoryConfig;
 use herald_plugin_orders::OrdersConfig;
 use herald_plugin_push::PushConfig;
 use herald_plugin_sms::SmsConfig;
@@ -181,6 +182,8 @@ pub struct PluginsConfig {
     pub push: BTreeMap<String, PushConfig>,
     #[serde(default)]
     pub orders: BTreeMap<String, OrdersConfig>,
+    #[serde(default)]
+    pub inventory: BTreeMap<String, InventoryConfig>,
 }
 
 /// One `[[rules]]` entry.

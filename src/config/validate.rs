@@ -228,6 +228,14 @@ pub(super) fn validate(
             Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
         }
     }
+    for (name, config) in &raw.plugins.inventory {
+        let key = format!("plugins.inventory.{name}");
+        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
+        match config.validate(&key) {
+            Ok(validated) => plugin_specs.push(PluginSpec::inventory(name.clone(), validated)),
+            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
+        }
+    }
     let mut kinds: BTreeMap<&str, PluginKind> = BTreeMap::new();
     let instances = [
         (
@@ -239,6 +247,10 @@ pub(super) fn validate(
         (PluginKind::Sms, raw.plugins.sms.keys().collect()),
         (PluginKind::Push, raw.plugins.push.keys().collect()),
         (PluginKind::Orders, raw.plugins.orders.keys().collect()),
+        (
+            PluginKind::Inventory,
+            raw.plugins.inventory.keys().collect(),
+        ),
     ];
     for (kind, names) in instances {
         for name in names {

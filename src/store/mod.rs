@@ -10,6 +10,7 @@ mod postgres;
 mod sqlite;
 
 use herald_plugin_api::Event;
+use herald_plugin_inventory::ledger::{LedgerError as StockLedgerError, StockLedger, StockMove};
 use herald_plugin_orders::ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
@@ -327,5 +328,26 @@ impl OrderLedger for Store {
         order_id: &str,
     ) -> std::result::Result<Option<(OrderState, Vec<Fact>)>, LedgerError> {
         on_backend!(self.order(order_id)).map_err(|err| LedgerError(err.to_string()))
+    }
+}
+
+/// herald's database is the inventory plugin's stock ledger, on either backend.
+#[herald_plugin_api::async_trait]
+impl StockLedger for Store {
+    async fn apply(
+        &self,
+        key: &str,
+        event_id: &str,
+        moves: &[StockMove],
+    ) -> std::result::Result<bool, StockLedgerError> {
+        on_backend!(self.apply_stock_moves(key, event_id, moves))
+            .map_err(|err| StockLedgerError(err.to_string()))
+    }
+
+    async fn levels(
+        &self,
+        sku: Option<&str>,
+    ) -> std::result::Result<Vec<(String, i64)>, StockLedgerError> {
+        on_backend!(self.stock_levels(sku)).map_err(|err| StockLedgerError(err.to_string()))
     }
 }

@@ -245,3 +245,116 @@ async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
         assert!(store.get("O2").await.expect("get").is_none());
     }
 }
+
+/// A fixture with `metadata.items` set on its object, under a new event id.
+fn with_items(name: &str, id: &str, items: &str) -> Vec<u8> {
+    let mut event: Value = serde_json::from_slice(&crate::helpers::fixture(name)).expect("json");
+    event["id"] = Value::from(id);
+    event["data"]["object"]["metadata"]["items"] = Value::from(items);
+    serde_json::to_vec(&event).expect("json")
+}
+
+fn levels(app: &crate::helpers::TestApp, sku: &str) -> String {
+    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["inventory", sku]);
+    assert!(ok, "{err}");
+    out
+}
+
+#[tokio::test]
+async fn inventory_is_taken_on_payment_and_restocked_on_refund_once_per_job() {
+    let config = format!(
+        r#"{base}
+[plugins.inventory.stock]
+
+[[rules]]
+name = "stock"
+on = ["payment_intent.succeeded", "charge.refunded"]
+actions = [{{ plugin = "stock" }}]
+"#,
+        base = base_config()
+    );
+    let app = spawn_app_with(&config).await;
+    let (ok, _, err) = crate::helpers::run_cli(
+        &app.config_path(),
+        &["inventory", "SKU-TEE", "--adjust", "10"],
+    );
+    assert!(ok, "{err}");
+    assert!(levels(&app, "SKU-TEE").contains("10"));
+
+    let paid = with_items(
+        "payment_intent.succeeded",
+        "evt_stock_paid",
+        "SKU-TEE:2, SKU-MUG",
+    );
+    for _ in 0..2 {
+        assert_eq!(app.post_webhook(&paid).await.status(), 200);
+        app.dispatch_all_pending().await;
+    }
+    herald::replay::redeliver_event(
+        &app.store,
+        &herald::rules::Rules::default(),
+        "stripe",
+        "evt_stock_paid",
+    )
+    .await
+    .expect("redeliver")
+    .expect("stored");
+    app.dispatch_all_pending().await;
+    let tee = levels(&app, "SKU-TEE");
+    assert!(
+        tee.split_whitespace().any(|w| w == "8"),
+        "taken once: {tee}"
+    );
+    let mug = levels(&app, "SKU-MUG");
+    assert!(mug.split_whitespace().any(|w| w == "-1"), "{mug}");
+
+    let refunded = with_items("charge.refunded", "evt_stock_refund", "SKU-TEE:2, SKU-MUG");
+    assert_eq!(app.post_webhook(&refunded).await.status(), 200);
+    app.dispatch_all_pending().await;
+    let tee = levels(&app, "SKU-TEE");
+    assert!(
+        tee.split_whitespace().any(|w| w == "10"),
+        "restocked: {tee}"
+    );
+}
+
+#[tokio::test]
+async fn the_stock_ledger_applies_a_key_once_on_every_backend() {
+    use herald_plugin_inventory::ledger::{StockLedger, StockMove};
+
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let sqlite = format!("sqlite://{}", dir.path().join("stock.db").display());
+    let postgres = crate::helpers::fresh_postgres().await;
+    let mut urls = vec![sqlite];
+    urls.extend(postgres.as_ref().map(|db| db.url.clone()));
+    for url in urls {
+        let settings = herald::config::DatabaseSettings {
+            url: secrecy::SecretString::from(url.clone()),
+            display: url.clone(),
+        };
+        let store = herald::store::Store::connect(&settings)
+            .await
+            .expect("store");
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let moves = [StockMove {
+                    sku: "SKU-A".to_owned(),
+                    delta: -3,
+                }];
+                store.apply("job-1", "evt_1", &moves).await.expect("apply")
+            });
+        }
+        let mut applied = 0;
+        while let Some(done) = tasks.join_next().await {
+            applied += usize::from(done.expect("task"));
+        }
+        assert_eq!(applied, 1, "{url}");
+        assert_eq!(
+            store.levels(Some("SKU-A")).await.expect("levels"),
+            [("SKU-A".to_owned(), -3)],
+            "{url}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 
 mod admin;
+mod inventory;
 mod orders;
 
 use super::error::{Result, StoreError};

@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod admin;
+mod inventory;
 mod orders;
 
 use sqlx::sqlite::SqliteRow;

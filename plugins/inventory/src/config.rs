@@ -1,0 +1,113 @@
+//! One inventory plugin instance's configuration: a `[plugins.inventory.<name>]` table.
+//!
+//! Checked at start-up, before the deliver stage runs: herald deserializes an
+//! [`InventoryConfig`], calls [`InventoryConfig::validate`] and hands the resulting
+//! [`ValidatedInventory`] to [`crate::build`].
+
+use herald_plugin_api::{ConfigIssue, RetryConfig};
+use serde::Deserialize;
+
+/// Jobs of one instance at once when `max_concurrency` is not set.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
+/// The raw `[plugins.inventory.<name>]` table, exactly as written in `config.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryConfig {
+    /// Whether a partial refund puts the order's items back in stock. Default false:
+    /// a partial refund is usually a goodwill discount, not a return.
+    #[serde(default)]
+    pub restock_partial_refunds: bool,
+    /// Most jobs at once (herald's dispatcher enforces it). Default 8.
+    pub max_concurrency: Option<usize>,
+    /// Retry policy overrides for this instance's jobs; herald applies them.
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// A checked configuration, ready for [`crate::build`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidatedInventory {
+    /// Whether a partial refund restocks the order's items.
+    pub restock_partial_refunds: bool,
+    /// Most jobs at once.
+    pub max_concurrency: usize,
+    /// Retry policy overrides, passed through for herald's dispatcher.
+    pub retry: RetryConfig,
+}
+
+impl InventoryConfig {
+    /// Checks the table; `key` is its dotted key, e.g. `plugins.inventory.shop`.
+    ///
+    /// # Errors
+    /// Every problem found, each at its own key.
+    pub fn validate(&self, key: &str) -> Result<ValidatedInventory, Vec<ConfigIssue>> {
+        if self.max_concurrency == Some(0) {
+            return Err(vec![ConfigIssue::new(
+                format!("{key}.max_concurrency"),
+                "must be at least 1",
+            )]);
+        }
+        Ok(ValidatedInventory {
+            restock_partial_refunds: self.restock_partial_refunds,
+            max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+            retry: self.retry,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: serde_json::Value) -> Result<InventoryConfig, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    #[test]
+    fn an_empty_table_takes_defaults() {
+        let config = parse(json!({})).unwrap().validate("plugins.inventory.shop");
+        assert_eq!(
+            config,
+            Ok(ValidatedInventory {
+                restock_partial_refunds: false,
+                max_concurrency: DEFAULT_MAX_CONCURRENCY,
+                retry: RetryConfig::default(),
+            })
+        );
+    }
+
+    #[test]
+    fn values_pass_through() {
+        let config = parse(json!({
+            "restock_partial_refunds": true,
+            "max_concurrency": 2,
+            "retry": { "max_attempts": 3 },
+        }))
+        .unwrap()
+        .validate("plugins.inventory.shop")
+        .unwrap();
+        assert!(config.restock_partial_refunds);
+        assert_eq!(config.max_concurrency, 2);
+        assert_eq!(config.retry.max_attempts, Some(3));
+    }
+
+    #[test]
+    fn zero_concurrency_is_an_issue_at_its_key() {
+        let issues = parse(json!({ "max_concurrency": 0 }))
+            .unwrap()
+            .validate("plugins.inventory.shop")
+            .unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].key, "plugins.inventory.shop.max_concurrency");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = parse(json!({ "restock": true })).unwrap_err();
+        assert!(err.to_string().contains("restock"), "{err}");
+        let err = parse(json!({ "retry": { "attempts": 3 } })).unwrap_err();
+        assert!(err.to_string().contains("attempts"), "{err}");
+    }
+}

@@ -1,0 +1,114 @@
+//! An in-memory [`StockLedger`], for tests and documentation; herald's real ledger lives
+//! in its database. Nothing survives a restart.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+
+use herald_plugin_api::async_trait;
+
+use crate::ledger::{LedgerError, StockLedger, StockMove};
+
+/// What the mutex guards: levels and the keys already applied, changed together.
+#[derive(Debug, Default)]
+struct Stock {
+    /// By SKU; a `BTreeMap` so [`StockLedger::levels`] lists SKUs in order.
+    levels: BTreeMap<String, i64>,
+    applied: HashSet<String>,
+}
+
+/// Stock levels and applied keys in memory, behind a mutex.
+///
+/// The lock is only held inside the synchronous body of a call (never across an
+/// `.await`), which makes each `apply` one atomic step, as the contract's transaction.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    stock: Mutex<Stock>,
+}
+
+impl MemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A ledger holding `levels` already, as if stock had been counted in.
+    pub fn with_levels<'a>(levels: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
+        let levels = levels
+            .into_iter()
+            .map(|(sku, level)| (sku.to_owned(), level))
+            .collect();
+        Self {
+            stock: Mutex::new(Stock {
+                levels,
+                applied: HashSet::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Stock>, LedgerError> {
+        // Poisoned only if a holder panicked; report it rather than panic too.
+        self.stock
+            .lock()
+            .map_err(|_| LedgerError("memory ledger lock poisoned".to_owned()))
+    }
+}
+
+#[async_trait]
+impl StockLedger for MemoryLedger {
+    async fn apply(
+        &self,
+        key: &str,
+        _event_id: &str,
+        moves: &[StockMove],
+    ) -> Result<bool, LedgerError> {
+        let mut stock = self.lock()?;
+        if !stock.applied.insert(key.to_owned()) {
+            return Ok(false);
+        }
+        for stock_move in moves {
+            *stock.levels.entry(stock_move.sku.clone()).or_default() += stock_move.delta;
+        }
+        Ok(true)
+    }
+
+    async fn levels(&self, sku: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
+        let stock = self.lock()?;
+        Ok(stock
+            .levels
+            .iter()
+            .filter(|(known, _)| sku.is_none_or(|sku| sku == known.as_str()))
+            .map(|(sku, level)| (sku.clone(), *level))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mv(sku: &str, delta: i64) -> StockMove {
+        StockMove {
+            sku: sku.to_owned(),
+            delta,
+        }
+    }
+
+    #[tokio::test]
+    async fn applies_each_key_once() {
+        let ledger = MemoryLedger::with_levels([("A", 10)]);
+        assert_eq!(
+            ledger.apply("k1", "evt", &[mv("A", -2), mv("B", 1)]).await,
+            Ok(true)
+        );
+        assert_eq!(ledger.apply("k1", "evt", &[mv("A", -2)]).await, Ok(false));
+        assert_eq!(
+            ledger.levels(None).await.unwrap(),
+            vec![("A".to_owned(), 8), ("B".to_owned(), 1)]
+        );
+        assert_eq!(
+            ledger.levels(Some("B")).await.unwrap(),
+            vec![("B".to_owned(), 1)]
+        );
+        assert_eq!(ledger.levels(Some("C")).await.unwrap(), vec![]);
+    }
+}

@@ -1,0 +1,292 @@
+//! The inventory plugin end to end: real Stripe fixtures, with the storefront's
+//! `metadata.items` added, delivered through the plugin into a [`MemoryLedger`].
+
+#[path = "../../webhook/tests/support/templates.rs"]
+mod templates;
+
+use std::sync::Arc;
+
+use herald_plugin_api::{async_trait, Customer, Event, Job, Outcome, Plugin, RetryConfig};
+use herald_plugin_inventory::{
+    build, validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
+    ValidatedInventory,
+};
+use serde_json::{json, Map, Value};
+use templates::FakeTemplates;
+
+const ITEMS: &str = "SKU-TEE-M:2, SKU-MUG:1";
+const KEY: &str = "stripe:evt:rule:0";
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../../tests/fixtures/stripe/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A fixture with `data.object.metadata.items` set (or left out, for `None`).
+fn with_items(name: &str, items: Option<&str>) -> Value {
+    let mut raw = fixture(name);
+    if let Some(items) = items {
+        raw["data"]["object"]["metadata"]["items"] = json!(items);
+    }
+    raw
+}
+
+/// Builds the normalized event herald would, from a whole Stripe event.
+fn event_from(raw: Value) -> Event {
+    let object = &raw["data"]["object"];
+    Event {
+        id: raw["id"].as_str().unwrap().to_owned(),
+        source: "stripe".to_owned(),
+        kind: raw["type"].as_str().unwrap().to_owned(),
+        created: raw["created"].as_i64().unwrap(),
+        livemode: false,
+        object_id: object["id"].as_str().map(str::to_owned),
+        order_id: object["metadata"]["order_id"].as_str().map(str::to_owned),
+        customer: Customer::default(),
+        amount: object["amount"].as_i64(),
+        currency: object["currency"].as_str().map(str::to_owned),
+        raw,
+    }
+}
+
+fn params(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+fn plugin_with(ledger: Arc<dyn StockLedger>, restock_partial_refunds: bool) -> Arc<dyn Plugin> {
+    let config = ValidatedInventory {
+        restock_partial_refunds,
+        max_concurrency: 8,
+        retry: RetryConfig::default(),
+    };
+    build("shop", config, ledger, Arc::new(FakeTemplates))
+}
+
+/// A ledger stocked with 10 tees and 5 mugs, and a plugin writing to it.
+fn setup(restock_partial_refunds: bool) -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
+    let ledger = Arc::new(MemoryLedger::with_levels([
+        ("SKU-TEE-M", 10),
+        ("SKU-MUG", 5),
+    ]));
+    let plugin = plugin_with(ledger.clone(), restock_partial_refunds);
+    (ledger, plugin)
+}
+
+async fn deliver_with(
+    plugin: &dyn Plugin,
+    raw: Value,
+    params: &Map<String, Value>,
+    key: &str,
+) -> Outcome {
+    let event = event_from(raw);
+    let context = event.context();
+    let job = Job {
+        event: &event,
+        params,
+        context: &context,
+        idempotency_key: key,
+        attempt: 1,
+        rule: "stock",
+    };
+    plugin.deliver(&job).await
+}
+
+async fn deliver(plugin: &dyn Plugin, raw: Value, key: &str) -> Outcome {
+    deliver_with(plugin, raw, &Map::new(), key).await
+}
+
+async fn levels(ledger: &MemoryLedger) -> Vec<(String, i64)> {
+    ledger.levels(None).await.unwrap()
+}
+
+fn level_list(mug: i64, tee: i64) -> Vec<(String, i64)> {
+    vec![("SKU-MUG".to_owned(), mug), ("SKU-TEE-M".to_owned(), tee)]
+}
+
+fn failed_reason(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Failed { reason } => reason.into_owned(),
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_paid_order_decrements_each_item() {
+    let (ledger, plugin) = setup(false);
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    assert_eq!(deliver(&*plugin, paid, KEY).await, Outcome::Delivered);
+    assert_eq!(levels(&ledger).await, level_list(4, 8));
+}
+
+#[tokio::test]
+async fn the_same_job_twice_moves_stock_once() {
+    let (ledger, plugin) = setup(false);
+    for _ in 0..2 {
+        let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+        assert_eq!(deliver(&*plugin, paid, KEY).await, Outcome::Delivered);
+    }
+    assert_eq!(levels(&ledger).await, level_list(4, 8));
+}
+
+#[tokio::test]
+async fn a_full_refund_restocks_to_the_start() {
+    let (ledger, plugin) = setup(false);
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    assert_eq!(deliver(&*plugin, paid, "k:paid").await, Outcome::Delivered);
+    let refunded = with_items("charge.refunded", Some(ITEMS));
+    assert_eq!(
+        deliver(&*plugin, refunded, "k:refund").await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+}
+
+fn partial_refund() -> Value {
+    let mut raw = with_items("charge.refunded", Some(ITEMS));
+    raw["data"]["object"]["amount_refunded"] = json!(1000);
+    raw
+}
+
+#[tokio::test]
+async fn a_partial_refund_does_not_restock_by_default() {
+    let (ledger, plugin) = setup(false);
+    assert_eq!(
+        deliver(&*plugin, partial_refund(), KEY).await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+}
+
+#[tokio::test]
+async fn a_partial_refund_restocks_when_configured() {
+    let (ledger, plugin) = setup(true);
+    assert_eq!(
+        deliver(&*plugin, partial_refund(), KEY).await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(6, 12));
+}
+
+#[tokio::test]
+async fn missing_items_fail() {
+    let (ledger, plugin) = setup(false);
+    let reason =
+        failed_reason(deliver(&*plugin, with_items("payment_intent.succeeded", None), KEY).await);
+    assert!(reason.contains("no line items"), "{reason}");
+    assert!(reason.contains("metadata.items"), "{reason}");
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+}
+
+#[tokio::test]
+async fn empty_items_fail() {
+    let (_, plugin) = setup(false);
+    let raw = with_items("payment_intent.succeeded", Some("  "));
+    let reason = failed_reason(deliver(&*plugin, raw, KEY).await);
+    assert!(reason.contains("no line items"), "{reason}");
+}
+
+#[tokio::test]
+async fn bad_items_fail_naming_the_part() {
+    let (ledger, plugin) = setup(false);
+    let raw = with_items(
+        "payment_intent.succeeded",
+        Some("SKU-MUG:1, SKU-TEE-M:zero"),
+    );
+    let reason = failed_reason(deliver(&*plugin, raw, KEY).await);
+    assert!(reason.contains("SKU-TEE-M:zero"), "{reason}");
+    // Nothing is applied when any part is bad.
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+}
+
+#[tokio::test]
+async fn an_unknown_event_type_needs_an_explicit_adjust() {
+    let (ledger, plugin) = setup(false);
+    let dispute = || with_items("charge.dispute.created", Some("SKU-MUG:2"));
+    let reason = failed_reason(deliver(&*plugin, dispute(), KEY).await);
+    assert!(reason.contains("charge.dispute.created"), "{reason}");
+    assert!(reason.contains("adjust = "), "{reason}");
+
+    let decrement = params(json!({ "adjust": "decrement" }));
+    let outcome = deliver_with(&*plugin, dispute(), &decrement, KEY).await;
+    assert_eq!(outcome, Outcome::Delivered);
+    assert_eq!(levels(&ledger).await, level_list(3, 10));
+}
+
+#[tokio::test]
+async fn a_custom_items_template_is_rendered() {
+    let (ledger, plugin) = setup(false);
+    let mut raw = fixture("payment_intent.succeeded");
+    raw["data"]["object"]["metadata"]["lines"] = json!("SKU-MUG");
+    let action = params(json!({ "items": "{{data.object.metadata.lines}}" }));
+    assert_eq!(
+        deliver_with(&*plugin, raw, &action, KEY).await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(4, 10));
+}
+
+#[tokio::test]
+async fn invalid_params_fail() {
+    let (_, plugin) = setup(false);
+    let raw = with_items("payment_intent.succeeded", Some(ITEMS));
+    let action = params(json!({ "adjust": "up" }));
+    let reason = failed_reason(deliver_with(&*plugin, raw, &action, KEY).await);
+    assert!(reason.contains("adjust"), "{reason}");
+}
+
+/// A ledger whose database is down.
+struct DownLedger;
+
+#[async_trait]
+impl StockLedger for DownLedger {
+    async fn apply(&self, _: &str, _: &str, _: &[StockMove]) -> Result<bool, LedgerError> {
+        Err(LedgerError("connection refused".to_owned()))
+    }
+
+    async fn levels(&self, _: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
+        Err(LedgerError("connection refused".to_owned()))
+    }
+}
+
+#[tokio::test]
+async fn a_ledger_error_is_retried() {
+    let plugin = plugin_with(Arc::new(DownLedger), false);
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    match deliver(&*plugin, paid, KEY).await {
+        Outcome::Retry { reason, .. } => assert!(reason.contains("connection refused"), "{reason}"),
+        other => panic!("expected Retry, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_config_table_validates() {
+    let config: InventoryConfig =
+        serde_json::from_value(json!({ "restock_partial_refunds": true })).unwrap();
+    let validated = config.validate("plugins.inventory.shop").unwrap();
+    assert!(validated.restock_partial_refunds);
+    assert_eq!(validated.max_concurrency, 8);
+    assert!(serde_json::from_value::<InventoryConfig>(json!({ "sku": "x" })).is_err());
+}
+
+#[test]
+fn validate_action_checks_keys_values_and_template() {
+    let templates = FakeTemplates;
+    assert_eq!(validate_action(&Map::new(), &templates), Ok(()));
+    let ok = params(json!({ "adjust": "increment", "items": "{{data.object.metadata.x}}" }));
+    assert_eq!(validate_action(&ok, &templates), Ok(()));
+
+    let errors =
+        validate_action(&params(json!({ "adjust": "up", "to": "x" })), &templates).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+
+    let errors =
+        validate_action(&params(json!({ "items": "{{data.object" })), &templates).unwrap_err();
+    assert!(errors[0].contains("items"), "{errors:?}");
+}

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{ops, Cli, Command};
+use herald::cli::{ops, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -54,7 +54,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inventory { sku, adjust } => {
             ops::inventory(&load(&cli.config)?, sku.as_deref(), adjust).await
         }
-        Command::Orders { order_id } => ops::orders(&load(&cli.config)?, &order_id).await,
+        Command::Orders {
+            command: OrdersCommand::Show { order_id },
+        } => ops::orders(&load(&cli.config)?, &order_id).await,
     }
 }
 

@@ -86,8 +86,18 @@ pub enum Command {
         #[arg(long, requires = "sku", allow_hyphen_values = true)]
         adjust: Option<i64>,
     },
-    /// Show an order's status and every event that spoke about it (the orders plugin).
+    /// Orders as the orders plugin keeps them.
     Orders {
+        #[command(subcommand)]
+        command: OrdersCommand,
+    },
+}
+
+/// `herald orders …`
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Show an order's status and every event that spoke about it.
+    Show {
         /// The shop's order id, as in the events' metadata.order_id.
         order_id: String,
     },

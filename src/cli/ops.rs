@@ -214,7 +214,7 @@ pub async fn prune(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `herald orders`
+/// `herald orders show`
 pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
     use herald_plugin_orders::ledger::OrderLedger;
 

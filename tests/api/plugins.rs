@@ -170,7 +170,8 @@ actions = [{{ plugin = "orders" }}]
         assert_eq!(app.post_fixture(name).await.status(), 200, "{name}");
         app.dispatch_all_pending().await;
     }
-    let (ok, shown, err) = crate::helpers::run_cli(&app.config_path(), &["orders", "ORDER12345"]);
+    let (ok, shown, err) =
+        crate::helpers::run_cli(&app.config_path(), &["orders", "show", "ORDER12345"]);
     assert!(ok, "{err}");
     assert!(shown.starts_with("order ORDER12345: refunded"), "{shown}");
     assert_eq!(

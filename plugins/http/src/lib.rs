@@ -10,9 +10,11 @@
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
-use herald_plugin_api::Outcome;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::StatusCode;
+use std::collections::BTreeMap;
+
+use herald_plugin_api::{expand_env, Env, Outcome};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
 
 /// The longest `Retry-After` honoured; a larger hint is capped, not ignored.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
@@ -120,6 +122,76 @@ fn kind(err: &reqwest::Error) -> &'static str {
     }
 }
 
+/// Parses a configured destination: absolute, http or https, with a host and no
+/// fragment. `example` shows the operator a URL that would do.
+///
+/// # Errors
+/// What is wrong, quoting `raw`.
+pub fn parse_url(raw: &str, example: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim())
+        .map_err(|err| format!("`{raw}` is not a valid URL ({err}); write e.g. \"{example}\""))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{raw}` uses the `{}` scheme; only http and https are supported",
+            url.scheme()
+        ));
+    }
+    if url.host().is_none() {
+        return Err(format!("`{raw}` has no host"));
+    }
+    if url.fragment().is_some() {
+        return Err(format!(
+            "`{raw}` has a `#` fragment, which is never sent; remove it"
+        ));
+    }
+    Ok(url)
+}
+
+/// Configured extra headers, `${VAR}` references expanded, values marked sensitive
+/// (they often hold tokens). A header in `reserved` (lower case) is one the plugin
+/// sets itself. Bad entries are left out and reported as `(field, message)`, the
+/// field being `headers.<Name>`.
+pub fn config_headers(
+    raw: &BTreeMap<String, String>,
+    reserved: &[&str],
+    env: &dyn Env,
+) -> (HeaderMap, Vec<(String, String)>) {
+    let mut map = HeaderMap::new();
+    let mut issues = Vec::new();
+    for (name, value) in raw {
+        let field = format!("headers.{name}");
+        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+            let message = format!("`{name}` is not a valid header name (letters, digits and `-`)");
+            issues.push((field, message));
+            continue;
+        };
+        if reserved.contains(&header.as_str()) {
+            issues.push((field, format!("`{name}` is set by herald; remove it")));
+            continue;
+        }
+        let value = match expand_env(value, env) {
+            Ok(value) => value,
+            Err(err) => {
+                issues.push((field, err.to_string()));
+                continue;
+            }
+        };
+        match HeaderValue::from_str(&value) {
+            Ok(mut value) => {
+                value.set_sensitive(true);
+                map.append(header, value);
+            }
+            Err(_) => issues.push((
+                field,
+                "the value (after expanding `${...}` references) holds a line break or another \
+                 character a header cannot carry"
+                    .to_owned(),
+            )),
+        }
+    }
+    (map, issues)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +264,48 @@ mod tests {
         assert_eq!(retry_after(&headers("soon"), now), None);
         assert_eq!(retry_after(&headers("-5"), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http_without_fragment() {
+        assert!(parse_url("https://x.example.com/a", "").is_ok());
+        for bad in [
+            "ftp://x.example.com",
+            "not a url",
+            "https://x.example.com/#frag",
+            "/relative",
+        ] {
+            assert!(parse_url(bad, "https://e.example").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn headers_expand_secrets_and_refuse_reserved_or_bad_ones() {
+        let env = std::collections::HashMap::from([("TOKEN".to_owned(), "s3cret".to_owned())]);
+        let raw = BTreeMap::from([
+            ("Authorization".to_owned(), "Bearer ${TOKEN}".to_owned()),
+            ("Content-Type".to_owned(), "text/plain".to_owned()),
+            ("Bad Name".to_owned(), "x".to_owned()),
+            ("X-Missing".to_owned(), "${NOPE}".to_owned()),
+        ]);
+        let (map, issues) = config_headers(&raw, &["content-type"], &env);
+        assert_eq!(
+            map.get("authorization").map(|v| v.as_bytes()),
+            Some(&b"Bearer s3cret"[..])
+        );
+        assert!(map
+            .get("authorization")
+            .is_some_and(HeaderValue::is_sensitive));
+        let fields: Vec<&str> = issues.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "headers.Bad Name",
+                "headers.Content-Type",
+                "headers.X-Missing"
+            ]
+        );
+        assert!(issues[2].1.contains("NOPE"));
     }
 
     #[test]

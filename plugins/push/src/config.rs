@@ -280,24 +280,7 @@ fn secret(raw: &str, field: &str, env: &dyn Env, issues: &mut Issues<'_>) -> Opt
     Some(value.to_owned())
 }
 
-/// Parses an absolute http or https URL with a host, no query and no fragment.
+/// A configured URL, checked; the example suits a push service.
 fn parse_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|err| {
-        format!("`{raw}` is not a valid URL ({err}); write e.g. \"https://ntfy.sh\"")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "`{raw}` uses the `{}` scheme; only http and https are supported",
-            url.scheme()
-        ));
-    }
-    if url.host().is_none() {
-        return Err(format!("`{raw}` has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "`{raw}` has a `?` query or `#` fragment; remove it"
-        ));
-    }
-    Ok(url)
+    herald_plugin_http::parse_url(raw, "https://ntfy.sh")
 }

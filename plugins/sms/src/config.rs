@@ -12,7 +12,8 @@ use std::fmt;
 use std::time::Duration;
 
 use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use herald_plugin_http::config_headers;
+use reqwest::header::HeaderMap;
 use reqwest::Url;
 use serde::Deserialize;
 
@@ -293,7 +294,10 @@ impl SmsConfig {
                 None
             }
         };
-        let headers = headers(&self.headers, env, issues);
+        let (headers, problems) = config_headers(&self.headers, &RESERVED_HEADERS, env);
+        for (field, message) in problems {
+            issues.push(&field, message);
+        }
         let from = self.from.as_deref().map(str::trim).map(str::to_owned);
         if from.as_deref() == Some("") {
             issues.push("from", "must not be empty; remove it to send no sender");
@@ -357,59 +361,7 @@ pub(crate) fn secret(
     Some(value.trim().to_owned())
 }
 
-/// The configured headers, expanded and checked; bad ones are reported and left out.
-fn headers(raw: &BTreeMap<String, String>, env: &dyn Env, issues: &mut Issues<'_>) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in raw {
-        let field = format!("headers.{name}");
-        let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
-            issues.push(&field, format!("`{name}` is not a valid header name"));
-            continue;
-        };
-        if RESERVED_HEADERS.contains(&header.as_str()) {
-            issues.push(&field, format!("`{name}` is set by herald; remove it"));
-            continue;
-        }
-        let value = match expand_env(value, env) {
-            Ok(value) => value,
-            Err(err) => {
-                issues.push(&field, err.to_string());
-                continue;
-            }
-        };
-        match HeaderValue::from_str(&value) {
-            Ok(mut value) => {
-                // Keeps tokens out of Debug output.
-                value.set_sensitive(true);
-                map.append(header, value);
-            }
-            Err(_) => issues.push(
-                &field,
-                "the value (after expanding `${...}` references) holds a character a header cannot carry",
-            ),
-        }
-    }
-    map
-}
-
-/// Parses an absolute http or https URL with a host and no fragment.
-pub(crate) fn parse_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|err| {
-        format!("`{raw}` is not a valid URL ({err}); write e.g. \"https://sms.example.com/send\"")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "`{raw}` uses the `{}` scheme; only http and https are supported",
-            url.scheme()
-        ));
-    }
-    if url.host().is_none() {
-        return Err(format!("`{raw}` has no host"));
-    }
-    if url.fragment().is_some() {
-        return Err(format!(
-            "`{raw}` has a `#` fragment, which is never sent; remove it"
-        ));
-    }
-    Ok(url)
+/// A configured URL, checked; the example suits an SMS gateway.
+fn parse_url(raw: &str) -> Result<Url, String> {
+    herald_plugin_http::parse_url(raw, "https://sms.example.com/send")
 }

@@ -12,7 +12,8 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use herald_plugin_http::config_headers;
+use reqwest::header::HeaderMap;
 use reqwest::Url;
 use serde::Deserialize;
 
@@ -156,7 +157,10 @@ impl WebhookConfig {
             .map_err(|message| issues.push("url", message))
             .ok();
         let secret = self.secret(env, &mut issues);
-        let headers = self.headers(env, &mut issues);
+        let (headers, problems) = config_headers(&self.headers, &RESERVED_HEADERS, env);
+        for (field, message) in problems {
+            issues.push(&field, message);
+        }
         if self.timeout_secs == Some(0) {
             issues.push("timeout_secs", "must be at least 1");
         }
@@ -195,70 +199,12 @@ impl WebhookConfig {
             }
         }
     }
-
-    /// The configured headers, expanded and checked; bad ones are reported and left out.
-    fn headers(&self, env: &dyn Env, issues: &mut Issues<'_>) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, raw) in &self.headers {
-            let field = format!("headers.{name}");
-            let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
-                issues.push(
-                    &field,
-                    format!("`{name}` is not a valid header name (letters, digits and `-`)"),
-                );
-                continue;
-            };
-            if RESERVED_HEADERS.contains(&header.as_str()) {
-                issues.push(&field, format!("`{name}` is set by herald; remove it"));
-                continue;
-            }
-            let value = match expand_env(raw, env) {
-                Ok(value) => value,
-                Err(err) => {
-                    issues.push(&field, err.to_string());
-                    continue;
-                }
-            };
-            match HeaderValue::from_str(&value) {
-                Ok(mut value) => {
-                    // Keeps values such as tokens out of Debug output.
-                    value.set_sensitive(true);
-                    map.append(header, value);
-                }
-                Err(_) => issues.push(
-                    &field,
-                    "the value (after expanding `${...}` references) holds a line break or \
-                     another character a header cannot carry",
-                ),
-            }
-        }
-        map
-    }
-}
-
-/// Parses the base URL: absolute, http or https, with a host and no fragment.
-fn parse_url(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|err| {
-        format!(
-            "`{raw}` is not a valid URL ({err}); write e.g. \"https://shipping.example.com/hooks\""
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "`{raw}` uses the `{}` scheme; only http and https are supported",
-            url.scheme()
-        ));
-    }
-    if url.host().is_none() {
-        return Err(format!("`{raw}` has no host"));
-    }
-    if url.fragment().is_some() {
-        return Err(format!(
-            "`{raw}` has a `#` fragment, which is never sent; remove it"
-        ));
-    }
-    Ok(url)
 }
 
 #[cfg(test)]
 mod tests;
+
+/// The base URL, checked; the example suits a shipping system.
+fn parse_url(raw: &str) -> Result<Url, String> {
+    herald_plugin_http::parse_url(raw, "https://shipping.example.com/hooks")
+}

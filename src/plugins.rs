@@ -133,6 +133,7 @@ impl PluginSpec {
                 let provider = match &settings.provider {
                     PushSettings::Ntfy(_) => "ntfy",
                     PushSettings::Fcm(_) => "Firebase Cloud Messaging",
+                    PushSettings::Json(_) => "a JSON endpoint",
                 };
                 format!("{} (push) notifies through {provider}", self.name)
             }

@@ -7,10 +7,13 @@
 //! The table is flat, with `provider` choosing which keys apply, so a key written for
 //! the wrong provider is reported by name instead of as a generic serde error.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_http::config_headers;
+use reqwest::header::HeaderMap;
 use reqwest::Url;
 use serde::Deserialize;
 
@@ -33,16 +36,21 @@ pub enum PushProvider {
     Ntfy,
     /// Firebase Cloud Messaging, HTTP v1 API.
     Fcm,
+    /// Any service taking a JSON POST: `{"title", "body", "topic", "token", "click", …}`.
+    Json,
 }
 
 /// The raw `[plugins.push.<name>]` table, exactly as written in `config.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushConfig {
-    /// `"ntfy"` or `"fcm"`.
+    /// `"ntfy"`, `"fcm"` or `"json"`.
     pub provider: PushProvider,
-    /// ntfy: the server's URL. Default `https://ntfy.sh`.
+    /// ntfy: the server's URL (default `https://ntfy.sh`); json: the URL to POST to (required).
     pub url: Option<String>,
+    /// json: extra headers; values may hold `${VAR}`, e.g. `Authorization = "Bearer ${PUSH_TOKEN}"`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     /// ntfy: the topic published to when an action sets none.
     pub topic: Option<String>,
     /// ntfy: an access token sent as `Authorization: Bearer`, only as a `"${VAR}"` reference.
@@ -84,6 +92,20 @@ pub struct FcmSettings {
     pub access_token: String,
 }
 
+/// A checked generic JSON set-up.
+#[derive(Debug, Clone)]
+pub struct JsonSettings {
+    /// Where notifications are POSTed.
+    pub url: Url,
+    /// The default topic, sent as `topic` when an action sets none.
+    pub topic: Option<String>,
+    /// Extra headers, `${VAR}` references expanded and marked sensitive.
+    pub headers: HeaderMap,
+}
+
+/// Headers the JSON provider sets itself.
+const RESERVED_HEADERS: [&str; 4] = ["content-type", "content-length", "host", "idempotency-key"];
+
 /// The provider-specific part of a checked configuration.
 #[derive(Debug, Clone)]
 pub enum PushSettings {
@@ -91,6 +113,8 @@ pub enum PushSettings {
     Ntfy(NtfySettings),
     /// `provider = "fcm"`.
     Fcm(FcmSettings),
+    /// `provider = "json"`.
+    Json(JsonSettings),
 }
 
 /// A checked configuration: every value resolved, ready for [`crate::build`].
@@ -165,6 +189,7 @@ impl PushConfig {
         let provider = match self.provider {
             PushProvider::Ntfy => self.ntfy(env, &mut issues).map(PushSettings::Ntfy),
             PushProvider::Fcm => self.fcm(env, &mut issues).map(PushSettings::Fcm),
+            PushProvider::Json => self.json(env, &mut issues).map(PushSettings::Json),
         };
         if self.timeout_secs == Some(0) {
             issues.push("timeout_secs", "must be at least 1");
@@ -187,6 +212,7 @@ impl PushConfig {
         issues.unused(
             "ntfy",
             &[
+                ("headers", !self.headers.is_empty()),
                 ("project_id", self.project_id.is_some()),
                 ("access_token", self.access_token.is_some()),
                 ("api_base", self.api_base.is_some()),
@@ -210,10 +236,44 @@ impl PushConfig {
         })
     }
 
+    fn json(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<JsonSettings> {
+        issues.unused(
+            "json",
+            &[
+                ("token", self.token.is_some()),
+                ("project_id", self.project_id.is_some()),
+                ("access_token", self.access_token.is_some()),
+                ("api_base", self.api_base.is_some()),
+            ],
+        );
+        let url = match self.url.as_deref() {
+            Some(raw) => parse_url(raw)
+                .map_err(|message| issues.push("url", message))
+                .ok(),
+            None => {
+                issues.push(
+                    "url",
+                    "is required: where the JSON notifications are POSTed",
+                );
+                None
+            }
+        };
+        let (headers, problems) = config_headers(&self.headers, &RESERVED_HEADERS, env);
+        for (field, message) in problems {
+            issues.push(&field, message);
+        }
+        Some(JsonSettings {
+            url: url?,
+            topic: self.topic.as_deref().map(str::trim).map(str::to_owned),
+            headers,
+        })
+    }
+
     fn fcm(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<FcmSettings> {
         issues.unused(
             "fcm",
             &[
+                ("headers", !self.headers.is_empty()),
                 ("url", self.url.is_some()),
                 ("topic", self.topic.is_some()),
                 ("token", self.token.is_some()),

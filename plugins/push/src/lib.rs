@@ -31,7 +31,7 @@ mod request;
 
 pub use action::{validate_action, PushAction};
 pub use config::{
-    FcmSettings, NtfySettings, PushConfig, PushProvider, PushSettings, ValidatedPush, FCM_API_BASE,
-    NTFY_DEFAULT_URL,
+    FcmSettings, JsonSettings, NtfySettings, PushConfig, PushProvider, PushSettings, ValidatedPush,
+    FCM_API_BASE, NTFY_DEFAULT_URL,
 };
 pub use plugin::{build, IDEMPOTENCY_HEADER, USER_AGENT};

@@ -61,6 +61,7 @@ pub async fn build(
     let destination = match &config.provider {
         PushSettings::Ntfy(ntfy) => ntfy.url.origin().ascii_serialization(),
         PushSettings::Fcm(fcm) => fcm.api_base.origin().ascii_serialization(),
+        PushSettings::Json(json) => json.url.origin().ascii_serialization(),
     };
     Ok(Arc::new(PushPlugin {
         name: name.to_owned(),
@@ -79,6 +80,7 @@ impl PushPlugin {
         let (url, mut headers, body) = match &self.provider {
             PushSettings::Ntfy(ntfy) => request::ntfy(ntfy, &notification)?,
             PushSettings::Fcm(fcm) => request::fcm(fcm, &notification, job)?,
+            PushSettings::Json(json) => request::json(json, &notification, job)?,
         };
         let key = HeaderValue::from_str(job.idempotency_key)
             .map_err(|_| "the idempotency key cannot be sent as an HTTP header value")?;

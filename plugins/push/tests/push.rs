@@ -362,3 +362,52 @@ fn validation_names_every_problem() {
         serde_json::from_value::<PushConfig>(json!({ "provider": "ntfy", "tpoic": "x" })).is_err()
     );
 }
+
+#[tokio::test]
+async fn json_wire_format_carries_every_part_and_the_ids() {
+    let sink = HttpSink::start().await;
+    let config = json!({
+        "provider": "json",
+        "url": format!("{}/notify", sink.url()),
+        "topic": "ops",
+        "headers": { "Authorization": "Bearer ${NTFY_TOKEN}" },
+    });
+    let plugin = plugin_from(config).await;
+    let action = params(json!({ "title": "Order {{order_id}} paid", "body": "{{customer.name}}" }));
+    assert_eq!(deliver(plugin.as_ref(), &action).await, Outcome::Delivered);
+    let request = &sink.wait_for(1, WAIT).await[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/notify")
+    );
+    assert_eq!(request.header("authorization"), Some("Bearer tk_ntfy"));
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_slice(&request.body).expect("json body");
+    assert_eq!(
+        body,
+        json!({
+            "title": "Order 42 paid", "body": "Ada", "topic": "ops", "token": null, "click": null,
+            "idempotency_key": KEY, "event_id": "evt_1", "order_id": "42",
+        })
+    );
+}
+
+#[test]
+fn json_needs_a_url_and_refuses_keys_of_other_providers() {
+    let issues = validated(json!({ "provider": "json", "project_id": "x" })).unwrap_err();
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.contains("plugins.push.test.url") && i.contains("required")),
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.contains("project_id") && i.contains("does not apply")),
+        "{issues:?}"
+    );
+    let issues = validated(json!({ "provider": "ntfy", "headers": { "X-A": "b" } })).unwrap_err();
+    assert!(issues.iter().any(|i| i.contains("headers")), "{issues:?}");
+}

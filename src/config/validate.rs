@@ -223,7 +223,7 @@ pub(super) fn validate(
     for (name, config) in &raw.plugins.orders {
         let key = format!("plugins.orders.{name}");
         check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key) {
+        match config.validate(&key, env) {
             Ok(validated) => plugin_specs.push(PluginSpec::orders(name.clone(), validated)),
             Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
         }

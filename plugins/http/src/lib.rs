@@ -7,6 +7,8 @@
 //! (provider error documents, hints); the rules stay the same everywhere.
 #![forbid(unsafe_code)]
 
+pub mod signature;
+
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 

@@ -4,8 +4,15 @@
 //! [`OrdersConfig`], calls [`OrdersConfig::validate`] and hands the resulting
 //! [`ValidatedOrders`] to [`crate::build`].
 
-use herald_plugin_api::{ConfigIssue, RetryConfig};
+use std::time::Duration;
+
+use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_http::signature::decode_secret;
+use reqwest::Url;
 use serde::Deserialize;
+
+/// Seconds a storefront callback may take when `timeout_secs` is not set.
+pub const DEFAULT_CALLBACK_TIMEOUT_SECS: u64 = 10;
 
 /// Jobs of one instance at once when `max_concurrency` is not set.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
@@ -19,6 +26,39 @@ pub struct OrdersConfig {
     /// Retry policy overrides for this instance's jobs; herald applies them.
     #[serde(default)]
     pub retry: RetryConfig,
+    /// Tell the storefront each order's status after every change, by a signed POST.
+    pub callback: Option<CallbackConfig>,
+}
+
+/// `callback = { url = "…", secret = "${…}" }`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackConfig {
+    /// Where the status is POSTed.
+    pub url: String,
+    /// Standard Webhooks signing secret (`whsec_<base64>`), as a `${VAR}` reference.
+    pub secret: Option<String>,
+    /// Seconds one call may take, connecting included. Default 10.
+    pub timeout_secs: Option<u64>,
+}
+
+/// A checked storefront callback.
+#[derive(Clone, PartialEq)]
+pub struct Callback {
+    pub url: Url,
+    /// The HMAC key; unsigned calls when `None`.
+    pub secret: Option<Vec<u8>>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Callback")
+            .field("url", &self.url.as_str())
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// A checked configuration, ready for [`crate::build`].
@@ -28,6 +68,8 @@ pub struct ValidatedOrders {
     pub max_concurrency: usize,
     /// Retry policy overrides, passed through for herald's dispatcher.
     pub retry: RetryConfig,
+    /// The storefront callback, if configured.
+    pub callback: Option<Callback>,
 }
 
 impl OrdersConfig {
@@ -35,16 +77,70 @@ impl OrdersConfig {
     ///
     /// # Errors
     /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str) -> Result<ValidatedOrders, Vec<ConfigIssue>> {
+    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedOrders, Vec<ConfigIssue>> {
+        let mut issues = Vec::new();
         if self.max_concurrency == Some(0) {
-            return Err(vec![ConfigIssue::new(
+            issues.push(ConfigIssue::new(
                 format!("{key}.max_concurrency"),
                 "must be at least 1",
-            )]);
+            ));
+        }
+        let callback = self
+            .callback
+            .as_ref()
+            .and_then(|callback| callback.validate(&format!("{key}.callback"), env, &mut issues));
+        if !issues.is_empty() {
+            return Err(issues);
         }
         Ok(ValidatedOrders {
             max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
             retry: self.retry,
+            callback,
+        })
+    }
+}
+
+impl CallbackConfig {
+    fn validate(
+        &self,
+        key: &str,
+        env: &dyn Env,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> Option<Callback> {
+        let mut report = |field: &str, message: String| {
+            issues.push(ConfigIssue::new(format!("{key}.{field}"), message));
+        };
+        let url = herald_plugin_http::parse_url(&self.url, "https://shop.example.com/hooks/orders")
+            .map_err(|message| report("url", message))
+            .ok();
+        let secret = match self.secret.as_deref() {
+            None => Some(None),
+            Some(raw) => match expand_env(raw, env) {
+                Err(err) => {
+                    report("secret", err.to_string());
+                    None
+                }
+                Ok(expanded) => match decode_secret(expanded.trim()) {
+                    Ok(key) => Some(Some(key)),
+                    Err(err) => {
+                        report(
+                            "secret",
+                            format!("{err} (after expanding `${{...}}` references)"),
+                        );
+                        None
+                    }
+                },
+            },
+        };
+        if self.timeout_secs == Some(0) {
+            report("timeout_secs", "must be at least 1".to_owned());
+        }
+        Some(Callback {
+            url: url?,
+            secret: secret?,
+            timeout: Duration::from_secs(
+                self.timeout_secs.unwrap_or(DEFAULT_CALLBACK_TIMEOUT_SECS),
+            ),
         })
     }
 }
@@ -60,12 +156,15 @@ mod tests {
 
     #[test]
     fn an_empty_table_takes_defaults() {
-        let config = parse(json!({})).unwrap().validate("plugins.orders.shop");
+        let config = parse(json!({}))
+            .unwrap()
+            .validate("plugins.orders.shop", &std::collections::HashMap::new());
         assert_eq!(
             config,
             Ok(ValidatedOrders {
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
                 retry: RetryConfig::default(),
+                callback: None,
             })
         );
     }
@@ -74,7 +173,7 @@ mod tests {
     fn values_pass_through() {
         let config = parse(json!({ "max_concurrency": 2, "retry": { "max_attempts": 3 } }))
             .unwrap()
-            .validate("plugins.orders.shop")
+            .validate("plugins.orders.shop", &std::collections::HashMap::new())
             .unwrap();
         assert_eq!(config.max_concurrency, 2);
         assert_eq!(config.retry.max_attempts, Some(3));
@@ -84,7 +183,7 @@ mod tests {
     fn zero_concurrency_is_an_issue_at_its_key() {
         let issues = parse(json!({ "max_concurrency": 0 }))
             .unwrap()
-            .validate("plugins.orders.shop")
+            .validate("plugins.orders.shop", &std::collections::HashMap::new())
             .unwrap_err();
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].key, "plugins.orders.shop.max_concurrency");

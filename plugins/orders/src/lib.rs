@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+mod callback;
 pub mod config;
 pub mod ledger;
 pub mod memory;
@@ -32,7 +33,10 @@ pub mod signal;
 pub mod status;
 
 pub use action::{validate_action, OrdersAction};
-pub use config::{OrdersConfig, ValidatedOrders, DEFAULT_MAX_CONCURRENCY};
+pub use config::{
+    Callback, CallbackConfig, OrdersConfig, ValidatedOrders, DEFAULT_CALLBACK_TIMEOUT_SECS,
+    DEFAULT_MAX_CONCURRENCY,
+};
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
 pub use plugin::build;

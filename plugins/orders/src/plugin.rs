@@ -10,6 +10,8 @@ use std::sync::Arc;
 use herald_plugin_api::{async_trait, Job, Outcome, Plugin};
 
 use crate::action::OrdersAction;
+use crate::callback;
+use crate::config::Callback;
 use crate::config::ValidatedOrders;
 use crate::ledger::{Fact, OrderLedger};
 use crate::signal::signal_for;
@@ -19,6 +21,8 @@ use crate::status::fold;
 struct OrdersPlugin {
     name: String,
     ledger: Arc<dyn OrderLedger>,
+    client: reqwest::Client,
+    callback: Option<Callback>,
 }
 
 /// Builds a plugin instance from its validated config and herald's ledger.
@@ -26,10 +30,15 @@ struct OrdersPlugin {
 /// `config` holds only dispatcher settings (concurrency, retry), which herald reads
 /// before handing it over; the instance itself needs none of them.
 pub fn build(name: &str, config: ValidatedOrders, ledger: Arc<dyn OrderLedger>) -> Arc<dyn Plugin> {
-    let _ = config;
     Arc::new(OrdersPlugin {
         name: name.to_owned(),
         ledger,
+        // Redirects are not followed: the configured URL should be the final one.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default(),
+        callback: config.callback,
     })
 }
 
@@ -87,7 +96,14 @@ impl Plugin for OrdersPlugin {
                     event_id = %event.id,
                     "order status recomputed"
                 );
-                Outcome::Delivered
+                // The fact is recorded once, so a retry after a failed callback
+                // only repeats the call, never the status change.
+                match (&self.callback, state) {
+                    (Some(callback), Some(state)) => {
+                        callback::notify(&self.client, callback, job, &state).await
+                    }
+                    _ => Outcome::Delivered,
+                }
             }
             Err(err) => Outcome::retry(err.to_string()),
         }

@@ -73,6 +73,7 @@ fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
     let config = ValidatedOrders {
         max_concurrency: 8,
         retry: RetryConfig::default(),
+        callback: None,
     };
     let plugin = build("shop", config, ledger.clone());
     (ledger, plugin)
@@ -377,6 +378,7 @@ async fn a_ledger_failure_is_retried() {
     let config = ValidatedOrders {
         max_concurrency: 1,
         retry: RetryConfig::default(),
+        callback: None,
     };
     let plugin = build("shop", config, Arc::new(DownLedger));
     assert_eq!(plugin.name(), "shop");

@@ -8,11 +8,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
 use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
 use herald_plugin_http::config_headers;
+use herald_plugin_http::signature::decode_secret;
 use reqwest::header::HeaderMap;
 use reqwest::Url;
 use serde::Deserialize;
@@ -21,9 +19,6 @@ use serde::Deserialize;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 /// Requests in flight to one destination when `max_concurrency` is not set.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
-
-/// The prefix of a Standard Webhooks secret; the rest is base64.
-const SECRET_PREFIX: &str = "whsec_";
 
 /// Headers herald sets itself (or HTTP owns); a configured value would clash with them.
 const RESERVED_HEADERS: [&str; 10] = [
@@ -91,39 +86,6 @@ impl fmt::Debug for ValidatedWebhook {
             .field("retry", &self.retry)
             .finish()
     }
-}
-
-/// Why a secret could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SecretError {
-    /// Nothing to sign with.
-    #[error("is empty")]
-    Empty,
-    /// `whsec_` followed by something that is not base64.
-    #[error("starts with `whsec_` but the rest is not valid base64")]
-    NotBase64,
-}
-
-/// The HMAC key of a secret: the base64 after `whsec_` decoded, or any other text as its bytes.
-///
-/// # Errors
-/// An empty secret, or `whsec_` followed by something other than base64.
-pub fn decode_secret(secret: &str) -> Result<Vec<u8>, SecretError> {
-    // Padding is optional: some providers print secrets without it.
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let key = match secret.strip_prefix(SECRET_PREFIX) {
-        Some(encoded) => LENIENT
-            .decode(encoded)
-            .map_err(|_| SecretError::NotBase64)?,
-        None => secret.as_bytes().to_vec(),
-    };
-    if key.is_empty() {
-        return Err(SecretError::Empty);
-    }
-    Ok(key)
 }
 
 /// Collects issues under one table key, so every message names its full dotted key.

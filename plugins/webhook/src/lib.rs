@@ -29,11 +29,13 @@ mod classify;
 pub mod config;
 mod plugin;
 mod request;
-pub mod signature;
 
 pub use action::{validate_action, WebhookAction};
-pub use config::{decode_secret, SecretError, ValidatedWebhook, WebhookConfig};
-pub use plugin::{build, IDEMPOTENCY_HEADER, USER_AGENT};
-pub use signature::{
+pub use config::{ValidatedWebhook, WebhookConfig};
+/// Standard Webhooks signing lives in `herald-plugin-http`, shared with other
+/// plugins that sign their calls; re-exported here where webhook users look for it.
+pub use herald_plugin_http::signature::{self, decode_secret, SecretError};
+pub use herald_plugin_http::signature::{
     sign, verify, VerifyError, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER,
 };
+pub use plugin::{build, IDEMPOTENCY_HEADER, USER_AGENT};

@@ -15,7 +15,7 @@ use reqwest::{redirect, Client, Url};
 use crate::classify;
 use crate::config::ValidatedWebhook;
 use crate::request::compose;
-use crate::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
+use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
 
 /// The header carrying the job's idempotency key on every request.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";

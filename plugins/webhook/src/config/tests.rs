@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use herald_plugin_http::signature::SecretError;
 
 const KEY: &str = "plugins.webhook.shipping";
 

@@ -6,7 +6,9 @@
 //! stage uses [`sign`]; [`verify`] is here for herald's tests and for receivers written
 //! in Rust.
 
+use base64::alphabet;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -47,7 +49,7 @@ fn mac(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
 
 /// The `webhook-signature` value for one message: `v1,<base64(HMAC-SHA256)>`.
 ///
-/// `secret` is the decoded key (see [`crate::decode_secret`]), `id` the `webhook-id`,
+/// `secret` is the decoded key (see [`decode_secret`]), `id` the `webhook-id`,
 /// `timestamp` the `webhook-timestamp` and `body` the exact bytes sent.
 pub fn sign(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     let tag = mac(secret, id, timestamp, body).finalize().into_bytes();
@@ -90,10 +92,46 @@ pub fn verify(
     })
 }
 
+/// The prefix of a Standard Webhooks secret; the rest is base64.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// Why a secret could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// Nothing to sign with.
+    #[error("is empty")]
+    Empty,
+    /// `whsec_` followed by something that is not base64.
+    #[error("starts with `whsec_` but the rest is not valid base64")]
+    NotBase64,
+}
+
+/// The HMAC key of a secret: the base64 after `whsec_` decoded, or any other text as its bytes.
+///
+/// # Errors
+/// An empty secret, or `whsec_` followed by something other than base64.
+pub fn decode_secret(secret: &str) -> Result<Vec<u8>, SecretError> {
+    // Padding is optional: some providers print secrets without it.
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let key = match secret.strip_prefix(SECRET_PREFIX) {
+        Some(encoded) => LENIENT
+            .decode(encoded)
+            .map_err(|_| SecretError::NotBase64)?,
+        None => secret.as_bytes().to_vec(),
+    };
+    if key.is_empty() {
+        return Err(SecretError::Empty);
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::decode_secret;
     use super::*;
-    use crate::decode_secret;
 
     // The test vector of the Standard Webhooks reference libraries.
     const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";

@@ -1,0 +1,130 @@
+//! The storefront callback: a signed POST of the order's status after each fact.
+
+#[path = "../../webhook/tests/support/http_sink.rs"]
+mod http_sink;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_http::signature::{decode_secret, verify};
+use herald_plugin_orders::{build, MemoryLedger, OrderLedger, OrdersConfig};
+use http_sink::HttpSink;
+use serde_json::{json, Map, Value};
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn event(id: &str, kind: &str) -> Event {
+    Event {
+        id: id.into(),
+        source: "stripe".into(),
+        kind: kind.into(),
+        created: 1_700_000_000,
+        livemode: false,
+        object_id: Some("pi_1".into()),
+        order_id: Some("ORDER1".into()),
+        customer: Customer::default(),
+        amount: Some(4998),
+        currency: Some("usd".into()),
+        raw: json!({ "data": { "object": { "id": "pi_1", "object": "payment_intent" } } }),
+    }
+}
+
+async fn deliver(plugin: &dyn Plugin, event: &Event, key: &str) -> Outcome {
+    let context = event.context();
+    let params = Map::new();
+    let job = Job {
+        event,
+        params: &params,
+        context: &context,
+        idempotency_key: key,
+        attempt: 1,
+        rule: "orders",
+    };
+    plugin.deliver(&job).await
+}
+
+fn plugin(sink: &HttpSink, ledger: Arc<MemoryLedger>) -> Arc<dyn Plugin> {
+    let config: OrdersConfig = serde_json::from_value(json!({
+        "callback": { "url": format!("{}/hooks/orders", sink.url()), "secret": "${ORDERS_SECRET}" }
+    }))
+    .expect("config");
+    let env = HashMap::from([("ORDERS_SECRET".to_owned(), SECRET.to_owned())]);
+    let validated = config.validate("plugins.orders.shop", &env).expect("valid");
+    build("shop", validated, ledger)
+}
+
+#[tokio::test]
+async fn the_storefront_gets_a_signed_status_after_each_fact() {
+    let sink = HttpSink::start().await;
+    let plugin = plugin(&sink, Arc::new(MemoryLedger::new()));
+    let paid = event("evt_paid", "payment_intent.succeeded");
+    let key = "stripe:evt_paid:orders:0";
+    assert_eq!(
+        deliver(plugin.as_ref(), &paid, key).await,
+        Outcome::Delivered
+    );
+
+    let request = &sink.wait_for(1, Duration::from_secs(10)).await[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/hooks/orders")
+    );
+    assert_eq!(request.header("idempotency-key"), Some(key));
+    assert_eq!(request.header("webhook-id"), Some(key));
+    let body: Value = serde_json::from_slice(&request.body).expect("json");
+    assert_eq!(body["order_id"], "ORDER1");
+    assert_eq!(body["status"], "paid");
+    assert_eq!(body["event_id"], "evt_paid");
+    let timestamp: i64 = request
+        .header("webhook-timestamp")
+        .expect("timestamp")
+        .parse()
+        .expect("number");
+    let signature = request.header("webhook-signature").expect("signed");
+    let secret = decode_secret(SECRET).expect("secret");
+    verify(&secret, key, timestamp, &request.body, signature).expect("the signature verifies");
+}
+
+#[tokio::test]
+async fn a_failed_callback_is_retried_without_applying_the_fact_twice() {
+    let sink = HttpSink::start().await;
+    let ledger = Arc::new(MemoryLedger::new());
+    let plugin = plugin(&sink, ledger.clone());
+    sink.fail_next(1, 503);
+    let paid = event("evt_paid", "payment_intent.succeeded");
+    let key = "stripe:evt_paid:orders:0";
+    assert!(matches!(
+        deliver(plugin.as_ref(), &paid, key).await,
+        Outcome::Retry { .. }
+    ));
+    assert_eq!(
+        deliver(plugin.as_ref(), &paid, key).await,
+        Outcome::Delivered
+    );
+    let (state, facts) = ledger.get("ORDER1").await.expect("get").expect("order");
+    assert_eq!(facts.len(), 1);
+    assert_eq!(state.status.as_str(), "paid");
+    assert_eq!(sink.delivered().len(), 1);
+}
+
+#[test]
+fn a_callback_needs_a_valid_url_and_its_secret() {
+    let config: OrdersConfig = serde_json::from_value(json!({
+        "callback": { "url": "ftp://shop.example.com", "secret": "${MISSING}" }
+    }))
+    .expect("config");
+    let issues = config
+        .validate("plugins.orders.shop", &HashMap::new())
+        .unwrap_err();
+    let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "plugins.orders.shop.callback.url",
+            "plugins.orders.shop.callback.secret"
+        ]
+    );
+    assert!(issues[1].message.contains("MISSING"));
+}

@@ -7,12 +7,15 @@
 //! (provider error documents, hints); the rules stay the same everywhere.
 #![forbid(unsafe_code)]
 
+mod client;
 pub mod signature;
 
 use std::error::Error as _;
 use std::time::{Duration, SystemTime};
 
 use std::collections::BTreeMap;
+
+pub use client::{client, outcome_kind, send, unix_now, Answer, BODY_READ_LIMIT};
 
 use herald_plugin_api::{expand_env, Env, Outcome};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};

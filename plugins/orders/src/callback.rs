@@ -1,11 +1,9 @@
 //! The storefront callback: after a fact changes an order, POST its status, signed
 //! the Standard Webhooks way, so the storefront can trust it and drop repeats.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use herald_plugin_api::{Job, Outcome};
 use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
-use herald_plugin_http::{answered, excerpt, outcome, transport_error};
+use herald_plugin_http::{answered, excerpt, outcome};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Client;
 use serde_json::json;
@@ -37,11 +35,7 @@ pub(crate) async fn notify(
         .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .header("idempotency-key", job.idempotency_key);
     if let Some(secret) = &callback.secret {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-            });
+        let timestamp = herald_plugin_http::unix_now();
         request = request
             .header(WEBHOOK_ID_HEADER, job.idempotency_key)
             .header(TIMESTAMP_HEADER, timestamp.to_string())
@@ -51,17 +45,19 @@ pub(crate) async fn notify(
             );
     }
     let destination = callback.url.origin().ascii_serialization();
-    match request.body(body).send().await {
-        Err(err) => transport_error(&err, &destination, callback.timeout),
-        Ok(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let text = if status.is_success() {
+    match herald_plugin_http::send(request.body(body), &destination, callback.timeout).await {
+        Err(outcome) => outcome,
+        Ok(answer) => {
+            let text = if answer.status.is_success() {
                 String::new()
             } else {
-                excerpt(&response.bytes().await.unwrap_or_default())
+                excerpt(&answer.body)
             };
-            outcome(status, &headers, answered("storefront", status, &text))
+            outcome(
+                answer.status,
+                &answer.headers,
+                answered("storefront", answer.status, &text),
+            )
         }
     }
 }

@@ -25,6 +25,9 @@ struct OrdersPlugin {
     callback: Option<Callback>,
 }
 
+/// The `User-Agent` of storefront callbacks.
+const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
+
 /// Builds a plugin instance from its validated config and herald's ledger.
 ///
 /// `config` holds only dispatcher settings (concurrency, retry), which herald reads
@@ -33,10 +36,15 @@ pub fn build(name: &str, config: ValidatedOrders, ledger: Arc<dyn OrderLedger>) 
     Arc::new(OrdersPlugin {
         name: name.to_owned(),
         ledger,
-        // Redirects are not followed: the configured URL should be the final one.
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        // The shared client follows no redirects: the configured URL should be the
+        // final one. Without a callback it is never used.
+        client: config
+            .callback
+            .as_ref()
+            .and_then(|callback| {
+                herald_plugin_http::client(USER_AGENT, callback.timeout, config.max_concurrency)
+                    .ok()
+            })
             .unwrap_or_default(),
         callback: config.callback,
     })

@@ -8,8 +8,8 @@
 //! and ntfy's (`{"code": 40301, "error": "forbidden"}`) are quoted in short.
 
 use herald_plugin_api::Outcome;
+pub(crate) use herald_plugin_http::excerpt;
 use herald_plugin_http::outcome;
-pub(crate) use herald_plugin_http::{excerpt, transport_error};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::Deserialize;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{redirect, Client, Url};
+use reqwest::{Client, Url};
 
 use crate::classify;
 use crate::config::{PushSettings, ValidatedPush};
@@ -19,9 +19,6 @@ use crate::request;
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
-
-/// How much of an error response's body is read, at most.
-const ERROR_READ_LIMIT: usize = 4096;
 
 /// One `[plugins.push.<name>]` instance.
 struct PushPlugin {
@@ -46,13 +43,7 @@ pub async fn build(
     config: ValidatedPush,
     templates: Arc<dyn Templates>,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let client = Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .redirect(redirect::Policy::none())
-        .pool_max_idle_per_host(config.max_concurrency)
-        .build()
+    let client = herald_plugin_http::client(USER_AGENT, config.timeout, config.max_concurrency)
         .map_err(|err| {
             PluginError(format!(
                 "push `{name}`: cannot build the HTTP client: {err}"
@@ -90,56 +81,19 @@ impl PushPlugin {
 
     /// Sends one request and classifies the answer.
     async fn send(&self, url: Url, headers: HeaderMap, body: Vec<u8>) -> (Outcome, Option<u16>) {
-        let sent = self
-            .client
-            .post(url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(err) => {
-                let outcome = classify::transport_error(&err, &self.destination, self.timeout);
-                return (outcome, None);
+        let request = self.client.post(url).headers(headers).body(body);
+        match herald_plugin_http::send(request, &self.destination, self.timeout).await {
+            Err(outcome) => (outcome, None),
+            Ok(answer) => {
+                let text = if answer.status.is_success() {
+                    String::new()
+                } else {
+                    classify::error_text(&answer.body)
+                };
+                let outcome = classify::response(answer.status, &answer.headers, &text);
+                (outcome, Some(answer.status.as_u16()))
             }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        // Read the body either way: an error's text explains it, and a short answer read
-        // to its end lets the connection go back to the pool.
-        let body = read_prefix(response).await;
-        let text = if status.is_success() {
-            String::new()
-        } else {
-            classify::error_text(&body)
-        };
-        (
-            classify::response(status, &headers, &text),
-            Some(status.as_u16()),
-        )
-    }
-}
-
-/// Up to [`ERROR_READ_LIMIT`] bytes of a response body; read errors end it early.
-async fn read_prefix(mut response: reqwest::Response) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    while bytes.len() < ERROR_READ_LIMIT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
         }
-    }
-    bytes.truncate(ERROR_READ_LIMIT);
-    bytes
-}
-
-/// The outcome's kind, for logs: reasons may quote event data or provider text.
-fn outcome_kind(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Delivered => "delivered",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Failed { .. } => "failed",
     }
 }
 
@@ -164,7 +118,7 @@ impl Plugin for PushPlugin {
         // Identifiers only: texts, tokens and topics stay out of logs.
         tracing::debug!(
             plugin = %self.name, rule = job.rule, attempt = job.attempt,
-            destination = %self.destination, status, outcome = outcome_kind(&outcome),
+            destination = %self.destination, status, outcome = herald_plugin_http::outcome_kind(&outcome),
             "push delivery attempted"
         );
         outcome

@@ -6,8 +6,8 @@
 //! JSON error bodies (`{"code": 21211, "message": "…"}`) are quoted as code and message.
 
 use herald_plugin_api::Outcome;
+pub(crate) use herald_plugin_http::excerpt;
 use herald_plugin_http::{answered, outcome};
-pub(crate) use herald_plugin_http::{excerpt, transport_error};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde::Deserialize;

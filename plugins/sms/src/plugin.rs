@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, TemplatePart, Templates};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use reqwest::{redirect, Client, RequestBuilder, Url};
+use reqwest::{Client, RequestBuilder, Url};
 use serde_json::json;
 
 use crate::action::SmsAction;
@@ -24,9 +24,6 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 pub const TWILIO_IDEMPOTENCY_HEADER: &str = "I-Twilio-Idempotency-Token";
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
-
-/// How much of an error response's body is read, at most.
-const ERROR_READ_LIMIT: usize = 4096;
 
 /// One `[plugins.sms.<name>]` instance.
 struct SmsPlugin {
@@ -51,13 +48,7 @@ pub async fn build(
     config: ValidatedSms,
     templates: Arc<dyn Templates>,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let client = Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .redirect(redirect::Policy::none())
-        .pool_max_idle_per_host(config.max_concurrency)
-        .build()
+    let client = herald_plugin_http::client(USER_AGENT, config.timeout, config.max_concurrency)
         .map_err(|err| PluginError(format!("sms `{name}`: cannot build the HTTP client: {err}")))?;
     let destination = match &config.provider {
         ProviderSettings::Twilio(twilio) => twilio.api_base.origin().ascii_serialization(),
@@ -162,49 +153,18 @@ impl SmsPlugin {
 
     /// Sends one request and classifies the answer.
     async fn send(&self, request: RequestBuilder) -> (Outcome, Option<u16>) {
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(err) => {
-                let outcome = classify::transport_error(&err, &self.destination, self.timeout);
-                return (outcome, None);
+        match herald_plugin_http::send(request, &self.destination, self.timeout).await {
+            Err(outcome) => (outcome, None),
+            Ok(answer) => {
+                let text = if answer.status.is_success() {
+                    String::new()
+                } else {
+                    classify::error_text(&answer.body)
+                };
+                let outcome = classify::response(answer.status, &answer.headers, &text);
+                (outcome, Some(answer.status.as_u16()))
             }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        // Read the body either way: an error's text explains it, and a short answer read
-        // to its end lets the connection go back to the pool.
-        let body = read_prefix(response).await;
-        let text = if status.is_success() {
-            String::new()
-        } else {
-            classify::error_text(&body)
-        };
-        (
-            classify::response(status, &headers, &text),
-            Some(status.as_u16()),
-        )
-    }
-}
-
-/// Up to [`ERROR_READ_LIMIT`] bytes of a response body; read errors end it early.
-async fn read_prefix(mut response: reqwest::Response) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    while bytes.len() < ERROR_READ_LIMIT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
         }
-    }
-    bytes.truncate(ERROR_READ_LIMIT);
-    bytes
-}
-
-/// The outcome's kind, for logs: reasons may quote phone numbers or provider text.
-pub(crate) fn outcome_kind(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Delivered => "delivered",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Failed { .. } => "failed",
     }
 }
 
@@ -235,7 +195,7 @@ impl Plugin for SmsPlugin {
         // Identifiers only: the number, the text and the credentials stay out of logs.
         tracing::debug!(
             plugin = %self.name, rule = job.rule, attempt = job.attempt,
-            destination = %self.destination, status, outcome = outcome_kind(&outcome),
+            destination = %self.destination, status, outcome = herald_plugin_http::outcome_kind(&outcome),
             "sms delivery attempted"
         );
         outcome

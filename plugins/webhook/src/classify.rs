@@ -6,8 +6,8 @@
 //! kept an answer from arriving (refused connection, timeout, reset) is temporary.
 
 use herald_plugin_api::Outcome;
+pub(crate) use herald_plugin_http::excerpt;
 use herald_plugin_http::{answered, outcome};
-pub(crate) use herald_plugin_http::{excerpt, transport_error};
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 

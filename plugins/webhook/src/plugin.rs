@@ -6,11 +6,11 @@
 //! ([`crate::signature`]), POSTs it, and classifies the answer ([`crate::classify`]).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use reqwest::{redirect, Client, Url};
+use reqwest::{Client, Url};
 
 use crate::classify;
 use crate::config::ValidatedWebhook;
@@ -21,9 +21,6 @@ use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WE
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// The `User-Agent` of every request (a configured `User-Agent` header wins).
 pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
-
-/// How much of an error response's body is read, at most, for the attempt record.
-const EXCERPT_READ_LIMIT: usize = 1024;
 
 /// One `[plugins.webhook.<name>]` instance.
 struct WebhookPlugin {
@@ -50,14 +47,7 @@ pub async fn build(
     config: ValidatedWebhook,
     templates: Arc<dyn Templates>,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let client = Client::builder()
-        .user_agent(USER_AGENT)
-        // The whole request, connecting and reading the answer included.
-        .timeout(config.timeout)
-        .connect_timeout(config.timeout)
-        .redirect(redirect::Policy::none())
-        .pool_max_idle_per_host(config.max_concurrency)
-        .build()
+    let client = herald_plugin_http::client(USER_AGENT, config.timeout, config.max_concurrency)
         .map_err(|err| {
             PluginError(format!(
                 "webhook `{name}`: cannot build the HTTP client: {err}"
@@ -89,7 +79,7 @@ impl WebhookPlugin {
         headers.insert(HeaderName::from_static("idempotency-key"), key.clone());
         if let Some(secret) = &self.secret {
             // Taken after waiting for a slot, so the receiver's replay window starts now.
-            let timestamp = unix_now();
+            let timestamp = herald_plugin_http::unix_now();
             let signature = sign(secret, job.idempotency_key, timestamp, body);
             headers.insert(HeaderName::from_static(WEBHOOK_ID_HEADER), key);
             headers.insert(
@@ -105,59 +95,20 @@ impl WebhookPlugin {
 
     /// Sends one request and classifies the answer.
     async fn send(&self, url: Url, headers: HeaderMap, body: Vec<u8>) -> (Outcome, Option<u16>) {
-        let response = match self
-            .client
-            .post(url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(err) => {
-                return (
-                    classify::transport_error(&err, &self.destination, self.timeout),
-                    None,
-                )
+        let request = self.client.post(url).headers(headers).body(body);
+        match herald_plugin_http::send(request, &self.destination, self.timeout).await {
+            Err(outcome) => (outcome, None),
+            Ok(answer) => {
+                let excerpt = if answer.status.is_success() {
+                    String::new()
+                } else {
+                    classify::excerpt(&answer.body)
+                };
+                let outcome = classify::response(answer.status, &answer.headers, &excerpt);
+                (outcome, Some(answer.status.as_u16()))
             }
-        };
-        let status = response.status();
-        let response_headers = response.headers().clone();
-        // Read (the start of) the body either way: an error's text explains it, and a
-        // short answer read to its end lets the connection go back to the pool.
-        let excerpt = read_prefix(response).await;
-        let excerpt = if status.is_success() {
-            String::new()
-        } else {
-            classify::excerpt(&excerpt)
-        };
-        (
-            classify::response(status, &response_headers, &excerpt),
-            Some(status.as_u16()),
-        )
-    }
-}
-
-/// Up to [`EXCERPT_READ_LIMIT`] bytes of a response body; read errors end it early.
-async fn read_prefix(mut response: reqwest::Response) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    while bytes.len() < EXCERPT_READ_LIMIT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
         }
     }
-    bytes.truncate(EXCERPT_READ_LIMIT);
-    bytes
-}
-
-/// Now in Unix seconds; 0 if the clock is before 1970.
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 #[async_trait]

@@ -1,0 +1,89 @@
+//! The HTTP client every HTTP plugin uses, and the one way they send a request:
+//! a transport failure becomes a retry, an answer comes back with a bounded body.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use herald_plugin_api::Outcome;
+use reqwest::header::HeaderMap;
+use reqwest::{redirect, Client, RequestBuilder, StatusCode};
+
+use crate::transport_error;
+
+/// How much of a response body is read, at most: enough for any error document,
+/// and a short answer read to its end lets the connection go back to the pool.
+pub const BODY_READ_LIMIT: usize = 4096;
+
+/// A client for one destination: the whole request (connecting included) within
+/// `timeout`, no redirects (the configured URL should be the final one), and up to
+/// `max_idle` pooled connections.
+///
+/// # Errors
+/// When the TLS set-up fails.
+pub fn client(user_agent: &str, timeout: Duration, max_idle: usize) -> reqwest::Result<Client> {
+    Client::builder()
+        .user_agent(user_agent)
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(redirect::Policy::none())
+        .pool_max_idle_per_host(max_idle)
+        .build()
+}
+
+/// What a destination answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    /// At most [`BODY_READ_LIMIT`] bytes of the body.
+    pub body: Vec<u8>,
+}
+
+/// Sends `request`; no answer at all (refused, timed out, reset) is a retry, its
+/// reason naming `destination` (`scheme://host:port`, never the full URL).
+///
+/// # Errors
+/// The retry outcome when nothing was answered.
+pub async fn send(
+    request: RequestBuilder,
+    destination: &str,
+    timeout: Duration,
+) -> Result<Answer, Outcome> {
+    let mut response = request
+        .send()
+        .await
+        .map_err(|err| transport_error(&err, destination, timeout))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while body.len() < BODY_READ_LIMIT {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            // A broken body only loses the error text, not the status.
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body.truncate(BODY_READ_LIMIT);
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The outcome's kind, for logs: reasons may quote event data or provider text.
+pub fn outcome_kind(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed { .. } => "failed",
+    }
+}
+
+/// Now in Unix seconds (a Standard Webhooks timestamp); 0 if the clock is before 1970.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
+}

@@ -429,3 +429,62 @@ pub async fn fresh_postgres() -> Option<PgDatabase> {
         name,
     })
 }
+
+/// Keeps a backend's database alive for a test, and removes it afterwards.
+pub struct Guard {
+    settings: herald::config::DatabaseSettings,
+    _dir: Option<tempfile::TempDir>,
+    _postgres: Option<PgDatabase>,
+}
+
+impl Guard {
+    /// Settings that open the same database again (as another replica would).
+    pub fn settings(&self) -> &herald::config::DatabaseSettings {
+        &self.settings
+    }
+}
+
+/// A fresh store on every backend available (SQLite always, PostgreSQL when a test
+/// server is configured), named for assertion messages.
+pub async fn backends() -> Vec<(&'static str, herald::store::Store, Guard)> {
+    let mut backends = vec![sqlite().await];
+    if let Some(database) = fresh_postgres().await {
+        backends.push(postgres(database).await);
+    }
+    backends
+}
+
+async fn sqlite() -> (&'static str, herald::store::Store, Guard) {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("herald.db").display());
+    let settings = herald::config::DatabaseSettings {
+        url: secrecy::SecretString::from(url.clone()),
+        display: url,
+    };
+    let store = herald::store::Store::connect(&settings)
+        .await
+        .expect("sqlite store");
+    let guard = Guard {
+        settings,
+        _dir: Some(dir),
+        _postgres: None,
+    };
+    ("sqlite", store, guard)
+}
+
+async fn postgres(database: PgDatabase) -> (&'static str, herald::store::Store, Guard) {
+    let settings = herald::config::DatabaseSettings {
+        url: secrecy::SecretString::from(database.url.clone()),
+        display: database.url.clone(),
+    };
+    // The guard exists before connecting, so the database is dropped even if that fails.
+    let guard = Guard {
+        settings,
+        _dir: None,
+        _postgres: Some(database),
+    };
+    let store = herald::store::Store::connect(guard.settings())
+        .await
+        .expect("postgres store");
+    ("postgres", store, guard)
+}

@@ -201,19 +201,7 @@ actions = [{{ plugin = "orders" }}]
 async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
     use herald_plugin_orders::{fold, Fact, OrderLedger, OrderStatus};
 
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let sqlite = format!("sqlite://{}", dir.path().join("orders.db").display());
-    let postgres = crate::helpers::fresh_postgres().await;
-    let mut urls = vec![sqlite];
-    urls.extend(postgres.as_ref().map(|db| db.url.clone()));
-    for url in urls {
-        let settings = herald::config::DatabaseSettings {
-            url: secrecy::SecretString::from(url.clone()),
-            display: url.clone(),
-        };
-        let store = herald::store::Store::connect(&settings)
-            .await
-            .expect("store");
+    for (backend, store, _guard) in crate::helpers::backends().await {
         let facts = [
             ("evt_paid", 10, OrderStatus::Paid),
             ("evt_partial", 20, OrderStatus::PartiallyRefunded),
@@ -240,9 +228,9 @@ async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
             done.expect("task");
         }
         let (state, facts) = store.get("O1").await.expect("get").expect("order");
-        assert_eq!(state.status, OrderStatus::Refunded, "{url}");
-        assert_eq!(state.decided_by, "evt_refunded", "{url}");
-        assert_eq!((state.facts, facts.len()), (4, 4), "{url}");
+        assert_eq!(state.status, OrderStatus::Refunded, "{backend}");
+        assert_eq!(state.decided_by, "evt_refunded", "{backend}");
+        assert_eq!((state.facts, facts.len()), (4, 4), "{backend}");
         assert!(store.get("O2").await.expect("get").is_none());
     }
 }
@@ -323,19 +311,7 @@ actions = [{{ plugin = "stock" }}]
 async fn the_stock_ledger_applies_a_key_once_on_every_backend() {
     use herald_plugin_inventory::ledger::{StockLedger, StockMove};
 
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let sqlite = format!("sqlite://{}", dir.path().join("stock.db").display());
-    let postgres = crate::helpers::fresh_postgres().await;
-    let mut urls = vec![sqlite];
-    urls.extend(postgres.as_ref().map(|db| db.url.clone()));
-    for url in urls {
-        let settings = herald::config::DatabaseSettings {
-            url: secrecy::SecretString::from(url.clone()),
-            display: url.clone(),
-        };
-        let store = herald::store::Store::connect(&settings)
-            .await
-            .expect("store");
+    for (backend, store, _guard) in crate::helpers::backends().await {
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let store = store.clone();
@@ -351,11 +327,11 @@ async fn the_stock_ledger_applies_a_key_once_on_every_backend() {
         while let Some(done) = tasks.join_next().await {
             applied += usize::from(done.expect("task"));
         }
-        assert_eq!(applied, 1, "{url}");
+        assert_eq!(applied, 1, "{backend}");
         assert_eq!(
             store.levels(Some("SKU-A")).await.expect("levels"),
             [("SKU-A".to_owned(), -3)],
-            "{url}"
+            "{backend}"
         );
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use herald::config::DatabaseSettings;
 use herald::rules::{Action, EventPattern, PlannedJob, Rule, Rules};
 use herald::source::stripe::{normalize, sign, verify};
 use herald::store::AttemptOutcome::{self, Delivered, Exhausted, Failed, RetryAt};
@@ -14,70 +13,12 @@ use herald::store::{
     StoreError,
 };
 use herald_plugin_api::Event;
-use secrecy::SecretString;
 use serde_json::{json, Map, Value};
-use tempfile::TempDir;
 
-use crate::helpers::{fresh_postgres, PgDatabase};
+use crate::helpers::backends;
 
 /// How long claims lease their jobs in these tests.
 const LEASE: i64 = 30_000;
-
-/// Keeps a backend's database alive for a test, and removes it afterwards.
-struct Guard {
-    settings: DatabaseSettings,
-    _dir: Option<TempDir>,
-    _postgres: Option<PgDatabase>,
-}
-
-impl Guard {
-    /// Settings that open the same database again (as another replica would).
-    fn settings(&self) -> &DatabaseSettings {
-        &self.settings
-    }
-}
-
-/// A fresh store on every backend available, named for assertion messages.
-async fn backends() -> Vec<(&'static str, Store, Guard)> {
-    let mut backends = vec![sqlite().await];
-    if let Some(database) = fresh_postgres().await {
-        backends.push(postgres(database).await);
-    }
-    backends
-}
-
-async fn sqlite() -> (&'static str, Store, Guard) {
-    let dir = TempDir::new().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("herald.db").display());
-    let settings = DatabaseSettings {
-        url: SecretString::from(url.clone()),
-        display: url,
-    };
-    let store = Store::connect(&settings).await.expect("sqlite store");
-    let guard = Guard {
-        settings,
-        _dir: Some(dir),
-        _postgres: None,
-    };
-    ("sqlite", store, guard)
-}
-
-async fn postgres(database: PgDatabase) -> (&'static str, Store, Guard) {
-    let settings = DatabaseSettings {
-        url: SecretString::from(database.url.clone()),
-        display: database.url.clone(),
-    };
-    // The guard exists before connecting, so the database is dropped even if that fails.
-    let guard = Guard {
-        settings,
-        _dir: None,
-        _postgres: Some(database),
-    };
-    let store = Store::connect(guard.settings())
-        .await
-        .expect("postgres store");
-    ("postgres", store, guard)
-}
 
 /// A signed, verified and normalized Stripe event `id`, with its body.
 fn stripe_event(id: &str) -> (Event, Vec<u8>) {

@@ -1,0 +1,186 @@
+//! `herald-load`: herald's load benchmark. `scripts/bench` builds and runs it.
+//!
+//! `herald-load all` runs every scenario against a release build of herald and
+//! prints one table row per scenario, each compared with the ceiling measured in
+//! the same run. `herald-load ceiling` is the ceiling server itself.
+
+mod ceiling;
+mod client;
+mod payload;
+mod scenario;
+mod sinks;
+mod table;
+mod target;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::client::Pace;
+use crate::payload::Payloads;
+use crate::scenario::{Db, HeraldRun, Options, SinkKind, EMAIL_EVENTS, SECRET};
+
+#[derive(Parser)]
+#[command(about = "Load benchmark for herald")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the scenarios and print the table.
+    All(AllArgs),
+    /// Serve the ceiling: verify the signature, answer 200.
+    Ceiling {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        #[arg(long)]
+        secret: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct AllArgs {
+    /// The herald binary to measure (a release build).
+    #[arg(long, default_value = "target/release/herald")]
+    herald: PathBuf,
+    /// Stripe event fixtures, used as payload templates.
+    #[arg(long, default_value = "tests/fixtures/stripe")]
+    fixtures: PathBuf,
+    /// Email templates for the email scenario.
+    #[arg(long, default_value = "templates")]
+    templates: PathBuf,
+    /// Seconds of load per scenario.
+    #[arg(long, default_value_t = 10)]
+    secs: u64,
+    /// Seconds of load for the sustained end-to-end HTTP scenario.
+    #[arg(long, default_value_t = 60)]
+    e2e_secs: u64,
+    /// Connections for the fixed-concurrency scenarios.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// herald's `dispatch.concurrency` in the delivery scenarios.
+    #[arg(long, default_value_t = 64)]
+    dispatch_concurrency: usize,
+    /// A PostgreSQL server's URL (any database on it); the PostgreSQL rows are skipped without.
+    #[arg(long, env = "HERALD_BENCH_DATABASE_URL")]
+    postgres_url: Option<String>,
+    /// Run only the scenarios whose name contains one of these words.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Ceiling { listen, secret } => ceiling::serve(listen, secret).await,
+        Command::All(args) => all(args).await,
+    }
+}
+
+async fn all(args: AllArgs) -> anyhow::Result<()> {
+    let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+    let options = Options {
+        herald: absolute(args.herald),
+        fixtures: absolute(args.fixtures),
+        templates: absolute(args.templates),
+        duration: Duration::from_secs(args.secs),
+        e2e_duration: Duration::from_secs(args.e2e_secs),
+        concurrency: args.concurrency,
+        postgres_url: args.postgres_url,
+        dispatch_concurrency: args.dispatch_concurrency,
+    };
+    let everything = Arc::new(Payloads::load(&options.fixtures, SECRET, None)?);
+    let email_kinds: Vec<&str> = EMAIL_EVENTS.iter().map(|(kind, _)| *kind).collect();
+    let mail = Arc::new(Payloads::load(
+        &options.fixtures,
+        SECRET,
+        Some(&email_kinds),
+    )?);
+    let wanted = |name: &str| {
+        args.only.is_empty() || args.only.iter().any(|word| name.contains(word.as_str()))
+    };
+    println!("{}", table::machine());
+    println!(
+        "payloads: {} Stripe fixtures, {} bytes on average; {} s per scenario\n",
+        everything.len(),
+        everything.mean_size(),
+        args.secs
+    );
+    let closed = Pace::Concurrency(options.concurrency);
+    let rate = |per_sec| Pace::Rate {
+        per_sec,
+        connections: options.concurrency,
+    };
+    let runs = [
+        ("ingest, SQLite", Db::Sqlite, None, closed, options.duration),
+        (
+            "ingest, PostgreSQL",
+            Db::Postgres,
+            None,
+            closed,
+            options.duration,
+        ),
+        (
+            "e2e HTTP, SQLite",
+            Db::Sqlite,
+            Some(SinkKind::Http),
+            closed,
+            options.e2e_duration,
+        ),
+        (
+            "e2e email, SQLite",
+            Db::Sqlite,
+            Some(SinkKind::Smtp),
+            closed,
+            options.duration,
+        ),
+        (
+            "1,000/s + HTTP, SQLite",
+            Db::Sqlite,
+            Some(SinkKind::Http),
+            rate(1000),
+            options.duration,
+        ),
+        (
+            "2,000/s + HTTP, SQLite",
+            Db::Sqlite,
+            Some(SinkKind::Http),
+            rate(2000),
+            options.duration,
+        ),
+    ];
+    let mut table = table::Table::new();
+    table.push(scenario::ceiling(&options, everything.clone()).await?);
+    for (name, db, sink, pace, duration) in runs {
+        if !wanted(name) {
+            continue;
+        }
+        if db == Db::Postgres && options.postgres_url.is_none() {
+            eprintln!("{name}: skipped (no --postgres-url / HERALD_BENCH_DATABASE_URL)");
+            continue;
+        }
+        let payloads = if sink == Some(SinkKind::Smtp) {
+            mail.clone()
+        } else {
+            everything.clone()
+        };
+        let run = HeraldRun {
+            name,
+            db,
+            sink,
+            pace,
+            duration,
+        };
+        match scenario::herald(&options, payloads, run).await {
+            Ok(row) => table.push(row),
+            Err(err) => eprintln!("{name}: failed: {err:#}"),
+        }
+    }
+    table.print();
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! The scenarios: each starts its server, drives load, and comes back as one row.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+
+use crate::client::{self, LoadReport, Pace};
+use crate::payload::Payloads;
+use crate::sinks::{self, Arrivals};
+use crate::target::{free_addr, Target};
+
+/// The signing secret every scenario uses.
+pub const SECRET: &str = "whsec_bench";
+
+/// Everything the runner was told.
+pub struct Options {
+    pub herald: PathBuf,
+    pub fixtures: PathBuf,
+    pub templates: PathBuf,
+    pub duration: Duration,
+    pub e2e_duration: Duration,
+    pub concurrency: usize,
+    pub postgres_url: Option<String>,
+    pub dispatch_concurrency: usize,
+}
+
+/// Where delivered jobs go.
+#[derive(Clone, Copy)]
+enum Destination {
+    /// Nowhere: workers are off, jobs stay queued.
+    Paused,
+    Http(SocketAddr),
+    Smtp(SocketAddr),
+}
+
+/// Deliveries seen by a sink.
+pub struct Delivered {
+    pub per_sec: f64,
+    /// From each event's 200 to its first delivery, in microseconds.
+    pub lag: Histogram<u64>,
+    /// Acknowledged events whose delivery never arrived.
+    pub missing: usize,
+}
+
+/// One line of the table.
+pub struct Row {
+    pub name: String,
+    pub pace: String,
+    pub load: LoadReport,
+    pub delivered: Option<Delivered>,
+    pub rss_mib: Option<f64>,
+    pub warnings: usize,
+}
+
+/// The rules and plugin instance for `destination`, as TOML.
+fn destination_toml(destination: Destination) -> String {
+    match destination {
+        Destination::Paused | Destination::Http(_) => {
+            let url = match destination {
+                Destination::Http(addr) => format!("http://{addr}/hook"),
+                _ => "http://127.0.0.1:9/hook".to_owned(),
+            };
+            format!(
+                r#"
+[plugins.webhook.sink]
+url = "{url}"
+
+[[rules]]
+name = "all"
+on = ["*"]
+actions = [{{ plugin = "sink" }}]
+"#
+            )
+        }
+        Destination::Smtp(addr) => {
+            let mut text = format!(
+                r#"
+[plugins.email.mail]
+transport = "smtp"
+host = "127.0.0.1"
+port = {}
+security = "none"
+from = "Bench Shop <shop@example.com>"
+"#,
+                addr.port()
+            );
+            for (kind, template) in EMAIL_EVENTS {
+                text.push_str(&format!(
+                    r#"
+[[rules]]
+name = "{template}"
+on = ["{kind}"]
+actions = [{{ plugin = "mail", template = "{template}", to = "{{{{customer.email}}}}" }}]
+"#
+                ));
+            }
+            text
+        }
+    }
+}
+
+/// The fixtures the email scenario sends, each with the template its rule renders.
+pub const EMAIL_EVENTS: [(&str, &str); 3] = [
+    ("payment_intent.succeeded", "payment_succeeded"),
+    ("payment_intent.payment_failed", "payment_failed"),
+    ("charge.refunded", "refund_issued"),
+];
+
+fn herald_config(
+    listen: SocketAddr,
+    database: &str,
+    destination: Destination,
+    options: &Options,
+) -> String {
+    let enabled = !matches!(destination, Destination::Paused);
+    format!(
+        r#"[server]
+listen = "{listen}"
+
+[database]
+url = "{database}"
+
+[dispatch]
+enabled = {enabled}
+concurrency = {concurrency}
+
+[templates]
+dir = "{templates}"
+
+[shop]
+name = "Bench Shop"
+support_email = "support@example.com"
+url = "https://shop.example.com"
+
+[sources.stripe]
+secret = "{SECRET}"
+{rest}"#,
+        templates = options.templates.display(),
+        concurrency = options.dispatch_concurrency,
+        rest = destination_toml(destination),
+    )
+}
+
+/// A fresh, empty database on the PostgreSQL server at `base`, dropped with the guard.
+struct PgDatabase {
+    base: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(base: &str) -> anyhow::Result<Self> {
+        use sqlx::Connection;
+        let name = format!("herald_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(base)
+            .await
+            .with_context(|| format!("connecting to {base}"))?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut admin)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+        let (prefix, _) = base
+            .rsplit_once('/')
+            .context("a database URL ends in /name")?;
+        let url = format!("{prefix}/{name}");
+        Ok(Self {
+            base: base.to_owned(),
+            name,
+            url,
+        })
+    }
+
+    async fn drop_now(self) {
+        use sqlx::Connection;
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.base).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+/// The ceiling: signature verification and a 200, nothing stored.
+pub async fn ceiling(options: &Options, payloads: Arc<Payloads>) -> anyhow::Result<Row> {
+    let target = Target::ceiling(SECRET).await?;
+    let load = drive(
+        &target,
+        payloads,
+        Pace::Concurrency(options.concurrency),
+        options.duration,
+    )
+    .await;
+    let row = Row {
+        name: "ceiling (verify + 200)".to_owned(),
+        pace: format!("{} conns", options.concurrency),
+        rss_mib: target.peak_rss_mib(),
+        warnings: 0,
+        load,
+        delivered: None,
+    };
+    target.stop().await;
+    Ok(row)
+}
+
+/// Which database a herald scenario runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A herald scenario: `db`, jobs going to `sink` (or queued when `None`).
+pub struct HeraldRun<'a> {
+    pub name: &'a str,
+    pub db: Db,
+    pub sink: Option<SinkKind>,
+    pub pace: Pace,
+    pub duration: Duration,
+}
+
+/// The kind of loopback destination.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    Http,
+    Smtp,
+}
+
+/// Runs herald as `run` says, returning its row.
+pub async fn herald(
+    options: &Options,
+    payloads: Arc<Payloads>,
+    run: HeraldRun<'_>,
+) -> anyhow::Result<Row> {
+    let dir = tempfile::tempdir()?;
+    let arrivals = Arrivals::default();
+    let destination = match run.sink {
+        None => Destination::Paused,
+        Some(SinkKind::Http) => Destination::Http(sinks::http(arrivals.clone()).await?),
+        Some(SinkKind::Smtp) => Destination::Smtp(sinks::smtp(arrivals.clone()).await?),
+    };
+    let pg = match run.db {
+        Db::Sqlite => None,
+        Db::Postgres => {
+            let base = options
+                .postgres_url
+                .as_deref()
+                .context("no PostgreSQL URL given")?;
+            Some(PgDatabase::create(base).await?)
+        }
+    };
+    let database = match &pg {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("herald.db").display()),
+    };
+    let listen = free_addr()?;
+    let config = herald_config(listen, &database, destination, options);
+    let target = Target::herald(&options.herald, dir.path(), listen, &config).await?;
+    let load = drive(&target, payloads, run.pace, run.duration).await;
+    let delivered = match run.sink {
+        None => None,
+        Some(_) => Some(await_deliveries(&load, &arrivals).await),
+    };
+    let row = Row {
+        name: run.name.to_owned(),
+        pace: pace_label(run.pace),
+        rss_mib: target.peak_rss_mib(),
+        warnings: target.logged_warnings(),
+        load,
+        delivered,
+    };
+    if row.load.errors > 0 || row.delivered.as_ref().is_some_and(|d| d.missing > 0) {
+        eprintln!(
+            "--- herald log tail ({}) ---\n{}",
+            run.name,
+            target.log_tail()
+        );
+    }
+    target.stop().await;
+    if let Some(pg) = pg {
+        pg.drop_now().await;
+    }
+    Ok(row)
+}
+
+fn pace_label(pace: Pace) -> String {
+    match pace {
+        Pace::Concurrency(n) => format!("{n} conns"),
+        Pace::Rate { per_sec, .. } => format!("{per_sec}/s"),
+    }
+}
+
+async fn drive(
+    target: &Target,
+    payloads: Arc<Payloads>,
+    pace: Pace,
+    duration: Duration,
+) -> LoadReport {
+    client::run(target.addr, "/webhooks/stripe", payloads, pace, duration).await
+}
+
+/// Waits until every acknowledged event was delivered, or nothing arrived for 10 s.
+async fn await_deliveries(load: &LoadReport, arrivals: &Arrivals) -> Delivered {
+    let expected = load.acked.len();
+    let mut last_count = arrivals.count();
+    let mut last_change = Instant::now();
+    while arrivals.count() < expected && last_change.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let count = arrivals.count();
+        if count != last_count {
+            last_count = count;
+            last_change = Instant::now();
+        }
+    }
+    let arrived = arrivals.take();
+    let mut first: HashMap<u64, Instant> = HashMap::with_capacity(arrived.len());
+    for (seq, at) in &arrived {
+        first.entry(*seq).or_insert(*at);
+    }
+    let mut lag = Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
+    let mut missing = 0;
+    for (seq, acked_at) in &load.acked {
+        match first.get(seq) {
+            Some(arrived_at) => {
+                let micros = arrived_at.saturating_duration_since(*acked_at).as_micros();
+                lag.saturating_record(u64::try_from(micros).unwrap_or(u64::MAX).max(1));
+            }
+            None => missing += 1,
+        }
+    }
+    let last = arrived.iter().map(|(_, at)| *at).max();
+    let per_sec = match last {
+        Some(last) => {
+            first.len() as f64 / last.duration_since(load.started).as_secs_f64().max(1e-9)
+        }
+        None => 0.0,
+    };
+    Delivered {
+        per_sec,
+        lag,
+        missing,
+    }
+}

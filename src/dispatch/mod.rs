@@ -218,10 +218,22 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until `stop` is cancelled, finishing the batch in flight before returning.
+    /// Runs until `stop` is cancelled, finishing the deliveries in flight before
+    /// returning.
+    ///
+    /// Claims continuously: whenever deliveries finish and the queue had more, the
+    /// free slots are filled at once, so one slow destination never holds back
+    /// the jobs claimed with it (as waiting for a whole batch would).
     pub async fn run_until_stopped(self, stop: CancellationToken) {
-        let poll = self.shared.settings.poll_interval;
+        let settings = &self.shared.settings;
+        let poll = settings.poll_interval;
+        let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        let mut tasks = JoinSet::new();
         let mut next_prune = Instant::now();
+        // Whether the last claim filled every free slot, so more may be due.
+        let mut backlog = false;
+        let mut idle = poll;
         loop {
             if stop.is_cancelled() {
                 break;
@@ -230,19 +242,64 @@ impl Dispatcher {
                 self.prune().await;
                 next_prune = Instant::now() + PRUNE_INTERVAL;
             }
-            let idle = match self.run_once().await {
-                Ok(ExecutionOutcome::JobsAttempted(_)) => continue,
-                Ok(ExecutionOutcome::EmptyQueue) => poll,
-                Err(err) => {
-                    warn!(error = %err, "dispatcher step failed");
-                    poll.max(Duration::from_secs(1))
+            while let Some(done) = tasks.try_join_next() {
+                report(done);
+            }
+            let free = slots.available_permits();
+            if free > 0 {
+                match self.shared.store.claim_due(now_ms(), lease, free).await {
+                    Ok(jobs) => {
+                        backlog = jobs.len() == free;
+                        idle = poll;
+                        for job in jobs {
+                            // Never fails: `free` permits were available and only
+                            // this loop takes them.
+                            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                                break;
+                            };
+                            let shared = self.shared.clone();
+                            tasks.spawn(async move {
+                                let _permit = permit;
+                                shared.run(job).await
+                            });
+                        }
+                    }
+                    Err(err) => {
+                        warn!(error = %err, "claiming jobs failed");
+                        backlog = false;
+                        idle = poll.max(Duration::from_secs(1));
+                    }
                 }
-            };
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(idle) => {}
+            }
+            // With a backlog, go on as soon as a slot frees; otherwise wait to be
+            // woken by new jobs, for the poll interval, or for the stop.
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = self.wake.notified() => break,
+                    () = tokio::time::sleep(idle) => break,
+                    Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                        report(done);
+                        if backlog {
+                            break;
+                        }
+                    }
+                }
             }
         }
+        while let Some(done) = tasks.join_next().await {
+            report(done);
+        }
+    }
+}
+
+/// Logs how a delivery task ended, if badly.
+fn report(done: Result<Result<(), StoreError>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => {
+            error!(error = %err, "could not record a delivery attempt; the job will be retried after its lease")
+        }
+        Err(err) => error!(error = %err, "a delivery task panicked"),
     }
 }

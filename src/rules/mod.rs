@@ -6,12 +6,14 @@
 
 pub mod condition;
 pub mod glob;
+mod scope;
 
 use herald_plugin_api::{Event, RetryConfig};
 use serde_json::{Map, Value};
 
 pub use self::condition::{Condition, ConditionError};
 pub use self::glob::{EventPattern, PatternError};
+use self::scope::EventScope;
 
 /// One validated `[[rules]]` entry.
 #[derive(Debug, Clone)]
@@ -65,7 +67,7 @@ impl Rule {
         &self.name
     }
 
-    fn matches(&self, event: &Event, context: &Value) -> bool {
+    fn matches(&self, event: &Event, context: &EventScope<'_>) -> bool {
         self.on.iter().any(|pattern| pattern.matches(&event.kind))
             && self
                 .when
@@ -114,7 +116,7 @@ impl Rules {
 
     /// Every job `event` sets off: one per action of every matching rule.
     pub fn plan(&self, event: &Event) -> Vec<PlannedJob> {
-        let context = event.context();
+        let context = EventScope::new(event);
         self.rules
             .iter()
             .filter(|rule| rule.matches(event, &context))

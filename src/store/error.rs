@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A query failed.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The task that commits grouped writes has stopped (the process is shutting down).
+    #[error("the database writer has stopped")]
+    WriterStopped,
     /// A stored row could not be read back (corrupt JSON, bad value).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

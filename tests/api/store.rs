@@ -210,6 +210,56 @@ async fn ingest_stores_an_event_with_its_jobs_once() {
 }
 
 #[tokio::test]
+async fn concurrent_ingests_share_commits_and_each_event_is_stored_once() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        // 60 distinct events, each sent three times at once: the copies land in
+        // the same group commit as their original or in the next one.
+        let mut calls = tokio::task::JoinSet::new();
+        for copy in 0..3 {
+            for n in 0..60 {
+                let store = store.clone();
+                calls.spawn(async move {
+                    let id = format!("evt_batch_{n}");
+                    let (event, body) = stripe_event(&id);
+                    let jobs = planned(&event, &[("paid", "mail"), ("paid", "hook")]);
+                    let outcome = store.ingest(&event, &body, &jobs).await;
+                    (id, copy, outcome)
+                });
+            }
+        }
+        let mut stored = HashSet::new();
+        let mut duplicates = 0;
+        while let Some(joined) = calls.join_next().await {
+            let (id, _, outcome) = joined.expect("task");
+            match ok(name, "ingest", outcome) {
+                IngestOutcome::Stored { jobs } => {
+                    assert_eq!(jobs, 2, "{name}");
+                    assert!(stored.insert(id.clone()), "{name}: {id} stored twice");
+                }
+                IngestOutcome::Duplicate => duplicates += 1,
+            }
+        }
+        assert_eq!((stored.len(), duplicates), (60, 120), "{name}");
+        assert_eq!(db.count().await, 60, "{name}");
+        for n in 0..60 {
+            let id = format!("evt_batch_{n}");
+            let keys: Vec<String> = db
+                .jobs(&id)
+                .await
+                .into_iter()
+                .map(|j| j.idempotency_key)
+                .collect();
+            let expected = [format!("stripe:{id}:paid:0"), format!("stripe:{id}:paid:1")];
+            assert_eq!(
+                keys, expected,
+                "{name}: {id}'s jobs belong to it, in plan order"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn claim_due_hands_jobs_out_once_until_the_lease_expires() {
     for (name, store, _guard) in backends().await {
         let db = Db::new(name, &store);

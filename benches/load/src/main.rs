@@ -34,6 +34,24 @@ struct Cli {
 enum Command {
     /// Run the scenarios and print the table.
     All(AllArgs),
+    /// Load a server that is already running and print its row.
+    Load {
+        /// Where to post, e.g. http://127.0.0.1:8787 (the path is /webhooks/stripe).
+        #[arg(long)]
+        addr: SocketAddr,
+        /// The endpoint's signing secret.
+        #[arg(long, default_value = SECRET)]
+        secret: String,
+        #[arg(long, default_value = "tests/fixtures/stripe")]
+        fixtures: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Requests a second instead of a fixed concurrency.
+        #[arg(long)]
+        rate: Option<u64>,
+    },
     /// Serve the ceiling: verify the signature, answer 200.
     Ceiling {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -79,6 +97,36 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ceiling { listen, secret } => ceiling::serve(listen, secret).await,
         Command::All(args) => all(args).await,
+        Command::Load {
+            addr,
+            secret,
+            fixtures,
+            secs,
+            concurrency,
+            rate,
+        } => {
+            let payloads = Arc::new(Payloads::load(&fixtures, &secret, None)?);
+            let pace = match rate {
+                Some(per_sec) => Pace::Rate {
+                    per_sec,
+                    connections: concurrency,
+                },
+                None => Pace::Concurrency(concurrency),
+            };
+            let duration = Duration::from_secs(secs);
+            let load = client::run(addr, "/webhooks/stripe", payloads, pace, duration).await;
+            let mut table = table::Table::new();
+            table.push(scenario::Row {
+                name: addr.to_string(),
+                pace: scenario::pace_label(pace),
+                load,
+                delivered: None,
+                rss_mib: None,
+                warnings: 0,
+            });
+            table.print();
+            Ok(())
+        }
     }
 }
 

@@ -292,7 +292,8 @@ pub async fn herald(
     Ok(row)
 }
 
-fn pace_label(pace: Pace) -> String {
+/// How a pace reads in the table.
+pub fn pace_label(pace: Pace) -> String {
     match pace {
         Pace::Concurrency(n) => format!("{n} conns"),
         Pace::Rate { per_sec, .. } => format!("{per_sec}/s"),

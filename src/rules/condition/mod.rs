@@ -132,8 +132,8 @@ impl Condition {
         }
     }
 
-    /// Evaluates against the event's JSON context.
-    pub fn evaluate(&self, context: &Value) -> bool {
+    /// Evaluates against the event's JSON context, or any other [`Scope`].
+    pub fn evaluate<S: Scope + ?Sized>(&self, context: &S) -> bool {
         eval(&self.expr, context)
     }
 }
@@ -146,14 +146,26 @@ impl FromStr for Condition {
     }
 }
 
-fn eval(expr: &Expr, context: &Value) -> bool {
+/// Where a condition looks its paths up.
+pub trait Scope {
+    /// The value at `path` (object keys and array indexes), if there is one.
+    fn lookup(&self, path: &[String]) -> Option<&Value>;
+}
+
+impl Scope for Value {
+    fn lookup(&self, path: &[String]) -> Option<&Value> {
+        lookup(self, path)
+    }
+}
+
+fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
     match expr {
         Expr::Or(items) => items.iter().any(|item| eval(item, context)),
         Expr::And(items) => items.iter().all(|item| eval(item, context)),
         Expr::Not(inner) => !eval(inner, context),
-        Expr::Exists(path) => lookup(context, path).is_some_and(|value| !value.is_null()),
+        Expr::Exists(path) => context.lookup(path).is_some_and(|value| !value.is_null()),
         Expr::Compare { path, op, value } => {
-            let Some(actual) = lookup(context, path) else {
+            let Some(actual) = context.lookup(path) else {
                 // A missing field is unequal to anything, and unordered.
                 return *op == Op::Ne;
             };
@@ -169,7 +181,8 @@ fn eval(expr: &Expr, context: &Value) -> bool {
     }
 }
 
-fn lookup<'a>(context: &'a Value, path: &[String]) -> Option<&'a Value> {
+/// The value at `path` under `context`.
+pub fn lookup<'a>(context: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter()
         .try_fold(context, |current, segment| match current {
             Value::Object(map) => map.get(segment),

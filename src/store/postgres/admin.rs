@@ -9,6 +9,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::{event_from_row, insert_jobs, job_summary, PostgresStore, JOB_SUMMARY_SELECT};
 use crate::rules::Rules;
 use crate::store::error::Result;
+use crate::store::new_event::NewJob;
 use crate::store::{JobFilter, JobSummary, Pruned, Redelivered};
 
 /// Appends `filter` as `AND …` clauses over `j` (jobs) and `e` (events).
@@ -112,6 +113,7 @@ impl PostgresStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let planned: Vec<NewJob> = planned.iter().map(NewJob::from).collect();
         let added = insert_jobs(&mut tx, event_pk, &planned, now_ms).await?;
         tx.commit().await?;
         Ok(Some(Redelivered { requeued, added }))

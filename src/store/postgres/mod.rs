@@ -18,10 +18,16 @@ use sqlx::{PgConnection, PgPool, Row};
 mod admin;
 mod inventory;
 mod orders;
+mod writers;
 
+use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
-use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};
-use crate::rules::PlannedJob;
+use super::group_commit::GroupCommit;
+use super::new_event::{NewEvent, NewJob};
+use super::{
+    AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
+    GROUP_COMMIT_MAX,
+};
 
 /// The columns [`job_summary`] reads, joined with their event.
 const JOB_SUMMARY_SELECT: &str =
@@ -95,7 +101,7 @@ fn event_from_row(row: &PgRow) -> Result<(i64, Event)> {
 async fn insert_jobs(
     conn: &mut PgConnection,
     event_pk: i64,
-    jobs: &[PlannedJob],
+    jobs: &[NewJob],
     now: i64,
 ) -> Result<u64> {
     if jobs.is_empty() {
@@ -109,9 +115,9 @@ async fn insert_jobs(
     let mut keys = Vec::with_capacity(jobs.len());
     for job in jobs {
         rules.push(job.rule.clone());
-        indexes.push(i64::try_from(job.action_index).unwrap_or(i64::MAX));
+        indexes.push(job.action_index);
         plugins.push(job.plugin.clone());
-        params.push(Value::Object(job.params.clone()).to_string());
+        params.push(job.params.clone());
         keys.push(job.idempotency_key.clone());
     }
     // ORDER BY the ordinality: ids follow the plan's order, as SQLite's do.
@@ -142,10 +148,8 @@ async fn insert_jobs(
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    ingest: GroupCommit<NewEvent, IngestOutcome>,
+    attempts: GroupCommit<NewAttempt, ()>,
 }
 
 impl PostgresStore {
@@ -167,7 +171,21 @@ impl PostgresStore {
             .await
             .map_err(open)?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let ingest = GroupCommit::spawn(
+            "herald-ingest",
+            IngestWriter { pool: pool.clone() },
+            GROUP_COMMIT_MAX,
+        );
+        let attempts = GroupCommit::spawn(
+            "herald-attempts",
+            AttemptWriter { pool: pool.clone() },
+            GROUP_COMMIT_MAX,
+        );
+        Ok(Self {
+            pool,
+            ingest,
+            attempts,
+        })
     }
 
     /// Checks the server answers (see [`crate::store::Store::ping`]).
@@ -176,49 +194,9 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// Stores an event and its jobs in one transaction (see [`crate::store::Store::ingest`]).
-    pub async fn ingest(
-        &self,
-        event: &Event,
-        payload: &[u8],
-        jobs: &[PlannedJob],
-    ) -> Result<IngestOutcome> {
-        let normalized =
-            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        // Lossy like SQLite. The payload parsed as JSON before it got here, so it
-        // holds no NUL byte, which a PostgreSQL TEXT value could not store.
-        let payload = String::from_utf8_lossy(payload);
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        // A concurrent insert of the same event waits on the unique index and then
-        // does nothing: exactly one of two replicas stores it.
-        let inserted = sqlx::query(
-            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
-                                 normalized, payload, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (source, event_id) DO NOTHING
-             RETURNING pk",
-        )
-        .bind(&event.source)
-        .bind(&event.id)
-        .bind(&event.kind)
-        .bind(event.created)
-        .bind(event.livemode)
-        .bind(&event.object_id)
-        .bind(&event.order_id)
-        .bind(&normalized)
-        .bind(payload.as_ref())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = inserted else {
-            tx.rollback().await?;
-            return Ok(IngestOutcome::Duplicate);
-        };
-        let event_pk: i64 = row.try_get("pk")?;
-        insert_jobs(&mut tx, event_pk, jobs, now).await?;
-        tx.commit().await?;
-        Ok(IngestOutcome::Stored { jobs: jobs.len() })
+    /// Stores an event and its jobs (see [`crate::store::Store::ingest`]).
+    pub async fn ingest(&self, event: NewEvent) -> Result<IngestOutcome> {
+        self.ingest.submit(event).await
     }
 
     /// Claims due jobs under a lease (see [`crate::store::Store::claim_due`]).
@@ -292,40 +270,13 @@ impl PostgresStore {
         attempt: u32,
         record: &AttemptRecord,
     ) -> Result<()> {
-        let (outcome, status, run_at) = match record.outcome {
-            AttemptOutcome::Delivered => ("delivered", "delivered", None),
-            AttemptOutcome::RetryAt(at) => ("retry", "pending", Some(at)),
-            AttemptOutcome::Failed => ("failed", "dead", None),
-            AttemptOutcome::Exhausted => ("retry", "dead", None),
-        };
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(job_id)
-        .bind(i64::from(attempt))
-        .bind(record.started_at_ms)
-        .bind(record.finished_at_ms)
-        .bind(outcome)
-        .bind(&record.error)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), locked_until = NULL,
-                             last_error = $3, updated_at = $4,
-                             dead_at = CASE WHEN $1 = 'dead' THEN $4 END
-             WHERE id = $5",
-        )
-        .bind(status)
-        .bind(run_at)
-        .bind(&record.error)
-        .bind(record.finished_at_ms)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.attempts
+            .submit(NewAttempt {
+                job_id,
+                attempt,
+                record: record.clone(),
+            })
+            .await
     }
 
     /// The jobs of an event (see [`crate::store::Store::jobs_for_event`]).

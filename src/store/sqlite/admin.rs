@@ -6,6 +6,7 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use super::{insert_jobs, job_summary, SqliteStore, JOB_SUMMARY_SELECT};
 use crate::rules::Rules;
 use crate::store::error::Result;
+use crate::store::new_event::NewJob;
 use crate::store::{JobFilter, JobSummary, Pruned, Redelivered};
 
 /// How many ids go into one `IN (…)` list: well under SQLite's bound-parameter limit.
@@ -54,7 +55,7 @@ where
         let mut query = QueryBuilder::new("");
         build(&mut query);
         push_id_list(&mut query, chunk);
-        affected += query.build().execute(&store.pool).await?.rows_affected();
+        affected += query.build().execute(&store.writer).await?.rows_affected();
     }
     Ok(affected)
 }
@@ -115,7 +116,7 @@ impl SqliteStore {
         let event_pk: i64 = row.try_get("pk")?;
         let event = self.load_event(event_pk).await?;
         let planned = rules.plan(&event);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // A job claimed right now keeps its lease; everything else goes again.
         let requeued = sqlx::query(
             "UPDATE jobs SET status = 'pending', attempt_base = attempts, dead_at = NULL,
@@ -127,13 +128,14 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let planned: Vec<NewJob> = planned.iter().map(NewJob::from).collect();
         let added = insert_jobs(&mut tx, event_pk, &planned, now_ms).await?;
         tx.commit().await?;
         Ok(Some(Redelivered { requeued, added }))
     }
 
     pub async fn purge_dead(&self, job_ids: &[i64]) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let mut purged = 0;
         for chunk in job_ids.chunks(ID_CHUNK) {
             let mut attempts = QueryBuilder::new(
@@ -156,7 +158,7 @@ impl SqliteStore {
         // statements see the same set.
         const PRUNABLE: &str = "SELECT e.pk FROM events e WHERE e.received_at < ?1
              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status != 'delivered')";
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let attempts = sqlx::query(&format!(
             "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE event_pk IN ({PRUNABLE}))"
         ))

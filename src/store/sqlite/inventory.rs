@@ -14,7 +14,7 @@ impl SqliteStore {
         moves: &[StockMove],
     ) -> Result<bool> {
         let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO stock_applied (key, event_id, applied_at) VALUES (?, ?, ?)
              ON CONFLICT (key) DO NOTHING",

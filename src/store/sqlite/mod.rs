@@ -6,18 +6,24 @@ use std::time::Duration;
 use herald_plugin_api::Event;
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, SqlitePool};
 
 mod admin;
 mod inventory;
 mod orders;
+mod writers;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 
+use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
-use super::{AttemptOutcome, AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary};
-use crate::rules::PlannedJob;
+use super::group_commit::GroupCommit;
+use super::new_event::{NewEvent, NewJob};
+use super::{
+    AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
+    GROUP_COMMIT_MAX,
+};
 
 /// The columns [`job_summary`] reads, joined with their event.
 const JOB_SUMMARY_SELECT: &str =
@@ -52,12 +58,11 @@ fn to_u32(value: i64) -> u32 {
 async fn insert_jobs(
     tx: &mut Transaction<'_, Sqlite>,
     event_pk: i64,
-    jobs: &[PlannedJob],
+    jobs: &[NewJob],
     now: i64,
 ) -> Result<u64> {
     let mut inserted = 0;
     for job in jobs {
-        let params = Value::Object(job.params.clone()).to_string();
         inserted += sqlx::query(
             "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
                                run_at, queued_at, created_at, updated_at)
@@ -66,9 +71,9 @@ async fn insert_jobs(
         )
         .bind(event_pk)
         .bind(&job.rule)
-        .bind(i64::try_from(job.action_index).unwrap_or(i64::MAX))
+        .bind(job.action_index)
         .bind(&job.plugin)
-        .bind(params)
+        .bind(&job.params)
         .bind(&job.idempotency_key)
         .bind(now)
         .execute(&mut **tx)
@@ -82,17 +87,33 @@ async fn insert_jobs(
 /// writer at a time, and commits take milliseconds, so this only bites when stuck.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections in the pool: readers run in parallel under WAL, writers queue.
-const MAX_CONNECTIONS: u32 = 8;
+/// Reading connections: readers run in parallel under WAL.
+const MAX_READERS: u32 = 8;
 
 /// The SQLite store.
+///
+/// Every write in this process goes through one connection, `writer`. SQLite lets
+/// one writer in at a time anyway; with several connections the others wait in
+/// SQLite's busy handler, which sleeps (1 ms, 2 ms, 5 ms …) instead of queueing,
+/// and that cost ten times the throughput. Waiting for the one connection is an
+/// async queue instead. The busy timeout still covers other processes (the CLI).
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
+    ingest: GroupCommit<NewEvent, IngestOutcome>,
+    attempts: GroupCommit<NewAttempt, ()>,
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+/// An event from a row's `normalized` and `payload` columns.
+fn event_from_row(row: &SqliteRow, pk: i64) -> Result<Event> {
+    let normalized: &str = row.try_get("normalized")?;
+    let payload: &str = row.try_get("payload")?;
+    let mut event: Event = serde_json::from_str(normalized)
+        .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
+    event.raw = serde_json::from_str(payload)
+        .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
+    Ok(event)
 }
 
 impl SqliteStore {
@@ -110,13 +131,46 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            // Its only user is this process; a ping before every use would be one
+            // more round trip to the SQLite thread per write.
+            .test_before_acquire(false)
+            .connect_with(options.clone())
             .await
             .map_err(open)?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+        // An in-memory database exists once per connection: it must be the writer's.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(MAX_READERS)
+                .connect_with(options.read_only(true))
+                .await
+                .map_err(open)?
+        };
+        let ingest = GroupCommit::spawn(
+            "herald-ingest",
+            IngestWriter {
+                writer: writer.clone(),
+            },
+            GROUP_COMMIT_MAX,
+        );
+        let attempts = GroupCommit::spawn(
+            "herald-attempts",
+            AttemptWriter {
+                writer: writer.clone(),
+            },
+            GROUP_COMMIT_MAX,
+        );
+        Ok(Self {
+            pool,
+            writer,
+            ingest,
+            attempts,
+        })
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -124,44 +178,8 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn ingest(
-        &self,
-        event: &Event,
-        payload: &[u8],
-        jobs: &[PlannedJob],
-    ) -> Result<IngestOutcome> {
-        let normalized =
-            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let payload = String::from_utf8_lossy(payload);
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
-                                 normalized, payload, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (source, event_id) DO NOTHING
-             RETURNING pk",
-        )
-        .bind(&event.source)
-        .bind(&event.id)
-        .bind(&event.kind)
-        .bind(event.created)
-        .bind(event.livemode)
-        .bind(&event.object_id)
-        .bind(&event.order_id)
-        .bind(&normalized)
-        .bind(payload.as_ref())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = inserted else {
-            tx.rollback().await?;
-            return Ok(IngestOutcome::Duplicate);
-        };
-        let event_pk: i64 = row.try_get("pk")?;
-        insert_jobs(&mut tx, event_pk, jobs, now).await?;
-        tx.commit().await?;
-        Ok(IngestOutcome::Stored { jobs: jobs.len() })
+    pub async fn ingest(&self, event: NewEvent) -> Result<IngestOutcome> {
+        self.ingest.submit(event).await
     }
 
     pub async fn claim_due(
@@ -187,12 +205,27 @@ impl SqliteStore {
         .bind(now_ms.saturating_add(lease_ms))
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.writer)
         .await?;
 
+        let pks: Vec<i64> = rows
+            .iter()
+            .map(|row| row.try_get("event_pk"))
+            .collect::<Result<_, _>>()?;
+        let mut events = self.load_events(&pks).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let event_pk: i64 = row.try_get("event_pk")?;
+            let event = match events.get(&event_pk) {
+                // Two jobs of one event share it; the last takes it without a copy.
+                Some((1, _)) => events.remove(&event_pk).map(|(_, event)| event),
+                Some((_, event)) => Some(event.clone()),
+                None => None,
+            }
+            .ok_or_else(|| StoreError::Corrupt(format!("job of missing event {event_pk}")))?;
+            if let Some((uses, _)) = events.get_mut(&event_pk) {
+                *uses -= 1;
+            }
             let params: String = row.try_get("params")?;
             let params: Map<String, Value> = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;
@@ -200,7 +233,7 @@ impl SqliteStore {
             let attempt_base: i64 = row.try_get("attempt_base")?;
             claimed.push(ClaimedJob {
                 id: row.try_get("id")?,
-                event: self.load_event(event_pk).await?,
+                event,
                 rule: row.try_get("rule")?,
                 plugin: row.try_get("plugin")?,
                 params,
@@ -214,18 +247,36 @@ impl SqliteStore {
         Ok(claimed)
     }
 
+    /// The events `pks` in one query, each with how many of `pks` name it.
+    async fn load_events(
+        &self,
+        pks: &[i64],
+    ) -> Result<std::collections::HashMap<i64, (usize, Event)>> {
+        let mut events = std::collections::HashMap::with_capacity(pks.len());
+        if pks.is_empty() {
+            return Ok(events);
+        }
+        let mut query =
+            QueryBuilder::<Sqlite>::new("SELECT pk, normalized, payload FROM events WHERE pk IN (");
+        let mut list = query.separated(", ");
+        for pk in pks {
+            list.push_bind(*pk);
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&self.pool).await? {
+            let pk: i64 = row.try_get("pk")?;
+            let uses = pks.iter().filter(|p| **p == pk).count();
+            events.insert(pk, (uses, event_from_row(&row, pk)?));
+        }
+        Ok(events)
+    }
+
     pub(super) async fn load_event(&self, pk: i64) -> Result<Event> {
         let row = sqlx::query("SELECT normalized, payload FROM events WHERE pk = ?")
             .bind(pk)
             .fetch_one(&self.pool)
             .await?;
-        let normalized: String = row.try_get("normalized")?;
-        let payload: String = row.try_get("payload")?;
-        let mut event: Event = serde_json::from_str(&normalized)
-            .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
-        event.raw = serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
-        Ok(event)
+        event_from_row(&row, pk)
     }
 
     pub async fn record_attempt(
@@ -234,40 +285,13 @@ impl SqliteStore {
         attempt: u32,
         record: &AttemptRecord,
     ) -> Result<()> {
-        let (outcome, status, run_at) = match record.outcome {
-            AttemptOutcome::Delivered => ("delivered", "delivered", None),
-            AttemptOutcome::RetryAt(at) => ("retry", "pending", Some(at)),
-            AttemptOutcome::Failed => ("failed", "dead", None),
-            AttemptOutcome::Exhausted => ("retry", "dead", None),
-        };
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(job_id)
-        .bind(i64::from(attempt))
-        .bind(record.started_at_ms)
-        .bind(record.finished_at_ms)
-        .bind(outcome)
-        .bind(&record.error)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = ?1, run_at = COALESCE(?2, run_at), locked_until = NULL,
-                             last_error = ?3, updated_at = ?4,
-                             dead_at = CASE WHEN ?1 = 'dead' THEN ?4 END
-             WHERE id = ?5",
-        )
-        .bind(status)
-        .bind(run_at)
-        .bind(&record.error)
-        .bind(record.finished_at_ms)
-        .bind(job_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.attempts
+            .submit(NewAttempt {
+                job_id,
+                attempt,
+                record: record.clone(),
+            })
+            .await
     }
 
     pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
@@ -288,7 +312,7 @@ impl SqliteStore {
         )
         .bind(run_at_ms)
         .bind(job_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

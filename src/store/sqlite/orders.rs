@@ -32,7 +32,7 @@ impl SqliteStore {
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
         let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // The INSERT comes first so the transaction holds the write lock before it reads.
         sqlx::query(
             "INSERT INTO order_facts (order_id, event_id, event_type, created, signal, amount, recorded_at)

@@ -1,0 +1,108 @@
+//! An incoming event and its jobs as database rows. The request's own task builds
+//! them (serializing is the costly part), so the one writer only binds and executes.
+
+use std::collections::HashMap;
+
+use herald_plugin_api::Event;
+use serde_json::Value;
+
+use super::error::{Result, StoreError};
+use super::IngestOutcome;
+use crate::rules::PlannedJob;
+
+/// An event row, ready to insert.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub source: String,
+    pub event_id: String,
+    pub kind: String,
+    pub created: i64,
+    pub livemode: bool,
+    pub object_id: Option<String>,
+    pub order_id: Option<String>,
+    /// The normalized event as JSON.
+    pub normalized: String,
+    /// The body as received.
+    pub payload: String,
+    /// Unix ms.
+    pub received_at: i64,
+    pub jobs: Vec<NewJob>,
+}
+
+/// A job row, ready to insert.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub rule: String,
+    pub action_index: i64,
+    pub plugin: String,
+    /// The action's parameters as JSON.
+    pub params: String,
+    pub idempotency_key: String,
+}
+
+impl NewEvent {
+    /// The rows for `event`, received as `payload` at `received_at` (Unix ms), and its jobs.
+    ///
+    /// # Errors
+    /// When the event cannot be serialized.
+    pub fn new(
+        event: &Event,
+        payload: &[u8],
+        jobs: &[PlannedJob],
+        received_at: i64,
+    ) -> Result<Self> {
+        let normalized =
+            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Self {
+            source: event.source.clone(),
+            event_id: event.id.clone(),
+            kind: event.kind.clone(),
+            created: event.created,
+            livemode: event.livemode,
+            object_id: event.object_id.clone(),
+            order_id: event.order_id.clone(),
+            normalized,
+            // Lossy, though the payload parsed as JSON before it got here: valid
+            // UTF-8 and no NUL byte (which a PostgreSQL TEXT value could not hold).
+            payload: String::from_utf8_lossy(payload).into_owned(),
+            received_at,
+            jobs: jobs.iter().map(NewJob::from).collect(),
+        })
+    }
+}
+
+impl From<&PlannedJob> for NewJob {
+    fn from(job: &PlannedJob) -> Self {
+        Self {
+            rule: job.rule.clone(),
+            action_index: i64::try_from(job.action_index).unwrap_or(i64::MAX),
+            plugin: job.plugin.clone(),
+            params: Value::Object(job.params.clone()).to_string(),
+            idempotency_key: job.idempotency_key.clone(),
+        }
+    }
+}
+
+/// What a batch insert of `events` came to, given the rows it inserted as
+/// `(source, event_id) → pk`: each event's outcome, and the jobs to insert with
+/// their event's pk. The first copy of an event in a batch takes its row; later
+/// copies are duplicates, like events stored before.
+pub fn settle(
+    events: &[NewEvent],
+    mut inserted: HashMap<(String, String), i64>,
+) -> (Vec<IngestOutcome>, Vec<(i64, &NewEvent, &NewJob)>) {
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut jobs = Vec::new();
+    for event in events {
+        let key = (event.source.clone(), event.event_id.clone());
+        let Some(pk) = inserted.remove(&key) else {
+            outcomes.push(IngestOutcome::Duplicate);
+            continue;
+        };
+        jobs.extend(event.jobs.iter().map(|job| (pk, event, job)));
+        outcomes.push(IngestOutcome::Stored {
+            jobs: event.jobs.len(),
+        });
+    }
+    (outcomes, jobs)
+}

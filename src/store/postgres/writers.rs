@@ -1,0 +1,198 @@
+//! The grouped writes on PostgreSQL: new events with their jobs, and delivery
+//! attempts. Each batch is one transaction of a few statements whatever its size:
+//! the rows travel as column arrays and `UNNEST` turns them back into rows.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::{PgPool, Row};
+
+use crate::store::error::Result;
+use crate::store::group_commit::BatchWriter;
+use crate::store::new_event::{settle, NewEvent};
+use crate::store::{IngestOutcome, NewAttempt};
+
+/// Commits new events and their jobs.
+pub(super) struct IngestWriter {
+    pub(super) pool: PgPool,
+}
+
+#[async_trait]
+impl BatchWriter<NewEvent> for IngestWriter {
+    type Output = IngestOutcome;
+
+    async fn write_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
+        let n = events.len();
+        let mut sources = Vec::with_capacity(n);
+        let mut ids = Vec::with_capacity(n);
+        let mut kinds = Vec::with_capacity(n);
+        let mut created = Vec::with_capacity(n);
+        let mut livemode = Vec::with_capacity(n);
+        let mut objects = Vec::with_capacity(n);
+        let mut orders = Vec::with_capacity(n);
+        let mut normalized = Vec::with_capacity(n);
+        let mut payloads = Vec::with_capacity(n);
+        let mut received = Vec::with_capacity(n);
+        for event in events {
+            sources.push(event.source.as_str());
+            ids.push(event.event_id.as_str());
+            kinds.push(event.kind.as_str());
+            created.push(event.created);
+            livemode.push(event.livemode);
+            objects.push(event.object_id.as_deref());
+            orders.push(event.order_id.as_deref());
+            normalized.push(event.normalized.as_str());
+            payloads.push(event.payload.as_str());
+            received.push(event.received_at);
+        }
+        let mut tx = self.pool.begin().await?;
+        // A concurrent insert of the same event (another replica) waits on the
+        // unique index and then does nothing: exactly one of them stores it. So
+        // does a second copy within this batch.
+        let rows = sqlx::query(
+            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
+                                 normalized, payload, received_at)
+             SELECT t.source, t.event_id, t.kind, t.created, t.livemode, t.object_id,
+                    t.order_id, t.normalized, t.payload, t.received_at
+             FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BOOL[],
+                         $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[])
+                  WITH ORDINALITY AS t(source, event_id, kind, created, livemode, object_id,
+                                       order_id, normalized, payload, received_at, n)
+             ORDER BY t.n
+             ON CONFLICT (source, event_id) DO NOTHING
+             RETURNING pk, source, event_id",
+        )
+        .bind(&sources)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&created)
+        .bind(&livemode)
+        .bind(&objects)
+        .bind(&orders)
+        .bind(&normalized)
+        .bind(&payloads)
+        .bind(&received)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut stored: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            stored.insert(
+                (row.try_get("source")?, row.try_get("event_id")?),
+                row.try_get("pk")?,
+            );
+        }
+
+        let (outcomes, jobs) = settle(events, stored);
+        let mut job_events = Vec::with_capacity(jobs.len());
+        let mut rules = Vec::with_capacity(jobs.len());
+        let mut indexes = Vec::with_capacity(jobs.len());
+        let mut plugins = Vec::with_capacity(jobs.len());
+        let mut params = Vec::with_capacity(jobs.len());
+        let mut keys = Vec::with_capacity(jobs.len());
+        let mut now = Vec::with_capacity(jobs.len());
+        for (pk, event, job) in jobs {
+            job_events.push(pk);
+            rules.push(job.rule.as_str());
+            indexes.push(job.action_index);
+            plugins.push(job.plugin.as_str());
+            params.push(job.params.as_str());
+            keys.push(job.idempotency_key.as_str());
+            now.push(event.received_at);
+        }
+        if !job_events.is_empty() {
+            // ORDER BY the ordinality: ids follow the plan's order, as SQLite's do.
+            sqlx::query(
+                "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
+                                   run_at, queued_at, created_at, updated_at)
+                 SELECT t.event_pk, t.rule, t.action_index, t.plugin, t.params,
+                        t.idempotency_key, t.now, t.now, t.now, t.now
+                 FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+                             $6::TEXT[], $7::BIGINT[])
+                      WITH ORDINALITY AS t(event_pk, rule, action_index, plugin, params,
+                                           idempotency_key, now, n)
+                 ORDER BY t.n
+                 ON CONFLICT (idempotency_key) DO NOTHING",
+            )
+            .bind(&job_events)
+            .bind(&rules)
+            .bind(&indexes)
+            .bind(&plugins)
+            .bind(&params)
+            .bind(&keys)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}
+
+/// Records delivery attempts and moves their jobs on.
+pub(super) struct AttemptWriter {
+    pub(super) pool: PgPool,
+}
+
+#[async_trait]
+impl BatchWriter<NewAttempt> for AttemptWriter {
+    type Output = ();
+
+    async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Vec<()>> {
+        let n = attempts.len();
+        let mut jobs = Vec::with_capacity(n);
+        let mut numbers = Vec::with_capacity(n);
+        let mut started = Vec::with_capacity(n);
+        let mut finished = Vec::with_capacity(n);
+        let mut outcomes = Vec::with_capacity(n);
+        let mut statuses = Vec::with_capacity(n);
+        let mut run_at = Vec::with_capacity(n);
+        let mut errors = Vec::with_capacity(n);
+        for attempt in attempts {
+            let (outcome, status, next) = attempt.record.outcome.columns();
+            jobs.push(attempt.job_id);
+            numbers.push(i64::from(attempt.attempt));
+            started.push(attempt.record.started_at_ms);
+            finished.push(attempt.record.finished_at_ms);
+            outcomes.push(outcome);
+            statuses.push(status);
+            run_at.push(next);
+            errors.push(attempt.record.error.as_deref());
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
+             SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                         $6::TEXT[])
+                  WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
+                                       error, n)
+             ORDER BY t.n",
+        )
+        .bind(&jobs)
+        .bind(&numbers)
+        .bind(&started)
+        .bind(&finished)
+        .bind(&outcomes)
+        .bind(&errors)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
+                             locked_until = NULL, last_error = t.error,
+                             updated_at = t.finished_at,
+                             dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
+             FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BIGINT[])
+                  AS t(id, status, run_at, error, finished_at)
+             WHERE jobs.id = t.id",
+        )
+        .bind(&jobs)
+        .bind(&statuses)
+        .bind(&run_at)
+        .bind(&errors)
+        .bind(&finished)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(vec![(); n])
+    }
+}

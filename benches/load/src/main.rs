@@ -124,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
                 rss_mib: None,
                 warnings: 0,
             });
-            table.print();
+            table.print_notes();
             Ok(())
         }
     }
@@ -229,6 +229,6 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             Err(err) => eprintln!("{name}: failed: {err:#}"),
         }
     }
-    table.print();
+    table.print_notes();
     Ok(())
 }

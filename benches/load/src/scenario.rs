@@ -309,12 +309,21 @@ async fn drive(
     client::run(target.addr, "/webhooks/stripe", payloads, pace, duration).await
 }
 
-/// Waits until every acknowledged event was delivered, or nothing arrived for 10 s.
+/// How long the backlog may take to drain after the load stops; what has not
+/// arrived by then counts as missing (herald still has it queued).
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits until every acknowledged event was delivered, nothing arrived for 10 s,
+/// or [`DRAIN_LIMIT`] passed.
 async fn await_deliveries(load: &LoadReport, arrivals: &Arrivals) -> Delivered {
     let expected = load.acked.len();
     let mut last_count = arrivals.count();
     let mut last_change = Instant::now();
-    while arrivals.count() < expected && last_change.elapsed() < Duration::from_secs(10) {
+    let drain_start = Instant::now();
+    while arrivals.count() < expected
+        && last_change.elapsed() < Duration::from_secs(10)
+        && drain_start.elapsed() < DRAIN_LIMIT
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let count = arrivals.count();
         if count != last_count {

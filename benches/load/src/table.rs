@@ -15,61 +15,25 @@ impl Table {
         Self { rows: Vec::new() }
     }
 
+    /// Adds a row and prints it at once (the header first), as Markdown, so a
+    /// long run shows progress and the table pastes into the README as is.
     pub fn push(&mut self, row: Row) {
-        self.rows.push(row);
-    }
-
-    /// Prints the table as Markdown, so it pastes into the README as is.
-    pub fn print(&self) {
+        if self.rows.is_empty() {
+            println!(
+                "| scenario | load | acked/s | of ceiling | ack p50 | p90 | p99 | max | errors | delivered/s | 200→delivery p50 | p99 | peak RSS |"
+            );
+            println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        }
         let ceiling = self
             .rows
             .first()
-            .map(|row| row.load.per_sec())
-            .unwrap_or(0.0);
-        println!(
-            "| scenario | load | acked/s | of ceiling | ack p50 | p90 | p99 | max | errors | delivered/s | 200→delivery p50 | p99 | peak RSS |"
-        );
-        println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
-        for row in &self.rows {
-            let load = &row.load;
-            let ratio = if ceiling > 0.0 {
-                format!("{:.0}%", 100.0 * load.per_sec() / ceiling)
-            } else {
-                "-".to_owned()
-            };
-            let (delivered, lag50, lag99) = match &row.delivered {
-                Some(d) => {
-                    let missing = if d.missing > 0 {
-                        format!(" ({} missing)", d.missing)
-                    } else {
-                        String::new()
-                    };
-                    (
-                        format!("{:.0}{missing}", d.per_sec),
-                        ms(&d.lag, 50.0),
-                        ms(&d.lag, 99.0),
-                    )
-                }
-                None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
-            };
-            println!(
-                "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                row.name,
-                row.pace,
-                load.per_sec(),
-                ratio,
-                ms(&load.latency, 50.0),
-                ms(&load.latency, 90.0),
-                ms(&load.latency, 99.0),
-                ms(&load.latency, 100.0),
-                load.errors,
-                delivered,
-                lag50,
-                lag99,
-                row.rss_mib
-                    .map_or("-".to_owned(), |mib| format!("{mib:.0} MiB")),
-            );
-        }
+            .map_or(row.load.per_sec(), |c| c.load.per_sec());
+        print_row(&row, ceiling);
+        self.rows.push(row);
+    }
+
+    /// Prints what went wrong, after the table.
+    pub fn print_notes(&self) {
         for row in &self.rows {
             if let Some(error) = &row.load.first_error {
                 println!("\n{}: first error: {error}", row.name);
@@ -79,6 +43,47 @@ impl Table {
             }
         }
     }
+}
+
+fn print_row(row: &Row, ceiling: f64) {
+    let load = &row.load;
+    let ratio = if ceiling > 0.0 {
+        format!("{:.0}%", 100.0 * load.per_sec() / ceiling)
+    } else {
+        "-".to_owned()
+    };
+    let (delivered, lag50, lag99) = match &row.delivered {
+        Some(d) => {
+            let queued = if d.missing > 0 {
+                format!(" ({} still queued)", d.missing)
+            } else {
+                String::new()
+            };
+            (
+                format!("{:.0}{queued}", d.per_sec),
+                ms(&d.lag, 50.0),
+                ms(&d.lag, 99.0),
+            )
+        }
+        None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+    };
+    println!(
+        "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        row.name,
+        row.pace,
+        load.per_sec(),
+        ratio,
+        ms(&load.latency, 50.0),
+        ms(&load.latency, 90.0),
+        ms(&load.latency, 99.0),
+        ms(&load.latency, 100.0),
+        load.errors,
+        delivered,
+        lag50,
+        lag99,
+        row.rss_mib
+            .map_or("-".to_owned(), |mib| format!("{mib:.0} MiB")),
+    );
 }
 
 /// A percentile in milliseconds.

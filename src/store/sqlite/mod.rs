@@ -212,20 +212,15 @@ impl SqliteStore {
             .iter()
             .map(|row| row.try_get("event_pk"))
             .collect::<Result<_, _>>()?;
-        let mut events = self.load_events(&pks).await?;
+        let events = self.load_events(&pks).await?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let event_pk: i64 = row.try_get("event_pk")?;
-            let event = match events.get(&event_pk) {
-                // Two jobs of one event share it; the last takes it without a copy.
-                Some((1, _)) => events.remove(&event_pk).map(|(_, event)| event),
-                Some((_, event)) => Some(event.clone()),
-                None => None,
-            }
-            .ok_or_else(|| StoreError::Corrupt(format!("job of missing event {event_pk}")))?;
-            if let Some((uses, _)) = events.get_mut(&event_pk) {
-                *uses -= 1;
-            }
+            // Jobs of one event share it: each takes a copy, cheaper than a load.
+            let event = events
+                .get(&event_pk)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("job of missing event {event_pk}")))?;
             let params: String = row.try_get("params")?;
             let params: Map<String, Value> = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;
@@ -247,11 +242,8 @@ impl SqliteStore {
         Ok(claimed)
     }
 
-    /// The events `pks` in one query, each with how many of `pks` name it.
-    async fn load_events(
-        &self,
-        pks: &[i64],
-    ) -> Result<std::collections::HashMap<i64, (usize, Event)>> {
+    /// The events `pks` in one query, by pk.
+    async fn load_events(&self, pks: &[i64]) -> Result<std::collections::HashMap<i64, Event>> {
         let mut events = std::collections::HashMap::with_capacity(pks.len());
         if pks.is_empty() {
             return Ok(events);
@@ -265,8 +257,7 @@ impl SqliteStore {
         query.push(")");
         for row in query.build().fetch_all(&self.pool).await? {
             let pk: i64 = row.try_get("pk")?;
-            let uses = pks.iter().filter(|p| **p == pk).count();
-            events.insert(pk, (uses, event_from_row(&row, pk)?));
+            events.insert(pk, event_from_row(&row, pk)?);
         }
         Ok(events)
     }

@@ -221,14 +221,18 @@ impl Dispatcher {
     /// Runs until `stop` is cancelled, finishing the deliveries in flight before
     /// returning.
     ///
-    /// Claims continuously: whenever deliveries finish and the queue had more, the
-    /// free slots are filled at once, so one slow destination never holds back
+    /// Claims continuously: whenever a quarter of the slots are free and the queue
+    /// had more, they are filled at once, so one slow destination never holds back
     /// the jobs claimed with it (as waiting for a whole batch would).
     pub async fn run_until_stopped(self, stop: CancellationToken) {
         let settings = &self.shared.settings;
         let poll = settings.poll_interval;
         let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
         let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        // With a backlog, claim again once this many slots are free rather than
+        // after every delivery: a claim is a write, and one per job would make
+        // the claims, not the deliveries, the limit.
+        let refill = (settings.concurrency / 4).max(1);
         let mut tasks = JoinSet::new();
         let mut next_prune = Instant::now();
         // Whether the last claim filled every free slot, so more may be due.
@@ -280,7 +284,7 @@ impl Dispatcher {
                     () = tokio::time::sleep(idle) => break,
                     Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                         report(done);
-                        if backlog {
+                        if backlog && slots.available_permits() >= refill {
                             break;
                         }
                     }

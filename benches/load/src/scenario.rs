@@ -57,8 +57,10 @@ pub struct Row {
     pub warnings: usize,
 }
 
-/// The rules and plugin instance for `destination`, as TOML.
-fn destination_toml(destination: Destination) -> String {
+/// The rules and plugin instance for `destination`, as TOML. The instance may
+/// use every dispatch slot (`max_concurrency`, `pool_max_size`): the defaults
+/// are polite to someone else's server, the sinks here measure herald.
+fn destination_toml(destination: Destination, slots: usize) -> String {
     match destination {
         Destination::Paused | Destination::Http(_) => {
             let url = match destination {
@@ -69,6 +71,7 @@ fn destination_toml(destination: Destination) -> String {
                 r#"
 [plugins.webhook.sink]
 url = "{url}"
+max_concurrency = {slots}
 
 [[rules]]
 name = "all"
@@ -85,6 +88,7 @@ transport = "smtp"
 host = "127.0.0.1"
 port = {}
 security = "none"
+pool_max_size = {slots}
 from = "Bench Shop <shop@example.com>"
 "#,
                 addr.port()
@@ -142,7 +146,7 @@ secret = "{SECRET}"
 {rest}"#,
         templates = options.templates.display(),
         concurrency = options.dispatch_concurrency,
-        rest = destination_toml(destination),
+        rest = destination_toml(destination, options.dispatch_concurrency),
     )
 }
 

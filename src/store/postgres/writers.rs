@@ -159,6 +159,12 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             errors.push(attempt.record.error.as_deref());
         }
         let mut tx = self.pool.begin().await?;
+        // Bookkeeping, not an acknowledgement: the commit need not wait for the WAL
+        // flush. A lost attempt record means a delivery is repeated (see the SQLite
+        // store's `relaxed`); a later synchronous commit flushes this one too.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
              SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error

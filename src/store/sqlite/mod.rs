@@ -6,16 +6,18 @@ use std::time::Duration;
 use herald_plugin_api::Event;
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, SqliteConnection, SqlitePool};
 
 mod admin;
 mod inventory;
 mod orders;
+mod relaxed;
 mod writers;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 
+use self::relaxed::Relaxed;
 use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
@@ -116,6 +118,34 @@ fn event_from_row(row: &SqliteRow, pk: i64) -> Result<Event> {
     Ok(event)
 }
 
+/// Leases up to `limit` due jobs and returns their rows.
+async fn claim_rows(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<SqliteRow>> {
+    // One statement: SQLite runs it under the write lock, so two claimers can
+    // never both take a job.
+    let rows = sqlx::query(
+        "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE status = 'pending' AND run_at <= ?2
+               AND (locked_until IS NULL OR locked_until <= ?2)
+             ORDER BY run_at, id
+             LIMIT ?3)
+         RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
+                   attempt_base, queued_at",
+    )
+    .bind(now_ms.saturating_add(lease_ms))
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
 impl SqliteStore {
     pub async fn connect(url: &str, display: &str) -> Result<Self> {
         let open = |source| StoreError::Open {
@@ -189,24 +219,11 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<ClaimedJob>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // One statement: SQLite runs it under the write lock, so two claimers can
-        // never both take a job.
-        let rows = sqlx::query(
-            "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
-             WHERE id IN (
-                 SELECT id FROM jobs
-                 WHERE status = 'pending' AND run_at <= ?2
-                   AND (locked_until IS NULL OR locked_until <= ?2)
-                 ORDER BY run_at, id
-                 LIMIT ?3)
-             RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
-                       attempt_base, queued_at",
-        )
-        .bind(now_ms.saturating_add(lease_ms))
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(&self.writer)
-        .await?;
+        // A lost lease only means the job is claimed again (see `relaxed`).
+        let mut conn = Relaxed::acquire(&self.writer).await?;
+        let rows = claim_rows(&mut conn, now_ms, lease_ms, limit).await;
+        conn.release().await?;
+        let rows = rows?;
 
         let pks: Vec<i64> = rows
             .iter()

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+
+use super::relaxed::Relaxed;
 
 use crate::store::error::Result;
 use crate::store::group_commit::BatchWriter;
@@ -103,7 +105,18 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
     type Output = ();
 
     async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Vec<()>> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = Relaxed::acquire(&self.writer).await?;
+        let written = write_attempts(&mut conn, attempts).await;
+        conn.release().await?;
+        written?;
+        Ok(vec![(); attempts.len()])
+    }
+}
+
+/// Inserts `attempts` and moves their jobs on, in one transaction.
+async fn write_attempts(conn: &mut SqliteConnection, attempts: &[NewAttempt]) -> Result<()> {
+    {
+        let mut tx = conn.begin().await?;
         for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error) ",
@@ -139,6 +152,6 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             update.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(vec![(); attempts.len()])
     }
+    Ok(())
 }

@@ -62,12 +62,19 @@ impl NewEvent {
             object_id: event.object_id.clone(),
             order_id: event.order_id.clone(),
             normalized,
-            // Lossy, though the payload parsed as JSON before it got here: valid
-            // UTF-8 and no NUL byte (which a PostgreSQL TEXT value could not hold).
-            payload: String::from_utf8_lossy(payload).into_owned(),
+            payload: payload_text(payload),
             received_at,
             jobs: jobs.iter().map(NewJob::from).collect(),
         })
+    }
+}
+
+/// The body as text. It parsed as JSON before it got here, so it is UTF-8 and the
+/// lossy branch (checking as it copies, three times slower) never runs in practice.
+fn payload_text(payload: &[u8]) -> String {
+    match std::str::from_utf8(payload) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(payload).into_owned(),
     }
 }
 

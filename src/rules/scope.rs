@@ -18,13 +18,38 @@ pub struct EventScope<'a> {
     /// first use: rules without `when` never need them.
     fields: OnceCell<Value>,
     event: &'a Event,
+    /// The body as received, when `event.raw` was left out (see
+    /// `stripe::normalize_fields`); parsed on the first `data.…` or `raw.…` lookup.
+    payload: Option<&'a [u8]>,
+    parsed: OnceCell<Value>,
 }
 
 impl<'a> EventScope<'a> {
+    /// The scope of an event that holds its payload in `raw`.
     pub fn new(event: &'a Event) -> Self {
         Self {
             fields: OnceCell::new(),
             event,
+            payload: None,
+            parsed: OnceCell::new(),
+        }
+    }
+
+    /// The scope of an event whose payload is still the `payload` bytes.
+    pub fn with_payload(event: &'a Event, payload: &'a [u8]) -> Self {
+        Self {
+            payload: Some(payload),
+            ..Self::new(event)
+        }
+    }
+
+    fn raw(&self) -> &Value {
+        match self.payload {
+            // It parsed once already (normalization), so this does not fail.
+            Some(payload) => self
+                .parsed
+                .get_or_init(|| serde_json::from_slice(payload).unwrap_or(Value::Null)),
+            None => &self.event.raw,
         }
     }
 }
@@ -32,8 +57,8 @@ impl<'a> EventScope<'a> {
 impl Scope for EventScope<'_> {
     fn lookup(&self, path: &[String]) -> Option<&Value> {
         match path.split_first() {
-            Some((first, rest)) if first == "raw" => lookup(&self.event.raw, rest),
-            Some((first, rest)) if first == "data" => lookup(self.event.raw.get("data")?, rest),
+            Some((first, rest)) if first == "raw" => lookup(self.raw(), rest),
+            Some((first, rest)) if first == "data" => lookup(self.raw().get("data")?, rest),
             _ => {
                 let fields = self
                     .fields
@@ -79,9 +104,14 @@ mod tests {
             "missing",
             "data.missing",
         ];
+        let payload = serde_json::to_vec(&event.raw).expect("payload");
+        let mut without_raw = event.clone();
+        without_raw.raw = Value::Null;
+        let lazy = EventScope::with_payload(&without_raw, &payload);
         for path in paths {
             let path: Vec<String> = path.split('.').map(str::to_owned).collect();
             assert_eq!(scope.lookup(&path), lookup(&context, &path), "{path:?}");
+            assert_eq!(lazy.lookup(&path), lookup(&context, &path), "{path:?}");
         }
     }
 }

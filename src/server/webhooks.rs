@@ -88,8 +88,10 @@ async fn receive_inner(
         stripe_settings.tolerance.as_secs(),
         chrono::Utc::now().timestamp(),
     )?;
-    let event = stripe::normalize(verified)?;
-    let jobs = state.rules.plan(&event);
+    // The payload stays bytes: stored as received, parsed again only if a rule's
+    // `when` reads `data.…`.
+    let event = stripe::normalize_fields(verified)?;
+    let jobs = state.rules.plan_with_payload(&event, &body);
     let outcome = state.store.ingest(&event, &body, &jobs).await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {

@@ -1,7 +1,8 @@
 //! Stripe: `Stripe-Signature` verification and event normalization.
 
 mod normalize;
+mod pruned;
 mod verify;
 
-pub use self::normalize::{normalize, NormalizeError};
+pub use self::normalize::{normalize, normalize_fields, NormalizeError};
 pub use self::verify::{sign, verify, Verified, VerifyError, SIGNATURE_HEADER};

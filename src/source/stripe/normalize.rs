@@ -6,6 +6,7 @@
 use herald_plugin_api::{Customer, Event};
 use serde_json::Value;
 
+use super::pruned;
 use super::verify::Verified;
 
 /// The source name Stripe events carry.
@@ -22,13 +23,32 @@ pub enum NormalizeError {
     Shape(&'static str),
 }
 
-/// Parses a verified Stripe event.
+/// Parses a verified Stripe event, keeping the whole payload in [`Event::raw`].
 ///
 /// # Errors
 /// When the body is not JSON or lacks `id`, `type`, `created` or `data.object`.
 pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
     let raw: Value = serde_json::from_slice(verified.body())
         .map_err(|err| NormalizeError::Json(err.to_string()))?;
+    let mut event = fields(&raw)?;
+    event.raw = raw;
+    Ok(event)
+}
+
+/// [`normalize`] without the payload: [`Event::raw`] is left `Null`, for a caller
+/// that keeps the body and parses it only if something asks (the receiver: a rule's
+/// `when` on `data.…`). Reads only the members it needs, several times faster.
+///
+/// # Errors
+/// Exactly those of [`normalize`].
+pub fn normalize_fields(verified: Verified<'_>) -> Result<Event, NormalizeError> {
+    let pruned = pruned::parse(verified.body(), pruned::EVENT)
+        .map_err(|err| NormalizeError::Json(err.to_string()))?;
+    fields(&pruned)
+}
+
+/// The event's fields from its payload (whole, or pruned to what this reads).
+fn fields(raw: &Value) -> Result<Event, NormalizeError> {
     let id = raw
         .get("id")
         .and_then(Value::as_str)
@@ -65,7 +85,7 @@ pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
         customer: customer(object),
         amount: amount(object),
         currency: text(object, "/currency").map(|c| c.to_ascii_lowercase()),
-        raw,
+        raw: Value::Null,
     })
 }
 
@@ -157,6 +177,59 @@ mod tests {
         let header = format!("t=1,v1={sig}");
         let verified = verify(Some(&header), body, b"s", 10, 1).expect("signed");
         normalize(verified)
+    }
+
+    fn normalized_fields(body: &[u8]) -> Result<Event, NormalizeError> {
+        let sig = sign(body, b"s", 1);
+        let header = format!("t=1,v1={sig}");
+        let verified = verify(Some(&header), body, b"s", 10, 1).expect("signed");
+        normalize_fields(verified)
+    }
+
+    #[test]
+    fn the_pruned_parse_gives_the_same_event_as_the_whole_tree() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stripe");
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("fixtures")
+            .map(|entry| std::fs::read(entry.expect("entry").path()).expect("fixture"))
+            .collect();
+        assert!(bodies.len() > 10, "the Stripe fixtures are there");
+        let odd: &[&[u8]] = &[
+            b"not json",
+            b"[]",
+            b"{} trailing",
+            br#"{"id":"evt","type":"x","created":1}"#,
+            br#"{"id":"evt","type":"x","created":"1","data":{"object":{}}}"#,
+            br#"{"id":"evt","type":"x","created":18446744073709551615,"data":{"object":{}}}"#,
+            br#"{"id":"evt","type":"x","created":1.5,"data":{"object":{}}}"#,
+            br#"{"id":"","type":"x","created":1,"data":{"object":{}}}"#,
+            br#"{"id":"evt","type":"x","created":1,"data":{"object":[]}}"#,
+            // Repeated members: the last one counts, in both.
+            br#"{"id":"a","id":"b","type":"x","created":1,"data":{"object":{"amount":1,"amount":2}}}"#,
+            // `latest_charge` unexpanded (an id), then expanded.
+            br#"{"id":"e","type":"payment_intent.succeeded","created":1,"data":{"object":{
+                "object":"payment_intent","latest_charge":"ch_1","amount":5.5,"currency":"EUR",
+                "metadata":{"order_id":7},"shipping":{"name":["x"],"phone":null}}}}"#,
+            br#"{"id":"e","type":"payment_intent.succeeded","created":1,"data":{"object":{
+                "object":"payment_intent","latest_charge":{"billing_details":{"email":"b@example.com",
+                "name":"B\u00e9","phone":"+1"}},"items":[{"metadata":{"order_id":"no"}}]}}}"#,
+            br#"{"id":"e","type":"invoice.paid","created":1,"livemode":"yes","data":{"object":{
+                "object":"invoice","customer_email":"c@example.com","amount_due":null,"total":9,
+                "parent":{"subscription_details":{"metadata":{"order_id":"S1"}}}}}}"#,
+        ];
+        bodies.extend(odd.iter().map(|body| body.to_vec()));
+        for body in &bodies {
+            let whole = normalized(body).map(|mut event| {
+                event.raw = Value::Null;
+                event
+            });
+            assert_eq!(
+                normalized_fields(body),
+                whole,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use herald::source::stripe::{normalize, sign, verify};
+use herald::source::stripe::{normalize, normalize_fields, sign, verify};
 use herald::Config;
 use herald_plugin_api::{TemplatePart, Templates};
 use serde_json::json;
@@ -40,6 +40,13 @@ fn hot_path(c: &mut Criterion) {
         b.iter(|| {
             let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
             normalize(black_box(verified)).expect("normalizes")
+        })
+    });
+
+    c.bench_function("normalize_fields (the receiver's pruned parse)", |b| {
+        b.iter(|| {
+            let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
+            normalize_fields(black_box(verified)).expect("normalizes")
         })
     });
 

@@ -172,18 +172,23 @@ mod tests {
     use super::super::verify::{sign, verify};
     use super::*;
 
-    fn normalized(body: &[u8]) -> Result<Event, NormalizeError> {
+    /// `body`, signed and verified, through `normalizer`.
+    fn through(
+        normalizer: fn(Verified<'_>) -> Result<Event, NormalizeError>,
+        body: &[u8],
+    ) -> Result<Event, NormalizeError> {
         let sig = sign(body, b"s", 1);
         let header = format!("t=1,v1={sig}");
         let verified = verify(Some(&header), body, b"s", 10, 1).expect("signed");
-        normalize(verified)
+        normalizer(verified)
+    }
+
+    fn normalized(body: &[u8]) -> Result<Event, NormalizeError> {
+        through(normalize, body)
     }
 
     fn normalized_fields(body: &[u8]) -> Result<Event, NormalizeError> {
-        let sig = sign(body, b"s", 1);
-        let header = format!("t=1,v1={sig}");
-        let verified = verify(Some(&header), body, b"s", 10, 1).expect("signed");
-        normalize_fields(verified)
+        through(normalize_fields, body)
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The task that commits grouped writes has stopped (the process is shutting down).
     #[error("the database writer has stopped")]
     WriterStopped,
+    /// A commit may not have reached the disk: an fsync failed, and every later
+    /// durable write fails too until herald restarts.
+    #[error("the database cannot promise durability: {0}")]
+    NotDurable(String),
     /// A stored row could not be read back (corrupt JSON, bad value).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

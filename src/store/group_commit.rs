@@ -7,9 +7,16 @@
 //! heavy load writes pile up during each commit and the next batch is bigger, so the
 //! cost of an fsync is spread over more of them. If a batch fails, its writes are
 //! retried one transaction each, so one bad write fails alone.
+//!
+//! A writer whose commit returns before its fsync (SQLite's, see `wal_sync`) says
+//! so through [`BatchWriter::durable`]: the batch's callers then wait for that on
+//! a task of their own, and the next batch is written during the fsync.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 use super::error::{Result, StoreError};
 
@@ -21,6 +28,13 @@ pub trait BatchWriter<T: Send + Sync + 'static>: Send + Sync + 'static {
 
     /// Commits all of `items` in one transaction, or none of them.
     async fn write_batch(&self, items: &[T]) -> Result<Vec<Self::Output>>;
+
+    /// Waits until every batch committed so far survives a power loss, for a
+    /// writer whose commit returns before its fsync. Callers hear back only after
+    /// it, while the next batch is already being written.
+    async fn durable(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Commits `item` alone, after its batch failed.
     async fn write_one(&self, item: &T) -> Result<Self::Output> {
@@ -99,26 +113,50 @@ where
     T: Send + Sync + 'static,
     W: BatchWriter<T>,
 {
+    let writer = Arc::new(writer);
+    // Batches whose callers wait for durability while the next batch is written.
+    let mut settling = JoinSet::new();
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
         let (items, replies): (Vec<T>, Vec<_>) = batch.drain(..).map(|p| (p.item, p.reply)).unzip();
-        match writer.write_batch(&items).await {
-            Ok(outputs) if outputs.len() == items.len() => {
-                for (reply, output) in replies.into_iter().zip(outputs) {
-                    // A caller that gave up no longer listens; its write stands.
-                    let _ = reply.send(Ok(output));
-                }
+        let results = write(&*writer, &items).await;
+        let writer = Arc::clone(&writer);
+        settling.spawn(async move {
+            let durable = if results.iter().any(Result::is_ok) {
+                writer.durable().await.map_err(|err| err.to_string())
+            } else {
+                Ok(())
+            };
+            for (reply, result) in replies.into_iter().zip(results) {
+                let result = match (&durable, result) {
+                    (Err(err), Ok(_)) => Err(StoreError::NotDurable(err.clone())),
+                    (_, result) => result,
+                };
+                // A caller that gave up no longer listens; its write stands.
+                let _ = reply.send(result);
             }
-            Err(err) if items.len() == 1 => {
-                if let Some(reply) = replies.into_iter().next() {
-                    let _ = reply.send(Err(err));
-                }
+        });
+        while settling.try_join_next().is_some() {}
+    }
+    // Every caller hears back before the writer stops.
+    while settling.join_next().await.is_some() {}
+}
+
+/// Commits `items` together, or one by one if that fails; one result each.
+async fn write<T, W>(writer: &W, items: &[T]) -> Vec<Result<W::Output>>
+where
+    T: Send + Sync + 'static,
+    W: BatchWriter<T>,
+{
+    match writer.write_batch(items).await {
+        Ok(outputs) if outputs.len() == items.len() => outputs.into_iter().map(Ok).collect(),
+        Err(err) if items.len() == 1 => vec![Err(err)],
+        _ => {
+            let mut results = Vec::with_capacity(items.len());
+            for item in items {
+                results.push(writer.write_one(item).await);
             }
-            _ => {
-                for (item, reply) in items.iter().zip(replies) {
-                    let _ = reply.send(writer.write_one(item).await);
-                }
-            }
+            results
         }
     }
 }
@@ -192,5 +230,84 @@ mod tests {
         assert_eq!(a.expect("12"), 24);
         assert!(b.is_err());
         assert_eq!(c.expect("14"), 28);
+    }
+
+    /// Commits at once; durability comes when the test says so, or never.
+    struct SlowDisk {
+        written: Arc<AtomicUsize>,
+        synced: Arc<tokio::sync::Semaphore>,
+        fails: bool,
+    }
+
+    #[async_trait]
+    impl BatchWriter<u32> for SlowDisk {
+        type Output = u32;
+
+        async fn write_batch(&self, items: &[u32]) -> Result<Vec<u32>> {
+            self.written.fetch_add(items.len(), Ordering::SeqCst);
+            Ok(items.to_vec())
+        }
+
+        async fn durable(&self) -> Result<()> {
+            let permit = self.synced.acquire().await;
+            drop(permit);
+            if self.fails {
+                return Err(StoreError::NotDurable("disk on fire".to_owned()));
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_wait_for_durability_while_the_next_batch_is_written() {
+        let written = Arc::new(AtomicUsize::new(0));
+        let synced = Arc::new(tokio::sync::Semaphore::new(0));
+        let group = GroupCommit::spawn(
+            "test-writer",
+            SlowDisk {
+                written: written.clone(),
+                synced: synced.clone(),
+                fails: false,
+            },
+            8,
+        );
+        let first = tokio::spawn({
+            let group = group.clone();
+            async move { group.submit(1).await }
+        });
+        while written.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        let second = tokio::spawn({
+            let group = group.clone();
+            async move { group.submit(2).await }
+        });
+        // The second write commits though the first is not yet durable …
+        while written.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // … and neither caller has heard back.
+        assert!(!first.is_finished() && !second.is_finished());
+        synced.add_permits(2);
+        assert_eq!(first.await.expect("task").expect("first"), 1);
+        assert_eq!(second.await.expect("task").expect("second"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_fails_the_callers_whose_writes_it_covered() {
+        let synced = Arc::new(tokio::sync::Semaphore::new(8));
+        let group = GroupCommit::spawn(
+            "test-writer",
+            SlowDisk {
+                written: Arc::new(AtomicUsize::new(0)),
+                synced,
+                fails: true,
+            },
+            8,
+        );
+        let (a, b) = tokio::join!(group.submit(1), group.submit(2));
+        assert!(matches!(a, Err(StoreError::NotDurable(_))), "{a:?}");
+        assert!(matches!(b, Err(StoreError::NotDurable(_))), "{b:?}");
     }
 }

@@ -160,8 +160,8 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
         }
         let mut tx = self.pool.begin().await?;
         // Bookkeeping, not an acknowledgement: the commit need not wait for the WAL
-        // flush. A lost attempt record means a delivery is repeated (see the SQLite
-        // store's `relaxed`); a later synchronous commit flushes this one too.
+        // flush. A lost attempt record means a delivery is repeated, with the same
+        // idempotency key; a later synchronous commit flushes this one too.
         sqlx::query("SET LOCAL synchronous_commit = off")
             .execute(&mut *tx)
             .await?;

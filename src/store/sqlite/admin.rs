@@ -57,6 +57,7 @@ where
         push_id_list(&mut query, chunk);
         affected += query.build().execute(&store.writer).await?.rows_affected();
     }
+    store.wal.sync().await?;
     Ok(affected)
 }
 
@@ -131,6 +132,7 @@ impl SqliteStore {
         let planned: Vec<NewJob> = planned.iter().map(NewJob::from).collect();
         let added = insert_jobs(&mut tx, event_pk, &planned, now_ms).await?;
         tx.commit().await?;
+        self.wal.sync().await?;
         Ok(Some(Redelivered { requeued, added }))
     }
 
@@ -149,6 +151,7 @@ impl SqliteStore {
             purged += jobs.build().execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
+        self.wal.sync().await?;
         Ok(purged)
     }
 
@@ -177,6 +180,7 @@ impl SqliteStore {
             .await?
             .rows_affected();
         tx.commit().await?;
+        self.wal.sync().await?;
         Ok(Pruned {
             events,
             jobs,

@@ -50,6 +50,7 @@ impl SqliteStore {
             .await?;
         }
         tx.commit().await?;
+        self.wal.sync().await?;
         Ok(true)
     }
 

@@ -1,4 +1,5 @@
-//! The SQLite backend: one file, WAL journal, full fsync on commit.
+//! The SQLite backend: one file, WAL journal; commits that promise durability wait for
+//! the WAL's fsync (`wal_sync`), and checkpoints run beside the writer (`checkpoint`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -6,18 +7,20 @@ use std::time::Duration;
 use herald_plugin_api::Event;
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, SqliteConnection, SqlitePool};
+use sqlx::{Connection, QueryBuilder, Row, SqliteConnection, SqlitePool};
 
 mod admin;
+mod checkpoint;
 mod inventory;
 mod orders;
-mod relaxed;
+mod wal_sync;
 mod writers;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Sqlite, Transaction};
 
-use self::relaxed::Relaxed;
+use self::checkpoint::Checkpointer;
+use self::wal_sync::WalSync;
 use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
@@ -105,6 +108,10 @@ pub struct SqliteStore {
     writer: SqlitePool,
     ingest: GroupCommit<NewEvent, IngestOutcome>,
     attempts: GroupCommit<NewAttempt, ()>,
+    /// Durability for the writer's commits, which return before their fsync.
+    wal: WalSync,
+    /// Checkpoints the WAL beside the writer.
+    checkpoint: Checkpointer,
 }
 
 /// An event from a row's `normalized` and `payload` columns.
@@ -156,9 +163,13 @@ impl SqliteStore {
             .map_err(open)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before the webhook is acknowledged, so an
-            // acknowledged event survives a power loss, not only a process crash.
-            .synchronous(SqliteSynchronous::Full)
+            // NORMAL: a commit returns before its fsync, and whoever was promised
+            // durability waits for `WalSync` (see there), so the writer never waits
+            // for the disk. Checkpoints still sync.
+            .synchronous(SqliteSynchronous::Normal)
+            // Checkpoints happen beside the writer, not inside its commits (see
+            // `checkpoint`).
+            .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let writer = SqlitePoolOptions::new()
@@ -172,6 +183,15 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         // An in-memory database exists once per connection: it must be the writer's.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let wal = WalSync::spawn((!in_memory).then(|| options.get_filename().to_owned()));
+        let checkpoint = if in_memory {
+            Checkpointer::none()
+        } else {
+            let conn = SqliteConnection::connect_with(&options)
+                .await
+                .map_err(open)?;
+            Checkpointer::spawn(conn, checkpoint::RESTART_FRAMES)
+        };
         let pool = if in_memory {
             writer.clone()
         } else {
@@ -185,6 +205,8 @@ impl SqliteStore {
             "herald-ingest",
             IngestWriter {
                 writer: writer.clone(),
+                wal: wal.clone(),
+                checkpoint: checkpoint.clone(),
             },
             GROUP_COMMIT_MAX,
         );
@@ -192,6 +214,7 @@ impl SqliteStore {
             "herald-attempts",
             AttemptWriter {
                 writer: writer.clone(),
+                checkpoint: checkpoint.clone(),
             },
             GROUP_COMMIT_MAX,
         );
@@ -200,6 +223,8 @@ impl SqliteStore {
             writer,
             ingest,
             attempts,
+            wal,
+            checkpoint,
         })
     }
 
@@ -219,11 +244,11 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<ClaimedJob>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // A lost lease only means the job is claimed again (see `relaxed`).
-        let mut conn = Relaxed::acquire(&self.writer).await?;
-        let rows = claim_rows(&mut conn, now_ms, lease_ms, limit).await;
-        conn.release().await?;
-        let rows = rows?;
+        // Not synced: a lost lease only means the job is claimed again.
+        let mut conn = self.writer.acquire().await?;
+        self.checkpoint.finish_on(&mut conn).await?;
+        let rows = claim_rows(&mut conn, now_ms, lease_ms, limit).await?;
+        drop(conn);
 
         let pks: Vec<i64> = rows
             .iter()

@@ -71,6 +71,7 @@ impl SqliteStore {
             .await?;
         }
         tx.commit().await?;
+        self.wal.sync().await?;
         Ok(state)
     }
 

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
-use super::relaxed::Relaxed;
+use super::checkpoint::Checkpointer;
+use super::wal_sync::WalSync;
 
 use crate::store::error::Result;
 use crate::store::group_commit::BatchWriter;
@@ -24,6 +25,9 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
     pub(super) writer: SqlitePool,
+    /// An acknowledged event must survive a power loss: its caller waits for this.
+    pub(super) wal: WalSync,
+    pub(super) checkpoint: Checkpointer,
 }
 
 #[async_trait]
@@ -31,7 +35,9 @@ impl BatchWriter<NewEvent> for IngestWriter {
     type Output = IngestOutcome;
 
     async fn write_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.acquire().await?;
+        self.checkpoint.finish_on(&mut conn).await?;
+        let mut tx = conn.begin().await?;
         let mut inserted = HashMap::with_capacity(events.len());
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
@@ -63,6 +69,10 @@ impl BatchWriter<NewEvent> for IngestWriter {
         insert_job_rows(&mut tx, &jobs).await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    async fn durable(&self) -> Result<()> {
+        self.wal.sync().await
     }
 }
 
@@ -98,6 +108,7 @@ async fn insert_job_rows(
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
     pub(super) writer: SqlitePool,
+    pub(super) checkpoint: Checkpointer,
 }
 
 #[async_trait]
@@ -105,10 +116,11 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
     type Output = ();
 
     async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Vec<()>> {
-        let mut conn = Relaxed::acquire(&self.writer).await?;
-        let written = write_attempts(&mut conn, attempts).await;
-        conn.release().await?;
-        written?;
+        // Not synced: a lost attempt record means the job is delivered again with
+        // the same idempotency key, which at-least-once allows.
+        let mut conn = self.writer.acquire().await?;
+        self.checkpoint.finish_on(&mut conn).await?;
+        write_attempts(&mut conn, attempts).await?;
         Ok(vec![(); attempts.len()])
     }
 }

@@ -1,0 +1,149 @@
+//! Durability for the writer's commits, with the fsync off the writer's path.
+//!
+//! The writer connection commits with `synchronous = NORMAL`: SQLite appends the
+//! transaction to the WAL file and returns without an fsync. Whoever was promised
+//! durability (an acknowledged webhook, an operator's replay) then waits for
+//! [`WalSync::sync`], which fsyncs the WAL file on a thread of its own. Meanwhile
+//! the writer goes on with the next batch, and one fsync covers every commit
+//! before it.
+//!
+//! Why that is as durable as `synchronous = FULL`:
+//! - A sync starts after the commit it serves returned, so the commit's frames
+//!   are in the file it flushes.
+//! - SQLite replaces or rewinds the WAL only after a checkpoint has copied every
+//!   frame into the database file and synced it (NORMAL still syncs checkpoints),
+//!   so frames that are no longer in the file we open are already on disk. The
+//!   file is opened by path for every sync for the same reason.
+//! - The WAL is checksummed frame by frame: after a power loss, recovery keeps the
+//!   longest valid prefix, so nothing that was synced is lost and nothing later
+//!   survives without what came before it.
+
+use std::fs::File;
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use crate::store::error::{Result, StoreError};
+use crate::store::group_commit::{BatchWriter, GroupCommit};
+
+/// Sync requests one fsync answers at most; more than the callers ever queue.
+const SYNCS_PER_FSYNC: usize = 4096;
+
+/// Makes every commit so far survive a power loss; cheap to clone.
+#[derive(Clone)]
+pub(super) struct WalSync {
+    /// `None` for an in-memory database, which has no file to sync.
+    syncer: Option<GroupCommit<(), ()>>,
+}
+
+impl WalSync {
+    /// Syncs the WAL of the database file at `database`; `None` for in memory.
+    pub(super) fn spawn(database: Option<PathBuf>) -> Self {
+        let syncer = database.map(|database| {
+            let mut wal = database.into_os_string();
+            wal.push("-wal");
+            let file = WalFile {
+                path: PathBuf::from(wal),
+                failure: Mutex::new(None),
+            };
+            // Requests that queue during one fsync share the next.
+            GroupCommit::spawn("herald-wal-sync", file, SYNCS_PER_FSYNC)
+        });
+        Self { syncer }
+    }
+
+    /// Waits until everything committed before this call is on disk.
+    ///
+    /// # Errors
+    /// [`StoreError::NotDurable`] once an fsync has failed: from then on nothing
+    /// is reported durable, because the failed pages may never reach the disk.
+    pub(super) async fn sync(&self) -> Result<()> {
+        match &self.syncer {
+            Some(syncer) => syncer.submit(()).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The WAL file, and the first fsync failure if there was one.
+struct WalFile {
+    path: PathBuf,
+    failure: Mutex<Option<String>>,
+}
+
+impl WalFile {
+    fn fsync(&self) -> Result<()> {
+        let mut failure = self
+            .failure
+            .lock()
+            .map_err(|_| StoreError::NotDurable("the WAL syncer panicked".to_owned()))?;
+        if let Some(failure) = &*failure {
+            return Err(StoreError::NotDurable(failure.clone()));
+        }
+        let synced = match File::open(&self.path) {
+            Ok(file) => file.sync_all(),
+            // No WAL: the last connection checkpointed it into the synced database
+            // file and removed it, so there is nothing left to flush.
+            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err),
+        };
+        synced.map_err(|err| {
+            // Linux may drop the dirty pages of a failed fsync and report the
+            // next one clean; never trust this file again.
+            let message = format!("fsync of {} failed: {err}", self.path.display());
+            tracing::error!(error = %message, "the database can no longer promise durability; restart herald");
+            *failure = Some(message.clone());
+            StoreError::NotDurable(message)
+        })
+    }
+}
+
+#[async_trait]
+impl BatchWriter<()> for WalFile {
+    type Output = ();
+
+    async fn write_batch(&self, items: &[()]) -> Result<Vec<()>> {
+        // Blocking is fine: this writer has its thread to itself.
+        self.fsync()?;
+        Ok(vec![(); items.len()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn syncs_a_wal_that_exists_and_one_that_is_gone() {
+        let dir = tempfile::TempDir::new().expect("dir");
+        let database = dir.path().join("herald.db");
+        let sync = WalSync::spawn(Some(database.clone()));
+        sync.sync().await.expect("no WAL yet");
+        std::fs::write(dir.path().join("herald.db-wal"), b"frames").expect("wal");
+        sync.sync().await.expect("WAL");
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_has_nothing_to_sync() {
+        WalSync::spawn(None).sync().await.expect("sync");
+    }
+
+    #[test]
+    fn after_a_failed_fsync_nothing_is_durable_again() {
+        let dir = tempfile::TempDir::new().expect("dir");
+        let blocker = dir.path().join("herald.db");
+        std::fs::write(&blocker, b"").expect("file");
+        // A WAL path under a regular file fails to open with ENOTDIR, as a
+        // failing disk would, rather than NotFound.
+        let wal = WalFile {
+            path: blocker.join("herald.db-wal"),
+            failure: Mutex::new(None),
+        };
+        assert!(matches!(wal.fsync(), Err(StoreError::NotDurable(_))));
+        // Once the path would be fine (NotFound), the failure still stands.
+        std::fs::remove_file(&blocker).expect("rm");
+        assert!(matches!(wal.fsync(), Err(StoreError::NotDurable(_))));
+    }
+}

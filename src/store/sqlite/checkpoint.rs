@@ -37,41 +37,37 @@ const IDLE_PAUSE: Duration = Duration::from_secs(2);
 /// The writer's side: whether it should finish a checkpoint before writing.
 #[derive(Clone)]
 pub(super) struct Checkpointer {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    finish: AtomicBool,
+    finish: Arc<AtomicBool>,
 }
 
 impl Checkpointer {
     /// Starts checkpointing on `conn` until the last clone is dropped; asks the
     /// writer to finish once the WAL holds `restart_frames`.
     pub(super) fn spawn(conn: SqliteConnection, restart_frames: i64) -> Self {
-        let shared = Arc::new(Shared {
-            finish: AtomicBool::new(false),
-        });
-        tokio::spawn(run(Arc::downgrade(&shared), conn, restart_frames));
-        Self { shared }
+        let checkpointer = Self::none();
+        tokio::spawn(run(
+            Arc::downgrade(&checkpointer.finish),
+            conn,
+            restart_frames,
+        ));
+        checkpointer
     }
 
     /// A checkpointer that never asks anything, for an in-memory database.
     pub(super) fn none() -> Self {
         Self {
-            shared: Arc::new(Shared {
-                finish: AtomicBool::new(false),
-            }),
+            finish: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Run on the writer before a write: copies what the background pass left,
     /// when asked to, so that this write can start the WAL over.
     pub(super) async fn finish_on(&self, writer: &mut SqliteConnection) -> Result<()> {
-        if self.shared.finish.load(Ordering::Acquire) {
+        if self.finish.load(Ordering::Acquire) {
             let (busy, _, _) = passive(writer).await?;
             // Busy: a background pass holds the checkpoint lock; ask again next time.
             if busy == 0 {
-                self.shared.finish.store(false, Ordering::Release);
+                self.finish.store(false, Ordering::Release);
             }
         }
         Ok(())
@@ -88,12 +84,12 @@ async fn passive(conn: &mut SqliteConnection) -> Result<(i64, i64, i64)> {
     )
 }
 
-async fn run(shared: Weak<Shared>, mut conn: SqliteConnection, restart_frames: i64) {
+async fn run(finish: Weak<AtomicBool>, mut conn: SqliteConnection, restart_frames: i64) {
     let mut pause = BUSY_PAUSE;
     let mut last = (0, 0);
     loop {
         tokio::time::sleep(pause).await;
-        let Some(shared) = shared.upgrade() else {
+        let Some(finish) = finish.upgrade() else {
             break;
         };
         match passive(&mut conn).await {
@@ -104,7 +100,7 @@ async fn run(shared: Weak<Shared>, mut conn: SqliteConnection, restart_frames: i
                     if let Err(err) = passive(&mut conn).await {
                         tracing::warn!(error = %err, "WAL checkpoint failed");
                     }
-                    shared.finish.store(true, Ordering::Release);
+                    finish.store(true, Ordering::Release);
                 }
                 pause = if (log, copied) == last {
                     (pause * 2).min(IDLE_PAUSE)

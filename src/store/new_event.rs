@@ -1,7 +1,7 @@
 //! An incoming event and its jobs as database rows. The request's own task builds
 //! them (serializing is the costly part), so the one writer only binds and executes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use herald_plugin_api::Event;
 use serde_json::Value;
@@ -88,6 +88,15 @@ impl From<&PlannedJob> for NewJob {
             idempotency_key: job.idempotency_key.clone(),
         }
     }
+}
+
+/// The events of a batch that may take a row: the first copy of each
+/// `(source, event_id)`; later copies are duplicates whatever the database holds.
+pub fn first_copies(events: &[NewEvent]) -> impl Iterator<Item = &NewEvent> {
+    let mut seen = HashSet::with_capacity(events.len());
+    events
+        .iter()
+        .filter(move |event| seen.insert((event.source.as_str(), event.event_id.as_str())))
 }
 
 /// What a batch insert of `events` came to, given the rows it inserted as

@@ -12,6 +12,7 @@ use sqlx::{Connection, QueryBuilder, Row, SqliteConnection, SqlitePool};
 mod admin;
 mod checkpoint;
 mod inventory;
+mod one_trip;
 mod orders;
 mod wal_sync;
 mod writers;
@@ -177,6 +178,14 @@ impl SqliteStore {
             // Its only user is this process; a ping before every use would be one
             // more round trip to the SQLite thread per write.
             .test_before_acquire(false)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query(writers::CREATE_INGEST_FLOOR)
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })
+            })
             .connect_with(options.clone())
             .await
             .map_err(open)?;

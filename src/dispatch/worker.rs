@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use herald_plugin_api::{Job, Outcome};
+use herald_plugin_api::{Context, Job, Outcome};
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -40,11 +40,7 @@ pub async fn deliver(
             job.plugin
         )),
         Some(plugin) => {
-            let mut context = job.event.context();
-            if let Value::Object(map) = &mut context {
-                map.insert("shop".to_owned(), shop.clone());
-                map.insert("params".to_owned(), Value::Object(job.params.clone()));
-            }
+            let context = Context::new(&job.event, shop, &job.params);
             plugin
                 .deliver(&Job {
                     event: &job.event,

@@ -9,6 +9,7 @@ mod group_commit;
 mod new_event;
 mod orders;
 mod postgres;
+mod shared_events;
 mod sqlite;
 
 use herald_plugin_api::Event;

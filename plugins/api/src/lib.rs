@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //! - [`event`]: the normalized [`Event`] every source produces.
+//! - [`context`]: the [`Context`] document a job's templates render against.
 //! - [`plugin`]: the [`Plugin`] trait, [`Job`] and the [`Outcome`] a delivery reports.
 //! - [`templates`]: the [`Templates`] renderer handed to plugins that render text.
 //! - [`config`]: [`ConfigIssue`] and `${VAR}` expansion shared by plugin configs.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod context;
 pub mod event;
 pub mod plugin;
 pub mod retry;
@@ -20,6 +22,7 @@ pub mod templates;
 
 pub use async_trait::async_trait;
 pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
+pub use context::Context;
 pub use event::{Customer, Event};
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use retry::RetryConfig;

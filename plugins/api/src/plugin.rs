@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::context::Context;
 use crate::event::Event;
 
 /// One action to carry out for one event.
@@ -15,8 +16,9 @@ pub struct Job<'a> {
     pub event: &'a Event,
     /// The action's parameters from the rule in `config.toml` (everything but `plugin`).
     pub params: &'a Map<String, Value>,
-    /// The document templates render against: the event's context plus `shop` values.
-    pub context: &'a Value,
+    /// The document templates render against, built when first read: the event's
+    /// context plus `shop` values and `params`.
+    pub context: &'a Context<'a>,
     /// `{source}:{event id}:{rule}:{action index}`: stable across retries, so a
     /// plugin sends it downstream and a redelivery never doubles an effect.
     pub idempotency_key: &'a str,

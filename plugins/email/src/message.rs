@@ -96,11 +96,11 @@ pub(crate) fn compose(
         None => sender.reply_to.clone(),
     };
     let subject =
-        one_line(&templates.render(&action.template, TemplatePart::Subject, job.context)?);
+        one_line(&templates.render(&action.template, TemplatePart::Subject, job.context.get())?);
     let render_body = |part| -> Result<Option<String>, RenderError> {
         if templates.has(&action.template, part) {
             templates
-                .render(&action.template, part, job.context)
+                .render(&action.template, part, job.context.get())
                 .map(Some)
         } else {
             Ok(None)
@@ -149,7 +149,7 @@ fn render_address(
     template: &str,
     job: &Job<'_>,
 ) -> Result<Mailbox, ComposeError> {
-    let rendered = templates.render_inline(template, job.context)?;
+    let rendered = templates.render_inline(template, job.context.get())?;
     let value = rendered.trim();
     if value.is_empty() {
         return Err(ComposeError::EmptyAddress {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin, TemplatePart, Templates};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, TemplatePart, Templates};
 use herald_plugin_email::{build, message_token, EmailConfig};
 use serde_json::{json, Map, Value};
 
@@ -82,10 +82,11 @@ async fn deliver(
     key: &str,
 ) -> Outcome {
     let event = event();
+    let context = Context::of_value(context.clone());
     let job = Job {
         event: &event,
         params,
-        context,
+        context: &context,
         idempotency_key: key,
         attempt: 1,
         rule: "payment_succeeded",

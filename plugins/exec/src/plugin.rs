@@ -105,7 +105,7 @@ impl ExecPlugin {
         for (index, template) in action.args.iter().enumerate() {
             let arg = self
                 .templates
-                .render_inline(template, job.context)
+                .render_inline(template, job.context.get())
                 .map_err(|err| format!("`args[{index}]` could not be rendered: {err}"))?;
             args.push(arg);
         }
@@ -255,7 +255,7 @@ impl Plugin for ExecPlugin {
             Ok(args) => args,
             Err(reason) => return Outcome::failed(reason),
         };
-        let input = match serde_json::to_vec(job.context) {
+        let input = match serde_json::to_vec(job.context.get()) {
             Ok(input) => input,
             Err(error) => return Outcome::failed(format!("cannot serialize the event: {error}")),
         };

@@ -95,7 +95,7 @@ impl InventoryPlugin {
 
         let text = self
             .templates
-            .render_inline(&action.items, job.context)
+            .render_inline(&action.items, job.context.get())
             .map_err(|err| Skip::Failed(format!("no line items: {err} ({NO_ITEMS_HINT})")))?;
         let items = parse_items(&text).map_err(|err| match err {
             ItemsError::Empty => Skip::Failed(format!(

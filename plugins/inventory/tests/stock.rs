@@ -6,7 +6,7 @@ mod templates;
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Customer, Event, Job, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{async_trait, Context, Customer, Event, Job, Outcome, Plugin, RetryConfig};
 use herald_plugin_inventory::{
     build, validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
     ValidatedInventory,
@@ -86,7 +86,7 @@ async fn deliver_with(
     key: &str,
 ) -> Outcome {
     let event = event_from(raw);
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event: &event,
         params,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
 use herald_plugin_http::signature::{decode_secret, verify};
 use herald_plugin_orders::{build, MemoryLedger, OrderLedger, OrdersConfig};
 use http_sink::HttpSink;
@@ -32,7 +32,7 @@ fn event(id: &str, kind: &str) -> Event {
 }
 
 async fn deliver(plugin: &dyn Plugin, event: &Event, key: &str) -> Outcome {
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let params = Map::new();
     let job = Job {
         event,

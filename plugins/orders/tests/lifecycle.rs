@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, RetryConfig};
 use herald_plugin_orders::{
     build, MemoryLedger, OrderLedger, OrderState, OrderStatus, ValidatedOrders,
 };
@@ -80,7 +80,7 @@ fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
 }
 
 async fn deliver_with(plugin: &dyn Plugin, event: &Event, params: &Map<String, Value>) -> Outcome {
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event,
         params,

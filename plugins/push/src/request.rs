@@ -31,7 +31,7 @@ pub(crate) fn render(job: &Job<'_>, templates: &dyn Templates) -> Result<Notific
         .map_err(|errors| format!("invalid action parameters: {}", errors.join("; ")))?;
     let render = |key: &str, template: &str| {
         templates
-            .render_inline(template, job.context)
+            .render_inline(template, job.context.get())
             .map(|text| text.trim().to_owned())
             .map_err(|err| format!("`{key}` template error: {err}"))
     };

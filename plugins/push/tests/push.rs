@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
 use herald_plugin_push::{build, validate_action, PushConfig, ValidatedPush};
 use serde_json::{json, Map, Value};
 
@@ -48,7 +48,7 @@ fn params(value: Value) -> Map<String, Value> {
 
 async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>) -> Outcome {
     let event = event();
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event: &event,
         params,

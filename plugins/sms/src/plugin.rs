@@ -87,7 +87,7 @@ impl SmsPlugin {
         })?;
         let body = self
             .templates
-            .render(&action.template, TemplatePart::Text, job.context)
+            .render(&action.template, TemplatePart::Text, job.context.get())
             .map_err(|err| Outcome::failed(format!("`template` error: {err}")))?;
         let body = body.trim().to_owned();
         if body.is_empty() {
@@ -98,7 +98,7 @@ impl SmsPlugin {
         }
         let to = self
             .templates
-            .render_inline(action.to_template(), job.context)
+            .render_inline(action.to_template(), job.context.get())
             .map_err(|err| Outcome::failed(format!("`to` template error: {err}")))?;
         let to = normalize_e164(&to).map_err(|err| Outcome::failed(err.to_string()))?;
         Ok((body, to))

@@ -12,7 +12,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use herald_plugin_api::{
-    Customer, Event, Job, Outcome, Plugin, RenderError, TemplatePart, Templates,
+    Context, Customer, Event, Job, Outcome, Plugin, RenderError, TemplatePart, Templates,
 };
 use herald_plugin_sms::{build, validate_action, SmsConfig};
 use serde_json::{json, Map, Value};
@@ -90,7 +90,7 @@ fn params(value: Value) -> Map<String, Value> {
 
 async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>, phone: Option<&str>) -> Outcome {
     let event = event(phone);
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event: &event,
         params,

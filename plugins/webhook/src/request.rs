@@ -5,9 +5,10 @@
 //! action's `body` template rendered and checked to be JSON, or the built-in body. Every
 //! error here is permanent: composing again would give the same result.
 
-use herald_plugin_api::{Job, RenderError, Templates};
+use herald_plugin_api::{Customer, Job, RenderError, Templates};
 use reqwest::Url;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::action::{path_segments, WebhookAction};
 
@@ -62,13 +63,13 @@ pub(crate) fn compose(
     let action = WebhookAction::from_params(job.params)
         .map_err(|errors| ComposeError::Params(errors.join("; ")))?;
     let url = match action.path.as_deref() {
-        Some(path) => destination(base, path, templates, job.context)?,
+        Some(path) => destination(base, path, templates, job.context.get())?,
         None => base.clone(),
     };
     let body = match action.body.as_deref() {
         Some(template) => {
             let rendered = templates
-                .render_inline(template, job.context)
+                .render_inline(template, job.context.get())
                 .map_err(|source| ComposeError::Render {
                     key: "body",
                     source,
@@ -132,45 +133,64 @@ fn destination(
 
 /// The built-in body: the normalized event plus the Stripe object's useful parts.
 ///
-/// Built with serde_json rather than a template, so every value is escaped correctly.
-fn default_body(job: &Job<'_>, event_type: Option<&str>) -> Value {
+/// Serialized by serde rather than rendered from a template, so every value is
+/// escaped correctly. It borrows from the event instead of building a JSON tree:
+/// copying the object into a tree and dropping it again was a tenth of a delivery's
+/// CPU. Fields are in alphabetical order, the order a `serde_json::Map` kept them in.
+#[derive(Debug, Serialize)]
+pub(crate) struct DefaultBody<'a> {
+    amount: Option<i64>,
+    created: i64,
+    currency: Option<&'a str>,
+    customer: &'a Customer,
+    data: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_type: Option<&'a str>,
+    id: &'a str,
+    line_items: &'a Value,
+    order_id: Option<&'a str>,
+    shipping: &'a Value,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+/// What a missing part of the object serializes as.
+static NULL: Value = Value::Null;
+
+/// The built-in body of `job`, with `event_type` added when the action names one.
+fn default_body<'a>(job: &Job<'a>, event_type: Option<&'a str>) -> DefaultBody<'a> {
     let event = job.event;
     // `raw` is the provider's payload; the context holds the same `data` member.
     let object = event
         .raw
         .pointer("/data/object")
-        .or_else(|| job.context.pointer("/data/object"))
+        .or_else(|| job.context.get().pointer("/data/object"))
         .filter(|value| !value.is_null());
     let field = |pointer: &str| {
         object
             .and_then(|object| object.pointer(pointer))
             .filter(|value| !value.is_null())
-            .cloned()
     };
     // Checkout Sessions carry the address under `collected_information` (newer API
     // versions) or `shipping_details` (older); PaymentIntents and Charges under `shipping`.
     let shipping = field("/collected_information/shipping_details")
         .or_else(|| field("/shipping_details"))
         .or_else(|| field("/shipping"))
-        .unwrap_or(Value::Null);
-    // Present only when the sender expanded `line_items`.
-    let line_items = field("/line_items/data").unwrap_or(Value::Null);
-    let mut body = json!({
-        "type": event.kind,
-        "id": event.id,
-        "created": event.created,
-        "order_id": event.order_id,
-        "customer": event.customer,
-        "amount": event.amount,
-        "currency": event.currency,
-        "shipping": shipping,
-        "line_items": line_items,
-        "data": object.cloned().unwrap_or(Value::Null),
-    });
-    if let (Some(kind), Value::Object(map)) = (event_type, &mut body) {
-        map.insert("event_type".to_owned(), Value::String(kind.to_owned()));
+        .unwrap_or(&NULL);
+    DefaultBody {
+        amount: event.amount,
+        created: event.created,
+        currency: event.currency.as_deref(),
+        customer: &event.customer,
+        data: object.unwrap_or(&NULL),
+        event_type,
+        id: &event.id,
+        // Present only when the sender expanded `line_items`.
+        line_items: field("/line_items/data").unwrap_or(&NULL),
+        order_id: event.order_id.as_deref(),
+        shipping,
+        kind: &event.kind,
     }
-    body
 }
 
 #[cfg(test)]

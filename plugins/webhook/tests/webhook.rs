@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin, Templates};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, Templates};
 use herald_plugin_webhook::{build, decode_secret, verify, WebhookConfig, USER_AGENT};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
@@ -68,7 +68,7 @@ async fn deliver_with(
     key: &str,
 ) -> Outcome {
     let event = event(order_id);
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event: &event,
         params,

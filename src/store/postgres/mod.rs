@@ -24,6 +24,7 @@ use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::new_event::{NewEvent, NewJob};
+use super::shared_events::SharedEvents;
 use super::{
     AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
     GROUP_COMMIT_MAX,
@@ -217,21 +218,18 @@ impl PostgresStore {
             return Ok(Vec::new());
         }
 
-        let mut event_pks = rows
+        let job_event_pks = rows
             .iter()
             .map(|row| row.try_get::<i64, _>("event_pk"))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut event_pks = job_event_pks.clone();
         event_pks.sort_unstable();
         event_pks.dedup();
-        let events = self.load_events(&event_pks).await?;
+        let mut events = SharedEvents::new(self.load_events(&event_pks).await?, &job_event_pks);
 
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let event_pk: i64 = row.try_get("event_pk")?;
-            let event = events
-                .get(&event_pk)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("job's event {event_pk} is missing")))?;
+            let event = events.take(row.try_get("event_pk")?)?;
             let params: String = row.try_get("params")?;
             let params: Map<String, Value> = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;

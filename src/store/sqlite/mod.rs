@@ -26,6 +26,7 @@ use self::writers::{AttemptWriter, IngestWriter};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::new_event::{NewEvent, NewJob};
+use super::shared_events::SharedEvents;
 use super::{
     AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
     GROUP_COMMIT_MAX,
@@ -263,15 +264,10 @@ impl SqliteStore {
             .iter()
             .map(|row| row.try_get("event_pk"))
             .collect::<Result<_, _>>()?;
-        let events = self.load_events(&pks).await?;
+        let mut events = SharedEvents::new(self.load_events(&pks).await?, &pks);
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let event_pk: i64 = row.try_get("event_pk")?;
-            // Jobs of one event share it: each takes a copy, cheaper than a load.
-            let event = events
-                .get(&event_pk)
-                .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("job of missing event {event_pk}")))?;
+            let event = events.take(row.try_get("event_pk")?)?;
             let params: String = row.try_get("params")?;
             let params: Map<String, Value> = serde_json::from_str(&params)
                 .map_err(|e| StoreError::Corrupt(format!("job params: {e}")))?;

@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use herald_plugin_api::{Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
 use herald_plugin_exec::{build, ExecConfig, ValidatedExec};
 use serde_json::{json, Map, Value};
 use tokio::sync::RwLock;
@@ -112,7 +112,7 @@ pub async fn deliver_event(
     event: &Event,
     key: &str,
 ) -> Outcome {
-    let context = event.context();
+    let context = Context::of_value(event.context());
     let job = Job {
         event,
         params,

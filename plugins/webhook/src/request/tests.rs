@@ -1,8 +1,8 @@
 #[path = "../../tests/support/templates.rs"]
 mod templates;
 
-use herald_plugin_api::{Customer, Event};
-use serde_json::Map;
+use herald_plugin_api::{Context, Customer, Event};
+use serde_json::{json, Map};
 
 use super::*;
 use templates::FakeTemplates;
@@ -37,6 +37,7 @@ fn params(value: Value) -> Map<String, Value> {
 fn compose_with(base: &str, params: Value, context: Value) -> Result<Request, ComposeError> {
     let event = event(json!({ "id": "cs_1" }));
     let params = self::params(params);
+    let context = Context::of_value(context);
     let job = Job {
         event: &event,
         params: &params,
@@ -144,7 +145,7 @@ fn the_built_in_body_lifts_the_useful_parts() {
     });
     let event = event(object.clone());
     let params = params(json!({ "event_type": "order.paid" }));
-    let context = json!({});
+    let context = Context::of_value(json!({}));
     let job = Job {
         event: &event,
         params: &params,
@@ -178,18 +179,17 @@ fn the_built_in_body_lifts_the_useful_parts() {
 fn shipping_falls_back_through_the_stripe_shapes() {
     let shipping = |object: Value| {
         let event = event(object);
-        default_body(
-            &Job {
-                event: &event,
-                params: &Map::new(),
-                context: &Value::Null,
-                idempotency_key: "k",
-                attempt: 1,
-                rule: "r",
-            },
-            None,
-        )["shipping"]
-            .clone()
+        let params = Map::new();
+        let context = Context::of_value(Value::Null);
+        let job = Job {
+            event: &event,
+            params: &params,
+            context: &context,
+            idempotency_key: "k",
+            attempt: 1,
+            rule: "r",
+        };
+        serde_json::to_value(default_body(&job, None)).expect("serializes")["shipping"].clone()
     };
     assert_eq!(
         shipping(json!({ "shipping_details": { "name": "a" } })),

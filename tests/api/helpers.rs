@@ -261,6 +261,8 @@ impl TestApp {
 pub struct HeraldProcess {
     pub child: std::process::Child,
     pub addr: SocketAddr,
+    /// The log line that gave the address, as written to the pipe.
+    pub listening_line: String,
 }
 
 impl HeraldProcess {
@@ -288,7 +290,8 @@ impl HeraldProcess {
                     eprintln!("{line}");
                 }
                 let rest = line.split("listening on http://").nth(1)?;
-                rest.split_whitespace().next().map(str::to_owned)
+                let addr = rest.split_whitespace().next()?.to_owned();
+                Some((addr, line))
             });
             // Keep draining so the child never blocks on a full pipe.
             std::thread::spawn(move || {
@@ -303,9 +306,11 @@ impl HeraldProcess {
         .await
         .expect("reader")
         .expect("herald logged its address");
+        let (addr, listening_line) = addr;
         HeraldProcess {
             child,
             addr: addr.parse().expect("an address"),
+            listening_line,
         }
     }
 

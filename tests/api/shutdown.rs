@@ -1,21 +1,19 @@
 //! The real binary: starts on the shipped config, serves, stops cleanly on SIGTERM.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::helpers::{shipped_config_in, HeraldProcess};
 
-#[tokio::test]
-async fn sigterm_stops_the_binary_with_exit_code_0() {
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, shipped_config_in(dir.path())).expect("write config");
-    let herald = HeraldProcess::start(&config).await;
+/// The binary on the shipped config, in `dir`.
+async fn start_shipped(dir: &Path) -> HeraldProcess {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, shipped_config_in(dir)).expect("write config");
+    HeraldProcess::start(&config).await
+}
 
-    let health = reqwest::get(format!("http://{}/healthz", herald.addr))
-        .await
-        .expect("healthz");
-    assert_eq!(health.status(), 200);
-
+/// Sends SIGTERM and expects exit code 0 within 30 s.
+async fn assert_stops_cleanly(herald: HeraldProcess) {
     herald.signal("-TERM");
     let exit = tokio::time::timeout(Duration::from_secs(30), herald.wait())
         .await
@@ -24,15 +22,23 @@ async fn sigterm_stops_the_binary_with_exit_code_0() {
 }
 
 #[tokio::test]
+async fn sigterm_stops_the_binary_with_exit_code_0() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let herald = start_shipped(dir.path()).await;
+
+    let health = reqwest::get(format!("http://{}/healthz", herald.addr))
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    assert_stops_cleanly(herald).await;
+}
+
+#[tokio::test]
 async fn logs_to_a_pipe_carry_no_colour_codes() {
     let dir = tempfile::TempDir::new().expect("temp dir");
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, shipped_config_in(dir.path())).expect("write config");
-    let herald = HeraldProcess::start(&config).await;
+    let herald = start_shipped(dir.path()).await;
     // journald, docker and log files show escape codes as litter.
     let line = herald.listening_line.clone();
     assert!(!line.contains('\u{1b}'), "{line:?}");
-    herald.signal("-TERM");
-    let exit = tokio::time::timeout(Duration::from_secs(30), herald.wait()).await;
-    assert_eq!(exit.expect("herald exits within 30 s"), Some(0));
+    assert_stops_cleanly(herald).await;
 }

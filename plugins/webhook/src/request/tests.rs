@@ -34,18 +34,23 @@ fn params(value: Value) -> Map<String, Value> {
     }
 }
 
+/// A first attempt of rule `ship` on `event`.
+fn job<'a>(event: &'a Event, params: &'a Map<String, Value>, context: &'a Context<'a>) -> Job<'a> {
+    Job {
+        event,
+        params,
+        context,
+        idempotency_key: "stripe:evt_1:ship:0",
+        attempt: 1,
+        rule: "ship",
+    }
+}
+
 fn compose_with(base: &str, params: Value, context: Value) -> Result<Request, ComposeError> {
     let event = event(json!({ "id": "cs_1" }));
     let params = self::params(params);
     let context = Context::of_value(context);
-    let job = Job {
-        event: &event,
-        params: &params,
-        context: &context,
-        idempotency_key: "stripe:evt_1:ship:0",
-        attempt: 1,
-        rule: "ship",
-    };
+    let job = job(&event, &params, &context);
     let base = Url::parse(base).expect("base url");
     compose(&job, &base, &FakeTemplates)
 }
@@ -146,14 +151,7 @@ fn the_built_in_body_lifts_the_useful_parts() {
     let event = event(object.clone());
     let params = params(json!({ "event_type": "order.paid" }));
     let context = Context::of_value(json!({}));
-    let job = Job {
-        event: &event,
-        params: &params,
-        context: &context,
-        idempotency_key: "k",
-        attempt: 1,
-        rule: "ship",
-    };
+    let job = job(&event, &params, &context);
     let base = Url::parse("https://x.example.com/h").expect("url");
     let request = compose(&job, &base, &FakeTemplates).expect("composes");
     let body: Value = serde_json::from_slice(&request.body).expect("json");
@@ -181,14 +179,7 @@ fn shipping_falls_back_through_the_stripe_shapes() {
         let event = event(object);
         let params = Map::new();
         let context = Context::of_value(Value::Null);
-        let job = Job {
-            event: &event,
-            params: &params,
-            context: &context,
-            idempotency_key: "k",
-            attempt: 1,
-            rule: "r",
-        };
+        let job = job(&event, &params, &context);
         serde_json::to_value(default_body(&job, None)).expect("serializes")["shipping"].clone()
     };
     assert_eq!(

@@ -78,12 +78,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot start herald")?;
     let addr = app.local_addr().context("cannot read the bound address")?;
+    let stop = CancellationToken::new();
+    shutdown::cancel_on_signal(stop.clone()).context("cannot listen for SIGINT and SIGTERM")?;
     info!("herald listening on http://{addr} (webhooks: POST http://{addr}/webhooks/stripe)");
     for line in summary.lines() {
         info!("{line}");
     }
-    let stop = CancellationToken::new();
-    shutdown::cancel_on_signal(stop.clone());
     app.run_until_stopped(stop).await.context("server failed")?;
     info!("herald stopped");
     Ok(())

@@ -1,35 +1,36 @@
 //! The stop signal: SIGINT or SIGTERM cancels the token every task watches.
 
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info};
+use tracing::info;
 
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub fn cancel_on_signal(token: CancellationToken) {
+/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
+///
+/// The handlers are in place when this returns, so call it before herald says it
+/// is listening: a supervisor may stop a service the moment it is up, and a
+/// SIGTERM before the handler kills the process outright.
+///
+/// # Errors
+/// When a handler cannot be installed.
+pub fn cancel_on_signal(token: CancellationToken) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = interrupt.recv() => info!("SIGINT received, shutting down"),
+                _ = terminate.recv() => info!("SIGTERM received, shutting down"),
+            }
+            token.cancel();
+        });
+    }
+    #[cfg(not(unix))]
     tokio::spawn(async move {
-        let ctrl_c = async {
-            if let Err(err) = tokio::signal::ctrl_c().await {
-                error!(error = %err, "cannot listen for Ctrl-C");
-                std::future::pending::<()>().await;
-            }
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(err) => {
-                    error!(error = %err, "cannot listen for SIGTERM");
-                    std::future::pending::<()>().await;
-                }
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = ctrl_c => info!("SIGINT received, shutting down"),
-            () = terminate => info!("SIGTERM received, shutting down"),
+        if tokio::signal::ctrl_c().await.is_ok() {
+            info!("Ctrl-C received, shutting down");
+            token.cancel();
         }
-        token.cancel();
     });
+    Ok(())
 }

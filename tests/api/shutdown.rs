@@ -42,3 +42,21 @@ async fn logs_to_a_pipe_carry_no_colour_codes() {
     assert!(!line.contains('\u{1b}'), "{line:?}");
     assert_stops_cleanly(herald).await;
 }
+
+#[tokio::test]
+async fn sigterm_as_soon_as_it_says_listening_still_stops_cleanly() {
+    // A supervisor may stop a service the moment it is up; before the fix the
+    // SIGTERM handler came after the listening line, and such a SIGTERM killed
+    // the process outright. Eight at once, on cores they share, to meet the window.
+    let mut stops = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        stops.spawn(async {
+            let dir = tempfile::TempDir::new().expect("temp dir");
+            let herald = start_shipped(dir.path()).await;
+            assert_stops_cleanly(herald).await;
+        });
+    }
+    while let Some(stopped) = stops.join_next().await {
+        stopped.expect("stopped cleanly");
+    }
+}

@@ -13,6 +13,7 @@
 //! a task of their own, and the next batch is written during the fsync.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
@@ -49,6 +50,7 @@ pub trait BatchWriter<T: Send + Sync + 'static>: Send + Sync + 'static {
 struct Pending<T, O> {
     item: T,
     reply: oneshot::Sender<Result<O>>,
+    queued: Instant,
 }
 
 /// The handle callers submit writes through; cheap to clone.
@@ -76,14 +78,15 @@ impl<T: Send + Sync + 'static, O: Send + 'static> GroupCommit<T, O> {
         let max_batch = max_batch.max(1);
         // Bounded, so a database slower than the callers pushes back on them.
         let (queue, receiver) = mpsc::channel(max_batch * 4);
+        let name: Arc<str> = Arc::from(name);
         let thread = std::thread::Builder::new()
-            .name(name.to_owned())
+            .name(name.to_string())
             .spawn(move || {
                 match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run(writer, receiver, max_batch)),
+                    Ok(runtime) => runtime.block_on(run(name, writer, receiver, max_batch)),
                     // Dropping the receiver makes every submit fail with WriterStopped.
                     Err(err) => tracing::error!(error = %err, "cannot start the database writer"),
                 }
@@ -101,15 +104,23 @@ impl<T: Send + Sync + 'static, O: Send + 'static> GroupCommit<T, O> {
     pub async fn submit(&self, item: T) -> Result<O> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(Pending { item, reply })
+            .send(Pending {
+                item,
+                reply,
+                queued: Instant::now(),
+            })
             .await
             .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
 
-async fn run<T, W>(writer: W, mut receiver: mpsc::Receiver<Pending<T, W::Output>>, max_batch: usize)
-where
+async fn run<T, W>(
+    name: Arc<str>,
+    writer: W,
+    mut receiver: mpsc::Receiver<Pending<T, W::Output>>,
+    max_batch: usize,
+) where
     T: Send + Sync + 'static,
     W: BatchWriter<T>,
 {
@@ -118,15 +129,29 @@ where
     let mut settling = JoinSet::new();
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
+        let started = Instant::now();
+        let oldest = batch.first().map_or(started, |p| p.queued);
         let (items, replies): (Vec<T>, Vec<_>) = batch.drain(..).map(|p| (p.item, p.reply)).unzip();
         let results = write(&*writer, &items).await;
+        let written = Instant::now();
         let writer = Arc::clone(&writer);
+        let name = Arc::clone(&name);
         settling.spawn(async move {
             let durable = if results.iter().any(Result::is_ok) {
                 writer.durable().await.map_err(|err| err.to_string())
             } else {
                 Ok(())
             };
+            // Where a slow acknowledgement spent its time, batch by batch, for
+            // `RUST_LOG=herald::store::group_commit=debug`.
+            tracing::debug!(
+                writer = %name,
+                size = replies.len(),
+                queued_us = started.duration_since(oldest).as_micros(),
+                write_us = written.duration_since(started).as_micros(),
+                durable_us = written.elapsed().as_micros(),
+                "batch"
+            );
             for (reply, result) in replies.into_iter().zip(results) {
                 let result = match (&durable, result) {
                     (Err(err), Ok(_)) => Err(StoreError::NotDurable(err.clone())),

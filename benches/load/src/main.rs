@@ -9,6 +9,7 @@ mod client;
 mod payload;
 mod scenario;
 mod sinks;
+mod steadiness;
 mod table;
 mod target;
 
@@ -88,6 +89,10 @@ struct AllArgs {
     /// A PostgreSQL server's URL (any database on it); the PostgreSQL rows are skipped without.
     #[arg(long, env = "HERALD_BENCH_DATABASE_URL")]
     postgres_url: Option<String>,
+    /// Seconds to time fixed work on every core before the scenarios, to show how
+    /// steady the host is (0 skips it).
+    #[arg(long, default_value_t = 5)]
+    steadiness_secs: u64,
     /// Run only the scenarios whose name contains this text; repeat for several.
     /// Not split at commas: `--only 2,000/s` is the one row.
     #[arg(long)]
@@ -155,6 +160,11 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
         args.only.is_empty() || args.only.iter().any(|word| name.contains(word.as_str()))
     };
     println!("{}", table::machine());
+    if args.steadiness_secs > 0 {
+        let duration = Duration::from_secs(args.steadiness_secs);
+        let report = tokio::task::spawn_blocking(move || steadiness::measure(duration)).await?;
+        println!("{}", report.line(duration));
+    }
     println!(
         "payloads: {} Stripe fixtures, {} bytes on average; {} s per scenario\n",
         everything.len(),
@@ -202,6 +212,13 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             Some(SinkKind::Http),
             rate(2000),
             options.duration,
+        ),
+        (
+            "5,000/s + HTTP, SQLite",
+            Db::Sqlite,
+            Some(SinkKind::Http),
+            rate(5000),
+            options.e2e_duration,
         ),
     ];
     let mut table = table::Table::new();

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
-use crate::server::{self, AppState};
+use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
 
 /// How long shutdown waits for deliveries in flight before giving up on them
@@ -60,7 +60,7 @@ impl Application {
             config.dispatch.clone(),
             metrics.clone(),
         );
-        let state = AppState {
+        let state = AppState::new(Shared {
             store: store.clone(),
             rules: config.rules.clone(),
             stripe: config.stripe.clone(),
@@ -68,7 +68,7 @@ impl Application {
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
             admin_token: config.admin_token.clone(),
-        };
+        });
         let router = server::router(state, &config.server);
         let addr = config.server.listen;
         let listener = TcpListener::bind(addr)

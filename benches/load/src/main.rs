@@ -90,7 +90,7 @@ struct AllArgs {
     #[arg(long, env = "HERALD_BENCH_DATABASE_URL")]
     postgres_url: Option<String>,
     /// Seconds to time fixed work on every core before the scenarios, to show how
-    /// steady the host is (0 skips it).
+    /// steady the host is, and again (2 s at most) before each row (0 skips it).
     #[arg(long, default_value_t = 5)]
     steadiness_secs: u64,
     /// Run only the scenarios whose name contains this text; repeat for several.
@@ -130,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
                 delivered: None,
                 rss_mib: None,
                 warnings: 0,
+                host_slow: None,
             });
             table.print_notes();
             Ok(())
@@ -221,8 +222,12 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             options.e2e_duration,
         ),
     ];
+    let row_probe = Duration::from_secs(args.steadiness_secs.min(2));
     let mut table = table::Table::new();
-    table.push(scenario::ceiling(&options, everything.clone()).await?);
+    let host_slow = host_slow_percent(row_probe).await;
+    let mut ceiling = scenario::ceiling(&options, everything.clone()).await?;
+    ceiling.host_slow = host_slow;
+    table.push(ceiling);
     for (name, db, sink, pace, duration) in runs {
         if !wanted(name) {
             continue;
@@ -243,11 +248,26 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             pace,
             duration,
         };
+        let host_slow = host_slow_percent(row_probe).await;
         match scenario::herald(&options, payloads, run).await {
-            Ok(row) => table.push(row),
+            Ok(mut row) => {
+                row.host_slow = host_slow;
+                table.push(row);
+            }
             Err(err) => eprintln!("{name}: failed: {err:#}"),
         }
     }
     table.print_notes();
     Ok(())
+}
+
+/// The host's slow windows in a probe of `duration` (none for zero), so each row
+/// shows whether the host was noisy when it ran.
+async fn host_slow_percent(duration: Duration) -> Option<f64> {
+    if duration.is_zero() {
+        return None;
+    }
+    tokio::task::spawn_blocking(move || steadiness::measure(duration).slow_percent())
+        .await
+        .ok()
 }

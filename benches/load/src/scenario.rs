@@ -55,6 +55,8 @@ pub struct Row {
     pub delivered: Option<Delivered>,
     pub rss_mib: Option<f64>,
     pub warnings: usize,
+    /// How often the host ran slow just before this row (see `steadiness`), in percent.
+    pub host_slow: Option<f64>,
 }
 
 /// The rules and plugin instance for `destination`, as TOML. The instance may
@@ -211,6 +213,7 @@ pub async fn ceiling(options: &Options, payloads: Arc<Payloads>) -> anyhow::Resu
         warnings: 0,
         load,
         delivered: None,
+        host_slow: None,
     };
     target.stop().await;
     Ok(row)
@@ -281,6 +284,7 @@ pub async fn herald(
         warnings: target.logged_warnings(),
         load,
         delivered,
+        host_slow: None,
     };
     if row.load.errors > 0 || row.delivered.as_ref().is_some_and(|d| d.missing > 0) {
         eprintln!(

@@ -30,13 +30,18 @@ pub struct Steadiness {
 }
 
 impl Steadiness {
-    /// One line for the table's header.
-    pub fn line(&self, duration: Duration) -> String {
-        let share = if self.windows == 0 {
+    /// The slow windows' share, in percent.
+    pub fn slow_percent(&self) -> f64 {
+        if self.windows == 0 {
             0.0
         } else {
             100.0 * self.slow as f64 / self.windows as f64
-        };
+        }
+    }
+
+    /// One line for the table's header.
+    pub fn line(&self, duration: Duration) -> String {
+        let share = self.slow_percent();
         format!(
             "host steadiness ({} s, idle): the same work ran {SLOW_FACTOR:.0}× slower or worse \
              in {share:.1}% of {} ms windows; worst {:.1}×",

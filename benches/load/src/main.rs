@@ -161,10 +161,9 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
         args.only.is_empty() || args.only.iter().any(|word| name.contains(word.as_str()))
     };
     println!("{}", table::machine());
-    if args.steadiness_secs > 0 {
-        let duration = Duration::from_secs(args.steadiness_secs);
-        let report = tokio::task::spawn_blocking(move || steadiness::measure(duration)).await?;
-        println!("{}", report.line(duration));
+    let first_probe = Duration::from_secs(args.steadiness_secs);
+    if let Some(report) = probe_host(first_probe).await {
+        println!("{}", report.line(first_probe));
     }
     println!(
         "payloads: {} Stripe fixtures, {} bytes on average; {} s per scenario\n",
@@ -224,7 +223,7 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
     ];
     let row_probe = Duration::from_secs(args.steadiness_secs.min(2));
     let mut table = table::Table::new();
-    let host_slow = host_slow_percent(row_probe).await;
+    let host_slow = probe_host(row_probe).await.map(|r| r.slow_percent());
     let mut ceiling = scenario::ceiling(&options, everything.clone()).await?;
     ceiling.host_slow = host_slow;
     table.push(ceiling);
@@ -248,7 +247,7 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             pace,
             duration,
         };
-        let host_slow = host_slow_percent(row_probe).await;
+        let host_slow = probe_host(row_probe).await.map(|r| r.slow_percent());
         match scenario::herald(&options, payloads, run).await {
             Ok(mut row) => {
                 row.host_slow = host_slow;
@@ -261,13 +260,13 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The host's slow windows in a probe of `duration` (none for zero), so each row
-/// shows whether the host was noisy when it ran.
-async fn host_slow_percent(duration: Duration) -> Option<f64> {
+/// How steady the host is over `duration` (nothing for zero), measured while
+/// nothing else runs, so the header and each row show whether it was noisy.
+async fn probe_host(duration: Duration) -> Option<steadiness::Steadiness> {
     if duration.is_zero() {
         return None;
     }
-    tokio::task::spawn_blocking(move || steadiness::measure(duration).slow_percent())
+    tokio::task::spawn_blocking(move || steadiness::measure(duration))
         .await
         .ok()
 }

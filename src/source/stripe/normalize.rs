@@ -209,6 +209,8 @@ mod tests {
             br#"{"id":"evt","type":"x","created":1.5,"data":{"object":{}}}"#,
             br#"{"id":"","type":"x","created":1,"data":{"object":{}}}"#,
             br#"{"id":"evt","type":"x","created":1,"data":{"object":[]}}"#,
+            // An escaped member name is the name it spells.
+            br#"{"\u0069d":"evt_esc","type":"x","created":1,"data":{"object":{"amount":3}}}"#,
             // Repeated members: the last one counts, in both.
             br#"{"id":"a","id":"b","type":"x","created":1,"data":{"object":{"amount":1,"amount":2}}}"#,
             // `latest_charge` unexpanded (an id), then expanded.

@@ -104,11 +104,24 @@ impl<'de> DeserializeSeed<'de> for Keep {
 /// A member name, looked up in the list without being copied.
 struct Key(Keep);
 
+impl Key {
+    fn find(&self, name: &[u8]) -> Option<(&'static str, Below)> {
+        self.0
+             .0
+            .iter()
+            .find(|(key, _)| key.as_bytes() == name)
+            .copied()
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for Key {
     type Value = Option<(&'static str, Below)>;
 
+    /// As bytes: serde_json then skips the UTF-8 check of every name, which was
+    /// most of the receiver's UTF-8 checking. The names we keep are ASCII, so the
+    /// match is the same, and the payload is checked whole when it is stored.
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
+        deserializer.deserialize_bytes(self)
     }
 }
 
@@ -119,8 +132,12 @@ impl Visitor<'_> for Key {
         f.write_str("a member name")
     }
 
+    fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Self::Value, E> {
+        Ok(self.find(name))
+    }
+
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(self.0 .0.iter().find(|(key, _)| *key == name).copied())
+        Ok(self.find(name.as_bytes()))
     }
 }
 

@@ -5,6 +5,10 @@
 //! short strings. This parser walks the same bytes, checks the same syntax, and
 //! keeps only the members listed in [`EVENT`]; everything else is skipped without
 //! allocating. The result is read with the same pointers as the full tree.
+//!
+//! Unlike the full tree it does not check UTF-8 in member names or in skipped
+//! strings; the kept strings are checked, and the store checks the whole payload
+//! (storing a lossy copy of one that is not UTF-8).
 
 use std::fmt;
 
@@ -106,8 +110,8 @@ struct Key(Keep);
 
 impl Key {
     fn find(&self, name: &[u8]) -> Option<(&'static str, Below)> {
-        self.0
-             .0
+        let Key(Keep(members)) = self;
+        members
             .iter()
             .find(|(key, _)| key.as_bytes() == name)
             .copied()

@@ -431,7 +431,7 @@ fn context(fixture: &str, shop_name: &str) -> Value {
             .as_i64()
             .or(object["amount_total"].as_i64()),
         currency: text(&object["currency"]),
-        raw,
+        raw: raw.into(),
     };
     let mut context = event.context();
     context["shop"] = json!({"name": shop_name, "support_email": "support@example.com"});

@@ -71,6 +71,7 @@ impl Scope for EventScope<'_> {
 
 #[cfg(test)]
 mod tests {
+    use herald_plugin_api::Payload;
     use serde_json::json;
 
     use super::*;
@@ -86,7 +87,7 @@ mod tests {
             "amount": 500, "currency": "usd"
         }))
         .map(|mut e: Event| {
-            e.raw = raw;
+            e.raw = raw.into();
             e
         })
         .expect("event");
@@ -104,9 +105,9 @@ mod tests {
             "missing",
             "data.missing",
         ];
-        let payload = serde_json::to_vec(&event.raw).expect("payload");
+        let payload = event.raw.text().as_bytes().to_vec();
         let mut without_raw = event.clone();
-        without_raw.raw = Value::Null;
+        without_raw.raw = Payload::default();
         let lazy = EventScope::with_payload(&without_raw, &payload);
         for path in paths {
             let path: Vec<String> = path.split('.').map(str::to_owned).collect();

@@ -87,7 +87,7 @@ mod tests {
             "amount": 500, "currency": "usd"
         }))
         .map(|mut event: Event| {
-            event.raw = json!({"data": {"object": {"amount": 500}}});
+            event.raw = json!({"data": {"object": {"amount": 500}}}).into();
             event
         })
         .expect("event");

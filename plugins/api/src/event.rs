@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::payload::Payload;
+
 /// A verified webhook, normalized from its provider's JSON.
 ///
 /// The fields a rule or template most often needs are lifted out of the payload;
@@ -30,9 +32,9 @@ pub struct Event {
     pub amount: Option<i64>,
     /// The ISO currency code in lower case, e.g. `usd`.
     pub currency: Option<String>,
-    /// The provider's payload exactly as parsed, kept whole.
+    /// The provider's payload, kept whole: its text, and a tree built when read.
     #[serde(skip)]
-    pub raw: Value,
+    pub raw: Payload,
 }
 
 /// Contact details of the customer an event concerns.
@@ -60,7 +62,7 @@ impl Event {
                 "data".to_owned(),
                 self.raw.get("data").cloned().unwrap_or(Value::Null),
             );
-            map.insert("raw".to_owned(), self.raw.clone());
+            map.insert("raw".to_owned(), self.raw.value().clone());
         }
         value
     }

@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`event`]: the normalized [`Event`] every source produces.
+//! - [`payload`]: the provider's [`Payload`] in an event, parsed only when read as a tree.
+//! - [`json_text`]: members read out of JSON text without a tree.
 //! - [`context`]: the [`Context`] document a job's templates render against.
 //! - [`plugin`]: the [`Plugin`] trait, [`Job`] and the [`Outcome`] a delivery reports.
 //! - [`templates`]: the [`Templates`] renderer handed to plugins that render text.
@@ -16,6 +18,8 @@
 pub mod config;
 pub mod context;
 pub mod event;
+pub mod json_text;
+pub mod payload;
 pub mod plugin;
 pub mod retry;
 pub mod templates;
@@ -24,6 +28,7 @@ pub use async_trait::async_trait;
 pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
 pub use context::Context;
 pub use event::{Customer, Event};
+pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use retry::RetryConfig;
 pub use templates::{RenderError, TemplatePart, Templates};

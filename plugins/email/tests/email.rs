@@ -55,7 +55,7 @@ fn event() -> Event {
         customer: Customer::default(),
         amount: Some(1999),
         currency: Some("usd".into()),
-        raw: Value::Null,
+        raw: Value::Null.into(),
     }
 }
 

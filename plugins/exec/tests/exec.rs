@@ -164,7 +164,9 @@ async fn a_script_that_ignores_a_large_stdin_is_delivered() {
     let command = script(dir.path(), "ignore.sh", "exit 0").await;
     // Far more than a pipe holds, so writing it hits the closed pipe.
     let mut event = event("ord_1");
-    event.raw["padding"] = Value::String("x".repeat(1 << 20));
+    let mut raw = event.raw.value().clone();
+    raw["padding"] = Value::String("x".repeat(1 << 20));
+    event.raw = raw.into();
     let outcome = deliver_event(
         plugin(&config(&command)).await.as_ref(),
         &Map::new(),

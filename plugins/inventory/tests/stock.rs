@@ -49,7 +49,7 @@ fn event_from(raw: Value) -> Event {
         customer: Customer::default(),
         amount: object["amount"].as_i64(),
         currency: object["currency"].as_str().map(str::to_owned),
-        raw,
+        raw: raw.into(),
     }
 }
 

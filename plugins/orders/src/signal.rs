@@ -83,7 +83,7 @@ mod tests {
             customer: Customer::default(),
             amount: None,
             currency: None,
-            raw: json!({ "type": kind, "data": { "object": object } }),
+            raw: json!({ "type": kind, "data": { "object": object } }).into(),
         }
     }
 

@@ -27,7 +27,7 @@ fn event(id: &str, kind: &str) -> Event {
         customer: Customer::default(),
         amount: Some(4998),
         currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1", "object": "payment_intent" } } }),
+        raw: json!({ "data": { "object": { "id": "pi_1", "object": "payment_intent" } } }).into(),
     }
 }
 

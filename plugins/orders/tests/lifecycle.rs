@@ -50,7 +50,7 @@ fn event_from(raw: Value) -> Event {
             .as_i64()
             .or_else(|| object["amount_total"].as_i64()),
         currency: object["currency"].as_str().map(str::to_owned),
-        raw,
+        raw: raw.into(),
     }
 }
 

@@ -35,7 +35,7 @@ fn event() -> Event {
         },
         amount: Some(1999),
         currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1", "device": "dev-tok-1" } } }),
+        raw: json!({ "data": { "object": { "id": "pi_1", "device": "dev-tok-1" } } }).into(),
     }
 }
 

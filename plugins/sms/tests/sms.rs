@@ -77,7 +77,7 @@ fn event(phone: Option<&str>) -> Event {
         },
         amount: Some(1999),
         currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1" } } }),
+        raw: json!({ "data": { "object": { "id": "pi_1" } } }).into(),
     }
 }
 

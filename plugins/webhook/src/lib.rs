@@ -12,6 +12,7 @@
 //! - [`action`]: a rule action's parameters (`path`, `body`, `event_type`).
 //! - [`signature`]: Standard Webhooks signing ([`sign`]) and checking ([`verify`]).
 //! - `request`: turning a job into the destination URL and the body bytes.
+//! - `default_body`: the built-in body, copied from the payload's text.
 //! - `classify`: how a response or a transport error becomes an [`Outcome`].
 //! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
@@ -27,6 +28,7 @@
 pub mod action;
 mod classify;
 pub mod config;
+mod default_body;
 mod plugin;
 mod request;
 

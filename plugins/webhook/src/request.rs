@@ -5,12 +5,12 @@
 //! action's `body` template rendered and checked to be JSON, or the built-in body. Every
 //! error here is permanent: composing again would give the same result.
 
-use herald_plugin_api::{Customer, Job, RenderError, Templates};
+use herald_plugin_api::{Job, RenderError, Templates};
 use reqwest::Url;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::action::{path_segments, WebhookAction};
+use crate::default_body::default_body;
 
 /// Why a job could not be turned into a request. Always permanent.
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +79,7 @@ pub(crate) fn compose(
             serde_json::from_str::<Value>(rendered).map_err(ComposeError::NotJson)?;
             rendered.as_bytes().to_vec()
         }
-        None => serde_json::to_vec(&default_body(job, action.event_type.as_deref()))
-            .map_err(ComposeError::Serialize)?,
+        None => default_body(job, action.event_type.as_deref()).map_err(ComposeError::Serialize)?,
     };
     Ok(Request { url, body })
 }
@@ -129,68 +128,6 @@ fn destination(
         }
     }
     Ok(url)
-}
-
-/// The built-in body: the normalized event plus the Stripe object's useful parts.
-///
-/// Serialized by serde rather than rendered from a template, so every value is
-/// escaped correctly. It borrows from the event instead of building a JSON tree:
-/// copying the object into a tree and dropping it again was a tenth of a delivery's
-/// CPU. Fields are in alphabetical order, the order a `serde_json::Map` kept them in.
-#[derive(Debug, Serialize)]
-pub(crate) struct DefaultBody<'a> {
-    amount: Option<i64>,
-    created: i64,
-    currency: Option<&'a str>,
-    customer: &'a Customer,
-    data: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_type: Option<&'a str>,
-    id: &'a str,
-    line_items: &'a Value,
-    order_id: Option<&'a str>,
-    shipping: &'a Value,
-    #[serde(rename = "type")]
-    kind: &'a str,
-}
-
-/// What a missing part of the object serializes as.
-static NULL: Value = Value::Null;
-
-/// The built-in body of `job`, with `event_type` added when the action names one.
-fn default_body<'a>(job: &Job<'a>, event_type: Option<&'a str>) -> DefaultBody<'a> {
-    let event = job.event;
-    // `raw` is the provider's payload; the context holds the same `data` member.
-    let object = event
-        .raw
-        .pointer("/data/object")
-        .or_else(|| job.context.get().pointer("/data/object"))
-        .filter(|value| !value.is_null());
-    let field = |pointer: &str| {
-        object
-            .and_then(|object| object.pointer(pointer))
-            .filter(|value| !value.is_null())
-    };
-    // Checkout Sessions carry the address under `collected_information` (newer API
-    // versions) or `shipping_details` (older); PaymentIntents and Charges under `shipping`.
-    let shipping = field("/collected_information/shipping_details")
-        .or_else(|| field("/shipping_details"))
-        .or_else(|| field("/shipping"))
-        .unwrap_or(&NULL);
-    DefaultBody {
-        amount: event.amount,
-        created: event.created,
-        currency: event.currency.as_deref(),
-        customer: &event.customer,
-        data: object.unwrap_or(&NULL),
-        event_type,
-        id: &event.id,
-        // Present only when the sender expanded `line_items`.
-        line_items: field("/line_items/data").unwrap_or(&NULL),
-        order_id: event.order_id.as_deref(),
-        shipping,
-        kind: &event.kind,
-    }
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ fn event(order_id: &str) -> Event {
                     "address": { "line1": "12 St James's Square", "city": "London" },
                 } },
             } },
-        }),
+        })
+        .into(),
     }
 }
 

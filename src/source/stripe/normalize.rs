@@ -3,7 +3,7 @@
 //! Stripe puts the customer's contact details in a different place for each kind
 //! of object; this is the one place that knows where.
 
-use herald_plugin_api::{Customer, Event};
+use herald_plugin_api::{Customer, Event, Payload};
 use serde_json::Value;
 
 use super::pruned;
@@ -31,7 +31,7 @@ pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
     let raw: Value = serde_json::from_slice(verified.body())
         .map_err(|err| NormalizeError::Json(err.to_string()))?;
     let mut event = fields(&raw)?;
-    event.raw = raw;
+    event.raw = raw.into();
     Ok(event)
 }
 
@@ -85,7 +85,7 @@ fn fields(raw: &Value) -> Result<Event, NormalizeError> {
         customer: customer(object),
         amount: amount(object),
         currency: text(object, "/currency").map(|c| c.to_ascii_lowercase()),
-        raw: Value::Null,
+        raw: Payload::default(),
     })
 }
 
@@ -227,7 +227,7 @@ mod tests {
         bodies.extend(odd.iter().map(|body| body.to_vec()));
         for body in &bodies {
             let whole = normalized(body).map(|mut event| {
-                event.raw = Value::Null;
+                event.raw = Payload::default();
                 event
             });
             assert_eq!(

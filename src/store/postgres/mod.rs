@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use herald_plugin_api::Event;
+use herald_plugin_api::{Event, Payload};
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
@@ -92,8 +92,8 @@ fn event_from_row(row: &PgRow) -> Result<(i64, Event)> {
     let payload: String = row.try_get("payload")?;
     let mut event: Event = serde_json::from_str(&normalized)
         .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
-    event.raw = serde_json::from_str(&payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
+    // Checked to be JSON on receipt; parsed only if a plugin reads it as a tree.
+    event.raw = Payload::from_text(payload);
     Ok((pk, event))
 }
 

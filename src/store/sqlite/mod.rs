@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use herald_plugin_api::Event;
+use herald_plugin_api::{Event, Payload};
 use serde_json::{Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, QueryBuilder, Row, SqliteConnection, SqlitePool};
@@ -122,8 +122,8 @@ fn event_from_row(row: &SqliteRow, pk: i64) -> Result<Event> {
     let payload: &str = row.try_get("payload")?;
     let mut event: Event = serde_json::from_str(normalized)
         .map_err(|e| StoreError::Corrupt(format!("event {pk}: {e}")))?;
-    event.raw = serde_json::from_str(payload)
-        .map_err(|e| StoreError::Corrupt(format!("payload {pk}: {e}")))?;
+    // Checked to be JSON on receipt; parsed only if a plugin reads it as a tree.
+    event.raw = Payload::from_text(payload.to_owned());
     Ok(event)
 }
 

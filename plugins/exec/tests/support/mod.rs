@@ -94,7 +94,8 @@ pub fn event(order_id: &str) -> Event {
             "id": "evt_1",
             "type": "checkout.session.completed",
             "data": { "object": { "id": "cs_1", "metadata": { "order_id": order_id } } },
-        }),
+        })
+        .into(),
     }
 }
 

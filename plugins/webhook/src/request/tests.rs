@@ -23,7 +23,7 @@ fn event(object: Value) -> Event {
         },
         amount: Some(1999),
         currency: Some("usd".into()),
-        raw: json!({ "id": "evt_1", "data": { "object": object } }),
+        raw: json!({ "id": "evt_1", "data": { "object": object } }).into(),
     }
 }
 
@@ -180,7 +180,8 @@ fn shipping_falls_back_through_the_stripe_shapes() {
         let params = Map::new();
         let context = Context::of_value(Value::Null);
         let job = job(&event, &params, &context);
-        serde_json::to_value(default_body(&job, None)).expect("serializes")["shipping"].clone()
+        let body = default_body(&job, None).expect("serializes");
+        serde_json::from_slice::<Value>(&body).expect("json")["shipping"].clone()
     };
     assert_eq!(
         shipping(json!({ "shipping_details": { "name": "a" } })),
@@ -227,4 +228,90 @@ fn bad_parameters_fail() {
     let err = compose_with("https://x.example.com", json!({ "url": "x" }), json!({}))
         .expect_err("refused");
     assert!(err.to_string().contains("unknown key `url`"), "{err}");
+}
+
+/// The built-in body as the tree of the payload gives it (how it was built before it
+/// was copied from the text).
+fn body_from_tree(event: &Event) -> Value {
+    let object = event
+        .raw
+        .pointer("/data/object")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let field = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .filter(|value| !value.is_null())
+            .cloned()
+    };
+    let shipping = field("/collected_information/shipping_details")
+        .or_else(|| field("/shipping_details"))
+        .or_else(|| field("/shipping"));
+    json!({
+        "amount": event.amount,
+        "created": event.created,
+        "currency": event.currency,
+        "customer": event.customer,
+        "data": object,
+        "id": event.id,
+        "line_items": field("/line_items/data"),
+        "order_id": event.order_id,
+        "shipping": shipping,
+        "type": event.kind,
+    })
+}
+
+#[test]
+fn the_built_in_body_from_the_text_holds_what_the_tree_gives_for_every_fixture() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/stripe");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut event = event(Value::Null);
+        event.raw = herald_plugin_api::Payload::from_text(text);
+        let params = Map::new();
+        // A context that would be wrong if it were read: the text must be.
+        let context = Context::of_value(json!({ "data": { "object": "not this" } }));
+        let body = default_body(&job(&event, &params, &context), None).expect("body");
+        assert!(
+            !body.contains(&b'\n'),
+            "{}: spacing left in",
+            path.display()
+        );
+        let body: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(body, body_from_tree(&event), "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen > 10, "the Stripe fixtures are there");
+}
+
+#[test]
+fn the_built_in_body_keeps_the_object_as_sent() {
+    let text = r#"{"data": {"object": {"z": 1, "big": 12345678901234567890123, "a": "\u00e9\"",
+        "shipping": null, "shipping_details": {"name": "b"}}}}"#;
+    let mut event = event(Value::Null);
+    event.raw = herald_plugin_api::Payload::from_text(text.to_owned());
+    let params = Map::new();
+    let context = Context::of_value(Value::Null);
+    let body = default_body(&job(&event, &params, &context), None).expect("body");
+    let body = String::from_utf8(body).expect("utf-8");
+    assert!(
+        body.contains(r#""data":{"z":1,"big":12345678901234567890123,"a":"\u00e9\"","shipping":null,"shipping_details":{"name":"b"}}"#),
+        "{body}"
+    );
+    assert!(body.contains(r#""shipping":{"name":"b"}"#), "{body}");
+}
+
+#[test]
+fn without_a_payload_the_object_comes_from_the_context() {
+    let mut event = event(Value::Null);
+    event.raw = herald_plugin_api::Payload::default();
+    let params = Map::new();
+    let context =
+        Context::of_value(json!({ "data": { "object": { "shipping": { "name": "c" } } } }));
+    let body = default_body(&job(&event, &params, &context), None).expect("body");
+    let body: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(body["data"], json!({ "shipping": { "name": "c" } }));
+    assert_eq!(body["shipping"], json!({ "name": "c" }));
 }

@@ -29,15 +29,15 @@ pub fn members<'t, const N: usize>(
         return Some(found);
     }
     loop {
-        let name_end = skip_string(bytes, i)?;
-        let name = &text[i..name_end];
+        let (name_end, escaped) = string_end(bytes, i)?;
+        let quoted = &text[i..name_end];
         i = skip_space(bytes, name_end);
         if bytes.get(i) != Some(&b':') {
             return None;
         }
         let start = skip_space(bytes, i + 1);
         let end = skip_value(bytes, start)?;
-        if let Some(slot) = names.iter().position(|wanted| name_is(name, wanted)) {
+        if let Some(slot) = slot_of(quoted, escaped, &names) {
             found[slot] = Some(&text[start..end]);
         }
         i = skip_space(bytes, end);
@@ -68,27 +68,29 @@ pub fn compact_into(text: &str, out: &mut Vec<u8>) {
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         if byte == b'"' {
-            let end = skip_string(bytes, i).unwrap_or(bytes.len());
+            let end = string_end(bytes, i).map_or(bytes.len(), |(end, _)| end);
             out.extend_from_slice(&bytes[i..end]);
             i = end;
             continue;
         }
-        let run = bytes[i..]
-            .iter()
-            .position(|&b| b == b'"' || is_space_byte(b))
-            .map_or(bytes.len(), |n| i + n);
+        let run = find(bytes, i, |word| {
+            zero(word ^ (ONES * u64::from(b'"'))) | below(word, b' ' + 1)
+        })
+        .map_or(bytes.len(), |n| i + n);
         out.extend_from_slice(&bytes[i..run]);
         i = skip_space(bytes, run);
     }
 }
 
-/// Whether the quoted member name `quoted` spells `wanted`.
-fn name_is(quoted: &str, wanted: &str) -> bool {
-    let inner = &quoted[1..quoted.len() - 1];
-    if !inner.contains('\\') {
-        return inner == wanted;
+/// Which of `names` the quoted member name `quoted` spells.
+fn slot_of(quoted: &str, escaped: bool, names: &[&str]) -> Option<usize> {
+    if escaped {
+        // Rare: decoded once, then compared.
+        let name = serde_json::from_str::<String>(quoted).ok()?;
+        return names.iter().position(|wanted| name == *wanted);
     }
-    serde_json::from_str::<String>(quoted).is_ok_and(|name| name == wanted)
+    let name = &quoted[1..quoted.len() - 1];
+    names.iter().position(|wanted| name == *wanted)
 }
 
 fn is_space(c: char) -> bool {
@@ -100,50 +102,119 @@ fn is_space_byte(b: u8) -> bool {
 }
 
 /// The index of the first byte at or after `i` that is not whitespace.
+///
+/// Whitespace is taken as every byte up to a space: JSON allows no other of them
+/// between tokens.
 fn skip_space(bytes: &[u8], i: usize) -> usize {
-    bytes
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| !is_space_byte(b)))
-        .map_or(bytes.len(), |n| i + n)
+    match bytes.get(i) {
+        // Most tokens follow their neighbour directly, or after one space.
+        Some(&b) if b > b' ' => i,
+        _ => find(bytes, i, |word| {
+            // Exact for every byte: no carry crosses from one byte into the next.
+            (((word & !HIGHS) + ONES * (0x80 - 0x21)) | word) & HIGHS
+        })
+        .map_or(bytes.len(), |n| i + n),
+    }
 }
 
-/// The index just past the string that opens at `i`.
-fn skip_string(bytes: &[u8], i: usize) -> Option<usize> {
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `word` (exact up to the first one, which is
+/// all [`find`] needs).
+fn zero(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// The high bit of each byte of `word` below `limit` (exact up to the first; bytes
+/// of 0x80 and above never count).
+fn below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & HIGHS
+}
+
+/// The offset from `i` of the first byte that `marks` marks: it is given eight
+/// bytes at a time (little-endian) and sets the high bit of the bytes it wants.
+///
+/// Looking at a word at a time rather than a byte is most of the speed here; most
+/// runs are short, and `memchr` costs more to start than it saves on them.
+fn find(bytes: &[u8], i: usize, marks: impl Fn(u64) -> u64) -> Option<usize> {
+    let rest = bytes.get(i..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let marked = marks(u64::from_le_bytes(word));
+        if marked != 0 {
+            // Little-endian: the lowest marked byte comes first.
+            return Some(offset + (marked.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    if tail.is_empty() {
+        return None;
+    }
+    let mut word = [0; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    let marked = marks(u64::from_le_bytes(word)) & (HIGHS >> (8 * (8 - tail.len())));
+    (marked != 0).then(|| offset + (marked.trailing_zeros() / 8) as usize)
+}
+
+/// The index just past the string that opens at `i`, and whether it holds an escape.
+fn string_end(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
     if bytes.get(i) != Some(&b'"') {
         return None;
     }
     let mut at = i + 1;
+    let mut escaped = false;
     loop {
-        let n = memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
-        if bytes[at + n] == b'"' {
-            return Some(at + n + 1);
+        at += find(bytes, at, |word| {
+            zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
+        })?;
+        match bytes.get(at)? {
+            b'"' => return Some((at + 1, escaped)),
+            // A backslash and the character it escapes.
+            b'\\' => {
+                escaped = true;
+                at += 2;
+            }
+            _ => at += 1,
         }
-        // A backslash and the character it escapes.
-        at += n + 2;
     }
+}
+
+/// Marks the quotes and brackets in `word`.
+fn structural(word: u64) -> u64 {
+    // `[` and `]` are `{` and `}` with bit 5 clear; no other byte becomes one of
+    // those when it is set.
+    let folded = word | (ONES * 0x20);
+    zero(word ^ (ONES * u64::from(b'"')))
+        | zero(folded ^ (ONES * u64::from(b'{')))
+        | zero(folded ^ (ONES * u64::from(b'}')))
 }
 
 /// The index just past the value that starts at `i`.
 fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
     match bytes.get(i)? {
-        b'"' => skip_string(bytes, i),
+        b'"' => string_end(bytes, i).map(|(end, _)| end),
         b'{' | b'[' => {
             let mut depth = 0_usize;
             let mut at = i;
             loop {
-                match bytes.get(at)? {
+                at += find(bytes, at, structural)?;
+                match bytes[at] {
                     b'"' => {
-                        at = skip_string(bytes, at)?;
+                        at = string_end(bytes, at)?.0;
                         continue;
                     }
                     b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
+                    _ => {
                         depth -= 1;
                         if depth == 0 {
                             return Some(at + 1);
                         }
                     }
-                    _ => {}
                 }
                 at += 1;
             }

@@ -8,68 +8,145 @@
 //! Nothing here checks that the text is JSON. On text that is not, the functions
 //! return `None` or a span of it, and never panic.
 
-/// The text of the members `names` of the object `text`, or `None` when `text` is
-/// not an object.
+use std::ops::Range;
+
+/// The text of the value at `path` (member names, outermost first) in `text`.
 ///
 /// Member names are compared as a parser would: escapes decoded, and the last of
-/// repeated members wins. A member missing from the object is `None` in its slot.
+/// repeated members wins. `None` when a member is missing or something on the way
+/// is not an object. It walks down the path in one pass, skipping what is beside it.
 #[must_use]
-pub fn members<'t, const N: usize>(
-    text: &'t str,
-    names: [&str; N],
-) -> Option<[Option<&'t str>; N]> {
+pub fn member<'t>(text: &'t str, path: &[&str]) -> Option<&'t str> {
+    let start = skip_space(text.as_bytes(), 0);
+    let (_, found) = value_at(text, start, path)?;
+    found.map(|(start, end)| &text[start..end])
+}
+
+/// The end of the value that starts at `i`, and the span of the value at `path`
+/// inside it.
+fn value_at(text: &str, i: usize, path: &[&str]) -> Option<(usize, Option<(usize, usize)>)> {
     let bytes = text.as_bytes();
-    let mut found = [None; N];
-    let mut i = skip_space(bytes, 0);
+    let Some((name, rest)) = path.split_first() else {
+        let end = skip_value(bytes, i)?;
+        return Some((end, Some((i, end))));
+    };
     if bytes.get(i) != Some(&b'{') {
-        return None;
+        return Some((skip_value(bytes, i)?, None));
     }
-    i = skip_space(bytes, i + 1);
-    if bytes.get(i) == Some(&b'}') {
-        return Some(found);
+    let mut found = None;
+    let mut at = skip_space(bytes, i + 1);
+    if bytes.get(at) == Some(&b'}') {
+        return Some((at + 1, None));
     }
     loop {
-        let (name_end, escaped) = string_end(bytes, i)?;
-        let quoted = &text[i..name_end];
-        i = skip_space(bytes, name_end);
-        if bytes.get(i) != Some(&b':') {
+        let (name_end, escaped) = string_end(bytes, at)?;
+        let wanted = slot_of(&text[at..name_end], escaped, &[name]).is_some();
+        at = skip_space(bytes, name_end);
+        if bytes.get(at) != Some(&b':') {
             return None;
         }
-        let start = skip_space(bytes, i + 1);
-        let end = skip_value(bytes, start)?;
-        if let Some(slot) = slot_of(quoted, escaped, &names) {
-            found[slot] = Some(&text[start..end]);
-        }
-        i = skip_space(bytes, end);
-        match bytes.get(i) {
-            Some(b',') => i = skip_space(bytes, i + 1),
-            Some(b'}') => return Some(found),
+        let start = skip_space(bytes, at + 1);
+        let end = if wanted {
+            let (end, inner) = value_at(text, start, rest)?;
+            // A repeated member replaces the earlier one, as in a parsed tree.
+            found = inner;
+            end
+        } else {
+            skip_value(bytes, start)?
+        };
+        at = skip_space(bytes, end);
+        match bytes.get(at) {
+            Some(b',') => at = skip_space(bytes, at + 1),
+            Some(b'}') => return Some((at + 1, found)),
             _ => return None,
         }
     }
 }
 
-/// The text of the value at `path` (member names, outermost first) in `text`.
+/// Appends the object `text` to `out` without the whitespace between tokens, and
+/// gives the range in `out` of the value of each member in `names` (the last, when
+/// one is repeated), in the same pass.
 ///
-/// `None` when a member is missing or something on the way is not an object.
-#[must_use]
-pub fn member<'t>(text: &'t str, path: &[&str]) -> Option<&'t str> {
-    let mut at = text.trim_matches(is_space);
-    for name in path {
-        let [found] = members(at, [name])?;
-        at = found?;
+/// `None` when `text` is not an object; `out` may then hold part of it.
+pub fn compact_members<const N: usize>(
+    text: &str,
+    names: [&str; N],
+    out: &mut String,
+) -> Option<[Option<Range<usize>>; N]> {
+    let bytes = text.as_bytes();
+    let mut found = [(); N].map(|()| None);
+    let mut at = skip_space(bytes, 0);
+    if bytes.get(at) != Some(&b'{') {
+        return None;
     }
-    Some(at)
+    let mut depth = 0_usize;
+    // At depth 1: whether the next string is a member name, and which of `names`
+    // the member being copied is.
+    let mut name_next = false;
+    let mut member: Option<usize> = None;
+    let mut value_start = 0;
+    loop {
+        let run = find(bytes, at, |word| {
+            structural(word)
+                | zero(word ^ (ONES * u64::from(b':')))
+                | zero(word ^ (ONES * u64::from(b',')))
+                | below(word, b' ' + 1)
+        })?;
+        out.push_str(&text[at..at + run]);
+        at += run;
+        let byte = bytes[at];
+        match byte {
+            b'"' => {
+                let (end, escaped) = string_end(bytes, at)?;
+                if depth == 1 && name_next {
+                    member = slot_of(&text[at..end], escaped, &names);
+                    name_next = false;
+                }
+                out.push_str(&text[at..end]);
+                at = end;
+                continue;
+            }
+            b':' if depth == 1 => value_start = out.len() + 1,
+            b',' if depth == 1 => {
+                if let Some(slot) = member.take() {
+                    found[slot] = Some(value_start..out.len());
+                }
+                name_next = true;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                name_next = depth == 1;
+            }
+            b'}' | b']' => {
+                if depth == 1 {
+                    if let Some(slot) = member.take() {
+                        found[slot] = Some(value_start..out.len());
+                    }
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            b':' | b',' => {}
+            _ => {
+                at = skip_space(bytes, at);
+                continue;
+            }
+        }
+        out.push(char::from(byte));
+        at += 1;
+        if depth == 0 {
+            return Some(found);
+        }
+    }
 }
 
 /// Appends `text` to `out` without the whitespace between tokens.
-pub fn compact_into(text: &str, out: &mut Vec<u8>) {
+pub fn compact_into(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         if byte == b'"' {
             let end = string_end(bytes, i).map_or(bytes.len(), |(end, _)| end);
-            out.extend_from_slice(&bytes[i..end]);
+            out.push_str(&text[i..end]);
             i = end;
             continue;
         }
@@ -77,7 +154,7 @@ pub fn compact_into(text: &str, out: &mut Vec<u8>) {
             zero(word ^ (ONES * u64::from(b'"'))) | below(word, b' ' + 1)
         })
         .map_or(bytes.len(), |n| i + n);
-        out.extend_from_slice(&bytes[i..run]);
+        out.push_str(&text[i..run]);
         i = skip_space(bytes, run);
     }
 }
@@ -91,10 +168,6 @@ fn slot_of(quoted: &str, escaped: bool, names: &[&str]) -> Option<usize> {
     }
     let name = &quoted[1..quoted.len() - 1];
     names.iter().position(|wanted| name == *wanted)
-}
-
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
 fn is_space_byte(b: u8) -> bool {
@@ -270,17 +343,27 @@ mod tests {
                 "{path:?} in {text}"
             );
         }
-        let mut compact = Vec::new();
+        let mut compact = String::new();
         compact_into(text, &mut compact);
         assert_eq!(
-            serde_json::from_slice::<Value>(&compact).expect("compact json"),
+            serde_json::from_str::<Value>(&compact).expect("compact json"),
             tree
         );
-        assert!(
-            !compact.contains(&b'\n'),
-            "{}",
-            String::from_utf8_lossy(&compact)
-        );
+        assert!(!compact.contains('\n'), "{compact}");
+        // The same copy, with the members' values found on the way.
+        if let Value::Object(map) = &tree {
+            let names: Vec<&str> = map.keys().map(String::as_str).take(3).collect();
+            let names = [0, 1, 2].map(|i| names.get(i).copied().unwrap_or("missing"));
+            let mut with_members = String::from("prefix");
+            let found = compact_members(text, names, &mut with_members).expect("an object");
+            assert_eq!(&with_members["prefix".len()..], compact);
+            for (name, range) in names.iter().zip(found) {
+                let value = range.map(|range| {
+                    serde_json::from_str::<Value>(&with_members[range]).expect("a whole value")
+                });
+                assert_eq!(value.as_ref(), tree.get(name), "{name} in {text}");
+            }
+        }
     }
 
     #[test]
@@ -337,15 +420,18 @@ mod tests {
         for text in bad {
             let _ = member(text, &["a"]);
             let _ = member(text, &["a", "b"]);
-            let _ = members(text, ["a", "b"]);
-            compact_into(text, &mut Vec::new());
+            let _ = compact_members(text, ["a", "b"], &mut String::new());
+            compact_into(text, &mut String::new());
         }
         assert_eq!(member("[1]", &["a"]), None);
         assert_eq!(member("{\"a\":1", &["a"]), None);
+        let mut out = String::new();
         assert_eq!(
-            members(r#"{"a":1,"b":2}"#, ["b", "c"]),
-            Some([Some("2"), None])
+            compact_members(r#"{ "a" : 1, "b": [2, 3] }"#, ["b", "c"], &mut out),
+            Some([Some(11..16), None])
         );
+        assert_eq!(out, r#"{"a":1,"b":[2,3]}"#);
+        assert_eq!(compact_members("[1]", ["a"], &mut String::new()), None);
         assert_eq!(
             serde_json::from_str::<Value>(member(r#"{"a":[1,2]}"#, &["a"]).expect("a"))
                 .expect("json"),

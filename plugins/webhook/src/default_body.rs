@@ -8,8 +8,9 @@
 //! digit. The body's own members are in alphabetical order.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
-use herald_plugin_api::json_text::{compact_into, member, members};
+use herald_plugin_api::json_text::{compact_into, compact_members, member};
 use herald_plugin_api::Job;
 use serde::Serialize;
 
@@ -20,34 +21,40 @@ use serde::Serialize;
 pub(crate) fn default_body(job: &Job<'_>, event_type: Option<&str>) -> serde_json::Result<Vec<u8>> {
     let event = job.event;
     let object = object_text(job);
-    let object = object.as_deref();
-    let parts = object.and_then(|object| {
-        members(
-            object,
-            [
-                "collected_information",
-                "shipping_details",
-                "shipping",
-                "line_items",
-            ],
-        )
+    // The object without its spacing, and where its parts are in that copy.
+    let mut compact = String::with_capacity(object.as_ref().map_or(0, |object| object.len()));
+    let parts = object.as_deref().map_or_else(Default::default, |object| {
+        let names = [
+            "collected_information",
+            "shipping_details",
+            "shipping",
+            "line_items",
+        ];
+        compact_members(object, names, &mut compact).unwrap_or_else(|| {
+            // Not an object (an array, a string): copied whole, without parts.
+            compact.clear();
+            compact_into(object, &mut compact);
+            Default::default()
+        })
     });
-    let [collected, shipping_details, shipping, line_items] = parts.unwrap_or_default();
+    let part = |range: &Option<Range<usize>>| range.clone().map(|range| &compact[range]);
+    let [collected, shipping_details, shipping, line_items] = &parts;
     // Checkout Sessions carry the address under `collected_information` (newer API
     // versions) or `shipping_details` (older); PaymentIntents and Charges under `shipping`.
-    let shipping = collected
+    let shipping = part(collected)
         .and_then(|collected| present(member(collected, &["shipping_details"])))
-        .or_else(|| present(shipping_details))
-        .or_else(|| present(shipping));
+        .or_else(|| present(part(shipping_details)))
+        .or_else(|| present(part(shipping)));
     // Present only when the sender expanded `line_items`.
-    let line_items = line_items.and_then(|items| present(member(items, &["data"])));
+    let line_items = part(line_items).and_then(|items| present(member(items, &["data"])));
+    let data = object.is_some().then_some(compact.as_str());
 
-    let mut body = Body::with_capacity(object.map_or(0, str::len) + 512);
+    let mut body = Body::with_capacity(compact.len() + 512);
     body.value("amount", &event.amount)?;
     body.value("created", &event.created)?;
     body.value("currency", &event.currency)?;
     body.value("customer", &event.customer)?;
-    body.text("data", object);
+    body.text("data", data);
     if let Some(event_type) = event_type {
         body.value("event_type", event_type)?;
     }
@@ -104,10 +111,11 @@ impl Body {
         serde_json::to_writer(&mut self.out, value)
     }
 
-    /// A member whose value is JSON text, or `null` when there is none.
+    /// A member whose value is compact JSON text, or `null` when there is none.
     fn text(&mut self, name: &str, text: Option<&str>) {
         self.name(name);
-        compact_into(text.unwrap_or("null"), &mut self.out);
+        self.out
+            .extend_from_slice(text.unwrap_or("null").as_bytes());
     }
 
     fn finish(mut self) -> Vec<u8> {

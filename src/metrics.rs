@@ -19,8 +19,15 @@ impl Metrics {
             if i > 0 {
                 rendered.push(',');
             }
-            let value = value.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = write!(rendered, "{key}=\"{value}\"");
+            rendered.push_str(key);
+            rendered.push_str("=\"");
+            // Label values are nearly always plain; escaping copied each one twice.
+            if value.contains(['\\', '"']) {
+                rendered.push_str(&value.replace('\\', "\\\\").replace('"', "\\\""));
+            } else {
+                rendered.push_str(value);
+            }
+            rendered.push('"');
         }
         let mut counters = self
             .counters

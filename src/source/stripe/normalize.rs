@@ -69,8 +69,7 @@ fn fields(raw: &Value) -> Result<Event, NormalizeError> {
         .get("livemode")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let object = raw
-        .pointer("/data/object")
+    let object = at(raw, "/data/object")
         .filter(|object| object.is_object())
         .ok_or(NormalizeError::Shape("missing object `data.object`"))?;
 
@@ -89,10 +88,21 @@ fn fields(raw: &Value) -> Result<Event, NormalizeError> {
     })
 }
 
+/// `value.pointer(pointer)` for pointers of member names without `~` or `/`.
+///
+/// `Value::pointer` copies every segment to undo `~0` and `~1` escapes, which none
+/// of ours hold: those copies were 0.8% of herald's CPU under load.
+fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    debug_assert!(!pointer.contains('~'), "an escaped pointer: {pointer}");
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(value, |value, name| value.get(name))
+}
+
 /// A non-empty string at `pointer`.
 fn text(value: &Value, pointer: &str) -> Option<String> {
-    value
-        .pointer(pointer)
+    at(value, pointer)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
@@ -164,7 +174,7 @@ fn amount(object: &Value) -> Option<i64> {
     };
     pointers
         .iter()
-        .find_map(|pointer| object.pointer(pointer).and_then(Value::as_i64))
+        .find_map(|pointer| at(object, pointer).and_then(Value::as_i64))
 }
 
 #[cfg(test)]
@@ -189,6 +199,32 @@ mod tests {
 
     fn normalized_fields(body: &[u8]) -> Result<Event, NormalizeError> {
         through(normalize_fields, body)
+    }
+
+    #[test]
+    fn at_reads_what_pointer_reads() {
+        fn paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
+            if let Value::Object(map) = value {
+                for (name, child) in map {
+                    let path = format!("{prefix}/{name}");
+                    out.push(path.clone());
+                    paths(child, &path, out);
+                }
+            }
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stripe");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let body = std::fs::read(entry.expect("entry").path()).expect("fixture");
+            let tree: Value = serde_json::from_slice(&body).expect("json");
+            let mut all = vec![
+                "/missing".to_owned(),
+                "/data/object/missing/deeper".to_owned(),
+            ];
+            paths(&tree, "", &mut all);
+            for path in all.iter().filter(|path| !path.contains('~')) {
+                assert_eq!(at(&tree, path), tree.pointer(path), "{path}");
+            }
+        }
     }
 
     #[test]

@@ -396,6 +396,53 @@ mod tests {
         assert_eq!(member(r#"{"a":1}"#, &[]), Some(r#"{"a":1}"#));
     }
 
+    /// Fixtures with a few bytes changed: where the result is still JSON, the scan
+    /// reads what the tree holds; where it is not, the scan does not panic.
+    #[test]
+    fn mangled_fixtures_are_read_as_the_tree_reads_them() {
+        const BYTES: &[u8] = b"{}[]\",:\\ 0123456789.eE+-tfnulx\n/~";
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/stripe");
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % u64::try_from(below).expect("fits")).expect("fits")
+        };
+        let mut still_json = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            let body = std::fs::read(entry.expect("entry").path()).expect("read");
+            for _ in 0..40 {
+                let mut mangled = body.clone();
+                for _ in 0..1 + next(3) {
+                    let at = next(mangled.len());
+                    match next(3) {
+                        0 => {
+                            mangled.remove(at);
+                        }
+                        1 => mangled.insert(at, BYTES[next(BYTES.len())]),
+                        _ => mangled[at] = BYTES[next(BYTES.len())],
+                    }
+                }
+                let Ok(text) = String::from_utf8(mangled) else {
+                    continue;
+                };
+                if serde_json::from_str::<Value>(&text).is_ok() {
+                    check_every_path(&text);
+                    still_json += 1;
+                } else {
+                    let _ = member(&text, &["data", "object", "id"]);
+                    let _ = compact_members(&text, ["data", "id"], &mut String::new());
+                    compact_into(&text, &mut String::new());
+                }
+            }
+        }
+        assert!(
+            still_json > 100,
+            "only {still_json} mangled fixtures were JSON"
+        );
+    }
+
     #[test]
     fn text_that_is_not_json_gives_none_or_a_span_and_never_panics() {
         let bad = [

@@ -115,21 +115,14 @@ impl Rules {
     }
 
     /// Every job `event` sets off: one per action of every matching rule.
+    ///
+    /// Conditions on `data.…` or `raw.…` read `event.raw`, which builds its tree
+    /// only if one asks.
     pub fn plan(&self, event: &Event) -> Vec<PlannedJob> {
-        self.plan_in(event, &EventScope::new(event))
-    }
-
-    /// [`Rules::plan`] for an event normalized without its payload (`raw` is
-    /// `Null`): conditions on `data.…` or `raw.…` read `payload`, parsed only if
-    /// one asks.
-    pub fn plan_with_payload(&self, event: &Event, payload: &[u8]) -> Vec<PlannedJob> {
-        self.plan_in(event, &EventScope::with_payload(event, payload))
-    }
-
-    fn plan_in(&self, event: &Event, context: &EventScope<'_>) -> Vec<PlannedJob> {
+        let context = EventScope::new(event);
         self.rules
             .iter()
-            .filter(|rule| rule.matches(event, context))
+            .filter(|rule| rule.matches(event, &context))
             .flat_map(|rule| {
                 rule.actions
                     .iter()

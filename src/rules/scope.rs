@@ -1,9 +1,10 @@
 //! What a rule's `when` sees: the event's context (`Event::context`), without
 //! copying the payload into it.
 //!
-//! `data.…` and `raw.…` paths are read from the payload in place; everything else
-//! from the normalized fields. Building the whole context cloned the payload twice
-//! per event, a tenth of the receiver's CPU under load.
+//! `data.…` and `raw.…` paths are read from the payload (`event.raw`, whose tree
+//! is built on the first such lookup); everything else from the normalized fields.
+//! Building the whole context cloned the payload twice per event, a tenth of the
+//! receiver's CPU under load.
 
 use std::cell::OnceCell;
 
@@ -18,39 +19,19 @@ pub struct EventScope<'a> {
     /// first use: rules without `when` never need them.
     fields: OnceCell<Value>,
     event: &'a Event,
-    /// The body as received, when `event.raw` was left out (see
-    /// `stripe::normalize_fields`); parsed on the first `data.…` or `raw.…` lookup.
-    payload: Option<&'a [u8]>,
-    parsed: OnceCell<Value>,
 }
 
 impl<'a> EventScope<'a> {
-    /// The scope of an event that holds its payload in `raw`.
+    /// The scope of `event`.
     pub fn new(event: &'a Event) -> Self {
         Self {
             fields: OnceCell::new(),
             event,
-            payload: None,
-            parsed: OnceCell::new(),
-        }
-    }
-
-    /// The scope of an event whose payload is still the `payload` bytes.
-    pub fn with_payload(event: &'a Event, payload: &'a [u8]) -> Self {
-        Self {
-            payload: Some(payload),
-            ..Self::new(event)
         }
     }
 
     fn raw(&self) -> &Value {
-        match self.payload {
-            // It parsed once already (normalization), so this does not fail.
-            Some(payload) => self
-                .parsed
-                .get_or_init(|| serde_json::from_slice(payload).unwrap_or(Value::Null)),
-            None => &self.event.raw,
-        }
+        self.event.raw.value()
     }
 }
 
@@ -105,10 +86,10 @@ mod tests {
             "missing",
             "data.missing",
         ];
-        let payload = event.raw.text().as_bytes().to_vec();
-        let mut without_raw = event.clone();
-        without_raw.raw = Payload::default();
-        let lazy = EventScope::with_payload(&without_raw, &payload);
+        // The same payload as text, as the receiver holds it: parsed on first lookup.
+        let mut as_text = event.clone();
+        as_text.raw = Payload::from_text(event.raw.text().to_owned());
+        let lazy = EventScope::new(&as_text);
         for path in paths {
             let path: Vec<String> = path.split('.').map(str::to_owned).collect();
             assert_eq!(scope.lookup(&path), lookup(&context, &path), "{path:?}");

@@ -5,6 +5,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
+use herald_plugin_api::Payload;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tracing::{info, warn};
@@ -88,11 +89,12 @@ async fn receive_inner(
         stripe_settings.tolerance.as_secs(),
         chrono::Utc::now().timestamp(),
     )?;
-    // The payload stays bytes: stored as received, parsed again only if a rule's
-    // `when` reads `data.…`.
-    let event = stripe::normalize_fields(verified)?;
-    let jobs = state.rules.plan_with_payload(&event, &body);
-    let outcome = state.store.ingest(&event, &body, &jobs).await?;
+    // The payload stays text: stored as received, parsed again only if a rule's
+    // `when` reads `data.…` or `raw.…`.
+    let mut event = stripe::normalize_fields(verified)?;
+    event.raw = Payload::from_body(&body);
+    let jobs = state.rules.plan(&event);
+    let outcome = state.store.ingest(&event, &jobs).await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {
             info!(source, event = %event.id, kind = %event.kind, jobs, "event stored");

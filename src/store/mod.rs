@@ -207,21 +207,16 @@ impl Store {
         on_backend!(self.ping())
     }
 
-    /// Stores `event` (received as `payload`) and its planned jobs in one transaction.
+    /// Stores `event`, its payload (`event.raw`) and its planned jobs in one transaction.
     ///
     /// # Errors
     /// When the transaction does not commit; nothing is stored then.
     ///
     /// Concurrent calls share transactions (group commit); each returns once its own
     /// event has committed.
-    pub async fn ingest(
-        &self,
-        event: &Event,
-        payload: &[u8],
-        jobs: &[PlannedJob],
-    ) -> Result<IngestOutcome> {
+    pub async fn ingest(&self, event: &Event, jobs: &[PlannedJob]) -> Result<IngestOutcome> {
         let received_at = chrono::Utc::now().timestamp_millis();
-        let row = NewEvent::new(event, payload, jobs, received_at)?;
+        let row = NewEvent::new(event, jobs, received_at)?;
         on_backend!(self.ingest(row))
     }
 

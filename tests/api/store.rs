@@ -12,7 +12,7 @@ use herald::store::{
     AttemptRecord, ClaimedJob, IngestOutcome, JobFilter, JobSummary, Pruned, Redelivered, Store,
     StoreError,
 };
-use herald_plugin_api::Event;
+use herald_plugin_api::{Event, Payload};
 use serde_json::{json, Map, Value};
 
 use crate::helpers::backends;
@@ -20,8 +20,9 @@ use crate::helpers::backends;
 /// How long claims lease their jobs in these tests.
 const LEASE: i64 = 30_000;
 
-/// A signed, verified and normalized Stripe event `id`, with its body.
-fn stripe_event(id: &str) -> (Event, Vec<u8>) {
+/// A signed, verified and normalized Stripe event `id`, holding its body as the
+/// receiver does.
+fn stripe_event(id: &str) -> Event {
     const SECRET: &[u8] = b"whsec_store";
     const T: i64 = 1_700_000_000;
     let object =
@@ -30,7 +31,9 @@ fn stripe_event(id: &str) -> (Event, Vec<u8>) {
     let body = body.to_string().into_bytes();
     let header = format!("t={T},v1={}", sign(&body, SECRET, T));
     let verified = verify(Some(&header), &body, SECRET, 300, T).expect("signature verifies");
-    (normalize(verified).expect("event normalizes"), body)
+    let mut event = normalize(verified).expect("event normalizes");
+    event.raw = Payload::from_body(&body);
+    event
 }
 
 /// The type of every test event.
@@ -89,9 +92,9 @@ impl<'a> Db<'a> {
 
     /// Stores event `id` with jobs for `actions`; the event and its job ids.
     async fn ingest(&self, id: &str, actions: &[(&str, &str)]) -> (Event, Vec<i64>) {
-        let (event, body) = stripe_event(id);
+        let event = stripe_event(id);
         let jobs = planned(&event, actions);
-        let outcome = self.store.ingest(&event, &body, &jobs).await;
+        let outcome = self.store.ingest(&event, &jobs).await;
         let stored = IngestOutcome::Stored { jobs: jobs.len() };
         assert_eq!(ok(self.name, "ingest", outcome), stored, "{}", self.name);
         let ids = self.jobs(id).await.iter().map(|job| job.id).collect();
@@ -196,9 +199,8 @@ async fn ingest_stores_an_event_with_its_jobs_once() {
         }
 
         // The same event again, even with other jobs planned: nothing new.
-        let (_, body) = stripe_event("evt_1");
         let more = planned(&event, &[("late", "mail")]);
-        let outcome = ok(name, "ingest", store.ingest(&event, &body, &more).await);
+        let outcome = ok(name, "ingest", store.ingest(&event, &more).await);
         assert_eq!(outcome, IngestOutcome::Duplicate, "{name}");
         assert_eq!(db.count().await, 1, "{name}");
         assert_eq!(db.jobs("evt_1").await, jobs, "{name}: no new job");
@@ -221,9 +223,9 @@ async fn concurrent_ingests_share_commits_and_each_event_is_stored_once() {
                 let store = store.clone();
                 calls.spawn(async move {
                     let id = format!("evt_batch_{n}");
-                    let (event, body) = stripe_event(&id);
+                    let event = stripe_event(&id);
                     let jobs = planned(&event, &[("paid", "mail"), ("paid", "hook")]);
-                    let outcome = store.ingest(&event, &body, &jobs).await;
+                    let outcome = store.ingest(&event, &jobs).await;
                     (id, copy, outcome)
                 });
             }

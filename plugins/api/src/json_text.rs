@@ -63,51 +63,61 @@ fn value_at(text: &str, i: usize, path: &[&str]) -> Option<(usize, Option<(usize
     }
 }
 
-/// Appends the object `text` to `out` without the whitespace between tokens, and
-/// gives the range in `out` of the value of each member in `names` (the last, when
-/// one is repeated), in the same pass.
-///
-/// `None` when `text` is not an object; `out` may then hold part of it.
+/// Appends the value `text` to `out` without the whitespace between tokens, and,
+/// when it is an object, gives the range in `out` of the value of each member in
+/// `names` (the last, when one is repeated), found in the same pass. With no
+/// `names` it is a plain compacting copy.
 pub fn compact_members<const N: usize>(
     text: &str,
     names: [&str; N],
     out: &mut String,
-) -> Option<[Option<Range<usize>>; N]> {
+) -> [Option<Range<usize>>; N] {
     let bytes = text.as_bytes();
     let mut found = [(); N].map(|()| None);
     let mut at = skip_space(bytes, 0);
-    if bytes.get(at) != Some(&b'{') {
-        return None;
-    }
+    let object = bytes.get(at) == Some(&b'{');
     let mut depth = 0_usize;
-    // At depth 1: whether the next string is a member name, and which of `names`
-    // the member being copied is.
+    // In the object, at depth 1: whether the next string is a member name, and
+    // which of `names` the member being copied is.
     let mut name_next = false;
     let mut member: Option<usize> = None;
     let mut value_start = 0;
     loop {
-        let run = find(bytes, at, |word| {
+        let Some(run) = find(bytes, at, |word| {
             structural(word)
                 | zero(word ^ (ONES * u64::from(b':')))
                 | zero(word ^ (ONES * u64::from(b',')))
                 | below(word, b' ' + 1)
-        })?;
+        }) else {
+            // The end of the text: a number or a literal, or text that is not JSON.
+            out.push_str(&text[at..]);
+            return found;
+        };
         out.push_str(&text[at..at + run]);
         at += run;
         let byte = bytes[at];
+        let members = object && depth == 1;
         match byte {
             b'"' => {
-                let (end, escaped) = string_end(bytes, at)?;
-                if depth == 1 && name_next {
-                    member = slot_of(&text[at..end], escaped, &names);
-                    name_next = false;
-                }
+                let end = match string_end(bytes, at) {
+                    Some((end, escaped)) => {
+                        if members && name_next {
+                            member = slot_of(&text[at..end], escaped, &names);
+                            name_next = false;
+                        }
+                        end
+                    }
+                    None => bytes.len(),
+                };
                 out.push_str(&text[at..end]);
                 at = end;
+                if depth == 0 {
+                    return found;
+                }
                 continue;
             }
-            b':' if depth == 1 => value_start = out.len() + 1,
-            b',' if depth == 1 => {
+            b':' if members => value_start = out.len() + 1,
+            b',' if members => {
                 if let Some(slot) = member.take() {
                     found[slot] = Some(value_start..out.len());
                 }
@@ -115,15 +125,15 @@ pub fn compact_members<const N: usize>(
             }
             b'{' | b'[' => {
                 depth += 1;
-                name_next = depth == 1;
+                name_next = object && depth == 1;
             }
             b'}' | b']' => {
-                if depth == 1 {
+                if members {
                     if let Some(slot) = member.take() {
                         found[slot] = Some(value_start..out.len());
                     }
                 }
-                depth = depth.checked_sub(1)?;
+                depth = depth.saturating_sub(1);
             }
             b':' | b',' => {}
             _ => {
@@ -134,28 +144,8 @@ pub fn compact_members<const N: usize>(
         out.push(char::from(byte));
         at += 1;
         if depth == 0 {
-            return Some(found);
+            return found;
         }
-    }
-}
-
-/// Appends `text` to `out` without the whitespace between tokens.
-pub fn compact_into(text: &str, out: &mut String) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if byte == b'"' {
-            let end = string_end(bytes, i).map_or(bytes.len(), |(end, _)| end);
-            out.push_str(&text[i..end]);
-            i = end;
-            continue;
-        }
-        let run = find(bytes, i, |word| {
-            zero(word ^ (ONES * u64::from(b'"'))) | below(word, b' ' + 1)
-        })
-        .map_or(bytes.len(), |n| i + n);
-        out.push_str(&text[i..run]);
-        i = skip_space(bytes, run);
     }
 }
 
@@ -344,7 +334,7 @@ mod tests {
             );
         }
         let mut compact = String::new();
-        compact_into(text, &mut compact);
+        let [] = compact_members(text, [], &mut compact);
         assert_eq!(
             serde_json::from_str::<Value>(&compact).expect("compact json"),
             tree
@@ -355,7 +345,7 @@ mod tests {
             let names: Vec<&str> = map.keys().map(String::as_str).take(3).collect();
             let names = [0, 1, 2].map(|i| names.get(i).copied().unwrap_or("missing"));
             let mut with_members = String::from("prefix");
-            let found = compact_members(text, names, &mut with_members).expect("an object");
+            let found = compact_members(text, names, &mut with_members);
             assert_eq!(&with_members["prefix".len()..], compact);
             for (name, range) in names.iter().zip(found) {
                 let value = range.map(|range| {
@@ -433,7 +423,7 @@ mod tests {
                 } else {
                     let _ = member(&text, &["data", "object", "id"]);
                     let _ = compact_members(&text, ["data", "id"], &mut String::new());
-                    compact_into(&text, &mut String::new());
+                    let [] = compact_members(&text, [], &mut String::new());
                 }
             }
         }
@@ -468,17 +458,26 @@ mod tests {
             let _ = member(text, &["a"]);
             let _ = member(text, &["a", "b"]);
             let _ = compact_members(text, ["a", "b"], &mut String::new());
-            compact_into(text, &mut String::new());
         }
         assert_eq!(member("[1]", &["a"]), None);
         assert_eq!(member("{\"a\":1", &["a"]), None);
         let mut out = String::new();
         assert_eq!(
             compact_members(r#"{ "a" : 1, "b": [2, 3] }"#, ["b", "c"], &mut out),
-            Some([Some(11..16), None])
+            [Some(11..16), None]
         );
         assert_eq!(out, r#"{"a":1,"b":[2,3]}"#);
-        assert_eq!(compact_members("[1]", ["a"], &mut String::new()), None);
+        // Not an object: copied, with no members to find.
+        let values = [
+            (" [ 1, {\"a\": 2} ] ", "[1,{\"a\":2}]"),
+            (" \"a b\" ", "\"a b\""),
+            (" -1.5 ", "-1.5"),
+        ];
+        for (value, compact) in values {
+            let mut out = String::new();
+            assert_eq!(compact_members(value, ["a"], &mut out), [None]);
+            assert_eq!(out, compact);
+        }
         assert_eq!(
             serde_json::from_str::<Value>(member(r#"{"a":[1,2]}"#, &["a"]).expect("a"))
                 .expect("json"),

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use herald_plugin_api::json_text::{compact_into, compact_members, member};
+use herald_plugin_api::json_text::{compact_members, member};
 use herald_plugin_api::Job;
 use serde::Serialize;
 
@@ -30,12 +30,8 @@ pub(crate) fn default_body(job: &Job<'_>, event_type: Option<&str>) -> serde_jso
             "shipping",
             "line_items",
         ];
-        compact_members(object, names, &mut compact).unwrap_or_else(|| {
-            // Not an object (an array, a string): copied whole, without parts.
-            compact.clear();
-            compact_into(object, &mut compact);
-            Default::default()
-        })
+        // A `data.object` that is not an object (an array, a string) is copied without parts.
+        compact_members(object, names, &mut compact)
     });
     let part = |range: &Option<Range<usize>>| range.clone().map(|range| &compact[range]);
     let [collected, shipping_details, shipping, line_items] = &parts;

@@ -10,6 +10,7 @@ mod payload;
 mod scenario;
 mod sinks;
 mod steadiness;
+mod storage;
 mod table;
 mod target;
 
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::client::Pace;
@@ -86,6 +88,10 @@ struct AllArgs {
     /// instance's own limit). Each slot costs about 0.3 MiB of RSS under load.
     #[arg(long, default_value_t = 32)]
     dispatch_concurrency: usize,
+    /// Where each scenario's SQLite database and herald's files go. Not /tmp by
+    /// default: on many systems it is a tmpfs, where an fsync costs nothing.
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
     /// A PostgreSQL server's URL (any database on it); the PostgreSQL rows are skipped without.
     #[arg(long, env = "HERALD_BENCH_DATABASE_URL")]
     postgres_url: Option<String>,
@@ -140,7 +146,10 @@ async fn main() -> anyhow::Result<()> {
 
 async fn all(args: AllArgs) -> anyhow::Result<()> {
     let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+    std::fs::create_dir_all(&args.work_dir)
+        .with_context(|| format!("creating {}", args.work_dir.display()))?;
     let options = Options {
+        work_dir: absolute(args.work_dir),
         herald: absolute(args.herald),
         fixtures: absolute(args.fixtures),
         templates: absolute(args.templates),
@@ -165,6 +174,25 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
     if let Some(report) = probe_host(first_probe).await {
         println!("{}", report.line(first_probe));
     }
+    match storage::filesystem(&options.work_dir) {
+        Some((kind, _)) if kind == "tmpfs" || kind == "ramfs" => println!(
+            "SQLite: under {} ({kind}, in memory: an fsync costs nothing there, so the SQLite rows overstate durable ingest; pass --work-dir on a disk)",
+            options.work_dir.display()
+        ),
+        Some((kind, source)) => println!(
+            "SQLite: under {} ({kind} on {source})",
+            options.work_dir.display()
+        ),
+        None => println!("SQLite: under {}", options.work_dir.display()),
+    }
+    let pg_durable = match &options.postgres_url {
+        Some(url) => {
+            let settings = storage::PgDurability::of(url).await?;
+            println!("{}", settings.line());
+            settings.durable()
+        }
+        None => true,
+    };
     println!(
         "payloads: {} Stripe fixtures, {} bytes on average; {} s per scenario\n",
         everything.len(),
@@ -240,8 +268,14 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
         } else {
             everything.clone()
         };
+        // The row says so itself, in case it is pasted without the header.
+        let name = if db == Db::Postgres && !pg_durable {
+            format!("{name} (fsync off)")
+        } else {
+            name.to_owned()
+        };
         let run = HeraldRun {
-            name,
+            name: &name,
             db,
             sink,
             pace,

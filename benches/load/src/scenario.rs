@@ -20,6 +20,8 @@ pub const SECRET: &str = "whsec_bench";
 /// Everything the runner was told.
 pub struct Options {
     pub herald: PathBuf,
+    /// Where each scenario's directory (SQLite database, herald's config) goes.
+    pub work_dir: PathBuf,
     pub fixtures: PathBuf,
     pub templates: PathBuf,
     pub duration: Duration,
@@ -248,7 +250,7 @@ pub async fn herald(
     payloads: Arc<Payloads>,
     run: HeraldRun<'_>,
 ) -> anyhow::Result<Row> {
-    let dir = tempfile::tempdir()?;
+    let dir = tempfile::tempdir_in(&options.work_dir)?;
     let arrivals = Arrivals::default();
     let destination = match run.sink {
         None => Destination::Paused,

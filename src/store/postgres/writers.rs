@@ -1,6 +1,7 @@
 //! The grouped writes on PostgreSQL: new events with their jobs, and delivery
 //! attempts. Each batch is one transaction of a few statements whatever its size:
-//! the rows travel as column arrays and `UNNEST` turns them back into rows.
+//! the rows travel as column arrays and `UNNEST` turns them back into rows. An
+//! ingest batch is a single statement, one trip to the server.
 
 use std::collections::HashMap;
 
@@ -9,7 +10,7 @@ use sqlx::{PgPool, Row};
 
 use crate::store::error::Result;
 use crate::store::group_commit::BatchWriter;
-use crate::store::new_event::{settle, NewEvent};
+use crate::store::new_event::{first_copies, settle, NewEvent};
 use crate::store::{IngestOutcome, NewAttempt};
 
 /// Commits new events and their jobs.
@@ -45,22 +46,64 @@ impl BatchWriter<NewEvent> for IngestWriter {
             payloads.push(event.payload.as_str());
             received.push(event.received_at);
         }
-        let mut tx = self.pool.begin().await?;
-        // A concurrent insert of the same event (another replica) waits on the
-        // unique index and then does nothing: exactly one of them stores it. So
-        // does a second copy within this batch.
+        // The jobs of each event's first copy in the batch, with its key: the
+        // statement keeps those whose event it inserted.
+        let jobs: Vec<_> = first_copies(events)
+            .flat_map(|event| event.jobs.iter().map(move |job| (event, job)))
+            .collect();
+        let mut job_sources = Vec::with_capacity(jobs.len());
+        let mut job_ids = Vec::with_capacity(jobs.len());
+        let mut rules = Vec::with_capacity(jobs.len());
+        let mut indexes = Vec::with_capacity(jobs.len());
+        let mut plugins = Vec::with_capacity(jobs.len());
+        let mut params = Vec::with_capacity(jobs.len());
+        let mut keys = Vec::with_capacity(jobs.len());
+        let mut now = Vec::with_capacity(jobs.len());
+        for (event, job) in jobs {
+            job_sources.push(event.source.as_str());
+            job_ids.push(event.event_id.as_str());
+            rules.push(job.rule.as_str());
+            indexes.push(job.action_index);
+            plugins.push(job.plugin.as_str());
+            params.push(job.params.as_str());
+            keys.push(job.idempotency_key.as_str());
+            now.push(event.received_at);
+        }
+        // One statement, so one trip and its own transaction: events and jobs
+        // commit together or not at all. A concurrent insert of the same event
+        // (another replica) waits on the unique index and then does nothing:
+        // exactly one of them stores it. So does a second copy within this batch.
+        // The jobs' foreign key is checked at the end of the statement, when the
+        // events are in. ORDER BY the ordinality: ids follow the batch's and the
+        // plan's order, as SQLite's do.
         let rows = sqlx::query(
-            "INSERT INTO events (source, event_id, kind, created, livemode, object_id, order_id,
-                                 normalized, payload, received_at)
-             SELECT t.source, t.event_id, t.kind, t.created, t.livemode, t.object_id,
-                    t.order_id, t.normalized, t.payload, t.received_at
-             FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BOOL[],
-                         $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[])
-                  WITH ORDINALITY AS t(source, event_id, kind, created, livemode, object_id,
-                                       order_id, normalized, payload, received_at, n)
-             ORDER BY t.n
-             ON CONFLICT (source, event_id) DO NOTHING
-             RETURNING pk, source, event_id",
+            "WITH inserted AS (
+                 INSERT INTO events (source, event_id, kind, created, livemode, object_id,
+                                     order_id, normalized, payload, received_at)
+                 SELECT t.source, t.event_id, t.kind, t.created, t.livemode, t.object_id,
+                        t.order_id, t.normalized, t.payload, t.received_at
+                 FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::BOOL[],
+                             $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[])
+                      WITH ORDINALITY AS t(source, event_id, kind, created, livemode,
+                                           object_id, order_id, normalized, payload,
+                                           received_at, n)
+                 ORDER BY t.n
+                 ON CONFLICT (source, event_id) DO NOTHING
+                 RETURNING pk, source, event_id
+             ), queued AS (
+                 INSERT INTO jobs (event_pk, rule, action_index, plugin, params,
+                                   idempotency_key, run_at, queued_at, created_at, updated_at)
+                 SELECT i.pk, j.rule, j.action_index, j.plugin, j.params, j.idempotency_key,
+                        j.now, j.now, j.now, j.now
+                 FROM UNNEST($11::TEXT[], $12::TEXT[], $13::TEXT[], $14::BIGINT[],
+                             $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::BIGINT[])
+                      WITH ORDINALITY AS j(source, event_id, rule, action_index, plugin,
+                                           params, idempotency_key, now, n)
+                 JOIN inserted AS i ON i.source = j.source AND i.event_id = j.event_id
+                 ORDER BY j.n
+                 ON CONFLICT (idempotency_key) DO NOTHING
+             )
+             SELECT pk, source, event_id FROM inserted",
         )
         .bind(&sources)
         .bind(&ids)
@@ -72,7 +115,15 @@ impl BatchWriter<NewEvent> for IngestWriter {
         .bind(&normalized)
         .bind(&payloads)
         .bind(&received)
-        .fetch_all(&mut *tx)
+        .bind(&job_sources)
+        .bind(&job_ids)
+        .bind(&rules)
+        .bind(&indexes)
+        .bind(&plugins)
+        .bind(&params)
+        .bind(&keys)
+        .bind(&now)
+        .fetch_all(&self.pool)
         .await?;
         let mut stored: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
         for row in &rows {
@@ -81,49 +132,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
                 row.try_get("pk")?,
             );
         }
-
-        let (outcomes, jobs) = settle(events, stored);
-        let mut job_events = Vec::with_capacity(jobs.len());
-        let mut rules = Vec::with_capacity(jobs.len());
-        let mut indexes = Vec::with_capacity(jobs.len());
-        let mut plugins = Vec::with_capacity(jobs.len());
-        let mut params = Vec::with_capacity(jobs.len());
-        let mut keys = Vec::with_capacity(jobs.len());
-        let mut now = Vec::with_capacity(jobs.len());
-        for (pk, event, job) in jobs {
-            job_events.push(pk);
-            rules.push(job.rule.as_str());
-            indexes.push(job.action_index);
-            plugins.push(job.plugin.as_str());
-            params.push(job.params.as_str());
-            keys.push(job.idempotency_key.as_str());
-            now.push(event.received_at);
-        }
-        if !job_events.is_empty() {
-            // ORDER BY the ordinality: ids follow the plan's order, as SQLite's do.
-            sqlx::query(
-                "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
-                                   run_at, queued_at, created_at, updated_at)
-                 SELECT t.event_pk, t.rule, t.action_index, t.plugin, t.params,
-                        t.idempotency_key, t.now, t.now, t.now, t.now
-                 FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
-                             $6::TEXT[], $7::BIGINT[])
-                      WITH ORDINALITY AS t(event_pk, rule, action_index, plugin, params,
-                                           idempotency_key, now, n)
-                 ORDER BY t.n
-                 ON CONFLICT (idempotency_key) DO NOTHING",
-            )
-            .bind(&job_events)
-            .bind(&rules)
-            .bind(&indexes)
-            .bind(&plugins)
-            .bind(&params)
-            .bind(&keys)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        let (outcomes, _) = settle(events, stored);
         Ok(outcomes)
     }
 }

@@ -36,9 +36,14 @@ const JOB_SUMMARY_SELECT: &str =
             j.last_error, j.dead_at
      FROM jobs j JOIN events e ON e.pk = j.event_pk";
 
-/// Connections in the pool: enough for the workers and the HTTP handlers of one
-/// replica, few enough that several replicas fit in a server's default 100.
-const MAX_CONNECTIONS: u32 = 16;
+/// Connections in the main pool: enough for the ingest writer, the operator's
+/// commands and the plugins' own state of one replica; with the bookkeeping pool,
+/// few enough that several replicas fit in a server's default 100.
+const MAX_CONNECTIONS: u32 = 12;
+
+/// Connections for the bookkeeping (claims, attempt records, deferrals): one
+/// claimer and one attempt writer, with room for a deferral beside them.
+const BOOKKEEPING_CONNECTIONS: u32 = 4;
 
 /// How long a query waits for a free connection before failing, so an overloaded
 /// or unreachable server surfaces as an error instead of a hung request.
@@ -149,6 +154,11 @@ async fn insert_jobs(
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Sessions with `synchronous_commit = off`: a claim, an attempt record or a
+    /// deferral commits without waiting for the WAL flush, as on SQLite. What a
+    /// server crash loses of them is a delivery made again, with the same
+    /// idempotency key; the next acknowledged event's flush covers them too.
+    bookkeeping: PgPool,
     ingest: GroupCommit<NewEvent, IngestOutcome>,
     attempts: GroupCommit<NewAttempt, ()>,
 }
@@ -168,9 +178,13 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(open)?;
+        let bookkeeping = PgPoolOptions::new()
+            .max_connections(BOOKKEEPING_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options.options([("synchronous_commit", "off")]));
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let ingest = GroupCommit::spawn(
             "herald-ingest",
@@ -179,11 +193,14 @@ impl PostgresStore {
         );
         let attempts = GroupCommit::spawn(
             "herald-attempts",
-            AttemptWriter { pool: pool.clone() },
+            AttemptWriter {
+                pool: bookkeeping.clone(),
+            },
             GROUP_COMMIT_MAX,
         );
         Ok(Self {
             pool,
+            bookkeeping,
             ingest,
             attempts,
         })
@@ -212,7 +229,7 @@ impl PostgresStore {
             .bind(now_ms.saturating_add(lease_ms))
             .bind(now_ms)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.bookkeeping)
             .await?;
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -300,7 +317,7 @@ impl PostgresStore {
         )
         .bind(run_at_ms)
         .bind(job_id)
-        .execute(&self.pool)
+        .execute(&self.bookkeeping)
         .await?;
         Ok(())
     }
@@ -335,5 +352,61 @@ impl PostgresStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor, PgConnection};
+
+    use super::*;
+
+    /// `SHOW synchronous_commit` on a connection of `pool`.
+    async fn synchronous_commit(pool: &PgPool) -> String {
+        sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(pool)
+            .await
+            .expect("SHOW synchronous_commit")
+    }
+
+    /// Bookkeeping must not wait for the WAL flush, and ingest must: on a database
+    /// set to flush every commit, the two pools' sessions differ.
+    #[tokio::test]
+    async fn only_bookkeeping_sessions_skip_the_wal_flush() {
+        let Some(admin) = std::env::var("HERALD_TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "HERALD_TEST_DATABASE_URL is not set: run ./scripts/test"
+            );
+            eprintln!("HERALD_TEST_DATABASE_URL is not set: PostgreSQL case skipped");
+            return;
+        };
+        let name = format!("herald_unit_{:016x}", rand::random::<u64>());
+        let mut conn = PgConnection::connect(&admin).await.expect("admin");
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create");
+        // The test server runs with synchronous_commit off; production's is on.
+        conn.execute(format!("ALTER DATABASE {name} SET synchronous_commit = on").as_str())
+            .await
+            .expect("alter");
+        let (prefix, _) = admin.rsplit_once('/').expect("a URL ending in /db");
+        let url = format!("{prefix}/{name}");
+
+        let store = PostgresStore::connect(&url, "test").await.expect("connect");
+        let settings = (
+            synchronous_commit(&store.pool).await,
+            synchronous_commit(&store.bookkeeping).await,
+        );
+        store.pool.close().await;
+        store.bookkeeping.close().await;
+        drop(store);
+        conn.execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+            .await
+            .expect("drop");
+        assert_eq!(settings, ("on".to_owned(), "off".to_owned()));
     }
 }

@@ -1,7 +1,7 @@
 //! The grouped writes on PostgreSQL: new events with their jobs, and delivery
-//! attempts. Each batch is one transaction of a few statements whatever its size:
-//! the rows travel as column arrays and `UNNEST` turns them back into rows. An
-//! ingest batch is a single statement, one trip to the server.
+//! attempts. Each batch is one transaction whatever its size:
+//! the rows travel as column arrays and `UNNEST` turns them back into rows. A
+//! batch is a single statement, one trip to the server.
 
 use std::collections::HashMap;
 
@@ -139,6 +139,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
 
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
+    /// The bookkeeping pool: its commits do not wait for the WAL flush.
     pub(super) pool: PgPool,
 }
 
@@ -167,21 +168,25 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             run_at.push(next);
             errors.push(attempt.record.error.as_deref());
         }
-        let mut tx = self.pool.begin().await?;
-        // Bookkeeping, not an acknowledgement: the commit need not wait for the WAL
-        // flush. A lost attempt record means a delivery is repeated, with the same
-        // idempotency key; a later synchronous commit flushes this one too.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
+        // One statement, so one trip and its own transaction; the pool's sessions
+        // do not wait for the WAL flush (see `PostgresStore::bookkeeping`).
         sqlx::query(
-            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
-             SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
-             FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
-                         $6::TEXT[])
-                  WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
-                                       error, n)
-             ORDER BY t.n",
+            "WITH recorded AS (
+                 INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
+                 SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
+                 FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
+                             $5::TEXT[], $6::TEXT[])
+                      WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
+                                           error, n)
+                 ORDER BY t.n
+             )
+             UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
+                             locked_until = NULL, last_error = t.error,
+                             updated_at = t.finished_at,
+                             dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
+             FROM UNNEST($1::BIGINT[], $7::TEXT[], $8::BIGINT[], $6::TEXT[], $4::BIGINT[])
+                  AS t(id, status, run_at, error, finished_at)
+             WHERE jobs.id = t.id",
         )
         .bind(&jobs)
         .bind(&numbers)
@@ -189,25 +194,10 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
         .bind(&finished)
         .bind(&outcomes)
         .bind(&errors)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
-                             locked_until = NULL, last_error = t.error,
-                             updated_at = t.finished_at,
-                             dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
-             FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::BIGINT[])
-                  AS t(id, status, run_at, error, finished_at)
-             WHERE jobs.id = t.id",
-        )
-        .bind(&jobs)
         .bind(&statuses)
         .bind(&run_at)
-        .bind(&errors)
-        .bind(&finished)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(vec![(); n])
     }
 }

@@ -221,6 +221,13 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
             options.e2e_duration,
         ),
         (
+            "e2e HTTP, PostgreSQL",
+            Db::Postgres,
+            Some(SinkKind::Http),
+            closed,
+            options.duration,
+        ),
+        (
             "e2e email, SQLite",
             Db::Sqlite,
             Some(SinkKind::Smtp),

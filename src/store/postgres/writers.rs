@@ -137,6 +137,26 @@ impl BatchWriter<NewEvent> for IngestWriter {
     }
 }
 
+/// Records attempts and moves their jobs on, in one statement: `$1` job ids, `$2`
+/// attempt numbers, `$3`/`$4` start and end, `$5` outcomes, `$6` errors, `$7` the
+/// jobs' new status, `$8` their next run (NULL keeps it).
+pub(super) const RECORD_ATTEMPTS_SQL: &str = "WITH recorded AS (
+         INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
+         SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
+         FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
+                     $5::TEXT[], $6::TEXT[])
+              WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
+                                   error, n)
+         ORDER BY t.n
+     )
+     UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
+                     locked_until = NULL, last_error = t.error,
+                     updated_at = t.finished_at,
+                     dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
+     FROM UNNEST($1::BIGINT[], $7::TEXT[], $8::BIGINT[], $6::TEXT[], $4::BIGINT[])
+          AS t(id, status, run_at, error, finished_at)
+     WHERE jobs.id = t.id";
+
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
     /// The bookkeeping pool: its commits do not wait for the WAL flush.
@@ -170,34 +190,17 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
         }
         // One statement, so one trip and its own transaction; the pool's sessions
         // do not wait for the WAL flush (see `PostgresStore::bookkeeping`).
-        sqlx::query(
-            "WITH recorded AS (
-                 INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
-                 SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
-                 FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
-                             $5::TEXT[], $6::TEXT[])
-                      WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
-                                           error, n)
-                 ORDER BY t.n
-             )
-             UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
-                             locked_until = NULL, last_error = t.error,
-                             updated_at = t.finished_at,
-                             dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
-             FROM UNNEST($1::BIGINT[], $7::TEXT[], $8::BIGINT[], $6::TEXT[], $4::BIGINT[])
-                  AS t(id, status, run_at, error, finished_at)
-             WHERE jobs.id = t.id",
-        )
-        .bind(&jobs)
-        .bind(&numbers)
-        .bind(&started)
-        .bind(&finished)
-        .bind(&outcomes)
-        .bind(&errors)
-        .bind(&statuses)
-        .bind(&run_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(RECORD_ATTEMPTS_SQL)
+            .bind(&jobs)
+            .bind(&numbers)
+            .bind(&started)
+            .bind(&finished)
+            .bind(&outcomes)
+            .bind(&errors)
+            .bind(&statuses)
+            .bind(&run_at)
+            .execute(&self.pool)
+            .await?;
         Ok(vec![(); n])
     }
 }

@@ -1,7 +1,7 @@
 //! An incoming event and its jobs as database rows. The request's own task builds
 //! them (serializing is the costly part), so the one writer only binds and executes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use herald_plugin_api::Event;
 use serde_json::Value;
@@ -86,26 +86,50 @@ pub fn first_copies(events: &[NewEvent]) -> impl Iterator<Item = &NewEvent> {
         .filter(move |event| seen.insert((event.source.as_str(), event.event_id.as_str())))
 }
 
-/// What a batch insert of `events` came to, given the rows it inserted as
-/// `(source, event_id) → pk`: each event's outcome, and the jobs to insert with
-/// their event's pk. The first copy of an event in a batch takes its row; later
-/// copies are duplicates, like events stored before.
-pub fn settle(
-    events: &[NewEvent],
-    mut inserted: HashMap<(String, String), i64>,
-) -> (Vec<IngestOutcome>, Vec<(i64, &NewEvent, &NewJob)>) {
-    let mut outcomes = Vec::with_capacity(events.len());
-    let mut jobs = Vec::new();
-    for event in events {
-        let key = (event.source.clone(), event.event_id.clone());
-        let Some(pk) = inserted.remove(&key) else {
-            outcomes.push(IngestOutcome::Duplicate);
-            continue;
-        };
-        jobs.extend(event.jobs.iter().map(|job| (pk, event, job)));
-        outcomes.push(IngestOutcome::Stored {
-            jobs: event.jobs.len(),
-        });
+/// What a batch insert of `events` came to, given the `(source, event_id)` of
+/// the rows it inserted: each event's outcome. The first copy of an event in a
+/// batch takes its row; later copies are duplicates, like events stored before.
+pub fn settle(events: &[NewEvent], mut inserted: HashSet<(String, String)>) -> Vec<IngestOutcome> {
+    events
+        .iter()
+        .map(|event| {
+            let key = (event.source.clone(), event.event_id.clone());
+            if inserted.remove(&key) {
+                IngestOutcome::Stored {
+                    jobs: event.jobs.len(),
+                }
+            } else {
+                IngestOutcome::Duplicate
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+impl NewEvent {
+    /// A `charge.refunded` event `id` with one job for each of `rules`.
+    pub fn sample(id: &str, rules: &[&str]) -> Self {
+        Self {
+            source: "stripe".to_owned(),
+            event_id: id.to_owned(),
+            kind: "charge.refunded".to_owned(),
+            created: 1,
+            livemode: false,
+            object_id: None,
+            order_id: None,
+            normalized: "{}".to_owned(),
+            payload: "{}".to_owned(),
+            received_at: 1_000,
+            jobs: rules
+                .iter()
+                .map(|rule| NewJob {
+                    rule: (*rule).to_owned(),
+                    action_index: 0,
+                    plugin: "hook".to_owned(),
+                    params: "{}".to_owned(),
+                    idempotency_key: format!("stripe:{id}:{rule}:0"),
+                })
+                .collect(),
+        }
     }
-    (outcomes, jobs)
 }

@@ -375,6 +375,7 @@ mod tests {
     use sqlx::{Connection, Executor, PgConnection};
 
     use super::*;
+    use crate::store::group_commit::BatchWriter;
 
     /// `SHOW synchronous_commit` on a connection of `pool`.
     async fn synchronous_commit(pool: &PgPool) -> String {
@@ -461,6 +462,48 @@ mod tests {
         );
         drop_database(conn, store, &name).await;
         assert_eq!(settings, ("on".to_owned(), "off".to_owned()));
+    }
+
+    /// As on SQLite: in one batch, only the first copy of a new event brings jobs.
+    #[tokio::test]
+    async fn only_new_first_copies_bring_their_jobs() {
+        let Some((conn, name, url)) = fresh_database("").await else {
+            return;
+        };
+        let store = PostgresStore::connect(&url, "test").await.expect("connect");
+        let writer = IngestWriter {
+            pool: store.pool.clone(),
+        };
+        let first = writer
+            .write_batch(&[NewEvent::sample("evt_old", &["a"])])
+            .await;
+        let batch = [
+            NewEvent::sample("evt_new", &["x", "y"]),
+            // A later copy planned differently, and a stored event planned anew:
+            // neither adds a job.
+            NewEvent::sample("evt_new", &["z"]),
+            NewEvent::sample("evt_old", &["b"]),
+            NewEvent::sample("evt_quiet", &[]),
+        ];
+        let outcomes = writer.write_batch(&batch).await;
+        let jobs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT e.event_id, j.rule FROM jobs j JOIN events e ON e.pk = j.event_pk ORDER BY j.id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .expect("jobs");
+        drop_database(conn, store, &name).await;
+
+        assert_eq!(first.expect("first"), [IngestOutcome::Stored { jobs: 1 }]);
+        let expected = [
+            IngestOutcome::Stored { jobs: 2 },
+            IngestOutcome::Duplicate,
+            IngestOutcome::Duplicate,
+            IngestOutcome::Stored { jobs: 0 },
+        ];
+        assert_eq!(outcomes.expect("batch"), expected);
+        let jobs: Vec<(&str, &str)> = jobs.iter().map(|(e, r)| (e.as_str(), r.as_str())).collect();
+        assert_eq!(jobs, [("evt_old", "a"), ("evt_new", "x"), ("evt_new", "y")]);
     }
 
     /// A backlog that grew after the statistics were taken (here: never taken)

@@ -1,9 +1,9 @@
 //! The grouped writes on PostgreSQL: new events with their jobs, and delivery
-//! attempts. Each batch is one transaction whatever its size:
-//! the rows travel as column arrays and `UNNEST` turns them back into rows. A
-//! batch is a single statement, one trip to the server.
+//! attempts. Each batch, whatever its size, is a single statement, so one trip to
+//! the server and one transaction: the rows travel as column arrays and `UNNEST`
+//! turns them back into rows.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use sqlx::{PgPool, Row};
@@ -103,7 +103,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
                  ORDER BY j.n
                  ON CONFLICT (idempotency_key) DO NOTHING
              )
-             SELECT pk, source, event_id FROM inserted",
+             SELECT source, event_id FROM inserted",
         )
         .bind(&sources)
         .bind(&ids)
@@ -125,15 +125,11 @@ impl BatchWriter<NewEvent> for IngestWriter {
         .bind(&now)
         .fetch_all(&self.pool)
         .await?;
-        let mut stored: HashMap<(String, String), i64> = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            stored.insert(
-                (row.try_get("source")?, row.try_get("event_id")?),
-                row.try_get("pk")?,
-            );
-        }
-        let (outcomes, _) = settle(events, stored);
-        Ok(outcomes)
+        let stored = rows
+            .iter()
+            .map(|row| Ok((row.try_get("source")?, row.try_get("event_id")?)))
+            .collect::<Result<HashSet<_>>>()?;
+        Ok(settle(events, stored))
     }
 }
 

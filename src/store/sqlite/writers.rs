@@ -7,7 +7,7 @@
 //! instead of four (with a row back for each event) took the writer's context
 //! switches from about one per event to a handful per batch.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -52,7 +52,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         push_event_rows(&mut query, events);
         push_job_rows(&mut query, events);
         query.push(
-            "SELECT json_group_array(json_array(pk, source, event_id)) AS inserted
+            "SELECT json_group_array(json_array(source, event_id)) AS inserted
              FROM events WHERE pk > (SELECT pk FROM temp.ingest_floor);",
         );
         let rows = one_trip::commit(&mut conn, query).await?;
@@ -60,14 +60,9 @@ impl BatchWriter<NewEvent> for IngestWriter {
             .first()
             .ok_or_else(|| StoreError::Corrupt("the ingest batch read nothing back".to_owned()))?
             .try_get("inserted")?;
-        let inserted: Vec<(i64, String, String)> = serde_json::from_str(inserted)
+        let inserted: HashSet<(String, String)> = serde_json::from_str(inserted)
             .map_err(|e| StoreError::Corrupt(format!("inserted events: {e}")))?;
-        let inserted: HashMap<_, _> = inserted
-            .into_iter()
-            .map(|(pk, source, event_id)| ((source, event_id), pk))
-            .collect();
-        let (outcomes, _) = settle(events, inserted);
-        Ok(outcomes)
+        Ok(settle(events, inserted))
     }
 
     async fn durable(&self) -> Result<()> {
@@ -199,33 +194,7 @@ mod tests {
     use sqlx::Row;
 
     use super::*;
-    use crate::store::new_event::NewJob;
     use crate::store::sqlite::SqliteStore;
-
-    fn event(id: &str, rules: &[&str]) -> NewEvent {
-        NewEvent {
-            source: "stripe".to_owned(),
-            event_id: id.to_owned(),
-            kind: "charge.refunded".to_owned(),
-            created: 1,
-            livemode: false,
-            object_id: None,
-            order_id: None,
-            normalized: "{}".to_owned(),
-            payload: "{}".to_owned(),
-            received_at: 1_000,
-            jobs: rules
-                .iter()
-                .map(|rule| NewJob {
-                    rule: (*rule).to_owned(),
-                    action_index: 0,
-                    plugin: "hook".to_owned(),
-                    params: "{}".to_owned(),
-                    idempotency_key: format!("stripe:{id}:{rule}:0"),
-                })
-                .collect(),
-        }
-    }
 
     async fn writer() -> (tempfile::TempDir, SqliteStore, IngestWriter) {
         let dir = tempfile::TempDir::new().expect("dir");
@@ -262,16 +231,18 @@ mod tests {
     #[tokio::test]
     async fn only_new_first_copies_bring_their_jobs() {
         let (_dir, store, writer) = writer().await;
-        let first = writer.write_batch(&[event("evt_old", &["a"])]).await;
+        let first = writer
+            .write_batch(&[NewEvent::sample("evt_old", &["a"])])
+            .await;
         assert_eq!(first.expect("first"), [IngestOutcome::Stored { jobs: 1 }]);
 
         let batch = [
-            event("evt_new", &["x", "y"]),
+            NewEvent::sample("evt_new", &["x", "y"]),
             // A later copy planned differently, and a stored event planned anew:
             // neither adds a job.
-            event("evt_new", &["z"]),
-            event("evt_old", &["b"]),
-            event("evt_quiet", &[]),
+            NewEvent::sample("evt_new", &["z"]),
+            NewEvent::sample("evt_old", &["b"]),
+            NewEvent::sample("evt_quiet", &[]),
         ];
         let outcomes = writer.write_batch(&batch).await.expect("batch");
         let expected = [
@@ -298,12 +269,17 @@ mod tests {
         // The events insert succeeds, then the jobs insert fails: the transaction
         // is still open when the error comes back.
         let failed = writer
-            .write_batch(&[event("evt_1", &["a"]), event("evt_2", &["poison"])])
+            .write_batch(&[
+                NewEvent::sample("evt_1", &["a"]),
+                NewEvent::sample("evt_2", &["poison"]),
+            ])
             .await;
         assert!(failed.is_err(), "{failed:?}");
         assert_eq!(store.event_count().await.expect("count"), 0);
 
-        let after = writer.write_batch(&[event("evt_1", &["a"])]).await;
+        let after = writer
+            .write_batch(&[NewEvent::sample("evt_1", &["a"])])
+            .await;
         assert_eq!(after.expect("after"), [IngestOutcome::Stored { jobs: 1 }]);
         assert_eq!(jobs(&store).await, pairs(&[("evt_1", "a")]));
     }

@@ -56,13 +56,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// statistics taken while the jobs table was small (a new database, or a quiet
 /// day before a sale), the claim read and sorted every pending job, 35 ms a claim
 /// with 32,000 queued, and the attempt records scanned the whole table.
-const BOOKKEEPING_SETTINGS: [(&str, &str); 5] = [
-    ("synchronous_commit", "off"),
-    ("enable_seqscan", "off"),
-    ("enable_bitmapscan", "off"),
-    ("enable_sort", "off"),
-    ("enable_hashjoin", "off"),
-];
+///
+/// Set once a session is open rather than sent in the startup packet: PgBouncer
+/// refuses a startup packet with `options` unless told to ignore them.
+const BOOKKEEPING_SETTINGS: &str = "SET synchronous_commit = off;
+     SET enable_seqscan = off;
+     SET enable_bitmapscan = off;
+     SET enable_sort = off;
+     SET enable_hashjoin = off;";
 
 /// Claims up to `$3` due jobs for a lease ending at `$1`, `$2` being now.
 ///
@@ -199,7 +200,14 @@ impl PostgresStore {
         let bookkeeping = PgPoolOptions::new()
             .max_connections(BOOKKEEPING_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_lazy_with(options.options(BOOKKEEPING_SETTINGS));
+            .after_connect(|session, _| {
+                Box::pin(async move {
+                    // No arguments: the simple protocol, which takes several statements.
+                    sqlx::Executor::execute(session, BOOKKEEPING_SETTINGS).await?;
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let ingest = GroupCommit::spawn(
             "herald-ingest",

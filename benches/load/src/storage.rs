@@ -89,7 +89,7 @@ impl PgDurability {
         let verdict = if self.durable() {
             "each commit waits for the disk"
         } else {
-            "NOT durable: commits do not wait for the disk, so the PostgreSQL row overstates durable ingest"
+            "NOT durable: commits do not wait for the disk, so the PostgreSQL rows overstate what durable commits allow"
         };
         format!(
             "PostgreSQL: fsync = {}, synchronous_commit = {}, full_page_writes = {} ({verdict})",

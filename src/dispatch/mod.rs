@@ -25,10 +25,15 @@ use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
 use crate::rules::Rules;
-use crate::store::{ClaimedJob, Store, StoreError};
+use crate::store::{AttemptRecord, ClaimedJob, Store, StoreError};
 
 /// How often a running dispatcher prunes delivered events past their retention.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Jobs per delivery slot that may be claimed and not yet recorded at once: one
+/// delivering, the next waiting for its slot, and room for those whose attempts
+/// are being recorded. Each holds its event (4 KB for a Stripe payload).
+const CLAIMED_PER_SLOT: usize = 3;
 
 /// What one step of the dispatcher found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +69,8 @@ impl Shared {
         RetryPolicy::from_config(config)
     }
 
-    async fn run(&self, job: ClaimedJob) -> Result<(), StoreError> {
+    /// Delivers `job`, or holds it back while its destination's breaker is open.
+    async fn attempt(&self, job: &ClaimedJob) -> Attempted {
         let breaker = self.breakers.get(&job.plugin);
         if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(Instant::now())) {
             let wait = until.saturating_duration_since(Instant::now());
@@ -72,16 +78,17 @@ impl Shared {
                 now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
             self.metrics
                 .incr("herald_deliveries_held_total", &[("plugin", &job.plugin)]);
-            return self.store.defer(job.id, run_at).await;
+            return Attempted::PutBack { run_at };
         }
-        let policy = self.policy(&job);
+        let policy = self.policy(job);
         // A closed semaphore cannot happen (none is ever closed); deliver unlimited if it did.
+        // Held for the delivery only: the destination's share counts requests in flight.
         let _permit = match self.limits.get(&job.plugin) {
             Some(limit) => limit.clone().acquire_owned().await.ok(),
             None => None,
         };
         let (record, reached) =
-            worker::deliver(&job, &self.plugins, &self.shop, &policy, &self.metrics).await;
+            worker::deliver(job, &self.plugins, &self.shop, &policy, &self.metrics).await;
         if let Some(breaker) = breaker {
             match reached {
                 Reached::Yes => breaker.record_success(),
@@ -93,10 +100,57 @@ impl Shared {
                 }
             }
         }
-        self.store
-            .record_attempt(job.id, job.attempt, &record)
-            .await
+        Attempted::Tried(record)
     }
+
+    /// Stores what became of `job`; until then its lease keeps it from being claimed again.
+    async fn record(&self, job: &ClaimedJob, attempted: Attempted) -> Result<(), StoreError> {
+        match attempted {
+            Attempted::PutBack { run_at } => self.store.defer(job.id, run_at).await,
+            Attempted::Tried(record) => {
+                self.store
+                    .record_attempt(job.id, job.attempt, &record)
+                    .await
+            }
+        }
+    }
+
+    /// Attempts `job` once the gate has a slot free, then records it. The slot is
+    /// given back as soon as the delivery is over, so the next job's delivery
+    /// overlaps this one's record. A job still waiting when the dispatcher stops
+    /// goes back to the queue instead of holding the shutdown up.
+    async fn run(&self, job: ClaimedJob, gate: Option<&Gate>) -> Result<(), StoreError> {
+        let slot = match gate {
+            Some(gate) => tokio::select! {
+                // None is ever closed; deliver unlimited if one were.
+                slot = gate.slots.acquire() => slot.ok(),
+                () = gate.stop.cancelled() => {
+                    return self.record(&job, Attempted::PutBack { run_at: now_ms() }).await;
+                }
+            },
+            None => None,
+        };
+        let attempted = self.attempt(&job).await;
+        drop(slot);
+        self.record(&job, attempted).await
+    }
+}
+
+/// What the running dispatcher's tasks wait on before delivering.
+struct Gate {
+    /// One permit per delivery in flight (`dispatch.concurrency`).
+    slots: Semaphore,
+    /// Cancelled when the dispatcher stops.
+    stop: CancellationToken,
+}
+
+/// What became of a claimed job, before it is stored.
+enum Attempted {
+    /// Delivered, or tried: the attempt to record.
+    Tried(AttemptRecord),
+    /// Not attempted (an open breaker, or a stop before its turn): back in the
+    /// queue, due at this time (ms since the epoch), with no attempt spent.
+    PutBack { run_at: i64 },
 }
 
 fn now_ms() -> i64 {
@@ -180,7 +234,7 @@ impl Dispatcher {
         let mut tasks = JoinSet::new();
         for job in jobs {
             let shared = self.shared.clone();
-            tasks.spawn(async move { shared.run(job).await });
+            tasks.spawn(async move { shared.run(job, None).await });
         }
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
@@ -219,23 +273,32 @@ impl Dispatcher {
     }
 
     /// Runs until `stop` is cancelled, finishing the deliveries in flight before
-    /// returning.
+    /// returning; claimed jobs that had not started go back to the queue.
     ///
-    /// Claims continuously: whenever a quarter of the slots are free and the queue
-    /// had more, they are filled at once, so one slow destination never holds back
-    /// the jobs claimed with it (as waiting for a whole batch would).
+    /// Claims ahead: up to [`CLAIMED_PER_SLOT`] jobs per delivery slot are claimed
+    /// and not yet recorded at once, so a free slot finds its next job waiting
+    /// instead of waiting for a claim, and a slot is given back as soon as its
+    /// delivery ends, before the attempt is recorded. Both are writes queued
+    /// behind the ingest's on SQLite's one writer: at 5,000 events/s a claim took
+    /// about 3 ms and a record 4 ms, against 1.3 ms for the delivery itself, and
+    /// 32 slots that waited for both delivered 4,000 events a second.
     pub async fn run_until_stopped(self, stop: CancellationToken) {
         let settings = &self.shared.settings;
         let poll = settings.poll_interval;
         let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
-        let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-        // With a backlog, claim again once this many slots are free rather than
+        let concurrency = settings.concurrency.max(1);
+        let gate = Arc::new(Gate {
+            slots: Semaphore::new(concurrency),
+            stop: stop.clone(),
+        });
+        let max_claimed = concurrency.saturating_mul(CLAIMED_PER_SLOT);
+        // With a backlog, claim again once this much room is free rather than
         // after every delivery: a claim is a write, and one per job would make
         // the claims, not the deliveries, the limit.
-        let refill = (settings.concurrency / 4).max(1);
+        let refill = (max_claimed / 4).max(1);
         let mut tasks = JoinSet::new();
         let mut next_prune = Instant::now();
-        // Whether the last claim filled every free slot, so more may be due.
+        // Whether the last claim took all it asked for, so more may be due.
         let mut backlog = false;
         let mut idle = poll;
         loop {
@@ -249,23 +312,16 @@ impl Dispatcher {
             while let Some(done) = tasks.try_join_next() {
                 report(done);
             }
-            let free = slots.available_permits();
-            if free > 0 {
-                match self.shared.store.claim_due(now_ms(), lease, free).await {
+            let room = max_claimed.saturating_sub(tasks.len());
+            if room > 0 {
+                match self.shared.store.claim_due(now_ms(), lease, room).await {
                     Ok(jobs) => {
-                        backlog = jobs.len() == free;
+                        backlog = jobs.len() == room;
                         idle = poll;
                         for job in jobs {
-                            // Never fails: `free` permits were available and only
-                            // this loop takes them.
-                            let Ok(permit) = slots.clone().try_acquire_owned() else {
-                                break;
-                            };
                             let shared = self.shared.clone();
-                            tasks.spawn(async move {
-                                let _permit = permit;
-                                shared.run(job).await
-                            });
+                            let gate = gate.clone();
+                            tasks.spawn(async move { shared.run(job, Some(&gate)).await });
                         }
                     }
                     Err(err) => {
@@ -275,8 +331,9 @@ impl Dispatcher {
                     }
                 }
             }
-            // With a backlog, go on as soon as a slot frees; otherwise wait to be
-            // woken by new jobs, for the poll interval, or for the stop.
+            // With a backlog, go on as soon as there is room for a claim;
+            // otherwise wait to be woken by new jobs, for the poll interval, or
+            // for the stop.
             loop {
                 tokio::select! {
                     () = stop.cancelled() => break,
@@ -284,7 +341,7 @@ impl Dispatcher {
                     () = tokio::time::sleep(idle) => break,
                     Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                         report(done);
-                        if backlog && slots.available_permits() >= refill {
+                        if backlog && max_claimed.saturating_sub(tasks.len()) >= refill {
                             break;
                         }
                     }

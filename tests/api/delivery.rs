@@ -27,6 +27,11 @@ actions = [{{ plugin = "sink", path = "/events" }}]
     )
 }
 
+/// [`sink_config`] with the dispatcher running on its own, on these `[dispatch]` lines.
+fn running_config(sink: &HttpSink, dispatch: &str) -> String {
+    sink_config(sink, "", "").replace("enabled = false\n", &format!("{dispatch}\n"))
+}
+
 /// Short retry delays so retries happen within the test.
 const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
 
@@ -328,4 +333,89 @@ async fn a_destination_never_gets_more_than_its_max_concurrency() {
         "{} requests in flight at once",
         sink.max_in_flight()
     );
+}
+
+#[tokio::test]
+async fn the_running_dispatcher_claims_ahead_but_delivers_at_most_its_concurrency() {
+    let sink = HttpSink::start().await;
+    sink.set_delay(std::time::Duration::from_millis(20));
+    // The running dispatcher claims up to three jobs per slot; only two may be
+    // at the sink at once, and every one is delivered once.
+    let config = running_config(&sink, "concurrency = 2\npoll_interval_ms = 50");
+    let app = spawn_app_with(&config).await;
+    for i in 0..20 {
+        post(&app, &format!("evt_ahead_{i}")).await;
+    }
+    let delivered = sink.wait_for(20, std::time::Duration::from_secs(30)).await;
+    assert_eq!(delivered.len(), 20);
+    assert_eq!(sink.unique_idempotency_keys(), 20);
+    assert!(
+        sink.max_in_flight() <= 2,
+        "{} requests in flight at once",
+        sink.max_in_flight()
+    );
+    // Every attempt is recorded: no job is left leased to be delivered again.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    for i in 0..20 {
+        let event_id = format!("evt_ahead_{i}");
+        loop {
+            let jobs = app
+                .store
+                .jobs_for_event("stripe", &event_id)
+                .await
+                .expect("jobs");
+            if jobs.iter().all(|job| job.status == "delivered") {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{jobs:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stop_puts_claimed_jobs_that_had_not_started_back_unspent() {
+    let sink = HttpSink::start().await;
+    sink.set_delay(std::time::Duration::from_millis(500));
+    let config = running_config(&sink, "concurrency = 1\npoll_interval_ms = 50");
+    let app = spawn_app_with(&config).await;
+    for i in 0..3 {
+        post(&app, &format!("evt_stop_{i}")).await;
+    }
+    // One delivery in flight; the dispatcher has claimed the other two ahead.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sink.received().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "nothing delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    app.stop();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut statuses = Vec::new();
+    while tokio::time::Instant::now() < deadline {
+        statuses.clear();
+        for i in 0..3 {
+            let jobs = app
+                .store
+                .jobs_for_event("stripe", &format!("evt_stop_{i}"))
+                .await
+                .expect("jobs");
+            statuses.push((jobs[0].status.clone(), jobs[0].attempts));
+        }
+        if statuses
+            .iter()
+            .filter(|(status, _)| status == "delivered")
+            .count()
+            == 1
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The delivery in flight finished; no other started after the stop, and the
+    // jobs that were waiting are pending again with no attempt spent.
+    let delivered = statuses.iter().filter(|(status, _)| status == "delivered");
+    assert_eq!(delivered.count(), 1, "{statuses:?}");
+    let put_back = statuses.iter().filter(|s| *s == &("pending".to_owned(), 0));
+    assert_eq!(put_back.count(), 2, "{statuses:?}");
+    assert_eq!(sink.received().len(), 1);
 }

@@ -202,6 +202,11 @@ impl TestApp {
         self.post_webhook(&fixture(name)).await
     }
 
+    /// Stops the app as a shutdown signal would; its store stays readable.
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+
     /// Steps the dispatcher until nothing is due; returns how many attempts ran.
     pub async fn dispatch_all_pending(&self) -> usize {
         let mut attempted = 0;

@@ -136,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
                 delivered: None,
                 rss_mib: None,
                 warnings: 0,
+                cpu: None,
                 host_slow: None,
             });
             table.print_notes();

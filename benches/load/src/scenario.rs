@@ -42,11 +42,40 @@ enum Destination {
 
 /// Deliveries seen by a sink.
 pub struct Delivered {
+    /// Events delivered at least once.
+    pub count: usize,
     pub per_sec: f64,
     /// From each event's 200 to its first delivery, in microseconds.
     pub lag: Histogram<u64>,
     /// Acknowledged events whose delivery never arrived.
     pub missing: usize,
+}
+
+/// What the server's process spent in CPU.
+pub struct Cpu {
+    /// Cores in use while the load ran (CPU seconds over wall seconds).
+    pub cores: f64,
+    /// CPU time per event taken in or delivered, over the load and the drain.
+    pub per_event: Duration,
+}
+
+impl Cpu {
+    /// From the CPU times at the load's start, its end and the drain's end.
+    fn between(
+        times: [Option<Duration>; 3],
+        load: &LoadReport,
+        delivered: Option<&Delivered>,
+    ) -> Option<Self> {
+        let [start, loaded, drained] = times;
+        let (start, loaded, drained) = (start?, loaded?, drained?);
+        let events = load.ok as usize + delivered.map_or(0, |d| d.count);
+        let events = u32::try_from(events.max(1)).unwrap_or(u32::MAX);
+        Some(Self {
+            cores: loaded.saturating_sub(start).as_secs_f64()
+                / load.elapsed.as_secs_f64().max(1e-9),
+            per_event: drained.saturating_sub(start) / events,
+        })
+    }
 }
 
 /// One line of the table.
@@ -57,6 +86,8 @@ pub struct Row {
     pub delivered: Option<Delivered>,
     pub rss_mib: Option<f64>,
     pub warnings: usize,
+    /// The server's CPU, if it could be read.
+    pub cpu: Option<Cpu>,
     /// How often the host ran slow just before this row (see `steadiness`), in percent.
     pub host_slow: Option<f64>,
 }
@@ -201,6 +232,7 @@ impl PgDatabase {
 /// The ceiling: signature verification and a 200, nothing stored.
 pub async fn ceiling(options: &Options, payloads: Arc<Payloads>) -> anyhow::Result<Row> {
     let target = Target::ceiling(SECRET).await?;
+    let start = target.cpu_time();
     let load = drive(
         &target,
         payloads,
@@ -208,7 +240,9 @@ pub async fn ceiling(options: &Options, payloads: Arc<Payloads>) -> anyhow::Resu
         options.duration,
     )
     .await;
+    let end = target.cpu_time();
     let row = Row {
+        cpu: Cpu::between([start, end, end], &load, None),
         name: "ceiling (verify + 200)".to_owned(),
         pace: format!("{} conns", options.concurrency),
         rss_mib: target.peak_rss_mib(),
@@ -274,12 +308,16 @@ pub async fn herald(
     let listen = free_addr()?;
     let config = herald_config(listen, &database, destination, options);
     let target = Target::herald(&options.herald, dir.path(), listen, &config).await?;
+    let start = target.cpu_time();
     let load = drive(&target, payloads, run.pace, run.duration).await;
+    let loaded = target.cpu_time();
     let delivered = match run.sink {
         None => None,
         Some(_) => Some(await_deliveries(&load, &arrivals).await),
     };
+    let drained = target.cpu_time();
     let row = Row {
+        cpu: Cpu::between([start, loaded, drained], &load, delivered.as_ref()),
         name: run.name.to_owned(),
         pace: pace_label(run.pace),
         rss_mib: target.peak_rss_mib(),
@@ -365,6 +403,7 @@ async fn await_deliveries(load: &LoadReport, arrivals: &Arrivals) -> Delivered {
         None => 0.0,
     };
     Delivered {
+        count: first.len(),
         per_sec,
         lag,
         missing,

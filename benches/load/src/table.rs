@@ -20,9 +20,9 @@ impl Table {
     pub fn push(&mut self, row: Row) {
         if self.rows.is_empty() {
             println!(
-                "| scenario | load | acked/s | of ceiling | ack p50 | p90 | p99 | max | errors | delivered/s | 200→delivery p50 | p99 | peak RSS | host slow |"
+                "| scenario | load | acked/s | of ceiling | ack p50 | p90 | p99 | max | errors | delivered/s | 200→delivery p50 | p99 | peak RSS | cores | CPU/event | host slow |"
             );
-            println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         }
         let ceiling = self
             .rows
@@ -68,7 +68,7 @@ fn print_row(row: &Row, ceiling: f64) {
         None => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
     };
     println!(
-        "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
         row.name,
         row.pace,
         load.per_sec(),
@@ -83,6 +83,13 @@ fn print_row(row: &Row, ceiling: f64) {
         lag99,
         row.rss_mib
             .map_or("-".to_owned(), |mib| format!("{mib:.0} MiB")),
+        row.cpu
+            .as_ref()
+            .map_or("-".to_owned(), |cpu| format!("{:.2}", cpu.cores)),
+        row.cpu.as_ref().map_or("-".to_owned(), |cpu| format!(
+            "{:.0} µs",
+            cpu.per_event.as_secs_f64() * 1e6
+        )),
         row.host_slow
             .map_or("-".to_owned(), |percent| format!("{percent:.0}%")),
     );

@@ -103,6 +103,20 @@ impl Target {
         Some(kib / 1024.0)
     }
 
+    /// CPU time the process has used so far, all its threads, user and system.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let pid = self.child.id()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The name, in parentheses, may hold spaces: count fields after it.
+        let (_, after_name) = stat.rsplit_once(')')?;
+        let mut fields = after_name.split_whitespace();
+        // utime and stime are fields 14 and 15; `state` (3) is the first after the name.
+        let utime: u64 = fields.nth(11)?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        // In clock ticks of USER_HZ, which Linux fixes at 100 for /proc.
+        Some(Duration::from_millis((utime + stime) * 10))
+    }
+
     /// The last lines of herald's log, to explain a failure.
     pub fn log_tail(&self) -> String {
         let Some(log) = &self.log else {

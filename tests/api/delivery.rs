@@ -355,21 +355,33 @@ async fn the_running_dispatcher_claims_ahead_but_delivers_at_most_its_concurrenc
         sink.max_in_flight()
     );
     // Every attempt is recorded: no job is left leased to be delivered again.
+    let ids: Vec<_> = (0..20).map(|i| format!("evt_ahead_{i}")).collect();
+    let all_delivered = |states: &[(String, u32)]| states.iter().all(|(s, _)| s == "delivered");
+    let states = job_states_until(&app, &ids, all_delivered).await;
+    assert!(all_delivered(&states), "{states:?}");
+}
+
+/// The status and attempts of each event's job, polled until `done` holds or 10 s pass.
+async fn job_states_until(
+    app: &TestApp,
+    event_ids: &[String],
+    done: impl Fn(&[(String, u32)]) -> bool,
+) -> Vec<(String, u32)> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    for i in 0..20 {
-        let event_id = format!("evt_ahead_{i}");
-        loop {
+    loop {
+        let mut states = Vec::with_capacity(event_ids.len());
+        for event_id in event_ids {
             let jobs = app
                 .store
-                .jobs_for_event("stripe", &event_id)
+                .jobs_for_event("stripe", event_id)
                 .await
                 .expect("jobs");
-            if jobs.iter().all(|job| job.status == "delivered") {
-                break;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{jobs:?}");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            states.push((jobs[0].status.clone(), jobs[0].attempts));
         }
+        if done(&states) || tokio::time::Instant::now() >= deadline {
+            return states;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -389,33 +401,19 @@ async fn a_stop_puts_claimed_jobs_that_had_not_started_back_unspent() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     app.stop();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut statuses = Vec::new();
-    while tokio::time::Instant::now() < deadline {
-        statuses.clear();
-        for i in 0..3 {
-            let jobs = app
-                .store
-                .jobs_for_event("stripe", &format!("evt_stop_{i}"))
-                .await
-                .expect("jobs");
-            statuses.push((jobs[0].status.clone(), jobs[0].attempts));
-        }
-        if statuses
-            .iter()
-            .filter(|(status, _)| status == "delivered")
-            .count()
-            == 1
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    // The delivery in flight finished; no other started after the stop, and the
+    // The delivery in flight finishes; no other starts after the stop, and the
     // jobs that were waiting are pending again with no attempt spent.
-    let delivered = statuses.iter().filter(|(status, _)| status == "delivered");
-    assert_eq!(delivered.count(), 1, "{statuses:?}");
-    let put_back = statuses.iter().filter(|s| *s == &("pending".to_owned(), 0));
-    assert_eq!(put_back.count(), 2, "{statuses:?}");
+    let ids: Vec<_> = (0..3).map(|i| format!("evt_stop_{i}")).collect();
+    let count = |states: &[(String, u32)], state: (&str, u32)| {
+        states
+            .iter()
+            .filter(|(status, attempts)| status == state.0 && *attempts == state.1)
+            .count()
+    };
+    let settled = |states: &[(String, u32)]| {
+        count(states, ("delivered", 1)) == 1 && count(states, ("pending", 0)) == 2
+    };
+    let states = job_states_until(&app, &ids, settled).await;
+    assert!(settled(&states), "{states:?}");
     assert_eq!(sink.received().len(), 1);
 }

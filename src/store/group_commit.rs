@@ -2,18 +2,21 @@
 //! fsync, while each caller still waits until its own write has committed.
 //!
 //! A single task owns the writing. It takes the first queued write, then whatever
-//! else queued meanwhile (up to a limit), and commits them together. Nothing waits
-//! on purpose: under light load a batch is one write and commits at once; under
-//! heavy load writes pile up during each commit and the next batch is bigger, so the
-//! cost of an fsync is spread over more of them. If a batch fails, its writes are
-//! retried one transaction each, so one bad write fails alone.
+//! else queued meanwhile (up to a limit), and commits them together. Under heavy
+//! load writes pile up during each commit and the next batch is bigger, so the cost
+//! of a transaction and its fsync is spread over more of them. In between, at a
+//! steady rate of a few thousand a second, each batch would hold one or two writes,
+//! and a transaction of one costs nearly as much as one of ten; a writer given a
+//! [`Linger`] then lets a small batch wait a moment for the writes it can expect.
+//! If a batch fails, its writes are retried one transaction each, so one bad write
+//! fails alone.
 //!
 //! A writer whose commit returns before its fsync (SQLite's, see `wal_sync`) says
 //! so through [`BatchWriter::durable`]: the batch's callers then wait for that on
 //! a task of their own, and the next batch is written during the fsync.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
@@ -46,6 +49,63 @@ pub trait BatchWriter<T: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
+/// When a small batch waits for more writes before it is written.
+///
+/// Only a batch smaller than `enough` waits, and only when writes have been
+/// arriving fast enough that at least one more can be expected within `max`: a
+/// fixed set of busy callers already fills each batch, and waiting would only
+/// delay them, while a trickle would wait for nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Linger {
+    /// A batch of this many writes or more is written at once.
+    pub enough: usize,
+    /// The longest a batch waits. The writer's timer counts whole milliseconds,
+    /// so a wait of 1 ms lasts 1 to 2 ms.
+    pub max: Duration,
+}
+
+/// How long the arrival rate is counted over before it is estimated again.
+const RATE_WINDOW: Duration = Duration::from_millis(20);
+
+/// Writes taken per second, counted over windows of [`RATE_WINDOW`].
+struct ArrivalRate {
+    per_sec: f64,
+    since: Instant,
+    taken: usize,
+}
+
+impl ArrivalRate {
+    fn new() -> Self {
+        Self {
+            per_sec: 0.0,
+            since: Instant::now(),
+            taken: 0,
+        }
+    }
+
+    /// Counts `n` writes taken now.
+    fn taken(&mut self, n: usize) {
+        self.taken += n;
+        let elapsed = self.since.elapsed();
+        if elapsed >= RATE_WINDOW {
+            self.per_sec = self.taken as f64 / elapsed.as_secs_f64();
+            self.since = Instant::now();
+            self.taken = 0;
+        }
+    }
+
+    /// How long a batch of `size` waits under `linger`; zero if it should not.
+    fn wait(&self, size: usize, linger: Linger) -> Duration {
+        let missing = linger.enough.saturating_sub(size);
+        if missing == 0 || self.per_sec * linger.max.as_secs_f64() < 1.0 {
+            return Duration::ZERO;
+        }
+        linger
+            .max
+            .min(Duration::from_secs_f64(missing as f64 / self.per_sec))
+    }
+}
+
 /// A queued write and the caller waiting for it.
 struct Pending<T, O> {
     item: T,
@@ -75,6 +135,16 @@ impl<T: Send + Sync + 'static, O: Send + 'static> GroupCommit<T, O> {
     /// behind the HTTP handlers: under load one batch took 4 to 8 ms, nearly all
     /// of it waiting to be polled.
     pub fn spawn<W: BatchWriter<T, Output = O>>(name: &str, writer: W, max_batch: usize) -> Self {
+        Self::spawn_lingering(name, writer, max_batch, None)
+    }
+
+    /// Like [`GroupCommit::spawn`], with small batches waiting as `linger` says.
+    pub fn spawn_lingering<W: BatchWriter<T, Output = O>>(
+        name: &str,
+        writer: W,
+        max_batch: usize,
+        linger: Option<Linger>,
+    ) -> Self {
         let max_batch = max_batch.max(1);
         // Bounded, so a database slower than the callers pushes back on them.
         let (queue, receiver) = mpsc::channel(max_batch * 4);
@@ -86,7 +156,9 @@ impl<T: Send + Sync + 'static, O: Send + 'static> GroupCommit<T, O> {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run(name, writer, receiver, max_batch)),
+                    Ok(runtime) => {
+                        runtime.block_on(run(name, writer, receiver, max_batch, linger));
+                    }
                     // Dropping the receiver makes every submit fail with WriterStopped.
                     Err(err) => tracing::error!(error = %err, "cannot start the database writer"),
                 }
@@ -120,6 +192,7 @@ async fn run<T, W>(
     writer: W,
     mut receiver: mpsc::Receiver<Pending<T, W::Output>>,
     max_batch: usize,
+    linger: Option<Linger>,
 ) where
     T: Send + Sync + 'static,
     W: BatchWriter<T>,
@@ -128,7 +201,24 @@ async fn run<T, W>(
     // Batches whose callers wait for durability while the next batch is written.
     let mut settling = JoinSet::new();
     let mut batch = Vec::with_capacity(max_batch);
+    let mut rate = ArrivalRate::new();
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
+        rate.taken(batch.len());
+        if let Some(linger) = linger {
+            let wait = rate.wait(batch.len(), linger);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+                let before = batch.len();
+                // Not `recv_many`, which would wait for one more if none came.
+                while batch.len() < max_batch {
+                    match receiver.try_recv() {
+                        Ok(pending) => batch.push(pending),
+                        Err(_) => break,
+                    }
+                }
+                rate.taken(batch.len() - before);
+            }
+        }
         let started = Instant::now();
         let oldest = batch.first().map_or(started, |p| p.queued);
         let (items, replies): (Vec<T>, Vec<_>) = batch.drain(..).map(|p| (p.item, p.reply)).unzip();
@@ -260,6 +350,91 @@ mod tests {
         assert_eq!(a.expect("12"), 24);
         assert!(b.is_err());
         assert_eq!(c.expect("14"), 28);
+    }
+
+    /// Records the size of every batch it commits.
+    struct Sizes {
+        sizes: Arc<std::sync::Mutex<Vec<usize>>>,
+    }
+
+    #[async_trait]
+    impl BatchWriter<u32> for Sizes {
+        type Output = u32;
+
+        async fn write_batch(&self, items: &[u32]) -> Result<Vec<u32>> {
+            self.sizes.lock().expect("sizes").push(items.len());
+            Ok(items.to_vec())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lingering_writer_answers_every_write_within_its_batch_limit() {
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let linger = Linger {
+            enough: 8,
+            max: std::time::Duration::from_millis(5),
+        };
+        let group = GroupCommit::spawn_lingering(
+            "test-writer",
+            Sizes {
+                sizes: sizes.clone(),
+            },
+            4,
+            Some(linger),
+        );
+        // Waves of writes, so that the writer sees a rate worth waiting for.
+        for wave in 0..20u32 {
+            let calls: Vec<_> = (0..10u32)
+                .map(|n| {
+                    let group = group.clone();
+                    let n = wave * 10 + n;
+                    tokio::spawn(async move { (n, group.submit(n).await) })
+                })
+                .collect();
+            for call in calls {
+                let (n, result) = call.await.expect("task");
+                assert_eq!(result.expect("answer"), n);
+            }
+        }
+        let sizes = sizes.lock().expect("sizes").clone();
+        assert_eq!(sizes.iter().sum::<usize>(), 200);
+        assert!(sizes.iter().all(|&size| size <= 4), "{sizes:?}");
+    }
+
+    #[test]
+    fn only_a_small_batch_waits_and_only_for_writes_it_can_expect() {
+        let linger = Linger {
+            enough: 8,
+            max: Duration::from_millis(1),
+        };
+        let at = |per_sec: f64| ArrivalRate {
+            per_sec,
+            since: Instant::now(),
+            taken: 0,
+        };
+        // Enough already: written at once, whatever the rate.
+        assert_eq!(at(100_000.0).wait(8, linger), Duration::ZERO);
+        // Fewer than one more expected within 1 ms: waiting would gain nothing.
+        assert_eq!(at(900.0).wait(1, linger), Duration::ZERO);
+        // At 2,000/s the 7 missing would take 3.5 ms: the wait stops at 1 ms.
+        assert_eq!(at(2_000.0).wait(1, linger), linger.max);
+        // At 10,000/s the 2 missing come within 0.2 ms.
+        assert_eq!(at(10_000.0).wait(6, linger), Duration::from_micros(200));
+    }
+
+    #[test]
+    fn the_rate_is_counted_over_a_window_and_falls_after_a_pause() {
+        let mut rate = ArrivalRate::new();
+        rate.taken(5);
+        assert_eq!(rate.per_sec, 0.0, "no estimate before a window has passed");
+        std::thread::sleep(RATE_WINDOW * 2);
+        rate.taken(1);
+        // Six over at least 40 ms: well under the 200/s a 5 ms wait would need.
+        assert!(
+            rate.per_sec > 0.0 && rate.per_sec <= 150.0,
+            "{}",
+            rate.per_sec
+        );
     }
 
     /// Commits at once; durability comes when the test says so, or never.

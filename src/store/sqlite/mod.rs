@@ -29,7 +29,7 @@ use super::new_event::{NewEvent, NewJob};
 use super::shared_events::SharedEvents;
 use super::{
     AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
-    GROUP_COMMIT_MAX,
+    ATTEMPTS_LINGER, GROUP_COMMIT_MAX, INGEST_LINGER,
 };
 
 /// The columns [`job_summary`] reads, joined with their event.
@@ -211,7 +211,7 @@ impl SqliteStore {
                 .await
                 .map_err(open)?
         };
-        let ingest = GroupCommit::spawn(
+        let ingest = GroupCommit::spawn_lingering(
             "herald-ingest",
             IngestWriter {
                 writer: writer.clone(),
@@ -219,14 +219,16 @@ impl SqliteStore {
                 checkpoint: checkpoint.clone(),
             },
             GROUP_COMMIT_MAX,
+            Some(INGEST_LINGER),
         );
-        let attempts = GroupCommit::spawn(
+        let attempts = GroupCommit::spawn_lingering(
             "herald-attempts",
             AttemptWriter {
                 writer: writer.clone(),
                 checkpoint: checkpoint.clone(),
             },
             GROUP_COMMIT_MAX,
+            Some(ATTEMPTS_LINGER),
         );
         Ok(Self {
             pool,

@@ -61,8 +61,10 @@ const INGEST_LINGER: group_commit::Linger = group_commit::Linger {
     max: std::time::Duration::from_millis(1),
 };
 
-/// Attempt records wait longer: nobody is answered on them, and a delivery's
-/// slot is already free while its record waits.
+/// Attempt records on SQLite wait longer: nobody is answered on them, and a
+/// delivery's slot is already free while its record waits. Not on PostgreSQL,
+/// whose attempt writer is busy nearly all the time under load: a wait there
+/// starved the dispatcher's claims.
 const ATTEMPTS_LINGER: group_commit::Linger = group_commit::Linger {
     enough: 32,
     max: std::time::Duration::from_millis(5),

@@ -27,7 +27,7 @@ use super::new_event::{NewEvent, NewJob};
 use super::shared_events::SharedEvents;
 use super::{
     AttemptRecord, AttemptSummary, ClaimedJob, IngestOutcome, JobSummary, NewAttempt,
-    GROUP_COMMIT_MAX,
+    GROUP_COMMIT_MAX, INGEST_LINGER,
 };
 
 /// The columns [`job_summary`] reads, joined with their event.
@@ -209,11 +209,14 @@ impl PostgresStore {
             })
             .connect_lazy_with(options);
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        let ingest = GroupCommit::spawn(
+        let ingest = GroupCommit::spawn_lingering(
             "herald-ingest",
             IngestWriter { pool: pool.clone() },
             GROUP_COMMIT_MAX,
+            Some(INGEST_LINGER),
         );
+        // No linger: this writer is what holds PostgreSQL delivery back, and a
+        // wait before its batches made the queue grow (README, Performance).
         let attempts = GroupCommit::spawn(
             "herald-attempts",
             AttemptWriter {

@@ -71,7 +71,17 @@ impl Checkpointer {
     /// when asked to, so that this write can start the WAL over.
     pub(super) async fn finish_on(&self, writer: &mut SqliteConnection) -> Result<()> {
         if self.finish.load(Ordering::Acquire) {
-            let (busy, _, _) = passive(writer).await?;
+            let started = std::time::Instant::now();
+            let (busy, log, copied) = passive(writer).await?;
+            // How long each start-over held the writer, for
+            // `RUST_LOG=herald::store::sqlite::checkpoint=debug`.
+            tracing::debug!(
+                busy,
+                log,
+                copied,
+                took_us = started.elapsed().as_micros(),
+                "writer finished a checkpoint"
+            );
             // Busy: a background pass holds the checkpoint lock; ask again next time.
             if busy == 0 {
                 self.finish.store(false, Ordering::Release);

@@ -9,6 +9,7 @@ mod breaker;
 mod worker;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,6 +71,7 @@ impl Shared {
     }
 
     /// Delivers `job`, or holds it back while its destination's breaker is open.
+    /// The caller holds the destination's share and a slot.
     async fn attempt(&self, job: &ClaimedJob) -> Attempted {
         let breaker = self.breakers.get(&job.plugin);
         if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(Instant::now())) {
@@ -81,12 +83,6 @@ impl Shared {
             return Attempted::PutBack { run_at };
         }
         let policy = self.policy(job);
-        // A closed semaphore cannot happen (none is ever closed); deliver unlimited if it did.
-        // Held for the delivery only: the destination's share counts requests in flight.
-        let _permit = match self.limits.get(&job.plugin) {
-            Some(limit) => limit.clone().acquire_owned().await.ok(),
-            None => None,
-        };
         let (record, reached) =
             worker::deliver(job, &self.plugins, &self.shop, &policy, &self.metrics).await;
         if let Some(breaker) = breaker {
@@ -115,23 +111,40 @@ impl Shared {
         }
     }
 
-    /// Attempts `job` once the gate has a slot free, then records it. The slot is
-    /// given back as soon as the delivery is over, so the next job's delivery
-    /// overlaps this one's record. A job still waiting when the dispatcher stops
-    /// goes back to the queue instead of holding the shutdown up.
+    /// Attempts `job` once its destination has room and the gate has a slot free,
+    /// then records it. Both are given back as soon as the delivery is over, so
+    /// the next job's delivery overlaps this one's record. A job still waiting
+    /// when the dispatcher stops goes back to the queue instead of holding the
+    /// shutdown up.
+    ///
+    /// The destination's share comes first: a job waiting for a destination at
+    /// its `max_concurrency` then holds no slot, and a slow destination's backlog
+    /// cannot take every slot from the jobs of the others.
     async fn run(&self, job: ClaimedJob, gate: Option<&Gate>) -> Result<(), StoreError> {
-        let slot = match gate {
+        let limit = self.limits.get(&job.plugin).cloned();
+        // None is ever closed; deliver unlimited if one were.
+        let turn = async {
+            let share = match limit {
+                Some(limit) => limit.acquire_owned().await.ok(),
+                None => None,
+            };
+            let slot = match gate {
+                Some(gate) => gate.slots.acquire().await.ok(),
+                None => None,
+            };
+            (share, slot)
+        };
+        let (share, slot) = match gate {
             Some(gate) => tokio::select! {
-                // None is ever closed; deliver unlimited if one were.
-                slot = gate.slots.acquire() => slot.ok(),
+                turn = turn => turn,
                 () = gate.stop.cancelled() => {
                     return self.record(&job, Attempted::PutBack { run_at: now_ms() }).await;
                 }
             },
-            None => None,
+            None => turn.await,
         };
         let attempted = self.attempt(&job).await;
-        drop(slot);
+        drop((slot, share));
         self.record(&job, attempted).await
     }
 }
@@ -225,7 +238,7 @@ impl Dispatcher {
         let jobs = self
             .shared
             .store
-            .claim_due(now_ms(), lease, settings.concurrency)
+            .claim_due(now_ms(), lease, settings.concurrency, &[])
             .await?;
         if jobs.is_empty() {
             return Ok(ExecutionOutcome::EmptyQueue);
@@ -292,6 +305,7 @@ impl Dispatcher {
             stop: stop.clone(),
         });
         let max_claimed = concurrency.saturating_mul(CLAIMED_PER_SLOT);
+        let claimed = ClaimedPerDestination::new(&self.shared);
         // With a backlog, claim again once this much room is free rather than
         // after every delivery: a claim is a write, and one per job would make
         // the claims, not the deliveries, the limit.
@@ -314,14 +328,33 @@ impl Dispatcher {
             }
             let room = max_claimed.saturating_sub(tasks.len());
             if room > 0 {
-                match self.shared.store.claim_due(now_ms(), lease, room).await {
+                let skip = claimed.full();
+                match self
+                    .shared
+                    .store
+                    .claim_due(now_ms(), lease, room, &skip)
+                    .await
+                {
                     Ok(jobs) => {
-                        backlog = jobs.len() == room;
+                        // A full destination may have more due: claim again as
+                        // its jobs finish.
+                        backlog = jobs.len() == room || !skip.is_empty();
                         idle = poll;
                         for job in jobs {
                             let shared = self.shared.clone();
                             let gate = gate.clone();
-                            tasks.spawn(async move { shared.run(job, Some(&gate)).await });
+                            match claimed.admit(&job.plugin) {
+                                Admitted::Yes(counted) => tasks.spawn(async move {
+                                    let _counted = counted;
+                                    shared.run(job, Some(&gate)).await
+                                }),
+                                // Claimed before its destination was full (the
+                                // claim skips it from now on): back to the queue.
+                                Admitted::Full => tasks.spawn(async move {
+                                    let back = Attempted::PutBack { run_at: now_ms() };
+                                    shared.record(&job, back).await
+                                }),
+                            };
                         }
                     }
                     Err(err) => {
@@ -351,6 +384,72 @@ impl Dispatcher {
         while let Some(done) = tasks.join_next().await {
             report(done);
         }
+    }
+}
+
+/// Jobs claimed and not yet recorded, per plugin instance, so that one slow
+/// destination's backlog cannot fill every claimed-ahead place: each instance
+/// may have [`CLAIMED_PER_SLOT`] jobs per unit of its `max_concurrency`, and the
+/// claims skip it while it has that many.
+struct ClaimedPerDestination {
+    /// Per instance: its jobs in hand, and how many it may have.
+    counts: HashMap<String, (Arc<AtomicUsize>, usize)>,
+}
+
+impl ClaimedPerDestination {
+    fn new(shared: &Shared) -> Self {
+        let counts = shared
+            .plugins
+            .names()
+            .map(|plugin| {
+                let most = shared
+                    .plugins
+                    .max_concurrency(plugin)
+                    .max(1)
+                    .saturating_mul(CLAIMED_PER_SLOT);
+                (plugin.to_owned(), (Arc::new(AtomicUsize::new(0)), most))
+            })
+            .collect();
+        Self { counts }
+    }
+
+    /// The instances that have all the jobs they may have.
+    fn full(&self) -> Vec<String> {
+        self.counts
+            .iter()
+            .filter(|(_, (count, most))| count.load(Ordering::Relaxed) >= *most)
+            .map(|(plugin, _)| plugin.clone())
+            .collect()
+    }
+
+    /// Counts a job claimed for `plugin`, unless its instance already has all the
+    /// jobs it may have. A plugin not configured has no count.
+    fn admit(&self, plugin: &str) -> Admitted {
+        let Some((count, most)) = self.counts.get(plugin) else {
+            return Admitted::Yes(None);
+        };
+        if count.load(Ordering::Relaxed) >= *most {
+            return Admitted::Full;
+        }
+        count.fetch_add(1, Ordering::Relaxed);
+        Admitted::Yes(Some(Counted(count.clone())))
+    }
+}
+
+/// Whether a claimed job may wait for its turn.
+enum Admitted {
+    /// Yes, counted until the guard is dropped.
+    Yes(Option<Counted>),
+    /// Its destination has all the jobs it may have.
+    Full,
+}
+
+/// One claimed job in its instance's count; leaves it when dropped.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

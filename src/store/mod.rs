@@ -239,6 +239,7 @@ impl Store {
 
     /// Claims up to `limit` due jobs, hiding each from other workers until `lease_ms`
     /// from `now_ms`; a worker that dies leaves them to be claimed again then.
+    /// Jobs for the plugin instances in `skip` stay in the queue.
     ///
     /// # Errors
     /// On a database error.
@@ -247,8 +248,9 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
         limit: usize,
+        skip: &[String],
     ) -> Result<Vec<ClaimedJob>> {
-        on_backend!(self.claim_due(now_ms, lease_ms, limit))
+        on_backend!(self.claim_due(now_ms, lease_ms, limit, skip))
     }
 
     /// Records an attempt of job `job_id` and moves the job on.

@@ -417,3 +417,68 @@ async fn a_stop_puts_claimed_jobs_that_had_not_started_back_unspent() {
     assert!(settled(&states), "{states:?}");
     assert_eq!(sink.received().len(), 1);
 }
+
+/// A running config with two slots and two webhook destinations: `slow`, one
+/// request at a time, for payments, and `fast` for refunds.
+fn slow_and_fast_config(slow: &HttpSink, fast: &HttpSink) -> String {
+    format!(
+        r#"{base}
+[plugins.webhook.slow]
+url = "{slow}"
+max_concurrency = 1
+
+[plugins.webhook.fast]
+url = "{fast}"
+
+[[rules]]
+name = "paid"
+on = ["payment_intent.succeeded"]
+actions = [{{ plugin = "slow", path = "/events" }}]
+
+[[rules]]
+name = "refunded"
+on = ["charge.refunded"]
+actions = [{{ plugin = "fast", path = "/events" }}]
+"#,
+        base = base_config_with_dispatch("concurrency = 2\npoll_interval_ms = 50"),
+        slow = slow.url(),
+        fast = fast.url(),
+    )
+}
+
+/// Posts `slow` payments then one refund, and asserts that the refund reaches
+/// its destination while the slow one is still answering its first request
+/// (the sink holds it 10 s).
+async fn a_refund_overtakes(slow_events: usize) {
+    let slow = HttpSink::start().await;
+    slow.set_delay(std::time::Duration::from_secs(10));
+    let fast = HttpSink::start().await;
+    let app = spawn_app_with(&slow_and_fast_config(&slow, &fast)).await;
+    for i in 0..slow_events {
+        post(&app, &format!("evt_slow_{i}")).await;
+    }
+    let refund = fixture_with_id("charge.refunded", "evt_fast_0");
+    assert_eq!(app.post_webhook(&refund).await.status(), 200);
+    let delivered = fast.wait_for(1, std::time::Duration::from_secs(8)).await;
+    assert_eq!(
+        delivered.len(),
+        1,
+        "the refund waited behind the slow destination"
+    );
+    assert_eq!(slow.received().len(), 1);
+    assert!(slow.delivered().is_empty());
+}
+
+#[tokio::test]
+async fn a_destination_at_its_limit_does_not_hold_up_another_destinations_jobs() {
+    // The slow destination's second and third jobs wait for its one request in
+    // flight, not for a dispatch slot, so the refund takes the free slot at once.
+    a_refund_overtakes(3).await;
+}
+
+#[tokio::test]
+async fn a_slow_destinations_backlog_does_not_take_every_claimed_place() {
+    // Eight payments would fill the six jobs two slots may claim ahead; the slow
+    // destination may hold three of them, and the claims pass over it after that.
+    a_refund_overtakes(8).await;
+}

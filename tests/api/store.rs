@@ -107,7 +107,7 @@ impl<'a> Db<'a> {
     }
 
     async fn claim(&self, now: i64, limit: usize) -> Vec<ClaimedJob> {
-        let claimed = self.store.claim_due(now, LEASE, limit).await;
+        let claimed = self.store.claim_due(now, LEASE, limit, &[]).await;
         ok(self.name, "claim_due", claimed)
     }
 
@@ -258,6 +258,23 @@ async fn concurrent_ingests_share_commits_and_each_event_is_stored_once() {
                 "{name}: {id}'s jobs belong to it, in plan order"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn claim_due_leaves_the_jobs_of_the_plugins_it_skips() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let actions = [("a", "mail"), ("b", "hook"), ("c", "sms")];
+        let (_, ids) = db.ingest("evt_skip", &actions).await;
+        let now = later();
+        let skip = ["mail".to_owned(), "sms".to_owned()];
+        let claimed = ok(name, "claim", store.claim_due(now, LEASE, 10, &skip).await);
+        let plugins: Vec<&str> = claimed.iter().map(|job| job.plugin.as_str()).collect();
+        assert_eq!(plugins, ["hook"], "{name}");
+        // Skipped jobs were not touched: no lease, no attempt.
+        db.assert_state(ids[0], "pending", 0, None).await;
+        assert_eq!(db.claim_ids(now, 10).await, [ids[0], ids[2]], "{name}");
     }
 }
 
@@ -662,7 +679,7 @@ async fn concurrent_claims_never_hand_a_job_out_twice() {
             workers.push(tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let batch = ok(name, "claim", store.claim_due(now, LEASE, BATCH).await);
+                    let batch = ok(name, "claim", store.claim_due(now, LEASE, BATCH, &[]).await);
                     assert!(batch.len() <= BATCH, "{name}: a claim exceeded its limit");
                     if batch.is_empty() {
                         return mine;

@@ -78,6 +78,7 @@ const CLAIM_SQL: &str =
          SELECT id FROM jobs
          WHERE status = 'pending' AND run_at <= $2
            AND (locked_until IS NULL OR locked_until <= $2)
+           AND NOT (plugin = ANY($4))
          ORDER BY run_at, id
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
@@ -249,12 +250,14 @@ impl PostgresStore {
         now_ms: i64,
         lease_ms: i64,
         limit: usize,
+        skip: &[String],
     ) -> Result<Vec<ClaimedJob>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = sqlx::query(CLAIM_SQL)
             .bind(now_ms.saturating_add(lease_ms))
             .bind(now_ms)
             .bind(limit)
+            .bind(skip)
             .fetch_all(&self.bookkeeping)
             .await?;
         if rows.is_empty() {
@@ -542,7 +545,11 @@ mod tests {
         .expect("a backlog");
 
         let now = 1_000_000;
-        let claim = plans(&store, CLAIM_SQL, &format!("{}, {now}, 32", now + 60_000)).await;
+        let lease = now + 60_000;
+        let mut claim = plans(&store, CLAIM_SQL, &format!("{lease}, {now}, 32, '{{}}'")).await;
+        // Skipping a plugin filters the same walk.
+        let skip = format!("{lease}, {now}, 32, ARRAY['p']");
+        claim.extend(plans(&store, CLAIM_SQL, &skip).await);
         let ids = "ARRAY[1, 2, 3]::BIGINT[]";
         let texts = "ARRAY['delivered', 'delivered', 'delivered']";
         let record = plans(

@@ -133,7 +133,12 @@ async fn claim_rows(
     now_ms: i64,
     lease_ms: i64,
     limit: i64,
+    skip: &[String],
 ) -> Result<Vec<SqliteRow>> {
+    // The plugins to skip as one JSON array, so the statement's text, and so its
+    // prepared form, is the same whatever the list.
+    let skip = serde_json::to_string(skip)
+        .map_err(|e| StoreError::Corrupt(format!("plugins to skip: {e}")))?;
     // One statement: SQLite runs it under the write lock, so two claimers can
     // never both take a job.
     let rows = sqlx::query(
@@ -142,6 +147,7 @@ async fn claim_rows(
              SELECT id FROM jobs
              WHERE status = 'pending' AND run_at <= ?2
                AND (locked_until IS NULL OR locked_until <= ?2)
+               AND plugin NOT IN (SELECT value FROM json_each(?4))
              ORDER BY run_at, id
              LIMIT ?3)
          RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
@@ -150,6 +156,7 @@ async fn claim_rows(
     .bind(now_ms.saturating_add(lease_ms))
     .bind(now_ms)
     .bind(limit)
+    .bind(skip)
     .fetch_all(conn)
     .await?;
     Ok(rows)
@@ -254,12 +261,13 @@ impl SqliteStore {
         now_ms: i64,
         lease_ms: i64,
         limit: usize,
+        skip: &[String],
     ) -> Result<Vec<ClaimedJob>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Not synced: a lost lease only means the job is claimed again.
         let mut conn = self.writer.acquire().await?;
         self.checkpoint.finish_on(&mut conn).await?;
-        let rows = claim_rows(&mut conn, now_ms, lease_ms, limit).await?;
+        let rows = claim_rows(&mut conn, now_ms, lease_ms, limit, skip).await?;
         drop(conn);
 
         let pks: Vec<i64> = rows

@@ -391,19 +391,36 @@ async fn a_stop_puts_claimed_jobs_that_had_not_started_back_unspent() {
     sink.set_delay(std::time::Duration::from_millis(500));
     let config = running_config(&sink, "concurrency = 1\npoll_interval_ms = 50");
     let app = spawn_app_with(&config).await;
-    for i in 0..3 {
-        post(&app, &format!("evt_stop_{i}")).await;
+    // One delivery in flight; the other two wait for the one slot.
+    stop_while_the_first_of_three_is_delivered(&app, &sink).await;
+}
+
+#[tokio::test]
+async fn a_stop_puts_back_jobs_waiting_for_their_destinations_turn() {
+    let slow = HttpSink::start().await;
+    slow.set_delay(std::time::Duration::from_millis(500));
+    let fast = HttpSink::start().await;
+    let app = spawn_app_with(&slow_and_fast_config(&slow, &fast)).await;
+    // A slot is free, but the slow destination takes one request at a time: the
+    // other two wait for its turn.
+    stop_while_the_first_of_three_is_delivered(&app, &slow).await;
+}
+
+/// Posts three payments to `app`, which delivers them to `sink` (holding each
+/// 500 ms) one at a time, and stops it while the first is at the sink. The
+/// delivery in flight finishes; no other starts after the stop, and the jobs
+/// that were waiting are pending again with no attempt spent.
+async fn stop_while_the_first_of_three_is_delivered(app: &TestApp, sink: &HttpSink) {
+    let ids: Vec<_> = (0..3).map(|i| format!("evt_stop_{i}")).collect();
+    for id in &ids {
+        post(app, id).await;
     }
-    // One delivery in flight; the dispatcher has claimed the other two ahead.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while sink.received().is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "nothing delivered");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     app.stop();
-    // The delivery in flight finishes; no other starts after the stop, and the
-    // jobs that were waiting are pending again with no attempt spent.
-    let ids: Vec<_> = (0..3).map(|i| format!("evt_stop_{i}")).collect();
     let count = |states: &[(String, u32)], state: (&str, u32)| {
         states
             .iter()
@@ -413,7 +430,7 @@ async fn a_stop_puts_claimed_jobs_that_had_not_started_back_unspent() {
     let settled = |states: &[(String, u32)]| {
         count(states, ("delivered", 1)) == 1 && count(states, ("pending", 0)) == 2
     };
-    let states = job_states_until(&app, &ids, settled).await;
+    let states = job_states_until(app, &ids, settled).await;
     assert!(settled(&states), "{states:?}");
     assert_eq!(sink.received().len(), 1);
 }

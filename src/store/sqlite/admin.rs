@@ -35,6 +35,21 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &JobFilter) {
     }
 }
 
+/// The first `limit` dead letters that match `filter`, oldest first; it walks
+/// `jobs_dead`, which holds only dead jobs, in order.
+pub(super) fn dead_letters_query(
+    filter: &JobFilter,
+    limit: usize,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut query = QueryBuilder::new(JOB_SUMMARY_SELECT);
+    query.push(" WHERE j.status = 'dead'");
+    push_filter(&mut query, filter);
+    query
+        .push(" ORDER BY j.dead_at, j.id LIMIT ")
+        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    query
+}
+
 /// Appends ` IN (?, ?, …)` binding `ids`.
 fn push_id_list(query: &mut QueryBuilder<'_, Sqlite>, ids: &[i64]) {
     query.push(" IN (");
@@ -72,13 +87,10 @@ impl SqliteStore {
     }
 
     pub async fn dead_letters(&self, filter: &JobFilter, limit: usize) -> Result<Vec<JobSummary>> {
-        let mut query = QueryBuilder::new(JOB_SUMMARY_SELECT);
-        query.push(" WHERE j.status = 'dead'");
-        push_filter(&mut query, filter);
-        query
-            .push(" ORDER BY j.dead_at, j.id LIMIT ")
-            .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        let rows = query.build().fetch_all(&self.pool).await?;
+        let rows = dead_letters_query(filter, limit)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(job_summary).collect()
     }
 

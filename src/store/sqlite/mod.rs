@@ -127,6 +127,23 @@ fn event_from_row(row: &SqliteRow, pk: i64) -> Result<Event> {
     Ok(event)
 }
 
+/// Leases up to `?3` due jobs for a lease ending at `?1`, `?2` being now, passing
+/// over the plugins in the JSON array `?4`.
+///
+/// One statement: SQLite runs it under the write lock, so two claimers can never
+/// both take a job. It walks `jobs_due`, which holds only pending jobs, in order.
+const CLAIM_SQL: &str =
+    "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+     WHERE id IN (
+         SELECT id FROM jobs
+         WHERE status = 'pending' AND run_at <= ?2
+           AND (locked_until IS NULL OR locked_until <= ?2)
+           AND plugin NOT IN (SELECT value FROM json_each(?4))
+         ORDER BY run_at, id
+         LIMIT ?3)
+     RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
+               attempt_base, queued_at";
+
 /// Leases up to `limit` due jobs and returns their rows.
 async fn claim_rows(
     conn: &mut SqliteConnection,
@@ -139,26 +156,13 @@ async fn claim_rows(
     // prepared form, is the same whatever the list.
     let skip = serde_json::to_string(skip)
         .map_err(|e| StoreError::Corrupt(format!("plugins to skip: {e}")))?;
-    // One statement: SQLite runs it under the write lock, so two claimers can
-    // never both take a job.
-    let rows = sqlx::query(
-        "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
-         WHERE id IN (
-             SELECT id FROM jobs
-             WHERE status = 'pending' AND run_at <= ?2
-               AND (locked_until IS NULL OR locked_until <= ?2)
-               AND plugin NOT IN (SELECT value FROM json_each(?4))
-             ORDER BY run_at, id
-             LIMIT ?3)
-         RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
-                   attempt_base, queued_at",
-    )
-    .bind(now_ms.saturating_add(lease_ms))
-    .bind(now_ms)
-    .bind(limit)
-    .bind(skip)
-    .fetch_all(conn)
-    .await?;
+    let rows = sqlx::query(CLAIM_SQL)
+        .bind(now_ms.saturating_add(lease_ms))
+        .bind(now_ms)
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(conn)
+        .await?;
     Ok(rows)
 }
 
@@ -392,5 +396,77 @@ impl SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::JobFilter;
+
+    /// A store on a file with `pending`, `delivered` and `dead` jobs, 1,000 of each.
+    async fn store_with_jobs() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::TempDir::new().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("herald.db").display());
+        let store = SqliteStore::connect(&url, "test").await.expect("connect");
+        sqlx::raw_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+             INSERT INTO events (source, event_id, kind, created, livemode, normalized,
+                                 payload, received_at)
+             SELECT 'stripe', 'evt_' || i, 'charge.refunded', i, 0, '{}', '{}', i FROM n;
+             INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
+                               status, run_at, dead_at, queued_at, created_at, updated_at)
+             SELECT pk, 'r', 0, 'p', '{}', 'k' || pk,
+                    CASE pk % 3 WHEN 0 THEN 'pending' WHEN 1 THEN 'delivered' ELSE 'dead' END,
+                    pk, CASE pk % 3 WHEN 2 THEN pk END, pk, pk, pk
+             FROM events;
+             ANALYZE;",
+        )
+        .execute(&store.writer)
+        .await
+        .expect("jobs");
+        (dir, store)
+    }
+
+    /// The steps of a query plan's rows, one per line.
+    fn steps(rows: Vec<(i64, i64, i64, String)>) -> String {
+        let steps: Vec<String> = rows.into_iter().map(|(_, _, _, step)| step).collect();
+        steps.join("\n")
+    }
+
+    #[tokio::test]
+    async fn a_claim_walks_the_pending_jobs_index_in_order() {
+        let (_dir, store) = store_with_jobs().await;
+        let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {CLAIM_SQL}"))
+            .bind(10_000_i64)
+            .bind(5_000_i64)
+            .bind(32_i64)
+            .bind("[\"q\"]")
+            .fetch_all(&store.writer)
+            .await
+            .map(steps)
+            .expect("plan");
+        assert!(plan.contains("USING INDEX jobs_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[tokio::test]
+    async fn the_dead_letters_walk_the_dead_jobs_index_in_order() {
+        let (_dir, store) = store_with_jobs().await;
+        let query = admin::dead_letters_query(&JobFilter::default(), 50);
+        let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", query.sql()))
+            .bind(50_i64)
+            .fetch_all(&store.pool)
+            .await
+            .map(steps)
+            .expect("plan");
+        assert!(plan.contains("USING INDEX jobs_dead"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        let dead = store
+            .dead_letters(&JobFilter::default(), 3)
+            .await
+            .expect("dead letters");
+        let ids: Vec<i64> = dead.iter().map(|job| job.id).collect();
+        assert_eq!(ids, [2, 5, 8]);
     }
 }

@@ -1,6 +1,6 @@
 //! The receiver: what it accepts, what it refuses and how it says so.
 
-use crate::helpers::{fixture, fixture_names, signature, spawn_app, SECRET};
+use crate::helpers::{fixture, fixture_names, repo, signature, spawn_app, SECRET};
 use herald::source::stripe::sign;
 use serde_json::Value;
 
@@ -43,6 +43,28 @@ async fn a_duplicate_event_is_acknowledged_and_creates_nothing() {
         .await
         .expect("jobs");
     assert_eq!(jobs.len(), 2);
+}
+
+/// The walkthrough at the top of the README shows what herald answers to its fixture,
+/// posted twice, on the shipped config; a rule added there changes those answers.
+#[tokio::test]
+async fn the_readme_walkthrough_shows_the_answers_herald_gives() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let shown: Vec<Value> = readme
+        .match_indices("{\"received\":")
+        .take(2)
+        .map(|(start, _)| {
+            let end = start + readme[start..].find('}').expect("a closing brace") + 1;
+            serde_json::from_str(&readme[start..end]).expect("the README's answer is JSON")
+        })
+        .collect();
+    let app = spawn_app().await;
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let response = app.post_fixture("payment_intent.succeeded").await;
+        answers.push(response.json::<Value>().await.expect("json"));
+    }
+    assert_eq!(answers, shown);
 }
 
 async fn refusal(response: reqwest::Response) -> (u16, String) {

@@ -11,11 +11,10 @@ use herald_plugin_api::config::ProcessEnv;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-/// glibc's allocator spent a third of the request path's CPU in `malloc_consolidate`
+/// glibc's allocator spent much of the request path's CPU in `malloc_consolidate`
 /// and `_int_free` (JSON trees freed between large buffer allocations); mimalloc
 /// does the same work in a fraction of it. `.cargo/config.toml` compiles it to commit
-/// memory on demand, so freed pages go back to the OS. See the README's performance
-/// section.
+/// memory on demand, so freed pages go back to the OS.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -3,7 +3,7 @@
 //!
 //! `data.…` and `raw.…` paths are read from the payload (`event.raw`, whose tree
 //! is built on the first such lookup); everything else from the normalized fields.
-//! Building the whole context cloned the payload twice per event, a tenth of the
+//! Building the whole context cloned the payload twice per event, a large share of the
 //! receiver's CPU under load.
 
 use std::cell::OnceCell;

@@ -27,7 +27,7 @@ use crate::store::Store;
 ///
 /// axum hands each request its own clone of the state. A clone of the fields
 /// themselves cost a handful of atomic counts and two heap copies of secrets
-/// (zeroized again on drop), about 1% of herald's CPU at full load; this clone is
+/// (zeroized again on drop), which showed in profiles at full load; this clone is
 /// one count.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);

@@ -1,6 +1,7 @@
 mod config;
 mod crash;
 mod delivery;
+mod docs;
 mod email;
 mod helpers;
 #[path = "../../plugins/webhook/tests/support/http_sink.rs"]

@@ -708,7 +708,7 @@ async fn concurrent_claims_never_hand_a_job_out_twice() {
     }
 }
 
-/// pglz, PostgreSQL's default compression, took a quarter of the machine's CPU
+/// pglz, PostgreSQL's default compression, took much of the machine's CPU
 /// under ingest load; payloads are stored with lz4 wherever the server has it.
 #[tokio::test]
 async fn postgres_compresses_payloads_with_lz4_where_the_server_can() {

@@ -85,7 +85,7 @@ struct AllArgs {
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
     /// herald's `dispatch.concurrency` in the delivery scenarios (and the sink
-    /// instance's own limit). Each slot costs about 0.3 MiB of RSS under load.
+    /// instance's own limit). Each slot adds to herald's RSS under load.
     #[arg(long, default_value_t = 32)]
     dispatch_concurrency: usize,
     /// Where each scenario's SQLite database and herald's files go. Not /tmp by

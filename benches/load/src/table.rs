@@ -16,7 +16,7 @@ impl Table {
     }
 
     /// Adds a row and prints it at once (the header first), as Markdown, so a
-    /// long run shows progress and the table pastes into the README as is.
+    /// long run shows progress and the table pastes into docs/performance.md as is.
     pub fn push(&mut self, row: Row) {
         if self.rows.is_empty() {
             println!(

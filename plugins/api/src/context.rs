@@ -9,7 +9,7 @@ use crate::event::Event;
 
 /// [`Event::context`] plus the `shop` values and the action's `params`.
 ///
-/// Building it copies the payload twice (`data` and `raw`), which was a tenth of
+/// Building it copies the payload twice (`data` and `raw`), a large share of
 /// herald's CPU per delivery; a plugin that never renders a template (a webhook
 /// posting its built-in body) never pays for it.
 pub struct Context<'a> {

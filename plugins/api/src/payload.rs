@@ -36,7 +36,7 @@ impl Payload {
     /// a copy with U+FFFD in place of each bad sequence.
     ///
     /// A body that parsed as JSON is UTF-8, so the lossy branch (checking as it
-    /// copies, three times slower) does not run in practice.
+    /// copies, much slower) does not run in practice.
     #[must_use]
     pub fn from_body(body: &[u8]) -> Self {
         Self::from_text(match std::str::from_utf8(body) {

@@ -3,7 +3,7 @@
 //! The normalized fields are serialized by serde, so every value is escaped
 //! correctly. The object's parts (`data`, `shipping`, `line_items`) are copied from
 //! the payload's text with the spacing taken out, never parsed into a tree: parsing
-//! each payload at claim and serializing the tree again was a tenth of herald's CPU
+//! each payload at claim and serializing the tree again was a large share of herald's CPU
 //! per delivery. So their members keep the provider's order and numbers keep every
 //! digit. The body's own members are in alphabetical order.
 

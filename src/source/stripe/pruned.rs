@@ -1,7 +1,7 @@
 //! A JSON tree of only the members normalization reads.
 //!
 //! Building the whole payload as a `serde_json::Value` (and freeing it) was a
-//! quarter of the receiver's CPU per webhook, though normalization reads a dozen
+//! large share of the receiver's CPU per webhook, though normalization reads a dozen
 //! short strings. This parser walks the same bytes, checks the same syntax, and
 //! keeps only the members listed in [`EVENT`]; everything else is skipped without
 //! allocating. The result is read with the same pointers as the full tree.

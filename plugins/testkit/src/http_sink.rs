@@ -111,6 +111,9 @@ pub struct HttpSink {
 
 impl HttpSink {
     /// Starts a sink that answers 200 to everything.
+    ///
+    /// # Panics
+    /// When no port can be bound on 127.0.0.1.
     pub async fn start() -> HttpSink {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await

@@ -84,11 +84,17 @@ struct Connections {
 
 impl SmtpSink {
     /// Starts a sink that accepts every message.
+    ///
+    /// # Panics
+    /// As [`SmtpSink::start_with`].
     pub async fn start() -> SmtpSink {
         Self::start_with(DataReply::Accept).await
     }
 
     /// Starts a sink that answers every DATA with `reply`.
+    ///
+    /// # Panics
+    /// When no port can be bound on 127.0.0.1.
     pub async fn start_with(reply: DataReply) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await

@@ -477,17 +477,70 @@ fn shipped() -> Renderer {
     Renderer::load(Path::new(TEMPLATES)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The files of the shipped sets that `renderer` lacks. Sets of a shop's own are no
+/// concern of this: a shop may add any it likes beside the shipped ones.
+fn missing_shipped_parts(renderer: &Renderer) -> Vec<String> {
+    SETS.iter()
+        .flat_map(|(name, _, _)| PARTS.map(move |part| (name, part)))
+        .filter(|(name, part)| !renderer.has(name, *part))
+        .map(|(name, part)| format!("{name}.{}.hbs", part.as_str()))
+        .collect()
+}
+
+/// Copies the shipped templates (and partials) to `<tmp>/templates`.
+fn copy_of_shipped() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("templates");
+    for sub in ["", "partials"] {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+        for entry in fs::read_dir(Path::new(TEMPLATES).join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                fs::copy(&path, dir.join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    (tmp, dir)
+}
+
 #[test]
 fn shipped_templates_load_with_every_part() {
     let renderer = shipped();
-    let mut names: Vec<_> = SETS.iter().map(|(name, _, _)| name.to_string()).collect();
-    names.sort();
-    assert_eq!(renderer.names(), names);
+    assert_eq!(missing_shipped_parts(&renderer), Vec::<String>::new());
+    let names = renderer.names();
     for (name, _, _) in SETS {
-        for part in PARTS {
-            assert!(renderer.has(name, part), "{name}.{}.hbs", part.as_str());
-        }
+        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
+}
+
+#[test]
+fn a_shops_own_set_beside_the_shipped_ones_is_accepted() {
+    let (_tmp, dir) = copy_of_shipped();
+    fs::write(
+        dir.join("gift_card.subject.hbs"),
+        "A gift from {{shop.name}}",
+    )
+    .unwrap();
+    fs::write(dir.join("gift_card.txt.hbs"), "Enjoy it.").unwrap();
+    let renderer = Renderer::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing_shipped_parts(&renderer), Vec::<String>::new());
+    assert!(renderer.names().contains(&"gift_card".to_owned()));
+    assert_eq!(renderer.names().len(), SETS.len() + 1);
+    let context = json!({ "shop": { "name": "Example Shop" } });
+    assert_eq!(
+        renderer
+            .render("gift_card", TemplatePart::Subject, &context)
+            .unwrap(),
+        "A gift from Example Shop"
+    );
+}
+
+#[test]
+fn a_shipped_set_missing_a_part_is_named() {
+    let (_tmp, dir) = copy_of_shipped();
+    fs::remove_file(dir.join("refund_issued.txt.hbs")).unwrap();
+    let renderer = Renderer::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(missing_shipped_parts(&renderer), ["refund_issued.txt.hbs"]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::helpers::{fixture_with_id, repo, signature, HeraldProcess};
-use crate::http_sink::HttpSink;
+use herald_testkit::HttpSink;
 
 /// Events posted per run, and after how many the run is killed.
 const EVENTS_PER_RUN: usize = 120;

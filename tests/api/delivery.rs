@@ -3,7 +3,7 @@
 use crate::helpers::{
     base_config_with_dispatch, fixture_with_id, run_cli, spawn_app_with, TestApp, ADMIN_TOKEN,
 };
-use crate::http_sink::HttpSink;
+use herald_testkit::HttpSink;
 use serde_json::Value;
 
 /// A config delivering every event to `sink` through the webhook plugin.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::helpers::{base_config, spawn_app, spawn_app_with};
-use crate::smtp_sink::{DataReply, SmtpSink};
+use herald_testkit::{DataReply, SmtpSink};
 
 /// Undoes quoted-printable soft breaks and escapes, enough to search a message's text.
 pub fn decoded(mail: &str) -> String {

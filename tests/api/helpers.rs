@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use herald::dispatch::{Dispatcher, ExecutionOutcome};
-use herald::source::stripe::sign;
 use herald::store::Store;
 use herald::{Application, Config};
+pub use herald_testkit::stripe::{fixture, fixture_names, fixture_with_id};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
@@ -18,27 +18,6 @@ pub const SECRET: &str = "whsec_test";
 /// The repo's folder.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A Stripe fixture's bytes, exactly as on disk.
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = repo()
-        .join("tests/fixtures/stripe")
-        .join(format!("{name}.json"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every fixture's name.
-pub fn fixture_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo().join("tests/fixtures/stripe"))
-        .expect("fixtures folder")
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".json").map(str::to_owned)
-        })
-        .collect();
-    names.sort();
-    names
 }
 
 /// The environment test configs see.
@@ -170,8 +149,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
 
 /// A `Stripe-Signature` header for `body`, signed now with [`SECRET`].
 pub fn signature(body: &[u8]) -> String {
-    let t = chrono::Utc::now().timestamp();
-    format!("t={t},v1={}", sign(body, SECRET.as_bytes(), t))
+    herald_testkit::stripe::signature(body, SECRET)
 }
 
 impl TestApp {
@@ -353,14 +331,6 @@ pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
-}
-
-/// A copy of a fixture with a new event id, so it is stored as a different event.
-pub fn fixture_with_id(name: &str, id: &str) -> Vec<u8> {
-    let body = String::from_utf8(fixture(name)).expect("utf8");
-    let value: serde_json::Value = serde_json::from_str(&body).expect("json");
-    let old = value["id"].as_str().expect("id").to_owned();
-    body.replacen(&old, id, 1).into_bytes()
 }
 
 /// The admin URL of the PostgreSQL server tests create databases on.

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::helpers::{base_config, repo, spawn_app_with, test_env};
-use crate::http_sink::HttpSink;
+use herald_testkit::HttpSink;
 
 const PAID: &str = "evt_1R4QrlHrLd9TstBbciwU1NSl";
 
@@ -237,9 +237,8 @@ async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
 
 /// A fixture with `metadata.items` set on its object, under a new event id.
 fn with_items(name: &str, id: &str, items: &str) -> Vec<u8> {
-    let mut event: Value = serde_json::from_slice(&crate::helpers::fixture(name)).expect("json");
+    let mut event = herald_testkit::stripe::fixture_with_items(name, items);
     event["id"] = Value::from(id);
-    event["data"]["object"]["metadata"]["items"] = Value::from(items);
     serde_json::to_vec(&event).expect("json")
 }
 

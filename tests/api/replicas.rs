@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use crate::helpers::{base_config_with_dispatch, fixture_with_id, fresh_postgres, spawn_app_with};
-use crate::http_sink::HttpSink;
+use herald_testkit::HttpSink;
 
 const EVENTS: usize = 1000;
 

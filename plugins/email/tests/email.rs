@@ -1,26 +1,24 @@
 //! The email plugin end to end: config → build → deliver, through the outbox folder and
 //! through a real SMTP conversation with the in-process sink on 127.0.0.1.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, TemplatePart, Templates};
+use herald_plugin_api::{Customer, Event, Outcome, Plugin, TemplatePart, Templates};
 use herald_plugin_email::{build, message_token, EmailConfig};
+use herald_testkit::{
+    assert_failed, assert_retry, closed_port, params, Attempt, DataReply, SmtpSink, TemplateFiles,
+};
 use serde_json::{json, Map, Value};
-
-use support::smtp_sink::{DataReply, SmtpSink};
-use support::templates::FakeTemplates;
 
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &str = "stripe:evt_1:payment_succeeded:0";
 
 fn templates() -> Arc<dyn Templates> {
     Arc::new(
-        FakeTemplates::default()
+        TemplateFiles::default()
             .with(
                 "paid",
                 TemplatePart::Subject,
@@ -45,29 +43,13 @@ fn templates() -> Arc<dyn Templates> {
 
 fn event() -> Event {
     Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "payment_intent.succeeded".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("pi_1".into()),
-        order_id: Some("42".into()),
         customer: Customer::default(),
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: Value::Null.into(),
+        ..herald_testkit::event("payment_intent.succeeded", json!({ "id": "pi_1" }))
     }
 }
 
 fn context(email: &str) -> Value {
     json!({ "order_id": "42", "customer": { "email": email, "name": "Ada" } })
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
 }
 
 fn paid_action() -> Map<String, Value> {
@@ -81,17 +63,8 @@ async fn deliver(
     context: &Value,
     key: &str,
 ) -> Outcome {
-    let event = event();
-    let context = Context::of_value(context.clone());
-    let job = Job {
-        event: &event,
-        params,
-        context: &context,
-        idempotency_key: key,
-        attempt: 1,
-        rule: "payment_succeeded",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("payment_succeeded", key);
+    herald_testkit::deliver_in_context(plugin, &event(), params, context.clone(), attempt).await
 }
 
 async fn plugin_from(config: Value, base_dir: &Path) -> Arc<dyn Plugin> {
@@ -133,20 +106,6 @@ fn eml_files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn assert_failed(outcome: &Outcome, needle: &str) {
-    match outcome {
-        Outcome::Failed { reason } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected Failed containing {needle:?}, got {other:?}"),
-    }
-}
-
-fn assert_retry(outcome: &Outcome, needle: &str) {
-    match outcome {
-        Outcome::Retry { reason, .. } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected Retry containing {needle:?}, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -346,11 +305,7 @@ async fn smtp_5xx_fails_with_the_server_text() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried() {
-    // Bind and release a port, so (barring a race) nothing listens on it.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let plugin = smtp_plugin(port, json!({})).await;
     let outcome = deliver(
         plugin.as_ref(),

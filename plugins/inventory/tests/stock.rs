@@ -1,62 +1,25 @@
 //! The inventory plugin end to end: real Stripe fixtures, with the storefront's
 //! `metadata.items` added, delivered through the plugin into a [`MemoryLedger`].
 
-#[path = "../../webhook/tests/support/templates.rs"]
-mod templates;
-
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Context, Customer, Event, Job, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{async_trait, Outcome, Plugin, RetryConfig};
 use herald_plugin_inventory::{
     build, validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
     ValidatedInventory,
 };
+use herald_testkit::stripe::{event_from, fixture_json, fixture_with_items};
+use herald_testkit::{failed_reason, params, Attempt, FakeTemplates};
 use serde_json::{json, Map, Value};
-use templates::FakeTemplates;
 
 const ITEMS: &str = "SKU-TEE-M:2, SKU-MUG:1";
 const KEY: &str = "stripe:evt:rule:0";
 
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/stripe/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
-    serde_json::from_str(&text).unwrap()
-}
-
 /// A fixture with `data.object.metadata.items` set (or left out, for `None`).
 fn with_items(name: &str, items: Option<&str>) -> Value {
-    let mut raw = fixture(name);
-    if let Some(items) = items {
-        raw["data"]["object"]["metadata"]["items"] = json!(items);
-    }
-    raw
-}
-
-/// Builds the normalized event herald would, from a whole Stripe event.
-fn event_from(raw: Value) -> Event {
-    let object = &raw["data"]["object"];
-    Event {
-        id: raw["id"].as_str().unwrap().to_owned(),
-        source: "stripe".to_owned(),
-        kind: raw["type"].as_str().unwrap().to_owned(),
-        created: raw["created"].as_i64().unwrap(),
-        livemode: false,
-        object_id: object["id"].as_str().map(str::to_owned),
-        order_id: object["metadata"]["order_id"].as_str().map(str::to_owned),
-        customer: Customer::default(),
-        amount: object["amount"].as_i64(),
-        currency: object["currency"].as_str().map(str::to_owned),
-        raw: raw.into(),
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
+    match items {
+        Some(items) => fixture_with_items(name, items),
+        None => fixture_json(name),
     }
 }
 
@@ -85,17 +48,8 @@ async fn deliver_with(
     params: &Map<String, Value>,
     key: &str,
 ) -> Outcome {
-    let event = event_from(raw);
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event: &event,
-        params,
-        context: &context,
-        idempotency_key: key,
-        attempt: 1,
-        rule: "stock",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("stock", key);
+    herald_testkit::deliver(plugin, &event_from(raw), params, attempt).await
 }
 
 async fn deliver(plugin: &dyn Plugin, raw: Value, key: &str) -> Outcome {
@@ -108,13 +62,6 @@ async fn levels(ledger: &MemoryLedger) -> Vec<(String, i64)> {
 
 fn level_list(mug: i64, tee: i64) -> Vec<(String, i64)> {
     vec![("SKU-MUG".to_owned(), mug), ("SKU-TEE-M".to_owned(), tee)]
-}
-
-fn failed_reason(outcome: Outcome) -> String {
-    match outcome {
-        Outcome::Failed { reason } => reason.into_owned(),
-        other => panic!("expected Failed, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -178,7 +125,7 @@ async fn a_partial_refund_restocks_when_configured() {
 async fn missing_items_fail() {
     let (ledger, plugin) = setup(false);
     let reason =
-        failed_reason(deliver(&*plugin, with_items("payment_intent.succeeded", None), KEY).await);
+        failed_reason(&deliver(&*plugin, with_items("payment_intent.succeeded", None), KEY).await);
     assert!(reason.contains("no line items"), "{reason}");
     assert!(reason.contains("metadata.items"), "{reason}");
     assert_eq!(levels(&ledger).await, level_list(5, 10));
@@ -188,7 +135,7 @@ async fn missing_items_fail() {
 async fn empty_items_fail() {
     let (_, plugin) = setup(false);
     let raw = with_items("payment_intent.succeeded", Some("  "));
-    let reason = failed_reason(deliver(&*plugin, raw, KEY).await);
+    let reason = failed_reason(&deliver(&*plugin, raw, KEY).await);
     assert!(reason.contains("no line items"), "{reason}");
 }
 
@@ -199,7 +146,7 @@ async fn bad_items_fail_naming_the_part() {
         "payment_intent.succeeded",
         Some("SKU-MUG:1, SKU-TEE-M:zero"),
     );
-    let reason = failed_reason(deliver(&*plugin, raw, KEY).await);
+    let reason = failed_reason(&deliver(&*plugin, raw, KEY).await);
     assert!(reason.contains("SKU-TEE-M:zero"), "{reason}");
     // Nothing is applied when any part is bad.
     assert_eq!(levels(&ledger).await, level_list(5, 10));
@@ -209,7 +156,7 @@ async fn bad_items_fail_naming_the_part() {
 async fn an_unknown_event_type_needs_an_explicit_adjust() {
     let (ledger, plugin) = setup(false);
     let dispute = || with_items("charge.dispute.created", Some("SKU-MUG:2"));
-    let reason = failed_reason(deliver(&*plugin, dispute(), KEY).await);
+    let reason = failed_reason(&deliver(&*plugin, dispute(), KEY).await);
     assert!(reason.contains("charge.dispute.created"), "{reason}");
     assert!(reason.contains("adjust = "), "{reason}");
 
@@ -222,7 +169,7 @@ async fn an_unknown_event_type_needs_an_explicit_adjust() {
 #[tokio::test]
 async fn a_custom_items_template_is_rendered() {
     let (ledger, plugin) = setup(false);
-    let mut raw = fixture("payment_intent.succeeded");
+    let mut raw = fixture_json("payment_intent.succeeded");
     raw["data"]["object"]["metadata"]["lines"] = json!("SKU-MUG");
     let action = params(json!({ "items": "{{data.object.metadata.lines}}" }));
     assert_eq!(
@@ -237,7 +184,7 @@ async fn invalid_params_fail() {
     let (_, plugin) = setup(false);
     let raw = with_items("payment_intent.succeeded", Some(ITEMS));
     let action = params(json!({ "adjust": "up" }));
-    let reason = failed_reason(deliver_with(&*plugin, raw, &action, KEY).await);
+    let reason = failed_reason(&deliver_with(&*plugin, raw, &action, KEY).await);
     assert!(reason.contains("adjust"), "{reason}");
 }
 

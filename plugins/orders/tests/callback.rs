@@ -1,48 +1,31 @@
 //! The storefront callback: a signed POST of the order's status after each fact.
 
-#[path = "../../webhook/tests/support/http_sink.rs"]
-mod http_sink;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Event, Outcome, Plugin};
 use herald_plugin_http::signature::{decode_secret, verify};
 use herald_plugin_orders::{build, MemoryLedger, OrderLedger, OrdersConfig};
-use http_sink::HttpSink;
+use herald_testkit::stripe::{event_from, event_json};
+use herald_testkit::{Attempt, HttpSink};
 use serde_json::{json, Map, Value};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 fn event(id: &str, kind: &str) -> Event {
-    Event {
-        id: id.into(),
-        source: "stripe".into(),
-        kind: kind.into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("pi_1".into()),
-        order_id: Some("ORDER1".into()),
-        customer: Customer::default(),
-        amount: Some(4998),
-        currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1", "object": "payment_intent" } } }).into(),
-    }
+    let object = json!({
+        "id": "pi_1",
+        "object": "payment_intent",
+        "metadata": { "order_id": "ORDER1" },
+        "amount": 4998,
+        "currency": "usd",
+    });
+    event_from(event_json(id, kind, 1_700_000_000, object))
 }
 
 async fn deliver(plugin: &dyn Plugin, event: &Event, key: &str) -> Outcome {
-    let context = Context::of_value(event.context());
-    let params = Map::new();
-    let job = Job {
-        event,
-        params: &params,
-        context: &context,
-        idempotency_key: key,
-        attempt: 1,
-        rule: "orders",
-    };
-    plugin.deliver(&job).await
+    herald_testkit::deliver(plugin, event, &Map::new(), Attempt::first("orders", key)).await
 }
 
 fn plugin(sink: &HttpSink, ledger: Arc<MemoryLedger>) -> Arc<dyn Plugin> {

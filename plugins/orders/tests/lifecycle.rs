@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{Event, Outcome, Plugin, RetryConfig};
 use herald_plugin_orders::{
     build, MemoryLedger, OrderLedger, OrderState, OrderStatus, ValidatedOrders,
 };
+use herald_testkit::stripe::{event_from, event_json, fixture_json};
+use herald_testkit::Attempt;
 use serde_json::{json, Map, Value};
 
 const ORDER: &str = "ORDER12345";
@@ -21,51 +23,13 @@ const STORY: [&str; 6] = [
     "charge.refunded",
 ];
 
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../../tests/fixtures/stripe/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Builds the normalized event herald would, from a whole Stripe event.
-fn event_from(raw: Value) -> Event {
-    let object = &raw["data"]["object"];
-    let order_id = object["metadata"]["order_id"]
-        .as_str()
-        .or_else(|| object["client_reference_id"].as_str())
-        .map(str::to_owned);
-    Event {
-        id: raw["id"].as_str().unwrap().to_owned(),
-        source: "stripe".to_owned(),
-        kind: raw["type"].as_str().unwrap().to_owned(),
-        created: raw["created"].as_i64().unwrap(),
-        livemode: false,
-        object_id: object["id"].as_str().map(str::to_owned),
-        order_id,
-        customer: Customer::default(),
-        amount: object["amount"]
-            .as_i64()
-            .or_else(|| object["amount_total"].as_i64()),
-        currency: object["currency"].as_str().map(str::to_owned),
-        raw: raw.into(),
-    }
-}
-
 fn fixture_event(name: &str) -> Event {
-    event_from(fixture(name))
+    event_from(fixture_json(name))
 }
 
 /// A synthetic event for `ORDER`.
 fn event(id: &str, kind: &str, created: i64, object: Value) -> Event {
-    event_from(json!({
-        "id": id,
-        "type": kind,
-        "created": created,
-        "data": { "object": object },
-    }))
+    event_from(event_json(id, kind, created, object))
 }
 
 fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
@@ -80,16 +44,8 @@ fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
 }
 
 async fn deliver_with(plugin: &dyn Plugin, event: &Event, params: &Map<String, Value>) -> Outcome {
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event,
-        params,
-        context: &context,
-        idempotency_key: "stripe:test:rule:0",
-        attempt: 1,
-        rule: "orders",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("orders", "stripe:test:rule:0");
+    herald_testkit::deliver(plugin, event, params, attempt).await
 }
 
 async fn deliver(plugin: &dyn Plugin, event: &Event) -> Outcome {

@@ -1,63 +1,27 @@
 //! The push plugin end to end: config → build → deliver, against HTTP sinks on 127.0.0.1.
 
-#[path = "../../webhook/tests/support/http_sink.rs"]
-mod http_sink;
-#[path = "../../webhook/tests/support/templates.rs"]
-mod templates;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Event, Outcome, Plugin};
 use herald_plugin_push::{build, validate_action, PushConfig, ValidatedPush};
+use herald_testkit::{assert_failed, canned, params, Attempt, FakeTemplates, HttpSink};
 use serde_json::{json, Map, Value};
-
-use http_sink::HttpSink;
-use templates::FakeTemplates;
 
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &str = "stripe:evt_1:push_paid:0";
 
 fn event() -> Event {
-    Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "payment_intent.succeeded".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("pi_1".into()),
-        order_id: Some("42".into()),
-        customer: Customer {
-            email: Some("ada@example.com".into()),
-            phone: None,
-            name: Some("Ada".into()),
-        },
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1", "device": "dev-tok-1" } } }).into(),
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
+    herald_testkit::event(
+        "payment_intent.succeeded",
+        json!({ "id": "pi_1", "device": "dev-tok-1" }),
+    )
 }
 
 async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>) -> Outcome {
-    let event = event();
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event: &event,
-        params,
-        context: &context,
-        idempotency_key: KEY,
-        attempt: 1,
-        rule: "push_paid",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("push_paid", KEY);
+    herald_testkit::deliver(plugin, &event(), params, attempt).await
 }
 
 fn env() -> HashMap<String, String> {
@@ -93,30 +57,6 @@ fn fcm_config(base: &str) -> Value {
         "api_base": base,
         "timeout_secs": 5,
     })
-}
-
-fn assert_failed(outcome: &Outcome, needle: &str) {
-    match outcome {
-        Outcome::Failed { reason } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected Failed containing {needle:?}, got {other:?}"),
-    }
-}
-
-/// A one-route server answering every request with `status` and a JSON `body`.
-async fn canned(status: u16, body: &'static str) -> String {
-    use axum::http::{header, StatusCode};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let code = StatusCode::from_u16(status).expect("status");
-    let app = axum::Router::new().fallback(move || async move {
-        (code, [(header::CONTENT_TYPE, "application/json")], body)
-    });
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
 }
 
 #[tokio::test]

@@ -1,105 +1,50 @@
 //! The sms plugin end to end: config → build → deliver, against HTTP sinks on 127.0.0.1.
 
-#[path = "../../webhook/tests/support/http_sink.rs"]
-mod http_sink;
-#[path = "../../webhook/tests/support/templates.rs"]
-mod templates;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{
-    Context, Customer, Event, Job, Outcome, Plugin, RenderError, TemplatePart, Templates,
-};
+use herald_plugin_api::{Customer, Event, Outcome, Plugin, TemplatePart, Templates};
 use herald_plugin_sms::{build, validate_action, SmsConfig};
+use herald_testkit::{
+    assert_failed, canned, closed_port, params, Attempt, HttpSink, Recorded, TemplateFiles,
+};
 use serde_json::{json, Map, Value};
-
-use http_sink::{HttpSink, Recorded};
-use templates::FakeTemplates;
 
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &str = "stripe:evt_1:sms_paid:0";
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "tw-auth-token";
 
-/// [`FakeTemplates`] plus `.txt.hbs` files held in memory.
-struct Files(HashMap<&'static str, &'static str>);
-
-impl Templates for Files {
-    fn render(
-        &self,
-        name: &str,
-        part: TemplatePart,
-        context: &Value,
-    ) -> Result<String, RenderError> {
-        match (part, self.0.get(name)) {
-            (TemplatePart::Text, Some(text)) => FakeTemplates.render_inline(text, context),
-            _ => FakeTemplates.render(name, part, context),
-        }
-    }
-    fn has(&self, name: &str, part: TemplatePart) -> bool {
-        part == TemplatePart::Text && self.0.contains_key(name)
-    }
-    fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
-        FakeTemplates.render_inline(template, context)
-    }
-    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        FakeTemplates.check_inline(template)
-    }
-}
-
+/// Two `.txt.hbs` files held in memory.
 fn files() -> Arc<dyn Templates> {
-    Arc::new(Files(HashMap::from([
-        (
-            "order_paid",
-            "Order {{order_id}} is paid, {{customer.name}}. Thanks!",
-        ),
-        ("blank", "  {{customer.email}}  "),
-    ])))
+    Arc::new(
+        TemplateFiles::default()
+            .with(
+                "order_paid",
+                TemplatePart::Text,
+                "Order {{order_id}} is paid, {{customer.name}}. Thanks!",
+            )
+            .with("blank", TemplatePart::Text, "  {{customer.email}}  "),
+    )
 }
 
 fn event(phone: Option<&str>) -> Event {
     Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "payment_intent.succeeded".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("pi_1".into()),
-        order_id: Some("42".into()),
         customer: Customer {
             email: Some(String::new()),
             phone: phone.map(str::to_owned),
             name: Some("Ada".into()),
         },
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: json!({ "data": { "object": { "id": "pi_1" } } }).into(),
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
+        ..herald_testkit::event("payment_intent.succeeded", json!({ "id": "pi_1" }))
     }
 }
 
 async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>, phone: Option<&str>) -> Outcome {
-    let event = event(phone);
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event: &event,
-        params,
-        context: &context,
-        idempotency_key: KEY,
-        attempt: 1,
-        rule: "sms_paid",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("sms_paid", KEY);
+    herald_testkit::deliver(plugin, &event(phone), params, attempt).await
 }
 
 fn env() -> HashMap<String, String> {
@@ -162,30 +107,6 @@ fn form(request: &Recorded) -> HashMap<String, String> {
             (decode(key), decode(value))
         })
         .collect()
-}
-
-fn assert_failed(outcome: &Outcome, needle: &str) {
-    match outcome {
-        Outcome::Failed { reason } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected Failed containing {needle:?}, got {other:?}"),
-    }
-}
-
-/// A one-route server answering every request with `status` and a JSON `body`.
-async fn canned(status: u16, body: &'static str) -> String {
-    use axum::http::{header, StatusCode};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let code = StatusCode::from_u16(status).expect("status");
-    let app = axum::Router::new().fallback(move || async move {
-        (code, [(header::CONTENT_TYPE, "application/json")], body)
-    });
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}")
 }
 
 #[tokio::test]
@@ -318,13 +239,7 @@ async fn temporary_answers_retry_with_the_hint() {
 
 #[tokio::test]
 async fn unreachable_provider_is_retried() {
-    // Bind and drop a listener, so the port is (almost certainly) closed.
-    let port = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let plugin = plugin_from(twilio_config(&format!("http://127.0.0.1:{port}"))).await;
     let action = params(json!({ "template": "order_paid" }));
     let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;

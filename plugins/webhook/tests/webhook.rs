@@ -1,63 +1,37 @@
 //! The webhook plugin end to end: config → build → deliver, against the in-process HTTP
 //! sink on 127.0.0.1.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin, Templates};
+use herald_plugin_api::{Event, Outcome, Plugin, Templates};
 use herald_plugin_webhook::{build, decode_secret, verify, WebhookConfig, USER_AGENT};
+use herald_testkit::{
+    assert_failed, assert_retry, closed_port, params, Attempt, FakeTemplates, HttpSink, Recorded,
+};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
-
-use support::http_sink::{HttpSink, Recorded};
-use support::templates::FakeTemplates;
 
 const WAIT: Duration = Duration::from_secs(10);
 const KEY: &str = "stripe:evt_1:ship_paid:0";
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 fn event(order_id: &str) -> Event {
+    let object = json!({
+        "id": "cs_1",
+        "metadata": { "order_id": order_id },
+        "collected_information": { "shipping_details": {
+            "name": "Ada Lovelace",
+            "address": { "line1": "12 St James's Square", "city": "London" },
+        } },
+    });
     Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "checkout.session.completed".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("cs_1".into()),
         order_id: Some(order_id.into()),
-        customer: Customer {
-            email: Some("ada@example.com".into()),
-            phone: None,
-            name: Some("Ada Lovelace".into()),
-        },
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: json!({
-            "id": "evt_1",
-            "type": "checkout.session.completed",
-            "data": { "object": {
-                "id": "cs_1",
-                "metadata": { "order_id": order_id },
-                "collected_information": { "shipping_details": {
-                    "name": "Ada Lovelace",
-                    "address": { "line1": "12 St James's Square", "city": "London" },
-                } },
-            } },
-        })
-        .into(),
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
+        ..herald_testkit::event("checkout.session.completed", object)
     }
 }
 
@@ -68,17 +42,8 @@ async fn deliver_with(
     order_id: &str,
     key: &str,
 ) -> Outcome {
-    let event = event(order_id);
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event: &event,
-        params,
-        context: &context,
-        idempotency_key: key,
-        attempt: 1,
-        rule: "ship_paid",
-    };
-    plugin.deliver(&job).await
+    let attempt = Attempt::first("ship_paid", key);
+    herald_testkit::deliver(plugin, &event(order_id), params, attempt).await
 }
 
 async fn deliver(plugin: &dyn Plugin) -> Outcome {
@@ -112,23 +77,6 @@ async fn plugin_for(sink: &HttpSink, extra: Value) -> Arc<dyn Plugin> {
         config.extend(extra);
     }
     plugin_from(config).await
-}
-
-fn assert_failed(outcome: &Outcome, needle: &str) {
-    match outcome {
-        Outcome::Failed { reason } => assert!(reason.contains(needle), "{reason}"),
-        other => panic!("expected Failed containing {needle:?}, got {other:?}"),
-    }
-}
-
-fn assert_retry(outcome: &Outcome, needle: &str) -> Option<Duration> {
-    match outcome {
-        Outcome::Retry { reason, after } => {
-            assert!(reason.contains(needle), "{reason}");
-            *after
-        }
-        other => panic!("expected Retry containing {needle:?}, got {other:?}"),
-    }
 }
 
 /// The Standard Webhooks signature, computed here without the crate's own code.
@@ -280,11 +228,7 @@ async fn a_redirect_is_not_followed_and_fails() {
 
 #[tokio::test]
 async fn a_refused_connection_is_retried() {
-    // Bind and release a port, so (barring a race) nothing listens on it.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    let port = closed_port();
     let plugin = plugin_from(json!({ "url": format!("http://127.0.0.1:{port}/hooks") })).await;
     let outcome = deliver(plugin.as_ref()).await;
     assert_retry(

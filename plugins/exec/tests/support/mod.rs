@@ -7,15 +7,12 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use herald_plugin_api::{Context, Customer, Event, Job, Outcome, Plugin};
+use herald_plugin_api::{Event, Outcome, Plugin};
 use herald_plugin_exec::{build, ExecConfig, ValidatedExec};
+pub use herald_testkit::{params, reason};
+use herald_testkit::{Attempt, FakeTemplates};
 use serde_json::{json, Map, Value};
 use tokio::sync::RwLock;
-
-#[path = "../../../webhook/tests/support/templates.rs"]
-mod templates;
-
-pub use templates::FakeTemplates;
 
 pub const KEY: &str = "stripe:evt_1:erp_paid:0";
 
@@ -75,34 +72,10 @@ pub async fn plugin(config: &ExecConfig) -> Arc<dyn Plugin> {
 }
 
 pub fn event(order_id: &str) -> Event {
+    let object = json!({ "id": "cs_1", "metadata": { "order_id": order_id } });
     Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "checkout.session.completed".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("cs_1".into()),
         order_id: Some(order_id.into()),
-        customer: Customer {
-            email: Some("ada@example.com".into()),
-            phone: None,
-            name: Some("Ada Lovelace".into()),
-        },
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: json!({
-            "id": "evt_1",
-            "type": "checkout.session.completed",
-            "data": { "object": { "id": "cs_1", "metadata": { "order_id": order_id } } },
-        })
-        .into(),
-    }
-}
-
-pub fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
+        ..herald_testkit::event("checkout.session.completed", object)
     }
 }
 
@@ -113,28 +86,12 @@ pub async fn deliver_event(
     event: &Event,
     key: &str,
 ) -> Outcome {
-    let context = Context::of_value(event.context());
-    let job = Job {
-        event,
-        params,
-        context: &context,
-        idempotency_key: key,
-        attempt: 2,
-        rule: "erp_paid",
-    };
+    let attempt = Attempt::first("erp_paid", key).number(2);
     let _guard = FORK.read().await;
-    plugin.deliver(&job).await
+    herald_testkit::deliver(plugin, event, params, attempt).await
 }
 
 /// Delivers one job for order `ord_1` with [`KEY`].
 pub async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>) -> Outcome {
     deliver_event(plugin, params, &event("ord_1"), KEY).await
-}
-
-/// The reason of a `Retry` or `Failed`, or a panic naming what came instead.
-pub fn reason(outcome: &Outcome) -> &str {
-    match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Failed { reason } => reason,
-        Outcome::Delivered => panic!("expected a failure, got Delivered"),
-    }
 }

@@ -1,49 +1,21 @@
-#[path = "../../tests/support/templates.rs"]
-mod templates;
-
-use herald_plugin_api::{Context, Customer, Event};
+use herald_plugin_api::{Context, Event};
+use herald_testkit::{params, Attempt, FakeTemplates};
 use serde_json::{json, Map};
 
 use super::*;
-use templates::FakeTemplates;
 
 fn event(object: Value) -> Event {
-    Event {
-        id: "evt_1".into(),
-        source: "stripe".into(),
-        kind: "checkout.session.completed".into(),
-        created: 1_700_000_000,
-        livemode: false,
-        object_id: Some("cs_1".into()),
-        order_id: Some("42".into()),
-        customer: Customer {
-            email: Some("ada@example.com".into()),
-            phone: None,
-            name: Some("Ada".into()),
-        },
-        amount: Some(1999),
-        currency: Some("usd".into()),
-        raw: json!({ "id": "evt_1", "data": { "object": object } }).into(),
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
+    herald_testkit::event("checkout.session.completed", object)
 }
 
 /// A first attempt of rule `ship` on `event`.
 fn job<'a>(event: &'a Event, params: &'a Map<String, Value>, context: &'a Context<'a>) -> Job<'a> {
-    Job {
+    herald_testkit::job(
         event,
         params,
         context,
-        idempotency_key: "stripe:evt_1:ship:0",
-        attempt: 1,
-        rule: "ship",
-    }
+        Attempt::first("ship", "stripe:evt_1:ship:0"),
+    )
 }
 
 fn compose_with(base: &str, params: Value, context: Value) -> Result<Request, ComposeError> {

@@ -1,12 +1,8 @@
-//! The HTTP sink itself, driven with a plain HTTP client and included the way herald's
-//! own integration tests include it (by path, with axum and tokio as its dependencies).
-
-#[path = "support/http_sink.rs"]
-mod http_sink;
+//! The HTTP sinks themselves, driven with a plain HTTP client.
 
 use std::time::Duration;
 
-use http_sink::HttpSink;
+use herald_testkit::{canned, closed_port, HttpSink};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -84,4 +80,30 @@ async fn stops_when_dropped() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(refused, "the sink still answers after being dropped");
+}
+
+#[tokio::test]
+async fn a_canned_server_answers_every_request_alike() {
+    let url = canned(418, r#"{"error": "teapot"}"#).await;
+    let client = reqwest::Client::new();
+    for path in ["/", "/v1/messages"] {
+        let response = post(&client, &format!("{url}{path}"), "k").await;
+        assert_eq!(response.status(), 418);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(
+            response.text().await.expect("body"),
+            r#"{"error": "teapot"}"#
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_closed_port_refuses_connections() {
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let error = reqwest::Client::new()
+        .get(&url)
+        .send()
+        .await
+        .expect_err("refused");
+    assert!(error.is_connect(), "{error}");
 }

@@ -3,10 +3,9 @@
 //!
 //! Any method and path are accepted. The answer is the normal status (200 unless
 //! [`HttpSink::set_status`] changed it), or the one [`HttpSink::fail_next`] queued, after
-//! an optional delay, with an optional `Retry-After`. Depends on axum (features `http1`
-//! and `tokio`) and tokio only, so herald's own integration tests can include this file
-//! with `#[path = ...] mod http_sink;`.
-#![allow(dead_code)]
+//! an optional delay, with an optional `Retry-After`. [`canned`] is the simpler server for
+//! a test that needs one fixed answer with a body, and [`closed_port`] a port nothing
+//! listens on.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -112,6 +111,9 @@ pub struct HttpSink {
 
 impl HttpSink {
     /// Starts a sink that answers 200 to everything.
+    ///
+    /// # Panics
+    /// When no port can be bound on 127.0.0.1.
     pub async fn start() -> HttpSink {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -302,4 +304,34 @@ async fn handle(
         }
     }
     response
+}
+
+/// Starts a server on 127.0.0.1 that answers every request with `status` and the JSON
+/// `body`, and returns its `http://127.0.0.1:PORT`. It serves until the test's runtime
+/// ends.
+///
+/// # Panics
+/// When `status` is not an HTTP status code, or no port can be bound.
+pub async fn canned(status: u16, body: &'static str) -> String {
+    use axum::http::header;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let code = StatusCode::from_u16(status).expect("status");
+    let app = Router::new().fallback(move || async move {
+        (code, [(header::CONTENT_TYPE, "application/json")], body)
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A port on 127.0.0.1 that was just bound and released, so (barring a race) nothing
+/// listens on it: connecting is refused.
+///
+/// # Panics
+/// When no port can be bound.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
 }

@@ -1,12 +1,8 @@
-//! The SMTP sink itself, spoken to byte by byte, and included the way herald's own
-//! integration tests include it (by path, with tokio as its only dependency).
-
-#[path = "support/smtp_sink.rs"]
-mod smtp_sink;
+//! The SMTP sink itself, spoken to byte by byte.
 
 use std::time::Duration;
 
-use smtp_sink::{DataReply, SmtpSink};
+use herald_testkit::{DataReply, SmtpSink};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;

@@ -1,18 +1,43 @@
-//! A stand-in for herald's handlebars registry: `{{dotted.path}}` substitution only,
-//! strict about missing fields like herald's renderer.
+//! Stand-ins for herald's handlebars registry: `{{dotted.path}}` substitution only, strict
+//! about missing fields like herald's renderer, no escaping (like inline templates).
+//!
+//! [`FakeTemplates`] has no template files, for plugins that render inline templates
+//! only; [`TemplateFiles`] holds `<name>.<part>.hbs` files in memory.
 
 use std::collections::HashMap;
 
 use herald_plugin_api::{RenderError, TemplatePart, Templates};
 use serde_json::Value;
 
-/// Template files by `(set name, part)`.
-#[derive(Default)]
-pub struct FakeTemplates {
+/// Renders inline templates only; there are no template files.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FakeTemplates;
+
+impl Templates for FakeTemplates {
+    fn render(&self, name: &str, part: TemplatePart, _: &Value) -> Result<String, RenderError> {
+        Err(not_found(name, part))
+    }
+
+    fn has(&self, _: &str, _: TemplatePart) -> bool {
+        false
+    }
+
+    fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
+        substitute(template, context)
+    }
+
+    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
+        check(template)
+    }
+}
+
+/// Template files by `(set name, part)`, and inline templates as [`FakeTemplates`].
+#[derive(Debug, Default, Clone)]
+pub struct TemplateFiles {
     files: HashMap<(String, TemplatePart), String>,
 }
 
-impl FakeTemplates {
+impl TemplateFiles {
     /// Adds `<name>.<part>.hbs`.
     pub fn with(mut self, name: &str, part: TemplatePart, text: &str) -> Self {
         self.files.insert((name.to_owned(), part), text.to_owned());
@@ -20,7 +45,7 @@ impl FakeTemplates {
     }
 }
 
-impl Templates for FakeTemplates {
+impl Templates for TemplateFiles {
     fn render(
         &self,
         name: &str,
@@ -30,7 +55,7 @@ impl Templates for FakeTemplates {
         let template = self
             .files
             .get(&(name.to_owned(), part))
-            .ok_or_else(|| RenderError(format!("no template {name}.{}.hbs", part.as_str())))?;
+            .ok_or_else(|| not_found(name, part))?;
         substitute(template, context)
     }
 
@@ -43,15 +68,23 @@ impl Templates for FakeTemplates {
     }
 
     fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        substitute(template, &Value::Null).map(drop).or_else(|err| {
-            // Missing fields are fine when only checking syntax.
-            if err.0.starts_with("missing field") {
-                Ok(())
-            } else {
-                Err(err)
-            }
-        })
+        check(template)
     }
+}
+
+fn not_found(name: &str, part: TemplatePart) -> RenderError {
+    RenderError(format!("no template {name}.{}.hbs", part.as_str()))
+}
+
+/// Checks the syntax only: missing fields are fine when there is no context yet.
+fn check(template: &str) -> Result<(), RenderError> {
+    substitute(template, &Value::Null).map(drop).or_else(|err| {
+        if err.0.starts_with("missing field") {
+            Ok(())
+        } else {
+            Err(err)
+        }
+    })
 }
 
 fn substitute(template: &str, context: &Value) -> Result<String, RenderError> {

@@ -1,4 +1,0 @@
-//! Helpers shared by the email plugin's integration tests.
-
-pub mod smtp_sink;
-pub mod templates;

@@ -1,0 +1,49 @@
+//! What herald's tests share, across the binary's end-to-end tests and every plugin
+//! crate's tests: real servers on 127.0.0.1 to deliver to, a template stub, signed
+//! Stripe events, and the few lines each test would otherwise write again to build an
+//! event, run a job and read its outcome.
+//!
+//! A dev-dependency only. It depends on herald-plugin-api and external crates, never on
+//! herald or a plugin crate: a plugin's unit tests can use it without a second copy of
+//! their own crate in the build.
+//!
+//! # Layout
+//! - [`http_sink`]: [`HttpSink`], an HTTP server that records requests and answers as told;
+//!   [`canned`], one that answers every request the same; [`closed_port`].
+//! - [`smtp_sink`]: [`SmtpSink`], an SMTP server that records the mail it accepts.
+//! - [`templates`]: [`FakeTemplates`] and [`TemplateFiles`], `{{dotted.path}}` stand-ins
+//!   for herald's handlebars registry.
+//! - [`stripe`]: the repo's Stripe fixtures, `Stripe-Signature` headers, and
+//!   [`stripe::event_from`], the normalized event of a whole Stripe event.
+//! - [`event`]: [`event()`], the sample event plugin tests start from.
+//! - [`job`]: [`deliver`] a job to a plugin as herald's dispatcher would.
+//! - [`outcome`]: assertions on a delivery's [`Outcome`](herald_plugin_api::Outcome).
+#![forbid(unsafe_code)]
+
+pub mod event;
+pub mod http_sink;
+pub mod job;
+pub mod outcome;
+pub mod smtp_sink;
+pub mod stripe;
+pub mod templates;
+
+use serde_json::{Map, Value};
+
+pub use event::event;
+pub use http_sink::{canned, closed_port, HttpSink, Recorded};
+pub use job::{deliver, deliver_in_context, job, Attempt};
+pub use outcome::{assert_failed, assert_retry, failed_reason, reason};
+pub use smtp_sink::{DataReply, ReceivedMail, SmtpSink};
+pub use templates::{FakeTemplates, TemplateFiles};
+
+/// A rule action's parameters (or any JSON table) from a `json!({ … })` object.
+///
+/// # Panics
+/// When `value` is not an object: a mistake in the test itself.
+pub fn params(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}

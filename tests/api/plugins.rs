@@ -46,7 +46,8 @@ actions = [{{ plugin = "order_log", args = ["{{{{order_id}}}}"] }}]
 }
 
 /// What `[plugins.sms.*] provider = "json"` did, a webhook action with a `body`
-/// template does: one JSON POST with the number and text, and the job's key.
+/// template does: one JSON POST with the number and text (`json` keeps any text
+/// valid JSON), and the job's key.
 #[tokio::test]
 async fn a_webhook_body_template_makes_the_json_sms_gateway_call() {
     let sink = HttpSink::start().await;
@@ -58,7 +59,7 @@ url = "{url}/send"
 [[rules]]
 name = "text-paid"
 on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "texts", body = '{{"to": "{{{{customer.phone}}}}", "from": "ExampleShop", "body": "Paid {{{{money amount currency}}}}"}}' }}]
+actions = [{{ plugin = "texts", body = '{{"to": {{{{json customer.phone}}}}, "from": "ExampleShop", "body": {{{{json (money amount currency)}}}}}}' }}]
 "#,
         base = base_config(),
         url = sink.url()
@@ -84,7 +85,7 @@ actions = [{{ plugin = "texts", body = '{{"to": "{{{{customer.phone}}}}", "from"
     let body: Value = serde_json::from_slice(&sent[0].body).expect("json");
     assert_eq!(
         body,
-        serde_json::json!({ "to": "+14155550123", "from": "ExampleShop", "body": "Paid $49.98" })
+        serde_json::json!({ "to": "+14155550123", "from": "ExampleShop", "body": "$49.98" })
     );
 }
 

@@ -11,7 +11,8 @@
 //! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
 //! An action with a `body` template is herald's generic JSON call: it replaced the
-//! `provider = "json"` of the sms and push plugins.
+//! `provider = "json"` of the sms and push plugins. herald's `{{json value}}` helper
+//! writes a value as JSON text, so `"text": {{json customer.name}}` stays valid JSON.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedWebhook`].

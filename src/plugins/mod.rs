@@ -1,11 +1,11 @@
-//! The closed set of plugin kinds, listed once in [`kinds`], and the running instances.
+//! The closed set of plugin kinds, listed once in `kinds.rs`, and the running instances.
 //!
 //! Config parsing takes its `[plugins.*]` table from the list ([`PluginsConfig`]);
 //! validation walks every configured instance through its kind's
 //! [`PluginKind`](herald_plugin_api::PluginKind) ([`validate`]); start-up builds each
 //! [`PluginSpec`] into the [`PluginSet`] the dispatcher delivers through. None of it
 //! matches on a kind, and none of it sees the store: the ledgers come in the
-//! [`BuildContext`].
+//! [`BuildContext`](herald_plugin_api::BuildContext).
 
 mod kinds;
 mod set;

@@ -1,8 +1,9 @@
 //! One exec plugin instance's configuration: a `[plugins.exec.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`ExecConfig`],
-//! calls [`ExecConfig::validate`] (which reports every problem in one go, so `herald check`
-//! can list them all) and hands the resulting [`ValidatedExec`] to [`crate::build`].
+//! checks it with [`Exec::validate`](crate::Exec) (which reports every problem in one go, so
+//! `herald check` can list them all) and hands the resulting [`ValidatedExec`] to
+//! [`Exec::build`](crate::Exec).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -44,7 +45,7 @@ pub struct ExecConfig {
     pub retry: RetryConfig,
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Exec::build`](crate::Exec).
 ///
 /// `Debug` shows environment variable names but not their values (they are often
 /// credentials), so it can be logged.

@@ -26,8 +26,6 @@
 //! Every attempt at the same job carries the job's idempotency key in `Idempotency-Key`;
 //! FCM messages also carry it as `data.idempotency_key`, so an app can drop a duplicate.
 //! Neither ntfy nor FCM deduplicates on it, so a retry after a lost answer may notify twice.
-//!
-//! [`Outcome`]: herald_plugin_api::Outcome
 #![forbid(unsafe_code)]
 
 pub mod action;

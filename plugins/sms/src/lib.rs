@@ -23,8 +23,6 @@
 //! # Idempotency
 //! Every attempt at the same job carries the job's idempotency key in `Idempotency-Key`
 //! and in Twilio's `I-Twilio-Idempotency-Token`, so Twilio sends one text only.
-//!
-//! [`Outcome`]: herald_plugin_api::Outcome
 #![forbid(unsafe_code)]
 
 pub mod action;

@@ -57,7 +57,7 @@ pub struct WebhookConfig {
     pub retry: RetryConfig,
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Webhook::build`](crate::Webhook).
 ///
 /// `Debug` hides the secret, and header values are marked sensitive, so it can be logged.
 #[derive(Clone)]

@@ -59,7 +59,12 @@ pub fn validate(
                 ),
             ));
         }
-        let mut cx = ValidateContext::new(&key, env).with_base_dir(base_dir);
+        let name = pending.name.clone();
+        // Named here, not taken from the key: an instance name may hold a dot.
+        let mut cx = ValidateContext {
+            name: &name,
+            ..ValidateContext::new(&key, env).with_base_dir(base_dir)
+        };
         if let Some(templates) = templates {
             cx = cx.with_templates(templates);
         }

@@ -89,7 +89,8 @@ pub struct ValidateContext<'a> {
 }
 
 impl<'a> ValidateContext<'a> {
-    /// The context of the instance at `key` (`plugins.<kind>.<name>`), with relative
+    /// The context of the instance at `key` (`plugins.<kind>.<name>`), named by the
+    /// key's last part (set [`Self::name`] for a name holding a dot), with relative
     /// paths taken from the current folder and no templates.
     pub fn new(key: &'a str, env: &'a dyn Env) -> Self {
         Self {

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use herald_plugin_api::BuildContext;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -50,7 +51,10 @@ impl Application {
     /// When any of those fails.
     pub async fn build(config: Config) -> Result<Self, BuildError> {
         let store = Store::connect(&config.database).await?;
-        let plugins = PluginSet::build(&config.plugins, config.templates.clone(), &store).await?;
+        let plugin_handles = BuildContext::new(config.templates.clone())
+            .with_order_ledger(Arc::new(store.clone()))
+            .with_stock_ledger(Arc::new(store.clone()));
+        let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
         let dispatcher = Dispatcher::new(
             store.clone(),

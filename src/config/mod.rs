@@ -5,6 +5,7 @@
 //! names, and `${VAR}` secrets. Every problem is reported with the file and line,
 //! all of them at once, so an operator fixes the file in one pass.
 
+mod locate;
 mod raw;
 mod validate;
 

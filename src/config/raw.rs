@@ -4,19 +4,14 @@
 //! that other parts refer to, or that hold `${VAR}` references, keep their
 //! [`Spanned`] position so validation can name the line.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use herald_plugin_api::RetryConfig;
-use herald_plugin_email::EmailConfig;
-use herald_plugin_exec::ExecConfig;
-use herald_plugin_inventory::InventoryConfig;
-use herald_plugin_orders::OrdersConfig;
-use herald_plugin_push::PushConfig;
-use herald_plugin_sms::SmsConfig;
-use herald_plugin_webhook::WebhookConfig;
 use serde::Deserialize;
 use toml::Spanned;
+
+/// `[plugins.<kind>.<instance>]`, one map per kind, generated from the list of kinds.
+pub use crate::plugins::PluginsConfig;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -164,26 +159,6 @@ pub struct StripeConfig {
 
 fn default_tolerance() -> u64 {
     300
-}
-
-/// `[plugins.<kind>.<instance>]`: one map per kind, so a misspelt kind is named.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PluginsConfig {
-    #[serde(default)]
-    pub email: BTreeMap<String, EmailConfig>,
-    #[serde(default)]
-    pub webhook: BTreeMap<String, WebhookConfig>,
-    #[serde(default)]
-    pub exec: BTreeMap<String, ExecConfig>,
-    #[serde(default)]
-    pub sms: BTreeMap<String, SmsConfig>,
-    #[serde(default)]
-    pub push: BTreeMap<String, PushConfig>,
-    #[serde(default)]
-    pub orders: BTreeMap<String, OrdersConfig>,
-    #[serde(default)]
-    pub inventory: BTreeMap<String, InventoryConfig>,
 }
 
 /// One `[[rules]]` entry.

@@ -1,113 +1,27 @@
 //! Turns a [`RawConfig`] into a [`Config`], collecting every problem with its line.
 
 use std::collections::{BTreeMap, HashSet};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_api::{ActionContext, ConfigIssue, Env, RetryConfig, Templates};
 use secrecy::SecretString;
 use toml::Spanned;
 
+use super::locate::Collector;
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
 use super::{Config, DatabaseSettings, DispatchSettings, Issue, ServerSettings, StripeSettings};
-use crate::plugins::{self, PluginKind, PluginSpec};
+use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
-
-/// The longest backoff ceiling accepted: a week, far past any sensible policy, and
-/// small enough that durations never overflow.
-const MAX_BACKOFF_SECS: f64 = 7.0 * 24.0 * 3600.0;
 
 /// Shortest admin token accepted: guessing 16 random characters is hopeless.
 const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 /// The database a config without `[database]` uses: a file beside the config.
 const DEFAULT_DATABASE_URL: &str = "sqlite://herald.db";
-
-/// Where the issues found so far go, with the text to turn spans into lines.
-struct Collector<'a> {
-    text: &'a str,
-    issues: Vec<Issue>,
-}
-
-impl Collector<'_> {
-    fn at(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
-        let line = line_of(self.text, span.start);
-        self.issues.push(Issue {
-            line: Some(line),
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-
-    fn unplaced(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(Issue {
-            line: None,
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-
-    /// A plugin's own issue: its key names a table, so find that table's line.
-    fn plugin_issue(&mut self, issue: ConfigIssue) {
-        let line = locate_key(self.text, &issue.key);
-        self.issues.push(Issue {
-            line,
-            key: issue.key,
-            message: issue.message,
-        });
-    }
-
-    fn expand(&mut self, value: &Spanned<String>, key: &str, env: &dyn Env) -> Option<String> {
-        match expand_env(value.get_ref(), env) {
-            Ok(expanded) => Some(expanded),
-            Err(err) => {
-                self.at(value.span(), key, err.to_string());
-                None
-            }
-        }
-    }
-}
-
-/// The 1-based line holding byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
-/// Finds the line of a dotted key such as `plugins.email.mailer.host`: the line
-/// of `host = …` inside `[plugins.email.mailer]`, or the table header itself.
-fn locate_key(text: &str, key: &str) -> Option<usize> {
-    let (table, field) = key.rsplit_once('.')?;
-    let header = format!("[{table}]");
-    let mut in_table = false;
-    let mut header_line = None;
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            if in_table {
-                break;
-            }
-            in_table = trimmed.replace(' ', "") == header;
-            if in_table {
-                header_line = Some(index + 1);
-            }
-        } else if in_table {
-            let name = trimmed.split('=').next().unwrap_or("").trim();
-            if name == field {
-                return Some(index + 1);
-            }
-        }
-    }
-    header_line.or_else(|| locate_key(text, table))
-}
 
 /// Validates the whole config; `Err` holds every issue found.
 pub(super) fn validate(
@@ -177,91 +91,19 @@ pub(super) fn validate(
         }
     };
 
-    let mut plugin_specs = Vec::new();
-    for (name, config) in &raw.plugins.email {
-        let key = format!("plugins.email.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env, &base_dir) {
-            Ok(validated) => {
-                plugin_specs.push(PluginSpec::email(name.clone(), validated, config.retry));
-            }
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.webhook {
-        let key = format!("plugins.webhook.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env) {
-            Ok(validated) => plugin_specs.push(PluginSpec::webhook(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.exec {
-        let key = format!("plugins.exec.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env, &base_dir) {
-            Ok(validated) => plugin_specs.push(PluginSpec::exec(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.sms {
-        let key = format!("plugins.sms.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env) {
-            Ok(validated) => plugin_specs.push(PluginSpec::sms(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.push {
-        let key = format!("plugins.push.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env) {
-            Ok(validated) => plugin_specs.push(PluginSpec::push(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.orders {
-        let key = format!("plugins.orders.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key, env) {
-            Ok(validated) => plugin_specs.push(PluginSpec::orders(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    for (name, config) in &raw.plugins.inventory {
-        let key = format!("plugins.inventory.{name}");
-        check_retry(&format!("{key}.retry"), &config.retry, &mut issues);
-        match config.validate(&key) {
-            Ok(validated) => plugin_specs.push(PluginSpec::inventory(name.clone(), validated)),
-            Err(found) => found.into_iter().for_each(|i| issues.plugin_issue(i)),
-        }
-    }
-    let mut kinds: BTreeMap<&str, PluginKind> = BTreeMap::new();
-    let instances = [
-        (
-            PluginKind::Email,
-            raw.plugins.email.keys().collect::<Vec<_>>(),
-        ),
-        (PluginKind::Webhook, raw.plugins.webhook.keys().collect()),
-        (PluginKind::Exec, raw.plugins.exec.keys().collect()),
-        (PluginKind::Sms, raw.plugins.sms.keys().collect()),
-        (PluginKind::Push, raw.plugins.push.keys().collect()),
-        (PluginKind::Orders, raw.plugins.orders.keys().collect()),
-        (
-            PluginKind::Inventory,
-            raw.plugins.inventory.keys().collect(),
-        ),
-    ];
-    for (kind, names) in instances {
-        for name in names {
-            if kinds.insert(name.as_str(), kind).is_some() {
-                issues.plugin_issue(ConfigIssue::new(
-                    format!("plugins.{}.{name}", kind.as_str()),
-                    format!("another plugin instance is already named `{name}`: rules name instances, so names must be unique across kinds"),
-                ));
-            }
-        }
-    }
+    let checked = plugins::validate(
+        raw.plugins,
+        env,
+        &base_dir,
+        templates
+            .as_deref()
+            .map(|renderer| renderer as &dyn Templates),
+    );
+    checked
+        .issues
+        .into_iter()
+        .for_each(|issue| issues.plugin_issue(issue));
+    let (plugin_specs, kinds) = (checked.specs, checked.kinds);
 
     let mut rules = Vec::new();
     let mut names = HashSet::new();
@@ -397,37 +239,15 @@ fn dispatch_settings(raw: &DispatchConfig, issues: &mut Collector<'_>) -> Dispat
 
 /// Checks the fields of a `retry` table that are set.
 fn check_retry(key: &str, retry: &RetryConfig, issues: &mut Collector<'_>) {
-    if retry.max_attempts == Some(0) {
-        issues.plugin_issue(ConfigIssue::new(
-            format!("{key}.max_attempts"),
-            "must be at least 1",
-        ));
-    }
-    for (name, value) in [
-        ("backoff_base_secs", retry.backoff_base_secs),
-        ("backoff_max_secs", retry.backoff_max_secs),
-    ] {
-        if value.is_some_and(|v| !v.is_finite() || !(0.0..=MAX_BACKOFF_SECS).contains(&v)) {
-            issues.plugin_issue(ConfigIssue::new(
-                format!("{key}.{name}"),
-                format!("must be between 0 and {MAX_BACKOFF_SECS} seconds"),
-            ));
-        }
-    }
-    if let (Some(base), Some(max)) = (retry.backoff_base_secs, retry.backoff_max_secs) {
-        if base > max {
-            issues.plugin_issue(ConfigIssue::new(
-                format!("{key}.backoff_base_secs"),
-                "must not exceed backoff_max_secs",
-            ));
-        }
+    for (field, message) in retry.problems() {
+        issues.plugin_issue(ConfigIssue::new(format!("{key}.{field}"), message));
     }
 }
 
 fn validate_rule(
     index: usize,
     raw: &RuleConfig,
-    kinds: &BTreeMap<&str, PluginKind>,
+    kinds: &BTreeMap<String, &'static str>,
     specs: &[PluginSpec],
     templates: Option<&Renderer>,
     issues: &mut Collector<'_>,
@@ -497,7 +317,7 @@ fn validate_rule(
             }
         };
         if !kinds.contains_key(plugin.as_str()) {
-            let known: Vec<&str> = kinds.keys().copied().collect();
+            let known: Vec<&str> = kinds.keys().map(String::as_str).collect();
             let known = if known.is_empty() {
                 "none are configured".to_owned()
             } else {
@@ -518,11 +338,12 @@ fn validate_rule(
             }
         };
         // An instance that failed its own validation has no spec; its issues are reported.
-        let spec = specs.iter().find(|spec| spec.name == plugin);
+        let spec = specs.iter().find(|spec| spec.name() == plugin);
         if let (Some(spec), Some(templates)) = (spec, templates) {
-            if let Err(problems) = plugins::validate_action(spec, &params, templates) {
+            let cx = ActionContext::new(&key, templates);
+            if let Err(problems) = spec.validate_action(&params, &cx) {
                 for problem in problems {
-                    issues.at(action.span(), key.clone(), problem);
+                    issues.at(action.span(), problem.key, problem.message);
                 }
             }
         }
@@ -555,20 +376,5 @@ mod tests {
             redact_password("postgres://herald@127.0.0.1/herald"),
             "postgres://herald@127.0.0.1/herald"
         );
-    }
-
-    #[test]
-    fn line_of_counts_from_one() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
-    }
-
-    #[test]
-    fn locate_key_finds_the_field_inside_its_table() {
-        let text = "[server]\nlisten = 1\n\n[plugins.email.mailer]\nfrom = 2\nhost = 3\n";
-        assert_eq!(locate_key(text, "plugins.email.mailer.host"), Some(6));
-        assert_eq!(locate_key(text, "plugins.email.mailer.port"), Some(4));
-        assert_eq!(locate_key(text, "plugins.email.other.port"), None);
     }
 }

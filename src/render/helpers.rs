@@ -1,15 +1,16 @@
-//! The helpers every template can call: `money`, `date`, `upper`, `lower`.
+//! The helpers every template can call: `money`, `date`, `upper`, `lower`, `json`.
 
 use super::*;
 
 /// A helper as a plain function of its arguments; the error is the message shown.
 pub(super) type HelperFn = fn(&Helper<'_>) -> Result<Value, String>;
 
-pub(super) const HELPERS: [(&str, HelperFn); 4] = [
+pub(super) const HELPERS: [(&str, HelperFn); 5] = [
     ("money", money),
     ("date", date),
     ("upper", upper),
     ("lower", lower),
+    ("json", json),
 ];
 
 /// Adapts a [`HelperFn`] to handlebars.
@@ -160,6 +161,15 @@ pub(super) fn upper(h: &Helper<'_>) -> Result<Value, String> {
 /// `{{lower text}}`.
 pub(super) fn lower(h: &Helper<'_>) -> Result<Value, String> {
     string_arg(h).map(|s| Value::String(s.to_lowercase()))
+}
+
+/// `{{json value}}`: the value as JSON text, quotes and escapes included, so a webhook
+/// `body` template stays valid JSON whatever a customer typed.
+pub(super) fn json(h: &Helper<'_>) -> Result<Value, String> {
+    arity(h, 1, 1, "one value")?;
+    serde_json::to_string(arg(h, 0, "value")?)
+        .map(Value::String)
+        .map_err(|err| format!("json: {err}"))
 }
 
 /// The single string argument of `upper` and `lower`.

@@ -38,9 +38,9 @@
 //!   which may be empty. Give every `#with`/`#each` over optional data an `{{else}}`, or wrap
 //!   it in `{{#if x}}`. Empty lists and objects are fine.
 //! * Other helpers receive an absent argument as "missing" and decide: herald's helpers
-//!   (`money`, `date`, `upper`, `lower`) fail naming the path; handlebars' own `eq`, `len`,
-//!   `lookup`… fail too. `null` arguments are also errors in herald's helpers: guard optional
-//!   values with `{{#if}}` (use `includeZero=true` for amounts that may be 0).
+//!   (`money`, `date`, `upper`, `lower`, `json`) fail naming the path; handlebars' own `eq`,
+//!   `len`, `lookup`… fail too. `null` arguments are errors in herald's helpers but `json`:
+//!   guard optional values with `{{#if}}` (use `includeZero=true` for amounts that may be 0).
 //! * Hash arguments of a partial become context fields for it, so a layout that reads
 //!   `{{title}}` needs every caller to pass `title=…`.
 

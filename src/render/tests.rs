@@ -155,6 +155,23 @@ fn upper_and_lower_change_case_of_strings_only() {
 }
 
 #[test]
+fn json_writes_any_value_as_json_text() {
+    let context = json!({"s": "say \"hi\"\nbye", "n": 5, "z": null, "o": {"a": [1]}});
+    assert_eq!(
+        inline("{{json s}}", &context).unwrap(),
+        r#""say \"hi\"\nbye""#
+    );
+    assert_eq!(inline("{{json n}} {{json z}}", &context).unwrap(), "5 null");
+    assert_eq!(inline("{{json o}}", &context).unwrap(), r#"{"a":[1]}"#);
+    let body = inline(r#"{"text": {{json s}}}"#, &context).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+    assert_eq!(parsed["text"], context["s"]);
+    for template in ["{{json missing}}", "{{json s n}}", "{{json}}"] {
+        assert!(inline(template, &context).is_err(), "{template}");
+    }
+}
+
+#[test]
 fn strict_mode_names_a_missing_field() {
     let context = json!({"customer": {"name": null}});
     let error = inline("Hi {{customer.nmae}}", &context).unwrap_err();

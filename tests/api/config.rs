@@ -187,3 +187,26 @@ actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com"
     let message = load_err(&text);
     assert!(message.contains("3 problems"), "{message}");
 }
+
+#[test]
+fn a_removed_json_provider_is_named_at_its_line_with_the_webhook_replacement() {
+    for kind in ["sms", "push"] {
+        let text = format!(
+            "{}\n[plugins.{kind}.gateway]\nprovider = \"json\"\nurl = \"https://gw.example.com\"\n",
+            base_config()
+        );
+        let message = load_err(&text);
+        let line = text
+            .lines()
+            .position(|l| l.contains("provider = \"json\""))
+            .expect("line")
+            + 1;
+        assert!(message.contains(&format!("line {line}")), "{message}");
+        assert!(
+            message.contains(&format!("provider = \"json\" was removed from {kind}")),
+            "{message}"
+        );
+        assert!(message.contains("[plugins.webhook.<name>]"), "{message}");
+        assert!(message.contains("`body` template"), "{message}");
+    }
+}

@@ -45,20 +45,21 @@ actions = [{{ plugin = "order_log", args = ["{{{{order_id}}}}"] }}]
     assert!(lines[0].contains("key=stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:log-paid:0"));
 }
 
+/// What `[plugins.sms.*] provider = "json"` did, a webhook action with a `body`
+/// template does: one JSON POST with the number and text (`json` keeps any text
+/// valid JSON), and the job's key.
 #[tokio::test]
-async fn sms_through_a_json_gateway_reaches_the_customers_phone() {
+async fn a_webhook_body_template_makes_the_json_sms_gateway_call() {
     let sink = HttpSink::start().await;
     let config = format!(
         r#"{base}
-[plugins.sms.texts]
-provider = "json"
+[plugins.webhook.texts]
 url = "{url}/send"
-from = "ExampleShop"
 
 [[rules]]
 name = "text-paid"
 on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "texts", template = "payment_succeeded" }}]
+actions = [{{ plugin = "texts", body = '{{"to": {{{{json customer.phone}}}}, "from": "ExampleShop", "body": {{{{json (money amount currency)}}}}}}' }}]
 "#,
         base = base_config(),
         url = sink.url()
@@ -68,15 +69,23 @@ actions = [{{ plugin = "texts", template = "payment_succeeded" }}]
         app.post_fixture("payment_intent.succeeded").await.status(),
         200
     );
-    assert_eq!(app.settle(PAID).await[0].status, "delivered");
+    let jobs = app.settle(PAID).await;
+    assert_eq!(jobs[0].status, "delivered");
     let sent = sink.delivered();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].path, "/send");
-    let body: Value = serde_json::from_slice(&sent[0].body).expect("json");
-    assert_eq!(body["to"], "+14155550123");
+    assert_eq!(sent[0].header("content-type"), Some("application/json"));
     assert!(
-        body["body"].as_str().unwrap_or("").contains("$49.98"),
-        "{body}"
+        sent[0]
+            .header("idempotency-key")
+            .is_some_and(|key| key.ends_with(":text-paid:0")),
+        "{:?}",
+        sent[0].header("idempotency-key")
+    );
+    let body: Value = serde_json::from_slice(&sent[0].body).expect("json");
+    assert_eq!(
+        body,
+        serde_json::json!({ "to": "+14155550123", "from": "ExampleShop", "body": "$49.98" })
     );
 }
 

@@ -5,6 +5,13 @@
 //! that boundary, so a plugin crate depends on nothing inside the herald binary.
 //!
 //! # Layout
+//! - [`kind`]: the [`PluginKind`] trait every kind implements (validate, check an
+//!   action, build) and the [`ValidateContext`] and [`ActionContext`] it is given.
+//! - [`build`]: the [`BuildContext`] handed to [`PluginKind::build`]: templates,
+//!   [`HttpClients`], ledgers.
+//! - [`issues`]: [`Issues`], the problems one validation finds.
+//! - [`action_spec`]: [`ActionSpec`], what a checked action renders.
+//! - [`ledger`]: the order and stock ledgers herald's database implements.
 //! - [`event`]: the normalized [`Event`] every source produces.
 //! - [`payload`]: the provider's [`Payload`] in an event, parsed only when read as a tree.
 //! - [`json_text`]: members read out of JSON text without a tree.
@@ -15,19 +22,28 @@
 //! - [`retry`]: [`RetryConfig`], the `retry = { … }` table every plugin instance accepts.
 #![forbid(unsafe_code)]
 
+pub mod action_spec;
+pub mod build;
 pub mod config;
 pub mod context;
 pub mod event;
+pub mod issues;
 pub mod json_text;
+pub mod kind;
+pub mod ledger;
 pub mod payload;
 pub mod plugin;
 pub mod retry;
 pub mod templates;
 
+pub use action_spec::{ActionSpec, TemplateSet};
 pub use async_trait::async_trait;
+pub use build::{BuildContext, ClientSettings, HttpClients, StandardClients, USER_AGENT};
 pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
 pub use context::Context;
 pub use event::{Customer, Event};
+pub use issues::Issues;
+pub use kind::{ActionContext, PluginKind, ValidateContext};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use retry::RetryConfig;

@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::issues::Issues;
+
 /// `retry = { … }` on a plugin instance or a rule; unset fields fall back to the
 /// next level (rule → plugin instance → `[dispatch]`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -26,5 +28,72 @@ impl RetryConfig {
             backoff_base_secs: self.backoff_base_secs.or(fallback.backoff_base_secs),
             backoff_max_secs: self.backoff_max_secs.or(fallback.backoff_max_secs),
         }
+    }
+}
+
+/// The longest backoff ceiling accepted: a week, far past any sensible policy, and
+/// small enough that durations never overflow.
+pub const MAX_BACKOFF_SECS: f64 = 7.0 * 24.0 * 3600.0;
+
+impl RetryConfig {
+    /// The problems with the fields that are set, as `(field, message)` pairs.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.max_attempts == Some(0) {
+            problems.push(("max_attempts", "must be at least 1".to_owned()));
+        }
+        for (name, value) in [
+            ("backoff_base_secs", self.backoff_base_secs),
+            ("backoff_max_secs", self.backoff_max_secs),
+        ] {
+            if value.is_some_and(|v| !v.is_finite() || !(0.0..=MAX_BACKOFF_SECS).contains(&v)) {
+                problems.push((
+                    name,
+                    format!("must be between 0 and {MAX_BACKOFF_SECS} seconds"),
+                ));
+            }
+        }
+        if let (Some(base), Some(max)) = (self.backoff_base_secs, self.backoff_max_secs) {
+            if base > max {
+                problems.push((
+                    "backoff_base_secs",
+                    "must not exceed backoff_max_secs".to_owned(),
+                ));
+            }
+        }
+        problems
+    }
+
+    /// Records the problems of an instance's `retry = { … }` table at `<key>.retry.<field>`.
+    pub fn check(&self, issues: &mut Issues) {
+        for (field, message) in self.problems() {
+            issues.push(&format!("retry.{field}"), message);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_fields_are_checked() {
+        assert!(RetryConfig::default().problems().is_empty());
+        let retry = RetryConfig {
+            max_attempts: Some(0),
+            max_age_secs: None,
+            backoff_base_secs: Some(10.0),
+            backoff_max_secs: Some(1.0),
+        };
+        let mut issues = Issues::new("plugins.sms.a");
+        retry.check(&mut issues);
+        let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "plugins.sms.a.retry.max_attempts",
+                "plugins.sms.a.retry.backoff_base_secs"
+            ]
+        );
     }
 }

@@ -1,16 +1,16 @@
 //! One email plugin instance's configuration: a `[plugins.email.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`EmailConfig`],
-//! calls [`EmailConfig::validate`] (pure, so `herald check` can report every problem in
-//! one go) and hands the resulting [`ValidatedEmail`] to [`crate::build`], which does
-//! the I/O.
+//! [`Email::validate`](crate::Email) checks it (pure, so `herald check` can report
+//! every problem in one go) and hands the resulting [`ValidatedEmail`] to
+//! [`Email::build`](crate::Email), which does the I/O.
 
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env};
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
@@ -51,7 +51,7 @@ pub struct EmailConfig {
     pub timeout_secs: Option<u64>,
     /// Retry overrides for this instance's jobs; herald's dispatcher applies them.
     #[serde(default)]
-    pub retry: herald_plugin_api::RetryConfig,
+    pub retry: RetryConfig,
 }
 
 /// How messages leave herald.
@@ -89,7 +89,7 @@ impl Security {
     }
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Email::build`](crate::Email).
 #[derive(Debug, Clone)]
 pub struct ValidatedEmail {
     /// The `From` of every message.
@@ -98,6 +98,8 @@ pub struct ValidatedEmail {
     pub reply_to: Option<Mailbox>,
     /// Where messages go.
     pub transport: TransportSettings,
+    /// Retry overrides, passed through for herald's dispatcher.
+    pub retry: RetryConfig,
 }
 
 /// The resolved transport.
@@ -147,59 +149,34 @@ impl fmt::Debug for SmtpCredentials {
     }
 }
 
-/// Collects issues under one table key, so every message names its full dotted key.
-struct Issues<'a> {
-    key: &'a str,
-    list: Vec<ConfigIssue>,
-}
-
-impl Issues<'_> {
-    fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.list
-            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
-    }
-}
-
 impl EmailConfig {
-    /// Checks the table and resolves it; `key` is the table's dotted key
-    /// (`plugins.email.customer_mail`) and `base_dir` the config file's folder.
+    /// Checks the table and resolves it; relative paths are taken from the config
+    /// file's folder, [`ValidateContext::base_dir`].
     ///
     /// Pure apart from `env` lookups, so it can run in `herald check` without side effects.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(
-        &self,
-        key: &str,
-        env: &dyn Env,
-        base_dir: &Path,
-    ) -> Result<ValidatedEmail, Vec<ConfigIssue>> {
-        let mut issues = Issues {
-            key,
-            list: Vec::new(),
-        };
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedEmail, Issues> {
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         let from = parse_mailbox(&self.from, "from", &mut issues);
         let reply_to = self
             .reply_to
             .as_deref()
             .map(|value| parse_mailbox(value, "reply_to", &mut issues));
         let transport = match self.transport {
-            TransportKind::File => self.validate_file(base_dir, &mut issues),
-            TransportKind::Smtp => self.validate_smtp(env, &mut issues),
+            TransportKind::File => self.validate_file(cx.base_dir, &mut issues),
+            TransportKind::Smtp => self.validate_smtp(cx.env, &mut issues),
         };
-        match (from, reply_to, transport) {
-            (Some(from), reply_to, Some(transport)) if issues.list.is_empty() => {
-                Ok(ValidatedEmail {
-                    from,
-                    reply_to: reply_to.flatten(),
-                    transport,
-                })
-            }
-            _ => Err(issues.list),
-        }
+        issues.finish(|| {
+            Some(ValidatedEmail {
+                from: from?,
+                reply_to: reply_to.flatten(),
+                transport: transport?,
+                retry: self.retry,
+            })
+        })
     }
 
-    fn validate_file(&self, base_dir: &Path, issues: &mut Issues<'_>) -> Option<TransportSettings> {
+    fn validate_file(&self, base_dir: &Path, issues: &mut Issues) -> Option<TransportSettings> {
         let smtp_only = [
             ("host", self.host.is_some()),
             ("port", self.port.is_some()),
@@ -229,7 +206,7 @@ impl EmailConfig {
         })
     }
 
-    fn validate_smtp(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<TransportSettings> {
+    fn validate_smtp(&self, env: &dyn Env, issues: &mut Issues) -> Option<TransportSettings> {
         if self.outbox.is_some() {
             issues.push(
                 "outbox",
@@ -266,11 +243,7 @@ impl EmailConfig {
     }
 
     /// The expanded login: `Some(None)` for no login, `None` when there were issues.
-    fn credentials(
-        &self,
-        env: &dyn Env,
-        issues: &mut Issues<'_>,
-    ) -> Option<Option<SmtpCredentials>> {
+    fn credentials(&self, env: &dyn Env, issues: &mut Issues) -> Option<Option<SmtpCredentials>> {
         let mut expand = |field: &str, value: Option<&str>| -> Result<Option<String>, ()> {
             let Some(value) = value else { return Ok(None) };
             match expand_env(value, env) {
@@ -303,7 +276,7 @@ impl EmailConfig {
 }
 
 /// Parses an address field, recording an issue at `field` when it does not parse.
-fn parse_mailbox(value: &str, field: &str, issues: &mut Issues<'_>) -> Option<Mailbox> {
+fn parse_mailbox(value: &str, field: &str, issues: &mut Issues) -> Option<Mailbox> {
     match value.trim().parse::<Mailbox>() {
         Ok(mailbox) => Some(mailbox),
         Err(err) => {

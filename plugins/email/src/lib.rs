@@ -1,11 +1,15 @@
 //! herald's email plugin: renders a template set and sends it through SMTP or writes it
 //! to an outbox folder.
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! It sits in herald's deliver stage. Start-up goes through [`Email`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
 //! `[plugins.email.<name>]` table into an [`EmailConfig`], checks it with
-//! [`EmailConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
-//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//! `Email::validate` (pure; the outbox is taken from the config file's folder), checks
+//! every rule action aimed at it with `Email::validate_action` (the template set and
+//! the address templates), and builds the instance with `Email::build` from the
+//! [`BuildContext`](herald_plugin_api::BuildContext)'s templates. Then the
+//! dispatcher's workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver)
+//! once per job.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedEmail`].
@@ -13,7 +17,8 @@
 //! - [`message`]: rendering a job into a lettre message with a stable Message-ID.
 //! - `outbox`: the file transport (`<outbox>/<token>.eml`, written atomically).
 //! - `smtp`: the pooled SMTP transport and how its errors become outcomes.
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - [`kind`]: [`Email`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up I/O and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
 //! Every attempt at the same job yields the same Message-ID
@@ -24,6 +29,7 @@
 
 pub mod action;
 pub mod config;
+pub mod kind;
 pub mod message;
 mod outbox;
 mod plugin;
@@ -34,5 +40,5 @@ pub use config::{
     EmailConfig, Security, SmtpCredentials, SmtpSettings, TransportKind, TransportSettings,
     ValidatedEmail,
 };
+pub use kind::Email;
 pub use message::{message_token, ComposeError, IDEMPOTENCY_HEADER};
-pub use plugin::build;

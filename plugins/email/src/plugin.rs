@@ -1,4 +1,5 @@
-//! The email [`Plugin`]: built once at start-up by [`build`], then called by the
+//! The email [`Plugin`]: built once at start-up by [`build`] (through
+//! [`Email::build`](crate::Email)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery composes the message ([`crate::message`]) and hands it to the instance's
@@ -6,7 +7,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
+use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError, Templates};
 
 use crate::config::{TransportSettings, ValidatedEmail};
 use crate::message::{compose, Sender};
@@ -36,10 +37,9 @@ struct EmailPlugin {
 ///
 /// # Errors
 /// When the outbox folder cannot be created or the SMTP host is unfit for TLS.
-pub async fn build(
-    name: &str,
+pub(crate) async fn build(
     config: ValidatedEmail,
-    templates: Arc<dyn Templates>,
+    cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
     let transport = match config.transport {
         TransportSettings::File { outbox } => Transport::File(
@@ -50,12 +50,12 @@ pub async fn build(
         TransportSettings::Smtp(settings) => Transport::Smtp(Box::new(SmtpSender::new(&settings)?)),
     };
     Ok(Arc::new(EmailPlugin {
-        name: name.to_owned(),
+        name: cx.name().to_owned(),
         sender: Sender {
             from: config.from,
             reply_to: config.reply_to,
         },
-        templates,
+        templates: cx.templates(),
         transport,
     }))
 }

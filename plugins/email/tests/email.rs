@@ -6,8 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Customer, Event, Outcome, Plugin, TemplatePart, Templates};
-use herald_plugin_email::{build, message_token, EmailConfig};
+use herald_plugin_api::{
+    BuildContext, Customer, Event, Outcome, Plugin, PluginKind, TemplatePart, Templates,
+    ValidateContext,
+};
+use herald_plugin_email::{message_token, Email, EmailConfig};
 use herald_testkit::{
     assert_failed, assert_retry, closed_port, params, Attempt, DataReply, SmtpSink, TemplateFiles,
 };
@@ -70,12 +73,14 @@ async fn deliver(
 async fn plugin_from(config: Value, base_dir: &Path) -> Arc<dyn Plugin> {
     let env = HashMap::from([("SMTP_PASS".to_owned(), "hunter2".to_owned())]);
     let config: EmailConfig = serde_json::from_value(config).expect("config deserializes");
-    let valid = config
-        .validate("plugins.email.customer_mail", &env, base_dir)
-        .expect("config is valid");
-    build("customer_mail", valid, templates())
-        .await
-        .expect("plugin builds")
+    let cx = ValidateContext::new("plugins.email.customer_mail", &env).with_base_dir(base_dir);
+    let valid = Email::validate(config, &cx).expect("config is valid");
+    Email::build(
+        valid,
+        &BuildContext::new(templates()).for_instance("customer_mail"),
+    )
+    .await
+    .expect("plugin builds")
 }
 
 async fn smtp_plugin(port: u16, extra: Value) -> Arc<dyn Plugin> {

@@ -1,8 +1,9 @@
 //! One exec plugin instance's configuration: a `[plugins.exec.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`ExecConfig`],
-//! calls [`ExecConfig::validate`] (which reports every problem in one go, so `herald check`
-//! can list them all) and hands the resulting [`ValidatedExec`] to [`crate::build`].
+//! checks it with [`Exec::validate`](crate::Exec) (which reports every problem in one go, so
+//! `herald check` can list them all) and hands the resulting [`ValidatedExec`] to
+//! [`Exec::build`](crate::Exec).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,7 +12,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
 use serde::Deserialize;
 
 /// Seconds one run may take when `timeout_secs` is not set; the process is killed after it.
@@ -44,7 +45,7 @@ pub struct ExecConfig {
     pub retry: RetryConfig,
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Exec::build`](crate::Exec).
 ///
 /// `Debug` shows environment variable names but not their values (they are often
 /// credentials), so it can be logged.
@@ -82,40 +83,18 @@ impl fmt::Debug for ValidatedExec {
     }
 }
 
-/// Collects issues under one table key, so every message names its full dotted key.
-struct Issues<'a> {
-    key: &'a str,
-    list: Vec<ConfigIssue>,
-}
-
-impl Issues<'_> {
-    fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.list
-            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
-    }
-}
-
 impl ExecConfig {
-    /// Checks the table and resolves it; `key` is the table's dotted key
-    /// (`plugins.exec.erp`) and `base_dir` the config file's folder.
+    /// Checks the table and resolves it; the command is taken from the config file's
+    /// folder, [`ValidateContext::base_dir`].
     ///
     /// Pure apart from `env` lookups and reading the command file's metadata (to report a
     /// missing or non-executable program now rather than on the first event). Messages
     /// never quote an environment value.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(
-        &self,
-        key: &str,
-        env: &dyn Env,
-        base_dir: &Path,
-    ) -> Result<ValidatedExec, Vec<ConfigIssue>> {
-        let mut issues = Issues {
-            key,
-            list: Vec::new(),
-        };
-        let command = check_command(&self.command, base_dir)
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedExec, Issues> {
+        let env = cx.env;
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
+        let command = check_command(&self.command, cx.base_dir)
             .map_err(|message| issues.push("command", message))
             .ok();
         let args = self.args(env, &mut issues);
@@ -126,21 +105,20 @@ impl ExecConfig {
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");
         }
-        match command {
-            Some(command) if issues.list.is_empty() => Ok(ValidatedExec {
-                command,
+        issues.finish(|| {
+            Some(ValidatedExec {
+                command: command?,
                 args,
                 env: vars,
                 timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
                 retry: self.retry,
-            }),
-            _ => Err(issues.list),
-        }
+            })
+        })
     }
 
     /// The fixed arguments, expanded; bad ones are reported and left out.
-    fn args(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Vec<String> {
+    fn args(&self, env: &dyn Env, issues: &mut Issues) -> Vec<String> {
         let mut args = Vec::with_capacity(self.args.len());
         for (index, raw) in self.args.iter().enumerate() {
             match expand_env(raw, env) {
@@ -156,7 +134,7 @@ impl ExecConfig {
     }
 
     /// The extra environment, expanded and checked; bad entries are reported and left out.
-    fn env(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Vec<(String, String)> {
+    fn env(&self, env: &dyn Env, issues: &mut Issues) -> Vec<(String, String)> {
         let mut vars = Vec::with_capacity(self.env.len());
         for (name, raw) in &self.env {
             let field = format!("env.{name}");

@@ -1,10 +1,13 @@
 //! herald's exec plugin: runs a shop's own program for an action, so a shop adds an
 //! integration (an ERP call, a log line, a label printer) without recompiling herald.
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! It sits in herald's deliver stage. Start-up goes through [`Exec`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
 //! `[plugins.exec.<name>]` table into an [`ExecConfig`], checks it with
-//! [`ExecConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
+//! `Exec::validate` (the command is taken from the config file's folder and must be
+//! executable), checks every rule action aimed at it with `Exec::validate_action` (its
+//! `args` templates), and builds the instance with `Exec::build` from the
+//! [`BuildContext`](herald_plugin_api::BuildContext)'s templates. Then the dispatcher's
 //! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
 //! # The program's side of the contract
@@ -26,14 +29,17 @@
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedExec`].
 //! - [`action`]: a rule action's parameters (`args`).
 //! - `output`: bounded capture of the program's stdout and stderr.
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - [`kind`]: [`Exec`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
 pub mod action;
 pub mod config;
+pub mod kind;
 mod output;
 mod plugin;
 
 pub use action::{validate_action, ExecAction};
 pub use config::{ExecConfig, ValidatedExec, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
-pub use plugin::{build, EXIT_TEMPFAIL};
+pub use kind::Exec;
+pub use plugin::EXIT_TEMPFAIL;

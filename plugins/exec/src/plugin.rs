@@ -1,4 +1,5 @@
-//! The exec [`Plugin`]: built once at start-up by [`build`], then called by the
+//! The exec [`Plugin`]: built once at start-up by [`build`] (through
+//! [`Exec::build`](crate::Exec)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery renders the action's arguments, starts the program directly (no shell) in
@@ -14,7 +15,7 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
+use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError, Templates};
 use tokio::io::AsyncWriteExt as _;
 use tokio::process::{Child, ChildStdin, Command};
 
@@ -50,11 +51,11 @@ struct ExecPlugin {
 ///
 /// # Errors
 /// When the command has no parent folder to run in (it is not an absolute file path).
-pub async fn build(
-    name: &str,
+pub(crate) fn build(
     config: ValidatedExec,
-    templates: Arc<dyn Templates>,
+    cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
+    let name = cx.name();
     let dir = config
         .command
         .parent()
@@ -83,7 +84,7 @@ pub async fn build(
         args: config.args,
         env,
         timeout: config.timeout,
-        templates,
+        templates: cx.templates(),
     }))
 }
 

@@ -1,33 +1,18 @@
-//! The HTTP client every HTTP plugin uses, and the one way they send a request:
-//! a transport failure becomes a retry, an answer comes back with a bounded body.
+//! The one way every HTTP plugin sends a request (its client comes from herald's
+//! `BuildContext`): a transport failure becomes a retry, an answer comes back with a
+//! bounded body.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use herald_plugin_api::Outcome;
 use reqwest::header::HeaderMap;
-use reqwest::{redirect, Client, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 
 use crate::transport_error;
 
 /// How much of a response body is read, at most: enough for any error document,
 /// and a short answer read to its end lets the connection go back to the pool.
 pub const BODY_READ_LIMIT: usize = 4096;
-
-/// A client for one destination: the whole request (connecting included) within
-/// `timeout`, no redirects (the configured URL should be the final one), and up to
-/// `max_idle` pooled connections.
-///
-/// # Errors
-/// When the TLS set-up fails.
-pub fn client(user_agent: &str, timeout: Duration, max_idle: usize) -> reqwest::Result<Client> {
-    Client::builder()
-        .user_agent(user_agent)
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(redirect::Policy::none())
-        .pool_max_idle_per_host(max_idle)
-        .build()
-}
 
 /// What a destination answered.
 #[derive(Debug)]

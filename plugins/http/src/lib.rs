@@ -1,5 +1,6 @@
-//! Deliver stage, shared by the plugins that speak HTTP (webhook, sms, push): how
-//! an answer, or its absence, becomes an [`Outcome`].
+//! Deliver stage, shared by the plugins that speak HTTP (webhook, sms, push, orders'
+//! callback): how an answer, or its absence, becomes an [`Outcome`]; [`provider`]
+//! holds what the provider plugins (sms, push) share besides.
 //!
 //! 2xx is delivered; 408, 429 and 5xx are temporary, honouring `Retry-After`; every
 //! other status is permanent. Anything that kept an answer from arriving (refused
@@ -8,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod client;
+pub mod provider;
 pub mod signature;
 
 use std::error::Error as _;
@@ -15,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use std::collections::BTreeMap;
 
-pub use client::{client, outcome_kind, send, unix_now, Answer, BODY_READ_LIMIT};
+pub use client::{outcome_kind, send, unix_now, Answer, BODY_READ_LIMIT};
 
 use herald_plugin_api::{expand_env, Env, Outcome};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};

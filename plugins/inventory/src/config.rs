@@ -1,10 +1,10 @@
 //! One inventory plugin instance's configuration: a `[plugins.inventory.<name>]` table.
 //!
 //! Checked at start-up, before the deliver stage runs: herald deserializes an
-//! [`InventoryConfig`], calls [`InventoryConfig::validate`] and hands the resulting
-//! [`ValidatedInventory`] to [`crate::build`].
+//! [`InventoryConfig`], checks it with [`Inventory::validate`](crate::Inventory) and hands the
+//! resulting [`ValidatedInventory`] to [`Inventory::build`](crate::Inventory).
 
-use herald_plugin_api::{ConfigIssue, RetryConfig};
+use herald_plugin_api::{Issues, RetryConfig, ValidateContext};
 use serde::Deserialize;
 
 /// Jobs of one instance at once when `max_concurrency` is not set.
@@ -25,7 +25,7 @@ pub struct InventoryConfig {
     pub retry: RetryConfig,
 }
 
-/// A checked configuration, ready for [`crate::build`].
+/// A checked configuration, ready for [`Inventory::build`](crate::Inventory).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedInventory {
     /// Whether a partial refund restocks the order's items.
@@ -37,29 +37,30 @@ pub struct ValidatedInventory {
 }
 
 impl InventoryConfig {
-    /// Checks the table; `key` is its dotted key, e.g. `plugins.inventory.shop`.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str) -> Result<ValidatedInventory, Vec<ConfigIssue>> {
+    /// Checks the table.
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedInventory, Issues> {
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         if self.max_concurrency == Some(0) {
-            return Err(vec![ConfigIssue::new(
-                format!("{key}.max_concurrency"),
-                "must be at least 1",
-            )]);
+            issues.push("max_concurrency", "must be at least 1");
         }
-        Ok(ValidatedInventory {
-            restock_partial_refunds: self.restock_partial_refunds,
-            max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-            retry: self.retry,
+        issues.finish(|| {
+            Some(ValidatedInventory {
+                restock_partial_refunds: self.restock_partial_refunds,
+                max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+                retry: self.retry,
+            })
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::HashMap;
+
     use serde_json::json;
+
+    use super::*;
 
     fn parse(value: serde_json::Value) -> Result<InventoryConfig, serde_json::Error> {
         serde_json::from_value(value)
@@ -67,7 +68,10 @@ mod tests {
 
     #[test]
     fn an_empty_table_takes_defaults() {
-        let config = parse(json!({})).unwrap().validate("plugins.inventory.shop");
+        let config = parse(json!({})).unwrap().validate(&ValidateContext::new(
+            "plugins.inventory.shop",
+            &HashMap::new(),
+        ));
         assert_eq!(
             config,
             Ok(ValidatedInventory {
@@ -86,7 +90,10 @@ mod tests {
             "retry": { "max_attempts": 3 },
         }))
         .unwrap()
-        .validate("plugins.inventory.shop")
+        .validate(&ValidateContext::new(
+            "plugins.inventory.shop",
+            &HashMap::new(),
+        ))
         .unwrap();
         assert!(config.restock_partial_refunds);
         assert_eq!(config.max_concurrency, 2);
@@ -97,10 +104,16 @@ mod tests {
     fn zero_concurrency_is_an_issue_at_its_key() {
         let issues = parse(json!({ "max_concurrency": 0 }))
             .unwrap()
-            .validate("plugins.inventory.shop")
+            .validate(&ValidateContext::new(
+                "plugins.inventory.shop",
+                &HashMap::new(),
+            ))
             .unwrap_err();
         assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].key, "plugins.inventory.shop.max_concurrency");
+        assert_eq!(
+            issues.iter().next().map(|issue| issue.key.as_str()),
+            Some("plugins.inventory.shop.max_concurrency")
+        );
     }
 
     #[test]

@@ -1,40 +1,8 @@
 //! Where stock lives: herald's database implements [`StockLedger`]; the plugin
 //! only decides which moves an event makes.
+//!
+//! The contract itself is defined in `herald_plugin_api::ledger::stock`, so herald
+//! can hand a ledger over in the [`BuildContext`](herald_plugin_api::BuildContext);
+//! these are the same types, under the path herald's store imports them from.
 
-use herald_plugin_api::async_trait;
-use serde::{Deserialize, Serialize};
-
-/// One change to one SKU's stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StockMove {
-    pub sku: String,
-    /// Negative when stock leaves (an order is paid), positive when it comes back.
-    pub delta: i64,
-}
-
-/// The ledger could not be read or written; the delivery is retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("stock ledger: {0}")]
-pub struct LedgerError(pub String);
-
-/// Durable stock levels, shared by every herald replica.
-#[async_trait]
-pub trait StockLedger: Send + Sync {
-    /// In one transaction: applies `moves` unless `key` (the job's idempotency key)
-    /// was applied before. Returns `true` when applied now, `false` for a repeat.
-    ///
-    /// # Errors
-    /// When the database fails; nothing is applied then.
-    async fn apply(
-        &self,
-        key: &str,
-        event_id: &str,
-        moves: &[StockMove],
-    ) -> Result<bool, LedgerError>;
-
-    /// Stock levels, by SKU; all SKUs when `sku` is `None`.
-    ///
-    /// # Errors
-    /// When the database fails.
-    async fn levels(&self, sku: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError>;
-}
+pub use herald_plugin_api::ledger::stock::{LedgerError, StockLedger, StockMove};

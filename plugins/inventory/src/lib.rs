@@ -8,23 +8,27 @@
 //! refunded) and hands them to the [`StockLedger`] under the job's idempotency key, so
 //! a redelivered or retried job never moves stock twice.
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! It sits in herald's deliver stage. Start-up goes through [`Inventory`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
 //! `[plugins.inventory.<name>]` table into an [`InventoryConfig`], checks it with
-//! [`InventoryConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`], its database ledger and
-//! its template registry.
+//! `Inventory::validate`, checks every rule action aimed at it with
+//! `Inventory::validate_action` (its `items` template), and builds the instance
+//! with `Inventory::build`, which takes the stock ledger (herald's database) and the
+//! templates from the [`BuildContext`](herald_plugin_api::BuildContext).
 //!
 //! # Layout
 //! - [`items`]: [`parse_items`], the `metadata.items` convention.
 //! - [`ledger`]: the storage contract herald implements.
 //! - [`memory`]: [`MemoryLedger`], an in-memory ledger for tests.
 //! - [`config`], [`action`]: the instance table and a rule action's `adjust` and `items`.
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - [`kind`]: [`Inventory`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
 pub mod action;
 pub mod config;
 pub mod items;
+pub mod kind;
 pub mod ledger;
 pub mod memory;
 mod plugin;
@@ -32,6 +36,6 @@ mod plugin;
 pub use action::{validate_action, Adjust, Direction, InventoryAction, DEFAULT_ITEMS};
 pub use config::{InventoryConfig, ValidatedInventory, DEFAULT_MAX_CONCURRENCY};
 pub use items::{parse_items, ItemsError, MAX_QUANTITY};
+pub use kind::Inventory;
 pub use ledger::{LedgerError, StockLedger, StockMove};
 pub use memory::MemoryLedger;
-pub use plugin::build;

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin, Templates};
+use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError, Templates};
 use serde_json::Value;
 
 use crate::action::{Direction, InventoryAction, REFUND_EVENT};
@@ -27,23 +27,24 @@ struct InventoryPlugin {
     templates: Arc<dyn Templates>,
 }
 
-/// Builds a plugin instance from its validated config, herald's stock ledger and its
-/// template registry (for the actions' `items` templates).
+/// Builds a plugin instance from its validated config and the context's stock ledger
+/// and template registry (for the actions' `items` templates).
 ///
 /// Of `config`, the instance keeps `restock_partial_refunds`; the dispatcher settings
-/// (concurrency, retry) are herald's to read before handing it over.
-pub fn build(
-    name: &str,
+/// (concurrency, retry) are herald's to read through [`Inventory`](crate::Inventory).
+///
+/// # Errors
+/// When the context holds no stock ledger.
+pub(crate) fn build(
     config: ValidatedInventory,
-    ledger: Arc<dyn StockLedger>,
-    templates: Arc<dyn Templates>,
-) -> Arc<dyn Plugin> {
-    Arc::new(InventoryPlugin {
-        name: name.to_owned(),
+    cx: &BuildContext,
+) -> Result<Arc<dyn Plugin>, PluginError> {
+    Ok(Arc::new(InventoryPlugin {
+        name: cx.name().to_owned(),
         restock_partial_refunds: config.restock_partial_refunds,
-        ledger,
-        templates,
-    })
+        ledger: cx.stock_ledger()?,
+        templates: cx.templates(),
+    }))
 }
 
 /// Why a job makes no moves: either nothing to do, or a permanent failure.

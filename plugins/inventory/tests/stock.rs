@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{
+    async_trait, BuildContext, Outcome, Plugin, PluginKind, RetryConfig, ValidateContext,
+};
+use std::collections::HashMap;
+
 use herald_plugin_inventory::{
-    build, validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
+    validate_action, Inventory, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
     ValidatedInventory,
 };
 use herald_testkit::stripe::{event_from, fixture_json, fixture_with_items};
@@ -23,22 +27,28 @@ fn with_items(name: &str, items: Option<&str>) -> Value {
     }
 }
 
-fn plugin_with(ledger: Arc<dyn StockLedger>, restock_partial_refunds: bool) -> Arc<dyn Plugin> {
+async fn plugin_with(
+    ledger: Arc<dyn StockLedger>,
+    restock_partial_refunds: bool,
+) -> Arc<dyn Plugin> {
     let config = ValidatedInventory {
         restock_partial_refunds,
         max_concurrency: 8,
         retry: RetryConfig::default(),
     };
-    build("shop", config, ledger, Arc::new(FakeTemplates))
+    let cx = BuildContext::new(Arc::new(FakeTemplates))
+        .with_stock_ledger(ledger)
+        .for_instance("shop");
+    Inventory::build(config, &cx).await.expect("plugin builds")
 }
 
 /// A ledger stocked with 10 tees and 5 mugs, and a plugin writing to it.
-fn setup(restock_partial_refunds: bool) -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
+async fn setup(restock_partial_refunds: bool) -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
     let ledger = Arc::new(MemoryLedger::with_levels([
         ("SKU-TEE-M", 10),
         ("SKU-MUG", 5),
     ]));
-    let plugin = plugin_with(ledger.clone(), restock_partial_refunds);
+    let plugin = plugin_with(ledger.clone(), restock_partial_refunds).await;
     (ledger, plugin)
 }
 
@@ -66,7 +76,7 @@ fn level_list(mug: i64, tee: i64) -> Vec<(String, i64)> {
 
 #[tokio::test]
 async fn a_paid_order_decrements_each_item() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let paid = with_items("payment_intent.succeeded", Some(ITEMS));
     assert_eq!(deliver(&*plugin, paid, KEY).await, Outcome::Delivered);
     assert_eq!(levels(&ledger).await, level_list(4, 8));
@@ -74,7 +84,7 @@ async fn a_paid_order_decrements_each_item() {
 
 #[tokio::test]
 async fn the_same_job_twice_moves_stock_once() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     for _ in 0..2 {
         let paid = with_items("payment_intent.succeeded", Some(ITEMS));
         assert_eq!(deliver(&*plugin, paid, KEY).await, Outcome::Delivered);
@@ -84,7 +94,7 @@ async fn the_same_job_twice_moves_stock_once() {
 
 #[tokio::test]
 async fn a_full_refund_restocks_to_the_start() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let paid = with_items("payment_intent.succeeded", Some(ITEMS));
     assert_eq!(deliver(&*plugin, paid, "k:paid").await, Outcome::Delivered);
     let refunded = with_items("charge.refunded", Some(ITEMS));
@@ -103,7 +113,7 @@ fn partial_refund() -> Value {
 
 #[tokio::test]
 async fn a_partial_refund_does_not_restock_by_default() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     assert_eq!(
         deliver(&*plugin, partial_refund(), KEY).await,
         Outcome::Delivered
@@ -113,7 +123,7 @@ async fn a_partial_refund_does_not_restock_by_default() {
 
 #[tokio::test]
 async fn a_partial_refund_restocks_when_configured() {
-    let (ledger, plugin) = setup(true);
+    let (ledger, plugin) = setup(true).await;
     assert_eq!(
         deliver(&*plugin, partial_refund(), KEY).await,
         Outcome::Delivered
@@ -123,7 +133,7 @@ async fn a_partial_refund_restocks_when_configured() {
 
 #[tokio::test]
 async fn missing_items_fail() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let reason =
         failed_reason(&deliver(&*plugin, with_items("payment_intent.succeeded", None), KEY).await);
     assert!(reason.contains("no line items"), "{reason}");
@@ -133,7 +143,7 @@ async fn missing_items_fail() {
 
 #[tokio::test]
 async fn empty_items_fail() {
-    let (_, plugin) = setup(false);
+    let (_, plugin) = setup(false).await;
     let raw = with_items("payment_intent.succeeded", Some("  "));
     let reason = failed_reason(&deliver(&*plugin, raw, KEY).await);
     assert!(reason.contains("no line items"), "{reason}");
@@ -141,7 +151,7 @@ async fn empty_items_fail() {
 
 #[tokio::test]
 async fn bad_items_fail_naming_the_part() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let raw = with_items(
         "payment_intent.succeeded",
         Some("SKU-MUG:1, SKU-TEE-M:zero"),
@@ -154,7 +164,7 @@ async fn bad_items_fail_naming_the_part() {
 
 #[tokio::test]
 async fn an_unknown_event_type_needs_an_explicit_adjust() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let dispute = || with_items("charge.dispute.created", Some("SKU-MUG:2"));
     let reason = failed_reason(&deliver(&*plugin, dispute(), KEY).await);
     assert!(reason.contains("charge.dispute.created"), "{reason}");
@@ -168,7 +178,7 @@ async fn an_unknown_event_type_needs_an_explicit_adjust() {
 
 #[tokio::test]
 async fn a_custom_items_template_is_rendered() {
-    let (ledger, plugin) = setup(false);
+    let (ledger, plugin) = setup(false).await;
     let mut raw = fixture_json("payment_intent.succeeded");
     raw["data"]["object"]["metadata"]["lines"] = json!("SKU-MUG");
     let action = params(json!({ "items": "{{data.object.metadata.lines}}" }));
@@ -181,7 +191,7 @@ async fn a_custom_items_template_is_rendered() {
 
 #[tokio::test]
 async fn invalid_params_fail() {
-    let (_, plugin) = setup(false);
+    let (_, plugin) = setup(false).await;
     let raw = with_items("payment_intent.succeeded", Some(ITEMS));
     let action = params(json!({ "adjust": "up" }));
     let reason = failed_reason(&deliver_with(&*plugin, raw, &action, KEY).await);
@@ -204,7 +214,7 @@ impl StockLedger for DownLedger {
 
 #[tokio::test]
 async fn a_ledger_error_is_retried() {
-    let plugin = plugin_with(Arc::new(DownLedger), false);
+    let plugin = plugin_with(Arc::new(DownLedger), false).await;
     let paid = with_items("payment_intent.succeeded", Some(ITEMS));
     match deliver(&*plugin, paid, KEY).await {
         Outcome::Retry { reason, .. } => assert!(reason.contains("connection refused"), "{reason}"),
@@ -216,7 +226,9 @@ async fn a_ledger_error_is_retried() {
 fn a_config_table_validates() {
     let config: InventoryConfig =
         serde_json::from_value(json!({ "restock_partial_refunds": true })).unwrap();
-    let validated = config.validate("plugins.inventory.shop").unwrap();
+    let env = HashMap::new();
+    let cx = ValidateContext::new("plugins.inventory.shop", &env);
+    let validated = Inventory::validate(config, &cx).unwrap();
     assert!(validated.restock_partial_refunds);
     assert_eq!(validated.max_concurrency, 8);
     assert!(serde_json::from_value::<InventoryConfig>(json!({ "sku": "x" })).is_err());

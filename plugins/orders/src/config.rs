@@ -1,12 +1,12 @@
 //! One orders plugin instance's configuration: a `[plugins.orders.<name>]` table.
 //!
 //! Checked at start-up, before the deliver stage runs: herald deserializes an
-//! [`OrdersConfig`], calls [`OrdersConfig::validate`] and hands the resulting
-//! [`ValidatedOrders`] to [`crate::build`].
+//! [`OrdersConfig`], checks it with [`Orders::validate`](crate::Orders) and hands the
+//! resulting [`ValidatedOrders`] to [`Orders::build`](crate::Orders).
 
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
 use herald_plugin_http::signature::decode_secret;
 use reqwest::Url;
 use serde::Deserialize;
@@ -61,7 +61,7 @@ impl std::fmt::Debug for Callback {
     }
 }
 
-/// A checked configuration, ready for [`crate::build`].
+/// A checked configuration, ready for [`Orders::build`](crate::Orders).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedOrders {
     /// Most jobs at once.
@@ -73,42 +73,31 @@ pub struct ValidatedOrders {
 }
 
 impl OrdersConfig {
-    /// Checks the table; `key` is its dotted key, e.g. `plugins.orders.shop`.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedOrders, Vec<ConfigIssue>> {
-        let mut issues = Vec::new();
+    /// Checks the table.
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedOrders, Issues> {
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         if self.max_concurrency == Some(0) {
-            issues.push(ConfigIssue::new(
-                format!("{key}.max_concurrency"),
-                "must be at least 1",
-            ));
+            issues.push("max_concurrency", "must be at least 1");
         }
-        let callback = self
-            .callback
-            .as_ref()
-            .and_then(|callback| callback.validate(&format!("{key}.callback"), env, &mut issues));
-        if !issues.is_empty() {
-            return Err(issues);
-        }
-        Ok(ValidatedOrders {
-            max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-            retry: self.retry,
-            callback,
+        let callback = match &self.callback {
+            None => Some(None),
+            Some(callback) => callback.validate(cx.env, &mut issues).map(Some),
+        };
+        issues.finish(|| {
+            Some(ValidatedOrders {
+                max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+                retry: self.retry,
+                callback: callback?,
+            })
         })
     }
 }
 
 impl CallbackConfig {
-    fn validate(
-        &self,
-        key: &str,
-        env: &dyn Env,
-        issues: &mut Vec<ConfigIssue>,
-    ) -> Option<Callback> {
+    fn validate(&self, env: &dyn Env, issues: &mut Issues) -> Option<Callback> {
         let mut report = |field: &str, message: String| {
-            issues.push(ConfigIssue::new(format!("{key}.{field}"), message));
+            issues.push(&format!("callback.{field}"), message);
         };
         let url = herald_plugin_http::parse_url(&self.url, "https://shop.example.com/hooks/orders")
             .map_err(|message| report("url", message))
@@ -147,8 +136,11 @@ impl CallbackConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::HashMap;
+
     use serde_json::json;
+
+    use super::*;
 
     fn parse(value: serde_json::Value) -> Result<OrdersConfig, serde_json::Error> {
         serde_json::from_value(value)
@@ -156,9 +148,10 @@ mod tests {
 
     #[test]
     fn an_empty_table_takes_defaults() {
-        let config = parse(json!({}))
-            .unwrap()
-            .validate("plugins.orders.shop", &std::collections::HashMap::new());
+        let config = parse(json!({})).unwrap().validate(&ValidateContext::new(
+            "plugins.orders.shop",
+            &HashMap::new(),
+        ));
         assert_eq!(
             config,
             Ok(ValidatedOrders {
@@ -173,7 +166,10 @@ mod tests {
     fn values_pass_through() {
         let config = parse(json!({ "max_concurrency": 2, "retry": { "max_attempts": 3 } }))
             .unwrap()
-            .validate("plugins.orders.shop", &std::collections::HashMap::new())
+            .validate(&ValidateContext::new(
+                "plugins.orders.shop",
+                &HashMap::new(),
+            ))
             .unwrap();
         assert_eq!(config.max_concurrency, 2);
         assert_eq!(config.retry.max_attempts, Some(3));
@@ -183,10 +179,16 @@ mod tests {
     fn zero_concurrency_is_an_issue_at_its_key() {
         let issues = parse(json!({ "max_concurrency": 0 }))
             .unwrap()
-            .validate("plugins.orders.shop", &std::collections::HashMap::new())
+            .validate(&ValidateContext::new(
+                "plugins.orders.shop",
+                &HashMap::new(),
+            ))
             .unwrap_err();
         assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].key, "plugins.orders.shop.max_concurrency");
+        assert_eq!(
+            issues.iter().next().map(|issue| issue.key.as_str()),
+            Some("plugins.orders.shop.max_concurrency")
+        );
     }
 
     #[test]

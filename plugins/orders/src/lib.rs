@@ -9,10 +9,13 @@
 //! a `payment_failed` after `paid`) are skipped but stay recorded, so the result never
 //! moves backwards and does not depend on arrival order.
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! It sits in herald's deliver stage. Start-up goes through [`Orders`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
 //! `[plugins.orders.<name>]` table into an [`OrdersConfig`], checks it with
-//! [`OrdersConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`] and its database ledger.
+//! `Orders::validate`, checks every rule action aimed at it with
+//! `Orders::validate_action`, and builds the instance with `Orders::build`, which
+//! takes the order ledger (herald's database) and, for a callback, an HTTP client
+//! from the [`BuildContext`](herald_plugin_api::BuildContext).
 //!
 //! # Layout
 //! - [`status`]: [`OrderStatus`], [`can_move`] and [`fold`].
@@ -20,12 +23,14 @@
 //! - [`ledger`]: the storage contract herald implements.
 //! - [`memory`]: [`MemoryLedger`], an in-memory ledger for tests.
 //! - [`config`], [`action`]: the instance table and a rule action's `status`.
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - [`kind`]: [`Orders`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
 pub mod action;
 mod callback;
 pub mod config;
+pub mod kind;
 pub mod ledger;
 pub mod memory;
 mod plugin;
@@ -37,8 +42,8 @@ pub use config::{
     Callback, CallbackConfig, OrdersConfig, ValidatedOrders, DEFAULT_CALLBACK_TIMEOUT_SECS,
     DEFAULT_MAX_CONCURRENCY,
 };
+pub use kind::Orders;
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
-pub use plugin::build;
 pub use signal::signal_for;
 pub use status::{can_move, fold, OrderStatus, Signal, UnknownStatus};

@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin};
+use herald_plugin_api::{
+    async_trait, BuildContext, ClientSettings, Job, Outcome, Plugin, PluginError,
+};
 
 use crate::action::OrdersAction;
 use crate::callback;
@@ -21,33 +23,36 @@ use crate::status::fold;
 struct OrdersPlugin {
     name: String,
     ledger: Arc<dyn OrderLedger>,
-    client: reqwest::Client,
-    callback: Option<Callback>,
+    /// The storefront callback and the client it is sent with.
+    callback: Option<(Callback, reqwest::Client)>,
 }
 
-/// The `User-Agent` of storefront callbacks.
-const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
-
-/// Builds a plugin instance from its validated config and herald's ledger.
+/// Builds a plugin instance from its validated config and the context's order ledger.
 ///
-/// `config` holds only dispatcher settings (concurrency, retry), which herald reads
-/// before handing it over; the instance itself needs none of them.
-pub fn build(name: &str, config: ValidatedOrders, ledger: Arc<dyn OrderLedger>) -> Arc<dyn Plugin> {
-    Arc::new(OrdersPlugin {
-        name: name.to_owned(),
-        ledger,
-        // The shared client follows no redirects: the configured URL should be the
-        // final one. Without a callback it is never used.
-        client: config
-            .callback
-            .as_ref()
-            .and_then(|callback| {
-                herald_plugin_http::client(USER_AGENT, callback.timeout, config.max_concurrency)
-                    .ok()
-            })
-            .unwrap_or_default(),
-        callback: config.callback,
-    })
+/// `config` holds dispatcher settings (concurrency, retry), which herald reads through
+/// [`Orders`](crate::Orders) before building, and the callback the instance needs.
+///
+/// # Errors
+/// When the context holds no order ledger, or the callback's HTTP client cannot be built.
+pub(crate) fn build(
+    config: ValidatedOrders,
+    cx: &BuildContext,
+) -> Result<Arc<dyn Plugin>, PluginError> {
+    let callback = match config.callback {
+        Some(callback) => {
+            let client = cx.http_client(ClientSettings {
+                timeout: callback.timeout,
+                max_idle: config.max_concurrency,
+            })?;
+            Some((callback, client))
+        }
+        None => None,
+    };
+    Ok(Arc::new(OrdersPlugin {
+        name: cx.name().to_owned(),
+        ledger: cx.order_ledger()?,
+        callback,
+    }))
 }
 
 impl OrdersPlugin {
@@ -107,8 +112,8 @@ impl Plugin for OrdersPlugin {
                 // The fact is recorded once, so a retry after a failed callback
                 // only repeats the call, never the status change.
                 match (&self.callback, state) {
-                    (Some(callback), Some(state)) => {
-                        callback::notify(&self.client, callback, job, &state).await
+                    (Some((callback, client)), Some(state)) => {
+                        callback::notify(client, callback, job, &state).await
                     }
                     _ => Outcome::Delivered,
                 }

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Event, Outcome, Plugin};
+use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
 use herald_plugin_http::signature::{decode_secret, verify};
-use herald_plugin_orders::{build, MemoryLedger, OrderLedger, OrdersConfig};
+use herald_plugin_orders::{MemoryLedger, OrderLedger, Orders, OrdersConfig};
 use herald_testkit::stripe::{event_from, event_json};
 use herald_testkit::{Attempt, HttpSink};
 use serde_json::{json, Map, Value};
@@ -28,20 +28,24 @@ async fn deliver(plugin: &dyn Plugin, event: &Event, key: &str) -> Outcome {
     herald_testkit::deliver(plugin, event, &Map::new(), Attempt::first("orders", key)).await
 }
 
-fn plugin(sink: &HttpSink, ledger: Arc<MemoryLedger>) -> Arc<dyn Plugin> {
+async fn plugin(sink: &HttpSink, ledger: Arc<MemoryLedger>) -> Arc<dyn Plugin> {
     let config: OrdersConfig = serde_json::from_value(json!({
         "callback": { "url": format!("{}/hooks/orders", sink.url()), "secret": "${ORDERS_SECRET}" }
     }))
     .expect("config");
     let env = HashMap::from([("ORDERS_SECRET".to_owned(), SECRET.to_owned())]);
-    let validated = config.validate("plugins.orders.shop", &env).expect("valid");
-    build("shop", validated, ledger)
+    let cx = ValidateContext::new("plugins.orders.shop", &env);
+    let validated = Orders::validate(config, &cx).expect("valid");
+    let cx = BuildContext::default()
+        .with_order_ledger(ledger)
+        .for_instance("shop");
+    Orders::build(validated, &cx).await.expect("plugin builds")
 }
 
 #[tokio::test]
 async fn the_storefront_gets_a_signed_status_after_each_fact() {
     let sink = HttpSink::start().await;
-    let plugin = plugin(&sink, Arc::new(MemoryLedger::new()));
+    let plugin = plugin(&sink, Arc::new(MemoryLedger::new())).await;
     let paid = event("evt_paid", "payment_intent.succeeded");
     let key = "stripe:evt_paid:orders:0";
     assert_eq!(
@@ -74,7 +78,7 @@ async fn the_storefront_gets_a_signed_status_after_each_fact() {
 async fn a_failed_callback_is_retried_without_applying_the_fact_twice() {
     let sink = HttpSink::start().await;
     let ledger = Arc::new(MemoryLedger::new());
-    let plugin = plugin(&sink, ledger.clone());
+    let plugin = plugin(&sink, ledger.clone()).await;
     sink.fail_next(1, 503);
     let paid = event("evt_paid", "payment_intent.succeeded");
     let key = "stripe:evt_paid:orders:0";
@@ -98,9 +102,9 @@ fn a_callback_needs_a_valid_url_and_its_secret() {
         "callback": { "url": "ftp://shop.example.com", "secret": "${MISSING}" }
     }))
     .expect("config");
-    let issues = config
-        .validate("plugins.orders.shop", &HashMap::new())
-        .unwrap_err();
+    let env = HashMap::new();
+    let issues =
+        Orders::validate(config, &ValidateContext::new("plugins.orders.shop", &env)).unwrap_err();
     let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,

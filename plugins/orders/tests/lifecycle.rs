@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{Event, Outcome, Plugin, RetryConfig};
+use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, RetryConfig};
 use herald_plugin_orders::{
-    build, MemoryLedger, OrderLedger, OrderState, OrderStatus, ValidatedOrders,
+    MemoryLedger, OrderLedger, OrderState, OrderStatus, Orders, ValidatedOrders,
 };
 use herald_testkit::stripe::{event_from, event_json, fixture_json};
 use herald_testkit::Attempt;
@@ -32,14 +32,17 @@ fn event(id: &str, kind: &str, created: i64, object: Value) -> Event {
     event_from(event_json(id, kind, created, object))
 }
 
-fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
+async fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
     let ledger = Arc::new(MemoryLedger::new());
     let config = ValidatedOrders {
         max_concurrency: 8,
         retry: RetryConfig::default(),
         callback: None,
     };
-    let plugin = build("shop", config, ledger.clone());
+    let cx = BuildContext::default()
+        .with_order_ledger(ledger.clone())
+        .for_instance("shop");
+    let plugin = Orders::build(config, &cx).await.expect("plugin builds");
     (ledger, plugin)
 }
 
@@ -110,7 +113,7 @@ async fn every_arrival_order_ends_refunded_and_replays_change_nothing() {
     let orders = permutations(events.len());
     assert_eq!(orders.len(), 720);
     for order in orders {
-        let (ledger, plugin) = setup();
+        let (ledger, plugin) = setup().await;
         for &index in &order {
             let event = &events[index];
             assert_eq!(deliver(&*plugin, event).await, Outcome::Delivered);
@@ -165,7 +168,7 @@ async fn partial_then_full_refund_ends_refunded_in_both_orders() {
         [&paid, &full, &partial],
         [&full, &partial, &paid],
     ] {
-        let (ledger, plugin) = setup();
+        let (ledger, plugin) = setup().await;
         for event in arrival {
             assert_eq!(deliver(&*plugin, event).await, Outcome::Delivered);
         }
@@ -177,7 +180,7 @@ async fn partial_then_full_refund_ends_refunded_in_both_orders() {
 
 #[tokio::test]
 async fn a_partial_refund_alone_is_partially_refunded() {
-    let (ledger, plugin) = setup();
+    let (ledger, plugin) = setup().await;
     let paid = fixture_event("charge.succeeded");
     let partial = event(
         "evt_partial",
@@ -196,7 +199,7 @@ async fn a_partial_refund_alone_is_partially_refunded() {
 async fn a_payment_failure_never_moves_paid_back() {
     let paid = fixture_event("payment_intent.succeeded");
     for offset in [-60, 60] {
-        let (ledger, plugin) = setup();
+        let (ledger, plugin) = setup().await;
         let failed = event(
             "evt_failed",
             "payment_intent.payment_failed",
@@ -214,7 +217,7 @@ async fn a_payment_failure_never_moves_paid_back() {
 
 #[tokio::test]
 async fn a_stale_pending_after_paid_is_ignored() {
-    let (ledger, plugin) = setup();
+    let (ledger, plugin) = setup().await;
     let paid = fixture_event("payment_intent.succeeded");
     let pending = event(
         "evt_pending_late",
@@ -229,7 +232,7 @@ async fn a_stale_pending_after_paid_is_ignored() {
 
 #[tokio::test]
 async fn a_dispute_without_an_order_id_fails() {
-    let (_, plugin) = setup();
+    let (_, plugin) = setup().await;
     let dispute = fixture_event("charge.dispute.created");
     assert_eq!(dispute.order_id, None);
     match deliver(&*plugin, &dispute).await {
@@ -243,7 +246,7 @@ async fn a_dispute_without_an_order_id_fails() {
 
 #[tokio::test]
 async fn an_unknown_event_fails_unless_the_rule_sets_a_status() {
-    let (ledger, plugin) = setup();
+    let (ledger, plugin) = setup().await;
     let custom = event(
         "evt_custom",
         "shop.order.settled",
@@ -271,7 +274,7 @@ async fn an_unknown_event_fails_unless_the_rule_sets_a_status() {
 
 #[tokio::test]
 async fn invalid_params_fail_the_job() {
-    let (_, plugin) = setup();
+    let (_, plugin) = setup().await;
     let paid = fixture_event("charge.succeeded");
     let params = Map::from_iter([("status".to_owned(), json!("shipped"))]);
     assert!(matches!(
@@ -282,7 +285,7 @@ async fn invalid_params_fail_the_job() {
 
 #[tokio::test]
 async fn an_expired_checkout_is_canceled_and_a_late_payment_still_counts() {
-    let (ledger, plugin) = setup();
+    let (ledger, plugin) = setup().await;
     let expired = fixture_event("checkout.session.expired");
     assert_eq!(expired.order_id.as_deref(), Some("ORDER12346"));
     deliver(&*plugin, &expired).await;
@@ -336,7 +339,10 @@ async fn a_ledger_failure_is_retried() {
         retry: RetryConfig::default(),
         callback: None,
     };
-    let plugin = build("shop", config, Arc::new(DownLedger));
+    let cx = BuildContext::default()
+        .with_order_ledger(Arc::new(DownLedger))
+        .for_instance("shop");
+    let plugin = Orders::build(config, &cx).await.expect("plugin builds");
     assert_eq!(plugin.name(), "shop");
     match deliver(&*plugin, &fixture_event("charge.succeeded")).await {
         Outcome::Retry { reason, .. } => assert!(reason.contains("connection refused"), "{reason}"),

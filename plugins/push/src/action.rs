@@ -172,8 +172,6 @@ impl ValidatedPush {
                     None => {}
                 }
             }
-            // A generic service decides itself what topic and token mean.
-            PushSettings::Json(_) => {}
             PushSettings::Fcm(_) => match (&action.topic, &action.token) {
                 (Some(topic), None) => errors.extend(check_topic(topic, TopicRules::Fcm).err()),
                 (None, Some(_)) | (Some(_), Some(_)) => {}

@@ -1,16 +1,12 @@
-//! Deliver stage, second half: how the provider's answer becomes an [`Outcome`].
-//!
-//! As in the webhook plugin: 2xx is delivered; 408, 429 and 5xx are temporary
-//! (honouring `Retry-After`); every other status is permanent, 401 with its own reason
-//! (the configured token is wrong or expired). Anything that kept an answer from arriving
-//! (refused connection, timeout, reset) is temporary. FCM's error documents
+//! Deliver stage, second half: how ntfy's and FCM's answers are worded. The status
+//! rules themselves (2xx delivered; 408, 429, 5xx retried with `Retry-After`; the rest
+//! permanent) are the shared ones of `herald_plugin_http`; a 401 gets its own reason
+//! (the configured token is wrong or expired). FCM's error documents
 //! (`{"error": {"status": "NOT_FOUND", "details": [{"errorCode": "UNREGISTERED"}]}}`)
 //! and ntfy's (`{"code": 40301, "error": "forbidden"}`) are quoted in short.
 
-use herald_plugin_api::Outcome;
-pub(crate) use herald_plugin_http::excerpt;
-use herald_plugin_http::outcome;
-use reqwest::header::HeaderMap;
+use herald_plugin_http::excerpt;
+use herald_plugin_http::provider::Wording;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
@@ -43,7 +39,7 @@ struct NtfyError {
 
 /// The error text of a response body: FCM's `errorCode (status): message`, ntfy's
 /// `code: error`, otherwise the start of the body.
-pub(crate) fn error_text(body: &[u8]) -> String {
+fn error_text(body: &[u8]) -> String {
     if let Ok(FcmEnvelope { error }) = serde_json::from_slice::<FcmEnvelope>(body) {
         let code = error
             .details
@@ -67,45 +63,34 @@ pub(crate) fn error_text(body: &[u8]) -> String {
     excerpt(body)
 }
 
-/// The outcome of a response with `status`; `text` explains a failure (may be empty).
-pub(crate) fn response(status: StatusCode, headers: &HeaderMap, text: &str) -> Outcome {
-    let mut reason = format!("provider answered {status}");
-    if status == StatusCode::UNAUTHORIZED {
-        reason.push_str(" (access token rejected: check it is set and not expired)");
+/// How ntfy's and FCM's answers are worded in attempt records.
+pub(crate) struct PushWording;
+
+impl Wording for PushWording {
+    fn error_text(&self, body: &[u8]) -> String {
+        error_text(body)
     }
-    if !text.is_empty() {
-        reason.push_str(": ");
-        reason.push_str(text);
+
+    fn reason(&self, status: StatusCode, text: &str) -> String {
+        let mut reason = format!("provider answered {status}");
+        if status == StatusCode::UNAUTHORIZED {
+            reason.push_str(" (access token rejected: check it is set and not expired)");
+        }
+        if !text.is_empty() {
+            reason.push_str(": ");
+            reason.push_str(text);
+        }
+        reason
     }
-    outcome(status, headers, reason)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use herald_plugin_api::Outcome;
+    use herald_plugin_http::provider::classify;
+    use reqwest::header::HeaderMap;
 
-    #[test]
-    fn statuses_are_classified() {
-        let none = HeaderMap::new();
-        for code in [200, 201, 202] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert_eq!(response(status, &none, ""), Outcome::Delivered, "{code}");
-        }
-        for code in [408, 429, 500, 503] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert!(
-                matches!(response(status, &none, ""), Outcome::Retry { .. }),
-                "{code}"
-            );
-        }
-        for code in [301, 400, 401, 403, 404, 422] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert!(
-                matches!(response(status, &none, ""), Outcome::Failed { .. }),
-                "{code}"
-            );
-        }
-    }
+    use super::*;
 
     #[test]
     fn provider_errors_are_quoted_in_short() {
@@ -124,7 +109,12 @@ mod tests {
 
     #[test]
     fn unauthorized_says_the_token_was_rejected() {
-        let outcome = response(StatusCode::UNAUTHORIZED, &HeaderMap::new(), "");
+        let outcome = classify(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            b"",
+            &PushWording,
+        );
         assert!(
             matches!(outcome, Outcome::Failed { reason } if reason.contains("access token rejected"))
         );

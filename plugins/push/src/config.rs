@@ -1,56 +1,62 @@
 //! One push plugin instance's configuration: a `[plugins.push.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes a [`PushConfig`],
-//! calls [`PushConfig::validate`] (pure apart from `${VAR}` lookups, so `herald check`
-//! reports every problem in one go) and hands the [`ValidatedPush`] to [`crate::build`].
+//! checks it with [`Push::validate`](crate::Push) (pure apart from `${VAR}` lookups, so
+//! `herald check` reports every problem in one go) and hands the [`ValidatedPush`] to
+//! [`Push::build`](crate::Push).
+//!
+//! `provider = "json"` is refused at its line: the webhook plugin with a `body`
+//! template is herald's generic JSON call.
 //!
 //! The table is flat, with `provider` choosing which keys apply, so a key written for
 //! the wrong provider is reported by name instead of as a generic serde error.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
-use herald_plugin_http::config_headers;
-use reqwest::header::HeaderMap;
+use herald_plugin_api::{Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_http::provider::{limits, removed_json_provider, secret, unused};
+pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::action::{check_topic, TopicRules};
-
-/// Seconds one request may take, connecting included, when `timeout_secs` is not set.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
-/// Requests in flight at once when `max_concurrency` is not set.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 /// The public ntfy server, used when `url` is not set.
 pub const NTFY_DEFAULT_URL: &str = "https://ntfy.sh";
 /// FCM's API host, used when `api_base` is not set.
 pub const FCM_API_BASE: &str = "https://fcm.googleapis.com";
 
 /// Which service the instance sends through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushProvider {
     /// An ntfy server (ntfy.sh or self-hosted).
     Ntfy,
     /// Firebase Cloud Messaging, HTTP v1 API.
     Fcm,
-    /// Any service taking a JSON POST: `{"title", "body", "topic", "token", "click", …}`.
-    Json,
+}
+
+/// `"ntfy"` or `"fcm"`; `"json"` is refused with a pointer to the webhook plugin, at
+/// its line.
+impl<'de> Deserialize<'de> for PushProvider {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "ntfy" => Ok(Self::Ntfy),
+            "fcm" => Ok(Self::Fcm),
+            "json" => Err(serde::de::Error::custom(removed_json_provider("push"))),
+            other => Err(serde::de::Error::unknown_variant(other, &["ntfy", "fcm"])),
+        }
+    }
 }
 
 /// The raw `[plugins.push.<name>]` table, exactly as written in `config.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushConfig {
-    /// `"ntfy"`, `"fcm"` or `"json"`.
+    /// `"ntfy"` or `"fcm"`.
     pub provider: PushProvider,
-    /// ntfy: the server's URL (default `https://ntfy.sh`); json: the URL to POST to (required).
+    /// ntfy: the server's URL (default `https://ntfy.sh`).
     pub url: Option<String>,
-    /// json: extra headers; values may hold `${VAR}`, e.g. `Authorization = "Bearer ${PUSH_TOKEN}"`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
     /// ntfy: the topic published to when an action sets none.
     pub topic: Option<String>,
     /// ntfy: an access token sent as `Authorization: Bearer`, only as a `"${VAR}"` reference.
@@ -92,20 +98,6 @@ pub struct FcmSettings {
     pub access_token: String,
 }
 
-/// A checked generic JSON set-up.
-#[derive(Debug, Clone)]
-pub struct JsonSettings {
-    /// Where notifications are POSTed.
-    pub url: Url,
-    /// The default topic, sent as `topic` when an action sets none.
-    pub topic: Option<String>,
-    /// Extra headers, `${VAR}` references expanded and marked sensitive.
-    pub headers: HeaderMap,
-}
-
-/// Headers the JSON provider sets itself.
-const RESERVED_HEADERS: [&str; 4] = ["content-type", "content-length", "host", "idempotency-key"];
-
 /// The provider-specific part of a checked configuration.
 #[derive(Debug, Clone)]
 pub enum PushSettings {
@@ -113,11 +105,9 @@ pub enum PushSettings {
     Ntfy(NtfySettings),
     /// `provider = "fcm"`.
     Fcm(FcmSettings),
-    /// `provider = "json"`.
-    Json(JsonSettings),
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Push::build`](crate::Push).
 #[derive(Debug, Clone)]
 pub struct ValidatedPush {
     /// The provider and its settings.
@@ -150,69 +140,32 @@ impl fmt::Debug for FcmSettings {
     }
 }
 
-/// Collects issues under one table key, so every message names its full dotted key.
-struct Issues<'a> {
-    key: &'a str,
-    list: Vec<ConfigIssue>,
-}
-
-impl Issues<'_> {
-    fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.list
-            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
-    }
-
-    /// Reports every key set that `provider` does not use.
-    fn unused(&mut self, provider: &str, keys: &[(&str, bool)]) {
-        for (name, set) in keys {
-            if *set {
-                self.push(
-                    name,
-                    format!("does not apply to provider = \"{provider}\"; remove it"),
-                );
-            }
-        }
-    }
-}
-
 impl PushConfig {
-    /// Checks the table and resolves it; `key` is the table's dotted key
-    /// (`plugins.push.ntfy`). Messages never quote a secret.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedPush, Vec<ConfigIssue>> {
-        let mut issues = Issues {
-            key,
-            list: Vec::new(),
-        };
+    /// Checks the table and resolves it. Messages never quote a secret.
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedPush, Issues> {
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         let provider = match self.provider {
-            PushProvider::Ntfy => self.ntfy(env, &mut issues).map(PushSettings::Ntfy),
-            PushProvider::Fcm => self.fcm(env, &mut issues).map(PushSettings::Fcm),
-            PushProvider::Json => self.json(env, &mut issues).map(PushSettings::Json),
+            PushProvider::Ntfy => self.ntfy(cx.env, &mut issues).map(PushSettings::Ntfy),
+            PushProvider::Fcm => self.fcm(cx.env, &mut issues).map(PushSettings::Fcm),
         };
-        if self.timeout_secs == Some(0) {
-            issues.push("timeout_secs", "must be at least 1");
-        }
-        if self.max_concurrency == Some(0) {
-            issues.push("max_concurrency", "must be at least 1");
-        }
-        match provider {
-            Some(provider) if issues.list.is_empty() => Ok(ValidatedPush {
-                provider,
-                timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
-                max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        let (timeout, max_concurrency) =
+            limits(self.timeout_secs, self.max_concurrency, &mut issues);
+        issues.finish(|| {
+            Some(ValidatedPush {
+                provider: provider?,
+                timeout,
+                max_concurrency,
                 retry: self.retry,
-            }),
-            _ => Err(issues.list),
-        }
+            })
+        })
     }
 
-    fn ntfy(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<NtfySettings> {
-        issues.unused(
+    fn ntfy(&self, env: &dyn Env, issues: &mut Issues) -> Option<NtfySettings> {
+        unused(
+            issues,
             "ntfy",
             &[
-                ("headers", !self.headers.is_empty()),
                 ("project_id", self.project_id.is_some()),
                 ("access_token", self.access_token.is_some()),
                 ("api_base", self.api_base.is_some()),
@@ -236,44 +189,11 @@ impl PushConfig {
         })
     }
 
-    fn json(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<JsonSettings> {
-        issues.unused(
-            "json",
-            &[
-                ("token", self.token.is_some()),
-                ("project_id", self.project_id.is_some()),
-                ("access_token", self.access_token.is_some()),
-                ("api_base", self.api_base.is_some()),
-            ],
-        );
-        let url = match self.url.as_deref() {
-            Some(raw) => parse_url(raw)
-                .map_err(|message| issues.push("url", message))
-                .ok(),
-            None => {
-                issues.push(
-                    "url",
-                    "is required: where the JSON notifications are POSTed",
-                );
-                None
-            }
-        };
-        let (headers, problems) = config_headers(&self.headers, &RESERVED_HEADERS, env);
-        for (field, message) in problems {
-            issues.push(&field, message);
-        }
-        Some(JsonSettings {
-            url: url?,
-            topic: self.topic.as_deref().map(str::trim).map(str::to_owned),
-            headers,
-        })
-    }
-
-    fn fcm(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<FcmSettings> {
-        issues.unused(
+    fn fcm(&self, env: &dyn Env, issues: &mut Issues) -> Option<FcmSettings> {
+        unused(
+            issues,
             "fcm",
             &[
-                ("headers", !self.headers.is_empty()),
                 ("url", self.url.is_some()),
                 ("topic", self.topic.is_some()),
                 ("token", self.token.is_some()),
@@ -314,30 +234,6 @@ impl PushConfig {
             access_token: access_token?,
         })
     }
-}
-
-/// A secret, only accepted as a `${VAR}` reference so it never sits in `config.toml`.
-fn secret(raw: &str, field: &str, env: &dyn Env, issues: &mut Issues<'_>) -> Option<String> {
-    if !raw.contains("${") {
-        issues.push(
-            field,
-            "must be a `${VAR}` reference to an environment variable, not the secret itself",
-        );
-        return None;
-    }
-    let value = expand_env(raw, env)
-        .map_err(|err| issues.push(field, err.to_string()))
-        .ok()?;
-    let value = value.trim();
-    // Sent in a header: a line break or control character would be refused anyway.
-    if value.is_empty() || value.chars().any(char::is_control) {
-        issues.push(
-            field,
-            "is empty or holds control characters after expanding `${...}` references",
-        );
-        return None;
-    }
-    Some(value.to_owned())
 }
 
 /// A configured URL, checked; the example suits a push service.

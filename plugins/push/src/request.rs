@@ -10,7 +10,7 @@ use reqwest::Url;
 use serde_json::{json, Map, Value};
 
 use crate::action::PushAction;
-use crate::config::{FcmSettings, JsonSettings, NtfySettings};
+use crate::config::{FcmSettings, NtfySettings};
 
 /// A notification with every template rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,29 +177,6 @@ pub(crate) fn fcm(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(AUTHORIZATION, bearer(&settings.access_token)?);
     Ok((url, headers, body))
-}
-
-/// The generic JSON request: `POST {url}` with every rendered part and the job's ids.
-pub(crate) fn json(
-    settings: &JsonSettings,
-    notification: &Notification,
-    job: &Job<'_>,
-) -> Result<(Url, HeaderMap, Vec<u8>), String> {
-    let document = json!({
-        "title": notification.title,
-        "body": notification.body,
-        "topic": notification.topic.as_ref().or(settings.topic.as_ref()),
-        "token": notification.token,
-        "click": notification.click.as_ref().map(Url::as_str),
-        "idempotency_key": job.idempotency_key,
-        "event_id": job.event.id,
-        "order_id": job.event.order_id,
-    });
-    let body = serde_json::to_vec(&document)
-        .map_err(|err| format!("cannot serialize the notification: {err}"))?;
-    let mut headers = settings.headers.clone();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok((settings.url.clone(), headers, body))
 }
 
 /// `Bearer <token>`, marked sensitive so it stays out of Debug output.

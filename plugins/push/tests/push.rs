@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{Event, Outcome, Plugin};
-use herald_plugin_push::{build, validate_action, PushConfig, ValidatedPush};
+use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
+use herald_plugin_push::{validate_action, Push, PushConfig, ValidatedPush};
 use herald_testkit::{assert_failed, canned, params, Attempt, FakeTemplates, HttpSink};
 use serde_json::{json, Map, Value};
 
@@ -33,16 +33,18 @@ fn env() -> HashMap<String, String> {
 
 fn validated(config: Value) -> Result<ValidatedPush, Vec<String>> {
     let config: PushConfig = serde_json::from_value(config).expect("config deserializes");
-    config
-        .validate("plugins.push.test", &env())
+    Push::validate(config, &ValidateContext::new("plugins.push.test", &env()))
         .map_err(|issues| issues.iter().map(ToString::to_string).collect())
 }
 
 async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
     let valid = validated(config).expect("config is valid");
-    build("test", valid, Arc::new(FakeTemplates))
-        .await
-        .expect("plugin builds")
+    Push::build(
+        valid,
+        &BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"),
+    )
+    .await
+    .expect("plugin builds")
 }
 
 fn ntfy_config(url: &str) -> Value {
@@ -303,51 +305,18 @@ fn validation_names_every_problem() {
     );
 }
 
-#[tokio::test]
-async fn json_wire_format_carries_every_part_and_the_ids() {
-    let sink = HttpSink::start().await;
-    let config = json!({
-        "provider": "json",
-        "url": format!("{}/notify", sink.url()),
-        "topic": "ops",
-        "headers": { "Authorization": "Bearer ${NTFY_TOKEN}" },
-    });
-    let plugin = plugin_from(config).await;
-    let action = params(json!({ "title": "Order {{order_id}} paid", "body": "{{customer.name}}" }));
-    assert_eq!(deliver(plugin.as_ref(), &action).await, Outcome::Delivered);
-    let request = &sink.wait_for(1, WAIT).await[0];
-    assert_eq!(
-        (request.method.as_str(), request.path.as_str()),
-        ("POST", "/notify")
-    );
-    assert_eq!(request.header("authorization"), Some("Bearer tk_ntfy"));
-    assert_eq!(request.header("idempotency-key"), Some(KEY));
-    assert_eq!(request.header("content-type"), Some("application/json"));
-    let body: Value = serde_json::from_slice(&request.body).expect("json body");
-    assert_eq!(
-        body,
-        json!({
-            "title": "Order 42 paid", "body": "Ada", "topic": "ops", "token": null, "click": null,
-            "idempotency_key": KEY, "event_id": "evt_1", "order_id": "42",
-        })
-    );
-}
-
 #[test]
-fn json_needs_a_url_and_refuses_keys_of_other_providers() {
-    let issues = validated(json!({ "provider": "json", "project_id": "x" })).unwrap_err();
-    assert!(
-        issues
-            .iter()
-            .any(|i| i.contains("plugins.push.test.url") && i.contains("required")),
-        "{issues:?}"
-    );
-    assert!(
-        issues
-            .iter()
-            .any(|i| i.contains("project_id") && i.contains("does not apply")),
-        "{issues:?}"
-    );
-    let issues = validated(json!({ "provider": "ntfy", "headers": { "X-A": "b" } })).unwrap_err();
-    assert!(issues.iter().any(|i| i.contains("headers")), "{issues:?}");
+fn the_removed_json_provider_names_the_webhook_plugin() {
+    let err = serde_json::from_value::<PushConfig>(json!({
+        "provider": "json",
+        "url": "https://push.example.com/notify",
+    }))
+    .expect_err("json is refused");
+    let text = err.to_string();
+    assert!(text.contains("provider = \"json\" was removed"), "{text}");
+    assert!(text.contains("[plugins.webhook.<name>]"), "{text}");
+    assert!(text.contains("`body` template"), "{text}");
+    // The JSON provider's `headers` went with it.
+    let headers = json!({ "provider": "ntfy", "headers": { "X-A": "b" } });
+    assert!(serde_json::from_value::<PushConfig>(headers).is_err());
 }

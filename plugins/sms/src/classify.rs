@@ -1,15 +1,10 @@
-//! Deliver stage, second half: how the provider's answer becomes an [`Outcome`].
-//!
-//! As in the webhook plugin: 2xx is delivered; 408, 429 and 5xx are temporary
-//! (honouring `Retry-After`); every other status is permanent. Anything that kept an
-//! answer from arriving (refused connection, timeout, reset) is temporary. Twilio's
-//! JSON error bodies (`{"code": 21211, "message": "…"}`) are quoted as code and message.
+//! Deliver stage, second half: Twilio's wording of a failed answer. The status rules
+//! themselves (2xx delivered; 408, 429, 5xx retried with `Retry-After`; the rest
+//! permanent) are the shared ones of `herald_plugin_http`. Twilio's JSON error
+//! bodies (`{"code": 21211, "message": "…"}`) are quoted as code and message.
 
-use herald_plugin_api::Outcome;
-pub(crate) use herald_plugin_http::excerpt;
-use herald_plugin_http::{answered, outcome};
-use reqwest::header::HeaderMap;
-use reqwest::StatusCode;
+use herald_plugin_http::excerpt;
+use herald_plugin_http::provider::Wording;
 use serde::Deserialize;
 
 /// Twilio's error document (other fields ignored).
@@ -19,64 +14,44 @@ struct TwilioError {
     message: Option<String>,
 }
 
-/// The error text of a response body: Twilio's `code: message` when it is one,
-/// otherwise the start of the body.
-pub(crate) fn error_text(body: &[u8]) -> String {
-    if let Ok(TwilioError {
-        code,
-        message: Some(message),
-    }) = serde_json::from_slice::<TwilioError>(body)
-    {
-        let text = match code {
-            Some(code) => format!("Twilio error {code}: {message}"),
-            None => message,
-        };
-        return excerpt(text.as_bytes());
-    }
-    excerpt(body)
-}
+/// How Twilio's answers are worded in attempt records.
+pub(crate) struct TwilioWording;
 
-/// The outcome of a response with `status`; `text` explains a failure (may be empty).
-pub(crate) fn response(status: StatusCode, headers: &HeaderMap, text: &str) -> Outcome {
-    outcome(status, headers, answered("provider", status, text))
+impl Wording for TwilioWording {
+    /// Twilio's `code: message` when the body is one, otherwise the start of the body.
+    fn error_text(&self, body: &[u8]) -> String {
+        if let Ok(TwilioError {
+            code,
+            message: Some(message),
+        }) = serde_json::from_slice::<TwilioError>(body)
+        {
+            let text = match code {
+                Some(code) => format!("Twilio error {code}: {message}"),
+                None => message,
+            };
+            return excerpt(text.as_bytes());
+        }
+        excerpt(body)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use herald_plugin_http::EXCERPT_CHARS;
 
-    #[test]
-    fn statuses_are_classified() {
-        let none = HeaderMap::new();
-        for code in [200, 201, 202] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert_eq!(response(status, &none, ""), Outcome::Delivered, "{code}");
-        }
-        for code in [408, 429, 500, 503] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert!(
-                matches!(response(status, &none, ""), Outcome::Retry { .. }),
-                "{code}"
-            );
-        }
-        for code in [301, 400, 401, 403, 404, 422] {
-            let status = StatusCode::from_u16(code).expect("status");
-            assert!(
-                matches!(response(status, &none, ""), Outcome::Failed { .. }),
-                "{code}"
-            );
-        }
-    }
+    use super::*;
 
     #[test]
     fn twilio_errors_are_quoted_as_code_and_message() {
         let body = br#"{"code": 21211, "message": "The 'To' number +1555 is not valid.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}"#;
         assert_eq!(
-            error_text(body),
+            TwilioWording.error_text(body),
             "Twilio error 21211: The 'To' number +1555 is not valid."
         );
-        assert_eq!(error_text(b"  bad\r\nrequest "), "bad  request");
-        assert_eq!(error_text(&[b'x'; 500]).len(), EXCERPT_CHARS);
+        assert_eq!(
+            TwilioWording.error_text(b"  bad\r\nrequest "),
+            "bad  request"
+        );
+        assert_eq!(TwilioWording.error_text(&[b'x'; 500]).len(), EXCERPT_CHARS);
     }
 }

@@ -1,72 +1,62 @@
 //! One sms plugin instance's configuration: a `[plugins.sms.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`SmsConfig`],
-//! calls [`SmsConfig::validate`] (pure apart from `${VAR}` lookups, so `herald check`
-//! reports every problem in one go) and hands the [`ValidatedSms`] to [`crate::build`].
+//! checks it with [`Sms::validate`](crate::Sms) (pure apart from `${VAR}` lookups, so
+//! `herald check` reports every problem in one go) and hands the [`ValidatedSms`] to
+//! [`Sms::build`](crate::Sms).
 //!
-//! The table is flat, with `provider` choosing which keys apply, so a key written for
-//! the wrong provider is reported by name instead of as a generic serde error.
+//! `provider = "json"` is refused at its line: the webhook plugin with a `body`
+//! template is herald's generic JSON call.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
-use herald_plugin_http::config_headers;
-use reqwest::header::HeaderMap;
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_http::provider::{limits, removed_json_provider, secret};
+pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::phone::normalize_e164;
 
-/// Seconds one request may take, connecting included, when `timeout_secs` is not set.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
-/// Requests in flight at once when `max_concurrency` is not set.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 /// Twilio's API host, used when `api_base` is not set.
 pub const TWILIO_API_BASE: &str = "https://api.twilio.com";
 
-/// Headers the plugin sets itself (or HTTP owns); a configured value would clash.
-const RESERVED_HEADERS: [&str; 6] = [
-    "connection",
-    "content-length",
-    "content-type",
-    "host",
-    "idempotency-key",
-    "transfer-encoding",
-];
-
 /// Which API the instance sends through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsProvider {
     /// Twilio's Messages API.
     Twilio,
-    /// A generic gateway taking a JSON POST.
-    Json,
+}
+
+/// `"twilio"`; `"json"` is refused with a pointer to the webhook plugin, at its line.
+impl<'de> Deserialize<'de> for SmsProvider {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match name.as_str() {
+            "twilio" => Ok(Self::Twilio),
+            "json" => Err(serde::de::Error::custom(removed_json_provider("sms"))),
+            other => Err(serde::de::Error::unknown_variant(other, &["twilio"])),
+        }
+    }
 }
 
 /// The raw `[plugins.sms.<name>]` table, exactly as written in `config.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsConfig {
-    /// `"twilio"` or `"json"`.
+    /// `"twilio"`.
     pub provider: SmsProvider,
-    /// twilio: the Account SID (`AC…`), plain or as a `"${VAR}"` reference.
+    /// The Account SID (`AC…`), plain or as a `"${VAR}"` reference.
     pub account_sid: Option<String>,
-    /// twilio: the Auth Token, only as a `"${VAR}"` reference.
+    /// The Auth Token, only as a `"${VAR}"` reference.
     pub auth_token: Option<String>,
-    /// twilio: the sending number in E.164; json: any sender id the gateway accepts.
+    /// The sending number in E.164.
     pub from: Option<String>,
-    /// twilio: a Messaging Service SID (`MG…`) to send through instead of `from`.
+    /// A Messaging Service SID (`MG…`) to send through instead of `from`.
     pub messaging_service_sid: Option<String>,
-    /// twilio: the API's base URL, for tests and proxies. Default `https://api.twilio.com`.
+    /// The API's base URL, for tests and proxies. Default `https://api.twilio.com`.
     pub api_base: Option<String>,
-    /// json: the gateway's URL (http or https).
-    pub url: Option<String>,
-    /// json: extra headers; values may hold `${VAR}`, e.g. `Authorization = "Bearer ${SMS_TOKEN}"`.
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
     /// Seconds one request may take, connecting included. Default 10.
     pub timeout_secs: Option<u64>,
     /// Most requests in flight at once (herald's dispatcher enforces it). Default 8.
@@ -98,27 +88,14 @@ pub struct TwilioSettings {
     pub sender: TwilioSender,
 }
 
-/// A checked JSON gateway set-up.
-#[derive(Debug, Clone)]
-pub struct JsonSettings {
-    /// Where messages are POSTed.
-    pub url: Url,
-    /// Extra headers, `${VAR}` references expanded and marked sensitive.
-    pub headers: HeaderMap,
-    /// The sender sent as `from`, when configured.
-    pub from: Option<String>,
-}
-
 /// The provider-specific part of a checked configuration.
 #[derive(Debug, Clone)]
 pub enum ProviderSettings {
     /// `provider = "twilio"`.
     Twilio(TwilioSettings),
-    /// `provider = "json"`.
-    Json(JsonSettings),
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Sms::build`](crate::Sms).
 #[derive(Debug, Clone)]
 pub struct ValidatedSms {
     /// The provider and its settings.
@@ -142,72 +119,29 @@ impl fmt::Debug for TwilioSettings {
     }
 }
 
-/// Collects issues under one table key, so every message names its full dotted key.
-pub(crate) struct Issues<'a> {
-    pub(crate) key: &'a str,
-    pub(crate) list: Vec<ConfigIssue>,
-}
-
-impl Issues<'_> {
-    pub(crate) fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.list
-            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
-    }
-}
-
 impl SmsConfig {
-    /// Checks the table and resolves it; `key` is the table's dotted key
-    /// (`plugins.sms.twilio`). Messages never quote a secret or a header value.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedSms, Vec<ConfigIssue>> {
-        let mut issues = Issues {
-            key,
-            list: Vec::new(),
-        };
+    /// Checks the table and resolves it. Messages never quote a secret.
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         let provider = match self.provider {
-            SmsProvider::Twilio => self.twilio(env, &mut issues).map(ProviderSettings::Twilio),
-            SmsProvider::Json => self.json(env, &mut issues).map(ProviderSettings::Json),
+            SmsProvider::Twilio => self
+                .twilio(cx.env, &mut issues)
+                .map(ProviderSettings::Twilio),
         };
-        if self.timeout_secs == Some(0) {
-            issues.push("timeout_secs", "must be at least 1");
-        }
-        if self.max_concurrency == Some(0) {
-            issues.push("max_concurrency", "must be at least 1");
-        }
-        match provider {
-            Some(provider) if issues.list.is_empty() => Ok(ValidatedSms {
-                provider,
-                timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
-                max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        let (timeout, max_concurrency) =
+            limits(self.timeout_secs, self.max_concurrency, &mut issues);
+        issues.finish(|| {
+            Some(ValidatedSms {
+                provider: provider?,
+                timeout,
+                max_concurrency,
                 retry: self.retry,
-            }),
-            _ => Err(issues.list),
-        }
+            })
+        })
     }
 
-    /// Reports every key set that `provider` does not use.
-    fn unused(&self, issues: &mut Issues<'_>, provider: &str, keys: &[(&str, bool)]) {
-        for (name, set) in keys {
-            if *set {
-                issues.push(
-                    name,
-                    format!("does not apply to provider = \"{provider}\"; remove it"),
-                );
-            }
-        }
-    }
-
-    fn twilio(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<TwilioSettings> {
-        self.unused(
-            issues,
-            "twilio",
-            &[
-                ("url", self.url.is_some()),
-                ("headers", !self.headers.is_empty()),
-            ],
-        );
+    fn twilio(&self, env: &dyn Env, issues: &mut Issues) -> Option<TwilioSettings> {
         let api_base = parse_url(self.api_base.as_deref().unwrap_or(TWILIO_API_BASE))
             .map_err(|message| issues.push("api_base", message))
             .ok();
@@ -229,7 +163,13 @@ impl SmsConfig {
                     None
                 }
             });
-        let auth_token = secret(self.auth_token.as_deref(), "auth_token", env, issues);
+        let auth_token = match self.auth_token.as_deref() {
+            Some(raw) => secret(raw, "auth_token", env, issues),
+            None => {
+                issues.push("auth_token", "is required: write `auth_token = \"${VAR}\"`");
+                None
+            }
+        };
         let sender = match (self.from.as_deref(), self.messaging_service_sid.as_deref()) {
             (Some(from), None) => normalize_e164(from)
                 .map(TwilioSender::From)
@@ -270,53 +210,10 @@ impl SmsConfig {
             sender: sender?,
         })
     }
-
-    fn json(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<JsonSettings> {
-        self.unused(
-            issues,
-            "json",
-            &[
-                ("account_sid", self.account_sid.is_some()),
-                ("auth_token", self.auth_token.is_some()),
-                (
-                    "messaging_service_sid",
-                    self.messaging_service_sid.is_some(),
-                ),
-                ("api_base", self.api_base.is_some()),
-            ],
-        );
-        let url = match self.url.as_deref() {
-            Some(raw) => parse_url(raw)
-                .map_err(|message| issues.push("url", message))
-                .ok(),
-            None => {
-                issues.push("url", "is required for provider = \"json\"");
-                None
-            }
-        };
-        let (headers, problems) = config_headers(&self.headers, &RESERVED_HEADERS, env);
-        for (field, message) in problems {
-            issues.push(&field, message);
-        }
-        let from = self.from.as_deref().map(str::trim).map(str::to_owned);
-        if from.as_deref() == Some("") {
-            issues.push("from", "must not be empty; remove it to send no sender");
-        }
-        Some(JsonSettings {
-            url: url?,
-            headers,
-            from,
-        })
-    }
 }
 
 /// A required value with `${VAR}` references expanded.
-fn required(
-    raw: Option<&str>,
-    field: &str,
-    env: &dyn Env,
-    issues: &mut Issues<'_>,
-) -> Option<String> {
+fn required(raw: Option<&str>, field: &str, env: &dyn Env, issues: &mut Issues) -> Option<String> {
     let Some(raw) = raw else {
         issues.push(field, "is required for provider = \"twilio\"");
         return None;
@@ -324,41 +221,6 @@ fn required(
     expand_env(raw, env)
         .map_err(|err| issues.push(field, err.to_string()))
         .ok()
-}
-
-/// A secret: required, and only accepted as a `${VAR}` reference so it never sits in
-/// `config.toml` (which is often committed).
-pub(crate) fn secret(
-    raw: Option<&str>,
-    field: &str,
-    env: &dyn Env,
-    issues: &mut Issues<'_>,
-) -> Option<String> {
-    let Some(raw) = raw else {
-        issues.push(
-            field,
-            format!("is required: write `{field} = \"${{VAR}}\"`"),
-        );
-        return None;
-    };
-    if !raw.contains("${") {
-        issues.push(
-            field,
-            format!(
-                "must be a `${{VAR}}` reference (e.g. \"${{{}}}\"), not the secret itself",
-                field.to_uppercase()
-            ),
-        );
-        return None;
-    }
-    let value = expand_env(raw, env)
-        .map_err(|err| issues.push(field, err.to_string()))
-        .ok()?;
-    if value.trim().is_empty() {
-        issues.push(field, "is empty after expanding `${...}` references");
-        return None;
-    }
-    Some(value.trim().to_owned())
 }
 
 /// A configured URL, checked; the example suits an SMS gateway.

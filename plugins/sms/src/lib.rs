@@ -1,37 +1,42 @@
 //! herald's sms plugin: sends a text message about an event through Twilio's Messages
-//! API or a generic JSON gateway.
+//! API. A generic JSON gateway is the webhook plugin's job: a `webhook` action with a
+//! `body` template (`provider = "json"` is refused, naming that replacement).
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
-//! `[plugins.sms.<name>]` table into an [`SmsConfig`], checks it with
-//! [`SmsConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
-//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//! It sits in herald's deliver stage. Start-up goes through [`Sms`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
+//! `[plugins.sms.<name>]` table into an [`SmsConfig`], checks it with `Sms::validate`
+//! (pure apart from `${VAR}` lookups), checks every rule action aimed at it with
+//! `Sms::validate_action` (the text template and the `to` template), and builds the
+//! instance with `Sms::build`, which takes its HTTP client and templates from the
+//! [`BuildContext`](herald_plugin_api::BuildContext). Then the dispatcher's workers
+//! call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedSms`].
 //! - [`action`]: a rule action's parameters (`template`, `to`).
 //! - [`phone`]: E.164 checking ([`normalize_e164`]).
-//! - `classify`: how a response or a transport error becomes an [`Outcome`].
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - `classify`: Twilio's wording of a failed answer; the status rules and sending
+//!   are shared with the push plugin in `herald_plugin_http::provider`.
+//! - [`kind`]: [`Sms`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
 //! Every attempt at the same job carries the job's idempotency key in `Idempotency-Key`
-//! (and, for Twilio, in `I-Twilio-Idempotency-Token`; the JSON gateway also gets it as
-//! `idempotency_key` in the body), so a provider that honours it sends one text only.
-//!
-//! [`Outcome`]: herald_plugin_api::Outcome
+//! and in Twilio's `I-Twilio-Idempotency-Token`, so Twilio sends one text only.
 #![forbid(unsafe_code)]
 
 pub mod action;
 mod classify;
 pub mod config;
+pub mod kind;
 pub mod phone;
 mod plugin;
 
 pub use action::{validate_action, SmsAction, DEFAULT_TO};
 pub use config::{
-    JsonSettings, ProviderSettings, SmsConfig, SmsProvider, TwilioSender, TwilioSettings,
-    ValidatedSms, TWILIO_API_BASE,
+    ProviderSettings, SmsConfig, SmsProvider, TwilioSender, TwilioSettings, ValidatedSms,
+    TWILIO_API_BASE,
 };
+pub use kind::Sms;
 pub use phone::{normalize_e164, PhoneError};
-pub use plugin::{build, IDEMPOTENCY_HEADER, TWILIO_IDEMPOTENCY_HEADER, USER_AGENT};
+pub use plugin::{IDEMPOTENCY_HEADER, TWILIO_IDEMPOTENCY_HEADER, USER_AGENT};

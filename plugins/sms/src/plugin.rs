@@ -1,21 +1,23 @@
-//! The sms [`Plugin`]: built once at start-up by [`build`], then called by the
-//! dispatcher's workers in the deliver stage.
+//! The sms [`Plugin`]: built once at start-up by [`build`] (through
+//! [`Sms::build`](crate::Sms)), then called by the dispatcher's workers in the
+//! deliver stage.
 //!
 //! A delivery renders the message text and the recipient, checks the recipient is an
-//! E.164 number (a bad one is permanent: nothing is sent), POSTs to the provider and
-//! classifies the answer ([`crate::classify`]).
+//! E.164 number (a bad one is permanent: nothing is sent), POSTs the form to Twilio and
+//! classifies the answer with Twilio's wording ([`crate::classify`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, TemplatePart, Templates};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use reqwest::{Client, RequestBuilder, Url};
-use serde_json::json;
+use herald_plugin_api::{
+    async_trait, BuildContext, Job, Outcome, Plugin, PluginError, TemplatePart, Templates,
+};
+use herald_plugin_http::provider::{idempotency_headers, Provider};
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{RequestBuilder, Url};
 
 use crate::action::SmsAction;
-use crate::classify;
-use crate::config::{JsonSettings, ProviderSettings, TwilioSender, TwilioSettings, ValidatedSms};
+use crate::classify::TwilioWording;
+use crate::config::{ProviderSettings, TwilioSender, TwilioSettings, ValidatedSms};
 use crate::phone::normalize_e164;
 
 /// The header carrying the job's idempotency key on every request.
@@ -23,44 +25,30 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// Twilio's own idempotency header, sent as well to Twilio.
 pub const TWILIO_IDEMPOTENCY_HEADER: &str = "I-Twilio-Idempotency-Token";
 /// The `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = herald_plugin_api::USER_AGENT;
 
 /// One `[plugins.sms.<name>]` instance.
 struct SmsPlugin {
-    name: String,
-    provider: ProviderSettings,
-    /// `scheme://host:port` of the provider, for reasons and logs.
-    destination: String,
-    timeout: Duration,
-    client: Client,
+    twilio: TwilioSettings,
+    provider: Provider,
     templates: Arc<dyn Templates>,
 }
 
-/// Builds a plugin instance from its validated config.
-///
-/// Prepares one HTTP client (connection pool, TLS, timeout, no redirects) shared by
-/// every delivery of the instance. Does not connect.
+/// Builds a plugin instance from its validated config: one pooled HTTP client from the
+/// context, shared by every delivery of the instance. Does not connect.
 ///
 /// # Errors
 /// When the HTTP client cannot be built (its TLS set-up failed).
-pub async fn build(
-    name: &str,
+pub(crate) fn build(
     config: ValidatedSms,
-    templates: Arc<dyn Templates>,
+    cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let client = herald_plugin_http::client(USER_AGENT, config.timeout, config.max_concurrency)
-        .map_err(|err| PluginError(format!("sms `{name}`: cannot build the HTTP client: {err}")))?;
-    let destination = match &config.provider {
-        ProviderSettings::Twilio(twilio) => twilio.api_base.origin().ascii_serialization(),
-        ProviderSettings::Json(json) => json.url.origin().ascii_serialization(),
-    };
+    let ProviderSettings::Twilio(twilio) = config.provider;
+    let provider = Provider::new(cx, &twilio.api_base, config.timeout, config.max_concurrency)?;
     Ok(Arc::new(SmsPlugin {
-        name: name.to_owned(),
-        provider: config.provider,
-        destination,
-        timeout: config.timeout,
-        client,
-        templates,
+        twilio,
+        provider,
+        templates: cx.templates(),
     }))
 }
 
@@ -104,100 +92,40 @@ impl SmsPlugin {
         Ok((body, to))
     }
 
-    /// The provider's request for one message, without the idempotency headers.
-    fn request(&self, to: &str, body: &str, key: &str) -> Result<RequestBuilder, Outcome> {
-        match &self.provider {
-            ProviderSettings::Twilio(twilio) => {
-                let sender = match &twilio.sender {
-                    TwilioSender::From(from) => ("From", from.as_str()),
-                    TwilioSender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),
-                };
-                let form = serde_urlencoded::to_string([("To", to), sender, ("Body", body)])
-                    .map_err(|err| Outcome::failed(format!("cannot encode the form: {err}")))?;
-                Ok(self
-                    .client
-                    .post(twilio_url(twilio)?)
-                    .basic_auth(&twilio.account_sid, Some(&twilio.auth_token))
-                    .header(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("application/x-www-form-urlencoded"),
-                    )
-                    .body(form))
-            }
-            ProviderSettings::Json(JsonSettings { url, headers, from }) => {
-                let mut document = json!({ "to": to, "body": body, "idempotency_key": key });
-                if let (Some(from), Some(map)) = (from, document.as_object_mut()) {
-                    map.insert("from".to_owned(), from.clone().into());
-                }
-                Ok(self
-                    .client
-                    .post(url.clone())
-                    .headers(headers.clone())
-                    .json(&document))
-            }
-        }
-    }
-
-    /// The idempotency headers of one job.
-    fn idempotency_headers(&self, key: &str) -> Result<HeaderMap, Outcome> {
-        let value = HeaderValue::from_str(key).map_err(|_| {
-            Outcome::failed("the idempotency key cannot be sent as an HTTP header value")
-        })?;
-        let mut headers = HeaderMap::new();
-        headers.insert(HeaderName::from_static("idempotency-key"), value.clone());
-        if matches!(self.provider, ProviderSettings::Twilio(_)) {
-            headers.insert(HeaderName::from_static("i-twilio-idempotency-token"), value);
-        }
-        Ok(headers)
-    }
-
-    /// Sends one request and classifies the answer.
-    async fn send(&self, request: RequestBuilder) -> (Outcome, Option<u16>) {
-        match herald_plugin_http::send(request, &self.destination, self.timeout).await {
-            Err(outcome) => (outcome, None),
-            Ok(answer) => {
-                let text = if answer.status.is_success() {
-                    String::new()
-                } else {
-                    classify::error_text(&answer.body)
-                };
-                let outcome = classify::response(answer.status, &answer.headers, &text);
-                (outcome, Some(answer.status.as_u16()))
-            }
-        }
+    /// Twilio's request for one job, idempotency headers included.
+    fn request(&self, job: &Job<'_>) -> Result<RequestBuilder, Outcome> {
+        let (body, to) = self.compose(job)?;
+        let twilio = &self.twilio;
+        let sender = match &twilio.sender {
+            TwilioSender::From(from) => ("From", from.as_str()),
+            TwilioSender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),
+        };
+        let form = serde_urlencoded::to_string([("To", to.as_str()), sender, ("Body", &body)])
+            .map_err(|err| Outcome::failed(format!("cannot encode the form: {err}")))?;
+        let headers = idempotency_headers(job.idempotency_key, Some("i-twilio-idempotency-token"))?;
+        Ok(self
+            .provider
+            .post(twilio_url(twilio)?)
+            .basic_auth(&twilio.account_sid, Some(&twilio.auth_token))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
+            .headers(headers)
+            .body(form))
     }
 }
 
 #[async_trait]
 impl Plugin for SmsPlugin {
     fn name(&self) -> &str {
-        &self.name
+        &self.provider.name
     }
 
     async fn deliver(&self, job: &Job<'_>) -> Outcome {
-        let prepared = self.compose(job).and_then(|(body, to)| {
-            let headers = self.idempotency_headers(job.idempotency_key)?;
-            Ok(self
-                .request(&to, &body, job.idempotency_key)?
-                .headers(headers))
-        });
-        let request = match prepared {
-            Ok(request) => request,
-            Err(outcome) => {
-                tracing::debug!(
-                    plugin = %self.name, rule = job.rule, attempt = job.attempt,
-                    "sms could not be composed; nothing sent"
-                );
-                return outcome;
-            }
-        };
-        let (outcome, status) = self.send(request).await;
-        // Identifiers only: the number, the text and the credentials stay out of logs.
-        tracing::debug!(
-            plugin = %self.name, rule = job.rule, attempt = job.attempt,
-            destination = %self.destination, status, outcome = herald_plugin_http::outcome_kind(&outcome),
-            "sms delivery attempted"
-        );
-        outcome
+        let prepared = self.request(job);
+        self.provider
+            .deliver("sms", job, prepared, &TwilioWording)
+            .await
     }
 }

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{Customer, Event, Outcome, Plugin, TemplatePart, Templates};
-use herald_plugin_sms::{build, validate_action, SmsConfig};
+use herald_plugin_api::{
+    BuildContext, Customer, Event, Outcome, Plugin, PluginKind, TemplatePart, Templates,
+    ValidateContext,
+};
+use herald_plugin_sms::{validate_action, Sms, SmsConfig};
 use herald_testkit::{
     assert_failed, canned, closed_port, params, Attempt, HttpSink, Recorded, TemplateFiles,
 };
@@ -51,16 +54,17 @@ fn env() -> HashMap<String, String> {
     HashMap::from([
         ("TWILIO_ACCOUNT_SID".to_owned(), SID.to_owned()),
         ("TWILIO_AUTH_TOKEN".to_owned(), TOKEN.to_owned()),
-        ("SMS_TOKEN".to_owned(), "gw-token".to_owned()),
     ])
 }
 
 async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
     let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
-    let valid = config
-        .validate("plugins.sms.test", &env())
-        .expect("config is valid");
-    build("test", valid, files()).await.expect("plugin builds")
+    let env = env();
+    let valid =
+        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env)).expect("valid");
+    Sms::build(valid, &BuildContext::new(files()).for_instance("test"))
+        .await
+        .expect("plugin builds")
 }
 
 fn twilio_config(base: &str) -> Value {
@@ -76,7 +80,7 @@ fn twilio_config(base: &str) -> Value {
 
 fn issues(config: Value) -> Vec<String> {
     let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
-    match config.validate("plugins.sms.test", &env()) {
+    match Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())) {
         Ok(_) => Vec::new(),
         Err(issues) => issues.iter().map(ToString::to_string).collect(),
     }
@@ -165,36 +169,17 @@ async fn twilio_messaging_service_and_inline_to() {
     assert!(!fields.contains_key("From"));
 }
 
-#[tokio::test]
-async fn json_gateway_wire_format() {
-    let sink = HttpSink::start().await;
-    let plugin = plugin_from(json!({
+#[test]
+fn the_removed_json_provider_names_the_webhook_plugin() {
+    let err = serde_json::from_value::<SmsConfig>(json!({
         "provider": "json",
-        "url": format!("{}/send", sink.url()),
-        "headers": { "Authorization": "Bearer ${SMS_TOKEN}" },
-        "from": "ExampleShop",
+        "url": "https://sms.example.com/send",
     }))
-    .await;
-    let action = params(json!({ "template": "order_paid" }));
-    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
-    assert_eq!(outcome, Outcome::Delivered);
-    let request = &sink.wait_for(1, WAIT).await[0];
-    assert_eq!(request.method, "POST");
-    assert_eq!(request.path, "/send");
-    assert_eq!(request.header("authorization"), Some("Bearer gw-token"));
-    assert_eq!(request.header("content-type"), Some("application/json"));
-    assert_eq!(request.header("idempotency-key"), Some(KEY));
-    assert_eq!(request.header("i-twilio-idempotency-token"), None);
-    let body: Value = serde_json::from_slice(&request.body).expect("json body");
-    assert_eq!(
-        body,
-        json!({
-            "to": "+14155550199",
-            "from": "ExampleShop",
-            "body": "Order 42 is paid, Ada. Thanks!",
-            "idempotency_key": KEY,
-        })
-    );
+    .expect_err("json is refused");
+    let text = err.to_string();
+    assert!(text.contains("provider = \"json\" was removed"), "{text}");
+    assert!(text.contains("[plugins.webhook.<name>]"), "{text}");
+    assert!(text.contains("`body` template"), "{text}");
 }
 
 #[tokio::test]
@@ -270,7 +255,6 @@ fn validation_names_every_problem() {
         "auth_token": "inline-secret",
         "from": "415-555-0100",
         "messaging_service_sid": "MG1",
-        "url": "https://x.example.com",
         "max_concurrency": 0,
     }));
     let text = found.join("\n");
@@ -278,7 +262,6 @@ fn validation_names_every_problem() {
         "plugins.sms.test.account_sid: environment variable `NOT_SET` is not set",
         "plugins.sms.test.auth_token: must be a `${VAR}` reference",
         "plugins.sms.test.from: set either `from` or `messaging_service_sid`",
-        "plugins.sms.test.url: does not apply to provider = \"twilio\"",
         "plugins.sms.test.max_concurrency: must be at least 1",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
@@ -303,29 +286,19 @@ fn validation_names_every_problem() {
         "{text}"
     );
 
-    let text = issues(json!({
-        "provider": "json",
-        "url": "not a url",
-        "headers": { "Authorization": "Bearer ${MISSING_TOKEN}" },
-    }))
-    .join("\n");
-    assert!(
-        text.contains("url: `not a url` is not a valid URL"),
-        "{text}"
-    );
-    assert!(
-        text.contains("headers.Authorization: environment variable `MISSING_TOKEN`"),
-        "{text}"
-    );
-
-    let unknown = serde_json::from_value::<SmsConfig>(json!({ "provider": "json", "urll": "x" }));
+    // The JSON gateway's keys went with it: they are unknown now.
+    let unknown = serde_json::from_value::<SmsConfig>(json!({
+        "provider": "twilio",
+        "url": "https://x.example.com",
+    }));
     assert!(unknown.is_err());
 }
 
 #[test]
 fn validated_config_hides_the_token() {
     let config: SmsConfig = serde_json::from_value(twilio_config(TWILIO_DEFAULT)).expect("config");
-    let valid = config.validate("plugins.sms.test", &env()).expect("valid");
+    let valid =
+        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
     assert_eq!(valid.max_concurrency, 8);
     assert_eq!(valid.timeout, Duration::from_secs(5));
     assert!(!format!("{valid:?}").contains(TOKEN));

@@ -1,14 +1,15 @@
 //! One webhook plugin instance's configuration: a `[plugins.webhook.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes a [`WebhookConfig`],
-//! calls [`WebhookConfig::validate`] (pure, so `herald check` can report every problem in
-//! one go) and hands the resulting [`ValidatedWebhook`] to [`crate::build`].
+//! checks it with [`Webhook::validate`](crate::Webhook) (pure, so `herald check` can report
+//! every problem in one go) and hands the resulting [`ValidatedWebhook`] to
+//! [`Webhook::build`](crate::Webhook).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, ConfigIssue, Env, RetryConfig};
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
 use herald_plugin_http::config_headers;
 use herald_plugin_http::signature::decode_secret;
 use reqwest::header::HeaderMap;
@@ -56,7 +57,7 @@ pub struct WebhookConfig {
     pub retry: RetryConfig,
 }
 
-/// A checked configuration: every value resolved, ready for [`crate::build`].
+/// A checked configuration: every value resolved, ready for [`Webhook::build`](crate::Webhook).
 ///
 /// `Debug` hides the secret, and header values are marked sensitive, so it can be logged.
 #[derive(Clone)]
@@ -88,33 +89,12 @@ impl fmt::Debug for ValidatedWebhook {
     }
 }
 
-/// Collects issues under one table key, so every message names its full dotted key.
-struct Issues<'a> {
-    key: &'a str,
-    list: Vec<ConfigIssue>,
-}
-
-impl Issues<'_> {
-    fn push(&mut self, field: &str, message: impl Into<String>) {
-        self.list
-            .push(ConfigIssue::new(format!("{}.{field}", self.key), message));
-    }
-}
-
 impl WebhookConfig {
-    /// Checks the table and resolves it; `key` is the table's dotted key
-    /// (`plugins.webhook.shipping`).
-    ///
-    /// Pure apart from `env` lookups, so it can run in `herald check` without side effects.
-    /// Messages never quote a secret or a header value.
-    ///
-    /// # Errors
-    /// Every problem found, each at its own key.
-    pub fn validate(&self, key: &str, env: &dyn Env) -> Result<ValidatedWebhook, Vec<ConfigIssue>> {
-        let mut issues = Issues {
-            key,
-            list: Vec::new(),
-        };
+    /// Checks the table and resolves it. Messages never quote a secret or a header value.
+    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedWebhook, Issues> {
+        let env = cx.env;
+        let mut issues = cx.issues();
+        self.retry.check(&mut issues);
         let url = parse_url(&self.url)
             .map_err(|message| issues.push("url", message))
             .ok();
@@ -129,21 +109,20 @@ impl WebhookConfig {
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");
         }
-        match (url, secret) {
-            (Some(url), Some(secret)) if issues.list.is_empty() => Ok(ValidatedWebhook {
-                url,
-                secret,
+        issues.finish(|| {
+            Some(ValidatedWebhook {
+                url: url?,
+                secret: secret?,
                 headers,
                 timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
                 retry: self.retry,
-            }),
-            _ => Err(issues.list),
-        }
+            })
+        })
     }
 
     /// The decoded key: `Some(None)` for unsigned, `None` when there was an issue.
-    fn secret(&self, env: &dyn Env, issues: &mut Issues<'_>) -> Option<Option<Vec<u8>>> {
+    fn secret(&self, env: &dyn Env, issues: &mut Issues) -> Option<Option<Vec<u8>>> {
         let Some(raw) = self.secret.as_deref() else {
             return Some(None);
         };

@@ -1,11 +1,18 @@
 //! herald's webhook plugin: POSTs a JSON document about the event to a configured
 //! destination (a shipping system, a storefront callback), signed the Standard Webhooks way.
 //!
-//! It sits in herald's deliver stage. Start-up: herald deserializes each
+//! It sits in herald's deliver stage. Start-up goes through [`Webhook`], its
+//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
 //! `[plugins.webhook.<name>]` table into a [`WebhookConfig`], checks it with
-//! [`WebhookConfig::validate`], checks every rule action aimed at it with
-//! [`validate_action`], and builds the instance with [`build`]. Then the dispatcher's
+//! `Webhook::validate` (pure apart from `${VAR}` lookups), checks every rule action
+//! aimed at it with `Webhook::validate_action` (the path and body templates), and
+//! builds the instance with `Webhook::build`, which takes its HTTP client and templates
+//! from the [`BuildContext`](herald_plugin_api::BuildContext). Then the dispatcher's
 //! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//!
+//! An action with a `body` template is herald's generic JSON call: it replaced the
+//! `provider = "json"` of the sms and push plugins. herald's `{{json value}}` helper
+//! writes a value as JSON text, so `"text": {{json customer.name}}` stays valid JSON.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedWebhook`].
@@ -14,7 +21,8 @@
 //! - `request`: turning a job into the destination URL and the body bytes.
 //! - `default_body`: the built-in body, copied from the payload's text.
 //! - `classify`: how a response or a transport error becomes an [`Outcome`].
-//! - `plugin`: [`build`] and the [`Plugin`](herald_plugin_api::Plugin) implementation.
+//! - [`kind`]: [`Webhook`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
 //! Every attempt at the same job carries the job's idempotency key in `Idempotency-Key`
@@ -29,6 +37,7 @@ pub mod action;
 mod classify;
 pub mod config;
 mod default_body;
+pub mod kind;
 mod plugin;
 mod request;
 
@@ -40,4 +49,5 @@ pub use herald_plugin_http::signature::{self, decode_secret, SecretError};
 pub use herald_plugin_http::signature::{
     sign, verify, VerifyError, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER,
 };
-pub use plugin::{build, IDEMPOTENCY_HEADER, USER_AGENT};
+pub use kind::Webhook;
+pub use plugin::{IDEMPOTENCY_HEADER, USER_AGENT};

@@ -1,4 +1,5 @@
-//! The webhook [`Plugin`]: built once at start-up by [`build`], then called by the
+//! The webhook [`Plugin`]: built once at start-up by [`build`] (through
+//! [`Webhook::build`](crate::Webhook)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery composes the request ([`crate::request`]), waits for a slot under the
@@ -8,7 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{async_trait, Job, Outcome, Plugin, PluginError, Templates};
+use herald_plugin_api::{
+    async_trait, BuildContext, ClientSettings, Job, Outcome, Plugin, PluginError, Templates,
+};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::{Client, Url};
 
@@ -20,7 +23,7 @@ use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WE
 /// The header carrying the job's idempotency key on every request.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// The `User-Agent` of every request (a configured `User-Agent` header wins).
-pub const USER_AGENT: &str = concat!("herald/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = herald_plugin_api::USER_AGENT;
 
 /// One `[plugins.webhook.<name>]` instance.
 struct WebhookPlugin {
@@ -42,27 +45,24 @@ struct WebhookPlugin {
 ///
 /// # Errors
 /// When the HTTP client cannot be built (its TLS set-up failed).
-pub async fn build(
-    name: &str,
+pub(crate) fn build(
     config: ValidatedWebhook,
-    templates: Arc<dyn Templates>,
+    cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let client = herald_plugin_http::client(USER_AGENT, config.timeout, config.max_concurrency)
-        .map_err(|err| {
-            PluginError(format!(
-                "webhook `{name}`: cannot build the HTTP client: {err}"
-            ))
-        })?;
+    let client = cx.http_client(ClientSettings {
+        timeout: config.timeout,
+        max_idle: config.max_concurrency,
+    })?;
     let destination = config.url.origin().ascii_serialization();
     Ok(Arc::new(WebhookPlugin {
-        name: name.to_owned(),
+        name: cx.name().to_owned(),
         destination,
         url: config.url,
         secret: config.secret,
         headers: config.headers,
         timeout: config.timeout,
         client,
-        templates,
+        templates: cx.templates(),
     }))
 }
 

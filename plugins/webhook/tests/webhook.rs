@@ -7,8 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{Event, Outcome, Plugin, Templates};
-use herald_plugin_webhook::{build, decode_secret, verify, WebhookConfig, USER_AGENT};
+use herald_plugin_api::{
+    BuildContext, Event, Outcome, Plugin, PluginKind, Templates, ValidateContext,
+};
+use herald_plugin_webhook::{decode_secret, verify, Webhook, WebhookConfig, USER_AGENT};
 use herald_testkit::{
     assert_failed, assert_retry, closed_port, params, Attempt, FakeTemplates, HttpSink, Recorded,
 };
@@ -62,13 +64,15 @@ async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
         ("SHIP_TOKEN".to_owned(), "t0ken".to_owned()),
     ]);
     let config: WebhookConfig = serde_json::from_value(config).expect("config deserializes");
-    let valid = config
-        .validate("plugins.webhook.shipping", &env)
-        .expect("config is valid");
+    let cx = ValidateContext::new("plugins.webhook.shipping", &env);
+    let valid = Webhook::validate(config, &cx).expect("config is valid");
     let templates: Arc<dyn Templates> = Arc::new(FakeTemplates);
-    build("shipping", valid, templates)
-        .await
-        .expect("plugin builds")
+    Webhook::build(
+        valid,
+        &BuildContext::new(templates).for_instance("shipping"),
+    )
+    .await
+    .expect("plugin builds")
 }
 
 async fn plugin_for(sink: &HttpSink, extra: Value) -> Arc<dyn Plugin> {
@@ -173,6 +177,41 @@ async fn unsigned_instances_send_no_signature_headers() {
     for header in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
         assert_eq!(request.header(header), None, "{header}");
     }
+}
+
+/// What `[plugins.push.*] provider = "json"` did, a `body` template does: the
+/// rendered parts and the event's ids in one JSON POST, with the configured
+/// `Authorization` and the job's key.
+#[tokio::test]
+async fn a_body_template_makes_the_generic_json_push_call() {
+    let sink = HttpSink::start().await;
+    let plugin = plugin_for(
+        &sink,
+        json!({ "headers": { "Authorization": "Bearer ${SHIP_TOKEN}" } }),
+    )
+    .await;
+    let body = r#"{"title": "Order {{order_id}} paid", "body": "{{customer.name}}", "topic": "ops", "event_id": "{{id}}", "order_id": "{{order_id}}"}"#;
+    let action = params(json!({ "body": body }));
+    assert_eq!(
+        deliver_with(plugin.as_ref(), &action, "42", KEY).await,
+        Outcome::Delivered
+    );
+    let request = &sink.wait_for(1, WAIT).await[0];
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/hooks")
+    );
+    assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
+    assert_eq!(request.header("idempotency-key"), Some(KEY));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    let sent: Value = serde_json::from_slice(&request.body).expect("json body");
+    assert_eq!(
+        sent,
+        json!({
+            "title": "Order 42 paid", "body": "Ada", "topic": "ops",
+            "event_id": "evt_1", "order_id": "42",
+        })
+    );
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use herald_plugin_api::ConfigIssue;
+
 use super::*;
 
 const KEY: &str = "plugins.email.customer_mail";
@@ -17,8 +19,10 @@ fn env() -> HashMap<String, String> {
 
 fn issues(config: &EmailConfig) -> Vec<ConfigIssue> {
     config
-        .validate(KEY, &env(), Path::new("/etc/herald"))
+        .validate(&ValidateContext::new(KEY, &env()).with_base_dir(Path::new("/etc/herald")))
         .expect_err("config should be rejected")
+        .into_iter()
+        .collect()
 }
 
 fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
@@ -31,7 +35,7 @@ fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
 fn file_transport_is_the_default_and_joins_the_outbox_to_the_config_folder() {
     let config = parse(serde_json::json!({ "from": "Example Shop <shop@example.com>" }));
     let valid = config
-        .validate(KEY, &env(), Path::new("/etc/herald"))
+        .validate(&ValidateContext::new(KEY, &env()).with_base_dir(Path::new("/etc/herald")))
         .expect("valid");
     assert_eq!(valid.from.email.to_string(), "shop@example.com");
     assert!(valid.reply_to.is_none());
@@ -54,7 +58,7 @@ fn smtp_resolves_defaults_and_expands_credentials() {
         "password": "${SMTP_PASS}",
     }));
     let valid = config
-        .validate(KEY, &env(), Path::new("/etc/herald"))
+        .validate(&ValidateContext::new(KEY, &env()).with_base_dir(Path::new("/etc/herald")))
         .expect("valid");
     let TransportSettings::Smtp(smtp) = valid.transport else {
         panic!("expected smtp transport");
@@ -77,7 +81,9 @@ fn default_port_follows_security() {
             "transport": "smtp", "from": "shop@example.com",
             "host": "smtp.example.com", "security": security,
         }));
-        let valid = config.validate(KEY, &env(), Path::new("/")).expect("valid");
+        let valid = config
+            .validate(&ValidateContext::new(KEY, &env()).with_base_dir(Path::new("/")))
+            .expect("valid");
         let TransportSettings::Smtp(smtp) = valid.transport else {
             panic!("expected smtp transport");
         };

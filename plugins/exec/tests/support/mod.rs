@@ -7,8 +7,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use herald_plugin_api::{Event, Outcome, Plugin};
-use herald_plugin_exec::{build, ExecConfig, ValidatedExec};
+use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
+use herald_plugin_exec::{Exec, ExecConfig, ValidatedExec};
 pub use herald_testkit::{params, reason};
 use herald_testkit::{Attempt, FakeTemplates};
 use serde_json::{json, Map, Value};
@@ -58,12 +58,15 @@ pub fn env() -> HashMap<String, String> {
 
 /// Validates `config` (relative paths from `base_dir`) and builds the instance.
 pub async fn plugin_in(config: &ExecConfig, base_dir: &Path) -> Arc<dyn Plugin> {
-    let validated: ValidatedExec = config
-        .validate("plugins.exec.test", &env(), base_dir)
-        .expect("valid config");
-    build("test", validated, Arc::new(FakeTemplates))
-        .await
-        .expect("build")
+    let env = env();
+    let cx = ValidateContext::new("plugins.exec.test", &env).with_base_dir(base_dir);
+    let validated: ValidatedExec = Exec::validate(config.clone(), &cx).expect("valid config");
+    Exec::build(
+        validated,
+        &BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"),
+    )
+    .await
+    .expect("build")
 }
 
 /// Validates and builds with absolute paths.

@@ -1,5 +1,7 @@
 use std::collections::HashMap;
 
+use herald_plugin_api::ConfigIssue;
+
 use super::*;
 use herald_plugin_http::signature::SecretError;
 
@@ -22,8 +24,10 @@ fn env() -> HashMap<String, String> {
 
 fn issues(config: &WebhookConfig) -> Vec<ConfigIssue> {
     config
-        .validate(KEY, &env())
+        .validate(&ValidateContext::new(KEY, &env()))
         .expect_err("config should be rejected")
+        .into_iter()
+        .collect()
 }
 
 fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
@@ -40,7 +44,9 @@ fn resolves_defaults_secret_and_headers() {
         "headers": { "Authorization": "Bearer ${SHIP_TOKEN}", "X-Shop": "example" },
         "retry": { "max_attempts": 3 },
     }));
-    let valid = config.validate(KEY, &env()).expect("valid");
+    let valid = config
+        .validate(&ValidateContext::new(KEY, &env()))
+        .expect("valid");
     assert_eq!(valid.url.as_str(), "https://shipping.example.com/hooks");
     assert_eq!(
         valid.secret.as_deref(),
@@ -64,7 +70,9 @@ fn no_secret_means_unsigned_and_limits_can_be_set() {
     let config = parse(serde_json::json!({
         "url": "http://127.0.0.1:9000", "timeout_secs": 3, "max_concurrency": 2,
     }));
-    let valid = config.validate(KEY, &env()).expect("valid");
+    let valid = config
+        .validate(&ValidateContext::new(KEY, &env()))
+        .expect("valid");
     assert!(valid.secret.is_none());
     assert!(valid.headers.is_empty());
     assert_eq!(valid.timeout, Duration::from_secs(3));

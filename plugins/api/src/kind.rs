@@ -1,0 +1,162 @@
+//! [`PluginKind`]: what one kind of plugin (`email`, `webhook`, …) tells herald, and
+//! the contexts herald hands it at each step of start-up.
+//!
+//! Start-up runs per instance: herald deserializes `[plugins.<NAME>.<name>]` into
+//! [`PluginKind::Config`], calls [`PluginKind::validate`] (pure: `herald check` runs it
+//! too and reports every problem at once), checks each rule action aimed at the
+//! instance with [`PluginKind::validate_action`], and only then calls
+//! [`PluginKind::build`], which does the I/O and never repeats a check.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::action_spec::ActionSpec;
+use crate::build::BuildContext;
+use crate::config::Env;
+use crate::issues::Issues;
+use crate::plugin::{Plugin, PluginError};
+use crate::retry::RetryConfig;
+use crate::templates::Templates;
+
+/// One kind of plugin; herald lists every kind it runs once, by this trait.
+#[async_trait]
+pub trait PluginKind: Send + Sync + 'static {
+    /// The kind as written in `[plugins.<NAME>.<instance>]`, e.g. `"email"`.
+    const NAME: &'static str;
+
+    /// The instance's table as written (`deny_unknown_fields`, `///` per field).
+    type Config: DeserializeOwned + Send;
+
+    /// Everything [`Self::build`] needs, checked and resolved.
+    type Validated: Clone + Send + Sync + 'static;
+
+    /// Checks an instance's table and resolves it; does no I/O beyond `${VAR}` lookups.
+    ///
+    /// # Errors
+    /// Every problem found, each at its own key under [`ValidateContext::key`].
+    fn validate(config: Self::Config, cx: &ValidateContext<'_>) -> Result<Self::Validated, Issues>;
+
+    /// Checks one rule action's parameters (everything but `plugin`) against the
+    /// instance and the loaded templates, and says what the action will render.
+    ///
+    /// # Errors
+    /// Every problem found; herald places them at the action's line.
+    fn validate_action(
+        validated: &Self::Validated,
+        params: &Map<String, Value>,
+        cx: &ActionContext<'_>,
+    ) -> Result<ActionSpec, Issues>;
+
+    /// The instance's retry overrides (its `retry = { … }` table).
+    fn retry(validated: &Self::Validated) -> RetryConfig;
+
+    /// Most deliveries in flight to the instance at once; `None` when the kind has no
+    /// limit of its own and the dispatcher's concurrency is what applies.
+    fn max_in_flight(validated: &Self::Validated) -> Option<usize>;
+
+    /// What the instance is and where its output goes, for the start-up log (after
+    /// `"<name> (<NAME>) "`). Never a secret, a query string or customer data.
+    fn describe(validated: &Self::Validated) -> String;
+
+    /// Builds the running instance: the start-up I/O (folders, clients, pools).
+    ///
+    /// # Errors
+    /// When the instance cannot be set up.
+    async fn build(
+        validated: Self::Validated,
+        cx: &BuildContext,
+    ) -> Result<Arc<dyn Plugin>, PluginError>;
+}
+
+/// What [`PluginKind::validate`] may consult.
+#[derive(Clone, Copy)]
+pub struct ValidateContext<'a> {
+    /// The instance's dotted key, `plugins.<kind>.<name>`; issues go under it.
+    pub key: &'a str,
+    /// The instance's name, as rules refer to it.
+    pub name: &'a str,
+    /// Where `${VAR}` references are looked up.
+    pub env: &'a dyn Env,
+    /// The config file's folder; relative paths are taken from here.
+    pub base_dir: &'a Path,
+    /// The loaded templates; `None` when the templates folder failed to load (that
+    /// problem is reported on its own).
+    pub templates: Option<&'a dyn Templates>,
+}
+
+impl<'a> ValidateContext<'a> {
+    /// The context of the instance at `key` (`plugins.<kind>.<name>`), named by the
+    /// key's last part (set [`Self::name`] for a name holding a dot), with relative
+    /// paths taken from the current folder and no templates.
+    pub fn new(key: &'a str, env: &'a dyn Env) -> Self {
+        Self {
+            key,
+            name: key.rsplit('.').next().unwrap_or(key),
+            env,
+            base_dir: Path::new("."),
+            templates: None,
+        }
+    }
+
+    /// The same context with relative paths taken from `base_dir`.
+    #[must_use]
+    pub fn with_base_dir(self, base_dir: &'a Path) -> Self {
+        Self { base_dir, ..self }
+    }
+
+    /// The same context with `templates` loaded.
+    #[must_use]
+    pub fn with_templates(self, templates: &'a dyn Templates) -> Self {
+        Self {
+            templates: Some(templates),
+            ..self
+        }
+    }
+
+    /// An empty collector for this instance's problems.
+    pub fn issues(&self) -> Issues {
+        Issues::new(self.key)
+    }
+}
+
+/// What [`PluginKind::validate_action`] may consult.
+#[derive(Clone, Copy)]
+pub struct ActionContext<'a> {
+    /// The action's dotted key, e.g. `rules[0] (paid).actions[1]`; issues go under it.
+    pub key: &'a str,
+    /// The loaded templates.
+    pub templates: &'a dyn Templates,
+}
+
+impl<'a> ActionContext<'a> {
+    /// The context of the action at `key`.
+    pub fn new(key: &'a str, templates: &'a dyn Templates) -> Self {
+        Self { key, templates }
+    }
+
+    /// A parameter check's messages as problems of the action as a whole, or the
+    /// action's [`ActionSpec`] when the check passed.
+    ///
+    /// # Errors
+    /// The messages, when the check failed.
+    pub fn finish(
+        &self,
+        checked: Result<(), Vec<String>>,
+        spec: impl FnOnce() -> ActionSpec,
+    ) -> Result<ActionSpec, Issues> {
+        match checked {
+            Ok(()) => Ok(spec()),
+            Err(messages) => {
+                let mut issues = Issues::new(self.key);
+                for message in messages {
+                    issues.push_here(message);
+                }
+                Err(issues)
+            }
+        }
+    }
+}

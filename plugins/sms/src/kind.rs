@@ -1,0 +1,64 @@
+//! [`Sms`]: the sms kind as herald's start-up sees it.
+
+use std::sync::Arc;
+
+use herald_plugin_api::{
+    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
+    RetryConfig, TemplatePart, ValidateContext,
+};
+use serde_json::{Map, Value};
+
+use crate::action::{validate_action, SmsAction};
+use crate::config::{ProviderSettings, SmsConfig, ValidatedSms};
+
+/// `[plugins.sms.<name>]`: a text message per job, through Twilio.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sms;
+
+#[async_trait]
+impl PluginKind for Sms {
+    const NAME: &'static str = "sms";
+    type Config = SmsConfig;
+    type Validated = ValidatedSms;
+
+    fn validate(config: SmsConfig, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
+        config.validate(cx)
+    }
+
+    fn validate_action(
+        _validated: &ValidatedSms,
+        params: &Map<String, Value>,
+        cx: &ActionContext<'_>,
+    ) -> Result<ActionSpec, Issues> {
+        cx.finish(
+            validate_action(params, cx.templates),
+            || match SmsAction::from_params(params) {
+                Ok(action) => ActionSpec::none()
+                    .with_inline("to", action.to_template())
+                    .with_set(action.template, &[TemplatePart::Text]),
+                Err(_) => ActionSpec::none(),
+            },
+        )
+    }
+
+    fn retry(validated: &ValidatedSms) -> RetryConfig {
+        validated.retry
+    }
+
+    fn max_in_flight(validated: &ValidatedSms) -> Option<usize> {
+        Some(validated.max_concurrency)
+    }
+
+    fn describe(validated: &ValidatedSms) -> String {
+        match validated.provider {
+            ProviderSettings::Twilio(_) => "sends texts through Twilio".to_owned(),
+        }
+    }
+
+    async fn build(
+        validated: ValidatedSms,
+        cx: &BuildContext,
+    ) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(validated, cx)
+    }
+}

@@ -1,0 +1,159 @@
+//! [`PluginSpec`]: one validated instance with its kind erased, so the rest of herald
+//! handles every kind the same way, through [`PluginKind`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use herald_plugin_api::{
+    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
+    RetryConfig, ValidateContext,
+};
+use serde_json::{Map, Value};
+
+/// The in-flight limit of an instance whose kind sets none: above any sane
+/// `dispatch.concurrency`, so the dispatcher's own limit is what applies.
+pub(super) const UNLIMITED: usize = 1024;
+
+/// A kind's validation of one instance's table, waiting to run.
+type Validate = Box<dyn FnOnce(&ValidateContext<'_>) -> Result<Arc<dyn Checked>, Issues>>;
+
+/// A configured instance whose table is parsed but not yet validated.
+pub(crate) struct Pending {
+    pub(super) kind: &'static str,
+    pub(super) name: String,
+    validate: Validate,
+}
+
+impl Pending {
+    /// The instance `name` of kind `K`, configured as `config`.
+    pub(super) fn new<K: PluginKind>(name: String, config: K::Config) -> Self {
+        Self {
+            kind: K::NAME,
+            name,
+            validate: Box::new(move |cx| {
+                let validated = K::validate(config, cx)?;
+                Ok(Arc::new(Validated::<K>(validated)) as Arc<dyn Checked>)
+            }),
+        }
+    }
+
+    /// Runs the kind's validation.
+    pub(super) fn validate(self, cx: &ValidateContext<'_>) -> Result<PluginSpec, Issues> {
+        let checked = (self.validate)(cx)?;
+        Ok(PluginSpec {
+            name: self.name,
+            kind: self.kind,
+            checked,
+        })
+    }
+}
+
+/// A configured instance, validated but not yet built.
+#[derive(Clone)]
+pub struct PluginSpec {
+    name: String,
+    kind: &'static str,
+    checked: Arc<dyn Checked>,
+}
+
+impl fmt::Debug for PluginSpec {
+    // Validated settings may hold secrets; name the instance only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginSpec")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginSpec {
+    /// The instance's name, as rules refer to it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The instance's kind, as in `[plugins.<kind>.<name>]`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// Retry overrides for this instance's jobs.
+    pub fn retry(&self) -> RetryConfig {
+        self.checked.retry()
+    }
+
+    /// Most deliveries in flight to this instance at once.
+    pub fn max_concurrency(&self) -> usize {
+        self.checked.max_in_flight().unwrap_or(UNLIMITED)
+    }
+
+    /// One line for the start-up log: what the instance is and where its output goes.
+    pub fn describe(&self) -> String {
+        format!("{} ({}) {}", self.name, self.kind, self.checked.describe())
+    }
+
+    /// Checks one action's parameters against this instance.
+    ///
+    /// # Errors
+    /// Every problem found.
+    pub fn validate_action(
+        &self,
+        params: &Map<String, Value>,
+        cx: &ActionContext<'_>,
+    ) -> Result<ActionSpec, Issues> {
+        self.checked.validate_action(params, cx)
+    }
+
+    /// Builds the running instance.
+    ///
+    /// # Errors
+    /// When the instance cannot be set up.
+    pub async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        self.checked.build(&cx.for_instance(&self.name)).await
+    }
+}
+
+/// [`PluginKind`]'s per-instance calls, on a validated instance of any kind.
+#[async_trait]
+trait Checked: Send + Sync {
+    fn validate_action(
+        &self,
+        params: &Map<String, Value>,
+        cx: &ActionContext<'_>,
+    ) -> Result<ActionSpec, Issues>;
+    fn retry(&self) -> RetryConfig;
+    fn max_in_flight(&self) -> Option<usize>;
+    fn describe(&self) -> String;
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError>;
+}
+
+/// A validated instance of kind `K`.
+struct Validated<K: PluginKind>(K::Validated);
+
+#[async_trait]
+impl<K: PluginKind> Checked for Validated<K> {
+    fn validate_action(
+        &self,
+        params: &Map<String, Value>,
+        cx: &ActionContext<'_>,
+    ) -> Result<ActionSpec, Issues> {
+        K::validate_action(&self.0, params, cx)
+    }
+
+    fn retry(&self) -> RetryConfig {
+        K::retry(&self.0)
+    }
+
+    fn max_in_flight(&self) -> Option<usize> {
+        K::max_in_flight(&self.0)
+    }
+
+    fn describe(&self) -> String {
+        K::describe(&self.0)
+    }
+
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        // A reload builds from the same validated config again, so build gets a copy.
+        K::build(self.0.clone(), cx).await
+    }
+}

@@ -32,7 +32,8 @@ impl SqliteStore {
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
         let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
         // The INSERT comes first so the transaction holds the write lock before it reads.
         sqlx::query(
             "INSERT INTO order_facts (order_id, event_id, event_type, created, signal, amount, recorded_at)
@@ -71,7 +72,6 @@ impl SqliteStore {
             .await?;
         }
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(state)
     }
 

@@ -1,4 +1,4 @@
-//! The dispatcher's loops: one step for tests and the CLI, and the running loop
+//! The dispatcher's loops: one step at a time for tests, and the running loop
 //! that claims ahead, delivers, records and prunes until stopped.
 
 use std::sync::Arc;

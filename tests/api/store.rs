@@ -301,7 +301,9 @@ async fn claim_due_hands_jobs_out_once_until_the_lease_expires() {
         assert_eq!(job.params["to"], "mail@example.com", "{name}");
         assert_eq!(job.idempotency_key, "stripe:evt_1:a:0", "{name}");
         assert_eq!((job.attempt, job.attempts_since_queued), (1, 1), "{name}");
-        assert!(job.queued_at_ms <= now, "{name}");
+        assert_eq!(job.queued_at_ms, RECEIVED, "{name}: queued when it arrived");
+        // Not due before it arrived.
+        assert!(db.claim_ids(RECEIVED - 1, 10).await.is_empty(), "{name}");
 
         // Leased jobs are skipped; the rest go to the next claim.
         assert_eq!(db.claim_ids(now, 10).await, all[2..], "{name}");

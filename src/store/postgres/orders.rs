@@ -19,7 +19,7 @@ impl PostgresStore {
         fact: &Fact,
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now_ms();
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(order_id)

@@ -13,7 +13,7 @@ impl SqliteStore {
         event_id: &str,
         moves: &[StockMove],
     ) -> Result<bool> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now_ms();
         let mut write = self.writer.durable().await?;
         let mut tx = write.begin().await?;
         let fresh = sqlx::query(

@@ -18,7 +18,7 @@ impl SqliteStore {
         fact: &Fact,
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now_ms();
         let mut write = self.writer.durable().await?;
         let mut tx = write.begin().await?;
         // The INSERT comes first so the transaction holds the write lock before it reads.

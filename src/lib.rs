@@ -12,10 +12,12 @@
 //! - [`plugins`]: the closed set of plugin kinds and the running instances.
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`app`]: builds all of the above and runs it until stopped.
+//! - [`clock`]: where the time is read, settable in tests.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod metrics;

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::rules::Rules;
-use crate::store::{JobFilter, JobSummary, Redelivered, Store, StoreError};
+use crate::store::{JobFilter, JobSummary, NewJob, Redelivered, Store, StoreError};
 
 /// How many jobs one requeue statement handles; progress is reported per batch.
 const BATCH: usize = 500;
@@ -20,10 +21,6 @@ pub struct ReplayReport {
     pub dry_run: bool,
     /// The matching dead letters.
     pub jobs: Vec<JobSummary>,
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Queues the dead letters matching `filter` again, each with a fresh retry budget.
@@ -66,8 +63,9 @@ pub async fn purge_dead_letters(store: &Store, filter: &JobFilter) -> Result<u64
     store.purge_dead(&ids).await
 }
 
-/// Delivers a stored event again with the current rules (after a template fix, say).
-/// `None` when the event is not stored.
+/// Delivers a stored event again with the current rules (after a template fix, say):
+/// its jobs are queued again, and the rules that match it now and did not then
+/// get theirs. `None` when the event is not stored (or is pruned meanwhile).
 ///
 /// # Errors
 /// On a database error.
@@ -77,7 +75,11 @@ pub async fn redeliver_event(
     source: &str,
     event_id: &str,
 ) -> Result<Option<Redelivered>, StoreError> {
+    let Some(event) = store.event(source, event_id).await? else {
+        return Ok(None);
+    };
+    let planned: Vec<NewJob> = rules.plan(&event).iter().map(NewJob::from).collect();
     store
-        .redeliver_event(source, event_id, rules, now_ms())
+        .redeliver_event(source, event_id, &planned, now_ms())
         .await
 }

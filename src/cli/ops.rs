@@ -201,8 +201,7 @@ pub async fn prune(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     };
     let store = open(config).await?;
-    let cutoff = chrono::Utc::now().timestamp_millis()
-        - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    let cutoff = crate::clock::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     let pruned = store.prune_delivered(cutoff).await?;
     println!(
         "pruned {} events, {} jobs, {} attempts delivered before {}",

@@ -12,8 +12,9 @@ use tracing::{info, warn};
 
 use super::error::ApiError;
 use super::AppState;
+use crate::clock::now_ms;
 use crate::source::stripe;
-use crate::store::IngestOutcome;
+use crate::store::{IngestOutcome, NewJob};
 
 /// The body of a 200 answer.
 #[derive(Debug, Serialize)]
@@ -82,19 +83,20 @@ async fn receive_inner(
     let header = headers
         .get(stripe::SIGNATURE_HEADER)
         .map(|value| value.to_str().unwrap_or(""));
+    let received_at_ms = now_ms();
     let verified = stripe::verify(
         header,
         &body,
         stripe_settings.secret.expose_secret().as_bytes(),
         stripe_settings.tolerance.as_secs(),
-        chrono::Utc::now().timestamp(),
+        received_at_ms.div_euclid(1000),
     )?;
     // The payload stays text: stored as received, parsed again only if a rule's
     // `when` reads `data.…` or `raw.…`.
     let mut event = stripe::normalize_fields(verified)?;
     event.raw = Payload::from_body(&body);
-    let jobs = state.rules.plan(&event);
-    let outcome = state.store.ingest(&event, &jobs).await?;
+    let jobs = state.rules.plan(&event).iter().map(NewJob::from).collect();
+    let outcome = state.store.ingest(&event, jobs, received_at_ms).await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {
             info!(source, event = %event.id, kind = %event.kind, jobs, "event stored");

@@ -4,11 +4,15 @@
 //! webhook is only acknowledged after it commits. Workers claim due jobs with a
 //! lease, deliver outside any transaction, and record each attempt.
 
+mod attempt;
+mod claim;
 mod error;
 mod group_commit;
+mod job;
 mod new_event;
 mod orders;
 mod postgres;
+mod rows;
 mod shared_events;
 mod sqlite;
 
@@ -16,14 +20,17 @@ use herald_plugin_api::Event;
 use herald_plugin_inventory::ledger::{LedgerError as StockLedgerError, StockLedger, StockMove};
 use herald_plugin_orders::ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value};
 
+pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 pub use self::error::{Result, StoreError};
+pub use self::job::{
+    ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
+};
 use self::new_event::NewEvent;
+pub use self::new_event::NewJob;
 use self::postgres::PostgresStore;
 use self::sqlite::SqliteStore;
 use crate::config::DatabaseSettings;
-use crate::rules::{PlannedJob, Rules};
 
 /// The database behind herald; the backend is chosen by the URL.
 #[derive(Clone)]
@@ -53,9 +60,9 @@ macro_rules! on_backend {
 /// limit and a failed batch is cheap to retry write by write.
 const GROUP_COMMIT_MAX: usize = 256;
 
-/// New events wait up to 1 ms for company when fewer than 8 are queued: at a
-/// steady 2,000 events/s a batch otherwise holds one or two, and its transaction
-/// rewrites the same table and index pages as a batch of ten.
+/// New events wait a moment for company when only a few are queued: at a steady
+/// moderate rate a batch otherwise holds one or two, and its transaction rewrites
+/// the same table and index pages as a batch of ten.
 const INGEST_LINGER: group_commit::Linger = group_commit::Linger {
     enough: 8,
     max: std::time::Duration::from_millis(1),
@@ -69,137 +76,6 @@ const ATTEMPTS_LINGER: group_commit::Linger = group_commit::Linger {
     enough: 32,
     max: std::time::Duration::from_millis(5),
 };
-
-/// A delivery attempt to record, queued for a group commit.
-#[derive(Debug, Clone)]
-struct NewAttempt {
-    job_id: i64,
-    attempt: u32,
-    record: AttemptRecord,
-}
-
-/// What storing a webhook came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IngestOutcome {
-    /// A new event, with this many jobs.
-    Stored { jobs: usize },
-    /// The event was already stored: acknowledged again, nothing new created.
-    Duplicate,
-}
-
-/// A job a worker has claimed, with everything needed to deliver it.
-#[derive(Debug, Clone)]
-pub struct ClaimedJob {
-    pub id: i64,
-    pub event: Event,
-    pub rule: String,
-    pub plugin: String,
-    pub params: Map<String, Value>,
-    pub idempotency_key: String,
-    /// This attempt's number, starting at 1.
-    pub attempt: u32,
-    /// Attempts since the job was queued or last replayed, this one included:
-    /// what the retry budget counts.
-    pub attempts_since_queued: u32,
-    /// When the job was queued or last replayed (Unix ms): what the retry age counts from.
-    pub queued_at_ms: i64,
-}
-
-/// How an attempt ended, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttemptRecord {
-    pub started_at_ms: i64,
-    pub finished_at_ms: i64,
-    pub outcome: AttemptOutcome,
-    pub error: Option<String>,
-}
-
-/// The attempt's result and what becomes of the job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptOutcome {
-    /// Done; the job is finished.
-    Delivered,
-    /// Failed temporarily; try again at this Unix millisecond.
-    RetryAt(i64),
-    /// Failed permanently: the job becomes a dead letter.
-    Failed,
-    /// Failed temporarily once too often: the job becomes a dead letter.
-    Exhausted,
-}
-
-impl AttemptOutcome {
-    /// The attempt's `outcome`, the job's new `status`, and its next `run_at` if any.
-    fn columns(self) -> (&'static str, &'static str, Option<i64>) {
-        match self {
-            Self::Delivered => ("delivered", "delivered", None),
-            Self::RetryAt(at) => ("retry", "pending", Some(at)),
-            Self::Failed => ("failed", "dead", None),
-            Self::Exhausted => ("retry", "dead", None),
-        }
-    }
-}
-
-/// A job as an operator or a test sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct JobSummary {
-    pub id: i64,
-    pub event_id: String,
-    pub event_type: String,
-    pub rule: String,
-    pub plugin: String,
-    pub idempotency_key: String,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    /// When it became a dead letter (Unix ms).
-    pub dead_at_ms: Option<i64>,
-}
-
-/// Which dead letters an operator means; unset fields match everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct JobFilter {
-    /// These jobs only.
-    pub job_ids: Vec<i64>,
-    /// Jobs of this provider event id (`evt_…`).
-    pub event_id: Option<String>,
-    /// Jobs planned by this rule.
-    pub rule: Option<String>,
-    /// Jobs for this plugin instance.
-    pub plugin: Option<String>,
-    /// Dead since this Unix millisecond (inclusive).
-    pub since_ms: Option<i64>,
-    /// Dead before this Unix millisecond (exclusive).
-    pub until_ms: Option<i64>,
-}
-
-/// What pruning removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Pruned {
-    pub events: u64,
-    pub jobs: u64,
-    pub attempts: u64,
-}
-
-/// One recorded attempt.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AttemptSummary {
-    pub attempt: u32,
-    pub started_at_ms: i64,
-    pub finished_at_ms: i64,
-    pub outcome: String,
-    pub error: Option<String>,
-}
-
-/// The result of re-delivering a stored event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Redelivered {
-    /// Jobs the event already had, queued again.
-    pub requeued: u64,
-    /// Jobs for rules that match now but had not when the event arrived.
-    pub added: u64,
-}
 
 impl Store {
     /// Opens the database and runs pending migrations.
@@ -224,17 +100,31 @@ impl Store {
         on_backend!(self.ping())
     }
 
-    /// Stores `event`, its payload (`event.raw`) and its planned jobs in one transaction.
+    /// Stores `event`, its payload (`event.raw`) and its planned jobs in one
+    /// transaction; `received_at_ms` (Unix ms) is when it arrived, and when its
+    /// jobs are first due.
     ///
     /// # Errors
     /// When the transaction does not commit; nothing is stored then.
     ///
     /// Concurrent calls share transactions (group commit); each returns once its own
     /// event has committed.
-    pub async fn ingest(&self, event: &Event, jobs: &[PlannedJob]) -> Result<IngestOutcome> {
-        let received_at = chrono::Utc::now().timestamp_millis();
-        let row = NewEvent::new(event, jobs, received_at)?;
+    pub async fn ingest(
+        &self,
+        event: &Event,
+        jobs: Vec<NewJob>,
+        received_at_ms: i64,
+    ) -> Result<IngestOutcome> {
+        let row = NewEvent::new(event, jobs, received_at_ms)?;
         on_backend!(self.ingest(row))
+    }
+
+    /// A stored event (by provider event id), payload included.
+    ///
+    /// # Errors
+    /// On a database error, or when the stored event does not read back.
+    pub async fn event(&self, source: &str, event_id: &str) -> Result<Option<Event>> {
+        on_backend!(self.event(source, event_id))
     }
 
     /// Claims up to `limit` due jobs, hiding each from other workers until `lease_ms`
@@ -316,9 +206,11 @@ impl Store {
         on_backend!(self.requeue(job_ids, now_ms))
     }
 
-    /// Delivers a stored event again: every job it has (delivered or dead) is
-    /// queued anew, and rules that match it now but did not then get their jobs.
-    /// `None` when no such event is stored.
+    /// Delivers a stored event again: every job it has (delivered, dead, or
+    /// pending and not leased right now) is queued anew at `now_ms`, and those of
+    /// `planned` it does not have yet (by idempotency key) are added. The caller
+    /// plans them from the event ([`Store::event`]); the store checks, in the same
+    /// transaction, that the event is still there. `None` when it is not.
     ///
     /// # Errors
     /// On a database error.
@@ -326,10 +218,10 @@ impl Store {
         &self,
         source: &str,
         event_id: &str,
-        rules: &Rules,
+        planned: &[NewJob],
         now_ms: i64,
     ) -> Result<Option<Redelivered>> {
-        on_backend!(self.redeliver_event(source, event_id, rules, now_ms))
+        on_backend!(self.redeliver_event(source, event_id, planned, now_ms))
     }
 
     /// Deletes dead letters `job_ids` and their attempts, for good.

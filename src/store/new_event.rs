@@ -4,11 +4,10 @@
 use std::collections::HashSet;
 
 use herald_plugin_api::Event;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::{Result, StoreError};
-use super::IngestOutcome;
-use crate::rules::PlannedJob;
+use super::job::IngestOutcome;
 
 /// An event row, ready to insert.
 #[derive(Debug, Clone)]
@@ -29,15 +28,15 @@ pub struct NewEvent {
     pub jobs: Vec<NewJob>,
 }
 
-/// A job row, ready to insert.
-#[derive(Debug, Clone)]
+/// A job to queue for an event, as its rules planned it: a row ready to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
-    pub rule: String,
-    pub action_index: i64,
-    pub plugin: String,
+    pub(super) rule: String,
+    pub(super) action_index: i64,
+    pub(super) plugin: String,
     /// The action's parameters as JSON.
-    pub params: String,
-    pub idempotency_key: String,
+    pub(super) params: String,
+    pub(super) idempotency_key: String,
 }
 
 impl NewEvent {
@@ -46,7 +45,7 @@ impl NewEvent {
     ///
     /// # Errors
     /// When the event cannot be serialized.
-    pub fn new(event: &Event, jobs: &[PlannedJob], received_at: i64) -> Result<Self> {
+    pub fn new(event: &Event, jobs: Vec<NewJob>, received_at: i64) -> Result<Self> {
         let normalized =
             serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Self {
@@ -60,19 +59,28 @@ impl NewEvent {
             normalized,
             payload: event.raw.text().to_owned(),
             received_at,
-            jobs: jobs.iter().map(NewJob::from).collect(),
+            jobs,
         })
     }
 }
 
-impl From<&PlannedJob> for NewJob {
-    fn from(job: &PlannedJob) -> Self {
+impl NewJob {
+    /// Action `action_index` of rule `rule`, for plugin instance `plugin` with
+    /// `params`, under `idempotency_key`. The parameters are serialized here, on
+    /// the caller's task, so the writer only binds them.
+    pub fn new(
+        rule: &str,
+        action_index: usize,
+        plugin: &str,
+        params: &Map<String, Value>,
+        idempotency_key: &str,
+    ) -> Self {
         Self {
-            rule: job.rule.clone(),
-            action_index: i64::try_from(job.action_index).unwrap_or(i64::MAX),
-            plugin: job.plugin.clone(),
-            params: Value::Object(job.params.clone()).to_string(),
-            idempotency_key: job.idempotency_key.clone(),
+            rule: rule.to_owned(),
+            action_index: i64::try_from(action_index).unwrap_or(i64::MAX),
+            plugin: plugin.to_owned(),
+            params: Value::Object(params.clone()).to_string(),
+            idempotency_key: idempotency_key.to_owned(),
         }
     }
 }
@@ -122,12 +130,14 @@ impl NewEvent {
             received_at: 1_000,
             jobs: rules
                 .iter()
-                .map(|rule| NewJob {
-                    rule: (*rule).to_owned(),
-                    action_index: 0,
-                    plugin: "hook".to_owned(),
-                    params: "{}".to_owned(),
-                    idempotency_key: format!("stripe:{id}:{rule}:0"),
+                .map(|rule| {
+                    NewJob::new(
+                        rule,
+                        0,
+                        "hook",
+                        &Map::new(),
+                        &format!("stripe:{id}:{rule}:0"),
+                    )
                 })
                 .collect(),
         }

@@ -24,6 +24,7 @@ pub(super) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T>
 }
 
 /// A stored fact's columns.
+#[derive(Debug, sqlx::FromRow)]
 pub(super) struct FactRow {
     pub event_id: String,
     pub event_type: String,
@@ -45,6 +46,7 @@ impl FactRow {
 }
 
 /// A stored state's columns.
+#[derive(Debug, sqlx::FromRow)]
 pub(super) struct StateRow {
     pub order_id: String,
     pub status: String,

@@ -3,6 +3,7 @@
 use crate::helpers::{
     base_config_with_dispatch, fixture_with_id, run_cli, spawn_app_with, TestApp, ADMIN_TOKEN,
 };
+use herald::store::JobStatus;
 use herald_testkit::HttpSink;
 use serde_json::Value;
 
@@ -49,7 +50,7 @@ async fn an_outage_is_retried_until_delivered_honouring_retry_after() {
     post(&app, "evt_outage").await;
 
     let jobs = app.settle("evt_outage").await;
-    assert_eq!(jobs[0].status, "delivered");
+    assert_eq!(jobs[0].status, JobStatus::Delivered);
     let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
     let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
     assert_eq!(outcomes, ["retry", "retry", "delivered"]);
@@ -81,7 +82,7 @@ async fn retries_stop_at_max_attempts_and_leave_a_dead_letter() {
     .await;
     post(&app, "evt_exhausted").await;
     let jobs = app.settle("evt_exhausted").await;
-    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].status, JobStatus::Dead);
     assert!(jobs[0].last_error.as_deref().unwrap_or("").contains("503"));
     let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
     assert_eq!(attempts.len(), 3);
@@ -95,7 +96,7 @@ async fn a_rule_can_override_the_retry_policy() {
     let app = spawn_app_with(&sink_config(&sink, FAST, "retry = { max_attempts = 1 }")).await;
     post(&app, "evt_rule_policy").await;
     let jobs = app.settle("evt_rule_policy").await;
-    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].status, JobStatus::Dead);
     assert_eq!(jobs[0].attempts, 1);
 }
 
@@ -106,7 +107,7 @@ async fn a_job_past_its_max_age_is_not_retried() {
     let app = spawn_app_with(&sink_config(&sink, FAST, "retry = { max_age_secs = 0 }")).await;
     post(&app, "evt_too_old").await;
     let jobs = app.settle("evt_too_old").await;
-    assert_eq!(jobs[0].status, "dead");
+    assert_eq!(jobs[0].status, JobStatus::Dead);
     assert_eq!(jobs[0].attempts, 1);
 }
 
@@ -117,7 +118,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     let app = spawn_app_with(&sink_config(&sink, FAST, "")).await;
     post(&app, "evt_replay").await;
     let jobs = app.settle("evt_replay").await;
-    assert_eq!(jobs[0].status, "dead", "a 404 is permanent");
+    assert_eq!(jobs[0].status, JobStatus::Dead, "a 404 is permanent");
 
     let config = app.config_path();
     let (ok, listed, err) = run_cli(&config, &["dead-letters"]);
@@ -134,7 +135,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
             .await
             .expect("jobs")[0]
             .status,
-        "dead"
+        JobStatus::Dead
     );
 
     let (ok, _, err) = run_cli(&config, &["replay"]);
@@ -145,7 +146,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     assert!(ok, "{err}");
     assert!(done.contains("replayed 1 of 1"), "{done}");
     let jobs = app.settle("evt_replay").await;
-    assert_eq!(jobs[0].status, "delivered");
+    assert_eq!(jobs[0].status, JobStatus::Delivered);
     assert_eq!(sink.delivered().len(), 1, "delivered exactly once");
     let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
     let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
@@ -174,7 +175,7 @@ async fn an_open_breaker_holds_jobs_back_without_spending_attempts() {
         .jobs_for_event("stripe", "evt_b3")
         .await
         .expect("jobs");
-    assert_eq!(held[0].status, "pending");
+    assert_eq!(held[0].status, JobStatus::Pending);
     assert_eq!(held[0].attempts, 0);
     assert!(app
         .store
@@ -246,7 +247,10 @@ async fn the_admin_api_lists_replays_and_redelivers() {
         .await
         .expect("json");
     assert_eq!(done["replayed"], 1);
-    assert_eq!(app.settle("evt_admin").await[0].status, "delivered");
+    assert_eq!(
+        app.settle("evt_admin").await[0].status,
+        JobStatus::Delivered
+    );
 
     // After a template fix, say: deliver the whole event again.
     let again: Value = app
@@ -260,7 +264,10 @@ async fn the_admin_api_lists_replays_and_redelivers() {
         .await
         .expect("json");
     assert_eq!(again["requeued"], 1);
-    assert_eq!(app.settle("evt_admin").await[0].status, "delivered");
+    assert_eq!(
+        app.settle("evt_admin").await[0].status,
+        JobStatus::Delivered
+    );
     assert_eq!(sink.delivered().len(), 2);
 
     let job: Value = app
@@ -356,7 +363,8 @@ async fn the_running_dispatcher_claims_ahead_but_delivers_at_most_its_concurrenc
     );
     // Every attempt is recorded: no job is left leased to be delivered again.
     let ids: Vec<_> = (0..20).map(|i| format!("evt_ahead_{i}")).collect();
-    let all_delivered = |states: &[(String, u32)]| states.iter().all(|(s, _)| s == "delivered");
+    let all_delivered =
+        |states: &[(JobStatus, u32)]| states.iter().all(|(s, _)| *s == JobStatus::Delivered);
     let states = job_states_until(&app, &ids, all_delivered).await;
     assert!(all_delivered(&states), "{states:?}");
 }
@@ -365,8 +373,8 @@ async fn the_running_dispatcher_claims_ahead_but_delivers_at_most_its_concurrenc
 async fn job_states_until(
     app: &TestApp,
     event_ids: &[String],
-    done: impl Fn(&[(String, u32)]) -> bool,
-) -> Vec<(String, u32)> {
+    done: impl Fn(&[(JobStatus, u32)]) -> bool,
+) -> Vec<(JobStatus, u32)> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mut states = Vec::with_capacity(event_ids.len());
@@ -376,7 +384,7 @@ async fn job_states_until(
                 .jobs_for_event("stripe", event_id)
                 .await
                 .expect("jobs");
-            states.push((jobs[0].status.clone(), jobs[0].attempts));
+            states.push((jobs[0].status, jobs[0].attempts));
         }
         if done(&states) || tokio::time::Instant::now() >= deadline {
             return states;
@@ -421,14 +429,14 @@ async fn stop_while_the_first_of_three_is_delivered(app: &TestApp, sink: &HttpSi
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     app.stop();
-    let count = |states: &[(String, u32)], state: (&str, u32)| {
+    let count = |states: &[(JobStatus, u32)], state: (JobStatus, u32)| {
         states
             .iter()
-            .filter(|(status, attempts)| status == state.0 && *attempts == state.1)
+            .filter(|(status, attempts)| *status == state.0 && *attempts == state.1)
             .count()
     };
-    let settled = |states: &[(String, u32)]| {
-        count(states, ("delivered", 1)) == 1 && count(states, ("pending", 0)) == 2
+    let settled = |states: &[(JobStatus, u32)]| {
+        count(states, (JobStatus::Delivered, 1)) == 1 && count(states, (JobStatus::Pending, 0)) == 2
     };
     let states = job_states_until(app, &ids, settled).await;
     assert!(settled(&states), "{states:?}");

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use herald::store::JobStatus;
 use tokio::task::JoinSet;
 
 use crate::helpers::{base_config_with_dispatch, fixture_with_id, fresh_postgres, spawn_app_with};
@@ -62,8 +63,28 @@ actions = [{{ plugin = "sink" }}]
 
     let delivered = sink.wait_for(EVENTS, Duration::from_secs(120)).await;
     assert_eq!(delivered.len(), EVENTS, "every job delivered");
-    // Give a double delivery, if there were one, time to show up.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every job recorded as delivered after a single claim: none was handed to
+    // two workers, so no second delivery can still be on its way.
+    let store = &replicas[0].store;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    for i in 0..EVENTS {
+        let event_id = format!("evt_replica_{i}");
+        let job = loop {
+            let jobs = store.jobs_for_event("stripe", &event_id).await;
+            let jobs = jobs.expect("jobs");
+            assert_eq!(jobs.len(), 1, "{event_id}: {jobs:?}");
+            if jobs[0].status == JobStatus::Delivered {
+                break jobs[0].clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{event_id} never recorded: {jobs:?}"
+            );
+            // Waiting for the state: its attempt is being recorded.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert_eq!(job.attempts, 1, "{event_id} was claimed twice: {job:?}");
+    }
     assert_eq!(sink.unique_idempotency_keys(), EVENTS);
     assert_eq!(sink.delivered().len(), EVENTS, "no job delivered twice");
 

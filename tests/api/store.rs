@@ -3,14 +3,13 @@
 //! starts one). Times are passed explicitly, so leases expire without sleeping.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use herald::rules::{Action, EventPattern, PlannedJob, Rule, Rules};
+use herald::rules::{Action, EventPattern, Rule, Rules};
 use herald::source::stripe::{normalize, sign, verify};
 use herald::store::AttemptOutcome::{self, Delivered, Exhausted, Failed, RetryAt};
 use herald::store::{
-    AttemptRecord, ClaimedJob, IngestOutcome, JobFilter, JobSummary, Pruned, Redelivered, Store,
-    StoreError,
+    AttemptRecord, ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, NewJob, Pruned,
+    Redelivered, Store, StoreError,
 };
 use herald_plugin_api::{Event, Payload};
 use serde_json::{json, Map, Value};
@@ -41,27 +40,25 @@ const KIND: &str = "payment_intent.succeeded";
 
 /// Jobs for `event` as [`Rules::plan`] makes them: one per `(rule, plugin)`,
 /// numbered within their rule.
-fn planned(event: &Event, actions: &[(&str, &str)]) -> Vec<PlannedJob> {
-    let mut jobs: Vec<PlannedJob> = Vec::new();
-    for &(rule, plugin) in actions {
-        let index = jobs.iter().filter(|job| job.rule == rule).count();
+fn planned(event: &Event, actions: &[(&str, &str)]) -> Vec<NewJob> {
+    let mut jobs = Vec::new();
+    for (n, &(rule, plugin)) in actions.iter().enumerate() {
+        let index = actions[..n].iter().filter(|(r, _)| *r == rule).count();
         let mut params = Map::new();
         let to = Value::from(format!("{plugin}@example.com"));
         params.insert("to".to_owned(), to);
-        jobs.push(PlannedJob {
-            rule: rule.to_owned(),
-            action_index: index,
-            plugin: plugin.to_owned(),
-            params,
-            idempotency_key: format!("{}:{}:{rule}:{index}", event.source, event.id),
-        });
+        let key = format!("{}:{}:{rule}:{index}", event.source, event.id);
+        jobs.push(NewJob::new(rule, index, plugin, &params, &key));
     }
     jobs
 }
 
-/// A moment after every job ingested so far is due (ingest stamps the real clock).
+/// When the tests' events arrive (Unix ms), unless a test says otherwise.
+const RECEIVED: i64 = 1_700_000_000_000;
+
+/// A moment after every job ingested at [`RECEIVED`] is due.
 fn later() -> i64 {
-    chrono::Utc::now().timestamp_millis() + 60_000
+    RECEIVED + 60_000
 }
 
 /// A rule `name` on events matching `on`, with one action per plugin.
@@ -90,12 +87,18 @@ impl<'a> Db<'a> {
         Self { name, store }
     }
 
-    /// Stores event `id` with jobs for `actions`; the event and its job ids.
+    /// Stores event `id`, received at [`RECEIVED`], with jobs for `actions`; the
+    /// event and its job ids.
     async fn ingest(&self, id: &str, actions: &[(&str, &str)]) -> (Event, Vec<i64>) {
+        self.ingest_at(id, actions, RECEIVED).await
+    }
+
+    /// Stores event `id`, received at `at`, with jobs for `actions`.
+    async fn ingest_at(&self, id: &str, actions: &[(&str, &str)], at: i64) -> (Event, Vec<i64>) {
         let event = stripe_event(id);
         let jobs = planned(&event, actions);
-        let outcome = self.store.ingest(&event, &jobs).await;
         let stored = IngestOutcome::Stored { jobs: jobs.len() };
+        let outcome = self.store.ingest(&event, jobs, at).await;
         assert_eq!(ok(self.name, "ingest", outcome), stored, "{}", self.name);
         let ids = self.jobs(id).await.iter().map(|job| job.id).collect();
         (event, ids)
@@ -134,11 +137,11 @@ impl<'a> Db<'a> {
     }
 
     /// Asserts job `job_id`'s status, attempt count and death time.
-    async fn assert_state(&self, job_id: i64, status: &str, attempts: u32, dead_at: Option<i64>) {
+    async fn assert_state(&self, job_id: i64, status: JobStatus, attempts: u32, at: Option<i64>) {
         let job = self.job(job_id).await;
         let job = job.unwrap_or_else(|| panic!("{}: job {job_id} is gone", self.name));
-        let state = (job.status.as_str(), job.attempts, job.dead_at_ms);
-        let expected = (status, attempts, dead_at);
+        let state = (job.status, job.attempts, job.dead_at_ms);
+        let expected = (status, attempts, at);
         assert_eq!(state, expected, "{}: job {job_id}'s state", self.name);
     }
 
@@ -194,13 +197,13 @@ async fn ingest_stores_an_event_with_its_jobs_once() {
         for job in &jobs {
             let event = (job.event_id.as_str(), job.event_type.as_str());
             assert_eq!(event, ("evt_1", KIND), "{name}");
-            db.assert_state(job.id, "pending", 0, None).await;
+            db.assert_state(job.id, JobStatus::Pending, 0, None).await;
             assert_eq!(job.last_error, None, "{name}");
         }
 
         // The same event again, even with other jobs planned: nothing new.
         let more = planned(&event, &[("late", "mail")]);
-        let outcome = ok(name, "ingest", store.ingest(&event, &more).await);
+        let outcome = ok(name, "ingest", store.ingest(&event, more, RECEIVED).await);
         assert_eq!(outcome, IngestOutcome::Duplicate, "{name}");
         assert_eq!(db.count().await, 1, "{name}");
         assert_eq!(db.jobs("evt_1").await, jobs, "{name}: no new job");
@@ -225,7 +228,7 @@ async fn concurrent_ingests_share_commits_and_each_event_is_stored_once() {
                     let id = format!("evt_batch_{n}");
                     let event = stripe_event(&id);
                     let jobs = planned(&event, &[("paid", "mail"), ("paid", "hook")]);
-                    let outcome = store.ingest(&event, &jobs).await;
+                    let outcome = store.ingest(&event, jobs, RECEIVED).await;
                     (id, copy, outcome)
                 });
             }
@@ -273,7 +276,7 @@ async fn claim_due_leaves_the_jobs_of_the_plugins_it_skips() {
         let plugins: Vec<&str> = claimed.iter().map(|job| job.plugin.as_str()).collect();
         assert_eq!(plugins, ["hook"], "{name}");
         // Skipped jobs were not touched: no lease, no attempt.
-        db.assert_state(ids[0], "pending", 0, None).await;
+        db.assert_state(ids[0], JobStatus::Pending, 0, None).await;
         assert_eq!(db.claim_ids(now, 10).await, [ids[0], ids[2]], "{name}");
     }
 }
@@ -298,7 +301,9 @@ async fn claim_due_hands_jobs_out_once_until_the_lease_expires() {
         assert_eq!(job.params["to"], "mail@example.com", "{name}");
         assert_eq!(job.idempotency_key, "stripe:evt_1:a:0", "{name}");
         assert_eq!((job.attempt, job.attempts_since_queued), (1, 1), "{name}");
-        assert!(job.queued_at_ms <= now, "{name}");
+        assert_eq!(job.queued_at_ms, RECEIVED, "{name}: queued when it arrived");
+        // Not due before it arrived.
+        assert!(db.claim_ids(RECEIVED - 1, 10).await.is_empty(), "{name}");
 
         // Leased jobs are skipped; the rest go to the next claim.
         assert_eq!(db.claim_ids(now, 10).await, all[2..], "{name}");
@@ -312,7 +317,7 @@ async fn claim_due_hands_jobs_out_once_until_the_lease_expires() {
         assert_eq!(ids, all, "{name}");
         let second = |job: &ClaimedJob| job.attempt == 2 && job.attempts_since_queued == 2;
         assert!(again.iter().all(second), "{name}: {again:?}");
-        db.assert_state(all[0], "pending", 2, None).await;
+        db.assert_state(all[0], JobStatus::Pending, 2, None).await;
     }
 }
 
@@ -330,10 +335,13 @@ async fn record_attempt_moves_the_job_on() {
         db.record(retried, 1, RetryAt(now + 5_000), now + 2).await;
         db.record(failed, 1, Failed, now + 3).await;
         db.record(exhausted, 1, Exhausted, now + 4).await;
-        db.assert_state(delivered, "delivered", 1, None).await;
-        db.assert_state(retried, "pending", 1, None).await;
-        db.assert_state(failed, "dead", 1, Some(now + 3)).await;
-        db.assert_state(exhausted, "dead", 1, Some(now + 4)).await;
+        db.assert_state(delivered, JobStatus::Delivered, 1, None)
+            .await;
+        db.assert_state(retried, JobStatus::Pending, 1, None).await;
+        db.assert_state(failed, JobStatus::Dead, 1, Some(now + 3))
+            .await;
+        db.assert_state(exhausted, JobStatus::Dead, 1, Some(now + 4))
+            .await;
         let job = db.job(retried).await.expect("job");
         assert_eq!(job.last_error.as_deref(), Some("try 1 failed"), "{name}");
         let job = db.job(delivered).await.expect("job");
@@ -347,7 +355,8 @@ async fn record_attempt_moves_the_job_on() {
         assert_eq!((due[0].id, due[0].attempt), (retried, 2), "{name}");
         assert_eq!(due[0].attempts_since_queued, 2, "{name}");
         db.record(retried, 2, Failed, now + 5_001).await;
-        db.assert_state(retried, "dead", 2, Some(now + 5_001)).await;
+        db.assert_state(retried, JobStatus::Dead, 2, Some(now + 5_001))
+            .await;
 
         db.assert_attempts(retried, &[(1, "retry"), (2, "failed")])
             .await;
@@ -371,7 +380,7 @@ async fn defer_gives_the_job_back_without_counting_the_attempt() {
         let now = later();
         assert_eq!(db.claim(now, 1).await[0].attempt, 1, "{name}");
         ok(name, "defer", store.defer(id, now + 1_000).await);
-        db.assert_state(id, "pending", 0, None).await;
+        db.assert_state(id, JobStatus::Pending, 0, None).await;
         assert_eq!(db.claim_ids(now + 999, 1).await, NONE, "{name}: due later");
         let again = db.claim(now + 1_000, 1).await;
         assert_eq!(again.len(), 1, "{name}: due again, lease gone");
@@ -382,7 +391,7 @@ async fn defer_gives_the_job_back_without_counting_the_attempt() {
         // A finished job is not deferred.
         db.record(id, 1, Delivered, now + 1_001).await;
         ok(name, "defer", store.defer(id, now + 9_000).await);
-        db.assert_state(id, "delivered", 1, None).await;
+        db.assert_state(id, JobStatus::Delivered, 1, None).await;
     }
 }
 
@@ -481,8 +490,8 @@ async fn requeue_only_touches_dead_jobs_and_resets_the_budget() {
             1,
             "{name}: the dead one only"
         );
-        db.assert_state(dead, "pending", 2, None).await;
-        db.assert_state(done, "delivered", 1, None).await;
+        db.assert_state(dead, JobStatus::Pending, 2, None).await;
+        db.assert_state(done, JobStatus::Delivered, 1, None).await;
         let again = ok(name, "requeue", store.requeue(&[dead], at).await);
         assert_eq!(again, 0, "{name}: not dead any more");
         assert_eq!(
@@ -502,7 +511,7 @@ async fn requeue_only_touches_dead_jobs_and_resets_the_budget() {
         // Deferring never takes back attempts made before the replay.
         ok(name, "defer", store.defer(dead, at + 10).await);
         ok(name, "defer", store.defer(dead, at + 10).await);
-        db.assert_state(dead, "pending", 2, None).await;
+        db.assert_state(dead, JobStatus::Pending, 2, None).await;
     }
 }
 
@@ -525,7 +534,12 @@ async fn redeliver_event_requeues_its_jobs_and_adds_new_rules() {
             rule("other", "charge.*", &["mail"]),
         ]);
         let at = now + 100;
-        let redeliver = |source, event_id| store.redeliver_event(source, event_id, &rules, at);
+        // Planned from the stored event, as the caller (the replay module) does.
+        let event = ok(name, "event", store.event("stripe", "evt_1").await);
+        let event = event.unwrap_or_else(|| panic!("{name}: evt_1 is stored"));
+        assert_eq!(event.raw.text(), stripe_event("evt_1").raw.text(), "{name}");
+        let planned: Vec<NewJob> = rules.plan(&event).iter().map(NewJob::from).collect();
+        let redeliver = |source, event_id| store.redeliver_event(source, event_id, &planned, at);
         let redelivered = ok(name, "redeliver", redeliver("stripe", "evt_1").await);
         let expected = Redelivered {
             requeued: 2,
@@ -543,8 +557,8 @@ async fn redeliver_event_requeues_its_jobs_and_adds_new_rules() {
         assert_eq!(keys, expected, "{name}");
         for job in &after {
             assert_eq!(
-                (job.status.as_str(), job.dead_at_ms),
-                ("pending", None),
+                (job.status, job.dead_at_ms),
+                (JobStatus::Pending, None),
                 "{name}"
             );
         }
@@ -559,10 +573,14 @@ async fn redeliver_event_requeues_its_jobs_and_adds_new_rules() {
         );
         assert_eq!(claimed[0].attempt, 2, "{name}: attempt numbers go on");
         assert_eq!(claimed[3].plugin, "sms", "{name}");
-        db.assert_state(busy, "pending", 1, None).await;
+        db.assert_state(busy, JobStatus::Pending, 1, None).await;
 
+        // An event that is not (or no longer) stored gets nothing, whatever the
+        // caller planned.
         let unknown = ok(name, "redeliver", redeliver("stripe", "evt_nope").await);
         assert_eq!(unknown, None, "{name}");
+        let unknown = ok(name, "event", store.event("stripe", "evt_nope").await);
+        assert!(unknown.is_none(), "{name}");
         let other_source = ok(name, "redeliver", redeliver("github", "evt_1").await);
         assert_eq!(other_source, None, "{name}");
     }
@@ -613,12 +631,9 @@ async fn prune_delivered_removes_old_finished_events_only() {
         let (_, mixed) = db.ingest("evt_mixed", &[("r", "a"), ("r", "b")]).await;
         let (_, dead) = db.ingest("evt_dead", &[("r", "a")]).await;
         db.ingest("evt_nothing", &[]).await;
-        // Events are stamped with the real clock: a boundary between the old ones
-        // and the recent one.
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let cutoff = chrono::Utc::now().timestamp_millis();
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let (_, recent) = db.ingest("evt_recent", &[("r", "a")]).await;
+        // Received just after the cutoff; the others just before.
+        let cutoff = RECEIVED + 1;
+        let (_, recent) = db.ingest_at("evt_recent", &[("r", "a")], cutoff).await;
 
         let now = later();
         assert_eq!(db.claim(now, 10).await.len(), 6, "{name}");

@@ -6,11 +6,11 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
-use super::{event_from_row, insert_jobs, job_summary, PostgresStore, JOB_SUMMARY_SELECT};
-use crate::rules::Rules;
+use super::{insert_jobs, PostgresStore};
 use crate::store::error::Result;
+use crate::store::job::{JobFilter, JobSummary, Pruned, Redelivered};
 use crate::store::new_event::NewJob;
-use crate::store::{JobFilter, JobSummary, Pruned, Redelivered};
+use crate::store::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
 
 /// Appends `filter` as `AND …` clauses over `j` (jobs) and `e` (events).
 fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &JobFilter) {
@@ -41,11 +41,11 @@ impl PostgresStore {
     /// One job (see [`crate::store::Store::job`]).
     pub async fn job(&self, job_id: i64) -> Result<Option<JobSummary>> {
         let sql = format!("{JOB_SUMMARY_SELECT} WHERE j.id = $1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query_as::<_, JobSummaryRow>(&sql)
             .bind(job_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(job_summary).transpose()
+        Ok(row.map(JobSummary::from))
     }
 
     /// Dead letters matching `filter` (see [`crate::store::Store::dead_letters`]).
@@ -56,8 +56,11 @@ impl PostgresStore {
         query
             .push(" ORDER BY j.dead_at, j.id LIMIT ")
             .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        let rows = query.build().fetch_all(&self.pool).await?;
-        rows.iter().map(job_summary).collect()
+        let rows = query
+            .build_query_as::<JobSummaryRow>()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(JobSummary::from).collect())
     }
 
     /// Queues dead letters again (see [`crate::store::Store::requeue`]).
@@ -82,15 +85,14 @@ impl PostgresStore {
         &self,
         source: &str,
         event_id: &str,
-        rules: &Rules,
+        planned: &[NewJob],
         now_ms: i64,
     ) -> Result<Option<Redelivered>> {
         let mut tx = self.pool.begin().await?;
         // FOR SHARE keeps a concurrent prune (FOR UPDATE on the event) from
         // deleting the event while its jobs are being queued again.
-        let Some(row) = sqlx::query(
-            "SELECT pk, normalized, payload FROM events
-             WHERE source = $1 AND event_id = $2 FOR SHARE",
+        let Some(event_pk) = sqlx::query_scalar::<_, i64>(
+            "SELECT pk FROM events WHERE source = $1 AND event_id = $2 FOR SHARE",
         )
         .bind(source)
         .bind(event_id)
@@ -100,8 +102,6 @@ impl PostgresStore {
             tx.rollback().await?;
             return Ok(None);
         };
-        let (event_pk, event) = event_from_row(&row)?;
-        let planned = rules.plan(&event);
         // A job claimed right now keeps its lease; everything else goes again.
         let requeued = sqlx::query(
             "UPDATE jobs SET status = 'pending', attempt_base = attempts, dead_at = NULL,
@@ -113,8 +113,7 @@ impl PostgresStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let planned: Vec<NewJob> = planned.iter().map(NewJob::from).collect();
-        let added = insert_jobs(&mut tx, event_pk, &planned, now_ms).await?;
+        let added = insert_jobs(&mut tx, event_pk, planned, now_ms).await?;
         tx.commit().await?;
         Ok(Some(Redelivered { requeued, added }))
     }

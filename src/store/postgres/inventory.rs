@@ -14,7 +14,7 @@ impl PostgresStore {
         event_id: &str,
         moves: &[StockMove],
     ) -> Result<bool> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now_ms();
         let mut tx = self.pool.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO stock_applied (key, event_id, applied_at) VALUES ($1, $2, $3)

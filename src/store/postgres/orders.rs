@@ -3,8 +3,6 @@
 //! folded one after the other, facts of different orders in parallel.
 
 use herald_plugin_orders::ledger::{Fact, Fold, OrderState};
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 
 use super::PostgresStore;
 use crate::store::error::Result;
@@ -14,17 +12,6 @@ use crate::store::orders::{to_text, FactRow, StateRow};
 const FACTS_SQL: &str = "SELECT event_id, event_type, created, signal, amount FROM order_facts
      WHERE order_id = $1 ORDER BY created, event_id";
 
-fn read_fact(row: &PgRow) -> Result<Fact> {
-    FactRow {
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        created: row.try_get("created")?,
-        signal: row.try_get("signal")?,
-        amount: row.try_get("amount")?,
-    }
-    .into_fact()
-}
-
 impl PostgresStore {
     pub async fn apply_order_fact(
         &self,
@@ -32,7 +19,7 @@ impl PostgresStore {
         fact: &Fact,
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = crate::clock::now_ms();
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
             .bind(order_id)
@@ -52,11 +39,14 @@ impl PostgresStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let rows = sqlx::query(FACTS_SQL)
+        let rows = sqlx::query_as::<_, FactRow>(FACTS_SQL)
             .bind(order_id)
             .fetch_all(&mut *tx)
             .await?;
-        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        let facts = rows
+            .into_iter()
+            .map(FactRow::into_fact)
+            .collect::<Result<Vec<Fact>>>()?;
         let state = fold(order_id, &facts);
         if let Some(state) = &state {
             sqlx::query(
@@ -79,7 +69,7 @@ impl PostgresStore {
     }
 
     pub async fn order(&self, order_id: &str) -> Result<Option<(OrderState, Vec<Fact>)>> {
-        let Some(row) = sqlx::query(
+        let Some(row) = sqlx::query_as::<_, StateRow>(
             "SELECT order_id, status, decided_by, decided_at, facts FROM orders WHERE order_id = $1",
         )
         .bind(order_id)
@@ -88,19 +78,15 @@ impl PostgresStore {
         else {
             return Ok(None);
         };
-        let state = StateRow {
-            order_id: row.try_get("order_id")?,
-            status: row.try_get("status")?,
-            decided_by: row.try_get("decided_by")?,
-            decided_at: row.try_get("decided_at")?,
-            facts: row.try_get("facts")?,
-        }
-        .into_state()?;
-        let rows = sqlx::query(FACTS_SQL)
+        let state = row.into_state()?;
+        let rows = sqlx::query_as::<_, FactRow>(FACTS_SQL)
             .bind(order_id)
             .fetch_all(&self.pool)
             .await?;
-        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        let facts = rows
+            .into_iter()
+            .map(FactRow::into_fact)
+            .collect::<Result<Vec<Fact>>>()?;
         Ok(Some((state, facts)))
     }
 }

@@ -8,10 +8,11 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use sqlx::{PgPool, Row};
 
+use crate::store::attempt::NewAttempt;
 use crate::store::error::Result;
-use crate::store::group_commit::BatchWriter;
+use crate::store::group_commit::{BatchWriter, Committed};
+use crate::store::job::IngestOutcome;
 use crate::store::new_event::{first_copies, settle, NewEvent};
-use crate::store::{IngestOutcome, NewAttempt};
 
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
@@ -22,7 +23,7 @@ pub(super) struct IngestWriter {
 impl BatchWriter<NewEvent> for IngestWriter {
     type Output = IngestOutcome;
 
-    async fn write_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
+    async fn write_batch(&self, events: &[NewEvent]) -> Result<Committed<IngestOutcome>> {
         let n = events.len();
         let mut sources = Vec::with_capacity(n);
         let mut ids = Vec::with_capacity(n);
@@ -129,7 +130,8 @@ impl BatchWriter<NewEvent> for IngestWriter {
             .iter()
             .map(|row| Ok((row.try_get("source")?, row.try_get("event_id")?)))
             .collect::<Result<HashSet<_>>>()?;
-        Ok(settle(events, stored))
+        // The pool's sessions wait for the WAL flush: committed is durable.
+        Ok(Committed::now(settle(events, stored)))
     }
 }
 
@@ -163,7 +165,7 @@ pub(super) struct AttemptWriter {
 impl BatchWriter<NewAttempt> for AttemptWriter {
     type Output = ();
 
-    async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Vec<()>> {
+    async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Committed<()>> {
         let n = attempts.len();
         let mut jobs = Vec::with_capacity(n);
         let mut numbers = Vec::with_capacity(n);
@@ -180,7 +182,7 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             started.push(attempt.record.started_at_ms);
             finished.push(attempt.record.finished_at_ms);
             outcomes.push(outcome);
-            statuses.push(status);
+            statuses.push(status.as_str());
             run_at.push(next);
             errors.push(attempt.record.error.as_deref());
         }
@@ -197,6 +199,6 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             .bind(&run_at)
             .execute(&self.pool)
             .await?;
-        Ok(vec![(); n])
+        Ok(Committed::now(vec![(); n]))
     }
 }

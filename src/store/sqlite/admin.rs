@@ -1,13 +1,13 @@
 //! What an operator does to the SQLite store: list, replay and purge dead letters,
 //! re-deliver events, prune what is done.
 
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Sqlite};
 
-use super::{insert_jobs, job_summary, SqliteStore, JOB_SUMMARY_SELECT};
-use crate::rules::Rules;
+use super::{insert_jobs, SqliteStore};
 use crate::store::error::Result;
+use crate::store::job::{JobFilter, JobSummary, Pruned, Redelivered};
 use crate::store::new_event::NewJob;
-use crate::store::{JobFilter, JobSummary, Pruned, Redelivered};
+use crate::store::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
 
 /// How many ids go into one `IN (…)` list: well under SQLite's bound-parameter limit.
 const ID_CHUNK: usize = 500;
@@ -60,46 +60,33 @@ fn push_id_list(query: &mut QueryBuilder<'_, Sqlite>, ids: &[i64]) {
     list.push_unseparated(")");
 }
 
-/// `UPDATE … WHERE id IN (chunk)`-style statements over many ids, chunked.
-async fn for_each_chunk<F>(store: &SqliteStore, ids: &[i64], mut build: F) -> Result<u64>
-where
-    F: FnMut(&mut QueryBuilder<'_, Sqlite>),
-{
-    let mut affected = 0;
-    for chunk in ids.chunks(ID_CHUNK) {
-        let mut query = QueryBuilder::new("");
-        build(&mut query);
-        push_id_list(&mut query, chunk);
-        affected += query.build().execute(&store.writer).await?.rows_affected();
-    }
-    store.wal.sync().await?;
-    Ok(affected)
-}
-
 impl SqliteStore {
     pub async fn job(&self, job_id: i64) -> Result<Option<JobSummary>> {
         let sql = format!("{JOB_SUMMARY_SELECT} WHERE j.id = ?");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query_as::<_, JobSummaryRow>(&sql)
             .bind(job_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(job_summary).transpose()
+        Ok(row.map(JobSummary::from))
     }
 
     pub async fn dead_letters(&self, filter: &JobFilter, limit: usize) -> Result<Vec<JobSummary>> {
         let rows = dead_letters_query(filter, limit)
-            .build()
+            .build_query_as::<JobSummaryRow>()
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(job_summary).collect()
+        Ok(rows.into_iter().map(JobSummary::from).collect())
     }
 
     pub async fn requeue(&self, job_ids: &[i64], now_ms: i64) -> Result<u64> {
-        for_each_chunk(self, job_ids, |query| {
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
+        let mut requeued = 0;
+        for chunk in job_ids.chunks(ID_CHUNK) {
+            let mut query = QueryBuilder::new(
+                "UPDATE jobs SET status = 'pending', attempt_base = attempts, dead_at = NULL, ",
+            );
             query
-                .push(
-                    "UPDATE jobs SET status = 'pending', attempt_base = attempts, dead_at = NULL, ",
-                )
                 .push("locked_until = NULL, run_at = ")
                 .push_bind(now_ms)
                 .push(", queued_at = ")
@@ -107,29 +94,33 @@ impl SqliteStore {
                 .push(", updated_at = ")
                 .push_bind(now_ms)
                 .push(" WHERE status = 'dead' AND id");
-        })
-        .await
+            push_id_list(&mut query, chunk);
+            requeued += query.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(requeued)
     }
 
     pub async fn redeliver_event(
         &self,
         source: &str,
         event_id: &str,
-        rules: &Rules,
+        planned: &[NewJob],
         now_ms: i64,
     ) -> Result<Option<Redelivered>> {
-        let Some(row) = sqlx::query("SELECT pk FROM events WHERE source = ? AND event_id = ?")
-            .bind(source)
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?
+        let mut write = self.writer.durable().await?;
+        // Under the write lock from the start: a prune cannot delete the event
+        // between this check and the jobs it gets.
+        let mut tx = write.begin().await?;
+        let Some(event_pk) =
+            sqlx::query_scalar::<_, i64>("SELECT pk FROM events WHERE source = ? AND event_id = ?")
+                .bind(source)
+                .bind(event_id)
+                .fetch_optional(&mut *tx)
+                .await?
         else {
             return Ok(None);
         };
-        let event_pk: i64 = row.try_get("pk")?;
-        let event = self.load_event(event_pk).await?;
-        let planned = rules.plan(&event);
-        let mut tx = self.writer.begin().await?;
         // A job claimed right now keeps its lease; everything else goes again.
         let requeued = sqlx::query(
             "UPDATE jobs SET status = 'pending', attempt_base = attempts, dead_at = NULL,
@@ -141,15 +132,14 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let planned: Vec<NewJob> = planned.iter().map(NewJob::from).collect();
-        let added = insert_jobs(&mut tx, event_pk, &planned, now_ms).await?;
+        let added = insert_jobs(&mut tx, event_pk, planned, now_ms).await?;
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(Some(Redelivered { requeued, added }))
     }
 
     pub async fn purge_dead(&self, job_ids: &[i64]) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
         let mut purged = 0;
         for chunk in job_ids.chunks(ID_CHUNK) {
             let mut attempts = QueryBuilder::new(
@@ -163,7 +153,6 @@ impl SqliteStore {
             purged += jobs.build().execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(purged)
     }
 
@@ -173,7 +162,8 @@ impl SqliteStore {
         // statements see the same set.
         const PRUNABLE: &str = "SELECT e.pk FROM events e WHERE e.received_at < ?1
              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status != 'delivered')";
-        let mut tx = self.writer.begin().await?;
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
         let attempts = sqlx::query(&format!(
             "DELETE FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE event_pk IN ({PRUNABLE}))"
         ))
@@ -192,7 +182,6 @@ impl SqliteStore {
             .await?
             .rows_affected();
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(Pruned {
             events,
             jobs,

@@ -1,11 +1,11 @@
 //! WAL checkpoints beside the writer instead of inside its commits.
 //!
-//! SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL
-//! pages: it copies them into the database file and fsyncs it, about 19 ms under
-//! load, during which nothing else is written and every waiting webhook waits
-//! too. Here the writer never checkpoints on its own (`wal_autocheckpoint = 0`).
-//! A task with a connection of its own copies the WAL in the background, while
-//! the writer goes on appending.
+//! SQLite's automatic checkpoint runs inside the commit that crosses its page
+//! threshold: it copies the WAL into the database file and fsyncs it, during
+//! which nothing else is written and every waiting webhook waits too. Here the
+//! writer never checkpoints on its own (`wal_autocheckpoint = 0`). A task with a
+//! connection of its own copies the WAL in the background, while the writer goes
+//! on appending.
 //!
 //! The background copy alone would let the WAL grow for as long as the load
 //! lasts: SQLite rewinds it only when a write transaction begins with every frame
@@ -22,17 +22,16 @@ use sqlx::SqliteConnection;
 
 use crate::store::error::Result;
 
-/// WAL frames (pages) after which the writer is asked to let the WAL start over,
-/// about 16 MB. Each start-over costs the writer one short inline checkpoint and
-/// its fsync; with SQLite's 1,000 pages that came four times a second at 2,000
-/// events/s.
+/// WAL frames (pages) after which the writer is asked to let the WAL start over.
+/// Each start-over costs the writer one short inline checkpoint and its fsync, so
+/// the WAL may grow well past SQLite's default threshold, which under load would
+/// make the writer pay that several times a second.
 ///
-/// That fsync is most of the cost (6 to 7 ms at p50 at 2,000 events/s): SQLite
-/// syncs the database file only in a checkpoint that reaches the WAL's end, so
-/// it flushes every page the background passes copied since the last start-over.
-/// Flushing the file from the checkpointer instead made the acknowledgements'
-/// WAL fsyncs slower, and closing a descriptor of the file would drop SQLite's
-/// locks on it (README, Performance).
+/// That fsync is most of the cost: SQLite syncs the database file only in a
+/// checkpoint that reaches the WAL's end, so it flushes every page the background
+/// passes copied since the last start-over. Flushing the file from the
+/// checkpointer instead slowed the acknowledgements' WAL fsyncs, and closing a
+/// descriptor of the file would drop SQLite's locks on it.
 pub(super) const RESTART_FRAMES: i64 = 4000;
 
 /// Pause between passes while there is something to copy.
@@ -67,8 +66,9 @@ impl Checkpointer {
         }
     }
 
-    /// Run on the writer before a write: copies what the background pass left,
-    /// when asked to, so that this write can start the WAL over.
+    /// Run on the writer before a write (by [`super::writer::Writer`], the only
+    /// caller): copies what the background pass left, when asked to, so that this
+    /// write can start the WAL over.
     pub(super) async fn finish_on(&self, writer: &mut SqliteConnection) -> Result<()> {
         if self.finish.load(Ordering::Acquire) {
             let started = std::time::Instant::now();
@@ -142,6 +142,8 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
+    use crate::store::sqlite::wal_sync::WalSync;
+    use crate::store::sqlite::writer::Writer;
 
     /// How often the WAL at `wal` has started over: its header's checkpoint
     /// sequence number (bytes 12 to 16, big-endian).
@@ -176,6 +178,7 @@ mod tests {
             .await
             .expect("conn");
         let checkpoint = Checkpointer::spawn(conn, 100);
+        let writes = Writer::new(writer.clone(), WalSync::spawn(None), checkpoint);
 
         // Writes back to back, as under load: the writer never finds the WAL
         // copied through on its own. Until the WAL has started over five times,
@@ -193,11 +196,10 @@ mod tests {
                 "the WAL started over {} times in {rows} writes",
                 restarts(&wal) - first
             );
-            let mut conn = writer.acquire().await.expect("acquire");
-            checkpoint.finish_on(&mut conn).await.expect("finish");
+            let mut write = writes.lossy().await.expect("acquire");
             sqlx::query("INSERT INTO t (body) VALUES (?)")
                 .bind(&body)
-                .execute(&mut *conn)
+                .execute(&mut *write)
                 .await
                 .expect("insert");
             rows += 1;

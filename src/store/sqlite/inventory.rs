@@ -13,8 +13,9 @@ impl SqliteStore {
         event_id: &str,
         moves: &[StockMove],
     ) -> Result<bool> {
-        let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.writer.begin().await?;
+        let now = crate::clock::now_ms();
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
         let fresh = sqlx::query(
             "INSERT INTO stock_applied (key, event_id, applied_at) VALUES (?, ?, ?)
              ON CONFLICT (key) DO NOTHING",
@@ -50,7 +51,6 @@ impl SqliteStore {
             .await?;
         }
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(true)
     }
 

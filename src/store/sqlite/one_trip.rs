@@ -2,11 +2,11 @@
 //!
 //! sqlx runs each SQLite connection on a thread of its own. Every statement is a
 //! round trip to that thread, and every row it returns is one more wake-up of the
-//! caller: an ingest batch of 50 events that read its inserted rows back with
-//! `RETURNING` cost about 50 context switches. On two busy cores each of those waits
-//! for a core. The group-committed writes therefore go as `BEGIN IMMEDIATE; …;
-//! COMMIT` in one query and read back at most one row; sqlx binds the query's
-//! arguments across its statements in order.
+//! caller: an ingest batch that read its inserted rows back with `RETURNING` cost
+//! a context switch per event, and on busy cores each of those waits for a core.
+//! The group-committed writes therefore go as `BEGIN IMMEDIATE; …; COMMIT` in one
+//! query and read back at most one row; sqlx binds the query's arguments across
+//! its statements in order.
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteRow;

@@ -2,8 +2,6 @@
 //! writer serializes concurrent facts of one order.
 
 use herald_plugin_orders::ledger::{Fact, Fold, OrderState};
-use sqlx::sqlite::SqliteRow;
-use sqlx::Row;
 
 use super::SqliteStore;
 use crate::store::error::Result;
@@ -13,17 +11,6 @@ use crate::store::orders::{to_text, FactRow, StateRow};
 const FACTS_SQL: &str = "SELECT event_id, event_type, created, signal, amount FROM order_facts
      WHERE order_id = ? ORDER BY created, event_id";
 
-fn read_fact(row: &SqliteRow) -> Result<Fact> {
-    FactRow {
-        event_id: row.try_get("event_id")?,
-        event_type: row.try_get("event_type")?,
-        created: row.try_get("created")?,
-        signal: row.try_get("signal")?,
-        amount: row.try_get("amount")?,
-    }
-    .into_fact()
-}
-
 impl SqliteStore {
     pub async fn apply_order_fact(
         &self,
@@ -31,8 +18,9 @@ impl SqliteStore {
         fact: &Fact,
         fold: &Fold,
     ) -> Result<Option<OrderState>> {
-        let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.writer.begin().await?;
+        let now = crate::clock::now_ms();
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
         // The INSERT comes first so the transaction holds the write lock before it reads.
         sqlx::query(
             "INSERT INTO order_facts (order_id, event_id, event_type, created, signal, amount, recorded_at)
@@ -48,11 +36,14 @@ impl SqliteStore {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        let rows = sqlx::query(FACTS_SQL)
+        let rows = sqlx::query_as::<_, FactRow>(FACTS_SQL)
             .bind(order_id)
             .fetch_all(&mut *tx)
             .await?;
-        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        let facts = rows
+            .into_iter()
+            .map(FactRow::into_fact)
+            .collect::<Result<Vec<Fact>>>()?;
         let state = fold(order_id, &facts);
         if let Some(state) = &state {
             sqlx::query(
@@ -71,12 +62,11 @@ impl SqliteStore {
             .await?;
         }
         tx.commit().await?;
-        self.wal.sync().await?;
         Ok(state)
     }
 
     pub async fn order(&self, order_id: &str) -> Result<Option<(OrderState, Vec<Fact>)>> {
-        let Some(row) = sqlx::query(
+        let Some(row) = sqlx::query_as::<_, StateRow>(
             "SELECT order_id, status, decided_by, decided_at, facts FROM orders WHERE order_id = ?",
         )
         .bind(order_id)
@@ -85,19 +75,15 @@ impl SqliteStore {
         else {
             return Ok(None);
         };
-        let state = StateRow {
-            order_id: row.try_get("order_id")?,
-            status: row.try_get("status")?,
-            decided_by: row.try_get("decided_by")?,
-            decided_at: row.try_get("decided_at")?,
-            facts: row.try_get("facts")?,
-        }
-        .into_state()?;
-        let rows = sqlx::query(FACTS_SQL)
+        let state = row.into_state()?;
+        let rows = sqlx::query_as::<_, FactRow>(FACTS_SQL)
             .bind(order_id)
             .fetch_all(&self.pool)
             .await?;
-        let facts = rows.iter().map(read_fact).collect::<Result<Vec<Fact>>>()?;
+        let facts = rows
+            .into_iter()
+            .map(FactRow::into_fact)
+            .collect::<Result<Vec<Fact>>>()?;
         Ok(Some((state, facts)))
     }
 }

@@ -17,16 +17,24 @@
 //! - The WAL is checksummed frame by frame: after a power loss, recovery keeps the
 //!   longest valid prefix, so nothing that was synced is lost and nothing later
 //!   survives without what came before it.
+//! - A WAL file that is new (the first start, or the first after a clean shutdown
+//!   removed it) is reachable after a power loss only once its directory entry is
+//!   on disk too. SQLite syncs the directory on the first sync of a new WAL; with
+//!   the syncs done here, so does [`WalSync`]: whenever the file it opens is not
+//!   the one it synced last (another inode), it syncs the directory as well. SQLite
+//!   removes the WAL only when the database's last connection closes, and the
+//!   checkpointer keeps one open, so within a process a new WAL comes only at start.
 
 use std::fs::File;
 use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use crate::store::error::{Result, StoreError};
-use crate::store::group_commit::{BatchWriter, GroupCommit};
+use crate::store::group_commit::{BatchWriter, Committed, GroupCommit};
 
 /// Sync requests one fsync answers at most; more than the callers ever queue.
 const SYNCS_PER_FSYNC: usize = 4096;
@@ -44,10 +52,7 @@ impl WalSync {
         let syncer = database.map(|database| {
             let mut wal = database.into_os_string();
             wal.push("-wal");
-            let file = WalFile {
-                path: PathBuf::from(wal),
-                failure: Mutex::new(None),
-            };
+            let file = WalFile::new(PathBuf::from(wal));
             // Requests that queue during one fsync share the next.
             GroupCommit::spawn("herald-wal-sync", file, SYNCS_PER_FSYNC)
         });
@@ -67,26 +72,59 @@ impl WalSync {
     }
 }
 
-/// The WAL file, and the first fsync failure if there was one.
+/// What one fsync of the WAL did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Synced {
+    /// There was no WAL file: nothing to flush.
+    NoWal,
+    /// The WAL file, which was synced before.
+    File,
+    /// A WAL file new since the last sync, and its directory.
+    FileAndDirectory,
+}
+
+/// Which file a path names: `(device, inode)`.
+type FileId = (u64, u64);
+
+/// The WAL file, the last one synced, and the first fsync failure if there was one.
 struct WalFile {
     path: PathBuf,
-    failure: Mutex<Option<String>>,
+    state: Mutex<SyncState>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// The WAL file synced last, whose directory entry is on disk.
+    synced: Option<FileId>,
+    failure: Option<String>,
 }
 
 impl WalFile {
-    fn fsync(&self) -> Result<()> {
-        let mut failure = self
-            .failure
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            state: Mutex::new(SyncState::default()),
+        }
+    }
+
+    fn fsync(&self) -> Result<Synced> {
+        // Held across the blocking syscalls: this writer has its thread to itself.
+        let mut state = self
+            .state
             .lock()
             .map_err(|_| StoreError::NotDurable("the WAL syncer panicked".to_owned()))?;
-        if let Some(failure) = &*failure {
+        if let Some(failure) = &state.failure {
             return Err(StoreError::NotDurable(failure.clone()));
         }
         let synced = match File::open(&self.path) {
-            Ok(file) => file.sync_all(),
+            Ok(file) => sync_file(&file, &self.path, &mut state.synced),
             // No WAL: the last connection checkpointed it into the synced database
-            // file and removed it, so there is nothing left to flush.
-            Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
+            // file and removed it, so there is nothing left to flush. The next one
+            // will be a new file.
+            Err(err) if err.kind() == ErrorKind::NotFound => {
+                state.synced = None;
+                Ok(Synced::NoWal)
+            }
             Err(err) => Err(err),
         };
         synced.map_err(|err| {
@@ -94,20 +132,38 @@ impl WalFile {
             // next one clean; never trust this file again.
             let message = format!("fsync of {} failed: {err}", self.path.display());
             tracing::error!(error = %message, "the database can no longer promise durability; restart herald");
-            *failure = Some(message.clone());
+            state.failure = Some(message.clone());
             StoreError::NotDurable(message)
         })
     }
+}
+
+/// Syncs the open WAL `file` at `path`, and its directory if it is not the file
+/// `last` names; `last` then names it.
+fn sync_file(file: &File, path: &Path, last: &mut Option<FileId>) -> std::io::Result<Synced> {
+    let metadata = file.metadata()?;
+    let id = (metadata.dev(), metadata.ino());
+    file.sync_all()?;
+    if *last == Some(id) {
+        return Ok(Synced::File);
+    }
+    let directory = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(directory)?.sync_all()?;
+    *last = Some(id);
+    Ok(Synced::FileAndDirectory)
 }
 
 #[async_trait]
 impl BatchWriter<()> for WalFile {
     type Output = ();
 
-    async fn write_batch(&self, items: &[()]) -> Result<Vec<()>> {
+    async fn write_batch(&self, items: &[()]) -> Result<Committed<()>> {
         // Blocking is fine: this writer has its thread to itself.
         self.fsync()?;
-        Ok(vec![(); items.len()])
+        Ok(Committed::now(vec![(); items.len()]))
     }
 }
 
@@ -131,16 +187,36 @@ mod tests {
     }
 
     #[test]
+    fn a_new_wal_file_has_its_directory_synced_once() {
+        let dir = tempfile::TempDir::new().expect("dir");
+        let path = dir.path().join("herald.db-wal");
+        let wal = WalFile::new(path.clone());
+        assert_eq!(wal.fsync().expect("no WAL"), Synced::NoWal);
+        std::fs::write(&path, b"frames").expect("wal");
+        assert_eq!(wal.fsync().expect("new"), Synced::FileAndDirectory);
+        assert_eq!(wal.fsync().expect("again"), Synced::File);
+        // Removed by a clean shutdown and created anew: a new directory entry.
+        // The old file is kept open so the new one cannot reuse its inode.
+        let old = File::open(&path).expect("old");
+        std::fs::remove_file(&path).expect("rm");
+        std::fs::write(&path, b"frames").expect("wal again");
+        assert_eq!(wal.fsync().expect("replaced"), Synced::FileAndDirectory);
+        drop(old);
+        // Gone, then back: new again whatever its inode.
+        std::fs::remove_file(&path).expect("rm");
+        assert_eq!(wal.fsync().expect("gone"), Synced::NoWal);
+        std::fs::write(&path, b"frames").expect("wal back");
+        assert_eq!(wal.fsync().expect("back"), Synced::FileAndDirectory);
+    }
+
+    #[test]
     fn after_a_failed_fsync_nothing_is_durable_again() {
         let dir = tempfile::TempDir::new().expect("dir");
         let blocker = dir.path().join("herald.db");
         std::fs::write(&blocker, b"").expect("file");
         // A WAL path under a regular file fails to open with ENOTDIR, as a
         // failing disk would, rather than NotFound.
-        let wal = WalFile {
-            path: blocker.join("herald.db-wal"),
-            failure: Mutex::new(None),
-        };
+        let wal = WalFile::new(blocker.join("herald.db-wal"));
         assert!(matches!(wal.fsync(), Err(StoreError::NotDurable(_))));
         // Once the path would be fine (NotFound), the failure still stands.
         std::fs::remove_file(&blocker).expect("rm");

@@ -2,24 +2,22 @@
 //!
 //! Each batch is one transaction on the writer connection, so one fsync, sent as
 //! one multi-statement query (`one_trip`) of multi-row statements whatever its size.
-//! Trips matter more than rows here: one statement per row made a batch of 30
-//! events take 6 ms; multi-row statements took under 1 ms, and one trip per batch
-//! instead of four (with a row back for each event) took the writer's context
-//! switches from about one per event to a handful per batch.
+//! Trips matter more than rows here: each statement and each row read back is a
+//! round trip to SQLite's thread and a wake-up of the writer, so one statement per
+//! row, or a row back per event, costs far more than the rows themselves.
 
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::checkpoint::Checkpointer;
 use super::one_trip;
-use super::wal_sync::WalSync;
-
+use super::writer::Writer;
+use crate::store::attempt::NewAttempt;
 use crate::store::error::{Result, StoreError};
-use crate::store::group_commit::BatchWriter;
+use crate::store::group_commit::{BatchWriter, Committed};
+use crate::store::job::IngestOutcome;
 use crate::store::new_event::{first_copies, settle, NewEvent};
-use crate::store::{IngestOutcome, NewAttempt};
 
 /// Rows per statement: SQLite binds at most 32,766 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -30,21 +28,18 @@ const ROWS_PER_STATEMENT: usize = 500;
 pub(super) const CREATE_INGEST_FLOOR: &str =
     "CREATE TEMP TABLE IF NOT EXISTS ingest_floor (id INTEGER PRIMARY KEY, pk INTEGER NOT NULL)";
 
-/// Commits new events and their jobs.
+/// Commits new events and their jobs, durably: an acknowledged event must
+/// survive a power loss.
 pub(super) struct IngestWriter {
-    pub(super) writer: SqlitePool,
-    /// An acknowledged event must survive a power loss: its caller waits for this.
-    pub(super) wal: WalSync,
-    pub(super) checkpoint: Checkpointer,
+    pub(super) writer: Writer,
 }
 
 #[async_trait]
 impl BatchWriter<NewEvent> for IngestWriter {
     type Output = IngestOutcome;
 
-    async fn write_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
-        let mut conn = self.writer.acquire().await?;
-        self.checkpoint.finish_on(&mut conn).await?;
+    async fn write_batch(&self, events: &[NewEvent]) -> Result<Committed<IngestOutcome>> {
+        let write = self.writer.durable().await?;
         let mut query = one_trip::transaction();
         query.push(
             "REPLACE INTO temp.ingest_floor (id, pk) SELECT 1, COALESCE(MAX(pk), 0) FROM events;\n",
@@ -55,18 +50,16 @@ impl BatchWriter<NewEvent> for IngestWriter {
             "SELECT json_group_array(json_array(source, event_id)) AS inserted
              FROM events WHERE pk > (SELECT pk FROM temp.ingest_floor);",
         );
-        let rows = one_trip::commit(&mut conn, query).await?;
+        let (rows, unsynced) = write.commit_one_trip(query).await?;
         let inserted: &str = rows
             .first()
             .ok_or_else(|| StoreError::Corrupt("the ingest batch read nothing back".to_owned()))?
             .try_get("inserted")?;
         let inserted: HashSet<(String, String)> = serde_json::from_str(inserted)
             .map_err(|e| StoreError::Corrupt(format!("inserted events: {e}")))?;
-        Ok(settle(events, inserted))
-    }
-
-    async fn durable(&self) -> Result<()> {
-        self.wal.sync().await
+        // The callers hear back once the batch is synced; the next batch is
+        // written meanwhile.
+        Ok(Committed::then(settle(events, inserted), unsynced.synced()))
     }
 }
 
@@ -134,23 +127,21 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
 
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
-    pub(super) writer: SqlitePool,
-    pub(super) checkpoint: Checkpointer,
+    pub(super) writer: Writer,
 }
 
 #[async_trait]
 impl BatchWriter<NewAttempt> for AttemptWriter {
     type Output = ();
 
-    async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Vec<()>> {
-        // Not synced: a lost attempt record means the job is delivered again with
-        // the same idempotency key, which at-least-once allows.
-        let mut conn = self.writer.acquire().await?;
-        self.checkpoint.finish_on(&mut conn).await?;
+    async fn write_batch(&self, attempts: &[NewAttempt]) -> Result<Committed<()>> {
+        // Lossy: a lost attempt record means the job is delivered again with the
+        // same idempotency key, which at-least-once allows.
+        let write = self.writer.lossy().await?;
         let mut query = one_trip::transaction();
         push_attempts(&mut query, attempts);
-        one_trip::commit(&mut conn, query).await?;
-        Ok(vec![(); attempts.len()])
+        write.commit_one_trip(query).await?;
+        Ok(Committed::now(vec![(); attempts.len()]))
     }
 }
 
@@ -180,7 +171,7 @@ fn push_attempts<'a>(query: &mut QueryBuilder<'a, Sqlite>, attempts: &'a [NewAtt
         query.push_values(chunk, |mut row, attempt| {
             let (_, status, run_at) = attempt.record.outcome.columns();
             row.push_bind(attempt.job_id)
-                .push_bind(status)
+                .push_bind(status.as_str())
                 .push_bind(run_at)
                 .push_bind(&attempt.record.error)
                 .push_bind(attempt.record.finished_at_ms);
@@ -202,8 +193,6 @@ mod tests {
         let store = SqliteStore::connect(&url, "test").await.expect("connect");
         let writer = IngestWriter {
             writer: store.writer.clone(),
-            wal: store.wal.clone(),
-            checkpoint: store.checkpoint.clone(),
         };
         (dir, store, writer)
     }
@@ -233,7 +222,8 @@ mod tests {
         let (_dir, store, writer) = writer().await;
         let first = writer
             .write_batch(&[NewEvent::sample("evt_old", &["a"])])
-            .await;
+            .await
+            .map(Committed::into_outputs);
         assert_eq!(first.expect("first"), [IngestOutcome::Stored { jobs: 1 }]);
 
         let batch = [
@@ -244,7 +234,11 @@ mod tests {
             NewEvent::sample("evt_old", &["b"]),
             NewEvent::sample("evt_quiet", &[]),
         ];
-        let outcomes = writer.write_batch(&batch).await.expect("batch");
+        let outcomes = writer
+            .write_batch(&batch)
+            .await
+            .expect("batch")
+            .into_outputs();
         let expected = [
             IngestOutcome::Stored { jobs: 2 },
             IngestOutcome::Duplicate,
@@ -263,7 +257,7 @@ mod tests {
             "CREATE TRIGGER poison BEFORE INSERT ON jobs WHEN NEW.rule = 'poison'
              BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
         )
-        .execute(&store.writer)
+        .execute(&mut *store.writer.lossy().await.expect("writer"))
         .await
         .expect("trigger");
         // The events insert succeeds, then the jobs insert fails: the transaction
@@ -273,13 +267,15 @@ mod tests {
                 NewEvent::sample("evt_1", &["a"]),
                 NewEvent::sample("evt_2", &["poison"]),
             ])
-            .await;
+            .await
+            .map(Committed::into_outputs);
         assert!(failed.is_err(), "{failed:?}");
         assert_eq!(store.event_count().await.expect("count"), 0);
 
         let after = writer
             .write_batch(&[NewEvent::sample("evt_1", &["a"])])
-            .await;
+            .await
+            .map(Committed::into_outputs);
         assert_eq!(after.expect("after"), [IngestOutcome::Stored { jobs: 1 }]);
         assert_eq!(jobs(&store).await, pairs(&[("evt_1", "a")]));
     }

@@ -7,13 +7,10 @@ use serde_json::Value;
 use tracing::{info, warn};
 
 use super::backoff::RetryPolicy;
+use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// Whether the destination answered, for its circuit breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +29,9 @@ pub async fn deliver(
     shop: &Value,
     policy: &RetryPolicy,
     metrics: &Metrics,
+    clock: &Clock,
 ) -> (AttemptRecord, Reached) {
-    let started_at_ms = now_ms();
+    let started_at_ms = clock.now_ms();
     let outcome = match plugins.get(&job.plugin) {
         None => Outcome::failed(format!(
             "plugin instance `{}` is not configured",
@@ -53,7 +51,7 @@ pub async fn deliver(
                 .await
         }
     };
-    let finished_at_ms = now_ms();
+    let finished_at_ms = clock.now_ms();
     let reached = if matches!(outcome, Outcome::Retry { .. }) {
         Reached::No
     } else {
@@ -107,4 +105,54 @@ pub async fn deliver(
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Map};
+
+    use super::*;
+    use herald_plugin_api::RetryConfig;
+
+    fn job(plugin: &str) -> ClaimedJob {
+        let event = serde_json::from_value(json!({
+            "id": "evt_1", "source": "stripe", "type": "charge.refunded", "created": 1,
+            "livemode": false, "object_id": null, "order_id": null,
+            "customer": {"email": null, "phone": null, "name": null},
+            "amount": null, "currency": null
+        }))
+        .expect("event");
+        ClaimedJob {
+            id: 1,
+            event,
+            rule: "r".to_owned(),
+            plugin: plugin.to_owned(),
+            params: Map::new(),
+            idempotency_key: "stripe:evt_1:r:0".to_owned(),
+            attempt: 1,
+            attempts_since_queued: 1,
+            queued_at_ms: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_stamped_by_the_clock_and_a_missing_plugin_is_permanent() {
+        let clock = Clock::manual(1_700_000_000_000);
+        let policy = RetryPolicy::from_config(RetryConfig::default());
+        let (record, reached) = deliver(
+            &job("gone"),
+            &PluginSet::default(),
+            &Value::Null,
+            &policy,
+            &Metrics::default(),
+            &clock,
+        )
+        .await;
+        assert_eq!(record.started_at_ms, 1_700_000_000_000);
+        assert_eq!(record.finished_at_ms, 1_700_000_000_000);
+        assert_eq!(record.outcome, AttemptOutcome::Failed);
+        assert_eq!(reached, Reached::Yes);
+        let error = record.error.unwrap_or_default();
+        assert!(error.contains("`gone` is not configured"), "{error}");
+    }
 }

@@ -1,0 +1,158 @@
+//! One claimed job's way through the dispatcher: wait for its destination's turn
+//! and a slot, attempt it (or hold it back while its breaker is open), record it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use super::backoff::RetryPolicy;
+use super::breaker::{CircuitBreaker, Permit};
+use super::deliver::{deliver, Reached};
+use crate::clock::Clock;
+use crate::config::DispatchSettings;
+use crate::metrics::Metrics;
+use crate::plugins::PluginSet;
+use crate::rules::Rules;
+use crate::store::{AttemptRecord, ClaimedJob, Store, StoreError};
+
+/// Everything a delivery needs, shared by the worker tasks.
+pub(super) struct Shared {
+    pub(super) store: Store,
+    pub(super) plugins: PluginSet,
+    pub(super) rules: Arc<Rules>,
+    pub(super) shop: Value,
+    pub(super) settings: DispatchSettings,
+    pub(super) breakers: HashMap<String, CircuitBreaker>,
+    /// Deliveries in flight per plugin instance, so one destination never gets
+    /// more than its configured share however many jobs are due.
+    pub(super) limits: HashMap<String, Arc<Semaphore>>,
+    pub(super) metrics: Arc<Metrics>,
+    /// Where every time the dispatcher stores is read.
+    pub(super) clock: Clock,
+}
+
+impl Shared {
+    /// The policy for `job`: the rule's overrides, then the plugin instance's, then `[dispatch]`.
+    fn policy(&self, job: &ClaimedJob) -> RetryPolicy {
+        let config = self
+            .rules
+            .retry_for(&job.rule)
+            .or(self.plugins.retry_for(&job.plugin))
+            .or(self.settings.retry);
+        RetryPolicy::from_config(config)
+    }
+
+    /// Delivers `job`, or holds it back while its destination's breaker is open.
+    /// The caller holds the destination's share and a slot.
+    async fn attempt(&self, job: &ClaimedJob) -> Attempted {
+        let breaker = self.breakers.get(&job.plugin);
+        if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(Instant::now())) {
+            let wait = until.saturating_duration_since(Instant::now());
+            let run_at = self
+                .clock
+                .now_ms()
+                .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            self.metrics
+                .incr("herald_deliveries_held_total", &[("plugin", &job.plugin)]);
+            return Attempted::PutBack { run_at };
+        }
+        let policy = self.policy(job);
+        let (record, reached) = deliver(
+            job,
+            &self.plugins,
+            &self.shop,
+            &policy,
+            &self.metrics,
+            &self.clock,
+        )
+        .await;
+        if let Some(breaker) = breaker {
+            match reached {
+                Reached::Yes => breaker.record_success(),
+                Reached::No => {
+                    breaker.record_failure(Instant::now());
+                    if breaker.is_open() {
+                        warn!(plugin = %job.plugin, "circuit breaker open: holding this destination's jobs back");
+                    }
+                }
+            }
+        }
+        Attempted::Tried(record)
+    }
+
+    /// Stores what became of `job`; until then its lease keeps it from being claimed again.
+    pub(super) async fn record(
+        &self,
+        job: &ClaimedJob,
+        attempted: Attempted,
+    ) -> Result<(), StoreError> {
+        match attempted {
+            Attempted::PutBack { run_at } => self.store.defer(job.id, run_at).await,
+            Attempted::Tried(record) => {
+                self.store
+                    .record_attempt(job.id, job.attempt, &record)
+                    .await
+            }
+        }
+    }
+
+    /// Attempts `job` once its destination has room and the gate has a slot free,
+    /// then records it. Both are given back as soon as the delivery is over, so
+    /// the next job's delivery overlaps this one's record. A job still waiting
+    /// when the dispatcher stops goes back to the queue instead of holding the
+    /// shutdown up.
+    ///
+    /// The destination's share comes first: a job waiting for a destination at
+    /// its `max_concurrency` then holds no slot, and a slow destination's backlog
+    /// cannot take every slot from the jobs of the others.
+    pub(super) async fn run(&self, job: ClaimedJob, gate: Option<&Gate>) -> Result<(), StoreError> {
+        let limit = self.limits.get(&job.plugin).cloned();
+        // None is ever closed; deliver unlimited if one were.
+        let turn = async {
+            let share = match limit {
+                Some(limit) => limit.acquire_owned().await.ok(),
+                None => None,
+            };
+            let slot = match gate {
+                Some(gate) => gate.slots.acquire().await.ok(),
+                None => None,
+            };
+            (share, slot)
+        };
+        let (share, slot) = match gate {
+            Some(gate) => tokio::select! {
+                turn = turn => turn,
+                () = gate.stop.cancelled() => {
+                    let back = Attempted::PutBack { run_at: self.clock.now_ms() };
+                    return self.record(&job, back).await;
+                }
+            },
+            None => turn.await,
+        };
+        let attempted = self.attempt(&job).await;
+        drop((slot, share));
+        self.record(&job, attempted).await
+    }
+}
+
+/// What the running dispatcher's tasks wait on before delivering.
+pub(super) struct Gate {
+    /// One permit per delivery in flight (`dispatch.concurrency`).
+    pub(super) slots: Semaphore,
+    /// Cancelled when the dispatcher stops.
+    pub(super) stop: CancellationToken,
+}
+
+/// What became of a claimed job, before it is stored.
+pub(super) enum Attempted {
+    /// Delivered, or tried: the attempt to record.
+    Tried(AttemptRecord),
+    /// Not attempted (an open breaker, or a stop before its turn): back in the
+    /// queue, due at this time (ms since the epoch), with no attempt spent.
+    PutBack { run_at: i64 },
+}

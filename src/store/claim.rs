@@ -1,0 +1,117 @@
+//! Claimed rows into deliverable jobs, the same on both backends: each backend
+//! leases rows and loads their events; this puts the two together.
+
+use std::collections::HashMap;
+
+use herald_plugin_api::Event;
+use serde_json::{Map, Value};
+
+use super::error::{Result, StoreError};
+use super::job::ClaimedJob;
+use super::rows::{to_u32, ClaimRow, EventRow};
+use super::shared_events::SharedEvents;
+
+/// The events the claimed `rows` need, each once, in pk order.
+pub(super) fn event_pks(rows: &[ClaimRow]) -> Vec<i64> {
+    let mut pks: Vec<i64> = rows.iter().map(|row| row.event_pk).collect();
+    pks.sort_unstable();
+    pks.dedup();
+    pks
+}
+
+/// The claimed jobs of `rows`, each with its event from `events`, oldest job
+/// first (a claim's `RETURNING` comes in no particular order).
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when a job's parameters or event do not read back,
+/// or its event was not loaded.
+pub(super) fn assemble(rows: Vec<ClaimRow>, events: Vec<EventRow>) -> Result<Vec<ClaimedJob>> {
+    let events = events
+        .into_iter()
+        .map(|row| Ok((row.pk, row.into_event()?)))
+        .collect::<Result<HashMap<i64, Event>>>()?;
+    let job_event_pks: Vec<i64> = rows.iter().map(|row| row.event_pk).collect();
+    let mut events = SharedEvents::new(events, &job_event_pks);
+    let mut claimed = rows
+        .into_iter()
+        .map(|row| {
+            let params: Map<String, Value> = serde_json::from_str(&row.params)
+                .map_err(|e| StoreError::Corrupt(format!("job {} params: {e}", row.id)))?;
+            Ok(ClaimedJob {
+                id: row.id,
+                event: events.take(row.event_pk)?,
+                rule: row.rule,
+                plugin: row.plugin,
+                params,
+                idempotency_key: row.idempotency_key,
+                attempt: to_u32(row.attempts),
+                attempts_since_queued: to_u32(row.attempts - row.attempt_base),
+                queued_at_ms: row.queued_at,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    claimed.sort_by_key(|job| job.id);
+    Ok(claimed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim_row(id: i64, event_pk: i64) -> ClaimRow {
+        ClaimRow {
+            id,
+            event_pk,
+            rule: "r".to_owned(),
+            plugin: "hook".to_owned(),
+            params: r#"{"to":"a@example.com"}"#.to_owned(),
+            idempotency_key: format!("k{id}"),
+            attempts: 3,
+            attempt_base: 1,
+            queued_at: 7,
+        }
+    }
+
+    fn event_row(pk: i64, id: &str) -> EventRow {
+        let normalized = serde_json::json!({
+            "id": id, "source": "stripe", "type": "charge.refunded", "created": 1,
+            "livemode": false, "object_id": null, "order_id": null,
+            "customer": {"email": null, "phone": null, "name": null},
+            "amount": null, "currency": null
+        });
+        EventRow {
+            pk,
+            normalized: normalized.to_string(),
+            payload: format!(r#"{{"id":"{id}"}}"#),
+        }
+    }
+
+    #[test]
+    fn jobs_come_oldest_first_each_with_its_event_and_budget() {
+        let rows = vec![claim_row(9, 2), claim_row(4, 1), claim_row(6, 2)];
+        assert_eq!(event_pks(&rows), [1, 2]);
+        let events = vec![event_row(1, "evt_1"), event_row(2, "evt_2")];
+        let jobs = assemble(rows, events).expect("assemble");
+        let ids: Vec<(i64, &str)> = jobs.iter().map(|j| (j.id, j.event.id.as_str())).collect();
+        assert_eq!(ids, [(4, "evt_1"), (6, "evt_2"), (9, "evt_2")]);
+        assert_eq!((jobs[0].attempt, jobs[0].attempts_since_queued), (3, 2));
+        assert_eq!(jobs[0].params["to"], "a@example.com");
+        assert_eq!(jobs[0].event.raw.text(), r#"{"id":"evt_1"}"#);
+    }
+
+    #[test]
+    fn a_job_whose_event_is_missing_or_params_corrupt_is_an_error() {
+        let missing = assemble(vec![claim_row(1, 5)], vec![]);
+        assert!(
+            matches!(missing, Err(StoreError::Corrupt(_))),
+            "{missing:?}"
+        );
+        let mut bad = claim_row(1, 1);
+        bad.params = "{".to_owned();
+        let corrupt = assemble(vec![bad], vec![event_row(1, "evt_1")]);
+        assert!(
+            matches!(corrupt, Err(StoreError::Corrupt(_))),
+            "{corrupt:?}"
+        );
+    }
+}

@@ -34,26 +34,26 @@ fn hot_path(c: &mut Criterion) {
     let config = config();
 
     c.bench_function("verify (Stripe-Signature, 2.6 KB body)", |b| {
-        b.iter(|| verify(Some(black_box(&header)), black_box(&body), SECRET, 300, NOW))
+        b.iter(|| verify(Some(black_box(&header)), black_box(&body), SECRET, 300, NOW));
     });
     c.bench_function("normalize (parse + lift fields)", |b| {
         b.iter(|| {
             let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
             normalize(black_box(verified)).expect("normalizes")
-        })
+        });
     });
 
     c.bench_function("normalize_fields (the receiver's pruned parse)", |b| {
         b.iter(|| {
             let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
             normalize_fields(black_box(verified)).expect("normalizes")
-        })
+        });
     });
 
     let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
     let event = normalize(verified).expect("normalizes");
     c.bench_function("route (config.toml's rules)", |b| {
-        b.iter(|| config.rules.plan(black_box(&event)))
+        b.iter(|| config.rules.plan(black_box(&event)));
     });
 
     let mut context = event.context();
@@ -67,7 +67,7 @@ fn hot_path(c: &mut Criterion) {
                 .templates
                 .render("payment_succeeded", TemplatePart::Html, black_box(&context))
                 .expect("renders")
-        })
+        });
     });
 }
 

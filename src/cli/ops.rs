@@ -83,6 +83,9 @@ fn print_jobs(jobs: &[JobSummary]) {
 }
 
 /// `herald dead-letters`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn dead_letters(config: &Config, args: &FilterArgs, limit: usize) -> anyhow::Result<()> {
     let store = open(config).await?;
     let jobs = store.dead_letters(&args.to_filter(false)?, limit).await?;
@@ -96,6 +99,9 @@ pub async fn dead_letters(config: &Config, args: &FilterArgs, limit: usize) -> a
 }
 
 /// `herald replay`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn replay(config: &Config, args: &FilterArgs, dry_run: bool) -> anyhow::Result<()> {
     let store = open(config).await?;
     let filter = args.to_filter(true)?;
@@ -138,6 +144,9 @@ pub async fn replay(config: &Config, args: &FilterArgs, dry_run: bool) -> anyhow
 }
 
 /// `herald redeliver`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow::Result<()> {
     let store = open(config).await?;
     match replay::redeliver_event(&store, &config.rules, source, event_id).await? {
@@ -153,6 +162,9 @@ pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow:
 }
 
 /// `herald purge`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn purge(config: &Config, args: &FilterArgs, yes: bool) -> anyhow::Result<()> {
     let store = open(config).await?;
     let filter = args.to_filter(true)?;
@@ -171,6 +183,9 @@ pub async fn purge(config: &Config, args: &FilterArgs, yes: bool) -> anyhow::Res
 }
 
 /// `herald job`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn job(config: &Config, id: i64) -> anyhow::Result<()> {
     let store = open(config).await?;
     let Some(job) = store.job(id).await? else {
@@ -195,6 +210,9 @@ pub async fn job(config: &Config, id: i64) -> anyhow::Result<()> {
 }
 
 /// `herald prune`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn prune(config: &Config) -> anyhow::Result<()> {
     let Some(retention) = config.dispatch.retention else {
         println!("dispatch.retention_days is 0: nothing is pruned");
@@ -214,6 +232,9 @@ pub async fn prune(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `herald orders show`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
     use herald_plugin_orders::ledger::OrderLedger;
 
@@ -242,6 +263,9 @@ pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
 }
 
 /// `herald inventory`
+///
+/// # Errors
+/// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn inventory(
     config: &Config,
     sku: Option<&str>,

@@ -191,7 +191,7 @@ impl Config {
         for plugin in &self.plugins {
             lines.push(format!("plugin: {}", plugin.describe()));
         }
-        let rules: Vec<&str> = self.rules.iter().map(|rule| rule.name()).collect();
+        let rules: Vec<&str> = self.rules.iter().map(super::rules::Rule::name).collect();
         lines.push(format!("rules ({}): {}", rules.len(), rules.join(", ")));
         lines.join("\n")
     }

@@ -330,12 +330,9 @@ fn validate_rule(
             );
             continue;
         }
-        let params = match serde_json::to_value(&params) {
-            Ok(serde_json::Value::Object(map)) => map,
-            _ => {
-                issues.at(action.span(), key, "parameters must be a table");
-                continue;
-            }
+        let Ok(serde_json::Value::Object(params)) = serde_json::to_value(&params) else {
+            issues.at(action.span(), key, "parameters must be a table");
+            continue;
         };
         // An instance that failed its own validation has no spec; its issues are reported.
         let spec = specs.iter().find(|spec| spec.name() == plugin);

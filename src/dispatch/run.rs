@@ -187,7 +187,7 @@ fn report(done: Result<Result<(), StoreError>, tokio::task::JoinError>) {
     match done {
         Ok(Ok(())) => {}
         Ok(Err(err)) => {
-            error!(error = %err, "could not record a delivery attempt; the job will be retried after its lease")
+            error!(error = %err, "could not record a delivery attempt; the job will be retried after its lease");
         }
         Err(err) => error!(error = %err, "a delivery task panicked"),
     }

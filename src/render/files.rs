@@ -39,7 +39,10 @@ pub(super) fn list_hbs(dir: &Path) -> Result<Vec<(PathBuf, String)>, LoadError> 
         let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if file_name.starts_with('.') || !file_name.ends_with(".hbs") || !path.is_file() {
+        if file_name.starts_with('.')
+            || path.extension().is_none_or(|ext| ext != "hbs")
+            || !path.is_file()
+        {
             continue;
         }
         let file_name = file_name.to_owned();

@@ -59,6 +59,9 @@ pub enum PatternError {
 impl EventPattern {
     /// Validates `pattern`, so that a typo fails at config load rather than
     /// silently never matching.
+    ///
+    /// # Errors
+    /// What is wrong with `pattern`.
     pub fn parse(pattern: &str) -> Result<Self, PatternError> {
         if pattern.is_empty() {
             return Err(PatternError::Empty);

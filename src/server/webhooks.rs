@@ -66,9 +66,8 @@ async fn receive_inner(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Ack, ApiError> {
-    let stripe_settings = match (source, &state.stripe) {
-        ("stripe", Some(settings)) => settings,
-        _ => return Err(ApiError::UnknownSource(source.to_owned())),
+    let ("stripe", Some(stripe_settings)) = (source, &state.stripe) else {
+        return Err(ApiError::UnknownSource(source.to_owned()));
     };
     let body = body.map_err(|rejection| match rejection {
         BytesRejection::FailedToBufferBody(_)

@@ -139,9 +139,8 @@ actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com"
 
 #[test]
 fn a_missing_env_secret_is_named() {
-    let message = match load(&base_config(), &HashMap::new()) {
-        Ok(_) => panic!("accepted without the secret"),
-        Err(message) => message,
+    let Err(message) = load(&base_config(), &HashMap::new()) else {
+        panic!("accepted without the secret")
     };
     assert!(message.contains("STRIPE_WEBHOOK_SECRET"), "{message}");
     assert!(message.contains("sources.stripe.secret"), "{message}");

@@ -231,7 +231,7 @@ impl TestApp {
             return Vec::new();
         };
         let mut mails: Vec<String> = entries
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
             .map(|e| std::fs::read_to_string(e.path()).expect("readable .eml"))
             .collect();

@@ -18,7 +18,7 @@ async fn every_fixture_is_acknowledged_with_200() {
     }
     assert_eq!(
         app.store.event_count().await.expect("count"),
-        names.len() as i64
+        i64::try_from(names.len()).expect("a few fixtures")
     );
 }
 

@@ -68,7 +68,8 @@ impl Cpu {
     ) -> Option<Self> {
         let [start, loaded, drained] = times;
         let (start, loaded, drained) = (start?, loaded?, drained?);
-        let events = load.ok as usize + delivered.map_or(0, |d| d.count);
+        let events =
+            usize::try_from(load.ok).unwrap_or(usize::MAX) + delivered.map_or(0, |d| d.count);
         let events = u32::try_from(events.max(1)).unwrap_or(u32::MAX);
         Some(Self {
             cores: loaded.saturating_sub(start).as_secs_f64()

@@ -62,6 +62,8 @@ fn work(iterations: u64) {
 }
 
 /// Iterations of [`work`] that take about [`PIECE`] here, from the quickest of a few tries.
+// The count is at least 1 and a piece's worth of loop turns, far below `u64::MAX`.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn calibrate() -> u64 {
     let trial = 100_000;
     let quickest = (0..20)

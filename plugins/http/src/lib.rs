@@ -297,7 +297,8 @@ mod tests {
         ]);
         let (map, issues) = config_headers(&raw, &["content-type"], &env);
         assert_eq!(
-            map.get("authorization").map(|v| v.as_bytes()),
+            map.get("authorization")
+                .map(reqwest::header::HeaderValue::as_bytes),
             Some(&b"Bearer s3cret"[..])
         );
         assert!(map

@@ -67,7 +67,7 @@ async fn deliver(plugin: &dyn Plugin, raw: Value, key: &str) -> Outcome {
 }
 
 async fn levels(ledger: &MemoryLedger) -> Vec<(String, i64)> {
-    ledger.levels(None).await.unwrap()
+    ledger.levels(None).await.expect("levels")
 }
 
 fn level_list(mug: i64, tee: i64) -> Vec<(String, i64)> {

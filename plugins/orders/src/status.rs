@@ -13,7 +13,9 @@ use crate::ledger::{Fact, OrderState};
 /// Nothing goes back to `pending`, and `paid` never goes back to `payment_failed`, so
 /// a late or replayed event cannot undo a payment.
 pub fn can_move(from: Option<OrderStatus>, to: OrderStatus) -> bool {
-    use OrderStatus::*;
+    use OrderStatus::{
+        Canceled, Disputed, Paid, PartiallyRefunded, PaymentFailed, Pending, Refunded,
+    };
     let Some(from) = from else { return true };
     match from {
         Pending => matches!(to, Paid | PaymentFailed | Canceled),

@@ -56,7 +56,11 @@ async fn deliver(plugin: &dyn Plugin, event: &Event) -> Outcome {
 }
 
 async fn state(ledger: &MemoryLedger) -> Option<OrderState> {
-    ledger.get(ORDER).await.unwrap().map(|(state, _)| state)
+    ledger
+        .get(ORDER)
+        .await
+        .expect("state")
+        .map(|(state, _)| state)
 }
 
 /// Every permutation of `0..n`, by Heap's algorithm.

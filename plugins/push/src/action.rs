@@ -174,7 +174,7 @@ impl ValidatedPush {
             }
             PushSettings::Fcm(_) => match (&action.topic, &action.token) {
                 (Some(topic), None) => errors.extend(check_topic(topic, TopicRules::Fcm).err()),
-                (None, Some(_)) | (Some(_), Some(_)) => {}
+                (None | Some(_), Some(_)) => {}
                 (None, None) => errors.push(
                     "fcm needs a `topic` or a device `token` (inline template) to send to".into(),
                 ),

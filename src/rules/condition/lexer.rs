@@ -1,6 +1,6 @@
 //! Splits a `when` expression into tokens, each with its column.
 
-use super::*;
+use super::{fail, ConditionError, Op};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Kind {

@@ -94,6 +94,9 @@ impl Op {
 
 impl Condition {
     /// Parses a `when` expression; see the module docs for the language.
+    ///
+    /// # Errors
+    /// The first problem in `source`, with its column.
     pub fn parse(source: &str) -> Result<Self, ConditionError> {
         let mut tokens = Vec::new();
         let end = tokenize(source, &mut tokens).map(|()| Token {

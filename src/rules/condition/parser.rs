@@ -1,7 +1,7 @@
 //! Recursive descent over the tokens: `or` of `and` of `not`/`(…)`/comparisons.
 
 use super::lexer::{describe, Kind, Token};
-use super::*;
+use super::{fail, ConditionError, Expr, Number, Value, KEYWORDS, MAX_DEPTH, VALUE_HINT};
 
 pub(super) struct Parser {
     pub(super) tokens: Vec<Token>,

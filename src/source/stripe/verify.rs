@@ -131,10 +131,8 @@ pub fn verify<'a>(
 
 /// Signs `body` as Stripe does: for tests, benchmarks and the README's walkthrough.
 pub fn sign(body: &[u8], secret: &[u8], timestamp: i64) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        // HMAC accepts keys of any length.
-        Err(_) => unreachable!("HMAC takes a key of any length"),
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        unreachable!("HMAC takes a key of any length")
     };
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");

@@ -74,7 +74,7 @@ fn finds_what_the_tree_holds_in_every_stripe_fixture() {
 #[test]
 fn finds_what_the_tree_holds_in_odd_shapes() {
     let odd = [
-        r#"{}"#,
+        r"{}",
         r#"  { "a" : { "b" : [1, {"c": 2}], "d": "x\"}{" } , "e":-1.5e3 }  "#,
         // Escaped names are the names they spell; the last repeated member wins.
         r#"{"\u0069d":"esc","id":"second","q\"uote":{"x\\":true}}"#,

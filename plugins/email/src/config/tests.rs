@@ -43,7 +43,7 @@ fn file_transport_is_the_default_and_joins_the_outbox_to_the_config_folder() {
         TransportSettings::File { outbox } => {
             assert_eq!(outbox, PathBuf::from("/etc/herald/outbox"));
         }
-        other => panic!("expected file transport, got {other:?}"),
+        other @ TransportSettings::Smtp(_) => panic!("expected file transport, got {other:?}"),
     }
 }
 

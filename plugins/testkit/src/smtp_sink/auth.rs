@@ -89,7 +89,7 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((buffer >> bits) as u8);
+            out.push(u8::try_from(buffer >> bits).expect("the bits above the buffer were taken"));
             buffer &= (1 << bits) - 1;
         }
     }

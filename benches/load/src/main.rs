@@ -7,6 +7,7 @@
 mod ceiling;
 mod client;
 mod payload;
+mod pg_database;
 mod scenario;
 mod sinks;
 mod steadiness;

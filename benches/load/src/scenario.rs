@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 
 use crate::client::{self, LoadReport, Pace};
 use crate::payload::Payloads;
+use crate::pg_database::PgDatabase;
 use crate::sinks::{self, Arrivals};
 use crate::target::{free_addr, Target};
 
@@ -184,50 +185,6 @@ secret = "{SECRET}"
         concurrency = options.dispatch_concurrency,
         rest = destination_toml(destination, options.dispatch_concurrency),
     )
-}
-
-/// A fresh, empty database on the PostgreSQL server at `base`, dropped with the guard.
-struct PgDatabase {
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(base: &str) -> anyhow::Result<Self> {
-        use sqlx::Connection;
-        let name = format!("herald_bench_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(base)
-            .await
-            .with_context(|| format!("connecting to {base}"))?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-            .execute(&mut admin)
-            .await?;
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await?;
-        let (prefix, _) = base
-            .rsplit_once('/')
-            .context("a database URL ends in /name")?;
-        let url = format!("{prefix}/{name}");
-        Ok(Self {
-            base: base.to_owned(),
-            name,
-            url,
-        })
-    }
-
-    async fn drop_now(self) {
-        use sqlx::Connection;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&self.base).await {
-            let _ = sqlx::query(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin)
-            .await;
-        }
-    }
 }
 
 /// The ceiling: signature verification and a 200, nothing stored.

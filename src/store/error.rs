@@ -23,6 +23,9 @@ pub enum StoreError {
     /// durable write fails too until herald restarts.
     #[error("the database cannot promise durability: {0}")]
     NotDurable(String),
+    /// A stock adjustment was refused: a level would leave the `i64` range.
+    #[error(transparent)]
+    StockOverflow(#[from] herald_plugin_inventory::ledger::StockOverflow),
     /// A stored row could not be read back (corrupt JSON, bad value).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

@@ -280,14 +280,17 @@ impl StockLedger for Store {
         event_id: &str,
         moves: &[StockMove],
     ) -> std::result::Result<bool, StockLedgerError> {
-        on_backend!(self.apply_stock_moves(key, event_id, moves))
-            .map_err(|err| StockLedgerError(err.to_string()))
+        on_backend!(self.apply_stock_moves(key, event_id, moves)).map_err(|err| match err {
+            StoreError::StockOverflow(overflow) => StockLedgerError::Overflow(overflow),
+            other => StockLedgerError::Unavailable(other.to_string()),
+        })
     }
 
     async fn levels(
         &self,
         sku: Option<&str>,
     ) -> std::result::Result<Vec<(String, i64)>, StockLedgerError> {
-        on_backend!(self.stock_levels(sku)).map_err(|err| StockLedgerError(err.to_string()))
+        on_backend!(self.stock_levels(sku))
+            .map_err(|err| StockLedgerError::Unavailable(err.to_string()))
     }
 }

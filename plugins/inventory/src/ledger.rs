@@ -5,4 +5,6 @@
 //! can hand a ledger over in the [`BuildContext`](herald_plugin_api::BuildContext);
 //! these are the same types, under the path herald's store imports them from.
 
-pub use herald_plugin_api::ledger::stock::{LedgerError, StockLedger, StockMove};
+pub use herald_plugin_api::ledger::stock::{
+    checked_level, net_moves, LedgerError, StockLedger, StockMove, StockOverflow,
+};

@@ -37,5 +37,5 @@ pub use action::{validate_action, Adjust, Direction, InventoryAction, DEFAULT_IT
 pub use config::{InventoryConfig, ValidatedInventory, DEFAULT_MAX_CONCURRENCY};
 pub use items::{parse_items, ItemsError, MAX_QUANTITY};
 pub use kind::Inventory;
-pub use ledger::{LedgerError, StockLedger, StockMove};
+pub use ledger::{LedgerError, StockLedger, StockMove, StockOverflow};
 pub use memory::MemoryLedger;

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use herald_plugin_api::async_trait;
 
-use crate::ledger::{LedgerError, StockLedger, StockMove};
+use crate::ledger::{checked_level, net_moves, LedgerError, StockLedger, StockMove};
 
 /// What the mutex guards: levels and the keys already applied, changed together.
 #[derive(Debug, Default)]
@@ -49,7 +49,7 @@ impl MemoryLedger {
         // Poisoned only if a holder panicked; report it rather than panic too.
         self.stock
             .lock()
-            .map_err(|_| LedgerError("memory ledger lock poisoned".to_owned()))
+            .map_err(|_| LedgerError::Unavailable("memory ledger lock poisoned".to_owned()))
     }
 }
 
@@ -62,12 +62,19 @@ impl StockLedger for MemoryLedger {
         moves: &[StockMove],
     ) -> Result<bool, LedgerError> {
         let mut stock = self.lock()?;
-        if !stock.applied.insert(key.to_owned()) {
+        if stock.applied.contains(key) {
             return Ok(false);
         }
-        for stock_move in moves {
-            *stock.levels.entry(stock_move.sku.clone()).or_default() += stock_move.delta;
+        // Every new level is worked out before any is stored: an overflow changes nothing.
+        let mut levels = Vec::new();
+        for StockMove { sku, delta } in net_moves(moves)? {
+            let level = stock.levels.get(&sku).copied().unwrap_or_default();
+            levels.push((checked_level(&sku, level, delta)?, sku));
         }
+        for (level, sku) in levels {
+            stock.levels.insert(sku, level);
+        }
+        stock.applied.insert(key.to_owned());
         Ok(true)
     }
 
@@ -110,5 +117,21 @@ mod tests {
             vec![("B".to_owned(), 1)]
         );
         assert_eq!(ledger.levels(Some("C")).await.unwrap(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn an_overflowing_adjustment_changes_nothing() {
+        let ledger = MemoryLedger::with_levels([("A", 1), ("B", i64::MAX - 1)]);
+        let err = ledger
+            .apply("k1", "evt", &[mv("A", -1), mv("B", 1), mv("B", 1)])
+            .await
+            .unwrap_err();
+        assert!(err.is_permanent(), "{err}");
+        assert_eq!(
+            ledger.levels(None).await.unwrap(),
+            vec![("A".to_owned(), 1), ("B".to_owned(), i64::MAX - 1)]
+        );
+        // Not recorded as applied: a corrected adjustment under the key goes through.
+        assert_eq!(ledger.apply("k1", "evt", &[mv("A", -1)]).await, Ok(true));
     }
 }

@@ -142,6 +142,10 @@ impl Plugin for InventoryPlugin {
                 tracing::debug!(plugin = %self.name, key, "stock moves already applied");
                 Outcome::Delivered
             }
+            // An overflow is refused the same way every time: dead-letter it at once.
+            Err(err) if err.is_permanent() => {
+                Outcome::failed(format!("inventory `{}`: {err}", self.name))
+            }
             Err(err) => Outcome::retry(err.to_string()),
         }
     }

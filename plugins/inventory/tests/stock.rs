@@ -204,11 +204,11 @@ struct DownLedger;
 #[async_trait]
 impl StockLedger for DownLedger {
     async fn apply(&self, _: &str, _: &str, _: &[StockMove]) -> Result<bool, LedgerError> {
-        Err(LedgerError("connection refused".to_owned()))
+        Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
 
     async fn levels(&self, _: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
-        Err(LedgerError("connection refused".to_owned()))
+        Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
 }
 
@@ -220,6 +220,20 @@ async fn a_ledger_error_is_retried() {
         Outcome::Retry { reason, .. } => assert!(reason.contains("connection refused"), "{reason}"),
         other => panic!("expected Retry, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_refund_that_would_overflow_a_level_fails_for_good_and_moves_nothing() {
+    let ledger = Arc::new(MemoryLedger::with_levels([
+        ("SKU-TEE-M", i64::MAX - 1),
+        ("SKU-MUG", 5),
+    ]));
+    let plugin = plugin_with(ledger.clone(), false).await;
+    let refunded = with_items("charge.refunded", Some(ITEMS));
+    let reason = failed_reason(&deliver(&*plugin, refunded, KEY).await);
+    assert!(reason.contains("overflow"), "{reason}");
+    assert!(reason.contains("SKU-TEE-M"), "{reason}");
+    assert_eq!(levels(&ledger).await, level_list(5, i64::MAX - 1));
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! The stock ledger on PostgreSQL: the key's primary key makes a second replica
 //! applying the same job wait for the first and then find it applied.
+//!
+//! Each SKU's row is made to exist and then locked (`FOR UPDATE`) before its new level
+//! is worked out with checked arithmetic, so two replicas moving the same SKU queue up
+//! and an overflow is found before any write of the adjustment commits: returning
+//! early drops the transaction, which rolls it back.
 
-use herald_plugin_inventory::ledger::StockMove;
+use herald_plugin_inventory::ledger::{checked_level, net_moves, StockMove};
 use sqlx::Row;
 
 use super::PostgresStore;
@@ -14,6 +19,9 @@ impl PostgresStore {
         event_id: &str,
         moves: &[StockMove],
     ) -> Result<bool> {
+        let mut moves = net_moves(moves)?;
+        // One order of SKUs for every adjustment, so two never wait on each other's rows.
+        moves.sort_by(|a, b| a.sku.cmp(&b.sku));
         let now = crate::clock::now_ms();
         let mut tx = self.pool.begin().await?;
         let fresh = sqlx::query(
@@ -30,25 +38,33 @@ impl PostgresStore {
         if !fresh {
             return Ok(false);
         }
-        for StockMove { sku, delta } in moves {
+        for StockMove { sku, delta } in &moves {
             sqlx::query(
-                "INSERT INTO stock_moves (key, sku, delta) VALUES ($1, $2, $3)
-                 ON CONFLICT (key, sku) DO UPDATE SET delta = stock_moves.delta + $3",
-            )
-            .bind(key)
-            .bind(sku)
-            .bind(delta)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO stock_levels (sku, quantity, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (sku) DO UPDATE SET quantity = stock_levels.quantity + $2, updated_at = $3",
+                "INSERT INTO stock_levels (sku, quantity, updated_at) VALUES ($1, 0, $2)
+                 ON CONFLICT (sku) DO NOTHING",
             )
             .bind(sku)
-            .bind(delta)
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            let level: i64 =
+                sqlx::query_scalar("SELECT quantity FROM stock_levels WHERE sku = $1 FOR UPDATE")
+                    .bind(sku)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let level = checked_level(sku, level, *delta)?;
+            sqlx::query("INSERT INTO stock_moves (key, sku, delta) VALUES ($1, $2, $3)")
+                .bind(key)
+                .bind(sku)
+                .bind(delta)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE stock_levels SET quantity = $2, updated_at = $3 WHERE sku = $1")
+                .bind(sku)
+                .bind(level)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -1,6 +1,11 @@
 //! The stock ledger on SQLite.
+//!
+//! An adjustment is netted per SKU and every new level worked out with checked
+//! arithmetic inside the one write transaction; an overflow returns before the commit,
+//! so the transaction rolls back and nothing of the adjustment stays. The `CHECK`s of
+//! migration `20261202000059` refuse a non-integer level as a second line.
 
-use herald_plugin_inventory::ledger::StockMove;
+use herald_plugin_inventory::ledger::{checked_level, net_moves, StockMove};
 use sqlx::Row;
 
 use super::SqliteStore;
@@ -13,6 +18,9 @@ impl SqliteStore {
         event_id: &str,
         moves: &[StockMove],
     ) -> Result<bool> {
+        let mut moves = net_moves(moves)?;
+        // One order of SKUs for every adjustment, so two never wait on each other's rows.
+        moves.sort_by(|a, b| a.sku.cmp(&b.sku));
         let now = crate::clock::now_ms();
         let mut write = self.writer.durable().await?;
         let mut tx = write.begin().await?;
@@ -30,22 +38,25 @@ impl SqliteStore {
         if !fresh {
             return Ok(false);
         }
-        for StockMove { sku, delta } in moves {
-            sqlx::query(
-                "INSERT INTO stock_moves (key, sku, delta) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key, sku) DO UPDATE SET delta = delta + ?3",
-            )
-            .bind(key)
-            .bind(sku)
-            .bind(delta)
-            .execute(&mut *tx)
-            .await?;
+        for StockMove { sku, delta } in &moves {
+            let level: Option<i64> =
+                sqlx::query_scalar("SELECT quantity FROM stock_levels WHERE sku = ?")
+                    .bind(sku)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let level = checked_level(sku, level.unwrap_or_default(), *delta)?;
+            sqlx::query("INSERT INTO stock_moves (key, sku, delta) VALUES (?, ?, ?)")
+                .bind(key)
+                .bind(sku)
+                .bind(delta)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "INSERT INTO stock_levels (sku, quantity, updated_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (sku) DO UPDATE SET quantity = quantity + ?2, updated_at = ?3",
+                 ON CONFLICT (sku) DO UPDATE SET quantity = ?2, updated_at = ?3",
             )
             .bind(sku)
-            .bind(delta)
+            .bind(level)
             .bind(now)
             .execute(&mut *tx)
             .await?;

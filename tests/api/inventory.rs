@@ -1,0 +1,163 @@
+//! The stock ledger refuses an adjustment that would take a level past `i64`, on
+//! every backend and every path in (webhook, CLI, the ledger itself), and writes
+//! nothing of it.
+
+use herald::store::JobStatus;
+use herald_plugin_inventory::ledger::{LedgerError, StockLedger, StockMove};
+use serde_json::Value;
+
+use crate::helpers::{base_config, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp};
+
+const NEAR_MAX: i64 = i64::MAX - 1;
+
+/// herald with an inventory instance restocking on refunds, on SQLite or on `postgres`.
+async fn app_on(postgres: Option<&PgDatabase>) -> TestApp {
+    let database = postgres
+        .map(|db| format!("[database]\nurl = \"{}\"\n", db.url))
+        .unwrap_or_default();
+    let config = format!(
+        r#"{base}
+{database}
+[plugins.inventory.stock]
+
+[[rules]]
+name = "stock"
+on = ["charge.refunded"]
+actions = [{{ plugin = "stock" }}]
+"#,
+        base = base_config()
+    );
+    spawn_app_with(&config).await
+}
+
+/// Each backend's app: SQLite always, PostgreSQL when a test server is configured.
+async fn apps() -> Vec<(&'static str, TestApp, Option<PgDatabase>)> {
+    let mut apps = vec![("sqlite", app_on(None).await, None)];
+    if let Some(database) = fresh_postgres().await {
+        apps.push(("postgres", app_on(Some(&database)).await, Some(database)));
+    }
+    apps
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    run_cli(&app.config_path(), args)
+}
+
+fn mv(sku: &str, delta: i64) -> StockMove {
+    StockMove {
+        sku: sku.to_owned(),
+        delta,
+    }
+}
+
+fn refund(id: &str, items: &str) -> Vec<u8> {
+    let mut event = herald_testkit::stripe::fixture_with_items("charge.refunded", items);
+    event["id"] = Value::from(id);
+    serde_json::to_vec(&event).expect("json")
+}
+
+#[tokio::test]
+async fn a_cli_adjustment_past_i64_is_refused_and_writes_nothing() {
+    for (backend, app, _db) in apps().await {
+        let near_max = NEAR_MAX.to_string();
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", &near_max]);
+        assert!(ok, "{backend}: {err}");
+
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "10"]);
+        assert!(!ok, "{backend}: an overflowing adjustment succeeded: {out}");
+        assert!(err.contains("overflow"), "{backend}: {err}");
+        assert!(err.contains("SKU-A"), "{backend}: {err}");
+
+        // The ledger is still readable and holds the level from before.
+        let (ok, out, err) = cli(&app, &["inventory"]);
+        assert!(ok, "{backend}: {err}");
+        assert!(
+            out.split_whitespace().any(|w| w == near_max),
+            "{backend}: {out}"
+        );
+        // Downwards works, and so does the way back up to the limit.
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "-5"]);
+        assert!(ok, "{backend}: {err}");
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "6"]);
+        assert!(ok, "{backend}: {err}");
+        assert!(
+            out.split_whitespace().any(|w| w == i64::MAX.to_string()),
+            "{backend}: {out}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_whose_items_would_overflow_is_dead_lettered_with_the_reason() {
+    for (backend, app, _db) in apps().await {
+        let near_max = NEAR_MAX.to_string();
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-TEE", "--adjust", &near_max]);
+        assert!(ok, "{backend}: {err}");
+
+        // Two line items of one SKU, each within bounds, together past the limit;
+        // and a SKU that would be fine on its own, which must not move either.
+        let body = refund("evt_overflow", "SKU-MUG:3, SKU-TEE:1, SKU-TEE:1");
+        assert_eq!(app.post_webhook(&body).await.status(), 200, "{backend}");
+        let jobs = app.settle("evt_overflow").await;
+        assert_eq!(jobs.len(), 1, "{backend}");
+        assert_eq!(jobs[0].status, JobStatus::Dead, "{backend}: {jobs:?}");
+        assert_eq!(jobs[0].attempts, 1, "{backend}: not retried: {jobs:?}");
+        let reason = jobs[0].last_error.as_deref().unwrap_or_default();
+        assert!(reason.contains("overflow"), "{backend}: {reason}");
+        assert!(reason.contains("SKU-TEE"), "{backend}: {reason}");
+
+        let (ok, out, err) = cli(&app, &["inventory"]);
+        assert!(ok, "{backend}: {err}");
+        assert!(!out.contains("SKU-MUG"), "{backend}: {out}");
+        assert!(
+            out.split_whitespace().any(|w| w == near_max),
+            "{backend}: {out}"
+        );
+
+        // One item fits exactly.
+        let body = refund("evt_fits", "SKU-TEE:1");
+        assert_eq!(app.post_webhook(&body).await.status(), 200, "{backend}");
+        let jobs = app.settle("evt_fits").await;
+        assert_eq!(jobs[0].status, JobStatus::Delivered, "{backend}: {jobs:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_nets_one_adjustments_moves_with_checked_sums_on_every_backend() {
+    for (backend, store, _guard) in crate::helpers::backends().await {
+        assert_eq!(
+            store.apply("k0", "evt", &[mv("A", i64::MAX)]).await,
+            Ok(true),
+            "{backend}"
+        );
+        // Moves of one SKU that add up past i64 on their own.
+        let err = store
+            .apply("k1", "evt", &[mv("B", i64::MAX), mv("B", 1)])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::Overflow(_)), "{backend}: {err}");
+        // Below the bottom, too.
+        let err = store
+            .apply("k2", "evt", &[mv("B", 1), mv("C", i64::MIN), mv("C", -1)])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, LedgerError::Overflow(_)), "{backend}: {err}");
+        // A net move of zero at the limit is no overflow.
+        assert_eq!(
+            store.apply("k3", "evt", &[mv("A", 5), mv("A", -5)]).await,
+            Ok(true),
+            "{backend}"
+        );
+        assert_eq!(
+            store.levels(None).await.expect("levels"),
+            [("A".to_owned(), i64::MAX)],
+            "{backend}"
+        );
+        // The refused keys were not recorded: the same key with good moves applies.
+        assert_eq!(
+            store.apply("k1", "evt", &[mv("B", 1)]).await,
+            Ok(true),
+            "{backend}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! `/admin`: dead letters, replay and re-delivery over HTTP, behind a bearer token.
 //!
 //! Mounted only when `[admin] token` is configured; every request must carry
-//! `Authorization: Bearer <token>`.
+//! `Authorization: Bearer <token>` (the scheme in any case).
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -34,7 +34,7 @@ pub async fn require_token(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or("");
     // Comparing digests keeps the comparison's timing independent of the token.
     let matches =
@@ -47,6 +47,15 @@ pub async fn require_token(
             .into_response();
     }
     next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is matched in any
+/// case, as RFC 7235 says, and may be followed by more than one space.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
 fn internal(err: &StoreError) -> Response {
@@ -127,8 +136,49 @@ pub async fn replay(State(state): State<AppState>, Json(request): Json<ReplayReq
     }
 }
 
+/// Body of `POST /admin/purge`: a filter's fields, and `all` to mean every dead letter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PurgeRequest {
+    job_ids: Vec<i64>,
+    event_id: Option<String>,
+    rule: Option<String>,
+    plugin: Option<String>,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    /// Confirms an empty filter, as the command line's `--all` does.
+    all: bool,
+}
+
+impl PurgeRequest {
+    /// The filter, or `None` when it is empty and `all` does not confirm it.
+    fn into_filter(self) -> Option<JobFilter> {
+        let filter = JobFilter {
+            job_ids: self.job_ids,
+            event_id: self.event_id,
+            rule: self.rule,
+            plugin: self.plugin,
+            since_ms: self.since_ms,
+            until_ms: self.until_ms,
+        };
+        (self.all || filter != JobFilter::default()).then_some(filter)
+    }
+}
+
 /// `POST /admin/purge`: delete matching dead letters for good.
-pub async fn purge(State(state): State<AppState>, Json(filter): Json<JobFilter>) -> Response {
+///
+/// An empty filter would delete every dead letter, so it needs `"all": true`.
+pub async fn purge(State(state): State<AppState>, Json(request): Json<PurgeRequest>) -> Response {
+    let Some(filter) = request.into_filter() else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({
+                "error": "name what to purge (job_ids, event_id, rule, plugin, since_ms, \
+                          until_ms), or send \"all\": true to purge every dead letter"
+            })),
+        )
+            .into_response();
+    };
     match replay::purge_dead_letters(&state.store, &filter).await {
         Ok(purged) => {
             info!(purged, "dead letters purged through the admin API");
@@ -195,5 +245,35 @@ pub async fn order(State(state): State<AppState>, Path(order_id): Path<String>) 
             )
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR   t0k"] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value}");
+        }
+        for value in ["Basic t0k", "Bearert0k", "t0k", "Bearer"] {
+            assert_eq!(bearer_token(value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn an_empty_purge_filter_needs_all() {
+        assert!(PurgeRequest::default().into_filter().is_none());
+        let all = PurgeRequest {
+            all: true,
+            ..PurgeRequest::default()
+        };
+        assert_eq!(all.into_filter(), Some(JobFilter::default()));
+        let rule = PurgeRequest {
+            rule: Some("old".to_owned()),
+            ..PurgeRequest::default()
+        };
+        assert!(rule.into_filter().is_some());
     }
 }

@@ -7,6 +7,7 @@
 
 mod locate;
 mod raw;
+mod token;
 mod validate;
 
 use std::fmt;

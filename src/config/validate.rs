@@ -17,9 +17,6 @@ use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
 
-/// Shortest admin token accepted: guessing 16 random characters is hopeless.
-const MIN_ADMIN_TOKEN_LEN: usize = 16;
-
 /// The database a config without `[database]` uses: a file beside the config.
 const DEFAULT_DATABASE_URL: &str = "sqlite://herald.db";
 
@@ -71,11 +68,11 @@ pub(super) fn validate(
 
     let admin_token = raw.admin.token.as_ref().and_then(|token| {
         let token = issues.expand(token, "admin.token", env)?;
-        if token.len() < MIN_ADMIN_TOKEN_LEN {
+        if let Some(weakness) = super::token::weakness(&token) {
             issues.at(
                 raw.admin.token.as_ref().map_or(0..0, Spanned::span),
                 "admin.token",
-                format!("must be at least {MIN_ADMIN_TOKEN_LEN} characters"),
+                weakness,
             );
             return None;
         }

@@ -209,3 +209,38 @@ fn a_removed_json_provider_is_named_at_its_line_with_the_webhook_replacement() {
         assert!(message.contains("`body` template"), "{message}");
     }
 }
+
+#[test]
+fn a_weak_admin_token_is_refused_at_its_line() {
+    let text = format!(
+        "{}\n[admin]\ntoken = \"${{HERALD_ADMIN_TOKEN}}\"\n",
+        base_config()
+    );
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("token"))
+        .expect("line")
+        + 1;
+    let mut env = test_env();
+    for weak in ["a".repeat(16), "0123456789abcdef".to_owned()] {
+        env.insert("HERALD_ADMIN_TOKEN".to_owned(), weak.clone());
+        let Err(message) = load(&text, &env) else {
+            panic!("the token {weak} was accepted")
+        };
+        assert!(message.contains("admin.token"), "{message}");
+        assert!(message.contains("too weak"), "{message}");
+        assert!(
+            message.contains(&format!("config.toml:{line}:")),
+            "{message}"
+        );
+        assert!(
+            !message.contains(&weak),
+            "the token is not logged: {message}"
+        );
+    }
+    env.insert(
+        "HERALD_ADMIN_TOKEN".to_owned(),
+        "3f9a1c0e7b52d864a0c91e2f7d3b5a68".to_owned(),
+    );
+    assert!(load(&text, &env).is_ok());
+}

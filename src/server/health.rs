@@ -14,18 +14,34 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// The process can do its job: the database answers.
+/// The process can do its job: the database answers, and takes writes.
+///
+/// While the last writes failed (a full disk answers reads), each check tries a
+/// small write of its own, so readiness comes back once the database takes writes
+/// again even when no traffic reaches a herald taken out of rotation.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(err) => {
-            warn!(error = %err, "readiness check failed");
-            (
+    if let Err(err) = state.store.ping().await {
+        warn!(error = %err, "readiness check failed");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "unreachable" })),
+        );
+    }
+    if state.store.failing_writes() > 0 {
+        if let Err(err) = state.store.probe_write().await {
+            let failing = state.store.failing_writes();
+            warn!(error = %err, failing, "readiness check: writes fail");
+            return (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "unreachable" })),
-            )
+                Json(json!({
+                    "status": "unavailable",
+                    "database": "writes failing",
+                    "failing_writes": failing,
+                })),
+            );
         }
     }
+    (StatusCode::OK, Json(json!({ "status": "ready" })))
 }
 
 /// Counters in the Prometheus text format.

@@ -15,6 +15,7 @@ mod postgres;
 mod rows;
 mod shared_events;
 mod sqlite;
+mod write_health;
 
 use herald_plugin_api::Event;
 use herald_plugin_inventory::ledger::{LedgerError as StockLedgerError, StockLedger, StockMove};
@@ -30,12 +31,15 @@ use self::new_event::NewEvent;
 pub use self::new_event::NewJob;
 use self::postgres::PostgresStore;
 use self::sqlite::SqliteStore;
+use self::write_health::WriteHealth;
 use crate::config::DatabaseSettings;
 
 /// The database behind herald; the backend is chosen by the URL.
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// Writes failed since the last that committed, for the readiness check.
+    health: WriteHealth,
 }
 
 /// One backend per database kind; each file owns its SQL.
@@ -89,7 +93,10 @@ impl Store {
         } else {
             Backend::Sqlite(SqliteStore::connect(url, &settings.display).await?)
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            health: WriteHealth::default(),
+        })
     }
 
     /// Checks the database answers.
@@ -98,6 +105,37 @@ impl Store {
     /// When it does not.
     pub async fn ping(&self) -> Result<()> {
         on_backend!(self.ping())
+    }
+
+    /// Writes that failed for the database's sake (a full disk, I/O, a lost fsync)
+    /// since the last write that committed; 0 when writes go through.
+    pub fn failing_writes(&self) -> u64 {
+        self.health.failing()
+    }
+
+    /// A small durable write that needs free space, counted like any other: while
+    /// writes fail, the readiness check uses it to see whether they work again.
+    ///
+    /// # Errors
+    /// When the write does not commit.
+    pub async fn probe_write(&self) -> Result<()> {
+        let result = on_backend!(self.probe_write());
+        self.health.observe(&result);
+        result
+    }
+
+    /// Caps the SQLite file at its current size (or lifts the cap), so writes fail
+    /// with a real `SQLITE_FULL` as on a full disk. For tests; PostgreSQL has no such
+    /// cap and is left alone.
+    ///
+    /// # Errors
+    /// When the writer connection cannot be had.
+    #[doc(hidden)]
+    pub async fn cap_sqlite_size(&self, capped: bool) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(store) => store.cap_size(capped).await,
+            Backend::Postgres(_) => Ok(()),
+        }
     }
 
     /// Stores `event`, its payload (`event.raw`) and its planned jobs in one
@@ -116,7 +154,9 @@ impl Store {
         received_at_ms: i64,
     ) -> Result<IngestOutcome> {
         let row = NewEvent::new(event, jobs, received_at_ms)?;
-        on_backend!(self.ingest(row))
+        let result = on_backend!(self.ingest(row));
+        self.health.observe(&result);
+        result
     }
 
     /// A stored event (by provider event id), payload included.
@@ -153,7 +193,9 @@ impl Store {
         attempt: u32,
         record: &AttemptRecord,
     ) -> Result<()> {
-        on_backend!(self.record_attempt(job_id, attempt, record))
+        let result = on_backend!(self.record_attempt(job_id, attempt, record));
+        self.health.observe(&result);
+        result
     }
 
     /// The jobs of an event (by provider event id), in creation order.
@@ -280,7 +322,9 @@ impl StockLedger for Store {
         event_id: &str,
         moves: &[StockMove],
     ) -> std::result::Result<bool, StockLedgerError> {
-        on_backend!(self.apply_stock_moves(key, event_id, moves)).map_err(|err| match err {
+        let result = on_backend!(self.apply_stock_moves(key, event_id, moves));
+        self.health.observe(&result);
+        result.map_err(|err| match err {
             StoreError::StockOverflow(overflow) => StockLedgerError::Overflow(overflow),
             other => StockLedgerError::Unavailable(other.to_string()),
         })

@@ -7,6 +7,7 @@ mod email;
 mod helpers;
 mod inventory;
 mod plugins;
+mod readiness;
 mod replicas;
 mod rules;
 mod shutdown;

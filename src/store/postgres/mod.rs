@@ -16,6 +16,7 @@ use sqlx::{PgConnection, PgPool};
 mod admin;
 mod inventory;
 mod orders;
+mod probe;
 #[cfg(test)]
 mod tests;
 mod writers;

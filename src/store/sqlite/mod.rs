@@ -14,6 +14,7 @@ mod checkpoint;
 mod inventory;
 mod one_trip;
 mod orders;
+mod probe;
 #[cfg(test)]
 mod tests;
 mod wal_sync;

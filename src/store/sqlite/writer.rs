@@ -43,8 +43,34 @@ impl Writer {
     /// The writer connection, once it has run the checkpoint hand-off.
     async fn acquire(&self) -> Result<PoolConnection<Sqlite>> {
         let mut conn = self.pool.acquire().await?;
+        if conn.is_in_transaction() {
+            conn = self.replace_if_stuck(conn).await?;
+        }
         self.checkpoint.finish_on(&mut conn).await?;
         Ok(conn)
+    }
+
+    /// A connection whose transaction bookkeeping is sound: `conn` itself, or a new one.
+    ///
+    /// SQLite ends a transaction by itself on some errors (`SQLITE_FULL`, I/O errors);
+    /// sqlx's `ROLLBACK` on drop then fails, its count of open transactions stays at
+    /// one, and every later `BEGIN IMMEDIATE` on the connection is refused. Such a
+    /// connection is closed and the pool opens another. (An in-memory database would
+    /// be lost with it; it only ever reaches this after a full disk, which it has not.)
+    async fn replace_if_stuck(
+        &self,
+        mut conn: PoolConnection<Sqlite>,
+    ) -> Result<PoolConnection<Sqlite>> {
+        // A dropped transaction's rollback may still be queued: one trip runs it.
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        if !conn.is_in_transaction() {
+            return Ok(conn);
+        }
+        tracing::warn!("the writer connection lost its transaction state; reconnecting");
+        if let Err(err) = conn.close().await {
+            tracing::debug!(error = %err, "closing the stuck writer connection failed");
+        }
+        Ok(self.pool.acquire().await?)
     }
 
     /// The writer connection for a write whose commit must survive a power loss.

@@ -1,0 +1,5 @@
+-- The readiness check's write while writes fail: one row written and deleted.
+CREATE TABLE write_probe (
+    id     INTEGER PRIMARY KEY,
+    filler BLOB    NOT NULL
+);

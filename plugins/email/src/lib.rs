@@ -15,6 +15,7 @@
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedEmail`].
 //! - [`action`]: a rule action's parameters (`template`, `to`, `reply_to`).
 //! - [`message`]: rendering a job into a lettre message with a stable Message-ID.
+//! - [`header_limits`]: keeping every header line within RFC 5322's 998 characters.
 //! - `outbox`: the file transport (`<outbox>/<token>.eml`, written atomically).
 //! - `smtp`: the pooled SMTP transport and how its errors become outcomes.
 //! - [`kind`]: [`Email`], the [`PluginKind`](herald_plugin_api::PluginKind).
@@ -23,12 +24,14 @@
 //! # Idempotency
 //! Every attempt at the same job yields the same Message-ID
 //! (`<{token}@{from domain}>`), the same outbox file name (`{token}.eml`) and carries
-//! the key itself in `X-Herald-Idempotency-Key`; `token` is [`message_token`] of the
-//! job's idempotency key.
+//! the key in `X-Herald-Idempotency-Key` (a key over 256 bytes as a prefix and its
+//! hash, see [`header_limits`]); `token` is [`message_token`] of the job's idempotency
+//! key.
 #![forbid(unsafe_code)]
 
 pub mod action;
 pub mod config;
+pub mod header_limits;
 pub mod kind;
 pub mod message;
 mod outbox;

@@ -14,6 +14,7 @@ use lettre::Message;
 use sha2::{Digest, Sha256};
 
 use crate::action::{check_template_set, EmailAction};
+use crate::header_limits::{cap, idempotency_header_value, MAX_NAME_BYTES, MAX_SUBJECT_BYTES};
 
 /// The header carrying the job's idempotency key, for receivers that deduplicate.
 pub const IDEMPOTENCY_HEADER: &str = "X-Herald-Idempotency-Key";
@@ -38,8 +39,12 @@ pub enum ComposeError {
         /// The inline template as configured.
         template: String,
     },
-    /// An address template rendered to something that is not an address.
-    #[error("`{key}` rendered to `{value}`, which is not a valid email address ({source})")]
+    /// An address template rendered to something that is not an address (quoted
+    /// in the reason up to 200 bytes: the reason is stored with the dead letter).
+    #[error(
+        "`{key}` rendered to `{}`, which is not a valid email address ({source})",
+        cap(value, 200)
+    )]
     BadAddress {
         /// `to` or `reply_to`.
         key: &'static str,
@@ -95,8 +100,10 @@ pub(crate) fn compose(
         Some(template) => Some(render_address(templates, "reply_to", template, job)?),
         None => sender.reply_to.clone(),
     };
-    let subject =
-        one_line(&templates.render(&action.template, TemplatePart::Subject, job.context.get())?);
+    let subject = cap(
+        &one_line(&templates.render(&action.template, TemplatePart::Subject, job.context.get())?),
+        MAX_SUBJECT_BYTES,
+    );
     let render_body = |part| -> Result<Option<String>, RenderError> {
         if templates.has(&action.template, part) {
             templates
@@ -116,7 +123,9 @@ pub(crate) fn compose(
         .subject(subject)
         .date_now()
         .message_id(Some(format!("<{token}@{}>", sender.from.email.domain())))
-        .header(IdempotencyKey(job.idempotency_key.to_owned()));
+        .header(IdempotencyKey(idempotency_header_value(
+            job.idempotency_key,
+        )));
     if let Some(reply_to) = reply_to {
         builder = builder.reply_to(reply_to);
     }
@@ -157,11 +166,15 @@ fn render_address(
             template: template.to_owned(),
         });
     }
-    value.parse().map_err(|source| ComposeError::BadAddress {
+    let mut mailbox: Mailbox = value.parse().map_err(|source| ComposeError::BadAddress {
         key,
         value: value.to_owned(),
         source,
-    })
+    })?;
+    // lettre bounds the address itself (64-byte local part, valid domain); only the
+    // display name can run long.
+    mailbox.name = mailbox.name.map(|name| cap(&name, MAX_NAME_BYTES));
+    Ok(mailbox)
 }
 
 /// A subject is one header line: newlines (and the blanks around them) become one space.

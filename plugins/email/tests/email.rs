@@ -381,3 +381,68 @@ async fn template_and_parameter_errors_fail() {
     assert_failed(&outcome, "unknown key `tmplate`");
     assert!(eml_files(&dir.path().join("outbox")).is_empty());
 }
+
+/// The header lines of a raw message, unfolded lines as they came.
+fn header_lines(data: &str) -> Vec<&str> {
+    data.split("\r\n")
+        .take_while(|line| !line.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn header_lines_stay_within_998_characters_whatever_the_event_holds() {
+    let sink = SmtpSink::start().await;
+    let plugin = smtp_plugin(sink.port(), json!({})).await;
+    // A 10 KB event id in the key, a 100 KB order id in the subject, a 10 KB name in To.
+    let key = format!("stripe:evt_{}:payment_succeeded:0", "1".repeat(10_000));
+    let order_id = "9".repeat(100_000);
+    let context = json!({
+        "order_id": order_id,
+        "customer": { "email": "ada@example.com", "name": "A".repeat(10_000) },
+    });
+    let action = params(json!({
+        "template": "paid",
+        "to": "{{customer.name}} <{{customer.email}}>",
+    }));
+    let outcome = deliver(plugin.as_ref(), &action, &context, &key).await;
+    assert_eq!(outcome, Outcome::Delivered);
+
+    let mail = &sink.wait_for(1, WAIT).await[0];
+    let lines = header_lines(&mail.data);
+    assert!(lines.len() > 5, "{lines:?}");
+    for line in &lines {
+        assert!(
+            line.len() <= 998,
+            "{} characters: {}",
+            line.len(),
+            &line[..80]
+        );
+    }
+    assert_eq!(mail.rcpt_to, ["ada@example.com"]);
+    let subject = mail.header("Subject").expect("subject");
+    assert!(subject.starts_with("Order 9999"), "{subject}");
+    assert!(
+        subject.ends_with("..."),
+        "{}",
+        &subject[subject.len() - 20..]
+    );
+    let sent_key = mail.header("X-Herald-Idempotency-Key").expect("key");
+    assert!(sent_key.starts_with("stripe:evt_111"), "{sent_key}");
+    assert!(sent_key.contains("...sha256:"), "{sent_key}");
+    // The Message-ID is the key's hash, short whatever the key.
+    let message_id = format!("<{}@example.com>", message_token(&key));
+    assert_eq!(mail.header("Message-ID"), Some(message_id));
+}
+
+#[tokio::test]
+async fn a_huge_bad_address_gives_a_short_reason() {
+    let sink = SmtpSink::start().await;
+    let plugin = smtp_plugin(sink.port(), json!({})).await;
+    let email = format!("ada@{}", "x".repeat(100_000));
+    let outcome = deliver(plugin.as_ref(), &paid_action(), &context(&email), KEY).await;
+    assert_failed(&outcome, "not a valid email address");
+    let Outcome::Failed { reason } = outcome else {
+        unreachable!()
+    };
+    assert!(reason.len() < 400, "{} bytes", reason.len());
+}

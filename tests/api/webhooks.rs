@@ -199,3 +199,58 @@ async fn health_readiness_and_metrics_answer() {
         "{metrics}"
     );
 }
+
+/// A signed `payment_intent.succeeded` whose `data.object` holds `depth` nested
+/// objects and the storefront's items.
+fn nested_event(id: &str, depth: usize) -> Vec<u8> {
+    let mut event =
+        herald_testkit::stripe::fixture_with_items("payment_intent.succeeded", "SKU-A:1");
+    event["id"] = Value::from(id);
+    let text = serde_json::to_string(&event).expect("json");
+    let nested = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+    text.replacen(
+        "\"object\":{",
+        &format!("\"object\":{{\"deep\":{nested},"),
+        1,
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_payload_nested_too_deeply_is_refused_on_receipt_and_a_deep_one_is_read() {
+    let config = format!(
+        r#"{base}
+[plugins.inventory.stock]
+
+[[rules]]
+name = "stock"
+on = ["payment_intent.succeeded"]
+actions = [{{ plugin = "stock" }}]
+"#,
+        base = crate::helpers::base_config()
+    );
+    let app = crate::helpers::spawn_app_with(&config).await;
+    for depth in [herald::source::stripe::MAX_DEPTH, 100_000] {
+        let response = app.post_webhook(&nested_event("evt_too_deep", depth)).await;
+        assert_eq!(response.status(), 400, "{depth}");
+        let body: Value = response.json().await.expect("json");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("nested too deeply")),
+            "{body}"
+        );
+        assert_eq!(body["reason"], "bad_payload");
+    }
+    assert_eq!(app.store.event_count().await.expect("count"), 0);
+
+    // Deep, but within what herald reads: the plugin sees the items beside it.
+    let response = app.post_webhook(&nested_event("evt_deep", 100)).await;
+    assert_eq!(response.status(), 200);
+    let jobs = app.settle("evt_deep").await;
+    assert_eq!(
+        jobs[0].status,
+        herald::store::JobStatus::Delivered,
+        "{jobs:?}"
+    );
+}

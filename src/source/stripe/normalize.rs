@@ -6,6 +6,7 @@
 use herald_plugin_api::{Customer, Event, Payload};
 use serde_json::Value;
 
+use super::depth::{too_deep, MAX_DEPTH};
 use super::pruned;
 use super::verify::Verified;
 
@@ -21,6 +22,9 @@ pub enum NormalizeError {
     /// JSON, but not an event object.
     #[error("not a Stripe event: {0}")]
     Shape(&'static str),
+    /// JSON nested deeper than herald reads (no Stripe event comes close).
+    #[error("payload nested too deeply: more than {MAX_DEPTH} levels of objects and arrays")]
+    TooDeep,
 }
 
 /// Parses a verified Stripe event, keeping the whole payload in [`Event::raw`].
@@ -28,8 +32,8 @@ pub enum NormalizeError {
 /// # Errors
 /// When the body is not JSON or lacks `id`, `type`, `created` or `data.object`.
 pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
-    let raw: Value = serde_json::from_slice(verified.body())
-        .map_err(|err| NormalizeError::Json(err.to_string()))?;
+    let raw: Value =
+        serde_json::from_slice(verified.body()).map_err(|err| json_error(verified.body(), &err))?;
     let mut event = fields(&raw)?;
     event.raw = raw.into();
     Ok(event)
@@ -43,8 +47,23 @@ pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
 /// Exactly those of [`normalize`].
 pub fn normalize_fields(verified: Verified<'_>) -> Result<Event, NormalizeError> {
     let pruned = pruned::parse(verified.body(), pruned::EVENT)
-        .map_err(|err| NormalizeError::Json(err.to_string()))?;
+        .map_err(|err| json_error(verified.body(), &err))?;
+    // The pruned parse skips what it does not keep at any depth; the whole tree,
+    // which rules and plugins read later, cannot be built past the limit.
+    if too_deep(verified.body()) {
+        return Err(NormalizeError::TooDeep);
+    }
     fields(&pruned)
+}
+
+/// Why `body` did not parse: serde_json stops at its recursion limit with an error
+/// of its own, which is said plainly here.
+fn json_error(body: &[u8], err: &serde_json::Error) -> NormalizeError {
+    if too_deep(body) {
+        NormalizeError::TooDeep
+    } else {
+        NormalizeError::Json(err.to_string())
+    }
 }
 
 /// The event's fields from its payload (whole, or pruned to what this reads).

@@ -161,3 +161,45 @@ async fn the_ledger_nets_one_adjustments_moves_with_checked_sums_on_every_backen
         );
     }
 }
+
+#[tokio::test]
+async fn a_level_the_old_arithmetic_turned_real_is_clamped_by_the_migration() {
+    use sqlx::migrate::Migrator;
+    use sqlx::{Connection, Executor};
+
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let path = dir.path().join("herald.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    // The schema as it was before the integer checks.
+    let mut migrator = Migrator::new(crate::helpers::repo().join("migrations/sqlite"))
+        .await
+        .expect("migrations");
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 20_261_202_000_059)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("sqlite");
+    migrator.run(&mut conn).await.expect("old migrations");
+    conn.execute(
+        "INSERT INTO stock_levels VALUES ('SKU-A', 9223372036854775807, 1);
+         UPDATE stock_levels SET quantity = quantity + 10;",
+    )
+    .await
+    .expect("the old overflow");
+    conn.close().await.expect("closed");
+
+    let settings = herald::config::DatabaseSettings {
+        url: secrecy::SecretString::from(url.clone()),
+        display: url,
+    };
+    let store = herald::store::Store::connect(&settings)
+        .await
+        .expect("the new migrations run");
+    assert_eq!(
+        store.levels(None).await.expect("levels read again"),
+        [("SKU-A".to_owned(), i64::MAX)]
+    );
+}

@@ -4,6 +4,7 @@ mod delivery;
 mod docs;
 mod email;
 mod helpers;
+mod leases;
 mod plugins;
 mod replicas;
 mod rules;

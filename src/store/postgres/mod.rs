@@ -39,8 +39,9 @@ use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 /// few enough that several replicas fit in a server's default 100.
 const MAX_CONNECTIONS: u32 = 12;
 
-/// Connections for the bookkeeping (claims, attempt records, deferrals): one
-/// claimer and one attempt writer, with room for a deferral beside them.
+/// Connections for the bookkeeping (claims, attempt records, deferrals, the
+/// heartbeat): one claimer and one attempt writer, with room for a deferral and
+/// a heartbeat beside them.
 const BOOKKEEPING_CONNECTIONS: u32 = 4;
 
 /// How long a query waits for a free connection before failing, so an overloaded

@@ -16,8 +16,11 @@ use crate::plugins::PluginSet;
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
 
-/// How long shutdown waits for deliveries in flight before giving up on them
-/// (their leases expire and another run picks them up).
+/// How long shutdown waits for deliveries in flight before giving up on them.
+/// Their leases are renewed until the process exits; then a restart on SQLite
+/// takes them back at once, and a PostgreSQL replica once this one's heartbeat
+/// has been silent for `dispatch.lease_secs`. A drain that finishes gives back
+/// this instance's leases and heartbeat itself (see `Dispatcher::run_until_stopped`).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Why the application could not start.
@@ -133,7 +136,7 @@ impl Application {
             match tokio::time::timeout(DRAIN_DEADLINE, workers).await {
                 Ok(_) => info!("deliveries drained"),
                 Err(_) => warn!(
-                    "deliveries still running after {DRAIN_DEADLINE:?}; their leases will expire and they will be retried"
+                    "deliveries still running after {DRAIN_DEADLINE:?}; they will be taken back and retried"
                 ),
             }
         }

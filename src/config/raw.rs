@@ -86,7 +86,9 @@ pub struct DispatchConfig {
     pub concurrency: usize,
     /// How often an idle worker looks for due jobs (new events wake it at once).
     pub poll_interval_ms: u64,
-    /// How long a claimed job stays invisible to other workers before it is reclaimed.
+    /// How long the job of a worker that stopped (crashed, killed, cut off) waits
+    /// before another takes it back; a live worker renews its leases every third
+    /// of this, however long a delivery takes.
     pub lease_secs: u64,
     /// Attempts before a temporarily failing job becomes a dead letter.
     pub max_attempts: u32,
@@ -111,7 +113,7 @@ impl Default for DispatchConfig {
             enabled: true,
             concurrency: 8,
             poll_interval_ms: 1000,
-            lease_secs: 300,
+            lease_secs: 15,
             max_attempts: 10,
             max_age_secs: 3 * 24 * 3600,
             backoff_base_secs: 10.0,

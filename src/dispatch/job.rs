@@ -13,6 +13,7 @@ use tracing::warn;
 use super::backoff::RetryPolicy;
 use super::breaker::{CircuitBreaker, Permit};
 use super::deliver::{deliver, Reached};
+use super::heartbeat::InFlight;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
@@ -34,6 +35,8 @@ pub(super) struct Shared {
     pub(super) metrics: Arc<Metrics>,
     /// Where every time the dispatcher stores is read.
     pub(super) clock: Clock,
+    /// The jobs claimed and not yet recorded, whose leases the heartbeat renews.
+    pub(super) in_flight: InFlight,
 }
 
 impl Shared {
@@ -85,14 +88,15 @@ impl Shared {
         Attempted::Tried(record)
     }
 
-    /// Stores what became of `job`; until then its lease keeps it from being claimed again.
+    /// Stores what became of `job`; until then its lease, renewed by the
+    /// heartbeat while the job is held, keeps it from being claimed again.
     pub(super) async fn record(
         &self,
         job: &ClaimedJob,
         attempted: Attempted,
     ) -> Result<(), StoreError> {
         match attempted {
-            Attempted::PutBack { run_at } => self.store.defer(job.id, run_at).await,
+            Attempted::PutBack { run_at } => self.store.defer(job.id, job.attempt, run_at).await,
             Attempted::Tried(record) => {
                 self.store
                     .record_attempt(job.id, job.attempt, &record)

@@ -1,17 +1,21 @@
 //! Deliver stage: workers claim due jobs, hand them to plugins, record attempts.
 //!
-//! Claiming is a short write that sets a lease; delivery happens outside any
-//! transaction; the attempt is recorded afterwards. A worker that dies mid-delivery
-//! leaves its jobs leased, and they are claimed again when the lease runs out.
+//! Claiming is a short write that sets a lease naming this instance; delivery
+//! happens outside any transaction; the attempt is recorded afterwards. While a
+//! job is held, the heartbeat renews its lease, so a slow delivery keeps it. A
+//! worker that dies mid-delivery stops beating: its jobs are taken back when
+//! herald starts again on SQLite, or by a live replica on PostgreSQL once its
+//! heartbeat has been silent for a lease (`dispatch.lease_secs`).
 //!
 //! `run` holds the loops, `job` one claimed job's way from its turn to its record,
 //! `deliver` the plugin call and what it comes to, `claimed` the per-destination
-//! count of jobs in hand.
+//! count of jobs in hand, `heartbeat` the jobs held and the beat that keeps them.
 
 mod backoff;
 mod breaker;
 mod claimed;
 mod deliver;
+mod heartbeat;
 mod job;
 mod run;
 
@@ -110,6 +114,7 @@ impl Dispatcher {
                 limits,
                 metrics,
                 clock,
+                in_flight: heartbeat::InFlight::default(),
             }),
             wake: Arc::new(Notify::new()),
         }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::claimed::{Admitted, ClaimedPerDestination};
+use super::heartbeat;
 use super::job::{Attempted, Gate};
 use super::{Dispatcher, ExecutionOutcome, CLAIMED_PER_SLOT};
 use crate::store::StoreError;
@@ -22,10 +23,11 @@ impl Dispatcher {
     /// attempt before returning.
     ///
     /// # Errors
-    /// When the store fails; jobs already claimed are then reclaimed after their lease.
+    /// When the store fails; jobs already claimed are then taken back after
+    /// their lease (this step beats no heartbeat).
     pub async fn run_once(&self) -> Result<ExecutionOutcome, StoreError> {
         let settings = &self.shared.settings;
-        let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let lease = heartbeat::millis(settings.lease);
         let jobs = self
             .shared
             .store
@@ -38,7 +40,11 @@ impl Dispatcher {
         let mut tasks = JoinSet::new();
         for job in jobs {
             let shared = self.shared.clone();
-            tasks.spawn(async move { shared.run(job, None).await });
+            let held = shared.in_flight.hold(job.id);
+            tasks.spawn(async move {
+                let _held = held;
+                shared.run(job, None).await
+            });
         }
         let mut first_error = None;
         while let Some(joined) = tasks.join_next().await {
@@ -82,6 +88,12 @@ impl Dispatcher {
     /// Runs until `stop` is cancelled, finishing the deliveries in flight before
     /// returning; claimed jobs that had not started go back to the queue.
     ///
+    /// Serves as this store's instance: takes back the leases of dead workers
+    /// first, beats the heartbeat that renews the leases of the jobs held until
+    /// the last delivery is recorded, and then gives back its leases and its
+    /// heartbeat. A drain cut short (the process ends first) gives back nothing:
+    /// those jobs are taken back when their lease runs out or herald restarts.
+    ///
     /// Claims ahead: up to [`CLAIMED_PER_SLOT`] jobs per delivery slot are claimed
     /// and not yet recorded at once, so a free slot finds its next job waiting
     /// instead of waiting for a claim, and a slot is given back as soon as its
@@ -92,7 +104,12 @@ impl Dispatcher {
     pub async fn run_until_stopped(self, stop: CancellationToken) {
         let settings = &self.shared.settings;
         let poll = settings.poll_interval;
-        let lease = i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX);
+        let lease = heartbeat::millis(settings.lease);
+        self.shared.start_instance().await;
+        // Cancelled once the last delivery is recorded, or if this future is dropped.
+        let beating = CancellationToken::new();
+        let beat = tokio::spawn(self.shared.clone().beat_until(beating.clone()));
+        let beating = beating.drop_guard();
         let concurrency = settings.concurrency.max(1);
         let gate = Arc::new(Gate {
             slots: Semaphore::new(concurrency),
@@ -137,14 +154,16 @@ impl Dispatcher {
                         for job in jobs {
                             let shared = self.shared.clone();
                             let gate = gate.clone();
+                            let held = shared.in_flight.hold(job.id);
                             match claimed.admit(&job.plugin) {
                                 Admitted::Yes(counted) => tasks.spawn(async move {
-                                    let _counted = counted;
+                                    let _held = (held, counted);
                                     shared.run(job, Some(&gate)).await
                                 }),
                                 // Claimed before its destination was full (the
                                 // claim skips it from now on): back to the queue.
                                 Admitted::Full => tasks.spawn(async move {
+                                    let _held = held;
                                     let run_at = shared.clock.now_ms();
                                     let back = Attempted::PutBack { run_at };
                                     shared.record(&job, back).await
@@ -179,6 +198,11 @@ impl Dispatcher {
         while let Some(done) = tasks.join_next().await {
             report(done);
         }
+        drop(beating);
+        if let Err(err) = beat.await {
+            error!(error = %err, "the heartbeat task panicked");
+        }
+        self.shared.stop_instance().await;
     }
 }
 

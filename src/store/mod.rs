@@ -2,7 +2,8 @@
 //!
 //! An event and the jobs its rules planned are written in one transaction, and the
 //! webhook is only acknowledged after it commits. Workers claim due jobs with a
-//! lease, deliver outside any transaction, and record each attempt.
+//! lease that names them and that they renew while they deliver (`leases`),
+//! deliver outside any transaction, and record each attempt.
 
 mod attempt;
 mod claim;
@@ -58,6 +59,9 @@ macro_rules! on_backend {
         }
     };
 }
+
+// After the macro, which it uses.
+mod leases;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash
 /// sale's burst, few enough that a batch stays well under SQLite's bound-parameter
@@ -167,9 +171,10 @@ impl Store {
         on_backend!(self.event(source, event_id))
     }
 
-    /// Claims up to `limit` due jobs, hiding each from other workers until `lease_ms`
-    /// from `now_ms`; a worker that dies leaves them to be claimed again then.
-    /// Jobs for the plugin instances in `skip` stay in the queue.
+    /// Claims up to `limit` due jobs for this instance, hiding each from other
+    /// workers until `lease_ms` from `now_ms`, or longer while
+    /// [`Store::heartbeat`] renews it; a worker that dies leaves them to be taken
+    /// back. Jobs for the plugin instances in `skip` stay in the queue.
     ///
     /// # Errors
     /// On a database error.
@@ -183,7 +188,8 @@ impl Store {
         on_backend!(self.claim_due(now_ms, lease_ms, limit, skip))
     }
 
-    /// Records an attempt of job `job_id` and moves the job on.
+    /// Records attempt `attempt` of job `job_id` and moves the job on, if this
+    /// instance's claim of that attempt still holds it (see `leases`).
     ///
     /// # Errors
     /// On a database error.
@@ -214,13 +220,14 @@ impl Store {
         on_backend!(self.attempts(job_id))
     }
 
-    /// Gives a claimed job back without counting an attempt, due again at `run_at_ms`
-    /// (used while a destination's circuit breaker is open).
+    /// Gives a claimed job back without counting its attempt `attempt`, due again
+    /// at `run_at_ms` (used while a destination's circuit breaker is open), if
+    /// this instance's claim still holds it.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
-        on_backend!(self.defer(job_id, run_at_ms))
+    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
+        on_backend!(self.defer(job_id, attempt, run_at_ms))
     }
 
     /// One job.

@@ -6,6 +6,7 @@ mod docs;
 mod email;
 mod helpers;
 mod inventory;
+mod leases;
 mod plugins;
 mod readiness;
 mod replicas;

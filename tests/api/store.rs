@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use crate::helpers::{backends, fresh_postgres};
 
 /// How long claims lease their jobs in these tests.
-const LEASE: i64 = 30_000;
+pub(crate) const LEASE: i64 = 30_000;
 
 /// A signed, verified and normalized Stripe event `id`, holding its body as the
 /// receiver does.
@@ -54,10 +54,10 @@ fn planned(event: &Event, actions: &[(&str, &str)]) -> Vec<NewJob> {
 }
 
 /// When the tests' events arrive (Unix ms), unless a test says otherwise.
-const RECEIVED: i64 = 1_700_000_000_000;
+pub(crate) const RECEIVED: i64 = 1_700_000_000_000;
 
 /// A moment after every job ingested at [`RECEIVED`] is due.
-fn later() -> i64 {
+pub(crate) fn later() -> i64 {
     RECEIVED + 60_000
 }
 
@@ -72,29 +72,34 @@ fn rule(name: &str, on: &str, plugins: &[&str]) -> Rule {
 }
 
 /// A backend under test, with shortcuts that fail naming it.
-struct Db<'a> {
+pub(crate) struct Db<'a> {
     name: &'static str,
     store: &'a Store,
 }
 
 /// What every other call needs unwrapped: the value, or a panic naming the backend.
-fn ok<T>(name: &str, what: &str, result: Result<T, StoreError>) -> T {
+pub(crate) fn ok<T>(name: &str, what: &str, result: Result<T, StoreError>) -> T {
     result.unwrap_or_else(|e| panic!("{name}: {what}: {e}"))
 }
 
 impl<'a> Db<'a> {
-    fn new(name: &'static str, store: &'a Store) -> Self {
+    pub(crate) fn new(name: &'static str, store: &'a Store) -> Self {
         Self { name, store }
     }
 
     /// Stores event `id`, received at [`RECEIVED`], with jobs for `actions`; the
     /// event and its job ids.
-    async fn ingest(&self, id: &str, actions: &[(&str, &str)]) -> (Event, Vec<i64>) {
+    pub(crate) async fn ingest(&self, id: &str, actions: &[(&str, &str)]) -> (Event, Vec<i64>) {
         self.ingest_at(id, actions, RECEIVED).await
     }
 
     /// Stores event `id`, received at `at`, with jobs for `actions`.
-    async fn ingest_at(&self, id: &str, actions: &[(&str, &str)], at: i64) -> (Event, Vec<i64>) {
+    pub(crate) async fn ingest_at(
+        &self,
+        id: &str,
+        actions: &[(&str, &str)],
+        at: i64,
+    ) -> (Event, Vec<i64>) {
         let event = stripe_event(id);
         let jobs = planned(&event, actions);
         let stored = IngestOutcome::Stored { jobs: jobs.len() };
@@ -104,23 +109,23 @@ impl<'a> Db<'a> {
         (event, ids)
     }
 
-    async fn jobs(&self, event_id: &str) -> Vec<JobSummary> {
+    pub(crate) async fn jobs(&self, event_id: &str) -> Vec<JobSummary> {
         let jobs = self.store.jobs_for_event("stripe", event_id).await;
         ok(self.name, "jobs_for_event", jobs)
     }
 
-    async fn claim(&self, now: i64, limit: usize) -> Vec<ClaimedJob> {
+    pub(crate) async fn claim(&self, now: i64, limit: usize) -> Vec<ClaimedJob> {
         let claimed = self.store.claim_due(now, LEASE, limit, &[]).await;
         ok(self.name, "claim_due", claimed)
     }
 
-    async fn claim_ids(&self, now: i64, limit: usize) -> Vec<i64> {
+    pub(crate) async fn claim_ids(&self, now: i64, limit: usize) -> Vec<i64> {
         let claimed = self.claim(now, limit).await;
         claimed.iter().map(|job| job.id).collect()
     }
 
     /// Records attempt `attempt` of `job_id`, ending at `at`.
-    async fn record(&self, job_id: i64, attempt: u32, outcome: AttemptOutcome, at: i64) {
+    pub(crate) async fn record(&self, job_id: i64, attempt: u32, outcome: AttemptOutcome, at: i64) {
         let error = (outcome != Delivered).then(|| format!("try {attempt} failed"));
         let record = AttemptRecord {
             started_at_ms: at - 10,
@@ -132,12 +137,18 @@ impl<'a> Db<'a> {
         ok(self.name, "record_attempt", result);
     }
 
-    async fn job(&self, job_id: i64) -> Option<JobSummary> {
+    pub(crate) async fn job(&self, job_id: i64) -> Option<JobSummary> {
         ok(self.name, "job", self.store.job(job_id).await)
     }
 
     /// Asserts job `job_id`'s status, attempt count and death time.
-    async fn assert_state(&self, job_id: i64, status: JobStatus, attempts: u32, at: Option<i64>) {
+    pub(crate) async fn assert_state(
+        &self,
+        job_id: i64,
+        status: JobStatus,
+        attempts: u32,
+        at: Option<i64>,
+    ) {
         let job = self.job(job_id).await;
         let job = job.unwrap_or_else(|| panic!("{}: job {job_id} is gone", self.name));
         let state = (job.status, job.attempts, job.dead_at_ms);
@@ -146,7 +157,7 @@ impl<'a> Db<'a> {
     }
 
     /// A job's attempts as `(number, outcome)`.
-    async fn attempts(&self, job_id: i64) -> Vec<(u32, String)> {
+    pub(crate) async fn attempts(&self, job_id: i64) -> Vec<(u32, String)> {
         let attempts = ok(self.name, "attempts", self.store.attempts(job_id).await);
         attempts
             .into_iter()
@@ -155,13 +166,13 @@ impl<'a> Db<'a> {
     }
 
     /// Asserts job `job_id`'s attempts, as `(number, outcome)`, in order.
-    async fn assert_attempts(&self, job_id: i64, expected: &[(u32, &str)]) {
+    pub(crate) async fn assert_attempts(&self, job_id: i64, expected: &[(u32, &str)]) {
         let attempts = self.attempts(job_id).await;
         let attempts: Vec<(u32, &str)> = attempts.iter().map(|(n, o)| (*n, o.as_str())).collect();
         assert_eq!(attempts, expected, "{}: job {job_id}'s attempts", self.name);
     }
 
-    async fn dead(&self, filter: JobFilter, limit: usize) -> Vec<i64> {
+    pub(crate) async fn dead(&self, filter: JobFilter, limit: usize) -> Vec<i64> {
         let dead = self.store.dead_letters(&filter, limit).await;
         ok(self.name, "dead_letters", dead)
             .iter()
@@ -169,13 +180,13 @@ impl<'a> Db<'a> {
             .collect()
     }
 
-    async fn count(&self) -> i64 {
+    pub(crate) async fn count(&self) -> i64 {
         ok(self.name, "event_count", self.store.event_count().await)
     }
 }
 
 /// No job ids.
-const NONE: [i64; 0] = [];
+pub(crate) const NONE: [i64; 0] = [];
 
 #[tokio::test]
 async fn ingest_stores_an_event_with_its_jobs_once() {
@@ -379,7 +390,7 @@ async fn defer_gives_the_job_back_without_counting_the_attempt() {
         let id = ids[0];
         let now = later();
         assert_eq!(db.claim(now, 1).await[0].attempt, 1, "{name}");
-        ok(name, "defer", store.defer(id, now + 1_000).await);
+        ok(name, "defer", store.defer(id, 1, now + 1_000).await);
         db.assert_state(id, JobStatus::Pending, 0, None).await;
         assert_eq!(db.claim_ids(now + 999, 1).await, NONE, "{name}: due later");
         let again = db.claim(now + 1_000, 1).await;
@@ -390,7 +401,7 @@ async fn defer_gives_the_job_back_without_counting_the_attempt() {
 
         // A finished job is not deferred.
         db.record(id, 1, Delivered, now + 1_001).await;
-        ok(name, "defer", store.defer(id, now + 9_000).await);
+        ok(name, "defer", store.defer(id, 1, now + 9_000).await);
         db.assert_state(id, JobStatus::Delivered, 1, None).await;
     }
 }
@@ -509,8 +520,8 @@ async fn requeue_only_touches_dead_jobs_and_resets_the_budget() {
         assert_eq!(claimed[0].queued_at_ms, at, "{name}: age starts again");
 
         // Deferring never takes back attempts made before the replay.
-        ok(name, "defer", store.defer(dead, at + 10).await);
-        ok(name, "defer", store.defer(dead, at + 10).await);
+        ok(name, "defer", store.defer(dead, 3, at + 10).await);
+        ok(name, "defer", store.defer(dead, 3, at + 10).await);
         db.assert_state(dead, JobStatus::Pending, 2, None).await;
     }
 }

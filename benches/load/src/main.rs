@@ -10,6 +10,7 @@ mod payload;
 mod pg_database;
 mod scenario;
 mod sinks;
+mod soak_crash;
 mod steadiness;
 mod storage;
 mod table;
@@ -56,6 +57,9 @@ enum Command {
         #[arg(long)]
         rate: Option<u64>,
     },
+    /// Kill herald with SIGKILL under load and print how long every acknowledged
+    /// event then takes to be delivered (SQLite restart; PostgreSQL replicas).
+    SoakCrash(soak_crash::Args),
     /// Serve the ceiling: verify the signature, answer 200.
     Ceiling {
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -111,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ceiling { listen, secret } => ceiling::serve(listen, secret).await,
         Command::All(args) => all(args).await,
+        Command::SoakCrash(args) => soak_crash::run(args).await,
         Command::Load {
             addr,
             secret,

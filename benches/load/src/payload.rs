@@ -94,11 +94,16 @@ impl Payloads {
         total / self.templates.len()
     }
 
+    /// The event id of sequence number `seq`.
+    pub fn event_id(&self, seq: u64) -> String {
+        format!("{ID_PREFIX}{}_{seq}", self.run)
+    }
+
     /// The next event, signed now.
     pub fn next(&self) -> Signed {
         let seq = self.next.fetch_add(1, Ordering::Relaxed);
         let template = &self.templates[usize::try_from(seq).unwrap_or(0) % self.templates.len()];
-        let id = format!("{ID_PREFIX}{}_{seq}", self.run);
+        let id = self.event_id(seq);
         let mut body = String::with_capacity(template.head.len() + id.len() + template.tail.len());
         body.push_str(&template.head);
         body.push_str(&id);

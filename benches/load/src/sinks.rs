@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -56,6 +56,17 @@ impl Arrivals {
 /// # Errors
 /// When no port can be bound.
 pub async fn http(arrivals: Arrivals) -> anyhow::Result<SocketAddr> {
+    http_slow(arrivals, Duration::ZERO).await
+}
+
+/// [`http`], taking `delay` over each request after it notes it and before it
+/// answers, as a slow receiver that acts on receipt would: deliveries are in
+/// flight long enough for a kill to land in the middle of some, and a delivery
+/// cut off by the kill counts, so its repeat shows as one.
+///
+/// # Errors
+/// When no port can be bound.
+pub async fn http_slow(arrivals: Arrivals, delay: Duration) -> anyhow::Result<SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
@@ -75,6 +86,9 @@ pub async fn http(arrivals: Arrivals) -> anyhow::Result<SocketAddr> {
                         let _ = request.into_body().collect().await;
                         if let Some(key) = key {
                             arrivals.note(&key);
+                        }
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
                         }
                         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
                     }

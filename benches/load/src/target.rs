@@ -127,6 +127,19 @@ impl Target {
         lines[lines.len().saturating_sub(15)..].join("\n")
     }
 
+    /// herald's log lines holding `text`.
+    pub fn log_lines_with(&self, text: &str) -> Vec<String> {
+        let Some(log) = &self.log else {
+            return Vec::new();
+        };
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(text))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Warnings and errors herald logged, counted.
     pub fn logged_warnings(&self) -> usize {
         let Some(log) = &self.log else { return 0 };

@@ -7,6 +7,7 @@
 //! constraints behind `ON CONFLICT`.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::Event;
@@ -15,6 +16,7 @@ use sqlx::{PgConnection, PgPool};
 
 mod admin;
 mod inventory;
+mod leases;
 mod orders;
 mod probe;
 #[cfg(test)]
@@ -38,8 +40,9 @@ use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 /// few enough that several replicas fit in a server's default 100.
 const MAX_CONNECTIONS: u32 = 12;
 
-/// Connections for the bookkeeping (claims, attempt records, deferrals): one
-/// claimer and one attempt writer, with room for a deferral beside them.
+/// Connections for the bookkeeping (claims, attempt records, deferrals, the
+/// heartbeat): one claimer and one attempt writer, with room for a deferral and
+/// a heartbeat beside them.
 const BOOKKEEPING_CONNECTIONS: u32 = 4;
 
 /// How long a query waits for a free connection before failing, so an overloaded
@@ -62,7 +65,8 @@ const BOOKKEEPING_SETTINGS: &str = "SET synchronous_commit = off;
      SET enable_sort = off;
      SET enable_hashjoin = off;";
 
-/// Claims up to `$3` due jobs for a lease ending at `$1`, `$2` being now.
+/// Claims up to `$3` due jobs for a lease ending at `$1`, `$2` being now, held
+/// by instance `$5`.
 ///
 /// `FOR UPDATE SKIP LOCKED` makes concurrent claimers (in this process or another
 /// replica) pass over rows another claim is taking instead of waiting for it; a
@@ -70,7 +74,8 @@ const BOOKKEEPING_SETTINGS: &str = "SET synchronous_commit = off;
 /// (READ COMMITTED re-evaluation) and dropped, as its lease now hides it. So no job
 /// is ever handed to two workers.
 const CLAIM_SQL: &str =
-    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1, updated_at = $2
+    "UPDATE jobs SET locked_until = $1, leased_by = $5, attempts = attempts + 1,
+                     updated_at = $2
      WHERE id IN (
          SELECT id FROM jobs
          WHERE status = 'pending' AND run_at <= $2
@@ -141,6 +146,8 @@ pub struct PostgresStore {
     bookkeeping: PgPool,
     ingest: GroupCommit<NewEvent, IngestOutcome>,
     attempts: GroupCommit<NewAttempt, ()>,
+    /// This process's name on the leases it takes (see [`super::leases`]).
+    instance: Arc<str>,
 }
 
 impl PostgresStore {
@@ -179,12 +186,14 @@ impl PostgresStore {
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),
         );
+        let instance = super::leases::new_instance_id();
         // No linger: this writer is what holds PostgreSQL delivery back, and a
         // wait before its batches made the queue grow.
         let attempts = GroupCommit::spawn(
             "herald-attempts",
             AttemptWriter {
                 pool: bookkeeping.clone(),
+                instance: instance.clone(),
             },
             GROUP_COMMIT_MAX,
         );
@@ -193,6 +202,7 @@ impl PostgresStore {
             bookkeeping,
             ingest,
             attempts,
+            instance,
         })
     }
 
@@ -221,6 +231,7 @@ impl PostgresStore {
             .bind(now_ms)
             .bind(limit)
             .bind(skip)
+            .bind(&*self.instance)
             .fetch_all(&self.bookkeeping)
             .await?;
         if rows.is_empty() {
@@ -277,16 +288,18 @@ impl PostgresStore {
     }
 
     /// Gives a claimed job back uncounted (see [`crate::store::Store::defer`]).
-    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
+    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
         // The claim counted an attempt that was never made: take it back, but never
-        // below the budget's base.
+        // below the budget's base. Only while this claim still holds the job.
         sqlx::query(
-            "UPDATE jobs SET run_at = $1, locked_until = NULL,
+            "UPDATE jobs SET run_at = $1, locked_until = NULL, leased_by = NULL,
                              attempts = GREATEST(attempts - 1, attempt_base)
-             WHERE id = $2 AND status = 'pending'",
+             WHERE id = $2 AND status = 'pending' AND attempts = $3 AND leased_by = $4",
         )
         .bind(run_at_ms)
         .bind(job_id)
+        .bind(i64::from(attempt))
+        .bind(&*self.instance)
         .execute(&self.bookkeeping)
         .await?;
         Ok(())

@@ -165,16 +165,21 @@ async fn claims_and_attempt_records_walk_an_index_on_stale_statistics() {
 
     let now = 1_000_000;
     let lease = now + 60_000;
-    let mut claim = plans(&store, CLAIM_SQL, &format!("{lease}, {now}, 32, '{{}}'")).await;
+    let mut claim = plans(
+        &store,
+        CLAIM_SQL,
+        &format!("{lease}, {now}, 32, '{{}}', 'me'"),
+    )
+    .await;
     // Skipping a plugin filters the same walk.
-    let skip = format!("{lease}, {now}, 32, ARRAY['p']");
+    let skip = format!("{lease}, {now}, 32, ARRAY['p'], 'me'");
     claim.extend(plans(&store, CLAIM_SQL, &skip).await);
     let ids = "ARRAY[1, 2, 3]::BIGINT[]";
     let texts = "ARRAY['delivered', 'delivered', 'delivered']";
     let record = plans(
         &store,
         writers::RECORD_ATTEMPTS_SQL,
-        &format!("{ids}, {ids}, {ids}, {ids}, {texts}, {texts}, {texts}, {ids}"),
+        &format!("{ids}, {ids}, {ids}, {ids}, {texts}, {texts}, {texts}, {ids}, 'me'"),
     )
     .await;
     drop_database(conn, store, &name).await;

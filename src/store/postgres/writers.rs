@@ -4,6 +4,7 @@
 //! turns them back into rows.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::{PgPool, Row};
@@ -137,7 +138,12 @@ impl BatchWriter<NewEvent> for IngestWriter {
 
 /// Records attempts and moves their jobs on, in one statement: `$1` job ids, `$2`
 /// attempt numbers, `$3`/`$4` start and end, `$5` outcomes, `$6` errors, `$7` the
-/// jobs' new status, `$8` their next run (NULL keeps it).
+/// jobs' new status, `$8` their next run (NULL keeps it), `$9` this instance.
+///
+/// Every attempt is recorded, but a job moves on only while the claim that made
+/// the attempt still holds it: the same attempt number (a claim counts one) and
+/// this instance's lease. A worker whose job was taken back and claimed again
+/// meanwhile cannot mark it delivered, or due again, under the new holder.
 pub(super) const RECORD_ATTEMPTS_SQL: &str = "WITH recorded AS (
          INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
          SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
@@ -148,17 +154,20 @@ pub(super) const RECORD_ATTEMPTS_SQL: &str = "WITH recorded AS (
          ORDER BY t.n
      )
      UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
-                     locked_until = NULL, last_error = t.error,
+                     locked_until = NULL, leased_by = NULL, last_error = t.error,
                      updated_at = t.finished_at,
                      dead_at = CASE WHEN t.status = 'dead' THEN t.finished_at END
-     FROM UNNEST($1::BIGINT[], $7::TEXT[], $8::BIGINT[], $6::TEXT[], $4::BIGINT[])
-          AS t(id, status, run_at, error, finished_at)
-     WHERE jobs.id = t.id";
+     FROM UNNEST($1::BIGINT[], $7::TEXT[], $8::BIGINT[], $6::TEXT[], $4::BIGINT[],
+                 $2::BIGINT[])
+          AS t(id, status, run_at, error, finished_at, attempt)
+     WHERE jobs.id = t.id AND jobs.attempts = t.attempt AND jobs.leased_by = $9";
 
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
     /// The bookkeeping pool: its commits do not wait for the WAL flush.
     pub(super) pool: PgPool,
+    /// The instance whose leases the attempts were made under.
+    pub(super) instance: Arc<str>,
 }
 
 #[async_trait]
@@ -197,6 +206,7 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             .bind(&errors)
             .bind(&statuses)
             .bind(&run_at)
+            .bind(&*self.instance)
             .execute(&self.pool)
             .await?;
         Ok(Committed::now(vec![(); n]))

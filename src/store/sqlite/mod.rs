@@ -3,6 +3,7 @@
 //! durable commit wait for the WAL's fsync (`wal_sync`).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::Event;
@@ -12,6 +13,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 mod admin;
 mod checkpoint;
 mod inventory;
+mod leases;
 mod one_trip;
 mod orders;
 mod probe;
@@ -86,15 +88,18 @@ pub struct SqliteStore {
     writer: Writer,
     ingest: GroupCommit<NewEvent, IngestOutcome>,
     attempts: GroupCommit<NewAttempt, ()>,
+    /// This process's name on the leases it takes (see [`super::leases`]).
+    instance: Arc<str>,
 }
 
-/// Leases up to `?3` due jobs for a lease ending at `?1`, `?2` being now, passing
-/// over the plugins in the JSON array `?4`.
+/// Leases up to `?3` due jobs for a lease ending at `?1` held by instance `?5`,
+/// `?2` being now, passing over the plugins in the JSON array `?4`.
 ///
 /// One statement: SQLite runs it under the write lock, so two claimers can never
 /// both take a job. It walks `jobs_due`, which holds only pending jobs, in order.
 const CLAIM_SQL: &str =
-    "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+    "UPDATE jobs SET locked_until = ?1, leased_by = ?5, attempts = attempts + 1,
+                     updated_at = ?2
      WHERE id IN (
          SELECT id FROM jobs
          WHERE status = 'pending' AND run_at <= ?2
@@ -170,10 +175,12 @@ impl SqliteStore {
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),
         );
+        let instance = super::leases::new_instance_id();
         let attempts = GroupCommit::spawn_lingering(
             "herald-attempts",
             AttemptWriter {
                 writer: writer.clone(),
+                instance: instance.clone(),
             },
             GROUP_COMMIT_MAX,
             Some(ATTEMPTS_LINGER),
@@ -183,6 +190,7 @@ impl SqliteStore {
             writer,
             ingest,
             attempts,
+            instance,
         })
     }
 
@@ -226,6 +234,7 @@ impl SqliteStore {
             .bind(now_ms)
             .bind(limit)
             .bind(skip)
+            .bind(&*self.instance)
             .fetch_all(&mut *write)
             .await?;
         drop(write);
@@ -277,16 +286,19 @@ impl SqliteStore {
         Ok(rows.into_iter().map(JobSummary::from).collect())
     }
 
-    pub async fn defer(&self, job_id: i64, run_at_ms: i64) -> Result<()> {
+    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
         // Lossy: a deferral lost with the power leaves the job leased, and it is
-        // claimed again when the lease ends.
+        // taken back when herald starts again.
         let mut write = self.writer.lossy().await?;
         sqlx::query(
-            "UPDATE jobs SET run_at = ?, locked_until = NULL, attempts = MAX(attempts - 1, attempt_base)
-             WHERE id = ? AND status = 'pending'",
+            "UPDATE jobs SET run_at = ?, locked_until = NULL, leased_by = NULL,
+                             attempts = MAX(attempts - 1, attempt_base)
+             WHERE id = ? AND status = 'pending' AND attempts = ? AND leased_by = ?",
         )
         .bind(run_at_ms)
         .bind(job_id)
+        .bind(i64::from(attempt))
+        .bind(&*self.instance)
         .execute(&mut *write)
         .await?;
         Ok(())

@@ -7,6 +7,7 @@
 //! row, or a row back per event, costs far more than the rows themselves.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -128,6 +129,8 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
 /// Records delivery attempts and moves their jobs on.
 pub(super) struct AttemptWriter {
     pub(super) writer: Writer,
+    /// The instance whose leases the attempts were made under.
+    pub(super) instance: Arc<str>,
 }
 
 #[async_trait]
@@ -139,14 +142,23 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
         // same idempotency key, which at-least-once allows.
         let write = self.writer.lossy().await?;
         let mut query = one_trip::transaction();
-        push_attempts(&mut query, attempts);
+        push_attempts(&mut query, attempts, &self.instance);
         write.commit_one_trip(query).await?;
         Ok(Committed::now(vec![(); attempts.len()]))
     }
 }
 
 /// Inserts `attempts` and moves their jobs on.
-fn push_attempts<'a>(query: &mut QueryBuilder<'a, Sqlite>, attempts: &'a [NewAttempt]) {
+///
+/// Every attempt is recorded, but a job moves on only while the claim that made
+/// the attempt still holds it: the same attempt number (a claim counts one) and
+/// `instance`'s lease. A worker whose job was taken back and claimed again
+/// meanwhile cannot mark it delivered, or due again, under the new holder.
+fn push_attempts<'a>(
+    query: &mut QueryBuilder<'a, Sqlite>,
+    attempts: &'a [NewAttempt],
+    instance: &'a str,
+) {
     for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
         query.push(
             "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error) ",
@@ -163,7 +175,7 @@ fn push_attempts<'a>(query: &mut QueryBuilder<'a, Sqlite>, attempts: &'a [NewAtt
         // VALUES names its columns column1, column2 …
         query.push(
             ";\nUPDATE jobs SET status = t.column2, run_at = COALESCE(t.column3, jobs.run_at),
-                             locked_until = NULL, last_error = t.column4,
+                             locked_until = NULL, leased_by = NULL, last_error = t.column4,
                              updated_at = t.column5,
                              dead_at = CASE WHEN t.column2 = 'dead' THEN t.column5 END
              FROM (",
@@ -174,9 +186,14 @@ fn push_attempts<'a>(query: &mut QueryBuilder<'a, Sqlite>, attempts: &'a [NewAtt
                 .push_bind(status.as_str())
                 .push_bind(run_at)
                 .push_bind(&attempt.record.error)
-                .push_bind(attempt.record.finished_at_ms);
+                .push_bind(attempt.record.finished_at_ms)
+                .push_bind(i64::from(attempt.attempt));
         });
-        query.push(") AS t WHERE jobs.id = t.column1;\n");
+        query.push(
+            ") AS t WHERE jobs.id = t.column1 AND jobs.attempts = t.column6 AND jobs.leased_by = ",
+        );
+        query.push_bind(instance);
+        query.push(";\n");
     }
 }
 

@@ -78,9 +78,7 @@ impl Application {
         });
         let router = server::router(state, &config.server);
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| BuildError::Bind { addr, source })?;
+        let listener = listener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
         if let Some(warning) = listener::exposure_warning(addr, config.admin_token.is_some()) {
             warn!("{warning}");
         }

@@ -254,3 +254,29 @@ async fn at_the_cap_a_new_connection_displaces_the_oldest_idle_one() {
         .expect("read");
     assert_eq!(&start, b"HTTP/1.1 400");
 }
+
+#[test]
+fn the_limits_have_defaults_and_zero_is_refused_by_name() {
+    let path = std::path::Path::new("/etc/herald/config.toml");
+    let env = crate::helpers::test_env();
+    let config = herald::Config::from_toml(&base_config(), path, &env).expect("valid");
+    assert_eq!(config.server.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(config.server.idle_timeout, Duration::from_secs(30));
+    assert_eq!(config.server.max_connections, None);
+
+    let zeros = base_config().replace(
+        "[server]\n",
+        "[server]\nheader_read_timeout_secs = 0\nidle_timeout_secs = 0\nmax_connections = 0\n",
+    );
+    let message = match herald::Config::from_toml(&zeros, path, &env) {
+        Ok(_) => panic!("zero limits were accepted"),
+        Err(err) => err.to_string(),
+    };
+    for key in [
+        "server.header_read_timeout_secs",
+        "server.idle_timeout_secs",
+        "server.max_connections",
+    ] {
+        assert!(message.contains(key), "{key} not named in {message}");
+    }
+}

@@ -8,6 +8,7 @@ mod registry;
 mod service;
 mod watched;
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
@@ -32,6 +33,11 @@ pub use self::watched::{Timeouts, CLOSED_METRIC};
 use super::refusal::Refusal;
 use crate::metrics::Metrics;
 
+/// Connections the kernel completes and holds for `accept`. tokio's default is
+/// 1024; a burst larger than the queue has its SYNs dropped, and each client then
+/// waits a second or more to retry. The kernel caps it at `net.core.somaxconn`.
+const ACCEPT_BACKLOG: u32 = 4096;
+
 /// How long the loop waits after `accept` fails (e.g. out of descriptors) before
 /// trying again: the failure repeats at once otherwise.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
@@ -42,6 +48,23 @@ pub struct ListenerSettings {
     pub timeouts: Timeouts,
     /// Connections open at once.
     pub max_connections: usize,
+}
+
+/// Binds `addr` with a deep accept queue.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restart can bind while old connections linger.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Serves `router` on `listener` until `stop` is cancelled, then stops accepting

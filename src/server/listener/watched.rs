@@ -237,7 +237,13 @@ impl AsyncWrite for Watched {
         // response is out, and the idle wait starts. hyper does not read again until
         // the socket has bytes, so the timer gets the task's waker here.
         if let Phase::Request { answered_after } = this.phase {
-            if this.slot.requests().1 >= answered_after {
+            let (started, finished) = this.slot.requests();
+            if started > finished && finished >= answered_after {
+                // hyper took a pipelined request from its buffer: that one is in flight now.
+                this.phase = Phase::Request {
+                    answered_after: started,
+                };
+            } else if finished >= answered_after {
                 this.phase = Phase::Idle;
                 this.set_deadline(this.timeouts.idle);
                 if this.deadline.as_mut().poll(cx).is_ready() {

@@ -280,3 +280,37 @@ fn the_limits_have_defaults_and_zero_is_refused_by_name() {
         assert!(message.contains(key), "{key} not named in {message}");
     }
 }
+
+#[tokio::test]
+async fn on_stop_a_request_in_flight_finishes_and_new_connections_are_not_served() {
+    let app = app_with_server("").await;
+    let mut in_flight = busy_connection(&app).await;
+    app.stop();
+    // Once the listener has stopped, a new connection is refused or closed unserved.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        match TcpStream::connect(app.addr).await {
+            Err(_) => break,
+            Ok(mut late) => {
+                let _ = late
+                    .write_all(b"GET /healthz HTTP/1.1\r\nhost: herald\r\n\r\n")
+                    .await;
+                if read_until_closed(&mut late).await.is_empty() {
+                    break;
+                }
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still serving after stop"
+        );
+        tokio::task::yield_now().await;
+    }
+    // The request that was in flight still gets its answer (its signature is bad: 401).
+    in_flight
+        .write_all(&[b' '; 94])
+        .await
+        .expect("the rest of the body");
+    let received = read_until_closed(&mut in_flight).await;
+    assert!(received.starts_with("HTTP/1.1 401"), "{received:?}");
+}

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
+use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
 
@@ -45,6 +46,7 @@ pub struct Application {
     store: Store,
     metrics: Arc<Metrics>,
     run_workers: bool,
+    limits: ListenerSettings,
 }
 
 impl Application {
@@ -53,6 +55,7 @@ impl Application {
     /// # Errors
     /// When any of those fails.
     pub async fn build(config: Config) -> Result<Self, BuildError> {
+        let limits = listener_settings(&config);
         let store = Store::connect(&config.database).await?;
         let plugin_handles = BuildContext::new(config.templates.clone())
             .with_order_ledger(Arc::new(store.clone()))
@@ -78,9 +81,10 @@ impl Application {
         });
         let router = server::router(state, &config.server);
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| BuildError::Bind { addr, source })?;
+        let listener = listener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
+        if let Some(warning) = listener::exposure_warning(addr, config.admin_token.is_some()) {
+            warn!("{warning}");
+        }
         Ok(Self {
             listener,
             router,
@@ -88,6 +92,7 @@ impl Application {
             store,
             metrics,
             run_workers: config.dispatch.enabled,
+            limits,
         })
     }
 
@@ -125,10 +130,14 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        let shutdown = stop.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await?;
+        listener::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.metrics.clone(),
+            stop.clone(),
+        )
+        .await?;
         // The server only returns early on an error; make sure workers stop too.
         stop.cancel();
         if let Some(workers) = workers {
@@ -141,5 +150,37 @@ impl Application {
             }
         }
         Ok(())
+    }
+}
+
+/// Raises the descriptor limit and works out the connection limits from it.
+fn listener_settings(config: &Config) -> ListenerSettings {
+    let soft = listener::raise_descriptor_limit();
+    let max_connections = config
+        .server
+        .max_connections
+        .unwrap_or_else(|| listener::default_max_connections(soft));
+    if let Some(soft) = soft.filter(|&soft| max_connections > listener::room_for(soft)) {
+        warn!(
+            max_connections,
+            open_file_limit = soft,
+            "server.max_connections leaves fewer than {} descriptors for the database and plugins; \
+             accept may fail with \"too many open files\"",
+            listener::RESERVED_DESCRIPTORS
+        );
+    }
+    info!(
+        max_connections,
+        open_file_limit = soft,
+        header_read_timeout = ?config.server.header_read_timeout,
+        idle_timeout = ?config.server.idle_timeout,
+        "connection limits"
+    );
+    ListenerSettings {
+        timeouts: Timeouts {
+            header: config.server.header_read_timeout,
+            idle: config.server.idle_timeout,
+        },
+        max_connections,
     }
 }

@@ -7,6 +7,7 @@
 
 mod locate;
 mod raw;
+mod server;
 mod token;
 mod validate;
 
@@ -49,6 +50,10 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// `None`: worked out from the descriptor limit at start.
+    pub max_connections: Option<usize>,
 }
 
 /// Checked `[database]` values.

@@ -56,6 +56,13 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered 503.
     pub request_timeout_secs: u64,
+    /// Longest a request head may take to arrive (from the connection's start, or
+    /// a kept-alive connection's first byte) before it is answered 408 and closed.
+    pub header_read_timeout_secs: u64,
+    /// Longest a kept-alive connection may wait for its next request.
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; unset: 4096, or less if the descriptor limit is lower.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +71,9 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 30,
+            max_connections: None,
         }
     }
 }

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::locate::Collector;
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
-use super::{Config, DatabaseSettings, DispatchSettings, Issue, ServerSettings, StripeSettings};
+use super::{Config, DatabaseSettings, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
@@ -39,14 +39,7 @@ pub(super) fn validate(
         issues: Vec::new(),
     };
 
-    let server = ServerSettings {
-        listen: raw.server.listen,
-        body_limit_bytes: raw.server.body_limit_bytes,
-        request_timeout: Duration::from_secs(raw.server.request_timeout_secs),
-    };
-    if server.body_limit_bytes == 0 {
-        issues.unplaced("server.body_limit_bytes", "must be greater than 0");
-    }
+    let server = super::server::server_settings(&raw.server, &mut issues);
     let database = database_settings(&raw, &base_dir, env, &mut issues);
     let dispatch = dispatch_settings(&raw.dispatch, &mut issues);
 

@@ -3,21 +3,23 @@
 mod admin;
 mod error;
 mod health;
+pub mod listener;
+mod refusal;
+mod timeout;
 mod webhooks;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use secrecy::SecretString;
 use tokio::sync::Notify;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
+pub use self::refusal::{Refusal, REFUSALS_METRIC};
 use crate::config::{ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
 use crate::rules::Rules;
@@ -84,9 +86,12 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            settings.request_timeout,
+        .layer(middleware::from_fn_with_state(
+            timeout::Deadline {
+                limit: settings.request_timeout,
+                metrics: state.metrics.clone(),
+            },
+            timeout::request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

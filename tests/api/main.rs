@@ -1,5 +1,6 @@
 mod admin;
 mod config;
+mod connections;
 mod crash;
 mod delivery;
 mod docs;

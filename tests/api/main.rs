@@ -12,4 +12,5 @@ mod replicas;
 mod rules;
 mod shutdown;
 mod store;
+mod trigger;
 mod webhooks;

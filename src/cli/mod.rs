@@ -40,7 +40,7 @@ pub enum Command {
         #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
         secret: String,
     },
-    /// Send a sample Stripe event of a type, signed as Stripe signs it, to a herald.
+    /// Send a sample Stripe event of a type, signed as Stripe signs it, to a herald
     ///
     /// Like `stripe trigger`: the event gets a fresh evt_ id and `created` = now, is
     /// signed with the endpoint secret and POSTed; herald's status and body are printed,

@@ -7,12 +7,14 @@
 //! story: Jenny Rosen's order `ORDER12345` and her coffee-club subscription.
 
 mod edit;
+mod order;
 mod times;
 
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::Value;
 
 pub use self::edit::{set, Assignment, SetError};
+pub use self::order::to_pretty_json;
 
 /// `(type, JSON text)` for every sample, sorted by type.
 const STRIPE: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/stripe_samples.rs"));

@@ -78,8 +78,7 @@ pub fn build(kind: &str, sets: &[Assignment], now: i64) -> anyhow::Result<Outgoi
     for assignment in sets {
         samples::set(&mut event, assignment)?;
     }
-    let mut body = serde_json::to_vec_pretty(&event).context("cannot serialize the event")?;
-    body.push(b'\n');
+    let body = samples::to_pretty_json(&event);
     Ok(Outgoing {
         kind: event.get("type").and_then(Value::as_str).map(str::to_owned),
         id: event.get("id").and_then(Value::as_str).map(str::to_owned),

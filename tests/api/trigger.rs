@@ -260,3 +260,38 @@ async fn list_shows_every_sample_type() {
     let parsed: Vec<String> = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed, listed);
 }
+
+/// The README's walkthrough shows what `herald trigger payment_intent.succeeded` prints.
+#[tokio::test]
+async fn the_readme_shows_what_trigger_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = readme
+        .find("-- trigger payment_intent.succeeded\n")
+        .expect("the walkthrough triggers payment_intent.succeeded");
+    let shown: Vec<&str> = readme[start..]
+        .lines()
+        .skip(1)
+        .take(3)
+        .map(|line| line.trim_start_matches("# "))
+        .collect();
+    let app = spawn_app().await;
+    let url = app.url("/webhooks/stripe");
+    let (ok, out, err) = cli(
+        &app.config_path(),
+        &["trigger", "payment_intent.succeeded", "--url", &url],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let printed: Vec<String> = out
+        .lines()
+        .map(|line| {
+            // The README shows an elided id and the shipped config's address.
+            let line = line.replace(&url, "http://127.0.0.1:8787/webhooks/stripe");
+            match line.split_whitespace().nth(2) {
+                Some(id) if id.starts_with("evt_") => line.replace(id, "evt_…"),
+                _ => line,
+            }
+        })
+        .collect();
+    assert_eq!(printed, shown);
+}

@@ -10,6 +10,7 @@ pub struct Assignment {
     /// Member names from the event's top, e.g. `["data", "object", "amount"]`;
     /// a number steps into an array that is already there.
     pub path: Vec<String>,
+    /// What to put there.
     pub value: Value,
 }
 

@@ -56,15 +56,20 @@ pub struct TriggerArgs {
 /// An event ready to send: its bytes, and its type and id when it has them.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The exact bytes signed and sent.
     pub body: Vec<u8>,
+    /// The event's `type`.
     pub kind: Option<String>,
+    /// The event's `id`.
     pub id: Option<String>,
 }
 
 /// herald's answer.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The HTTP status.
     pub status: reqwest::StatusCode,
+    /// The response body, as text.
     pub body: String,
 }
 

@@ -17,7 +17,9 @@ pub const WEBHOOK_PATH: &str = "/webhooks/stripe";
 /// The URL and secret a trigger uses.
 #[derive(Debug, Clone)]
 pub struct Target {
+    /// Where to POST.
     pub url: String,
+    /// The endpoint secret to sign with, `whsec_…`.
     pub secret: String,
 }
 

@@ -13,6 +13,7 @@
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
+//! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -25,6 +26,7 @@ pub mod plugins;
 pub mod render;
 pub mod replay;
 pub mod rules;
+pub mod samples;
 pub mod server;
 pub mod shutdown;
 pub mod source;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{ops, Cli, Command, OrdersCommand};
+use herald::cli::{ops, trigger, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("t={t},v1={}", sign(&body, secret.as_bytes(), t));
             Ok(())
         }
+        Command::Trigger(args) => trigger::run(&cli.config, &args, &ProcessEnv).await,
         Command::DeadLetters { filter, limit } => {
             ops::dead_letters(&load(&cli.config)?, &filter, limit).await
         }

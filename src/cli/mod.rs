@@ -1,6 +1,7 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
 pub mod ops;
+pub mod trigger;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,21 @@ pub enum Command {
         #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
         secret: String,
     },
+    /// Send a sample Stripe event of a type, signed as Stripe signs it, to a herald
+    ///
+    /// Like `stripe trigger`: the event gets a fresh evt_ id and `created` = now, is
+    /// signed with the endpoint secret and POSTed; herald's status and body are printed,
+    /// and a non-2xx answer exits 1. Without --url it goes to the config's
+    /// [server].listen; without --secret (or STRIPE_WEBHOOK_SECRET) it is signed with
+    /// the config's [sources.stripe] secret.
+    ///
+    /// Examples:
+    ///   herald trigger payment_intent.succeeded
+    ///   herald trigger charge.refunded --set data.object.metadata.order_id=A17
+    ///   herald trigger payment_intent.succeeded --print > event.json
+    ///   herald trigger --file event.json --url http://127.0.0.1:8787/webhooks/stripe
+    #[command(verbatim_doc_comment)]
+    Trigger(trigger::TriggerArgs),
     /// List dead letters: jobs that failed for good or ran out of retries.
     DeadLetters {
         #[command(flatten)]

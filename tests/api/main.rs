@@ -14,4 +14,5 @@ mod replicas;
 mod rules;
 mod shutdown;
 mod store;
+mod trigger;
 mod webhooks;

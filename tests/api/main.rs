@@ -1,4 +1,5 @@
 mod config;
+mod config_roundtrip;
 mod crash;
 mod delivery;
 mod docs;

@@ -258,6 +258,10 @@ mod tests {
             br#"{"id":"e","type":"x","created":1,"data":{"skipped":"\ud83dL","object":{}}}"#,
             br#"{"id":"e","type":"x","created":1,"data":{"object":{"\uDE00":1}}}"#,
             br#"{"id":"e","type":"x","created":1,"data":{"skipped":"\ud83d\ude00\\ud800","object":{}}}"#,
+            // A skipped number out of range is refused as well (also found by fuzzing);
+            // one that rounds to zero is not.
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"amoun-":1e400}}}"#,
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"amoun-":-1e-400}}}"#,
             // Repeated members: the last one counts, in both.
             br#"{"id":"a","id":"b","type":"x","created":1,"data":{"object":{"amount":1,"amount":2}}}"#,
             // `latest_charge` unexpanded (an id), then expanded.
@@ -272,6 +276,14 @@ mod tests {
                 "parent":{"subscription_details":{"metadata":{"order_id":"S1"}}}}}}"#,
         ];
         bodies.extend(odd.iter().map(|body| body.to_vec()));
+        // Skipped values nested past serde_json's depth limit are refused too.
+        for depth in [100, 200] {
+            let (open, close) = ("[".repeat(depth), "]".repeat(depth));
+            let nested = format!(
+                r#"{{"id":"e","type":"x","created":1,"data":{{"object":{{}},"n":{open}{close}}}}}"#
+            );
+            bodies.push(nested.into_bytes());
+        }
         for body in &bodies {
             let whole = normalized(body).map(|mut event| {
                 event.raw = Payload::default();

@@ -208,7 +208,8 @@ fn dispatch_settings(raw: &DispatchConfig, issues: &mut Collector<'_>) -> Dispat
     };
     check_retry("dispatch", &retry, issues);
     let day = 24 * 3600;
-    if raw.retention_days > 0 && raw.retention_days * day < raw.max_age_secs {
+    // Saturating: `retention_days` is any u64 the file gives (a plain `*` overflowed).
+    if raw.retention_days > 0 && raw.retention_days.saturating_mul(day) < raw.max_age_secs {
         issues.unplaced(
             "dispatch.retention_days",
             "must cover dispatch.max_age_secs: events still being retried cannot be pruned",
@@ -352,6 +353,22 @@ fn validate_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_retention_is_kept_not_overflowed() {
+        // Found while writing the config fuzz target: this input panicked in debug builds.
+        let mut issues = Collector {
+            text: "",
+            issues: Vec::new(),
+        };
+        let raw = DispatchConfig {
+            retention_days: i64::MAX.unsigned_abs(),
+            ..DispatchConfig::default()
+        };
+        let settings = dispatch_settings(&raw, &mut issues);
+        assert!(issues.issues.is_empty(), "{:?}", issues.issues);
+        assert_eq!(settings.retention, Some(Duration::from_secs(u64::MAX)));
+    }
 
     #[test]
     fn database_passwords_stay_out_of_logs() {

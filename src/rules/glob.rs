@@ -312,4 +312,66 @@ mod tests {
             assert!(err.to_string().contains(&format!("`{pattern}`")));
         }
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// Obviously right and exponential: `*` tries every split of the rest.
+        fn reference(pattern: &[char], text: &[char]) -> bool {
+            match pattern.split_first() {
+                None => text.is_empty(),
+                Some(('*', rest)) => (0..=text.len()).any(|i| reference(rest, &text[i..])),
+                Some((c, rest)) => text.first() == Some(c) && reference(rest, &text[1..]),
+            }
+        }
+
+        fn chars(from: &'static [char], len: std::ops::Range<usize>) -> BoxedStrategy<String> {
+            proptest::collection::vec(prop::sample::select(from), len)
+                .prop_map(String::from_iter)
+                .boxed()
+        }
+
+        fn pattern() -> impl Strategy<Value = EventPattern> {
+            chars(&['a', 'b', '_', '.', '*'], 1..10)
+                .prop_filter_map("not a valid pattern", |p| EventPattern::parse(&p).ok())
+        }
+
+        fn agrees(pattern: &EventPattern, text: &str) -> bool {
+            let p: Vec<char> = pattern.as_str().chars().collect();
+            let t: Vec<char> = text.chars().collect();
+            pattern.matches(text) == reference(&p, &t)
+        }
+
+        proptest! {
+            #[test]
+            fn agrees_with_the_reference_on_any_text(
+                pattern in pattern(),
+                text in chars(&['a', 'b', '_', '.', 'é', '€'], 0..12),
+            ) {
+                prop_assert!(agrees(&pattern, &text));
+            }
+
+            #[test]
+            fn matches_text_made_from_the_pattern(
+                pattern in pattern(),
+                fillers in proptest::collection::vec(chars(&['a', 'b', '.', 'é'], 0..4), 8),
+            ) {
+                // Each `*` replaced by a short run: a match, unlike most random text.
+                let mut fill = fillers.iter();
+                let text: String = pattern
+                    .as_str()
+                    .split('*')
+                    .enumerate()
+                    .map(|(i, piece)| {
+                        let star = if i == 0 { "" } else { fill.next().map_or("", String::as_str) };
+                        format!("{star}{piece}")
+                    })
+                    .collect();
+                prop_assert!(pattern.matches(&text));
+                prop_assert!(agrees(&pattern, &text));
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 mod admin;
 mod config;
+mod config_roundtrip;
 mod connections;
 mod crash;
 mod delivery;

@@ -266,6 +266,21 @@ mod tests {
             br#"{"id":"evt","type":"x","created":1,"data":{"object":[]}}"#,
             // An escaped member name is the name it spells.
             br#"{"\u0069d":"evt_esc","type":"x","created":1,"data":{"object":{"amount":3}}}"#,
+            // A raw control character in a member name is not JSON (found by fuzzing:
+            // the pruned parse accepted it), with or without an escape beside it;
+            // an escaped one is.
+            b"{\"id\":\"e\",\"type\":\"x\",\"created\":1,\"data\":{\"object\":{\"a\nb\":1}}}",
+            b"{\"id\":\"e\",\"type\":\"x\",\"created\":1,\"data\":{\"object\":{\"\\u0061\nb\":1}}}",
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"a\nb":1,"\u0000":2}}}"#,
+            // A surrogate escape that does not pair up is not JSON either, skipped or not;
+            // one that does is (also found by fuzzing).
+            br#"{"id":"e","type":"x","created":1,"data":{"skipped":"\ud83dL","object":{}}}"#,
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"\uDE00":1}}}"#,
+            br#"{"id":"e","type":"x","created":1,"data":{"skipped":"\ud83d\ude00\\ud800","object":{}}}"#,
+            // A skipped number out of range is refused as well (also found by fuzzing);
+            // one that rounds to zero is not.
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"amoun-":1e400}}}"#,
+            br#"{"id":"e","type":"x","created":1,"data":{"object":{"amoun-":-1e-400}}}"#,
             // Repeated members: the last one counts, in both.
             br#"{"id":"a","id":"b","type":"x","created":1,"data":{"object":{"amount":1,"amount":2}}}"#,
             // `latest_charge` unexpanded (an id), then expanded.
@@ -280,6 +295,14 @@ mod tests {
                 "parent":{"subscription_details":{"metadata":{"order_id":"S1"}}}}}}"#,
         ];
         bodies.extend(odd.iter().map(|body| body.to_vec()));
+        // Skipped values nested past serde_json's depth limit are refused too.
+        for depth in [100, 200] {
+            let (open, close) = ("[".repeat(depth), "]".repeat(depth));
+            let nested = format!(
+                r#"{{"id":"e","type":"x","created":1,"data":{{"object":{{}},"n":{open}{close}}}}}"#
+            );
+            bodies.push(nested.into_bytes());
+        }
         for body in &bodies {
             let whole = normalized(body).map(|mut event| {
                 event.raw = Payload::default();

@@ -94,7 +94,7 @@ pub fn verify<'a>(
             "t" => timestamp = Some(value.trim()),
             // A value that is not hex cannot match; treat it as absent rather than
             // refusing a header whose other signature may be good.
-            "v1" => signatures.extend(hex::decode(value.trim()).ok()),
+            "v1" => signatures.extend(decode_signature(value.trim())),
             _ => {}
         }
     }
@@ -127,6 +127,17 @@ pub fn verify<'a>(
     } else {
         Err(VerifyError::NoMatchingSignature)
     }
+}
+
+/// A `v1` value's bytes. Lower-case hex only: Stripe sends it so and its libraries
+/// compare the text, so a signature with one letter's case changed is another
+/// signature, as any other one-byte change makes it.
+fn decode_signature(value: &str) -> Option<Vec<u8>> {
+    value
+        .bytes()
+        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        .then(|| hex::decode(value).ok())
+        .flatten()
 }
 
 /// Signs `body` as Stripe does: for tests, benchmarks and the README's walkthrough.
@@ -240,6 +251,80 @@ mod tests {
         ] {
             let result = verify(Some(h), BODY, SECRET, 300, NOW);
             assert!(result.is_err(), "{h:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn refuses_an_upper_case_signature() {
+        // Stripe sends lower-case hex and its libraries compare the text, so `A` for
+        // `a` is not that signature here either (seen while writing the one-byte
+        // property below: the changed header still verified). Like any value that
+        // is not lower-case hex, it counts as absent.
+        let sig = sign(BODY, SECRET, NOW).to_ascii_uppercase();
+        assert_eq!(
+            verify(Some(&header(&[&sig])), BODY, SECRET, 300, NOW).unwrap_err(),
+            VerifyError::NoSignatures
+        );
+        let good = sign(BODY, SECRET, NOW);
+        assert!(verify(Some(&header(&[&sig, &good])), BODY, SECRET, 300, NOW).is_ok());
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        const TOLERANCE: u64 = 300;
+
+        fn case() -> impl Strategy<Value = (Vec<u8>, Vec<u8>, i64, i64)> {
+            (
+                proptest::collection::vec(any::<u8>(), 0..256),
+                proptest::collection::vec(any::<u8>(), 1..48),
+                0..4_000_000_000_i64,
+                -300..=300_i64,
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn a_signed_body_verifies((body, secret, t, skew) in case()) {
+                let header = format!("t={t},v1={}", sign(&body, &secret, t));
+                prop_assert!(verify(Some(&header), &body, &secret, TOLERANCE, t + skew).is_ok());
+            }
+
+            #[test]
+            fn a_body_with_one_byte_changed_never_verifies(
+                (body, secret, t, _) in case(),
+                index in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+            ) {
+                prop_assume!(!body.is_empty());
+                let header = format!("t={t},v1={}", sign(&body, &secret, t));
+                let mut changed = body.clone();
+                let i = index.index(body.len());
+                prop_assume!(changed[i] != byte);
+                changed[i] = byte;
+                prop_assert_eq!(
+                    verify(Some(&header), &changed, &secret, TOLERANCE, t).unwrap_err(),
+                    VerifyError::NoMatchingSignature
+                );
+            }
+
+            #[test]
+            fn a_signature_with_one_byte_changed_never_verifies(
+                (body, secret, t, _) in case(),
+                index in 0..64_usize,
+                // Any ASCII byte, or (None) the same letter in upper case.
+                byte in prop_oneof![(0..128_u8).prop_map(Some), Just(None)],
+            ) {
+                let mut signature = sign(&body, &secret, t).into_bytes();
+                let byte = byte.unwrap_or(signature[index].to_ascii_uppercase());
+                prop_assume!(signature[index] != byte);
+                signature[index] = byte;
+                let signature = String::from_utf8(signature).unwrap();
+                let header = format!("t={t},v1={signature}");
+                prop_assert!(verify(Some(&header), &body, &secret, TOLERANCE, t).is_err());
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{ops, trigger, Cli, Command, OrdersCommand};
+use herald::cli::{events, ops, trigger, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -57,6 +57,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ops::redeliver(&load(&cli.config)?, &source, &event_id).await
         }
         Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
+        Command::Events(args) => events::list(&load(&cli.config)?, &args).await,
+        Command::Event(args) => events::show(&load(&cli.config)?, &args).await,
         Command::Job { id } => ops::job(&load(&cli.config)?, id).await,
         Command::Prune => ops::prune(&load(&cli.config)?).await,
         Command::Inventory { sku, adjust } => {

@@ -1,5 +1,6 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
+pub mod events;
 pub mod ops;
 pub mod trigger;
 
@@ -87,6 +88,23 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// List stored events, newest first, with what became of their jobs
+    ///
+    /// An event is dead if any of its jobs is dead, else pending while any job
+    /// waits, else delivered (an event no rule matched has no jobs and counts as
+    /// delivered). --json prints {"events": [...]}, see docs/operations.md.
+    ///
+    /// Examples:
+    ///   herald events --status dead --since 2026-11-23T00:00:00Z
+    ///   herald events --type 'charge.*' --order A17
+    #[command(verbatim_doc_comment)]
+    Events(events::EventsArgs),
+    /// Show one stored event: its fields, its jobs, and every attempt they made
+    ///
+    /// --payload prints the body as received; --json the whole of it for
+    /// scripts (docs/operations.md). An event not stored exits 1.
+    #[command(verbatim_doc_comment)]
+    Event(events::EventArgs),
     /// Show one job and every attempt it made.
     Job {
         /// The job id, as dead-letters lists it.

@@ -11,14 +11,14 @@ use crate::store::{JobFilter, JobSummary, Store};
 use crate::Config;
 
 /// Opens the config's database.
-async fn open(config: &Config) -> anyhow::Result<Store> {
+pub(super) async fn open(config: &Config) -> anyhow::Result<Store> {
     Store::connect(&config.database)
         .await
         .with_context(|| format!("cannot open database {}", config.database.display))
 }
 
 /// Parses RFC 3339 or Unix seconds into Unix milliseconds.
-fn parse_time(value: &str) -> anyhow::Result<i64> {
+pub(super) fn parse_time(value: &str) -> anyhow::Result<i64> {
     if let Ok(secs) = value.parse::<i64>() {
         return Ok(secs.saturating_mul(1000));
     }
@@ -55,7 +55,7 @@ impl FilterArgs {
     }
 }
 
-fn format_ms(ms: Option<i64>) -> String {
+pub(super) fn format_ms(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map_or_else(
             || "-".to_owned(),

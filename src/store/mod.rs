@@ -8,6 +8,7 @@
 mod attempt;
 mod claim;
 mod error;
+mod events;
 mod group_commit;
 mod job;
 mod new_event;
@@ -25,6 +26,7 @@ use secrecy::ExposeSecret;
 
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 pub use self::error::{Result, StoreError};
+pub use self::events::{EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts};
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
@@ -288,6 +290,22 @@ impl Store {
     /// On a database error.
     pub async fn prune_delivered(&self, before_ms: i64) -> Result<Pruned> {
         on_backend!(self.prune_delivered(before_ms))
+    }
+
+    /// Stored events matching `filter`, newest received first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventListing>> {
+        on_backend!(self.events(filter))
+    }
+
+    /// One stored event with its jobs and their attempts; `None` when not stored.
+    ///
+    /// # Errors
+    /// On a database error, or when the stored event does not read back.
+    pub async fn event_detail(&self, source: &str, event_id: &str) -> Result<Option<EventDetail>> {
+        on_backend!(self.event_detail(source, event_id))
     }
 
     /// How many events are stored.

@@ -6,6 +6,7 @@ mod crash;
 mod delivery;
 mod docs;
 mod email;
+mod events;
 mod helpers;
 mod inventory;
 mod leases;

@@ -12,6 +12,7 @@ use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 mod admin;
 mod checkpoint;
+mod events;
 mod inventory;
 mod leases;
 mod one_trip;

@@ -1,0 +1,358 @@
+//! Events as an operator lists and inspects them (`herald events`, `herald event`):
+//! the filter, what a listing and a detail hold, and the SQL both backends share.
+//!
+//! An event's status is derived from its jobs, never stored: `dead` when any job
+//! is dead (someone must act, even while others still wait), otherwise `pending`
+//! while any job waits, otherwise `delivered`, which includes an event that no
+//! rule matched and so has no jobs.
+
+use herald_plugin_api::Event;
+
+use super::attempt::AttemptSummary;
+use super::error::{Result, StoreError};
+use super::job::JobStatus;
+use super::rows::{to_u32, EventRow};
+
+/// Where an event stands, from its jobs (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    /// A job is still waiting (or being delivered), none is dead.
+    Pending,
+    /// Every job is delivered, or the event has none.
+    Delivered,
+    /// At least one job is a dead letter.
+    Dead,
+}
+
+impl EventStatus {
+    /// The status of an event whose jobs are in these states.
+    pub fn from_counts(counts: JobCounts) -> Self {
+        if counts.dead > 0 {
+            Self::Dead
+        } else if counts.pending > 0 {
+            Self::Pending
+        } else {
+            Self::Delivered
+        }
+    }
+
+    /// The lowercase name, as `--status` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The SQL condition over `e` (events) that holds for events in this status.
+    /// Dead and pending go through the partial indexes `jobs_dead` and `jobs_due`,
+    /// which hold only those jobs, so a listing of the few events that need a look
+    /// does not read every event's jobs; delivered is the common case and is checked
+    /// per event while walking `events_received`.
+    pub(super) fn sql(self) -> &'static str {
+        match self {
+            Self::Dead => " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'dead')",
+            Self::Pending => {
+                " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'pending')
+                  AND e.pk NOT IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'dead')"
+            }
+            Self::Delivered => {
+                " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status != 'delivered')"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for EventStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How many of an event's jobs are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JobCounts {
+    pub pending: u32,
+    pub delivered: u32,
+    pub dead: u32,
+}
+
+/// Which events an operator lists; unset fields match everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventFilter {
+    /// An event type, or a pattern in the language of a rule's `on` (`charge.*`),
+    /// already validated: letters, digits, `_`, `.` and the `*` wildcard only.
+    pub kind: Option<String>,
+    /// The shop's order id, as normalized from the event's metadata.
+    pub order_id: Option<String>,
+    pub status: Option<EventStatus>,
+    /// Received at or after this Unix millisecond.
+    pub since_ms: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+impl EventFilter {
+    /// The limit as SQL binds it.
+    pub(super) fn sql_limit(&self) -> i64 {
+        i64::try_from(self.limit).unwrap_or(i64::MAX)
+    }
+}
+
+/// `pattern` as a PostgreSQL `LIKE` pattern: `*` is `%`, and `_` (legal in event
+/// types, a wildcard to `LIKE`) is escaped. SQLite uses the pattern as it is with
+/// `GLOB`, which is case-sensitive like rule matching and has no other wildcard a
+/// valid pattern can hold.
+pub(super) fn like_pattern(pattern: &str) -> String {
+    pattern.replace('_', "\\_").replace('*', "%")
+}
+
+/// One event in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventListing {
+    pub event_id: String,
+    pub source: String,
+    pub kind: String,
+    pub order_id: Option<String>,
+    /// When the provider created it, Unix seconds.
+    pub created: i64,
+    /// When herald received it, Unix ms.
+    pub received_at_ms: i64,
+    pub jobs: JobCounts,
+    pub status: EventStatus,
+}
+
+/// The columns [`EventListingRow`] reads; both backends append their filter,
+/// `ORDER BY e.received_at DESC, e.pk DESC` and the limit.
+pub(super) const EVENT_LIST_SELECT: &str =
+    "SELECT e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'pending') AS pending,
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'delivered') AS delivered,
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead
+     FROM events e WHERE 1 = 1";
+
+/// Newest first; `events_received` walked backwards.
+pub(super) const EVENT_LIST_ORDER: &str = " ORDER BY e.received_at DESC, e.pk DESC LIMIT ";
+
+/// A listed event, as [`EVENT_LIST_SELECT`] reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct EventListingRow {
+    event_id: String,
+    source: String,
+    kind: String,
+    order_id: Option<String>,
+    created: i64,
+    received_at: i64,
+    pending: i64,
+    delivered: i64,
+    dead: i64,
+}
+
+impl From<EventListingRow> for EventListing {
+    fn from(row: EventListingRow) -> Self {
+        let jobs = JobCounts {
+            pending: to_u32(row.pending),
+            delivered: to_u32(row.delivered),
+            dead: to_u32(row.dead),
+        };
+        Self {
+            event_id: row.event_id,
+            source: row.source,
+            kind: row.kind,
+            order_id: row.order_id,
+            created: row.created,
+            received_at_ms: row.received_at,
+            jobs,
+            status: EventStatus::from_counts(jobs),
+        }
+    }
+}
+
+/// One stored event with its jobs and every attempt they made.
+#[derive(Debug, Clone)]
+pub struct EventDetail {
+    /// The normalized event; its payload as received is in `event.raw`.
+    pub event: Event,
+    /// When herald received it, Unix ms.
+    pub received_at_ms: i64,
+    /// In creation order.
+    pub jobs: Vec<EventJob>,
+}
+
+impl EventDetail {
+    /// The event's status, from its jobs.
+    pub fn status(&self) -> EventStatus {
+        EventStatus::from_counts(self.counts())
+    }
+
+    /// How many of its jobs are in each state.
+    pub fn counts(&self) -> JobCounts {
+        let mut counts = JobCounts::default();
+        for job in &self.jobs {
+            let slot = match job.status {
+                JobStatus::Pending => &mut counts.pending,
+                JobStatus::Delivered => &mut counts.delivered,
+                JobStatus::Dead => &mut counts.dead,
+            };
+            *slot = slot.saturating_add(1);
+        }
+        counts
+    }
+}
+
+/// A job of an event, with its attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventJob {
+    pub id: i64,
+    pub rule: String,
+    pub plugin: String,
+    pub status: JobStatus,
+    /// Attempts ever made.
+    pub attempts: u32,
+    /// When a pending job is due next (Unix ms); `None` once it is done or dead.
+    pub next_run_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub dead_at_ms: Option<i64>,
+    /// Oldest first.
+    pub history: Vec<AttemptSummary>,
+}
+
+/// The event row `event_detail` reads: `pk, normalized, payload, received_at`.
+pub(super) const EVENT_DETAIL_SELECT: &str =
+    "SELECT pk, normalized, payload, received_at FROM events";
+
+/// The jobs of one event (its pk the only parameter), as [`EventJobRow`] reads them.
+pub(super) const EVENT_JOBS_SELECT: &str =
+    "SELECT id, rule, plugin, status, attempts, run_at, last_error, dead_at FROM jobs";
+
+/// The attempts of one event's jobs, as [`EventAttemptRow`] reads them.
+pub(super) const EVENT_ATTEMPTS_SELECT: &str =
+    "SELECT a.job_id, a.attempt, a.started_at, a.finished_at, a.outcome, a.error
+     FROM attempts a JOIN jobs j ON j.id = a.job_id";
+
+/// The stored event, as [`EVENT_DETAIL_SELECT`] reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct EventDetailRow {
+    pk: i64,
+    normalized: String,
+    payload: String,
+    received_at: i64,
+}
+
+impl EventDetailRow {
+    pub(super) fn pk(&self) -> i64 {
+        self.pk
+    }
+}
+
+/// A job of the event.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct EventJobRow {
+    id: i64,
+    rule: String,
+    plugin: String,
+    status: JobStatus,
+    attempts: i64,
+    run_at: i64,
+    last_error: Option<String>,
+    dead_at: Option<i64>,
+}
+
+/// An attempt of one of the event's jobs.
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct EventAttemptRow {
+    job_id: i64,
+    attempt: i64,
+    started_at: i64,
+    finished_at: i64,
+    outcome: String,
+    error: Option<String>,
+}
+
+/// The detail from its rows.
+///
+/// # Errors
+/// [`StoreError::Corrupt`] when the stored event does not read back.
+pub(super) fn assemble(
+    event: EventDetailRow,
+    jobs: Vec<EventJobRow>,
+    attempts: Vec<EventAttemptRow>,
+) -> Result<EventDetail> {
+    let received_at_ms = event.received_at;
+    let event = EventRow {
+        pk: event.pk,
+        normalized: event.normalized,
+        payload: event.payload,
+    }
+    .into_event()?;
+    let mut jobs: Vec<EventJob> = jobs
+        .into_iter()
+        .map(|row| EventJob {
+            id: row.id,
+            rule: row.rule,
+            plugin: row.plugin,
+            status: row.status,
+            attempts: to_u32(row.attempts),
+            next_run_at_ms: (row.status == JobStatus::Pending).then_some(row.run_at),
+            last_error: row.last_error,
+            dead_at_ms: row.dead_at,
+            history: Vec::new(),
+        })
+        .collect();
+    for row in attempts {
+        let job = jobs
+            .iter_mut()
+            .find(|job| job.id == row.job_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("attempt of missing job {}", row.job_id)))?;
+        job.history.push(AttemptSummary {
+            attempt: to_u32(row.attempt),
+            started_at_ms: row.started_at,
+            finished_at_ms: row.finished_at,
+            outcome: row.outcome,
+            error: row.error,
+        });
+    }
+    Ok(EventDetail {
+        event,
+        received_at_ms,
+        jobs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_job_outranks_a_pending_one_and_no_jobs_is_delivered() {
+        let counts = |pending, delivered, dead| JobCounts {
+            pending,
+            delivered,
+            dead,
+        };
+        assert_eq!(EventStatus::from_counts(counts(1, 0, 1)), EventStatus::Dead);
+        assert_eq!(
+            EventStatus::from_counts(counts(1, 2, 0)),
+            EventStatus::Pending
+        );
+        assert_eq!(
+            EventStatus::from_counts(counts(0, 2, 0)),
+            EventStatus::Delivered
+        );
+        assert_eq!(
+            EventStatus::from_counts(JobCounts::default()),
+            EventStatus::Delivered
+        );
+    }
+
+    #[test]
+    fn patterns_become_like_patterns_with_underscores_literal() {
+        assert_eq!(
+            like_pattern("payment_intent.*"),
+            "payment\\_intent.%".to_owned()
+        );
+        assert_eq!(like_pattern("*"), "%");
+    }
+}

@@ -1,0 +1,65 @@
+//! Events as an operator lists and inspects them, on SQLite.
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::SqliteStore;
+use crate::store::error::Result;
+use crate::store::events::{
+    assemble, EventAttemptRow, EventDetail, EventDetailRow, EventFilter, EventJobRow, EventListing,
+    EventListingRow, EVENT_ATTEMPTS_SELECT, EVENT_DETAIL_SELECT, EVENT_JOBS_SELECT,
+    EVENT_LIST_ORDER, EVENT_LIST_SELECT,
+};
+
+impl SqliteStore {
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventListing>> {
+        let mut query = QueryBuilder::<Sqlite>::new(EVENT_LIST_SELECT);
+        if let Some(kind) = &filter.kind {
+            // GLOB is case-sensitive and knows `*`, as rule patterns do.
+            query.push(" AND e.kind GLOB ").push_bind(kind.clone());
+        }
+        if let Some(order_id) = &filter.order_id {
+            query.push(" AND e.order_id = ").push_bind(order_id.clone());
+        }
+        if let Some(status) = filter.status {
+            query.push(status.sql());
+        }
+        if let Some(since) = filter.since_ms {
+            query.push(" AND e.received_at >= ").push_bind(since);
+        }
+        query.push(EVENT_LIST_ORDER).push_bind(filter.sql_limit());
+        let rows = query
+            .build_query_as::<EventListingRow>()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(EventListing::from).collect())
+    }
+
+    pub async fn event_detail(&self, source: &str, event_id: &str) -> Result<Option<EventDetail>> {
+        // One read transaction, so the jobs and attempts are those of one moment.
+        let mut tx = self.pool.begin().await?;
+        let Some(event) = sqlx::query_as::<_, EventDetailRow>(&format!(
+            "{EVENT_DETAIL_SELECT} WHERE source = ? AND event_id = ?"
+        ))
+        .bind(source)
+        .bind(event_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let jobs = sqlx::query_as::<_, EventJobRow>(&format!(
+            "{EVENT_JOBS_SELECT} WHERE event_pk = ? ORDER BY id"
+        ))
+        .bind(event.pk())
+        .fetch_all(&mut *tx)
+        .await?;
+        let attempts = sqlx::query_as::<_, EventAttemptRow>(&format!(
+            "{EVENT_ATTEMPTS_SELECT} WHERE j.event_pk = ? ORDER BY a.id"
+        ))
+        .bind(event.pk())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        assemble(event, jobs, attempts).map(Some)
+    }
+}

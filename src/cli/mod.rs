@@ -1,6 +1,8 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
+pub mod check;
 pub mod ops;
+pub mod render;
 pub mod trigger;
 
 use std::path::PathBuf;
@@ -30,8 +32,26 @@ pub struct Cli {
 pub enum Command {
     /// Receive webhooks and deliver their actions until SIGINT/SIGTERM.
     Serve,
-    /// Validate the config file (and templates) and exit: 0 when valid, 1 when not.
-    Check,
+    /// Validate the config file, render its templates, and exit: 0 when valid, 1 when not
+    ///
+    /// Besides parsing, every template a rule uses is rendered against every sample
+    /// event the rule matches (`herald trigger --list`), with the context delivery
+    /// builds; each missing field is a problem with its file:line, the rule and the
+    /// sample.
+    ///
+    /// Examples:
+    ///   herald check
+    ///   herald check --samples saved-events/
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
+    /// Render a template set against an event as delivery would: print the subject and
+    /// the text part, and with --out write the .subject, .txt and .html files
+    ///
+    /// Examples:
+    ///   herald render payment_succeeded --sample payment_intent.succeeded
+    ///   herald render refund_issued --event event.json --out preview/
+    #[command(verbatim_doc_comment)]
+    Render(render::RenderArgs),
     /// Print a Stripe-Signature header for a file, signed now, for trying herald with curl.
     Sign {
         /// The exact bytes to send as the webhook body.

@@ -44,8 +44,11 @@ pub enum Command {
     ///   herald check --samples saved-events/
     #[command(verbatim_doc_comment)]
     Check(check::CheckArgs),
-    /// Render a template set against an event as delivery would: print the subject and
-    /// the text part, and with --out write the .subject, .txt and .html files
+    /// Render a template set against an event, exactly as delivery would
+    ///
+    /// Prints the subject and the text part; with --out, writes SET.subject, SET.txt
+    /// and SET.html into DIR to open in a browser. A field that is not in the data is
+    /// an error naming its file:line:column; nothing is written then.
     ///
     /// Examples:
     ///   herald render payment_succeeded --sample payment_intent.succeeded

@@ -303,3 +303,65 @@ fn render_names_each_missing_field_with_its_file_line_and_path() {
     assert!(!ok);
     assert!(stderr.contains("no template set `nope`"), "{stderr}");
 }
+
+#[test]
+fn check_renders_the_templates_of_every_plugin_kind() {
+    let shop = Shop::new(|table| {
+        let extra: toml::Table = toml::from_str(
+            r#"
+            [plugins.webhook.shipping]
+            url = "https://shipping.example.com/hooks"
+
+            [plugins.push.ops_phone]
+            provider = "ntfy"
+            url = "https://ntfy.sh"
+            topic = "orders"
+
+            [plugins.sms.texts]
+            provider = "twilio"
+            account_sid = "AC0123456789abcdef0123456789abcdef"
+            auth_token = "${HERALD_ADMIN_TOKEN}"
+            from = "+14155550100"
+
+            [plugins.exec.order_log]
+            command = "/bin/true"
+
+            [[rules]]
+            name = "paid-everywhere"
+            on = ["payment_intent.succeeded"]
+            actions = [
+              { plugin = "shipping", path = "/orders/{{order_idd}}/ship" },
+              { plugin = "ops_phone", title = "Paid: {{customer.nmae}}", body = "{{money amount currency}}" },
+              { plugin = "texts", template = "texted" },
+              { plugin = "order_log", args = ["{{data.object.metadata.nothing}}"] },
+            ]
+            "#,
+        )
+        .expect("extra config");
+        for (key, value) in extra {
+            match (table.get_mut(&key), value) {
+                (Some(toml::Value::Table(plugins)), toml::Value::Table(kinds)) => {
+                    plugins.extend(kinds);
+                }
+                (Some(toml::Value::Array(rules)), toml::Value::Array(more)) => rules.extend(more),
+                (_, value) => {
+                    table.insert(key, value);
+                }
+            }
+        }
+    });
+    std::fs::write(shop.path("templates/texted.txt.hbs"), "{{shop.nmae}}: paid").expect("write");
+    let (ok, stdout, stderr) = shop.cli(&["check"]);
+    assert!(!ok, "{stdout}");
+    for (action, plugin, what) in [
+        (0, "shipping", "`path` (shipping): inline template line 1, column 9: `order_idd`"),
+        (1, "ops_phone", "`title` (ops_phone): inline template line 1, column 7: `customer.nmae`"),
+        (2, "texts", "texted.txt.hbs:1:1: `shop.nmae`"),
+        (3, "order_log", "`args[0]` (order_log): inline template line 1, column 1: `data.object.metadata.nothing`"),
+    ] {
+        assert!(stderr.contains(what), "{what}\n{stderr}");
+        let at = format!("in rule `paid-everywhere`, action {action} ({plugin}), with sample payment_intent.succeeded");
+        assert!(stderr.contains(&at), "{at}\n{stderr}");
+    }
+    assert!(stderr.contains("has 4 template problems:"), "{stderr}");
+}

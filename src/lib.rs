@@ -11,12 +11,14 @@
 //! - [`replay`]: operator actions: replay or purge dead letters, re-deliver events.
 //! - [`plugins`]: the closed set of plugin kinds and the running instances.
 //! - [`render`]: handlebars templates for plugins that send text.
+//! - [`check`]: every template a rule uses, rendered against the sample events it matches.
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -1,7 +1,9 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
+pub mod check;
 pub mod events;
 pub mod ops;
+pub mod render;
 pub mod trigger;
 
 use std::path::PathBuf;
@@ -31,8 +33,29 @@ pub struct Cli {
 pub enum Command {
     /// Receive webhooks and deliver their actions until SIGINT/SIGTERM.
     Serve,
-    /// Validate the config file (and templates) and exit: 0 when valid, 1 when not.
-    Check,
+    /// Validate the config file, render its templates, and exit: 0 when valid, 1 when not
+    ///
+    /// Besides parsing, every template a rule uses is rendered against every sample
+    /// event the rule matches (`herald trigger --list`), with the context delivery
+    /// builds; each missing field is a problem with its file:line, the rule and the
+    /// sample.
+    ///
+    /// Examples:
+    ///   herald check
+    ///   herald check --samples saved-events/
+    #[command(verbatim_doc_comment)]
+    Check(check::CheckArgs),
+    /// Render a template set against an event, exactly as delivery would
+    ///
+    /// Prints the subject and the text part; with --out, writes SET.subject, SET.txt
+    /// and SET.html into DIR to open in a browser. A field that is not in the data is
+    /// an error naming its file:line:column; nothing is written then.
+    ///
+    /// Examples:
+    ///   herald render payment_succeeded --sample payment_intent.succeeded
+    ///   herald render refund_issued --event event.json --out preview/
+    #[command(verbatim_doc_comment)]
+    Render(render::RenderArgs),
     /// Print a Stripe-Signature header for a file, signed now, for trying herald with curl.
     Sign {
         /// The exact bytes to send as the webhook body.

@@ -64,7 +64,7 @@ impl Collector<'_> {
 }
 
 /// The 1-based line holding byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()

@@ -6,11 +6,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{ActionContext, ConfigIssue, Env, RetryConfig, Templates};
+use herald_plugin_api::{ActionContext, ActionSpec, ConfigIssue, Env, RetryConfig, Templates};
 use secrecy::SecretString;
 use toml::Spanned;
 
-use super::locate::Collector;
+use super::locate::{line_of, Collector};
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
 use super::{Config, DatabaseSettings, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
@@ -327,15 +327,20 @@ fn validate_rule(
         };
         // An instance that failed its own validation has no spec; its issues are reported.
         let spec = specs.iter().find(|spec| spec.name() == plugin);
+        let mut renders = ActionSpec::none();
         if let (Some(spec), Some(templates)) = (spec, templates) {
             let cx = ActionContext::new(&key, templates);
-            if let Err(problems) = spec.validate_action(&params, &cx) {
-                for problem in problems {
-                    issues.at(action.span(), problem.key, problem.message);
+            match spec.validate_action(&params, &cx) {
+                Ok(spec) => renders = spec,
+                Err(problems) => {
+                    for problem in problems {
+                        issues.at(action.span(), problem.key, problem.message);
+                    }
                 }
             }
         }
-        actions.push(Action::new(plugin, params));
+        let line = line_of(issues.text, action.span().start);
+        actions.push(Action::new(plugin, params).with_spec(renders, Some(line)));
     }
     if raw.actions.is_empty() {
         issues.at(

@@ -46,6 +46,7 @@
 
 mod files;
 mod helpers;
+mod probe;
 #[cfg(test)]
 mod tests;
 
@@ -56,6 +57,7 @@ use std::path::{Path, PathBuf};
 
 use self::files::{check_partials, compile, invalid, is_identifier, list_hbs};
 use self::helpers::{FnHelper, HELPERS};
+pub use self::probe::Source;
 use chrono::DateTime;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, RenderContext, RenderErrorReason, ScopedJson, Template,
@@ -210,23 +212,32 @@ impl Renderer {
             RenderErrorReason::TemplateError(e) => syntax_message(e),
             other => other.to_string(),
         };
-        let mut message = match file {
+        let rendered = match file {
             Some(file) => self.dir.join(file).display().to_string(),
             None => "inline template".to_owned(),
         };
-        // An error inside a partial carries the partial's name, not the file rendered.
-        if let Some(name) = e
+        // An error inside a partial carries the partial's name, not the file rendered;
+        // the position is the partial's.
+        let partial = e
             .template_name
             .as_deref()
             .filter(|name| Some(*name) != file)
-        {
-            let partial = self.dir.join("partials").join(format!("{name}.hbs"));
-            let _ = write!(message, ": in {}", partial.display());
+            .map(|name| self.dir.join("partials").join(format!("{name}.hbs")));
+        let at = partial
+            .as_ref()
+            .map_or_else(|| rendered.clone(), |path| path.display().to_string());
+        // `file:line:column:` as compilers print it, so editors and terminals jump there.
+        let mut message = match (e.line_no, e.column_no, file.is_some() || partial.is_some()) {
+            (Some(line), Some(column), true) => format!("{at}:{line}:{column}: {what}"),
+            (Some(line), Some(column), false) => {
+                format!("{at} line {line}, column {column}: {what}")
+            }
+            _ => format!("{at}: {what}"),
+        };
+        if partial.is_some() {
+            let _ = write!(message, " (in a partial of {rendered})");
         }
-        if let (Some(line), Some(column)) = (e.line_no, e.column_no) {
-            let _ = write!(message, " line {line}, column {column}");
-        }
-        RenderError(format!("{message}: {what}"))
+        RenderError(message)
     }
 }
 

@@ -306,28 +306,27 @@ fn render_errors_name_the_file_and_position() {
     let error = renderer
         .render("a", TemplatePart::Text, &json!({}))
         .unwrap_err();
-    assert!(
-        error.0.contains("templates/a.txt.hbs line 2, column 3"),
-        "{error}"
-    );
+    assert!(error.0.contains("templates/a.txt.hbs:2:3: "), "{error}");
     assert!(error.0.contains("`oops` is not in the data"), "{error}");
     let error = renderer
         .render("b", TemplatePart::Html, &json!({}))
         .unwrap_err();
-    assert!(error.0.contains("html.hbs: in "), "{error}");
+    assert!(error.0.contains("(in a partial of "), "{error}");
+    assert!(error.0.ends_with("templates/b.html.hbs)"), "{error}");
     assert!(
-        error.0.contains("templates/partials/frame.hbs line 2"),
+        error.0.contains("templates/partials/frame.hbs:2:"),
         "{error}"
     );
     assert!(error.0.contains("`title`"), "{error}");
     let error = renderer
         .render_inline("{{#> frame}}{{/frame}}", &json!({}))
         .unwrap_err();
-    assert!(error.0.starts_with("inline template: in "), "{error}");
     assert!(
-        error
-            .0
-            .contains("partials/frame.hbs line 2, column 1: `title`"),
+        error.0.ends_with("(in a partial of inline template)"),
+        "{error}"
+    );
+    assert!(
+        error.0.contains("partials/frame.hbs:2:1: `title`"),
         "{error}"
     );
     let error = renderer
@@ -639,4 +638,79 @@ fn shipped_templates_escape_html_but_not_text() {
             );
         }
     }
+}
+
+/// The messages of [`Renderer::problems`].
+fn problems(renderer: &Renderer, source: Source<'_>, context: &Value) -> Vec<String> {
+    renderer
+        .problems(source, context)
+        .into_iter()
+        .map(|RenderError(message)| message)
+        .collect()
+}
+
+#[test]
+fn the_probe_names_every_missing_field_at_once_with_its_position() {
+    let (_tmp, loaded) = load(&[(
+        "a.txt.hbs",
+        "{{customer.nmae}}\n{{#if gone}}{{gone}}{{/if}} {{shop.support_email}}\n{{customer.name}}",
+    )]);
+    let renderer = loaded.unwrap();
+    let context = json!({"customer": {"name": "Jenny"}, "shop": {}});
+    let found = problems(&renderer, Source::Set("a", TemplatePart::Text), &context);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0]
+            .ends_with("templates/a.txt.hbs:1:1: `customer.nmae` is not in the data (strict mode)"),
+        "{found:?}"
+    );
+    assert!(found[1].contains("a.txt.hbs:2:"), "{found:?}");
+    assert!(found[1].contains("`shop.support_email`"), "{found:?}");
+    // The caller's context is left as it was; a template that renders has none.
+    assert_eq!(context["shop"], json!({}));
+    let fine = json!({"customer": {"name": "J", "nmae": "J"}, "shop": {"support_email": "s"}});
+    assert!(problems(&renderer, Source::Set("a", TemplatePart::Text), &fine).is_empty());
+}
+
+#[test]
+fn the_probe_stops_where_a_placeholder_cannot_help() {
+    let (_tmp, loaded) = load(&[(
+        "a.txt.hbs",
+        "{{#each list}}{{nmae}}{{/each}}{{money amount currency}}",
+    )]);
+    let renderer = loaded.unwrap();
+    // A field missing inside a block is relative to it: named once, no endless retry.
+    let found = problems(
+        &renderer,
+        Source::Set("a", TemplatePart::Text),
+        &json!({"list": [{"name": "x"}], "currency": "usd"}),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("`nmae`"), "{found:?}");
+    // A helper's own error comes first and alone.
+    let found = problems(
+        &renderer,
+        Source::Set("a", TemplatePart::Text),
+        &json!({"list": [], "amount": "x", "currency": "usd"}),
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    // A set or part that does not exist is the error delivery would give.
+    let found = problems(&renderer, Source::Set("a", TemplatePart::Html), &json!({}));
+    assert!(found[0].starts_with("no template "), "{found:?}");
+}
+
+#[test]
+fn the_probe_renders_inline_templates_and_fills_through_null() {
+    let (_tmp, renderer) = empty();
+    let found = problems(
+        &renderer,
+        Source::Inline("{{customer.emial}} {{order.id}}"),
+        &json!({"customer": {"email": "j@x"}, "order": null}),
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].starts_with("inline template line 1, column 1: `customer.emial`"),
+        "{found:?}"
+    );
+    assert!(found[1].contains("`order.id`"), "{found:?}");
 }

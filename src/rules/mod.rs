@@ -8,7 +8,7 @@ pub mod condition;
 pub mod glob;
 mod scope;
 
-use herald_plugin_api::{Event, RetryConfig};
+use herald_plugin_api::{ActionSpec, Event, RetryConfig};
 use serde_json::{Map, Value};
 
 pub use self::condition::{Condition, ConditionError};
@@ -30,12 +30,47 @@ pub struct Rule {
 pub struct Action {
     plugin: String,
     params: Map<String, Value>,
+    /// What the action renders, as its plugin said when checking it.
+    spec: ActionSpec,
+    /// The action's line in the config file, when known.
+    line: Option<usize>,
 }
 
 impl Action {
     /// An action for the plugin instance `plugin`.
     pub fn new(plugin: String, params: Map<String, Value>) -> Self {
-        Self { plugin, params }
+        Self {
+            plugin,
+            params,
+            spec: ActionSpec::none(),
+            line: None,
+        }
+    }
+
+    /// The action with what it renders and where it is written in the config file.
+    #[must_use]
+    pub fn with_spec(self, spec: ActionSpec, line: Option<usize>) -> Self {
+        Self { spec, line, ..self }
+    }
+
+    /// The plugin instance that carries it out.
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Its parameters, `plugin` excluded: what templates see as `params`.
+    pub fn params(&self) -> &Map<String, Value> {
+        &self.params
+    }
+
+    /// The templates it renders on each delivery.
+    pub fn spec(&self) -> &ActionSpec {
+        &self.spec
+    }
+
+    /// Its line in the config file.
+    pub fn line(&self) -> Option<usize> {
+        self.line
     }
 }
 
@@ -65,6 +100,11 @@ impl Rule {
     /// The rule's name, part of every idempotency key it produces.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The rule's actions, in order.
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
     }
 
     fn matches(&self, event: &Event, context: &EventScope<'_>) -> bool {
@@ -124,6 +164,15 @@ impl Rules {
     /// The rules in file order.
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()
+    }
+
+    /// The rules `event` matches (its type by `on`, then `when`), in file order.
+    pub fn matching<'r>(&'r self, event: &Event) -> Vec<&'r Rule> {
+        let context = EventScope::new(event);
+        self.rules
+            .iter()
+            .filter(|rule| rule.matches(event, &context))
+            .collect()
     }
 
     /// Every job `event` sets off: one per action of every matching rule.

@@ -12,6 +12,7 @@ mod inventory;
 mod leases;
 mod plugins;
 mod readiness;
+mod render;
 mod replicas;
 mod rules;
 mod shutdown;

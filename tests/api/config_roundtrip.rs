@@ -9,7 +9,7 @@ use std::time::Duration;
 use herald::config::DispatchSettings;
 use herald::rules::{Action, Condition, EventPattern, Rule};
 use herald::Config;
-use herald_plugin_api::RetryConfig;
+use herald_plugin_api::{ActionSpec, RetryConfig};
 use proptest::prelude::*;
 use serde_json::Map;
 use toml::{Table, Value};
@@ -213,7 +213,9 @@ fn expected_dispatch(d: &Dispatch) -> DispatchSettings {
     }
 }
 
-fn expected_rule(i: usize, rule: &RuleText) -> Rule {
+/// The rule `rule` should load as; `line` is where the loaded action was written, which
+/// depends on the TOML serialiser's layout, not on the rule.
+fn expected_rule(i: usize, rule: &RuleText, line: Option<usize>) -> Rule {
     let on = rule
         .on
         .iter()
@@ -233,7 +235,7 @@ fn expected_rule(i: usize, rule: &RuleText) -> Rule {
         format!("rule-{i}"),
         on,
         when,
-        vec![Action::new("orders".to_owned(), Map::new())],
+        vec![Action::new("orders".to_owned(), Map::new()).with_spec(ActionSpec::none(), line)],
     )
     .with_retry(retry)
 }
@@ -253,7 +255,8 @@ proptest! {
         // The settings types have no PartialEq; their Debug shows every field.
         prop_assert_eq!(format!("{:?}", config.dispatch), format!("{:?}", expected_dispatch(&dispatch)));
         let loaded: Vec<String> = config.rules.iter().map(|rule| format!("{rule:?}")).collect();
-        let expected: Vec<String> = rules.iter().enumerate().map(|(i, rule)| format!("{:?}", expected_rule(i, rule))).collect();
+        let lines = config.rules.iter().map(|rule| rule.actions().first().and_then(Action::line));
+        let expected: Vec<String> = rules.iter().zip(lines).enumerate().map(|(i, (rule, line))| format!("{:?}", expected_rule(i, rule, line))).collect();
         prop_assert_eq!(loaded, expected, "{}", text);
     }
 }

@@ -56,7 +56,7 @@ fn the_readme_is_short_and_opens_with_the_two_commands() {
 
 #[test]
 fn every_relative_link_in_the_docs_leads_somewhere() {
-    let mut files = vec![repo().join("README.md")];
+    let mut files = vec![repo().join("README.md"), repo().join("SECURITY.md")];
     markdown_under(&repo().join("docs"), &mut files);
     assert!(files.len() > 1, "no Markdown files under docs/");
     let broken: Vec<String> = files

@@ -9,6 +9,7 @@
 //! - [`store`]: events, jobs and attempts in SQLite, one transaction per webhook.
 //! - [`dispatch`]: workers that claim due jobs, run plugins, retry with backoff.
 //! - [`replay`]: operator actions: replay or purge dead letters, re-deliver events.
+//! - [`backfill`]: one rule applied to the events already stored.
 //! - [`plugins`]: the closed set of plugin kinds and the running instances.
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`check`]: every template a rule uses, rendered against the sample events it matches.
@@ -18,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod backfill;
 pub mod check;
 pub mod cli;
 pub mod clock;

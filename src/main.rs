@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{check, events, ops, render, trigger, Cli, Command, OrdersCommand};
+use herald::cli::{backfill, check, events, ops, render, trigger, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -53,6 +53,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Redeliver { event_id, source } => {
             ops::redeliver(&load(&cli.config)?, &source, &event_id).await
         }
+        Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
         Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
         Command::Events(args) => events::list(&load(&cli.config)?, &args).await,
         Command::Event(args) => events::show(&load(&cli.config)?, &args).await,

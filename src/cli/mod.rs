@@ -1,5 +1,6 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
+pub mod backfill;
 pub mod check;
 pub mod events;
 pub mod ops;
@@ -103,6 +104,18 @@ pub enum Command {
         #[arg(long, default_value = "stripe")]
         source: String,
     },
+    /// Apply one rule to events already stored: queue only that rule's jobs
+    ///
+    /// For a rule added after the events arrived: each stored event (received in
+    /// the window) that the rule matches gets the rule's jobs, under the keys ingest
+    /// would have given them, so the other rules' actions are not sent again and a
+    /// second backfill adds nothing. A running `herald serve` delivers them.
+    ///
+    /// Examples:
+    ///   herald backfill --rule refund_mail --dry-run
+    ///   herald backfill --rule refund_mail --since 2026-11-23T00:00:00Z
+    #[command(verbatim_doc_comment)]
+    Backfill(backfill::BackfillArgs),
     /// Delete dead letters and their attempt history for good.
     Purge {
         #[command(flatten)]

@@ -25,6 +25,7 @@ use herald_plugin_orders::ledger::{Fact, Fold, LedgerError, OrderLedger, OrderSt
 use secrecy::ExposeSecret;
 
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
+pub use self::backfill::{EventJobs, EventPage, StoredEvent};
 pub use self::error::{Result, StoreError};
 pub use self::events::{EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts};
 pub use self::job::{
@@ -62,7 +63,8 @@ macro_rules! on_backend {
     };
 }
 
-// After the macro, which it uses.
+// After the macro, which they use.
+mod backfill;
 mod leases;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash

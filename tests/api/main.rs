@@ -1,4 +1,5 @@
 mod admin;
+mod backfill;
 mod config;
 mod config_roundtrip;
 mod connections;

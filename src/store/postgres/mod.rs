@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
 mod admin;
+mod backfill;
 mod events;
 mod inventory;
 mod leases;

@@ -1,0 +1,83 @@
+//! What `herald backfill` asks of the store: stored events page by page, and a
+//! rule's jobs added to them, once each.
+//!
+//! Pages walk the primary key, so a long history is read a page of payloads at a
+//! time and a page never shifts under the walk. Jobs go in under their
+//! idempotency keys (unique in `jobs`), so adding a job an event already has is a
+//! no-op, and a second backfill inserts nothing.
+
+use std::collections::HashSet;
+
+use herald_plugin_api::Event;
+
+use super::error::Result;
+use super::new_event::NewJob;
+use super::{Backend, Store};
+
+/// One page of stored events: those after `after_pk`, received in
+/// `[since_ms, until_ms)`, in pk order, at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventPage {
+    /// Where the previous page ended (0 for the first).
+    pub after_pk: i64,
+    /// Received at or after this Unix millisecond.
+    pub since_ms: Option<i64>,
+    /// Received before this Unix millisecond.
+    pub until_ms: Option<i64>,
+    pub limit: usize,
+}
+
+/// A stored event with where it sits in the table and when it arrived.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// Its row; the next page starts after the last of these.
+    pub pk: i64,
+    /// When herald received it (Unix ms).
+    pub received_at_ms: i64,
+    pub event: Event,
+}
+
+/// The jobs to add to one stored event.
+#[derive(Debug, Clone)]
+pub struct EventJobs {
+    /// The event's row, as [`StoredEvent::pk`].
+    pub event_pk: i64,
+    pub jobs: Vec<NewJob>,
+}
+
+impl NewJob {
+    /// The key the job is stored under.
+    pub fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+}
+
+impl Store {
+    /// A page of stored events, payloads included (see [`EventPage`]).
+    ///
+    /// # Errors
+    /// On a database error, or when a stored event does not read back.
+    pub async fn events_page(&self, page: &EventPage) -> Result<Vec<StoredEvent>> {
+        on_backend!(self.events_page(page))
+    }
+
+    /// Which of `keys` some job already has.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn existing_keys(&self, keys: &[String]) -> Result<HashSet<String>> {
+        on_backend!(self.existing_keys(keys))
+    }
+
+    /// Adds each event's jobs, due at `now_ms`, in one transaction; a job whose
+    /// key exists is skipped, and so is an event pruned meanwhile. Returns how
+    /// many jobs each event got, in the order given.
+    ///
+    /// # Errors
+    /// On a database error; nothing is added then.
+    pub async fn add_jobs(&self, batch: &[EventJobs], now_ms: i64) -> Result<Vec<u64>> {
+        let result = on_backend!(self.add_jobs(batch, now_ms));
+        self.health.observe(&result);
+        result
+    }
+}

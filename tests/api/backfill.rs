@@ -221,3 +221,60 @@ async fn an_unknown_rule_is_an_error_naming_the_rules() {
         "error: no rule named `refund_hok`; the config's rules are: notify, refund_hook"
     );
 }
+
+/// More events than one page: every page is read, each event gets its job once,
+/// and events the rule's `on` does not match are skipped.
+#[tokio::test]
+async fn a_long_history_is_backfilled_page_by_page_on_every_backend() {
+    use herald::backfill::{backfill, find_rule, Window};
+
+    let (old, new) = (HttpSink::start().await, HttpSink::start().await);
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let path = dir.path().join("config.toml");
+    let text = after(&database(None, dir.path()), &old, &new);
+    let config =
+        herald::Config::from_toml(&text, &path, &crate::helpers::test_env()).expect("config valid");
+    let rule = find_rule(&config.rules, "refund_hook").expect("the rule");
+    for (label, store, _guard) in crate::helpers::backends().await {
+        for n in 0..450 {
+            let kind = if n % 3 == 0 {
+                "charge.succeeded"
+            } else {
+                "charge.refunded"
+            };
+            let event = herald_plugin_api::Event {
+                id: format!("evt_{n}"),
+                ..herald_testkit::event(kind, serde_json::json!({ "id": format!("ch_{n}") }))
+            };
+            store
+                .ingest(&event, Vec::new(), 1_000 + n)
+                .await
+                .expect("stored");
+        }
+        let mut pages = Vec::new();
+        let report = backfill(&store, rule, Window::default(), false, &mut |read| {
+            pages.push(read);
+        })
+        .await
+        .expect("backfill");
+        assert_eq!(pages, [200, 400, 450], "{label}: progress per page");
+        assert_eq!((report.scanned, report.matched), (450, 300), "{label}");
+        assert_eq!(
+            (report.jobs.len(), report.events, report.already),
+            (300, 300, 0),
+            "{label}"
+        );
+        let again = backfill(&store, rule, Window::default(), false, &mut |_| {})
+            .await
+            .expect("backfill again");
+        assert_eq!((again.jobs.len(), again.already), (0, 300), "{label}");
+        let window = Window {
+            since_ms: Some(1_100),
+            until_ms: Some(1_200),
+        };
+        let dry = backfill(&store, rule, window, true, &mut |_| {})
+            .await
+            .expect("dry run");
+        assert_eq!((dry.scanned, dry.already), (100, 67), "{label}");
+    }
+}

@@ -8,7 +8,7 @@ use herald_plugin_api::{BuildContext, Env};
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
-use super::diff::{restart_only, Changes, Files};
+use super::diff::{Changes, Files};
 use super::live::{Current, Live};
 use crate::check;
 use crate::config::{Config, ConfigError};
@@ -115,14 +115,14 @@ impl Reloader {
         let plugins = PluginSet::build(&new.plugins, &handles)
             .await
             .map_err(|err| vec![format!("cannot set up plugin: {err}")])?;
-        for key in restart_only(&self.config, &new) {
+        let files = Files::read(&new.templates_dir);
+        let changes = Changes::between(&self.config, &new, &self.files, &files);
+        for key in &changes.restart_only {
             warn!(
                 setting = key,
                 "changed in the config: takes effect on restart; the running value stays"
             );
         }
-        let files = Files::read(&new.templates_dir);
-        let changes = Changes::between(&self.config, &new, &self.files, &files);
         self.live.swap(Current {
             rules: new.rules.clone(),
             plugins,

@@ -35,6 +35,8 @@ pub struct Changes {
     pub plugins_removed: Vec<String>,
     /// Whether `[shop]` changed.
     pub shop_changed: bool,
+    /// Restart-only settings that changed, by key: not applied.
+    pub restart_only: Vec<&'static str>,
 }
 
 impl Changes {
@@ -51,12 +53,16 @@ impl Changes {
             plugins_added: names(new_plugins.difference(&old_plugins)),
             plugins_removed: names(old_plugins.difference(&new_plugins)),
             shop_changed: old.shop != new.shop,
+            restart_only: restart_only(old, new),
         }
     }
 
-    /// Whether nothing changed.
+    /// Whether nothing that a reload applies changed.
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        Self {
+            restart_only: Vec::new(),
+            ..self.clone()
+        } == Self::default()
     }
 }
 
@@ -114,9 +120,13 @@ fn rule_changes(old: &Rules, new: &Rules) -> (Vec<String>, Vec<String>, Vec<Stri
 /// A rule as text, without the config lines its actions were read from, so a
 /// rule that only moved in the file is not reported as changed.
 fn fingerprint(rule: &crate::rules::Rule) -> String {
-    let text = format!("{rule:?}");
+    without_lines(&format!("{rule:?}"))
+}
+
+/// `text` without its `line: Some(…)` fields.
+fn without_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
+    let mut rest = text;
     while let Some(at) = rest.find("line: Some(") {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
@@ -167,7 +177,7 @@ impl Files {
 }
 
 /// The restart-only settings that differ between `old` and `new`, by key.
-pub fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
+fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
     let (a, b) = (&old.server, &new.server);
     let (x, y) = (&old.dispatch, &new.dispatch);
     let secret = |config: &Config| {
@@ -233,4 +243,47 @@ pub fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         .filter(|(_, differs)| *differs)
         .map(|(key, _)| key)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_that_only_moved_has_the_same_fingerprint() {
+        let text =
+            "Rule { name: \"a\", actions: [Action { line: Some(12) }, Action { line: Some(3) }] }";
+        let moved = text.replace("12", "40").replace("Some(3)", "Some(9)");
+        let strip = without_lines;
+        assert_eq!(strip(text), strip(&moved));
+        assert_eq!(
+            strip(text),
+            "Rule { name: \"a\", actions: [Action {  }, Action {  }] }"
+        );
+    }
+
+    #[test]
+    fn changes_read_as_one_line() {
+        let changes = Changes {
+            rules_added: vec!["refund-thanks".to_owned()],
+            rules_changed: vec!["payment-confirmation".to_owned()],
+            templates_changed: vec!["refund_thanks.subject.hbs".to_owned()],
+            plugins_removed: vec!["texts".to_owned()],
+            shop_changed: true,
+            restart_only: vec!["server.listen"],
+            ..Changes::default()
+        };
+        assert_eq!(
+            changes.to_string(),
+            "rules added: refund-thanks; rules changed: payment-confirmation; \
+             templates changed: refund_thanks.subject.hbs; plugin instances removed: texts; \
+             [shop] changed"
+        );
+        let only_restart = Changes {
+            restart_only: vec!["server.listen"],
+            ..Changes::default()
+        };
+        assert!(only_restart.is_empty());
+        assert_eq!(only_restart.to_string(), "nothing changed");
+    }
 }

@@ -382,3 +382,34 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         2
     );
 }
+
+#[tokio::test]
+async fn restart_only_settings_are_reported_and_the_rest_applies() {
+    let app = spawn_app().await;
+    let path = app.config_path();
+    let mut table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
+    table["server"]["body_limit_bytes"] = 10.into();
+    table["dispatch"]["concurrency"] = 1.into();
+    table["shop"]["name"] = "Renamed Shop".into();
+    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    let changes = app.reloader.lock().await.reload("test").await.expect("ok");
+    assert_eq!(
+        changes.restart_only,
+        ["server.body_limit_bytes", "dispatch.concurrency"]
+    );
+    assert!(changes.shop_changed, "{changes:?}");
+    // The running server keeps its limit: an event far over the new 10 bytes is taken.
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    let jobs = app.settle("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
+    assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
+    let mails = app.outbox();
+    assert!(
+        mails[0].contains("Subject: Renamed Shop: payment received"),
+        "{}",
+        mails[0]
+    );
+}

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
+use crate::reload::Reloader;
 use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
@@ -47,6 +48,8 @@ pub struct Application {
     metrics: Arc<Metrics>,
     run_workers: bool,
     limits: ListenerSettings,
+    /// What it was built from, for the reloader to compare with.
+    config: Config,
 }
 
 impl Application {
@@ -72,7 +75,7 @@ impl Application {
         );
         let state = AppState::new(Shared {
             store: store.clone(),
-            rules: config.rules.clone(),
+            live: dispatcher.live(),
             stripe: config.stripe.clone(),
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
@@ -93,6 +96,7 @@ impl Application {
             metrics,
             run_workers: config.dispatch.enabled,
             limits,
+            config,
         })
     }
 
@@ -117,6 +121,19 @@ impl Application {
     /// The counters served at `/metrics`.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
+    }
+
+    /// A reloader of the config this herald was built from, reading `${VAR}`s
+    /// from `env`; [`crate::reload::spawn`] runs it.
+    pub fn reloader(&self, env: Arc<dyn herald_plugin_api::Env>) -> Reloader {
+        Reloader::new(
+            self.config.clone(),
+            env,
+            self.store.clone(),
+            self.dispatcher.live(),
+            self.metrics.clone(),
+            self.dispatcher.waker(),
+        )
     }
 
     /// Serves and delivers until `stop` is cancelled, then stops accepting, lets

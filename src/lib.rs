@@ -13,6 +13,7 @@
 //! - [`plugins`]: the closed set of plugin kinds and the running instances.
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`check`]: every template a rule uses, rendered against the sample events it matches.
+//! - [`reload`]: the config and templates watched, `SIGHUP`, and the swap of rules and plugins.
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod dispatch;
 pub mod metrics;
 pub mod plugins;
+pub mod reload;
 pub mod render;
 pub mod replay;
 pub mod rules;

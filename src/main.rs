@@ -1,12 +1,13 @@
 //! The `herald` binary: parse the command line, load config, run.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{backfill, check, events, ops, render, trigger, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
-use herald::{shutdown, telemetry, Application, Config};
+use herald::{reload, shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -35,7 +36,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check(args) => check::run(&cli.config, &args, &ProcessEnv),
         Command::Render(args) => render::run(&cli.config, &args, &ProcessEnv),
-        Command::Serve => serve(load(&cli.config)?).await,
+        Command::Serve { no_watch } => serve(load(&cli.config)?, !no_watch).await,
         Command::Sign { file, secret } => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -72,7 +73,7 @@ fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path, &ProcessEnv)?)
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, watch: bool) -> anyhow::Result<()> {
     let summary = config.summary();
     let app = Application::build(config)
         .await
@@ -80,6 +81,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr().context("cannot read the bound address")?;
     let stop = CancellationToken::new();
     shutdown::cancel_on_signal(stop.clone()).context("cannot listen for SIGINT and SIGTERM")?;
+    reload::spawn(app.reloader(Arc::new(ProcessEnv)), watch, stop.clone())
+        .context("cannot listen for SIGHUP")?;
     info!("herald listening on http://{addr} (webhooks: POST http://{addr}/webhooks/stripe)");
     for line in summary.lines() {
         info!("{line}");

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 
-/// Process-wide counters, passed to whoever counts (never a global).
+/// Process-wide counters (and a few unlabelled gauges), passed to whoever counts (never a global).
 #[derive(Debug, Default)]
 pub struct Metrics {
     // A std Mutex is fine: it is held for a map update, never across an await.
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
+    gauges: Mutex<BTreeMap<&'static str, f64>>,
 }
 
 impl Metrics {
@@ -34,6 +35,24 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *counters.entry((name, rendered)).or_insert(0) += 1;
+    }
+
+    /// Sets gauge `name` to `value`.
+    pub fn set_gauge(&self, name: &'static str, value: f64) {
+        let mut gauges = self
+            .gauges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gauges.insert(name, value);
+    }
+
+    /// The value of one gauge, if set.
+    pub fn gauge(&self, name: &str) -> Option<f64> {
+        let gauges = self
+            .gauges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gauges.get(name).copied()
     }
 
     /// The value of one counter; for tests.
@@ -69,6 +88,14 @@ impl Metrics {
                 let _ = writeln!(out, "{name}{{{labels}}} {value}");
             }
         }
+        drop(counters);
+        let gauges = self
+            .gauges
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, value) in gauges.iter() {
+            let _ = writeln!(out, "# TYPE {name} gauge\n{name} {value}");
+        }
         out
     }
 }
@@ -87,5 +114,8 @@ mod tests {
         assert!(text.contains("# TYPE herald_x_total counter"));
         assert!(text.contains("herald_x_total{reason=\"a\\\"b\"} 2"));
         assert!(text.contains("herald_y_total 1"));
+        metrics.set_gauge("herald_z_seconds", 1.5);
+        let text = metrics.render();
+        assert!(text.contains("# TYPE herald_z_seconds gauge\nherald_z_seconds 1.5\n"));
     }
 }

@@ -1,4 +1,5 @@
 //! The stop signal: SIGINT or SIGTERM cancels the token every task watches.
+//! (SIGHUP reloads the config instead: see [`crate::reload`].)
 
 use tokio_util::sync::CancellationToken;
 use tracing::info;

@@ -32,8 +32,15 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Receive webhooks and deliver their actions until SIGINT/SIGTERM.
-    Serve,
+    /// Receive webhooks and deliver their actions until SIGINT/SIGTERM
+    ///
+    /// Edits of the config file and the templates are reloaded while it runs, and
+    /// SIGHUP (`systemctl reload`) reloads too; see docs/operations.md.
+    Serve {
+        /// Do not watch the config file and templates: reload on SIGHUP only.
+        #[arg(long)]
+        no_watch: bool,
+    },
     /// Validate the config file, render its templates, and exit: 0 when valid, 1 when not
     ///
     /// Besides parsing, every template a rule uses is rendered against every sample

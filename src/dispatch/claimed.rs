@@ -19,11 +19,12 @@ pub(super) struct ClaimedPerDestination {
 
 impl ClaimedPerDestination {
     pub(super) fn new(shared: &Shared) -> Self {
-        let counts = shared
+        let live = shared.live.get();
+        let counts = live
             .plugins
             .names()
             .map(|plugin| {
-                let most = shared
+                let most = live
                     .plugins
                     .max_concurrency(plugin)
                     .max(1)

@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -17,16 +16,19 @@ use super::heartbeat::InFlight;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
-use crate::plugins::PluginSet;
-use crate::rules::Rules;
+use crate::reload::{Current, Live};
 use crate::store::{AttemptRecord, ClaimedJob, Store, StoreError};
+
+/// How long a job whose plugin instance is not configured waits before it is
+/// looked at again. A reload that brings the instance back wakes the dispatcher,
+/// but the job is only claimed once due.
+pub(super) const UNKNOWN_PLUGIN_WAIT: Duration = Duration::from_secs(60);
 
 /// Everything a delivery needs, shared by the worker tasks.
 pub(super) struct Shared {
     pub(super) store: Store,
-    pub(super) plugins: PluginSet,
-    pub(super) rules: Arc<Rules>,
-    pub(super) shop: Value,
+    /// The rules, plugins and shop in force; each job reads them once, at its start.
+    pub(super) live: Live,
     pub(super) settings: DispatchSettings,
     pub(super) breakers: HashMap<String, CircuitBreaker>,
     /// Deliveries in flight per plugin instance, so one destination never gets
@@ -41,18 +43,18 @@ pub(super) struct Shared {
 
 impl Shared {
     /// The policy for `job`: the rule's overrides, then the plugin instance's, then `[dispatch]`.
-    fn policy(&self, job: &ClaimedJob) -> RetryPolicy {
-        let config = self
+    fn policy(&self, job: &ClaimedJob, live: &Current) -> RetryPolicy {
+        let config = live
             .rules
             .retry_for(&job.rule)
-            .or(self.plugins.retry_for(&job.plugin))
+            .or(live.plugins.retry_for(&job.plugin))
             .or(self.settings.retry);
         RetryPolicy::from_config(config)
     }
 
     /// Delivers `job`, or holds it back while its destination's breaker is open.
     /// The caller holds the destination's share and a slot.
-    async fn attempt(&self, job: &ClaimedJob) -> Attempted {
+    async fn attempt(&self, job: &ClaimedJob, live: &Current) -> Attempted {
         let breaker = self.breakers.get(&job.plugin);
         if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(Instant::now())) {
             let wait = until.saturating_duration_since(Instant::now());
@@ -64,11 +66,11 @@ impl Shared {
                 .incr("herald_deliveries_held_total", &[("plugin", &job.plugin)]);
             return Attempted::PutBack { run_at };
         }
-        let policy = self.policy(job);
+        let policy = self.policy(job, live);
         let (record, reached) = deliver(
             job,
-            &self.plugins,
-            &self.shop,
+            &live.plugins,
+            &live.shop,
             &policy,
             &self.metrics,
             &self.clock,
@@ -114,7 +116,24 @@ impl Shared {
     /// The destination's share comes first: a job waiting for a destination at
     /// its `max_concurrency` then holds no slot, and a slow destination's backlog
     /// cannot take every slot from the jobs of the others.
+    ///
+    /// A job whose plugin instance is not configured (removed by a reload) waits
+    /// in the queue for it to come back, or for an operator to purge it.
     pub(super) async fn run(&self, job: ClaimedJob, gate: Option<&Gate>) -> Result<(), StoreError> {
+        let live = self.live.get();
+        if live.plugins.get(&job.plugin).is_none() {
+            warn!(job = job.id, plugin = %job.plugin, retry_in_secs = UNKNOWN_PLUGIN_WAIT.as_secs(),
+                  "plugin instance is not configured: the job stays queued until it is (or is purged)");
+            self.metrics.incr(
+                "herald_deliveries_deferred_total",
+                &[("plugin", &job.plugin)],
+            );
+            let wait = i64::try_from(UNKNOWN_PLUGIN_WAIT.as_millis()).unwrap_or(i64::MAX);
+            let back = Attempted::PutBack {
+                run_at: self.clock.now_ms().saturating_add(wait),
+            };
+            return self.record(&job, back).await;
+        }
         let limit = self.limits.get(&job.plugin).cloned();
         // None is ever closed; deliver unlimited if one were.
         let turn = async {
@@ -138,7 +157,7 @@ impl Shared {
             },
             None => turn.await,
         };
-        let attempted = self.attempt(&job).await;
+        let attempted = self.attempt(&job, &live).await;
         drop((slot, share));
         self.record(&job, attempted).await
     }

@@ -31,6 +31,7 @@ use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
+use crate::reload::{Current, Live};
 use crate::rules::Rules;
 use crate::store::Store;
 
@@ -106,9 +107,11 @@ impl Dispatcher {
         Self {
             shared: Arc::new(Shared {
                 store,
-                plugins,
-                rules,
-                shop,
+                live: Live::new(Current {
+                    rules,
+                    plugins,
+                    shop,
+                }),
                 settings,
                 breakers,
                 limits,
@@ -123,6 +126,11 @@ impl Dispatcher {
     /// The handle the receiver pokes after storing jobs, so they go out at once.
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// The rules, plugins and shop each job reads at its start; a reload swaps them.
+    pub fn live(&self) -> Live {
+        self.shared.live.clone()
     }
 
     /// The breaker of plugin instance `plugin`.

@@ -22,7 +22,7 @@ pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
 use crate::config::{ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
-use crate::rules::Rules;
+use crate::reload::Live;
 use crate::store::Store;
 
 /// What every handler shares, behind one `Arc`.
@@ -52,7 +52,8 @@ impl std::ops::Deref for AppState {
 /// The fields of [`AppState`].
 pub struct Shared {
     pub store: Store,
-    pub rules: Arc<Rules>,
+    /// The rules webhooks are planned with; a reload swaps them.
+    pub live: Live,
     pub stripe: Option<StripeSettings>,
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,

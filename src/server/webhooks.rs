@@ -94,7 +94,14 @@ async fn receive_inner(
     // `when` reads `data.…` or `raw.…`.
     let mut event = stripe::normalize_fields(verified)?;
     event.raw = Payload::from_body(&body);
-    let jobs = state.rules.plan(&event).iter().map(NewJob::from).collect();
+    let jobs = state
+        .live
+        .get()
+        .rules
+        .plan(&event)
+        .iter()
+        .map(NewJob::from)
+        .collect();
     let outcome = state.store.ingest(&event, jobs, received_at_ms).await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {

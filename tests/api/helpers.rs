@@ -99,6 +99,8 @@ pub struct TestApp {
     pub dispatcher: Dispatcher,
     pub store: Store,
     pub metrics: std::sync::Arc<herald::metrics::Metrics>,
+    /// Reloads [`TestApp::config_path`] into the running app when asked.
+    pub reloader: tokio::sync::Mutex<herald::reload::Reloader>,
     stop: CancellationToken,
 }
 
@@ -134,6 +136,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     let dispatcher = app.dispatcher();
     let store = app.store();
     let metrics = app.metrics();
+    let reloader = tokio::sync::Mutex::new(app.reloader(std::sync::Arc::new(test_env())));
     let stop = CancellationToken::new();
     tokio::spawn(app.run_until_stopped(stop.clone()));
     TestApp {
@@ -143,6 +146,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
         dispatcher,
         store,
         metrics,
+        reloader,
         stop,
     }
 }
@@ -246,11 +250,18 @@ pub struct HeraldProcess {
     pub addr: SocketAddr,
     /// The log line that gave the address, as written to the pipe.
     pub listening_line: String,
+    /// Every line logged after that one, so far.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl HeraldProcess {
     /// Starts `herald --config <config> serve` and waits for it to log its address.
     pub async fn start(config: &Path) -> HeraldProcess {
+        Self::start_with(config, &[]).await
+    }
+
+    /// Like [`HeraldProcess::start`], with `args` after `serve`.
+    pub async fn start_with(config: &Path, args: &[&str]) -> HeraldProcess {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
 
@@ -258,6 +269,7 @@ impl HeraldProcess {
             .arg("--config")
             .arg(config)
             .arg("serve")
+            .args(args)
             .envs(test_env())
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -266,6 +278,8 @@ impl HeraldProcess {
             .expect("herald starts");
         let stderr = child.stderr.take().expect("stderr");
         let echo = std::env::var_os("TEST_LOG").is_some();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
         let addr = tokio::task::spawn_blocking(move || {
             let mut lines = BufReader::new(stderr).lines();
             let addr = lines.by_ref().map_while(Result::ok).find_map(|line| {
@@ -282,6 +296,9 @@ impl HeraldProcess {
                     if echo {
                         eprintln!("{line}");
                     }
+                    kept.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(line);
                 }
             });
             addr
@@ -294,6 +311,7 @@ impl HeraldProcess {
             child,
             addr: addr.parse().expect("an address"),
             listening_line,
+            log,
         }
     }
 

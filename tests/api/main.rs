@@ -13,6 +13,7 @@ mod inventory;
 mod leases;
 mod plugins;
 mod readiness;
+mod reload;
 mod render;
 mod replicas;
 mod rules;

@@ -1,0 +1,157 @@
+//! One reload: load and check the new config whole, build its plugins, and put
+//! it in force only if all of that worked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use herald_plugin_api::{BuildContext, Env};
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use super::diff::{Changes, Files};
+use super::live::{Current, Live};
+use crate::check;
+use crate::config::{Config, ConfigError};
+use crate::metrics::Metrics;
+use crate::plugins::PluginSet;
+use crate::store::Store;
+
+/// Counter of reloads, labelled `outcome="ok"|"failed"`.
+pub const RELOADS_METRIC: &str = "herald_config_reloads_total";
+/// Gauge: when the config in force was loaded (start-up or the last good reload),
+/// in seconds since the epoch.
+pub const LAST_SUCCESS_METRIC: &str = "herald_config_last_reload_success_timestamp_seconds";
+
+/// Reloads the config a running herald was started with.
+pub struct Reloader {
+    /// The config in force: what the next reload is compared with.
+    config: Config,
+    /// Its template files, to tell which changed.
+    files: Files,
+    env: Arc<dyn Env>,
+    store: Store,
+    live: Live,
+    metrics: Arc<Metrics>,
+    wake_dispatcher: Arc<Notify>,
+}
+
+impl Reloader {
+    /// A reloader for a herald running `config`, whose plugins read `store` and
+    /// whose jobs read `live`.
+    pub fn new(
+        config: Config,
+        env: Arc<dyn Env>,
+        store: Store,
+        live: Live,
+        metrics: Arc<Metrics>,
+        wake_dispatcher: Arc<Notify>,
+    ) -> Self {
+        metrics.set_gauge(LAST_SUCCESS_METRIC, now_secs());
+        Self {
+            files: Files::read(&config.templates_dir),
+            config,
+            env,
+            store,
+            live,
+            metrics,
+            wake_dispatcher,
+        }
+    }
+
+    /// The config file watched.
+    pub fn path(&self) -> &std::path::Path {
+        &self.config.path
+    }
+
+    /// The templates folder in force.
+    pub fn templates_dir(&self) -> &std::path::Path {
+        &self.config.templates_dir
+    }
+
+    /// Reads the config file again and puts it in force if it is good. On any
+    /// problem the config in force stays; every problem is logged.
+    ///
+    /// # Errors
+    /// The problems, one a line, when the new config is refused.
+    pub async fn reload(&mut self, why: &str) -> Result<Changes, Vec<String>> {
+        info!(trigger = why, config = %self.config.path.display(), "reloading the config");
+        match self.try_reload().await {
+            Ok(changes) => {
+                self.metrics.incr(RELOADS_METRIC, &[("outcome", "ok")]);
+                self.metrics.set_gauge(LAST_SUCCESS_METRIC, now_secs());
+                info!(trigger = why, "config reloaded: {changes}");
+                self.wake_dispatcher.notify_one();
+                Ok(changes)
+            }
+            Err(problems) => {
+                self.metrics.incr(RELOADS_METRIC, &[("outcome", "failed")]);
+                for problem in &problems {
+                    error!(trigger = why, "reload refused: {problem}");
+                }
+                error!(
+                    trigger = why,
+                    problems = problems.len(),
+                    "config not reloaded; the running config stays in force"
+                );
+                Err(problems)
+            }
+        }
+    }
+
+    async fn try_reload(&mut self) -> Result<Changes, Vec<String>> {
+        let path: PathBuf = self.config.path.clone();
+        let new = Config::load(&path, self.env.as_ref()).map_err(|err| match err {
+            // One problem a line; a parse error is one problem over several lines.
+            ConfigError::Invalid { .. } => lines(&err.to_string()),
+            _ => vec![err.to_string()],
+        })?;
+        let report = check::check(&new, &check::builtin());
+        if !report.problems.is_empty() {
+            return Err(report.problems.iter().map(ToString::to_string).collect());
+        }
+        let handles = BuildContext::new(new.templates.clone())
+            .with_order_ledger(Arc::new(self.store.clone()))
+            .with_stock_ledger(Arc::new(self.store.clone()));
+        let plugins = PluginSet::build(&new.plugins, &handles)
+            .await
+            .map_err(|err| vec![format!("cannot set up plugin: {err}")])?;
+        let files = Files::read(&new.templates_dir);
+        let changes = Changes::between(&self.config, &new, &self.files, &files);
+        for key in &changes.restart_only {
+            warn!(
+                setting = key,
+                "changed in the config: takes effect on restart; the running value stays"
+            );
+        }
+        self.live.swap(Current {
+            rules: new.rules.clone(),
+            plugins,
+            shop: new.shop.clone(),
+        });
+        // What only a restart changes stays as it runs, so the next reload
+        // reports those settings again.
+        let mut kept = new;
+        kept.server = self.config.server.clone();
+        kept.database = self.config.database.clone();
+        kept.dispatch = self.config.dispatch.clone();
+        kept.stripe = self.config.stripe.clone();
+        kept.admin_token = self.config.admin_token.clone();
+        self.config = kept;
+        self.files = files;
+        Ok(changes)
+    }
+}
+
+/// A multi-line error as its lines, blank ones left out.
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|line| !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[allow(clippy::cast_precision_loss)] // Seconds since the epoch fit a f64's mantissa.
+fn now_secs() -> f64 {
+    crate::clock::now_ms() as f64 / 1000.0
+}

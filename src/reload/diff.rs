@@ -1,0 +1,289 @@
+//! What a reload changed, for its log line, and the settings only a restart changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use secrecy::ExposeSecret;
+
+use crate::config::Config;
+use crate::plugins::PluginSpec;
+use crate::rules::Rules;
+
+/// The settings read once at start-up, which a reload reports and leaves alone:
+/// the listener and its limits are bound, the database is open, the workers and
+/// their breakers are running, and the Stripe secret and admin token sit in the
+/// server's shared state.
+pub const RESTART_ONLY: &[&str] = &[
+    "server.*",
+    "database.url",
+    "dispatch.*",
+    "sources.stripe.*",
+    "admin.token",
+];
+
+/// What one reload changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    pub rules_added: Vec<String>,
+    pub rules_removed: Vec<String>,
+    pub rules_changed: Vec<String>,
+    /// Template files added, removed or edited, relative to the templates folder.
+    pub templates_changed: Vec<String>,
+    pub plugins_added: Vec<String>,
+    pub plugins_removed: Vec<String>,
+    /// Whether `[shop]` changed.
+    pub shop_changed: bool,
+    /// Restart-only settings that changed, by key: not applied.
+    pub restart_only: Vec<&'static str>,
+}
+
+impl Changes {
+    /// What changed between `old` and `new`, whose template files are as listed.
+    pub fn between(old: &Config, new: &Config, old_files: &Files, new_files: &Files) -> Self {
+        let (rules_added, rules_removed, rules_changed) = rule_changes(&old.rules, &new.rules);
+        let old_plugins: BTreeSet<&str> = old.plugins.iter().map(PluginSpec::name).collect();
+        let new_plugins: BTreeSet<&str> = new.plugins.iter().map(PluginSpec::name).collect();
+        Self {
+            rules_added,
+            rules_removed,
+            rules_changed,
+            templates_changed: old_files.changed(new_files),
+            plugins_added: names(new_plugins.difference(&old_plugins)),
+            plugins_removed: names(old_plugins.difference(&new_plugins)),
+            shop_changed: old.shop != new.shop,
+            restart_only: restart_only(old, new),
+        }
+    }
+
+    /// Whether nothing that a reload applies changed.
+    pub fn is_empty(&self) -> bool {
+        Self {
+            restart_only: Vec::new(),
+            ..self.clone()
+        } == Self::default()
+    }
+}
+
+impl fmt::Display for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("nothing changed");
+        }
+        let parts = [
+            ("rules added", &self.rules_added),
+            ("rules removed", &self.rules_removed),
+            ("rules changed", &self.rules_changed),
+            ("templates changed", &self.templates_changed),
+            ("plugin instances added", &self.plugins_added),
+            ("plugin instances removed", &self.plugins_removed),
+        ];
+        let mut first = true;
+        for (label, list) in parts.iter().filter(|(_, list)| !list.is_empty()) {
+            if !first {
+                f.write_str("; ")?;
+            }
+            first = false;
+            write!(f, "{label}: {}", list.join(", "))?;
+        }
+        if self.shop_changed {
+            if !first {
+                f.write_str("; ")?;
+            }
+            f.write_str("[shop] changed")?;
+        }
+        Ok(())
+    }
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a &'a str>) -> Vec<String> {
+    names.map(|name| (*name).to_owned()).collect()
+}
+
+/// Rules added, removed, and kept under their name but different.
+fn rule_changes(old: &Rules, new: &Rules) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let old: BTreeMap<&str, String> = old.iter().map(|r| (r.name(), fingerprint(r))).collect();
+    let new: BTreeMap<&str, String> = new.iter().map(|r| (r.name(), fingerprint(r))).collect();
+    let added = new.keys().filter(|name| !old.contains_key(*name));
+    let removed = old.keys().filter(|name| !new.contains_key(*name));
+    let changed = new
+        .iter()
+        .filter(|(name, print)| old.get(*name).is_some_and(|old| old != *print));
+    (
+        added.map(|name| (*name).to_owned()).collect(),
+        removed.map(|name| (*name).to_owned()).collect(),
+        changed.map(|(name, _)| (*name).to_owned()).collect(),
+    )
+}
+
+/// A rule as text, without the config lines its actions were read from, so a
+/// rule that only moved in the file is not reported as changed.
+fn fingerprint(rule: &crate::rules::Rule) -> String {
+    without_lines(&format!("{rule:?}"))
+}
+
+/// `text` without its `line: Some(…)` fields.
+fn without_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("line: Some(") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        rest = tail.find(')').map_or("", |end| &tail[end + 1..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The files under a templates folder, each with a hash of its content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Files(BTreeMap<PathBuf, u64>);
+
+impl Files {
+    /// Reads every file under `dir`; one that cannot be read is left out (the
+    /// template load reports it).
+    pub fn read(dir: &Path) -> Self {
+        let mut files = BTreeMap::new();
+        let mut folders = vec![dir.to_owned()];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    let mut hasher = DefaultHasher::new();
+                    bytes.hash(&mut hasher);
+                    let name = path.strip_prefix(dir).unwrap_or(&path).to_owned();
+                    files.insert(name, hasher.finish());
+                }
+            }
+        }
+        Self(files)
+    }
+
+    /// The files added, removed or edited in `new`.
+    fn changed(&self, new: &Files) -> Vec<String> {
+        let names: BTreeSet<&PathBuf> = self.0.keys().chain(new.0.keys()).collect();
+        names
+            .into_iter()
+            .filter(|name| self.0.get(*name) != new.0.get(*name))
+            .map(|name| name.display().to_string())
+            .collect()
+    }
+}
+
+/// The restart-only settings that differ between `old` and `new`, by key.
+fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
+    let (a, b) = (&old.server, &new.server);
+    let (x, y) = (&old.dispatch, &new.dispatch);
+    let secret = |config: &Config| {
+        config
+            .stripe
+            .as_ref()
+            .map(|s| (s.secret.expose_secret().to_owned(), s.tolerance))
+    };
+    let token = |config: &Config| {
+        config
+            .admin_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned())
+    };
+    let checks = [
+        ("server.listen", a.listen != b.listen),
+        (
+            "server.body_limit_bytes",
+            a.body_limit_bytes != b.body_limit_bytes,
+        ),
+        (
+            "server.request_timeout_secs",
+            a.request_timeout != b.request_timeout,
+        ),
+        (
+            "server.header_read_timeout_secs",
+            a.header_read_timeout != b.header_read_timeout,
+        ),
+        ("server.idle_timeout_secs", a.idle_timeout != b.idle_timeout),
+        (
+            "server.max_connections",
+            a.max_connections != b.max_connections,
+        ),
+        (
+            "database.url",
+            old.database.url.expose_secret() != new.database.url.expose_secret(),
+        ),
+        ("dispatch.enabled", x.enabled != y.enabled),
+        ("dispatch.concurrency", x.concurrency != y.concurrency),
+        (
+            "dispatch.poll_interval_ms",
+            x.poll_interval != y.poll_interval,
+        ),
+        ("dispatch.lease_secs", x.lease != y.lease),
+        (
+            "dispatch.max_attempts/max_age_secs/backoff_*",
+            format!("{:?}", x.retry) != format!("{:?}", y.retry),
+        ),
+        (
+            "dispatch.breaker_failures",
+            x.breaker_failures != y.breaker_failures,
+        ),
+        (
+            "dispatch.breaker_cooldown_secs",
+            x.breaker_cooldown != y.breaker_cooldown,
+        ),
+        ("dispatch.retention_days", x.retention != y.retention),
+        ("sources.stripe", secret(old) != secret(new)),
+        ("admin.token", token(old) != token(new)),
+    ];
+    checks
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(key, _)| key)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_that_only_moved_has_the_same_fingerprint() {
+        let text =
+            "Rule { name: \"a\", actions: [Action { line: Some(12) }, Action { line: Some(3) }] }";
+        let moved = text.replace("12", "40").replace("Some(3)", "Some(9)");
+        let strip = without_lines;
+        assert_eq!(strip(text), strip(&moved));
+        assert_eq!(
+            strip(text),
+            "Rule { name: \"a\", actions: [Action {  }, Action {  }] }"
+        );
+    }
+
+    #[test]
+    fn changes_read_as_one_line() {
+        let changes = Changes {
+            rules_added: vec!["refund-thanks".to_owned()],
+            rules_changed: vec!["payment-confirmation".to_owned()],
+            templates_changed: vec!["refund_thanks.subject.hbs".to_owned()],
+            plugins_removed: vec!["texts".to_owned()],
+            shop_changed: true,
+            restart_only: vec!["server.listen"],
+            ..Changes::default()
+        };
+        assert_eq!(
+            changes.to_string(),
+            "rules added: refund-thanks; rules changed: payment-confirmation; \
+             templates changed: refund_thanks.subject.hbs; plugin instances removed: texts; \
+             [shop] changed"
+        );
+        let only_restart = Changes {
+            restart_only: vec!["server.listen"],
+            ..Changes::default()
+        };
+        assert!(only_restart.is_empty());
+        assert_eq!(only_restart.to_string(), "nothing changed");
+    }
+}

@@ -1,0 +1,415 @@
+//! Hot reload: edits of the config and templates, and SIGHUP, change what a running
+//! herald does without a restart; a broken edit leaves the running config in force.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::helpers::{fixture_with_id, repo, signature, spawn_app, HeraldProcess};
+
+/// A config for the binary in `dir`: workers on, the templates copied beside it,
+/// the email instance writing to `dir/outbox`; `extra` is appended.
+fn config(dir: &Path, extra: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "127.0.0.1:0"
+
+[database]
+url = "sqlite://{db}"
+
+[dispatch]
+poll_interval_ms = 50
+backoff_base_secs = 0.05
+backoff_max_secs = 0.2
+
+[templates]
+dir = "templates"
+
+[shop]
+name = "Reload Shop"
+support_email = "ops@example.com"
+
+[sources.stripe]
+secret = "${{STRIPE_WEBHOOK_SECRET}}"
+
+[plugins.email.customer_mail]
+transport = "file"
+outbox = "outbox"
+from = "Reload Shop <shop@example.com>"
+
+[[rules]]
+name = "payment-confirmation"
+on = ["payment_intent.succeeded"]
+actions = [{{ plugin = "customer_mail", template = "payment_succeeded", to = "{{{{customer.email}}}}" }}]
+{extra}"#,
+        db = dir.join("herald.db").display(),
+    )
+}
+
+/// The rule the tests add while herald runs.
+const REFUND_RULE: &str = r#"
+[[rules]]
+name = "refund-thanks"
+on = ["charge.refunded"]
+actions = [{ plugin = "customer_mail", template = "refund_thanks", to = "{{customer.email}}" }]
+"#;
+
+/// A temp folder with a copy of the repo's templates.
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("test step");
+    for entry in std::fs::read_dir(from).expect("test step") {
+        let entry = entry.expect("test step");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("test step").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("test step");
+        }
+    }
+}
+
+/// Writes `text` to `path` as editors do: a new file renamed over the old one.
+fn save(path: &Path, text: &str) {
+    let fresh = path.with_extension("saving");
+    std::fs::write(&fresh, text).expect("test step");
+    std::fs::rename(&fresh, path).expect("test step");
+}
+
+/// The refund template set, with `subject` as its subject template.
+fn save_refund_template(dir: &Path, subject: &str) {
+    let templates = dir.join("templates");
+    std::fs::write(
+        templates.join("refund_thanks.txt.hbs"),
+        "Your refund of {{money amount currency}} is on its way.\n",
+    )
+    .expect("test step");
+    save(&templates.join("refund_thanks.subject.hbs"), subject);
+}
+
+struct Running {
+    herald: HeraldProcess,
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+impl Running {
+    async fn start(args: &[&str]) -> Self {
+        let dir = folder();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config(dir.path(), "")).expect("test step");
+        let herald = HeraldProcess::start_with(&path, args).await;
+        Self {
+            herald,
+            dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    /// `herald_config_reloads_total{outcome}` as served at /metrics.
+    async fn reloads(&self, outcome: &str) -> u64 {
+        let text = self
+            .client
+            .get(format!("http://{}/metrics", self.herald.addr))
+            .send()
+            .await
+            .expect("metrics answered")
+            .text()
+            .await
+            .expect("test step");
+        let prefix = format!("herald_config_reloads_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map_or(0, |value| value.parse().expect("a count"))
+    }
+
+    /// Waits until the `outcome` count reaches `count`.
+    async fn wait_reloads(&self, outcome: &str, count: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while self.reloads(outcome).await < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {count}th {outcome} reload within 30 s; log:\n{}",
+                self.herald.log.lock().expect("log lock").join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Posts fixture `name` signed, under a fresh `id`; returns the answer's job count.
+    async fn post(&self, name: &str, id: &str) -> u64 {
+        let body = fixture_with_id(name, id);
+        let answer = self
+            .client
+            .post(format!("http://{}/webhooks/stripe", self.herald.addr))
+            .header("stripe-signature", signature(&body))
+            .body(body)
+            .send()
+            .await
+            .expect("posted");
+        assert_eq!(answer.status(), 200);
+        let ack: serde_json::Value = answer.json().await.expect("test step");
+        ack["jobs"].as_u64().expect("a job count")
+    }
+
+    /// Waits for a mail in the outbox whose text contains `needle`, and returns it.
+    async fn wait_mail(&self, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let outbox = self.dir.path().join("outbox");
+            let found = std::fs::read_dir(&outbox).ok().and_then(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+                    .find(|mail| mail.contains(needle))
+            });
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no mail with {needle:?} within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the log has `needles` in this order (a problem may span lines).
+    async fn wait_log(&self, needles: &[&str]) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.herald.log.lock().expect("log lock").join("\n");
+            let mut rest = text.as_str();
+            let found = needles.iter().all(|needle| match rest.find(needle) {
+                Some(at) => {
+                    rest = &rest[at + needle.len()..];
+                    true
+                }
+                None => false,
+            });
+            if found {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {needles:?} in the log within 30 s; log:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn assert_alive(&self) {
+        let health = self
+            .client
+            .get(format!("http://{}/healthz", self.herald.addr))
+            .send()
+            .await
+            .expect("herald still answers");
+        assert_eq!(health.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn edits_apply_while_herald_runs_and_broken_ones_keep_the_old_config() {
+    let run = Running::start(&[]).await;
+    let dir = run.dir.path();
+    assert_eq!(run.post("charge.refunded", "evt_before").await, 0);
+
+    // A new template set, then a rule that uses it.
+    save_refund_template(dir, "Refund on its way for {{order_id}}");
+    run.wait_reloads("ok", 1).await;
+    save(&run.config_path(), &config(dir, REFUND_RULE));
+    run.wait_reloads("ok", 2).await;
+    run.wait_log(&["config reloaded", "rules added: refund-thanks"])
+        .await;
+    assert_eq!(run.post("charge.refunded", "evt_after").await, 1);
+    let mail = run
+        .wait_mail("Subject: Refund on its way for ORDER12345")
+        .await;
+    assert!(mail.contains("To: jenny.rosen@example.com"), "{mail}");
+
+    // Broken three ways; each is refused and logged, and the old config still delivers.
+    save(&run.config_path(), "[server\nlisten = 1");
+    run.wait_reloads("failed", 1).await;
+    save(
+        &run.config_path(),
+        &config(dir, &format!("{REFUND_RULE}concurency = 8\n")),
+    );
+    run.wait_reloads("failed", 2).await;
+    run.wait_log(&["reload refused", "concurency"]).await;
+    save(&run.config_path(), &config(dir, REFUND_RULE));
+    run.wait_reloads("ok", 3).await;
+    save_refund_template(dir, "Refund for {{customer.nmae}}");
+    run.wait_reloads("failed", 3).await;
+    run.wait_log(&["reload refused", "customer.nmae"]).await;
+    run.assert_alive().await;
+    assert_eq!(run.post("charge.refunded", "evt_broken").await, 1);
+    assert_eq!(run.post("payment_intent.succeeded", "evt_paid").await, 1);
+    run.wait_mail("Subject: Reload Shop: payment received for order ORDER12345")
+        .await;
+    let mail = run
+        .wait_mail("X-Herald-Idempotency-Key: stripe:evt_broken:")
+        .await;
+    assert!(
+        mail.contains("Subject: Refund on its way for ORDER12345"),
+        "{mail}"
+    );
+    assert_eq!(run.reloads("ok").await, 3, "no broken edit was applied");
+}
+
+#[tokio::test]
+async fn sighup_applies_a_good_edit_and_keeps_the_old_config_on_a_bad_one() {
+    let run = Running::start(&["--no-watch"]).await;
+    let dir = run.dir.path();
+    save_refund_template(dir, "Refunded by SIGHUP: {{order_id}}");
+    std::fs::write(run.config_path(), config(dir, REFUND_RULE)).expect("test step");
+    run.herald.signal("-HUP");
+    run.wait_reloads("ok", 1).await;
+    run.wait_log(&["SIGHUP received"]).await;
+    assert_eq!(run.post("charge.refunded", "evt_hup").await, 1);
+    run.wait_mail("Subject: Refunded by SIGHUP: ORDER12345")
+        .await;
+
+    std::fs::write(run.config_path(), "[[rules]]\nname = 1\n").expect("test step");
+    run.herald.signal("-HUP");
+    run.wait_reloads("failed", 1).await;
+    run.assert_alive().await;
+    assert_eq!(run.post("charge.refunded", "evt_hup_bad").await, 1);
+    assert_eq!(run.reloads("ok").await, 1);
+
+    run.herald.signal("-TERM");
+    let exit = tokio::time::timeout(Duration::from_secs(30), run.herald.wait())
+        .await
+        .expect("herald exits within 30 s");
+    assert_eq!(
+        exit,
+        Some(0),
+        "SIGHUP did not end herald; SIGTERM still does"
+    );
+}
+
+#[tokio::test]
+async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
+    let app = spawn_app().await;
+    let path = app.config_path();
+    let shipped = std::fs::read_to_string(&path).expect("test step");
+    let body = fixture_with_id("payment_intent.succeeded", "evt_queued");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+
+    // The same instance name with another sender: the queued job goes out through it.
+    let resent = shipped.replace(
+        "Example Shop <shop@example.com>",
+        "Reloaded Shop <reloaded@example.com>",
+    );
+    assert_ne!(resent, shipped);
+    std::fs::write(&path, &resent).expect("test step");
+    let changes = app
+        .reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("test step");
+    assert!(changes.plugins_added.is_empty(), "{changes:?}");
+    let jobs = app.settle("evt_queued").await;
+    assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
+    let mails = app.outbox();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains("From: \"Reloaded Shop\" <reloaded@example.com>"),
+        "{}",
+        mails[0]
+    );
+
+    // Without the instance (and the rules that use it), its queued job waits.
+    let body = fixture_with_id("payment_intent.succeeded", "evt_orphan");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let mut table: toml::Table = toml::from_str(&resent).expect("test step");
+    table["plugins"]
+        .as_table_mut()
+        .expect("test step")
+        .remove("email")
+        .expect("the email instance");
+    let rules = table["rules"].as_array_mut().expect("test step");
+    rules.retain(|rule| !rule.to_string().contains("customer_mail"));
+    std::fs::write(&path, toml::to_string(&table).expect("test step")).expect("test step");
+    let changes = app
+        .reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("test step");
+    assert_eq!(changes.plugins_removed, ["customer_mail"], "{changes:?}");
+    assert!(
+        changes
+            .rules_removed
+            .contains(&"payment-confirmation".to_owned()),
+        "{changes:?}"
+    );
+    app.dispatch_all_pending().await;
+    let jobs = app
+        .store
+        .jobs_for_event("stripe", "evt_orphan")
+        .await
+        .expect("test step");
+    let mail_job = jobs
+        .iter()
+        .find(|job| job.plugin == "customer_mail")
+        .expect("the mail job");
+    assert_eq!(mail_job.status, "pending", "{jobs:?}");
+    assert_eq!(mail_job.attempts, 0, "{jobs:?}");
+    assert_eq!(
+        app.metrics.get(
+            "herald_deliveries_deferred_total",
+            &[("plugin", "customer_mail")]
+        ),
+        1
+    );
+    assert_eq!(app.outbox().len(), 1, "nothing new was sent");
+    assert_eq!(
+        app.metrics
+            .get("herald_config_reloads_total", &[("outcome", "ok")]),
+        2
+    );
+}
+
+#[tokio::test]
+async fn restart_only_settings_are_reported_and_the_rest_applies() {
+    let app = spawn_app().await;
+    let path = app.config_path();
+    let mut table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
+    table["server"]["body_limit_bytes"] = 10.into();
+    table["dispatch"]["concurrency"] = 1.into();
+    table["shop"]["name"] = "Renamed Shop".into();
+    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    let changes = app.reloader.lock().await.reload("test").await.expect("ok");
+    assert_eq!(
+        changes.restart_only,
+        ["server.body_limit_bytes", "dispatch.concurrency"]
+    );
+    assert!(changes.shop_changed, "{changes:?}");
+    // The running server keeps its limit: an event far over the new 10 bytes is taken.
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    let jobs = app.settle("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
+    assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
+    let mails = app.outbox();
+    assert!(
+        mails[0].contains("Subject: Renamed Shop: payment received"),
+        "{}",
+        mails[0]
+    );
+}

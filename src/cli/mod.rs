@@ -3,6 +3,7 @@
 pub mod check;
 pub mod events;
 pub mod ops;
+mod progress;
 pub mod render;
 pub mod trigger;
 

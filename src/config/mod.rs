@@ -8,6 +8,7 @@
 mod locate;
 mod raw;
 mod server;
+mod store_only;
 mod token;
 mod validate;
 
@@ -21,6 +22,7 @@ use herald_plugin_api::{Env, RetryConfig};
 use secrecy::SecretString;
 
 pub use self::raw::RawConfig;
+pub use self::store_only::StoreConfig;
 use crate::plugins::PluginSpec;
 use crate::render::Renderer;
 use crate::rules::Rules;

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use toml::Spanned;
 
 use super::locate::{line_of, Collector};
-use super::raw::{DispatchConfig, RawConfig, RuleConfig};
+use super::raw::{DatabaseConfig, DispatchConfig, RawConfig, RuleConfig};
 use super::{Config, DatabaseSettings, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
@@ -27,20 +27,14 @@ pub(super) fn validate(
     path: &Path,
     env: &dyn Env,
 ) -> Result<Config, Vec<Issue>> {
-    let base_dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    // Absolute, so logs tell an operator exactly which files herald uses.
-    let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
+    let base_dir = base_dir(path);
     let mut issues = Collector {
         text,
         issues: Vec::new(),
     };
 
     let server = super::server::server_settings(&raw.server, &mut issues);
-    let database = database_settings(&raw, &base_dir, env, &mut issues);
+    let database = database_settings(&raw.database, &base_dir, env, &mut issues);
     let dispatch = dispatch_settings(&raw.dispatch, &mut issues);
 
     let stripe = raw.sources.stripe.as_ref().and_then(|stripe| {
@@ -135,13 +129,24 @@ pub(super) fn validate(
     }
 }
 
-fn database_settings(
-    raw: &RawConfig,
+/// The folder relative paths in the config at `path` are taken from.
+pub(super) fn base_dir(path: &Path) -> PathBuf {
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    // Absolute, so logs tell an operator exactly which files herald uses.
+    std::path::absolute(&base_dir).unwrap_or(base_dir)
+}
+
+pub(super) fn database_settings(
+    raw: &DatabaseConfig,
     base_dir: &Path,
     env: &dyn Env,
     issues: &mut Collector<'_>,
 ) -> Option<DatabaseSettings> {
-    let url = match &raw.database.url {
+    let url = match &raw.url {
         Some(url) => issues.expand(url, "database.url", env)?,
         None => DEFAULT_DATABASE_URL.to_owned(),
     };
@@ -153,7 +158,7 @@ fn database_settings(
     }
     let Some(rest) = url.strip_prefix("sqlite:") else {
         let message = "expected sqlite://PATH or postgres://USER@HOST/DB";
-        match &raw.database.url {
+        match &raw.url {
             Some(spanned) => issues.at(spanned.span(), "database.url", message),
             None => issues.unplaced("database.url", message),
         }
@@ -193,7 +198,10 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-fn dispatch_settings(raw: &DispatchConfig, issues: &mut Collector<'_>) -> DispatchSettings {
+pub(super) fn dispatch_settings(
+    raw: &DispatchConfig,
+    issues: &mut Collector<'_>,
+) -> DispatchSettings {
     if raw.concurrency == 0 {
         issues.unplaced("dispatch.concurrency", "must be at least 1");
     }

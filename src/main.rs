@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{check, events, ops, render, trigger, Cli, Command, OrdersCommand};
+use herald::cli::{check, error, events, ops, render, trigger, Cli, Command, OrdersCommand};
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
@@ -26,7 +26,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error::describe(&err));
             ExitCode::FAILURE
         }
     }

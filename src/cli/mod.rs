@@ -1,6 +1,7 @@
 //! Command-line interface: the clap types, and the operator commands in [`ops`].
 
 pub mod check;
+pub mod error;
 pub mod events;
 pub mod ops;
 mod progress;

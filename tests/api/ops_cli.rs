@@ -143,3 +143,25 @@ async fn check_and_serve_still_demand_every_secret() {
     assert!(err.contains("STRIPE_WEBHOOK_SECRET"), "{err}");
     assert!(err.contains("SMTP_PASSWORD"), "{err}");
 }
+
+#[test]
+fn a_taken_port_is_reported_once_not_twice() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    let text = base_config().replace("127.0.0.1:0", &addr.to_string());
+    std::fs::write(&config, text).expect("config written");
+    let (ok, _, err) = crate::helpers::run_cli(&config, &["serve"]);
+    assert!(!ok, "serve started on a taken port");
+    // EADDRINUSE on Linux, whose text the OS gives.
+    let in_use = std::io::Error::from_raw_os_error(98);
+    let line = err
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in {err}"));
+    assert_eq!(
+        line,
+        format!("error: cannot start herald: cannot listen on {addr}: {in_use}")
+    );
+}

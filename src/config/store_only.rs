@@ -10,9 +10,10 @@ use std::time::Duration;
 use herald_plugin_api::Env;
 use serde::Deserialize;
 
+use super::database::{base_dir, database_settings};
 use super::locate::Collector;
 use super::raw::{DatabaseConfig, DispatchConfig};
-use super::validate::{base_dir, database_settings, dispatch_settings};
+use super::validate::dispatch_settings;
 use super::{ConfigError, DatabaseSettings};
 
 /// What operator commands read from the config file.

@@ -288,3 +288,34 @@ fn check_reports_every_schema_problem_at_once_with_the_rest() {
         )
     );
 }
+
+#[test]
+fn a_missing_template_is_named_inside_the_configured_templates_dir() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    std::fs::create_dir(dir.path().join("mail")).expect("mail/");
+    let text = "[templates]\ndir = \"mail\"\n\n[plugins.email.mailer]\nfrom = \"shop@example.com\"\n\n\
+                [plugins.sms.texts]\nprovider = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"${HERALD_ADMIN_TOKEN}\"\nfrom = \"+14155550100\"\n\n\
+                [[rules]]\nname = \"r\"\non = [\"charge.refunded\"]\nactions = [\
+                { plugin = \"mailer\", template = \"receipt\", to = \"x@example.com\" }, \
+                { plugin = \"texts\", template = \"receipt\" }]\n";
+    let path = dir.path().join("config.toml");
+    let message = Config::from_toml(text, &path, &test_env())
+        .err()
+        .expect("refused")
+        .to_string();
+    let mail = std::path::absolute(dir.path().join("mail")).expect("absolute");
+    let mail = mail.display();
+    assert!(
+        message.contains(&format!(
+            "template `receipt` not found: expected {mail}/receipt.subject.hbs and \
+             {mail}/receipt.txt.hbs or {mail}/receipt.html.hbs"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "template `receipt` has no text part: create {mail}/receipt.txt.hbs"
+        )),
+        "{message}"
+    );
+}

@@ -202,6 +202,8 @@ impl Config {
             Ok(_) => Err(invalid(issues)),
             Err(more) => {
                 issues.extend(more);
+                // Down the file, as the reader fixes it; unplaced ones last.
+                issues.sort_by_key(|issue| issue.line.unwrap_or(usize::MAX));
                 Err(invalid(issues))
             }
         }

@@ -54,13 +54,19 @@ impl StoreConfig {
     /// # Errors
     /// When the text is not TOML, or those sections have problems.
     pub fn from_toml(text: &str, path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
-        let sections: Sections = toml::from_str(text).map_err(|err| ConfigError::Parse {
+        let parsed = super::schema::parse::<Sections>(text).map_err(|err| ConfigError::Parse {
             path: path.to_owned(),
             message: err.to_string().trim_end().to_owned(),
         })?;
         let mut issues = Collector {
             text,
-            issues: Vec::new(),
+            issues: parsed.issues,
+        };
+        let Some(sections) = parsed.raw else {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                issues: issues.issues,
+            });
         };
         let database = database_settings(&sections.database, &base_dir(path), env, &mut issues);
         let dispatch = dispatch_settings(&sections.dispatch, &mut issues);
@@ -104,6 +110,24 @@ mod tests {
             .unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(config.database.display, "sqlite:///srv/herald/ops.db");
         assert_eq!(config.retention, Some(Duration::from_secs(30 * 24 * 3600)));
+    }
+
+    #[test]
+    fn problems_in_the_two_sections_are_all_reported() {
+        let text = "[database]\nurl = 5\n\n[dispatch]\nconcurency = 8\n\n[sever]\n";
+        let Err(err) = StoreConfig::from_toml(text, Path::new("c.toml"), &HashMap::new()) else {
+            panic!("accepted");
+        };
+        let err = err.to_string();
+        assert!(err.starts_with("c.toml has 2 problems:"), "{err}");
+        assert!(
+            err.contains("c.toml:2: database.url: invalid type"),
+            "{err}"
+        );
+        assert!(
+            err.contains("c.toml:5: dispatch.concurency: unknown field"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
 
@@ -21,9 +21,9 @@ use super::Issue;
 const MAX_ISSUES: usize = 100;
 
 /// What parsing found: the config as far as it fits, and the problems with the rest.
-pub(super) struct Parsed {
+pub(super) struct Parsed<T = RawConfig> {
     /// `None` when a problem could not be taken out to continue.
-    pub(super) raw: Option<RawConfig>,
+    pub(super) raw: Option<T>,
     pub(super) issues: Vec<Issue>,
     /// `[plugins.<kind>.<name>]` instances taken out whole: rules may still name them.
     pub(super) dropped_instances: Vec<String>,
@@ -36,8 +36,9 @@ enum Step {
     Index(usize, Range<usize>),
 }
 
-/// Parses `text`; `Err` only for TOML syntax errors, which leave nothing to go on.
-pub(super) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
+/// Parses `text` into `T` (the whole [`RawConfig`], or the sections a command needs);
+/// `Err` only for TOML syntax errors, which leave nothing to go on.
+pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, toml::de::Error> {
     let mut root = DeTable::parse(text)?;
     let mut issues = Vec::new();
     let mut dropped_instances = Vec::new();
@@ -47,7 +48,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed, toml::de::Error> {
     // Per array span, the original indices taken out, to name later elements right.
     let mut removed: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
     loop {
-        let err = match RawConfig::deserialize(toml::de::Deserializer::from(root.clone())) {
+        let err = match T::deserialize(toml::de::Deserializer::from(root.clone())) {
             Ok(raw) => {
                 // Tables come in key order; the reader goes down the file.
                 issues.sort_by_key(|issue: &Issue| issue.line);

@@ -1,7 +1,7 @@
 use super::*;
 
 fn issues(text: &str) -> Vec<String> {
-    let parsed = parse(text).unwrap_or_else(|err| panic!("{err}"));
+    let parsed = parse::<RawConfig>(text).unwrap_or_else(|err| panic!("{err}"));
     parsed
         .issues
         .iter()
@@ -42,7 +42,7 @@ fn every_unknown_key_and_wrong_type_is_reported_at_its_line() {
 
 #[test]
 fn an_instance_taken_out_whole_is_remembered_for_the_rules() {
-    let parsed = parse("[plugins.email.mailer]\nhost = \"x\"\n").expect("toml");
+    let parsed = parse::<RawConfig>("[plugins.email.mailer]\nhost = \"x\"\n").expect("toml");
     assert!(parsed.raw.is_some());
     assert_eq!(parsed.dropped_instances, ["plugins.email.mailer"]);
 }

@@ -93,7 +93,7 @@ pub enum Command {
     Replay {
         #[command(flatten)]
         filter: FilterArgs,
-        /// Show what would be replayed, change nothing.
+        /// List the jobs that would be replayed, change nothing.
         #[arg(long)]
         dry_run: bool,
     },

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{backfill, check, events, ops, render, trigger, Cli, Command, OrdersCommand};
+use herald::cli::{
+    backfill, check, error, events, ops, render, trigger, Cli, Command, OrdersCommand,
+};
+use herald::config::StoreConfig;
 use herald::source::stripe::sign;
 use herald::{reload, shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -26,7 +29,7 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error::describe(&err));
             ExitCode::FAILURE
         }
     }
@@ -46,31 +49,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Trigger(args) => trigger::run(&cli.config, &args, &ProcessEnv).await,
         Command::DeadLetters { filter, limit } => {
-            ops::dead_letters(&load(&cli.config)?, &filter, limit).await
+            ops::dead_letters(&load_store(&cli.config)?, &filter, limit).await
         }
         Command::Replay { filter, dry_run } => {
-            ops::replay(&load(&cli.config)?, &filter, dry_run).await
+            ops::replay(&load_store(&cli.config)?, &filter, dry_run).await
         }
         Command::Redeliver { event_id, source } => {
             ops::redeliver(&load(&cli.config)?, &source, &event_id).await
         }
         Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
-        Command::Purge { filter, yes } => ops::purge(&load(&cli.config)?, &filter, yes).await,
-        Command::Events(args) => events::list(&load(&cli.config)?, &args).await,
-        Command::Event(args) => events::show(&load(&cli.config)?, &args).await,
-        Command::Job { id } => ops::job(&load(&cli.config)?, id).await,
-        Command::Prune => ops::prune(&load(&cli.config)?).await,
+        Command::Purge { filter, yes } => ops::purge(&load_store(&cli.config)?, &filter, yes).await,
+        Command::Events(args) => events::list(&load_store(&cli.config)?, &args).await,
+        Command::Event(args) => events::show(&load_store(&cli.config)?, &args).await,
+        Command::Job { id } => ops::job(&load_store(&cli.config)?, id).await,
+        Command::Prune => ops::prune(&load_store(&cli.config)?).await,
         Command::Inventory { sku, adjust } => {
-            ops::inventory(&load(&cli.config)?, sku.as_deref(), adjust).await
+            ops::inventory(&load_store(&cli.config)?, sku.as_deref(), adjust).await
         }
         Command::Orders {
             command: OrdersCommand::Show { order_id },
-        } => ops::orders(&load(&cli.config)?, &order_id).await,
+        } => ops::orders(&load_store(&cli.config)?, &order_id).await,
     }
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     Ok(Config::load(path, &ProcessEnv)?)
+}
+
+/// The database part only: commands that just read or mend the store need no secrets.
+fn load_store(path: &std::path::Path) -> anyhow::Result<StoreConfig> {
+    Ok(StoreConfig::load(path, &ProcessEnv)?)
 }
 
 async fn serve(config: Config, watch: bool) -> anyhow::Result<()> {

@@ -1,14 +1,13 @@
 //! `herald backfill`: one rule's jobs for the events already stored.
 
-use std::io::IsTerminal as _;
-use std::io::Write as _;
-
 use anyhow::anyhow;
 use clap::Args;
 use comfy_table::{presets, Table};
 
 use super::ops::{format_ms, open, parse_time};
+use super::progress;
 use crate::backfill::{backfill, find_rule, BackfillReport, Window};
+use crate::config::StoreConfig;
 use crate::Config;
 
 /// `herald backfill` options.
@@ -42,18 +41,15 @@ pub async fn run(config: &Config, args: &BackfillArgs) -> anyhow::Result<()> {
         since_ms: args.since.as_deref().map(parse_time).transpose()?,
         until_ms: args.until.as_deref().map(parse_time).transpose()?,
     };
-    let store = open(config).await?;
-    let show = std::io::stderr().is_terminal() && !args.json;
-    let mut progress = |scanned: usize| {
-        if show {
-            eprint!("\rbackfilling: {scanned} events read");
-            let _ = std::io::stderr().flush();
-        }
+    let store = open(&StoreConfig::from(config)).await?;
+    // The number of events to read is not known up front: a spinner with the count.
+    let spinner = progress::spinner("backfilling: 0 events read".to_owned());
+    let mut report_progress = |scanned: usize| {
+        spinner.set_message(format!("backfilling: {scanned} events read"));
     };
-    let report = backfill(&store, rule, window, args.dry_run, &mut progress).await?;
-    if show && report.scanned > 0 {
-        eprintln!();
-    }
+    let report = backfill(&store, rule, window, args.dry_run, &mut report_progress).await;
+    spinner.finish_and_clear();
+    let report = report?;
     if args.json {
         println!("{:#}", serde_json::to_value(&report)?);
         return Ok(());

@@ -2,8 +2,10 @@
 
 pub mod backfill;
 pub mod check;
+pub mod error;
 pub mod events;
 pub mod ops;
+mod progress;
 pub mod render;
 pub mod trigger;
 
@@ -99,7 +101,7 @@ pub enum Command {
     Replay {
         #[command(flatten)]
         filter: FilterArgs,
-        /// Show what would be replayed, change nothing.
+        /// List the jobs that would be replayed, change nothing.
         #[arg(long)]
         dry_run: bool,
     },

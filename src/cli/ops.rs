@@ -1,17 +1,16 @@
 //! Operator commands: they open the database named by the config and act on it
 //! directly, so they work whether or not `herald serve` is running.
 
-use std::io::Write as _;
-
 use anyhow::{bail, Context};
 
-use super::FilterArgs;
+use super::{progress, FilterArgs};
+use crate::config::StoreConfig;
 use crate::replay;
 use crate::store::{JobFilter, JobSummary, Store};
 use crate::Config;
 
 /// Opens the config's database.
-pub(super) async fn open(config: &Config) -> anyhow::Result<Store> {
+pub(super) async fn open(config: &StoreConfig) -> anyhow::Result<Store> {
     Store::connect(&config.database)
         .await
         .with_context(|| format!("cannot open database {}", config.database.display))
@@ -86,7 +85,11 @@ fn print_jobs(jobs: &[JobSummary]) {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn dead_letters(config: &Config, args: &FilterArgs, limit: usize) -> anyhow::Result<()> {
+pub async fn dead_letters(
+    config: &StoreConfig,
+    args: &FilterArgs,
+    limit: usize,
+) -> anyhow::Result<()> {
     let store = open(config).await?;
     let jobs = store.dead_letters(&args.to_filter(false)?, limit).await?;
     print_jobs(&jobs);
@@ -102,27 +105,21 @@ pub async fn dead_letters(config: &Config, args: &FilterArgs, limit: usize) -> a
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn replay(config: &Config, args: &FilterArgs, dry_run: bool) -> anyhow::Result<()> {
+pub async fn replay(config: &StoreConfig, args: &FilterArgs, dry_run: bool) -> anyhow::Result<()> {
     let store = open(config).await?;
     let filter = args.to_filter(true)?;
+    // The bar's length is known once the matching jobs are read, at the first batch.
+    let bar = progress::bar("replaying", 0);
     let mut progress = |done: usize, total: usize| {
-        let width = 30;
-        let filled = (done * width).checked_div(total).unwrap_or(width);
-        eprint!(
-            "\rreplaying [{}{}] {done}/{total}",
-            "#".repeat(filled),
-            " ".repeat(width - filled)
-        );
-        let _ = std::io::stderr().flush();
+        bar.set_length(u64::try_from(total).unwrap_or(u64::MAX));
+        progress::advance(&bar, done);
     };
     let report = replay::replay_dead_letters(&store, &filter, dry_run, &mut progress).await?;
+    bar.finish_and_clear();
     if report.dry_run {
         print_jobs(&report.jobs);
         println!("dry run: {} dead letters would be replayed", report.matched);
         return Ok(());
-    }
-    if report.matched > 0 {
-        eprintln!();
     }
     let mut by_plugin = std::collections::BTreeMap::<&str, usize>::new();
     for job in &report.jobs {
@@ -148,8 +145,11 @@ pub async fn replay(config: &Config, args: &FilterArgs, dry_run: bool) -> anyhow
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow::Result<()> {
-    let store = open(config).await?;
-    match replay::redeliver_event(&store, &config.rules, source, event_id).await? {
+    let store = open(&StoreConfig::from(config)).await?;
+    let spinner = progress::spinner(format!("redelivering {source}/{event_id}"));
+    let done = replay::redeliver_event(&store, &config.rules, source, event_id).await;
+    spinner.finish_and_clear();
+    match done? {
         Some(done) => {
             println!(
                 "event {source}/{event_id}: {} job(s) queued again, {} new job(s) for rules that match it now",
@@ -165,7 +165,7 @@ pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow:
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn purge(config: &Config, args: &FilterArgs, yes: bool) -> anyhow::Result<()> {
+pub async fn purge(config: &StoreConfig, args: &FilterArgs, yes: bool) -> anyhow::Result<()> {
     let store = open(config).await?;
     let filter = args.to_filter(true)?;
     if !yes {
@@ -186,7 +186,7 @@ pub async fn purge(config: &Config, args: &FilterArgs, yes: bool) -> anyhow::Res
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn job(config: &Config, id: i64) -> anyhow::Result<()> {
+pub async fn job(config: &StoreConfig, id: i64) -> anyhow::Result<()> {
     let store = open(config).await?;
     let Some(job) = store.job(id).await? else {
         bail!("no job {id}");
@@ -213,14 +213,20 @@ pub async fn job(config: &Config, id: i64) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn prune(config: &Config) -> anyhow::Result<()> {
-    let Some(retention) = config.dispatch.retention else {
+pub async fn prune(config: &StoreConfig) -> anyhow::Result<()> {
+    let Some(retention) = config.retention else {
         println!("dispatch.retention_days is 0: nothing is pruned");
         return Ok(());
     };
     let store = open(config).await?;
     let cutoff = crate::clock::now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    let pruned = store.prune_delivered(cutoff).await?;
+    let spinner = progress::spinner(format!(
+        "pruning events delivered before {}",
+        format_ms(Some(cutoff))
+    ));
+    let pruned = store.prune_delivered(cutoff).await;
+    spinner.finish_and_clear();
+    let pruned = pruned?;
     println!(
         "pruned {} events, {} jobs, {} attempts delivered before {}",
         pruned.events,
@@ -235,7 +241,7 @@ pub async fn prune(config: &Config) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
+pub async fn orders(config: &StoreConfig, order_id: &str) -> anyhow::Result<()> {
     use herald_plugin_orders::ledger::OrderLedger;
 
     let store = open(config).await?;
@@ -267,7 +273,7 @@ pub async fn orders(config: &Config, order_id: &str) -> anyhow::Result<()> {
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
 pub async fn inventory(
-    config: &Config,
+    config: &StoreConfig,
     sku: Option<&str>,
     adjust: Option<i64>,
 ) -> anyhow::Result<()> {

@@ -5,9 +5,12 @@
 //! names, and `${VAR}` secrets. Every problem is reported with the file and line,
 //! all of them at once, so an operator fixes the file in one pass.
 
+mod database;
 mod locate;
 mod raw;
+mod schema;
 mod server;
+mod store_only;
 mod token;
 mod validate;
 
@@ -21,6 +24,7 @@ use herald_plugin_api::{Env, RetryConfig};
 use secrecy::SecretString;
 
 pub use self::raw::RawConfig;
+pub use self::store_only::StoreConfig;
 use crate::plugins::PluginSpec;
 use crate::render::Renderer;
 use crate::rules::Rules;
@@ -97,7 +101,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// The file is not valid TOML or does not fit the schema (unknown key, wrong type).
+    /// The file is not valid TOML; schema problems (unknown key, wrong type) are
+    /// [`ConfigError::Invalid`], all of them with the rest.
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     /// The file parsed but its values do not hold together.
@@ -130,6 +135,14 @@ impl fmt::Display for Issues<'_> {
             if count == 1 { "" } else { "s" }
         )?;
         for issue in self.issues {
+            if issue.key.is_empty() {
+                let at = issue
+                    .line
+                    .map(|line| format!(":{line}"))
+                    .unwrap_or_default();
+                write!(f, "\n  {}{at}: {}", self.path.display(), issue.message)?;
+                continue;
+            }
             match issue.line {
                 Some(line) => write!(
                     f,
@@ -172,14 +185,28 @@ impl Config {
     /// # Errors
     /// Every problem found, with its line.
     pub fn from_toml(text: &str, path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|err| ConfigError::Parse {
+        let invalid = |issues| ConfigError::Invalid {
+            path: path.to_owned(),
+            issues,
+        };
+        let parsed = schema::parse(text).map_err(|err| ConfigError::Parse {
             path: path.to_owned(),
             message: err.to_string().trim_end().to_owned(),
         })?;
-        validate::validate(raw, text, path, env).map_err(|issues| ConfigError::Invalid {
-            path: path.to_owned(),
-            issues,
-        })
+        let Some(raw) = parsed.raw else {
+            return Err(invalid(parsed.issues));
+        };
+        let mut issues = parsed.issues;
+        match validate::validate(raw, text, path, env, &parsed.dropped_instances) {
+            Ok(config) if issues.is_empty() => Ok(config),
+            Ok(_) => Err(invalid(issues)),
+            Err(more) => {
+                issues.extend(more);
+                // Down the file, as the reader fixes it; unplaced ones last.
+                issues.sort_by_key(|issue| issue.line.unwrap_or(usize::MAX));
+                Err(invalid(issues))
+            }
+        }
     }
 }
 

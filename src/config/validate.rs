@@ -1,7 +1,7 @@
 //! Turns a [`RawConfig`] into a [`Config`], collecting every problem with its line.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,15 +10,13 @@ use herald_plugin_api::{ActionContext, ActionSpec, ConfigIssue, Env, RetryConfig
 use secrecy::SecretString;
 use toml::Spanned;
 
+use super::database::{base_dir, database_settings};
 use super::locate::{line_of, Collector};
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
-use super::{Config, DatabaseSettings, DispatchSettings, Issue, StripeSettings};
+use super::{Config, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
-
-/// The database a config without `[database]` uses: a file beside the config.
-const DEFAULT_DATABASE_URL: &str = "sqlite://herald.db";
 
 /// Validates the whole config; `Err` holds every issue found.
 pub(super) fn validate(
@@ -26,21 +24,16 @@ pub(super) fn validate(
     text: &str,
     path: &Path,
     env: &dyn Env,
+    dropped_instances: &[String],
 ) -> Result<Config, Vec<Issue>> {
-    let base_dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or_else(|| PathBuf::from("."));
-    // Absolute, so logs tell an operator exactly which files herald uses.
-    let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
+    let base_dir = base_dir(path);
     let mut issues = Collector {
         text,
         issues: Vec::new(),
     };
 
     let server = super::server::server_settings(&raw.server, &mut issues);
-    let database = database_settings(&raw, &base_dir, env, &mut issues);
+    let database = database_settings(&raw.database, &base_dir, env, &mut issues);
     let dispatch = dispatch_settings(&raw.dispatch, &mut issues);
 
     let stripe = raw.sources.stripe.as_ref().and_then(|stripe| {
@@ -93,7 +86,13 @@ pub(super) fn validate(
         .issues
         .into_iter()
         .for_each(|issue| issues.plugin_issue(issue));
-    let (plugin_specs, kinds) = (checked.specs, checked.kinds);
+    let (plugin_specs, mut kinds) = (checked.specs, checked.kinds);
+    // An instance whose table did not parse is reported already; rules naming it are fine.
+    for key in dropped_instances {
+        if let Some((_, name)) = key.strip_prefix("plugins.").and_then(|k| k.split_once('.')) {
+            kinds.entry(name.to_owned()).or_insert("");
+        }
+    }
 
     let mut rules = Vec::new();
     let mut names = HashSet::new();
@@ -135,65 +134,10 @@ pub(super) fn validate(
     }
 }
 
-fn database_settings(
-    raw: &RawConfig,
-    base_dir: &Path,
-    env: &dyn Env,
+pub(super) fn dispatch_settings(
+    raw: &DispatchConfig,
     issues: &mut Collector<'_>,
-) -> Option<DatabaseSettings> {
-    let url = match &raw.database.url {
-        Some(url) => issues.expand(url, "database.url", env)?,
-        None => DEFAULT_DATABASE_URL.to_owned(),
-    };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Some(DatabaseSettings {
-            display: redact_password(&url),
-            url: SecretString::from(url),
-        });
-    }
-    let Some(rest) = url.strip_prefix("sqlite:") else {
-        let message = "expected sqlite://PATH or postgres://USER@HOST/DB";
-        match &raw.database.url {
-            Some(spanned) => issues.at(spanned.span(), "database.url", message),
-            None => issues.unplaced("database.url", message),
-        }
-        return None;
-    };
-    let rest = rest.trim_start_matches("//");
-    let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let resolved = if file == ":memory:" || Path::new(file).is_absolute() {
-        PathBuf::from(file)
-    } else {
-        base_dir.join(file)
-    };
-    let mut full = format!("sqlite://{}", resolved.display());
-    if !query.is_empty() {
-        full.push('?');
-        full.push_str(query);
-    }
-    Some(DatabaseSettings {
-        display: full.clone(),
-        url: SecretString::from(full),
-    })
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            let hidden = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}/{path}")
-        }
-        None => url.to_owned(),
-    }
-}
-
-fn dispatch_settings(raw: &DispatchConfig, issues: &mut Collector<'_>) -> DispatchSettings {
+) -> DispatchSettings {
     if raw.concurrency == 0 {
         issues.unplaced("dispatch.concurrency", "must be at least 1");
     }
@@ -373,17 +317,5 @@ mod tests {
         let settings = dispatch_settings(&raw, &mut issues);
         assert!(issues.issues.is_empty(), "{:?}", issues.issues);
         assert_eq!(settings.retention, Some(Duration::from_secs(u64::MAX)));
-    }
-
-    #[test]
-    fn database_passwords_stay_out_of_logs() {
-        assert_eq!(
-            redact_password("postgres://herald:s3cret@db:5432/herald"),
-            "postgres://herald:***@db:5432/herald"
-        );
-        assert_eq!(
-            redact_password("postgres://herald@127.0.0.1/herald"),
-            "postgres://herald@127.0.0.1/herald"
-        );
     }
 }

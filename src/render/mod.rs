@@ -270,6 +270,13 @@ impl Templates for Renderer {
                 .has_template(&format!("{name}.{}.hbs", part.as_str()))
     }
 
+    fn file(&self, name: &str, part: TemplatePart) -> String {
+        self.dir
+            .join(format!("{name}.{}.hbs", part.as_str()))
+            .display()
+            .to_string()
+    }
+
     fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
         // Compiled on every call: inline templates are short and rendered once per delivery.
         self.text

@@ -85,11 +85,15 @@ fn an_unknown_key_is_named_with_its_line() {
         .expect("line")
         + 1;
     assert!(message.contains("from_adress"), "{message}");
-    assert!(message.contains(&format!("line {line}")), "{message}");
+    assert!(
+        message.contains(&format!(
+            "config.toml:{line}: plugins.email.mailer.from_adress:"
+        )),
+        "{message}"
+    );
 
     let message = load_err("[sever]\nlisten = \"127.0.0.1:1\"\n");
-    assert!(message.contains("sever"), "{message}");
-    assert!(message.contains("line 1"), "{message}");
+    assert!(message.contains("config.toml:1: sever:"), "{message}");
 }
 
 #[test]
@@ -200,7 +204,12 @@ fn a_removed_json_provider_is_named_at_its_line_with_the_webhook_replacement() {
             .position(|l| l.contains("provider = \"json\""))
             .expect("line")
             + 1;
-        assert!(message.contains(&format!("line {line}")), "{message}");
+        assert!(
+            message.contains(&format!(
+                "config.toml:{line}: plugins.{kind}.gateway.provider:"
+            )),
+            "{message}"
+        );
         assert!(
             message.contains(&format!("provider = \"json\" was removed from {kind}")),
             "{message}"
@@ -243,4 +252,70 @@ fn a_weak_admin_token_is_refused_at_its_line() {
         "3f9a1c0e7b52d864a0c91e2f7d3b5a68".to_owned(),
     );
     assert!(load(&text, &env).is_ok());
+}
+
+#[test]
+fn check_reports_every_schema_problem_at_once_with_the_rest() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    let text = format!(
+        "{}\n[plugins.email.mailer]\nfrom = \"Shop <shop@example.com>\"\n\n[[rules]]\nname = \"r\"\n\
+         on = [\"charge.refunded\"]\nactions = [{{ plugin = \"nope\" }}]\n",
+        base_config().replace(
+            "[dispatch]\n",
+            "[dispatch]\nconcurency = 8\nretention_days = \"thirty\"\n"
+        )
+    );
+    std::fs::write(&config, &text).expect("config written");
+    let (ok, out, err) = crate::helpers::run_cli(&config, &["check"]);
+    assert!(!ok, "{out}");
+    let path = config.display();
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).expect(needle) + 1;
+    assert_eq!(
+        err,
+        format!(
+            "error: {path} has 3 problems:\n  \
+             {path}:{}: dispatch.concurency: unknown field `concurency`, expected one of \
+             `enabled`, `concurrency`, `poll_interval_ms`, `lease_secs`, `max_attempts`, \
+             `max_age_secs`, `backoff_base_secs`, `backoff_max_secs`, `breaker_failures`, \
+             `breaker_cooldown_secs`, `retention_days`\n  \
+             {path}:{}: dispatch.retention_days: invalid type: string \"thirty\", expected u64\n  \
+             {path}:{}: rules[0] (r).actions[0].plugin: no plugin instance named `nope` \
+             (configured: mailer)\n",
+            line("concurency"),
+            line("thirty"),
+            line("nope"),
+        )
+    );
+}
+
+#[test]
+fn a_missing_template_is_named_inside_the_configured_templates_dir() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    std::fs::create_dir(dir.path().join("mail")).expect("mail/");
+    let text = "[templates]\ndir = \"mail\"\n\n[plugins.email.mailer]\nfrom = \"shop@example.com\"\n\n\
+                [plugins.sms.texts]\nprovider = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\nauth_token = \"${HERALD_ADMIN_TOKEN}\"\nfrom = \"+14155550100\"\n\n\
+                [[rules]]\nname = \"r\"\non = [\"charge.refunded\"]\nactions = [\
+                { plugin = \"mailer\", template = \"receipt\", to = \"x@example.com\" }, \
+                { plugin = \"texts\", template = \"receipt\" }]\n";
+    let path = dir.path().join("config.toml");
+    let message = Config::from_toml(text, &path, &test_env())
+        .err()
+        .expect("refused")
+        .to_string();
+    let mail = std::path::absolute(dir.path().join("mail")).expect("absolute");
+    let mail = mail.display();
+    assert!(
+        message.contains(&format!(
+            "template `receipt` not found: expected {mail}/receipt.subject.hbs and \
+             {mail}/receipt.txt.hbs or {mail}/receipt.html.hbs"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "template `receipt` has no text part: create {mail}/receipt.txt.hbs"
+        )),
+        "{message}"
+    );
 }

@@ -11,6 +11,7 @@ mod events;
 mod helpers;
 mod inventory;
 mod leases;
+mod ops_cli;
 mod plugins;
 mod readiness;
 mod reload;

@@ -45,6 +45,13 @@ pub trait Templates: Send + Sync {
     /// Whether `<name>.<part>.hbs` was loaded.
     fn has(&self, name: &str, part: TemplatePart) -> bool;
 
+    /// Where `<name>.<part>.hbs` is, or would be, for messages: inside the configured
+    /// `templates.dir`, so an operator whose folder is not `templates/` looks in the
+    /// right place.
+    fn file(&self, name: &str, part: TemplatePart) -> String {
+        format!("templates/{name}.{}.hbs", part.as_str())
+    }
+
     /// Renders an inline template from config, such as `to = "{{customer.email}}"`,
     /// as plain text (no HTML escaping).
     ///

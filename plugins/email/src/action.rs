@@ -118,7 +118,7 @@ pub(crate) fn check_template_set(templates: &dyn Templates, name: &str) -> Resul
     }
     let subject = templates.has(name, TemplatePart::Subject);
     let body = templates.has(name, TemplatePart::Text) || templates.has(name, TemplatePart::Html);
-    let file = |part: TemplatePart| format!("templates/{name}.{}.hbs", part.as_str());
+    let file = |part: TemplatePart| templates.file(name, part);
     let (subject_file, text_file, html_file) = (
         file(TemplatePart::Subject),
         file(TemplatePart::Text),

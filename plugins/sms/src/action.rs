@@ -45,7 +45,8 @@ impl SmsAction {
         }
         if template.is_none() && !params.contains_key("template") {
             errors.push(
-                "`template` is required: the name of `templates/<template>.txt.hbs`".to_owned(),
+                "`template` is required: the name of a `<template>.txt.hbs` in templates.dir"
+                    .to_owned(),
             );
         }
         match template {
@@ -72,8 +73,9 @@ pub fn validate_action(
     let mut errors = Vec::new();
     if !templates.has(&action.template, TemplatePart::Text) {
         errors.push(format!(
-            "template `{0}` has no text part: create `templates/{0}.txt.hbs`",
-            action.template
+            "template `{}` has no text part: create {}",
+            action.template,
+            templates.file(&action.template, TemplatePart::Text)
         ));
     }
     if let Some(to) = &action.to {

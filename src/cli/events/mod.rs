@@ -16,9 +16,9 @@ use serde_json::{json, Value};
 use self::json::{detail_json, listing_json, pretty};
 use self::text::{detail_text, listing_table};
 use super::ops::{open, parse_time};
+use crate::config::StoreConfig;
 use crate::rules::EventPattern;
 use crate::store::{EventFilter, EventStatus};
-use crate::Config;
 
 /// `herald events` options.
 #[derive(Debug, Clone, Args)]
@@ -98,7 +98,7 @@ impl EventsArgs {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or an option is refused.
-pub async fn list(config: &Config, args: &EventsArgs) -> anyhow::Result<()> {
+pub async fn list(config: &StoreConfig, args: &EventsArgs) -> anyhow::Result<()> {
     let filter = args.to_filter()?;
     let store = open(config).await?;
     let events = store.events(&filter).await?;
@@ -126,7 +126,7 @@ pub async fn list(config: &Config, args: &EventsArgs) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or no such event is stored.
-pub async fn show(config: &Config, args: &EventArgs) -> anyhow::Result<()> {
+pub async fn show(config: &StoreConfig, args: &EventArgs) -> anyhow::Result<()> {
     let store = open(config).await?;
     let Some(detail) = store.event_detail(&args.source, &args.event_id).await? else {
         bail!("no stored event {}/{}", args.source, args.event_id);

@@ -48,9 +48,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Trigger(args) => trigger::run(&cli.config, &args, &ProcessEnv).await,
-        Command::DeadLetters { filter, limit } => {
-            ops::dead_letters(&load_store(&cli.config)?, &filter, limit).await
-        }
+        Command::DeadLetters {
+            filter,
+            limit,
+            json,
+        } => ops::dead_letters(&load_store(&cli.config)?, &filter, limit, json).await,
         Command::Replay { filter, dry_run } => {
             ops::replay(&load_store(&cli.config)?, &filter, dry_run).await
         }
@@ -61,14 +63,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Purge { filter, yes } => ops::purge(&load_store(&cli.config)?, &filter, yes).await,
         Command::Events(args) => events::list(&load_store(&cli.config)?, &args).await,
         Command::Event(args) => events::show(&load_store(&cli.config)?, &args).await,
-        Command::Job { id } => ops::job(&load_store(&cli.config)?, id).await,
+        Command::Job { id, json } => ops::job(&load_store(&cli.config)?, id, json).await,
         Command::Prune => ops::prune(&load_store(&cli.config)?).await,
-        Command::Inventory { sku, adjust } => {
-            ops::inventory(&load_store(&cli.config)?, sku.as_deref(), adjust).await
+        Command::Inventory { sku, adjust, json } => {
+            ops::inventory(&load_store(&cli.config)?, sku.as_deref(), adjust, json).await
         }
         Command::Orders {
-            command: OrdersCommand::Show { order_id },
-        } => ops::orders(&load_store(&cli.config)?, &order_id).await,
+            command: OrdersCommand::Show { order_id, json },
+        } => ops::orders(&load_store(&cli.config)?, &order_id, json).await,
     }
 }
 

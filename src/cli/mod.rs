@@ -96,6 +96,9 @@ pub enum Command {
         /// Show at most this many.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Print JSON (the admin API's shape) instead of a table, for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Queue dead letters again, each with a fresh retry budget.
     Replay {
@@ -154,6 +157,9 @@ pub enum Command {
     Job {
         /// The job id, as dead-letters lists it.
         id: i64,
+        /// Print JSON (the admin API's shape) instead of a table, for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete delivered events past `dispatch.retention_days` now (serve does it hourly).
     Prune,
@@ -164,6 +170,9 @@ pub enum Command {
         /// Add this many to the SKU (negative to remove), e.g. after a delivery from the supplier.
         #[arg(long, requires = "sku", allow_hyphen_values = true)]
         adjust: Option<i64>,
+        /// Print JSON (the admin API's shape) instead of a table, for scripts.
+        #[arg(long)]
+        json: bool,
     },
     /// Orders as the orders plugin keeps them.
     Orders {
@@ -179,6 +188,9 @@ pub enum OrdersCommand {
     Show {
         /// The shop's order id, as in the events' metadata.order_id.
         order_id: String,
+        /// Print JSON (the admin API's shape) instead of a table, for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 

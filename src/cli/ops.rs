@@ -89,9 +89,14 @@ pub async fn dead_letters(
     config: &StoreConfig,
     args: &FilterArgs,
     limit: usize,
+    json: bool,
 ) -> anyhow::Result<()> {
     let store = open(config).await?;
     let jobs = store.dead_letters(&args.to_filter(false)?, limit).await?;
+    if json {
+        println!("{:#}", serde_json::json!({ "dead_letters": jobs }));
+        return Ok(());
+    }
     print_jobs(&jobs);
     println!(
         "{} dead letter{}",
@@ -186,11 +191,19 @@ pub async fn purge(config: &StoreConfig, args: &FilterArgs, yes: bool) -> anyhow
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn job(config: &StoreConfig, id: i64) -> anyhow::Result<()> {
+pub async fn job(config: &StoreConfig, id: i64, json: bool) -> anyhow::Result<()> {
     let store = open(config).await?;
     let Some(job) = store.job(id).await? else {
         bail!("no job {id}");
     };
+    if json {
+        let attempts = store.attempts(id).await?;
+        println!(
+            "{:#}",
+            serde_json::json!({ "job": job, "attempts": attempts })
+        );
+        return Ok(());
+    }
     println!("job {}: {} ({})", job.id, job.status, job.idempotency_key);
     println!(
         "event {} ({}), rule {}, plugin {}",
@@ -241,13 +254,20 @@ pub async fn prune(config: &StoreConfig) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the database cannot be opened or read, or the command\'s input is refused.
-pub async fn orders(config: &StoreConfig, order_id: &str) -> anyhow::Result<()> {
+pub async fn orders(config: &StoreConfig, order_id: &str, json: bool) -> anyhow::Result<()> {
     use herald_plugin_orders::ledger::OrderLedger;
 
     let store = open(config).await?;
     let Some((state, facts)) = store.get(order_id).await? else {
         bail!("no order {order_id}: the orders plugin has seen no event for it");
     };
+    if json {
+        println!(
+            "{:#}",
+            serde_json::json!({ "order": state, "facts": facts })
+        );
+        return Ok(());
+    }
     println!(
         "order {}: {} (decided by {} at {})",
         state.order_id,
@@ -276,6 +296,7 @@ pub async fn inventory(
     config: &StoreConfig,
     sku: Option<&str>,
     adjust: Option<i64>,
+    json: bool,
 ) -> anyhow::Result<()> {
     use herald_plugin_inventory::ledger::{StockLedger, StockMove};
 
@@ -295,6 +316,14 @@ pub async fn inventory(
         store.apply(&key, "manual", &moves).await?;
     }
     let levels = store.levels(sku).await?;
+    if json {
+        let levels: Vec<_> = levels
+            .iter()
+            .map(|(sku, quantity)| serde_json::json!({ "sku": sku, "quantity": quantity }))
+            .collect();
+        println!("{:#}", serde_json::json!({ "levels": levels }));
+        return Ok(());
+    }
     if levels.is_empty() {
         println!(
             "no stock recorded{}",

@@ -124,6 +124,20 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     let (ok, listed, err) = run_cli(&config, &["dead-letters"]);
     assert!(ok, "{err}");
     assert!(listed.contains("evt_replay"), "{listed}");
+    let job_id = jobs[0].id.to_string();
+    for (args, key) in [
+        (vec!["dead-letters", "--json"], "dead_letters"),
+        (vec!["job", job_id.as_str(), "--json"], "job"),
+    ] {
+        let (ok, out, err) = run_cli(&config, &args);
+        assert!(ok, "{args:?}: {err}");
+        let json: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
+        assert!(
+            out.contains("evt_replay") && json.get(key).is_some(),
+            "{args:?}: {out}"
+        );
+    }
 
     sink.set_status(200);
     let (ok, dry, err) = run_cli(&config, &["replay", "--event", "evt_replay", "--dry-run"]);

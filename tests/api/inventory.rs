@@ -75,6 +75,10 @@ async fn a_cli_adjustment_past_i64_is_refused_and_writes_nothing() {
             out.split_whitespace().any(|w| w == near_max),
             "{backend}: {out}"
         );
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--json"]);
+        assert!(ok, "{backend}: {err}");
+        let json: Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(json["levels"][0]["quantity"], NEAR_MAX, "{backend}: {out}");
         // Downwards works, and so does the way back up to the limit.
         let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "-5"]);
         assert!(ok, "{backend}: {err}");

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod plugins;
 pub mod render;
 pub mod replay;
+pub mod route;
 pub mod rules;
 pub mod samples;
 pub mod server;

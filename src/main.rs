@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use herald::cli::{check, events, ops, render, trigger, Cli, Command, OrdersCommand};
+use herald::cli::{check, events, ops, render, route, trigger, Cli, Command, OrdersCommand};
 use herald::source::stripe::sign;
 use herald::{shutdown, telemetry, Application, Config};
 use herald_plugin_api::config::ProcessEnv;
@@ -35,6 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check(args) => check::run(&cli.config, &args, &ProcessEnv),
         Command::Render(args) => render::run(&cli.config, &args, &ProcessEnv),
+        Command::Route(args) => route::run(&cli.config, &args, &ProcessEnv),
         Command::Serve => serve(load(&cli.config)?).await,
         Command::Sign { file, secret } => {
             let body =

@@ -58,10 +58,7 @@ fn load_event(args: &RouteArgs) -> anyhow::Result<SampleEvent> {
 
 /// The report as a person reads it.
 pub fn text(report: &RouteReport) -> String {
-    let mut out = format!(
-        "{} {} ({})\n",
-        report.kind, report.event_id, report.input
-    );
+    let mut out = format!("{} {} ({})\n", report.kind, report.event_id, report.input);
     for rule in &report.rules {
         out.push('\n');
         rule_text(&mut out, rule, &report.kind);
@@ -78,7 +75,11 @@ pub fn text(report: &RouteReport) -> String {
 }
 
 fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
-    let verdict = if rule.matched { "matched" } else { "not matched" };
+    let verdict = if rule.matched {
+        "matched"
+    } else {
+        "not matched"
+    };
     let _ = writeln!(out, "rule {}: {verdict}", rule.name);
     match &rule.on {
         Some(pattern) => {

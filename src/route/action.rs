@@ -2,7 +2,7 @@
 //! template it renders, rendered with the context delivery builds. A template that
 //! fails shows its problems in place, each with its file:line.
 
-use herald_plugin_api::{Context, Event, RenderError, TemplatePart, Templates as _};
+use herald_plugin_api::{Context, Event, Job, RenderError, TemplatePart, Templates as _};
 use serde::Serialize;
 
 use crate::check::inline_message;
@@ -59,18 +59,20 @@ impl Line {
 }
 
 /// Renders everything `action` would render for `event`.
+///
+/// With a plugin kind that previews ([`PluginKind::preview`](herald_plugin_api::PluginKind::preview)),
+/// and every template rendering, the lines are the kind's: what it would send.
 pub fn preview_action(
     config: &Config,
-    action: &Action,
-    index: usize,
+    rule: &str,
+    (index, action): (usize, &Action),
     event: &Event,
     idempotency_key: String,
 ) -> ActionPreview {
-    let kind = config
+    let instance = config
         .plugins
         .iter()
-        .find(|spec| spec.name() == action.plugin())
-        .map(|spec| spec.kind().to_owned());
+        .find(|spec| spec.name() == action.plugin());
     let context = Context::new(event, &config.shop, action.params());
     let document = context.get();
     let templates = &config.templates;
@@ -110,10 +112,38 @@ pub fn preview_action(
             }
         }
     }
+    if let (Some(instance), true) = (instance, lines.iter().all(|line| line.error.is_none())) {
+        let job = Job {
+            event,
+            params: action.params(),
+            context: &context,
+            idempotency_key: &idempotency_key,
+            attempt: 1,
+            rule,
+        };
+        match instance.preview(&job, templates.as_ref()) {
+            Some(Ok(preview)) => {
+                lines = preview
+                    .lines
+                    .into_iter()
+                    .map(|(label, value)| {
+                        let value = if label == "text" {
+                            first_lines(&value)
+                        } else {
+                            value
+                        };
+                        Line::ok(&label, value)
+                    })
+                    .collect();
+            }
+            Some(Err(reason)) => lines.push(Line::failed("delivery", reason)),
+            None => {}
+        }
+    }
     ActionPreview {
         index,
         plugin: action.plugin().to_owned(),
-        kind,
+        kind: instance.map(|spec| spec.kind().to_owned()),
         idempotency_key,
         lines,
     }
@@ -134,18 +164,21 @@ fn shown(part: TemplatePart, text: &str) -> String {
     match part {
         TemplatePart::Subject => text.trim().to_owned(),
         TemplatePart::Html => format!("{} bytes", text.len()),
-        TemplatePart::Text => {
-            let lines: Vec<&str> = text.trim_end().lines().collect();
-            let mut shown = lines
-                .iter()
-                .take(TEXT_LINES)
-                .copied()
-                .collect::<Vec<_>>()
-                .join("\n");
-            if lines.len() > TEXT_LINES {
-                shown.push_str(&format!("\n… ({} more lines)", lines.len() - TEXT_LINES));
-            }
-            shown
-        }
+        TemplatePart::Text => first_lines(text),
     }
+}
+
+/// The first [`TEXT_LINES`] lines of `text`, and how many more there are.
+fn first_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let mut shown = lines
+        .iter()
+        .take(TEXT_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if lines.len() > TEXT_LINES {
+        shown.push_str(&format!("\n… ({} more lines)", lines.len() - TEXT_LINES));
+    }
+    shown
 }

@@ -60,7 +60,7 @@ impl RouteReport {
                         .enumerate()
                         .map(|(index, action)| {
                             let key = idempotency_key(event, &name, index);
-                            preview_action(config, action, index, event, key)
+                            preview_action(config, &name, (index, action), event, key)
                         })
                         .collect()
                 } else {

@@ -14,6 +14,7 @@ mod plugins;
 mod readiness;
 mod render;
 mod replicas;
+mod route;
 mod rules;
 mod shutdown;
 mod store;

@@ -85,8 +85,7 @@ mod tests {
     #[test]
     fn every_comparison_is_shown_with_the_value_it_read() {
         let condition =
-            Condition::parse("customer.email exists and not (amount >= 100 or x == 'y')")
-                .unwrap();
+            Condition::parse("customer.email exists and not (amount >= 100 or x == 'y')").unwrap();
         let context = json!({"customer": {"email": "jenny@example.com"}, "amount": 49});
         let (matched, steps) = condition.explain(&context);
         assert!(matched);

@@ -286,6 +286,15 @@ fn webhook_and_sms_actions_show_what_they_would_send_without_secrets() {
             }
             .into(),
         );
+        plugins.insert(
+            "exec".into(),
+            toml::toml! {
+                [label]
+                command = "/bin/echo"
+                args = ["--token=${HOOK_TOKEN}"]
+            }
+            .into(),
+        );
         add_rule(
             table,
             toml::toml! {
@@ -295,6 +304,7 @@ fn webhook_and_sms_actions_show_what_they_would_send_without_secrets() {
                     { plugin = "shipping", path = "/orders/{{order_id}}",
                       body = "{\"order\": \"{{order_id}}\"}" },
                     { plugin = "texts", template = "payment_succeeded", to = "+1 415 555 0199" },
+                    { plugin = "label", args = ["{{order_id}}", "{{customer.name}}"] },
                 ]
             }
             .into(),
@@ -323,6 +333,16 @@ fn webhook_and_sms_actions_show_what_they_would_send_without_secrets() {
       Hi Jenny Rosen,";
     assert!(stdout.contains(webhook), "{stdout}");
     assert!(stdout.contains("    segments: 2 (GSM-7)\n"), "{stdout}");
+    let exec = "\
+  action 2: label (exec)
+    idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:ship:2
+    argv:
+      /bin/echo
+      <hidden> (from the config)
+      ORDER12345
+      Jenny Rosen
+";
+    assert!(stdout.contains(exec), "{stdout}");
     assert!(!stdout.contains("must-not-show"), "{stdout}");
 }
 

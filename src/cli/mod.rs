@@ -61,9 +61,10 @@ pub enum Command {
     ///
     /// For every rule: matched or not, the `on` pattern that matched, and each `when`
     /// comparison with the value it read. For each matched action: the plugin
-    /// instance, the idempotency key, and every template rendered as delivery renders
-    /// it (a template error shows in place with its file:line). Sends nothing, opens
-    /// no database, writes nothing. --json prints the report for scripts.
+    /// instance, the idempotency key, and what delivery would send, composed by the
+    /// plugin's own code with secrets masked (a template error shows in place with its
+    /// file:line). Sends nothing, opens no database, writes nothing. --json prints the
+    /// report for scripts (docs/operations.md).
     ///
     /// Examples:
     ///   herald route tests/fixtures/stripe/payment_intent.succeeded.json

@@ -31,6 +31,7 @@ pub mod plugins;
 pub mod reload;
 pub mod render;
 pub mod replay;
+pub mod route;
 pub mod rules;
 pub mod samples;
 pub mod server;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, error, events, ops, render, trigger, Cli, Command, OrdersCommand,
+    backfill, check, error, events, ops, render, route, trigger, Cli, Command, OrdersCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -39,6 +39,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check(args) => check::run(&cli.config, &args, &ProcessEnv),
         Command::Render(args) => render::run(&cli.config, &args, &ProcessEnv),
+        Command::Route(args) => route::run(&cli.config, &args, &ProcessEnv),
         Command::Serve { no_watch } => serve(load(&cli.config)?, !no_watch).await,
         Command::Sign { file, secret } => {
             let body =

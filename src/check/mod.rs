@@ -149,7 +149,7 @@ pub fn render_action(
 }
 
 /// An inline template's problem placed at its action's line in the config file.
-fn inline_message(config: &Config, action: &Action, param: &str, message: &str) -> String {
+pub fn inline_message(config: &Config, action: &Action, param: &str, message: &str) -> String {
     let file = config.path.display();
     let at = match action.line() {
         Some(line) => format!("{file}:{line}"),

@@ -7,6 +7,7 @@ pub mod events;
 pub mod ops;
 mod progress;
 pub mod render;
+pub mod route;
 pub mod trigger;
 
 use std::path::PathBuf;
@@ -66,6 +67,20 @@ pub enum Command {
     ///   herald render refund_issued --event event.json --out preview/
     #[command(verbatim_doc_comment)]
     Render(render::RenderArgs),
+    /// Dry-run the rules on an event: what matches, why, and what it would send
+    ///
+    /// For every rule: matched or not, the `on` pattern that matched, and each `when`
+    /// comparison with the value it read. For each matched action: the plugin
+    /// instance, the idempotency key, and what delivery would send, composed by the
+    /// plugin's own code with secrets masked (a template error shows in place with its
+    /// file:line). Sends nothing, opens no database, writes nothing. --json prints the
+    /// report for scripts (docs/operations.md).
+    ///
+    /// Examples:
+    ///   herald route tests/fixtures/stripe/payment_intent.succeeded.json
+    ///   herald route --sample charge.refunded --json
+    #[command(verbatim_doc_comment)]
+    Route(route::RouteArgs),
     /// Print a Stripe-Signature header for a file, signed now, for trying herald with curl.
     Sign {
         /// The exact bytes to send as the webhook body.

@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
+    PluginKind, Preview, RetryConfig, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -104,6 +104,16 @@ impl PluginSpec {
         self.checked.validate_action(params, cx)
     }
 
+    /// What delivering `job` would send, secrets masked; `None` when the kind has no
+    /// preview of its own ([`PluginKind::preview`]).
+    pub fn preview(
+        &self,
+        job: &Job<'_>,
+        templates: &dyn Templates,
+    ) -> Option<Result<Preview, String>> {
+        self.checked.preview(job, templates)
+    }
+
     /// Builds the running instance.
     ///
     /// # Errors
@@ -124,6 +134,7 @@ trait Checked: Send + Sync {
     fn retry(&self) -> RetryConfig;
     fn max_in_flight(&self) -> Option<usize>;
     fn describe(&self) -> String;
+    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>>;
     async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError>;
 }
 
@@ -150,6 +161,10 @@ impl<K: PluginKind> Checked for Validated<K> {
 
     fn describe(&self) -> String {
         K::describe(&self.0)
+    }
+
+    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>> {
+        K::preview(&self.0, job, templates)
     }
 
     async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {

@@ -7,13 +7,15 @@
 pub mod condition;
 pub mod glob;
 mod scope;
+mod trace;
 
 use herald_plugin_api::{ActionSpec, Event, RetryConfig};
 use serde_json::{Map, Value};
 
-pub use self::condition::{Condition, ConditionError};
+pub use self::condition::{Comparison, Condition, ConditionError};
 pub use self::glob::{EventPattern, PatternError};
 use self::scope::EventScope;
+pub use self::trace::RuleTrace;
 
 /// One validated `[[rules]]` entry.
 #[derive(Debug, Clone)]
@@ -100,6 +102,11 @@ impl Rule {
     /// The rule's name, part of every idempotency key it produces.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The rule's `when`, if it has one.
+    pub fn when(&self) -> Option<&Condition> {
+        self.when.as_ref()
     }
 
     /// The rule's actions, in order.
@@ -193,12 +200,14 @@ impl Rules {
                         action_index: index,
                         plugin: action.plugin.clone(),
                         params: action.params.clone(),
-                        idempotency_key: format!(
-                            "{}:{}:{}:{}",
-                            event.source, event.id, rule.name, index
-                        ),
+                        idempotency_key: idempotency_key(event, &rule.name, index),
                     })
             })
             .collect()
     }
+}
+
+/// `{source}:{event id}:{rule}:{action index}`: the key of a job [`Rules::plan`] makes.
+pub fn idempotency_key(event: &Event, rule: &str, index: usize) -> String {
+    format!("{}:{}:{}:{}", event.source, event.id, rule, index)
 }

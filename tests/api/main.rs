@@ -17,6 +17,7 @@ mod readiness;
 mod reload;
 mod render;
 mod replicas;
+mod route;
 mod rules;
 mod shutdown;
 mod store;

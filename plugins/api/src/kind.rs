@@ -18,7 +18,8 @@ use crate::action_spec::ActionSpec;
 use crate::build::BuildContext;
 use crate::config::Env;
 use crate::issues::Issues;
-use crate::plugin::{Plugin, PluginError};
+use crate::plugin::{Job, Plugin, PluginError};
+use crate::preview::Preview;
 use crate::retry::RetryConfig;
 use crate::templates::Templates;
 
@@ -61,6 +62,20 @@ pub trait PluginKind: Send + Sync + 'static {
     /// What the instance is and where its output goes, for the start-up log (after
     /// `"<name> (<NAME>) "`). Never a secret, a query string or customer data.
     fn describe(validated: &Self::Validated) -> String;
+
+    /// What delivering `job` would send, for `herald route`'s dry run: composed by the
+    /// code delivery composes with, every secret masked, nothing sent. `None` (the
+    /// default): the kind has no preview of its own, and herald shows the templates the
+    /// action renders.
+    ///
+    /// `Some(Err(reason))`: delivery would fail the job for good, for `reason`.
+    fn preview(
+        _validated: &Self::Validated,
+        _job: &Job<'_>,
+        _templates: &dyn Templates,
+    ) -> Option<Result<Preview, String>> {
+        None
+    }
 
     /// Builds the running instance: the start-up I/O (folders, clients, pools).
     ///

@@ -33,6 +33,7 @@ pub mod kind;
 pub mod ledger;
 pub mod payload;
 pub mod plugin;
+pub mod preview;
 pub mod retry;
 pub mod templates;
 
@@ -46,5 +47,6 @@ pub use issues::Issues;
 pub use kind::{ActionContext, PluginKind, ValidateContext};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
+pub use preview::{Preview, MASKED};
 pub use retry::RetryConfig;
 pub use templates::{RenderError, TemplatePart, Templates};

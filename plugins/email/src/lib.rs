@@ -36,6 +36,7 @@ pub mod kind;
 pub mod message;
 mod outbox;
 mod plugin;
+mod preview;
 mod smtp;
 
 pub use action::{validate_action, EmailAction};

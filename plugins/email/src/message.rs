@@ -85,12 +85,23 @@ pub fn message_token(idempotency_key: &str) -> String {
     token
 }
 
-/// Renders and builds the email for `job`.
-pub(crate) fn compose(
+/// Everything of one email that is rendered from the job, before it is assembled.
+pub(crate) struct Rendered {
+    pub(crate) to: Mailbox,
+    pub(crate) reply_to: Option<Mailbox>,
+    pub(crate) subject: String,
+    pub(crate) text: Option<String>,
+    pub(crate) html: Option<String>,
+    pub(crate) template: String,
+}
+
+/// Renders the parts of the email for `job`: what [`compose`] assembles and
+/// `herald route` previews.
+pub(crate) fn render(
     job: &Job<'_>,
     sender: &Sender,
     templates: &dyn Templates,
-) -> Result<Composed, ComposeError> {
+) -> Result<Rendered, ComposeError> {
     let action = EmailAction::from_params(job.params)
         .map_err(|errors| ComposeError::Params(errors.join("; ")))?;
     check_template_set(templates, &action.template).map_err(ComposeError::TemplateSet)?;
@@ -115,21 +126,37 @@ pub(crate) fn compose(
     };
     let text = render_body(TemplatePart::Text)?;
     let html = render_body(TemplatePart::Html)?;
+    Ok(Rendered {
+        to,
+        reply_to,
+        subject,
+        text,
+        html,
+        template: action.template,
+    })
+}
 
+/// Renders and builds the email for `job`.
+pub(crate) fn compose(
+    job: &Job<'_>,
+    sender: &Sender,
+    templates: &dyn Templates,
+) -> Result<Composed, ComposeError> {
+    let rendered = render(job, sender, templates)?;
     let token = message_token(job.idempotency_key);
     let mut builder = Message::builder()
         .from(sender.from.clone())
-        .to(to)
-        .subject(subject)
+        .to(rendered.to)
+        .subject(rendered.subject)
         .date_now()
         .message_id(Some(format!("<{token}@{}>", sender.from.email.domain())))
         .header(IdempotencyKey(idempotency_header_value(
             job.idempotency_key,
         )));
-    if let Some(reply_to) = reply_to {
+    if let Some(reply_to) = rendered.reply_to {
         builder = builder.reply_to(reply_to);
     }
-    let message = match (text, html) {
+    let message = match (rendered.text, rendered.html) {
         (Some(text), Some(html)) => {
             builder.multipart(MultiPart::alternative_plain_html(text, html))
         }
@@ -140,14 +167,14 @@ pub(crate) fn compose(
         (None, None) => {
             return Err(ComposeError::TemplateSet(format!(
                 "template `{}` has no body",
-                action.template
+                rendered.template
             )))
         }
     }?;
     Ok(Composed {
         message,
         token,
-        template: action.template,
+        template: rendered.template,
     })
 }
 

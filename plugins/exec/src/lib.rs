@@ -38,6 +38,7 @@ pub mod config;
 pub mod kind;
 mod output;
 mod plugin;
+mod preview;
 
 pub use action::{validate_action, ExecAction};
 pub use config::{ExecConfig, ValidatedExec, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};

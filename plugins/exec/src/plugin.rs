@@ -98,18 +98,25 @@ enum Ended {
     WaitFailed(io::Error),
 }
 
+/// The action's arguments rendered against the event, as delivery and `herald route`
+/// render them.
+pub(crate) fn action_args(job: &Job<'_>, templates: &dyn Templates) -> Result<Vec<String>, String> {
+    let action = ExecAction::from_params(job.params).map_err(|errors| errors.join("; "))?;
+    let mut args = Vec::with_capacity(action.args.len());
+    for (index, template) in action.args.iter().enumerate() {
+        let arg = templates
+            .render_inline(template, job.context.get())
+            .map_err(|err| format!("`args[{index}]` could not be rendered: {err}"))?;
+        args.push(arg);
+    }
+    Ok(args)
+}
+
 impl ExecPlugin {
     /// The fixed arguments followed by the action's, rendered against the event.
     fn args(&self, job: &Job<'_>) -> Result<Vec<String>, String> {
-        let action = ExecAction::from_params(job.params).map_err(|errors| errors.join("; "))?;
         let mut args = self.args.clone();
-        for (index, template) in action.args.iter().enumerate() {
-            let arg = self
-                .templates
-                .render_inline(template, job.context.get())
-                .map_err(|err| format!("`args[{index}]` could not be rendered: {err}"))?;
-            args.push(arg);
-        }
+        args.extend(action_args(job, self.templates.as_ref())?);
         Ok(args)
     }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, TemplatePart, ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
+    PluginKind, Preview, RetryConfig, TemplatePart, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -53,6 +53,14 @@ impl PluginKind for Sms {
         match validated.provider {
             ProviderSettings::Twilio(_) => "sends texts through Twilio".to_owned(),
         }
+    }
+
+    fn preview(
+        validated: &ValidatedSms,
+        job: &Job<'_>,
+        templates: &dyn Templates,
+    ) -> Option<Result<Preview, String>> {
+        Some(crate::preview::preview(validated, job, templates))
     }
 
     async fn build(

@@ -31,6 +31,8 @@ pub mod config;
 pub mod kind;
 pub mod phone;
 mod plugin;
+mod preview;
+pub mod segments;
 
 pub use action::{validate_action, SmsAction, DEFAULT_TO};
 pub use config::{

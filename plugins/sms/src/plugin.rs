@@ -67,34 +67,35 @@ fn twilio_url(twilio: &TwilioSettings) -> Result<Url, Outcome> {
     Ok(url)
 }
 
-impl SmsPlugin {
-    /// The text and the E.164 recipient of one job; `Err` is a permanent failure.
-    fn compose(&self, job: &Job<'_>) -> Result<(String, String), Outcome> {
-        let action = SmsAction::from_params(job.params).map_err(|errors| {
-            Outcome::failed(format!("invalid action parameters: {}", errors.join("; ")))
-        })?;
-        let body = self
-            .templates
-            .render(&action.template, TemplatePart::Text, job.context.get())
-            .map_err(|err| Outcome::failed(format!("`template` error: {err}")))?;
-        let body = body.trim().to_owned();
-        if body.is_empty() {
-            return Err(Outcome::failed(format!(
-                "template `{}` rendered an empty message; nothing to send",
-                action.template
-            )));
-        }
-        let to = self
-            .templates
-            .render_inline(action.to_template(), job.context.get())
-            .map_err(|err| Outcome::failed(format!("`to` template error: {err}")))?;
-        let to = normalize_e164(&to).map_err(|err| Outcome::failed(err.to_string()))?;
-        Ok((body, to))
+/// The text and the E.164 recipient of one job, as delivery sends them and
+/// `herald route` previews them; `Err` is a permanent failure's reason.
+pub(crate) fn compose(
+    job: &Job<'_>,
+    templates: &dyn Templates,
+) -> Result<(String, String), String> {
+    let action = SmsAction::from_params(job.params)
+        .map_err(|errors| format!("invalid action parameters: {}", errors.join("; ")))?;
+    let body = templates
+        .render(&action.template, TemplatePart::Text, job.context.get())
+        .map_err(|err| format!("`template` error: {err}"))?;
+    let body = body.trim().to_owned();
+    if body.is_empty() {
+        return Err(format!(
+            "template `{}` rendered an empty message; nothing to send",
+            action.template
+        ));
     }
+    let to = templates
+        .render_inline(action.to_template(), job.context.get())
+        .map_err(|err| format!("`to` template error: {err}"))?;
+    let to = normalize_e164(&to).map_err(|err| err.to_string())?;
+    Ok((body, to))
+}
 
+impl SmsPlugin {
     /// Twilio's request for one job, idempotency headers included.
     fn request(&self, job: &Job<'_>) -> Result<RequestBuilder, Outcome> {
-        let (body, to) = self.compose(job)?;
+        let (body, to) = compose(job, self.templates.as_ref()).map_err(Outcome::failed)?;
         let twilio = &self.twilio;
         let sender = match &twilio.sender {
             TwilioSender::From(from) => ("From", from.as_str()),

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
+    PluginKind, Preview, RetryConfig, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -65,6 +65,14 @@ impl PluginKind for Webhook {
             validated.url.origin().ascii_serialization(),
             validated.url.path()
         )
+    }
+
+    fn preview(
+        validated: &ValidatedWebhook,
+        job: &Job<'_>,
+        templates: &dyn Templates,
+    ) -> Option<Result<Preview, String>> {
+        Some(crate::preview::preview(validated, job, templates))
     }
 
     async fn build(

@@ -39,6 +39,7 @@ pub mod config;
 mod default_body;
 pub mod kind;
 mod plugin;
+mod preview;
 mod request;
 
 pub use action::{validate_action, WebhookAction};

@@ -7,6 +7,7 @@
 //! the comparison false (or true, for `!=`), so rules degrade to "no match"
 //! rather than to an error on an unexpected payload.
 
+mod explain;
 mod lexer;
 mod parser;
 #[cfg(test)]
@@ -14,6 +15,8 @@ mod tests;
 
 use self::lexer::{describe, tokenize, Kind, Token};
 use self::parser::Parser;
+
+pub use self::explain::Comparison;
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -29,10 +32,19 @@ const KEYWORDS: [&str; 7] = ["and", "or", "not", "exists", "true", "false", "nul
 
 const VALUE_HINT: &str = "a number, a quoted string, true, false or null";
 
-/// A parsed `when` expression.
-#[derive(Debug, Clone, PartialEq)]
+/// A parsed `when` expression; two are equal when they parse to the same tree,
+/// however they are written.
+#[derive(Debug, Clone)]
 pub struct Condition {
     expr: Expr,
+    /// The expression as written, for `herald route`.
+    source: String,
+}
+
+impl PartialEq for Condition {
+    fn eq(&self, other: &Self) -> bool {
+        self.expr == other.expr
+    }
 }
 
 /// Why a `when` expression was rejected.
@@ -119,7 +131,10 @@ impl Condition {
         let expr = parser.parse_or()?;
         let token = parser.peek()?;
         match &token.kind {
-            Kind::End => Ok(Self { expr }),
+            Kind::End => Ok(Self {
+                expr,
+                source: source.to_owned(),
+            }),
             Kind::RParen => fail(
                 token.column,
                 "unmatched `)`; remove it or add a matching `(`",
@@ -133,6 +148,11 @@ impl Condition {
                 ),
             ),
         }
+    }
+
+    /// The expression as written.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// Evaluates against the event's JSON context, or any other [`Scope`].

@@ -1,0 +1,29 @@
+//! The sms kind's preview for `herald route`: the text and recipient delivery would
+//! send, the sender, and how the text is split into segments.
+
+use herald_plugin_api::{Job, Preview, Templates};
+
+use crate::config::{ProviderSettings, TwilioSender, ValidatedSms};
+use crate::plugin::compose;
+use crate::segments::segments;
+
+/// From (or the Messaging Service), to, the text, and its segments and encoding.
+pub(crate) fn preview(
+    validated: &ValidatedSms,
+    job: &Job<'_>,
+    templates: &dyn Templates,
+) -> Result<Preview, String> {
+    let (text, to) = compose(job, templates)?;
+    let ProviderSettings::Twilio(twilio) = &validated.provider;
+    let preview = match &twilio.sender {
+        TwilioSender::From(from) => Preview::new().line("from", from.as_str()),
+        TwilioSender::MessagingService(sid) => {
+            Preview::new().line("messaging service", sid.as_str())
+        }
+    };
+    let (encoding, count) = segments(&text);
+    Ok(preview
+        .line("to", to)
+        .line("text", text)
+        .line("segments", format!("{count} ({})", encoding.as_str())))
+}

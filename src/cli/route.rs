@@ -1,0 +1,124 @@
+//! `herald route`: the dry run of the route stage for one event, printed for a
+//! person or, with `--json`, for scripts. Opens no database and sends nothing.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use herald_plugin_api::Env;
+
+use crate::check::SampleEvent;
+use crate::route::{ActionPreview, RouteReport, RuleReport};
+use crate::{samples, Config};
+
+/// `herald route (EVENT.json | --sample TYPE) [--json]`
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("input").required(true))]
+pub struct RouteArgs {
+    /// A Stripe event as Stripe sends it (`herald trigger TYPE --print` writes one).
+    #[arg(value_name = "EVENT.json", group = "input")]
+    pub event: Option<PathBuf>,
+    /// Use herald's sample event of this type instead (`herald trigger --list`).
+    #[arg(long, value_name = "TYPE", group = "input")]
+    pub sample: Option<String>,
+    /// Print the report as JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Traces the rules for the event and prints the report.
+///
+/// # Errors
+/// When the config or the event cannot be read.
+pub fn run(config_path: &Path, args: &RouteArgs, env: &dyn Env) -> anyhow::Result<()> {
+    let config = Config::load(config_path, env)?;
+    let sample = load_event(args)?;
+    let report = RouteReport::build(&config, &sample);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", text(&report));
+    }
+    Ok(())
+}
+
+fn load_event(args: &RouteArgs) -> anyhow::Result<SampleEvent> {
+    if let Some(path) = &args.event {
+        let body =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let name = path.display().to_string();
+        return SampleEvent::from_json(&name, &body).with_context(|| name.clone());
+    }
+    let kind = args.sample.as_deref().unwrap_or_default();
+    let now = chrono::Utc::now().timestamp();
+    let event = samples::sample(kind, now, &samples::fresh_event_id())?;
+    Ok(SampleEvent::from_value(format!("sample {kind}"), &event)?)
+}
+
+/// The report as a person reads it.
+pub fn text(report: &RouteReport) -> String {
+    let mut out = format!("{} {} ({})\n", report.kind, report.event_id, report.input);
+    for rule in &report.rules {
+        out.push('\n');
+        rule_text(&mut out, rule, &report.kind);
+    }
+    let matched = report.matched().count();
+    let actions: usize = report.matched().map(|rule| rule.actions.len()).sum();
+    let _ = writeln!(
+        out,
+        "\n{matched} of {} rules match, {actions} action{} would run (dry run: nothing sent, nothing stored)",
+        report.rules.len(),
+        if actions == 1 { "" } else { "s" }
+    );
+    out
+}
+
+fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
+    let verdict = if rule.matched {
+        "matched"
+    } else {
+        "not matched"
+    };
+    let _ = writeln!(out, "rule {}: {verdict}", rule.name);
+    match &rule.on {
+        Some(pattern) => {
+            let _ = writeln!(out, "  on: {pattern}");
+        }
+        None => {
+            let _ = writeln!(out, "  on: no pattern matches {kind}");
+            return;
+        }
+    }
+    if let Some(when) = &rule.when {
+        let _ = writeln!(out, "  when: {when}");
+        for comparison in &rule.comparisons {
+            let _ = writeln!(out, "    {}", comparison.line());
+        }
+    }
+    for action in &rule.actions {
+        action_text(out, action);
+    }
+}
+
+fn action_text(out: &mut String, action: &ActionPreview) {
+    let kind = action.kind.as_deref().unwrap_or("not configured");
+    let _ = writeln!(out, "  action {}: {} ({kind})", action.index, action.plugin);
+    let _ = writeln!(out, "    idempotency key: {}", action.idempotency_key);
+    for line in &action.lines {
+        let (value, error) = (line.value.as_deref(), line.error.as_deref());
+        let shown = match (value, error) {
+            (_, Some(error)) => format!("ERROR {error}"),
+            (Some(value), None) => value.to_owned(),
+            (None, None) => String::new(),
+        };
+        if !shown.contains('\n') {
+            let _ = writeln!(out, "    {}: {shown}", line.label);
+            continue;
+        }
+        let _ = writeln!(out, "    {}:", line.label);
+        for row in shown.lines() {
+            let _ = writeln!(out, "{}", format!("      {row}").trim_end());
+        }
+    }
+}

@@ -55,7 +55,7 @@ pub fn run(config_path: &Path, args: &RenderArgs, env: &dyn Env) -> anyhow::Resu
             names.join(", ")
         );
     }
-    let sample = load_event(args)?;
+    let sample = load_event(args.event.as_deref(), args.sample.as_deref())?;
     let empty = Map::new();
     let (params, source) = match params_for(&config, name, &sample.event) {
         Some((rule, index, params)) => (params, format!("params of rule `{rule}` action {index}")),
@@ -106,14 +106,16 @@ fn set_name(template: &str) -> &str {
     file.split('.').next().unwrap_or(file)
 }
 
-fn load_event(args: &RenderArgs) -> anyhow::Result<SampleEvent> {
-    if let Some(path) = &args.event {
+/// The event a command was pointed at: a Stripe event file, or else a built-in sample
+/// of type `sample`, with a fresh id and `created` = now (`render` and `route`).
+pub(super) fn load_event(file: Option<&Path>, sample: Option<&str>) -> anyhow::Result<SampleEvent> {
+    if let Some(path) = file {
         let body =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let name = path.display().to_string();
         return SampleEvent::from_json(&name, &body).with_context(|| name.clone());
     }
-    let kind = args.sample.as_deref().unwrap_or_default();
+    let kind = sample.unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     let event = samples::sample(kind, now, &samples::fresh_event_id())?;
     Ok(SampleEvent::from_value(format!("sample {kind}"), &event)?)

@@ -4,13 +4,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use clap::Args;
 use herald_plugin_api::Env;
 
-use crate::check::SampleEvent;
+use super::render::load_event;
 use crate::route::{ActionPreview, RouteReport, RuleReport};
-use crate::{samples, Config};
+use crate::Config;
 
 /// `herald route (EVENT.json | --sample TYPE) [--json]`
 #[derive(Debug, Clone, Args)]
@@ -33,7 +32,7 @@ pub struct RouteArgs {
 /// When the config or the event cannot be read.
 pub fn run(config_path: &Path, args: &RouteArgs, env: &dyn Env) -> anyhow::Result<()> {
     let config = Config::load(config_path, env)?;
-    let sample = load_event(args)?;
+    let sample = load_event(args.event.as_deref(), args.sample.as_deref())?;
     let report = RouteReport::build(&config, &sample);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -41,19 +40,6 @@ pub fn run(config_path: &Path, args: &RouteArgs, env: &dyn Env) -> anyhow::Resul
         print!("{}", text(&report));
     }
     Ok(())
-}
-
-fn load_event(args: &RouteArgs) -> anyhow::Result<SampleEvent> {
-    if let Some(path) = &args.event {
-        let body =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let name = path.display().to_string();
-        return SampleEvent::from_json(&name, &body).with_context(|| name.clone());
-    }
-    let kind = args.sample.as_deref().unwrap_or_default();
-    let now = chrono::Utc::now().timestamp();
-    let event = samples::sample(kind, now, &samples::fresh_event_id())?;
-    Ok(SampleEvent::from_value(format!("sample {kind}"), &event)?)
 }
 
 /// The report as a person reads it.

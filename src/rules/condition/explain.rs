@@ -50,6 +50,19 @@ fn collect<S: Scope + ?Sized>(expr: &Expr, context: &S, found: &mut Vec<Comparis
             result: eval(expr, context),
             read: context.lookup(path).cloned(),
         }),
+        Expr::In { path, values } => {
+            let list: Vec<String> = values.iter().map(Value::to_string).collect();
+            found.push(Comparison {
+                text: format!("{} in [{}]", path.join("."), list.join(", ")),
+                result: eval(expr, context),
+                read: context.lookup(path).cloned(),
+            });
+        }
+        Expr::Contains { path, value } => found.push(Comparison {
+            text: format!("{} contains {value}", path.join(".")),
+            result: eval(expr, context),
+            read: context.lookup(path).cloned(),
+        }),
     }
 }
 

@@ -10,6 +10,10 @@ pub(super) enum Kind {
     Op(Op),
     LParen,
     RParen,
+    /// `[`, `]` and `,`: the value list of `in`.
+    LBracket,
+    RBracket,
+    Comma,
     End,
 }
 
@@ -42,6 +46,14 @@ pub(super) fn tokenize(source: &str, tokens: &mut Vec<Token>) -> Result<(), Cond
             ')' => {
                 pos += 1;
                 Kind::RParen
+            }
+            '[' | ']' | ',' => {
+                pos += 1;
+                match c {
+                    '[' => Kind::LBracket,
+                    ']' => Kind::RBracket,
+                    _ => Kind::Comma,
+                }
             }
             '"' | '\'' => Kind::Str(lex_string(&chars, &mut pos, c)?),
             '=' | '!' | '<' | '>' => {
@@ -136,6 +148,9 @@ pub(super) fn describe(kind: &Kind) -> String {
         Kind::Op(op) => format!("`{}`", op.as_str()),
         Kind::LParen => "`(`".to_owned(),
         Kind::RParen => "`)`".to_owned(),
+        Kind::LBracket => "`[`".to_owned(),
+        Kind::RBracket => "`]`".to_owned(),
+        Kind::Comma => "`,`".to_owned(),
         Kind::End => "end of expression".to_owned(),
     }
 }

@@ -1,6 +1,7 @@
 //! `when` expressions: the part of the routing stage's matching language that
 //! filters events on their fields, e.g.
-//! `data.object.amount >= 100 and customer.email exists`.
+//! `data.object.amount >= 100 and customer.email exists`, or
+//! `type in ['charge.refunded', 'refund.created'] and customer.email contains '@'`.
 //!
 //! Conditions are parsed once at config load, with column-accurate errors, and
 //! evaluated per event. Evaluation never fails: a missing field simply makes
@@ -28,7 +29,9 @@ use serde_json::{Number, Value};
 const MAX_DEPTH: usize = 64;
 
 /// Words that cannot start a field path, so `and >= 1` gets a clear error.
-const KEYWORDS: [&str; 7] = ["and", "or", "not", "exists", "true", "false", "null"];
+const KEYWORDS: [&str; 9] = [
+    "and", "or", "not", "exists", "in", "contains", "true", "false", "null",
+];
 
 const VALUE_HINT: &str = "a number, a quoted string, true, false or null";
 
@@ -75,6 +78,17 @@ enum Expr {
     Compare {
         path: Vec<String>,
         op: Op,
+        value: Value,
+    },
+    /// The field equals one of `values` (`==` for each).
+    In {
+        path: Vec<String>,
+        values: Vec<Value>,
+    },
+    /// The field is a string holding `value` as a substring, or an array with an
+    /// element equal to it.
+    Contains {
+        path: Vec<String>,
         value: Value,
     },
 }
@@ -201,6 +215,20 @@ fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
                 Op::Le => ordering(actual, value).is_some_and(Ordering::is_le),
             }
         }
+        Expr::In { path, values } => context
+            .lookup(path)
+            .is_some_and(|actual| values.iter().any(|value| json_equal(actual, value))),
+        Expr::Contains { path, value } => context
+            .lookup(path)
+            .is_some_and(|actual| contains(actual, value)),
+    }
+}
+
+fn contains(actual: &Value, wanted: &Value) -> bool {
+    match (actual, wanted) {
+        (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
+        (Value::Array(items), _) => items.iter().any(|item| json_equal(item, wanted)),
+        _ => false,
     }
 }
 

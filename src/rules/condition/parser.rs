@@ -110,27 +110,78 @@ impl Parser {
         let token = self.next()?;
         let op = match token.kind {
             Kind::Word(word) if word == "exists" => return Ok(Expr::Exists(path)),
+            Kind::Word(word) if word == "in" => {
+                let values = self.parse_list(token.column)?;
+                return Ok(Expr::In { path, values });
+            }
+            Kind::Word(word) if word == "contains" => {
+                let value = self.parse_value("contains")?;
+                return Ok(Expr::Contains { path, value });
+            }
             Kind::Op(op) => op,
             other => {
                 let (path, found) = (path.join("."), describe(&other));
-                let expected = "expected an operator (==, !=, >, >=, <, <=) or `exists`";
+                let expected =
+                    "expected an operator (==, !=, >, >=, <, <=), `in`, `contains` or `exists`";
                 return fail(
                     token.column,
                     format!("{expected} after `{path}`, found {found}"),
                 );
             }
         };
-        let token = self.next()?;
-        let value = match token.kind {
-            Kind::Str(text) => Value::String(text),
-            Kind::Word(word) => parse_literal(&word, token.column)?,
-            other => {
-                let (op, found) = (op.as_str(), describe(&other));
-                let message = format!("missing value after `{op}`; expected {VALUE_HINT}");
-                return fail(token.column, format!("{message}, found {found}"));
-            }
-        };
+        let value = self.parse_value(op.as_str())?;
         Ok(Expr::Compare { path, op, value })
+    }
+
+    /// The literal after `after` (an operator or keyword).
+    fn parse_value(&mut self, after: &str) -> Result<Value, ConditionError> {
+        let token = self.next()?;
+        match token.kind {
+            Kind::Str(text) => Ok(Value::String(text)),
+            Kind::Word(word) => parse_literal(&word, token.column),
+            other => {
+                let found = describe(&other);
+                let message = format!("missing value after `{after}`; expected {VALUE_HINT}");
+                fail(token.column, format!("{message}, found {found}"))
+            }
+        }
+    }
+
+    /// `[value, value, …]` after the `in` at `column`; a trailing comma is allowed.
+    fn parse_list(&mut self, column: usize) -> Result<Vec<Value>, ConditionError> {
+        let open = self.next()?;
+        if open.kind != Kind::LBracket {
+            let found = describe(&open.kind);
+            let example = "`type in ['charge.refunded', 'refund.created']`";
+            return fail(
+                open.column,
+                format!("expected `[` after `in`, found {found}; write a list such as {example}"),
+            );
+        }
+        let mut values = Vec::new();
+        loop {
+            if self.peek()?.kind == Kind::RBracket {
+                self.pos += 1;
+                break;
+            }
+            values.push(self.parse_value("[")?);
+            let token = self.next()?;
+            match token.kind {
+                Kind::Comma => {}
+                Kind::RBracket => break,
+                other => {
+                    let found = describe(&other);
+                    return fail(
+                        token.column,
+                        format!("expected `,` or `]` in the list, found {found}"),
+                    );
+                }
+            }
+        }
+        if values.is_empty() {
+            return fail(column, "`in` needs at least one value in its list");
+        }
+        Ok(values)
     }
 }
 

@@ -373,3 +373,61 @@ fn error_display_includes_the_column() {
          ==, !=, >, >=, <, <="
     );
 }
+
+#[test]
+fn in_matches_any_listed_value_and_contains_looks_inside() {
+    let context = json!({
+        "type": "charge.refunded",
+        "amount": 4998,
+        "customer": {"email": "jenny@example.com"},
+        "tags": ["gift", 7],
+    });
+    assert_cases(
+        &context,
+        &[
+            ("type in ['charge.refunded', 'refund.created']", true),
+            ("type in ['refund.created',]", false),
+            ("amount in [100, 4998.0]", true),
+            ("missing in ['x']", false),
+            ("not missing in ['x']", true),
+            ("customer.email contains '@example.com'", true),
+            ("customer.email contains 'EXAMPLE'", false),
+            ("tags contains 'gift'", true),
+            ("tags contains 7", true),
+            ("tags contains 'gif'", false),
+            ("amount contains 4", false),
+            ("missing contains 'x'", false),
+            (
+                "type in ['charge.refunded'] and customer.email contains '@'",
+                true,
+            ),
+        ],
+    );
+}
+
+#[test]
+fn in_and_contains_errors_point_at_the_problem() {
+    assert_error("type in 'x'", 9, "expected `[` after `in`");
+    assert_error("type in []", 6, "at least one value");
+    assert_error("type in ['a' 'b']", 14, "expected `,` or `]`");
+    assert_error("type in ['a'", 13, "found end of expression");
+    assert_error("type contains", 14, "missing value after `contains`");
+    assert_error("in == 1", 1, "keyword `in`");
+    assert_error("type ~ 'x'", 6, "unexpected character");
+}
+
+#[test]
+fn explain_shows_in_and_contains_with_what_they_read() {
+    let condition = Condition::parse("type in ['a', 'b'] or customer.email contains '@'").unwrap();
+    let context = json!({"type": "c", "customer": {"email": "x@y"}});
+    let (matched, steps) = condition.explain(&context);
+    assert!(matched);
+    let lines: Vec<String> = steps.iter().map(Comparison::line).collect();
+    assert_eq!(
+        lines,
+        [
+            "type in [\"a\", \"b\"] → false (\"c\")",
+            "customer.email contains \"@\" → true (\"x@y\")",
+        ]
+    );
+}

@@ -177,4 +177,20 @@ impl Plugin for PushPlugin {
             .deliver("push", job, prepared, &PushWording::Fixed)
             .await
     }
+
+    /// With a service account, mints a token: proves the key file, the account and the
+    /// token endpoint work, without sending a notification.
+    async fn healthcheck(&self) -> Result<(), PluginError> {
+        match &self.tokens {
+            Some(tokens) => tokens.token().await.map(drop).map_err(|outcome| {
+                PluginError(match outcome {
+                    Outcome::Retry { reason, .. } | Outcome::Failed { reason } => {
+                        reason.into_owned()
+                    }
+                    Outcome::Delivered => String::new(),
+                })
+            }),
+            None => Ok(()),
+        }
+    }
 }

@@ -183,6 +183,23 @@ async fn token_endpoint_failures_are_retried_with_the_reason() {
 }
 
 #[tokio::test]
+async fn check_connect_mints_a_token_and_names_a_refusal() {
+    let google = Google::start().await;
+    let plugin = google.plugin();
+    plugin.healthcheck().await.expect("a token is minted");
+    assert_eq!(google.fake.token_requests(), 1);
+    assert!(google.fake.sent().is_empty());
+    google.fake.revoke_tokens();
+    google.fake.set_token_status(Some(503));
+    google.clock.advance(Duration::from_secs(2));
+    let err = plugin
+        .healthcheck()
+        .await
+        .expect_err("the endpoint is down");
+    assert!(err.0.contains("could not get an FCM access token"), "{err}");
+}
+
+#[tokio::test]
 async fn an_assertion_for_another_account_is_refused_and_retried() {
     let google = Google::start().await;
     let path = google.dir.path().join("service-account.json");

@@ -458,3 +458,27 @@ fn an_api_key_or_the_auth_token_one_of_the_two() {
         "sends texts through Twilio with an API key"
     );
 }
+
+#[test]
+fn route_previews_the_status_callback() {
+    let config: SmsConfig = serde_json::from_value(api_key_config(TWILIO_DEFAULT)).expect("config");
+    let valid =
+        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let event = event(Some("+14155550199"));
+    let action = params(json!({ "template": "order_paid" }));
+    let context = herald_plugin_api::Context::of_value(event.context());
+    let job = herald_testkit::job(&event, &action, &context, Attempt::first("sms_paid", KEY));
+    let preview = Sms::preview(&valid, &job, files().as_ref())
+        .expect("sms previews")
+        .expect("composes");
+    let callback = preview
+        .lines
+        .iter()
+        .find(|(label, _)| label == "status callback")
+        .map(|(_, value)| value.as_str());
+    assert_eq!(
+        callback,
+        Some("https://shop.example.com/twilio/status?order=42")
+    );
+    assert!(!format!("{preview:?}").contains(KEY_SECRET));
+}

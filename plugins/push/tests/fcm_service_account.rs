@@ -131,6 +131,25 @@ async fn a_revoked_token_is_renewed_and_the_push_sent_again() {
 }
 
 #[tokio::test]
+async fn an_expired_token_is_renewed_on_its_401_not_dead_lettered() {
+    let google = Google::start().await;
+    // herald is told an hour; the token dies after 2 s.
+    google
+        .fake
+        .set_advertised_lifetime(Duration::from_secs(3600));
+    let plugin = google.plugin();
+    assert_eq!(push(plugin.as_ref(), 1).await, Outcome::Delivered);
+    google.clock.advance(Duration::from_secs(3));
+    assert_eq!(push(plugin.as_ref(), 2).await, Outcome::Delivered);
+    assert_eq!(google.fake.unauthorized(), 1);
+    assert_eq!(google.fake.token_requests(), 2);
+    // The renewed token is used from then on.
+    assert_eq!(push(plugin.as_ref(), 3).await, Outcome::Delivered);
+    assert_eq!(google.fake.token_requests(), 2);
+    assert_eq!(google.fake.sent().len(), 3);
+}
+
+#[tokio::test]
 async fn a_second_401_is_permanent() {
     let google = Google::start().await;
     let plugin = google.plugin();

@@ -76,6 +76,8 @@ struct Record {
     sent: Vec<Sent>,
     unauthorized: usize,
     lifetime: Duration,
+    /// What `expires_in` says, when it is not the truth.
+    advertised: Option<Duration>,
     token_status: Option<u16>,
     reject_sends: bool,
 }
@@ -172,6 +174,12 @@ impl FakeGoogle {
         self.shared.record().lifetime = lifetime;
     }
 
+    /// Says tokens last `advertised` (in `expires_in`) while they still expire after the
+    /// real lifetime, as a skewed clock or an early expiry would look to herald.
+    pub fn set_advertised_lifetime(&self, advertised: Duration) {
+        self.shared.record().advertised = Some(advertised);
+    }
+
     /// Answers every token request with `status` (`None`: mint normally again).
     pub fn set_token_status(&self, status: Option<u16>) {
         self.shared.record().token_status = status;
@@ -257,7 +265,7 @@ fn mint(shared: &Shared, body: &[u8]) -> Response {
             record.tokens.insert(token.clone(), expiry);
             let answer = json!({
                 "access_token": token,
-                "expires_in": record.lifetime.as_secs(),
+                "expires_in": record.advertised.unwrap_or(record.lifetime).as_secs(),
                 "token_type": "Bearer",
             });
             json_response(StatusCode::OK, &answer)

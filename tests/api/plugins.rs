@@ -151,6 +151,70 @@ actions = [{{ plugin = "phones", body = "Paid" }}]
 }
 
 #[tokio::test]
+async fn fcm_with_a_service_account_mints_a_token_and_delivers() {
+    let google =
+        herald_testkit::FakeGoogle::start(std::sync::Arc::new(std::time::SystemTime::now)).await;
+    let keys = tempfile::TempDir::new().expect("temp dir");
+    let key_file = google.write_key_file(keys.path());
+    let config = format!(
+        r#"{base}
+[plugins.push.phones]
+provider = "fcm"
+credentials = "{key_file}"
+api_base = "{api_base}"
+
+[[rules]]
+name = "push-paid"
+on = ["payment_intent.succeeded"]
+actions = [{{ plugin = "phones", topic = "orders", body = "Paid: {{{{order_id}}}}" }}]
+"#,
+        base = base_config(),
+        key_file = key_file.display(),
+        api_base = google.url(),
+    );
+    let app = spawn_app_with(&config).await;
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    assert_eq!(app.settle(PAID).await[0].status, "delivered");
+    assert_eq!(google.token_requests(), 1);
+    let sent = google.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].body["message"]["notification"]["body"],
+        "Paid: ORDER12345"
+    );
+}
+
+#[test]
+fn a_missing_fcm_key_file_is_reported_with_its_path() {
+    let config = format!(
+        r#"{base}
+[plugins.push.phones]
+provider = "fcm"
+credentials = "keys/missing.json"
+"#,
+        base = base_config()
+    );
+    let err = match herald::Config::from_toml(
+        &config,
+        std::path::Path::new("/tmp/herald-check/config.toml"),
+        &test_env(),
+    ) {
+        Ok(_) => panic!("accepted a missing key file"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.contains("plugins.push.phones.credentials"), "{err}");
+    assert!(
+        err.contains(
+            "cannot read the service-account key file `/tmp/herald-check/keys/missing.json`"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn orders_end_in_the_right_status_whatever_the_arrival_order() {
     let config = format!(
         r#"{base}

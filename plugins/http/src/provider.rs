@@ -175,6 +175,18 @@ impl Provider {
         prepared: Result<RequestBuilder, Outcome>,
         wording: &dyn Wording,
     ) -> Outcome {
+        self.attempt(kind, job, prepared, wording).await.0
+    }
+
+    /// [`Self::deliver`], also returning the status answered, for a caller that acts
+    /// on it (push renews its token after a 401).
+    pub async fn attempt(
+        &self,
+        kind: &str,
+        job: &Job<'_>,
+        prepared: Result<RequestBuilder, Outcome>,
+        wording: &dyn Wording,
+    ) -> (Outcome, Option<u16>) {
         let request = match prepared {
             Ok(request) => request,
             Err(outcome) => {
@@ -182,7 +194,7 @@ impl Provider {
                     plugin = %self.name, kind, rule = job.rule, attempt = job.attempt,
                     "could not be composed; nothing sent"
                 );
-                return outcome;
+                return (outcome, None);
             }
         };
         let (outcome, status) = self.send(request, wording).await;
@@ -191,7 +203,7 @@ impl Provider {
             destination = %self.destination, status, outcome = outcome_kind(&outcome),
             "delivery attempted"
         );
-        outcome
+        (outcome, status)
     }
 }
 

@@ -63,8 +63,17 @@ fn error_text(body: &[u8]) -> String {
     excerpt(body)
 }
 
-/// How ntfy's and FCM's answers are worded in attempt records.
-pub(crate) struct PushWording;
+/// How ntfy's and FCM's answers are worded in attempt records; the variants differ
+/// only in what a 401 says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PushWording {
+    /// A configured token (ntfy's `token`, FCM's `access_token`).
+    Fixed,
+    /// A token minted from the service account.
+    Minted,
+    /// A token minted again after FCM refused the previous one.
+    Renewed,
+}
 
 impl Wording for PushWording {
     fn error_text(&self, body: &[u8]) -> String {
@@ -74,7 +83,14 @@ impl Wording for PushWording {
     fn reason(&self, status: StatusCode, text: &str) -> String {
         let mut reason = format!("provider answered {status}");
         if status == StatusCode::UNAUTHORIZED {
-            reason.push_str(" (access token rejected: check it is set and not expired)");
+            reason.push_str(match self {
+                Self::Fixed => " (access token rejected: check it is set and not expired)",
+                Self::Minted => " (access token rejected)",
+                Self::Renewed => {
+                    " (a freshly minted access token was rejected too: check that the service \
+                     account and its key are still enabled)"
+                }
+            });
         }
         if !text.is_empty() {
             reason.push_str(": ");
@@ -113,10 +129,19 @@ mod tests {
             StatusCode::UNAUTHORIZED,
             &HeaderMap::new(),
             b"",
-            &PushWording,
+            &PushWording::Fixed,
         );
         assert!(
             matches!(outcome, Outcome::Failed { reason } if reason.contains("access token rejected"))
+        );
+        let renewed = classify(
+            StatusCode::UNAUTHORIZED,
+            &HeaderMap::new(),
+            b"",
+            &PushWording::Renewed,
+        );
+        assert!(
+            matches!(renewed, Outcome::Failed { reason } if reason.contains("freshly minted access token was rejected too"))
         );
     }
 }

@@ -14,13 +14,14 @@
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
 use herald_plugin_http::provider::{limits, removed_json_provider, secret, unused};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
 use serde::{Deserialize, Deserializer};
 
 use crate::action::{check_topic, TopicRules};
+use crate::service_account::ServiceAccount;
 /// The public ntfy server, used when `url` is not set.
 pub const NTFY_DEFAULT_URL: &str = "https://ntfy.sh";
 /// FCM's API host, used when `api_base` is not set.
@@ -63,7 +64,11 @@ pub struct PushConfig {
     pub token: Option<String>,
     /// fcm: the Firebase project id.
     pub project_id: Option<String>,
-    /// fcm: an OAuth2 access token, only as a `"${VAR}"` reference.
+    /// fcm: the path of a service-account key file, usually
+    /// `"${GOOGLE_APPLICATION_CREDENTIALS}"`; relative to the config file's folder.
+    pub credentials: Option<String>,
+    /// fcm, for tests only: a fixed OAuth2 access token, only as a `"${VAR}"` reference.
+    /// It expires within the hour and is never renewed; use `credentials` in production.
     pub access_token: Option<String>,
     /// fcm: the API's base URL, for tests and proxies. Default `https://fcm.googleapis.com`.
     pub api_base: Option<String>,
@@ -94,8 +99,17 @@ pub struct FcmSettings {
     pub api_base: Url,
     /// The Firebase project id.
     pub project_id: String,
-    /// The OAuth2 bearer token.
-    pub access_token: String,
+    /// How requests are authorized.
+    pub auth: FcmAuth,
+}
+
+/// How an FCM instance authorizes its requests.
+#[derive(Clone)]
+pub enum FcmAuth {
+    /// `credentials`: tokens minted from the service account, renewed before they expire.
+    ServiceAccount(ServiceAccount),
+    /// `access_token`: one fixed token, for tests.
+    Static(String),
 }
 
 /// The provider-specific part of a checked configuration.
@@ -135,8 +149,19 @@ impl fmt::Debug for FcmSettings {
         f.debug_struct("FcmSettings")
             .field("api_base", &self.api_base.as_str())
             .field("project_id", &self.project_id)
-            .field("access_token", &"<redacted>")
+            .field("auth", &self.auth)
             .finish()
+    }
+}
+
+impl fmt::Debug for FcmAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ServiceAccount(account) => {
+                f.debug_tuple("ServiceAccount").field(account).finish()
+            }
+            Self::Static(_) => f.write_str("Static(<redacted>)"),
+        }
     }
 }
 
@@ -147,7 +172,7 @@ impl PushConfig {
         self.retry.check(&mut issues);
         let provider = match self.provider {
             PushProvider::Ntfy => self.ntfy(cx.env, &mut issues).map(PushSettings::Ntfy),
-            PushProvider::Fcm => self.fcm(cx.env, &mut issues).map(PushSettings::Fcm),
+            PushProvider::Fcm => self.fcm(cx, &mut issues).map(PushSettings::Fcm),
         };
         let (timeout, max_concurrency) =
             limits(self.timeout_secs, self.max_concurrency, &mut issues);
@@ -167,6 +192,7 @@ impl PushConfig {
             "ntfy",
             &[
                 ("project_id", self.project_id.is_some()),
+                ("credentials", self.credentials.is_some()),
                 ("access_token", self.access_token.is_some()),
                 ("api_base", self.api_base.is_some()),
             ],
@@ -189,7 +215,7 @@ impl PushConfig {
         })
     }
 
-    fn fcm(&self, env: &dyn Env, issues: &mut Issues) -> Option<FcmSettings> {
+    fn fcm(&self, cx: &ValidateContext<'_>, issues: &mut Issues) -> Option<FcmSettings> {
         unused(
             issues,
             "fcm",
@@ -202,38 +228,79 @@ impl PushConfig {
         let api_base = parse_url(self.api_base.as_deref().unwrap_or(FCM_API_BASE))
             .map_err(|message| issues.push("api_base", message))
             .ok();
-        let project_id = match self.project_id.as_deref().map(str::trim) {
-            None | Some("") => {
-                issues.push("project_id", "is required: the Firebase project id");
-                None
-            }
-            // Project ids are lower-case letters, digits and `-`; anything else would
-            // change the request path.
-            Some(id) if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
-                issues.push(
-                    "project_id",
-                    format!("`{id}` is not a Firebase project id (letters, digits and `-`)"),
-                );
-                None
-            }
-            Some(id) => Some(id.to_owned()),
-        };
-        let access_token = match self.access_token.as_deref() {
-            Some(raw) => secret(raw, "access_token", env, issues),
-            None => {
+        let auth = match (self.credentials.as_deref(), self.access_token.as_deref()) {
+            (Some(raw), None) => key_file(raw, cx, issues).map(FcmAuth::ServiceAccount),
+            (None, Some(raw)) => secret(raw, "access_token", cx.env, issues).map(FcmAuth::Static),
+            (Some(_), Some(_)) => {
                 issues.push(
                     "access_token",
-                    "is required: write `access_token = \"${FCM_ACCESS_TOKEN}\"`",
+                    "set either `credentials` (a service-account key file) or `access_token` \
+                     (a fixed token, for tests only), not both",
                 );
                 None
             }
+            (None, None) => {
+                issues.push(
+                    "credentials",
+                    "is required: write `credentials = \"${GOOGLE_APPLICATION_CREDENTIALS}\"`, \
+                     the path of the service account's JSON key file",
+                );
+                None
+            }
+        };
+        let project_id = match self.project_id.as_deref().map(str::trim) {
+            // A key file names its project; a fixed token does not.
+            None | Some("") => match &auth {
+                Some(FcmAuth::ServiceAccount(account)) => {
+                    check_project_id(&account.project_id, "credentials", issues)
+                }
+                // The key file's problem is reported already; its project is unknown.
+                None if self.credentials.is_some() => None,
+                Some(FcmAuth::Static(_)) | None => {
+                    issues.push("project_id", "is required: the Firebase project id");
+                    None
+                }
+            },
+            Some(id) => check_project_id(id, "project_id", issues),
         };
         Some(FcmSettings {
             api_base: api_base?,
             project_id: project_id?,
-            access_token: access_token?,
+            auth: auth?,
         })
     }
+}
+
+/// A Firebase project id: lower-case letters, digits and `-`; anything else would
+/// change the request path.
+fn check_project_id(id: &str, field: &str, issues: &mut Issues) -> Option<String> {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Some(id.to_owned());
+    }
+    issues.push(
+        field,
+        format!("`{id}` is not a Firebase project id (letters, digits and `-`)"),
+    );
+    None
+}
+
+/// `credentials`: `${VAR}` references expanded, taken from the config file's folder,
+/// read and checked now so a bad file is reported at start-up with its path.
+fn key_file(raw: &str, cx: &ValidateContext<'_>, issues: &mut Issues) -> Option<ServiceAccount> {
+    let path = expand_env(raw, cx.env)
+        .map_err(|err| issues.push("credentials", err.to_string()))
+        .ok()?;
+    let path = path.trim();
+    if path.is_empty() {
+        issues.push(
+            "credentials",
+            "is empty after expanding `${...}` references: set it to the key file's path",
+        );
+        return None;
+    }
+    ServiceAccount::load(&cx.base_dir.join(path))
+        .map_err(|err| issues.push("credentials", err.to_string()))
+        .ok()
 }
 
 /// A configured URL, checked; the example suits a push service.

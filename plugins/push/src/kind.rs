@@ -9,7 +9,8 @@ use herald_plugin_api::{
 use serde_json::{Map, Value};
 
 use crate::action::PushAction;
-use crate::config::{PushConfig, PushSettings, ValidatedPush};
+use crate::clock::Clock;
+use crate::config::{FcmAuth, PushConfig, PushSettings, ValidatedPush};
 
 /// `[plugins.push.<name>]`: a notification per job, through ntfy or FCM.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,7 +61,15 @@ impl PluginKind for Push {
     fn describe(validated: &ValidatedPush) -> String {
         let provider = match &validated.provider {
             PushSettings::Ntfy(_) => "ntfy",
-            PushSettings::Fcm(_) => "Firebase Cloud Messaging",
+            PushSettings::Fcm(fcm) => match &fcm.auth {
+                FcmAuth::ServiceAccount(account) => {
+                    return format!(
+                        "notifies through Firebase Cloud Messaging as {}",
+                        account.client_email
+                    );
+                }
+                FcmAuth::Static(_) => "Firebase Cloud Messaging (fixed access token, for tests)",
+            },
         };
         format!("notifies through {provider}")
     }
@@ -69,6 +78,19 @@ impl PluginKind for Push {
         validated: ValidatedPush,
         cx: &BuildContext,
     ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx)
+        crate::plugin::build(validated, cx, Clock::system())
     }
+}
+
+/// [`Push::build`] with `clock` deciding when an FCM token is due for renewal, for
+/// tests that move time on instead of waiting for a token to expire.
+///
+/// # Errors
+/// When an HTTP client cannot be built.
+pub fn build_with_clock(
+    validated: ValidatedPush,
+    cx: &BuildContext,
+    clock: Clock,
+) -> Result<Arc<dyn Plugin>, PluginError> {
+    crate::plugin::build(validated, cx, clock)
 }

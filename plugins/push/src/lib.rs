@@ -15,6 +15,9 @@
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedPush`].
+//! - [`service_account`]: the FCM service-account key file, read and checked at start-up.
+//! - `token`: FCM access tokens minted from the service account, cached and renewed.
+//! - [`clock`]: the time the token cache reads, which a test can hold still.
 //! - [`action`]: a rule action's parameters (`title`, `body`, `topic`, `token`, `click`).
 //! - `request`: rendering a job and turning it into the ntfy or FCM request.
 //! - `classify`: ntfy's and FCM's wording of a failed answer; the status rules and
@@ -30,15 +33,21 @@
 
 pub mod action;
 mod classify;
+pub mod clock;
 pub mod config;
 pub mod kind;
 mod plugin;
 mod request;
+pub mod service_account;
+mod token;
 
 pub use action::{validate_action, PushAction};
+pub use clock::Clock;
 pub use config::{
-    FcmSettings, NtfySettings, PushConfig, PushProvider, PushSettings, ValidatedPush, FCM_API_BASE,
-    NTFY_DEFAULT_URL,
+    FcmAuth, FcmSettings, NtfySettings, PushConfig, PushProvider, PushSettings, ValidatedPush,
+    FCM_API_BASE, NTFY_DEFAULT_URL,
 };
-pub use kind::Push;
+pub use kind::{build_with_clock, Push};
 pub use plugin::{IDEMPOTENCY_HEADER, USER_AGENT};
+pub use service_account::{KeyFileError, ServiceAccount};
+pub use token::{FCM_SCOPE, JWT_BEARER_GRANT};

@@ -128,7 +128,7 @@ pub(crate) fn ntfy(
 }
 
 /// The FCM request: `POST {api_base}/v1/projects/{project_id}/messages:send` with a
-/// `{"message": …}` document.
+/// `{"message": …}` document; the caller adds the bearer token.
 pub(crate) fn fcm(
     settings: &FcmSettings,
     notification: &Notification,
@@ -175,12 +175,11 @@ pub(crate) fn fcm(
         .map_err(|err| format!("cannot serialize the message: {err}"))?;
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(AUTHORIZATION, bearer(&settings.access_token)?);
     Ok((url, headers, body))
 }
 
 /// `Bearer <token>`, marked sensitive so it stays out of Debug output.
-fn bearer(token: &str) -> Result<HeaderValue, String> {
+pub(crate) fn bearer(token: &str) -> Result<HeaderValue, String> {
     let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| "the token cannot be sent as a header".to_owned())?;
     value.set_sensitive(true);

@@ -12,11 +12,12 @@ use std::fmt;
 use std::time::Duration;
 
 use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
-use herald_plugin_http::provider::{limits, removed_json_provider, secret};
+use herald_plugin_http::provider::{limits, removed_json_provider};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
 use serde::{Deserialize, Deserializer};
 
+use crate::auth::{is_sid, TwilioAuth};
 use crate::phone::normalize_e164;
 
 /// Twilio's API host, used when `api_base` is not set.
@@ -47,10 +48,19 @@ impl<'de> Deserialize<'de> for SmsProvider {
 pub struct SmsConfig {
     /// `"twilio"`.
     pub provider: SmsProvider,
-    /// The Account SID (`AC…`), plain or as a `"${VAR}"` reference.
+    /// The Account SID (`AC…`), plain or as a `"${VAR}"` reference; part of every URL.
     pub account_sid: Option<String>,
-    /// The Auth Token, only as a `"${VAR}"` reference.
+    /// The account's Auth Token, only as a `"${VAR}"` reference. Twilio recommends an
+    /// API key instead in production.
     pub auth_token: Option<String>,
+    /// An API key's SID (`SK…`), plain or as a `"${VAR}"` reference; with
+    /// `api_key_secret`, instead of `auth_token`.
+    pub api_key_sid: Option<String>,
+    /// The API key's secret, only as a `"${VAR}"` reference.
+    pub api_key_secret: Option<String>,
+    /// An inline template of the URL Twilio reports the message's status to
+    /// (`StatusCallback`).
+    pub status_callback: Option<String>,
     /// The sending number in E.164.
     pub from: Option<String>,
     /// A Messaging Service SID (`MG…`) to send through instead of `from`.
@@ -80,12 +90,14 @@ pub enum TwilioSender {
 pub struct TwilioSettings {
     /// The API's base URL.
     pub api_base: Url,
-    /// The Account SID (`AC…`); also the basic-auth user name.
+    /// The Account SID (`AC…`), in the request path.
     pub account_sid: String,
-    /// The Auth Token; the basic-auth password.
-    pub auth_token: String,
+    /// The basic-auth credentials.
+    pub auth: TwilioAuth,
     /// The sender.
     pub sender: TwilioSender,
+    /// The inline template of the `StatusCallback` URL, if any.
+    pub status_callback: Option<String>,
 }
 
 /// The provider-specific part of a checked configuration.
@@ -113,8 +125,9 @@ impl fmt::Debug for TwilioSettings {
         f.debug_struct("TwilioSettings")
             .field("api_base", &self.api_base.as_str())
             .field("account_sid", &self.account_sid)
-            .field("auth_token", &"<redacted>")
+            .field("auth", &self.auth)
             .field("sender", &self.sender)
+            .field("status_callback", &self.status_callback)
             .finish()
     }
 }
@@ -125,9 +138,7 @@ impl SmsConfig {
         let mut issues = cx.issues();
         self.retry.check(&mut issues);
         let provider = match self.provider {
-            SmsProvider::Twilio => self
-                .twilio(cx.env, &mut issues)
-                .map(ProviderSettings::Twilio),
+            SmsProvider::Twilio => self.twilio(cx, &mut issues).map(ProviderSettings::Twilio),
         };
         let (timeout, max_concurrency) =
             limits(self.timeout_secs, self.max_concurrency, &mut issues);
@@ -141,17 +152,15 @@ impl SmsConfig {
         })
     }
 
-    fn twilio(&self, env: &dyn Env, issues: &mut Issues) -> Option<TwilioSettings> {
+    fn twilio(&self, cx: &ValidateContext<'_>, issues: &mut Issues) -> Option<TwilioSettings> {
+        let env = cx.env;
         let api_base = parse_url(self.api_base.as_deref().unwrap_or(TWILIO_API_BASE))
             .map_err(|message| issues.push("api_base", message))
             .ok();
         let account_sid = required(self.account_sid.as_deref(), "account_sid", env, issues)
             .and_then(|sid| {
                 let sid = sid.trim().to_owned();
-                let valid = sid.len() == 34
-                    && sid.starts_with("AC")
-                    && sid[2..].chars().all(|c| c.is_ascii_hexdigit());
-                if valid {
+                if is_sid(&sid, "AC") {
                     Some(sid)
                 } else {
                     // A SID is not secret, but it may be a mistyped token: don't quote it.
@@ -163,13 +172,8 @@ impl SmsConfig {
                     None
                 }
             });
-        let auth_token = match self.auth_token.as_deref() {
-            Some(raw) => secret(raw, "auth_token", env, issues),
-            None => {
-                issues.push("auth_token", "is required: write `auth_token = \"${VAR}\"`");
-                None
-            }
-        };
+        let auth = crate::auth::auth(self, env, issues);
+        let status_callback = self.status_callback(cx, issues);
         let sender = match (self.from.as_deref(), self.messaging_service_sid.as_deref()) {
             (Some(from), None) => normalize_e164(from)
                 .map(TwilioSender::From)
@@ -206,11 +210,49 @@ impl SmsConfig {
         Some(TwilioSettings {
             api_base: api_base?,
             account_sid: account_sid?,
-            auth_token: auth_token?,
+            auth: auth?,
             sender: sender?,
+            status_callback: status_callback?,
         })
     }
+
+    /// `status_callback`, checked as a template when the templates are loaded; `Some(None)`
+    /// when not set.
+    fn status_callback(
+        &self,
+        cx: &ValidateContext<'_>,
+        issues: &mut Issues,
+    ) -> Option<Option<String>> {
+        let Some(template) = self.status_callback.as_deref().map(str::trim) else {
+            return Some(None);
+        };
+        if template.is_empty() {
+            issues.push(
+                "status_callback",
+                "must not be empty; remove it to send no StatusCallback",
+            );
+            return None;
+        }
+        if let Some(Err(err)) = cx
+            .templates
+            .map(|templates| templates.check_inline(template))
+        {
+            issues.push("status_callback", format!("is not a valid template: {err}"));
+            return None;
+        }
+        // A literal URL is checked now; a templated one when it is rendered.
+        if !template.contains("{{") {
+            if let Err(message) = herald_plugin_http::parse_url(template, STATUS_CALLBACK_EXAMPLE) {
+                issues.push("status_callback", message);
+                return None;
+            }
+        }
+        Some(Some(template.to_owned()))
+    }
 }
+
+/// What a `status_callback` may look like, for messages.
+const STATUS_CALLBACK_EXAMPLE: &str = "https://shop.example.com/twilio/status?order={{order_id}}";
 
 /// A required value with `${VAR}` references expanded.
 fn required(raw: Option<&str>, field: &str, env: &dyn Env, issues: &mut Issues) -> Option<String> {

@@ -9,6 +9,7 @@ use herald_plugin_api::{
 use serde_json::{Map, Value};
 
 use crate::action::{validate_action, SmsAction};
+use crate::auth::TwilioAuth;
 use crate::config::{ProviderSettings, SmsConfig, ValidatedSms};
 
 /// `[plugins.sms.<name>]`: a text message per job, through Twilio.
@@ -26,16 +27,23 @@ impl PluginKind for Sms {
     }
 
     fn validate_action(
-        _validated: &ValidatedSms,
+        validated: &ValidatedSms,
         params: &Map<String, Value>,
         cx: &ActionContext<'_>,
     ) -> Result<ActionSpec, Issues> {
         cx.finish(
             validate_action(params, cx.templates),
             || match SmsAction::from_params(params) {
-                Ok(action) => ActionSpec::none()
-                    .with_inline("to", action.to_template())
-                    .with_set(action.template, &[TemplatePart::Text]),
+                Ok(action) => {
+                    let ProviderSettings::Twilio(twilio) = &validated.provider;
+                    let spec = ActionSpec::none()
+                        .with_inline("to", action.to_template())
+                        .with_set(action.template, &[TemplatePart::Text]);
+                    match &twilio.status_callback {
+                        Some(template) => spec.with_inline("status_callback", template.clone()),
+                        None => spec,
+                    }
+                }
                 Err(_) => ActionSpec::none(),
             },
         )
@@ -50,8 +58,12 @@ impl PluginKind for Sms {
     }
 
     fn describe(validated: &ValidatedSms) -> String {
-        match validated.provider {
-            ProviderSettings::Twilio(_) => "sends texts through Twilio".to_owned(),
+        match &validated.provider {
+            ProviderSettings::Twilio(twilio) => match twilio.auth {
+                TwilioAuth::ApiKey { .. } => "sends texts through Twilio with an API key",
+                TwilioAuth::AuthToken(_) => "sends texts through Twilio with the Auth Token",
+            }
+            .to_owned(),
         }
     }
 

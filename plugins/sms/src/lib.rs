@@ -13,6 +13,7 @@
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedSms`].
+//! - [`auth`]: an API key or the Auth Token ([`TwilioAuth`]).
 //! - [`action`]: a rule action's parameters (`template`, `to`).
 //! - [`phone`]: E.164 checking ([`normalize_e164`]).
 //! - `classify`: Twilio's wording of a failed answer; the status rules and sending
@@ -26,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+pub mod auth;
 mod classify;
 pub mod config;
 pub mod kind;
@@ -35,6 +37,7 @@ mod preview;
 pub mod segments;
 
 pub use action::{validate_action, SmsAction, DEFAULT_TO};
+pub use auth::TwilioAuth;
 pub use config::{
     ProviderSettings, SmsConfig, SmsProvider, TwilioSender, TwilioSettings, ValidatedSms,
     TWILIO_API_BASE,

@@ -3,7 +3,9 @@
 //! deliver stage.
 //!
 //! A delivery renders the message text and the recipient, checks the recipient is an
-//! E.164 number (a bad one is permanent: nothing is sent), POSTs the form to Twilio and
+//! E.164 number (a bad one is permanent: nothing is sent), renders the `StatusCallback`
+//! URL when the instance has one, POSTs the form to Twilio with the API key or the Auth
+//! Token, and
 //! classifies the answer with Twilio's wording ([`crate::classify`]).
 
 use std::sync::Arc;
@@ -67,12 +69,20 @@ fn twilio_url(twilio: &TwilioSettings) -> Result<Url, Outcome> {
     Ok(url)
 }
 
-/// The text and the E.164 recipient of one job, as delivery sends them and
-/// `herald route` previews them; `Err` is a permanent failure's reason.
+/// What one job sends: the text, the E.164 recipient and the `StatusCallback` URL, as
+/// delivery sends them and `herald route` previews them.
+pub(crate) struct Composed {
+    pub(crate) body: String,
+    pub(crate) to: String,
+    pub(crate) status_callback: Option<Url>,
+}
+
+/// Composes one job; `Err` is a permanent failure's reason.
 pub(crate) fn compose(
     job: &Job<'_>,
+    twilio: &TwilioSettings,
     templates: &dyn Templates,
-) -> Result<(String, String), String> {
+) -> Result<Composed, String> {
     let action = SmsAction::from_params(job.params)
         .map_err(|errors| format!("invalid action parameters: {}", errors.join("; ")))?;
     let body = templates
@@ -89,25 +99,60 @@ pub(crate) fn compose(
         .render_inline(action.to_template(), job.context.get())
         .map_err(|err| format!("`to` template error: {err}"))?;
     let to = normalize_e164(&to).map_err(|err| err.to_string())?;
-    Ok((body, to))
+    let status_callback = match &twilio.status_callback {
+        Some(template) => {
+            let raw = templates
+                .render_inline(template, job.context.get())
+                .map_err(|err| format!("`status_callback` template error: {err}"))?;
+            let url = Url::parse(raw.trim())
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+                .ok_or_else(|| {
+                    format!(
+                        "`status_callback` rendered to `{}`, not an http(s) URL",
+                        raw.trim()
+                    )
+                })?;
+            Some(url)
+        }
+        None => None,
+    };
+    Ok(Composed {
+        body,
+        to,
+        status_callback,
+    })
 }
 
 impl SmsPlugin {
-    /// Twilio's request for one job, idempotency headers included.
+    /// Twilio's request for one job, idempotency headers included: the form fields of
+    /// Twilio's "Create a Message resource" (`To`, `From` or `MessagingServiceSid`,
+    /// `Body`, `StatusCallback`).
     fn request(&self, job: &Job<'_>) -> Result<RequestBuilder, Outcome> {
-        let (body, to) = compose(job, self.templates.as_ref()).map_err(Outcome::failed)?;
         let twilio = &self.twilio;
+        let composed = compose(job, twilio, self.templates.as_ref()).map_err(Outcome::failed)?;
         let sender = match &twilio.sender {
             TwilioSender::From(from) => ("From", from.as_str()),
             TwilioSender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),
         };
-        let form = serde_urlencoded::to_string([("To", to.as_str()), sender, ("Body", &body)])
+        let mut fields = vec![
+            ("To", composed.to.as_str()),
+            sender,
+            ("Body", &composed.body),
+        ];
+        if let Some(url) = &composed.status_callback {
+            fields.push(("StatusCallback", url.as_str()));
+        }
+        let form = serde_urlencoded::to_string(fields)
             .map_err(|err| Outcome::failed(format!("cannot encode the form: {err}")))?;
         let headers = idempotency_headers(job.idempotency_key, Some("i-twilio-idempotency-token"))?;
         Ok(self
             .provider
             .post(twilio_url(twilio)?)
-            .basic_auth(&twilio.account_sid, Some(&twilio.auth_token))
+            .basic_auth(
+                twilio.auth.user(&twilio.account_sid),
+                Some(twilio.auth.password()),
+            )
             .header(
                 CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),

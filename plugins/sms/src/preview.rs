@@ -1,5 +1,5 @@
 //! The sms kind's preview for `herald route`: the text and recipient delivery would
-//! send, the sender, and how the text is split into segments.
+//! send, the sender, how the text is split into segments, and the status callback.
 
 use herald_plugin_api::{Job, Preview, Templates};
 
@@ -13,17 +13,21 @@ pub(crate) fn preview(
     job: &Job<'_>,
     templates: &dyn Templates,
 ) -> Result<Preview, String> {
-    let (text, to) = compose(job, templates)?;
     let ProviderSettings::Twilio(twilio) = &validated.provider;
+    let composed = compose(job, twilio, templates)?;
     let preview = match &twilio.sender {
         TwilioSender::From(from) => Preview::new().line("from", from.as_str()),
         TwilioSender::MessagingService(sid) => {
             Preview::new().line("messaging service", sid.as_str())
         }
     };
-    let (encoding, count) = segments(&text);
-    Ok(preview
-        .line("to", to)
-        .line("text", text)
-        .line("segments", format!("{count} ({})", encoding.as_str())))
+    let (encoding, count) = segments(&composed.body);
+    let preview = preview
+        .line("to", composed.to)
+        .line("text", composed.body)
+        .line("segments", format!("{count} ({})", encoding.as_str()));
+    Ok(match composed.status_callback {
+        Some(url) => preview.line("status callback", url.to_string()),
+        None => preview,
+    })
 }

@@ -12,7 +12,8 @@ use herald_plugin_api::{
 };
 use herald_plugin_sms::{validate_action, Sms, SmsConfig};
 use herald_testkit::{
-    assert_failed, canned, closed_port, params, Attempt, HttpSink, Recorded, TemplateFiles,
+    assert_failed, canned, closed_port, form_fields, params, Attempt, HttpSink, Recorded,
+    TemplateFiles,
 };
 use serde_json::{json, Map, Value};
 
@@ -50,10 +51,15 @@ async fn deliver(plugin: &dyn Plugin, params: &Map<String, Value>, phone: Option
     herald_testkit::deliver(plugin, &event(phone), params, attempt).await
 }
 
+const KEY_SID: &str = "SK00112233445566778899aabbccddeeff";
+const KEY_SECRET: &str = "tw-api-key-secret";
+
 fn env() -> HashMap<String, String> {
     HashMap::from([
         ("TWILIO_ACCOUNT_SID".to_owned(), SID.to_owned()),
         ("TWILIO_AUTH_TOKEN".to_owned(), TOKEN.to_owned()),
+        ("TWILIO_API_KEY_SID".to_owned(), KEY_SID.to_owned()),
+        ("TWILIO_API_KEY_SECRET".to_owned(), KEY_SECRET.to_owned()),
     ])
 }
 
@@ -80,37 +86,17 @@ fn twilio_config(base: &str) -> Value {
 
 fn issues(config: Value) -> Vec<String> {
     let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
-    match Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())) {
+    let env = env();
+    let templates = files();
+    let cx = ValidateContext::new("plugins.sms.test", &env).with_templates(templates.as_ref());
+    match Sms::validate(config, &cx) {
         Ok(_) => Vec::new(),
         Err(issues) => issues.iter().map(ToString::to_string).collect(),
     }
 }
 
 fn form(request: &Recorded) -> HashMap<String, String> {
-    let text = String::from_utf8(request.body.clone()).expect("utf-8 body");
-    text.split('&')
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').expect("key=value");
-            let decode = |s: &str| {
-                let s = s.replace('+', " ");
-                let mut out = Vec::new();
-                let bytes = s.as_bytes();
-                let mut i = 0;
-                while i < bytes.len() {
-                    if bytes[i] == b'%' {
-                        let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
-                        out.push(u8::from_str_radix(hex, 16).expect("hex"));
-                        i += 3;
-                    } else {
-                        out.push(bytes[i]);
-                        i += 1;
-                    }
-                }
-                String::from_utf8(out).expect("utf-8")
-            };
-            (decode(key), decode(value))
-        })
-        .collect()
+    form_fields(&request.body)
 }
 
 #[tokio::test]
@@ -329,4 +315,170 @@ fn actions_are_checked_at_start_up() {
         errors[0].contains("`to` is not a valid template"),
         "{errors:?}"
     );
+}
+
+/// The Messages API's form parameters herald sends, as Twilio's "Messages resource" page
+/// (https://www.twilio.com/docs/messaging/api/message-resource) names them.
+const DOCUMENTED_FIELDS: [&str; 5] = [
+    "To",
+    "From",
+    "MessagingServiceSid",
+    "Body",
+    "StatusCallback",
+];
+
+fn api_key_config(base: &str) -> Value {
+    json!({
+        "provider": "twilio",
+        "account_sid": "${TWILIO_ACCOUNT_SID}",
+        "api_key_sid": "${TWILIO_API_KEY_SID}",
+        "api_key_secret": "${TWILIO_API_KEY_SECRET}",
+        "from": "+14155550100",
+        "status_callback": "https://shop.example.com/twilio/status?order={{order_id}}",
+        "api_base": base,
+    })
+}
+
+#[tokio::test]
+async fn api_key_auth_and_status_callback_on_the_wire() {
+    let sink = HttpSink::start().await;
+    sink.set_status(201);
+    let plugin = plugin_from(api_key_config(&sink.url())).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert_eq!(outcome, Outcome::Delivered);
+    let request = &sink.wait_for(1, WAIT).await[0];
+    // The account stays in the path; the key authenticates.
+    assert_eq!(
+        request.path,
+        format!("/2010-04-01/Accounts/{SID}/Messages.json")
+    );
+    let auth = request.header("authorization").expect("authorization");
+    let decoded = STANDARD
+        .decode(auth.strip_prefix("Basic ").expect("basic auth"))
+        .expect("base64");
+    assert_eq!(decoded, format!("{KEY_SID}:{KEY_SECRET}").as_bytes());
+    let fields = form(request);
+    let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Body", "From", "StatusCallback", "To"]);
+    assert!(names.iter().all(|name| DOCUMENTED_FIELDS.contains(name)));
+    assert_eq!(
+        fields["StatusCallback"],
+        "https://shop.example.com/twilio/status?order=42"
+    );
+    assert_eq!(fields["To"], "+14155550199");
+    assert_eq!(fields["Body"], "Order 42 is paid, Ada. Thanks!");
+}
+
+#[tokio::test]
+async fn a_status_callback_that_renders_to_no_url_fails_without_sending() {
+    let sink = HttpSink::start().await;
+    let mut config = api_key_config(&sink.url());
+    config["status_callback"] = json!("{{customer.name}}");
+    let plugin = plugin_from(config).await;
+    let action = params(json!({ "template": "order_paid" }));
+    let outcome = deliver(plugin.as_ref(), &action, Some("+14155550199")).await;
+    assert_failed(
+        &outcome,
+        "`status_callback` rendered to `Ada`, not an http(s) URL",
+    );
+    assert!(sink.received().is_empty());
+}
+
+#[test]
+fn an_api_key_or_the_auth_token_one_of_the_two() {
+    let base = |extra: Value| {
+        let mut config = json!({
+            "provider": "twilio", "account_sid": SID, "from": "+14155550100",
+        });
+        for (key, value) in extra.as_object().expect("object") {
+            config[key] = value.clone();
+        }
+        issues(config).join("\n")
+    };
+    let text = base(json!({
+        "auth_token": "${TWILIO_AUTH_TOKEN}", "api_key_sid": KEY_SID,
+        "api_key_secret": "${TWILIO_API_KEY_SECRET}",
+    }));
+    assert!(
+        text.contains("auth_token: set either `auth_token` or `api_key_sid`"),
+        "{text}"
+    );
+    let text = base(json!({ "api_key_sid": KEY_SID }));
+    assert!(
+        text.contains("api_key_secret: is required with `api_key_sid`"),
+        "{text}"
+    );
+    let text = base(json!({ "api_key_secret": "${TWILIO_API_KEY_SECRET}" }));
+    assert!(
+        text.contains("api_key_sid: is required with `api_key_secret`"),
+        "{text}"
+    );
+    let text = base(json!({}));
+    assert!(
+        text.contains("api_key_sid: is required: an API key"),
+        "{text}"
+    );
+    let text = base(json!({ "api_key_sid": SID, "api_key_secret": "inline-secret" }));
+    assert!(
+        text.contains("api_key_sid: is an Account SID; an API key's SID starts with `SK`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("api_key_secret: must be a `${VAR}` reference"),
+        "{text}"
+    );
+    assert!(!text.contains("inline-secret"), "{text}");
+    let text = base(json!({
+        "auth_token": "${TWILIO_AUTH_TOKEN}", "status_callback": "ftp://status.example.com",
+    }));
+    assert!(
+        text.contains("status_callback: `ftp://status.example.com` uses the `ftp` scheme"),
+        "{text}"
+    );
+    let text = base(json!({
+        "auth_token": "${TWILIO_AUTH_TOKEN}", "status_callback": "https://x.example/{{order_id",
+    }));
+    assert!(
+        text.contains("status_callback: is not a valid template"),
+        "{text}"
+    );
+
+    let config: SmsConfig = serde_json::from_value(api_key_config(TWILIO_DEFAULT)).expect("config");
+    let valid =
+        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let shown = format!("{valid:?}");
+    assert!(
+        shown.contains(KEY_SID) && !shown.contains(KEY_SECRET),
+        "{shown}"
+    );
+    assert_eq!(
+        Sms::describe(&valid),
+        "sends texts through Twilio with an API key"
+    );
+}
+
+#[test]
+fn route_previews_the_status_callback() {
+    let config: SmsConfig = serde_json::from_value(api_key_config(TWILIO_DEFAULT)).expect("config");
+    let valid =
+        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let event = event(Some("+14155550199"));
+    let action = params(json!({ "template": "order_paid" }));
+    let context = herald_plugin_api::Context::of_value(event.context());
+    let job = herald_testkit::job(&event, &action, &context, Attempt::first("sms_paid", KEY));
+    let preview = Sms::preview(&valid, &job, files().as_ref())
+        .expect("sms previews")
+        .expect("composes");
+    let callback = preview
+        .lines
+        .iter()
+        .find(|(label, _)| label == "status callback")
+        .map(|(_, value)| value.as_str());
+    assert_eq!(
+        callback,
+        Some("https://shop.example.com/twilio/status?order=42")
+    );
+    assert!(!format!("{preview:?}").contains(KEY_SECRET));
 }

@@ -10,6 +10,9 @@
 //! # Layout
 //! - [`http_sink`]: [`HttpSink`], an HTTP server that records requests and answers as told;
 //!   [`canned`], one that answers every request the same; [`closed_port`].
+//! - [`google`]: [`FakeGoogle`], Google's OAuth token endpoint and FCM's send endpoint,
+//!   checking service-account assertions against a test-only key.
+//! - [`form`]: [`form_fields`], a form-encoded body's fields.
 //! - [`smtp_sink`]: [`SmtpSink`], an SMTP server that records the mail it accepts.
 //! - [`templates`]: [`FakeTemplates`] and [`TemplateFiles`], `{{dotted.path}}` stand-ins
 //!   for herald's handlebars registry.
@@ -21,6 +24,8 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
+pub mod form;
+pub mod google;
 pub mod http_sink;
 pub mod job;
 pub mod outcome;
@@ -31,6 +36,8 @@ pub mod templates;
 use serde_json::{Map, Value};
 
 pub use event::event;
+pub use form::form_fields;
+pub use google::FakeGoogle;
 pub use http_sink::{canned, closed_port, HttpSink, Recorded};
 pub use job::{deliver, deliver_in_context, job, Attempt};
 pub use outcome::{assert_failed, assert_retry, failed_reason, reason};

@@ -8,6 +8,7 @@ mod delivery;
 mod docs;
 mod email;
 mod events;
+mod failover;
 mod helpers;
 mod inventory;
 mod leases;

@@ -341,3 +341,74 @@ actions = [{{ plugin = "primary", fallback = [{{ plugin = "backup" }}] }}]
         1
     );
 }
+
+#[tokio::test]
+async fn a_hand_over_moves_the_job_to_the_fallback_on_every_backend() {
+    use crate::store::{later, ok, Db};
+    use herald::store::{AttemptOutcome, AttemptRecord, Handover};
+
+    for (name, store, _guard) in crate::helpers::backends().await {
+        let db = Db::new(name, &store);
+        let (_, ids) = db
+            .ingest("evt_fo", &[("notify", "email"), ("other", "email")])
+            .await;
+        let now = later();
+        let claimed = db.claim(now, 2).await;
+        let (first, second) = (&claimed[0], &claimed[1]);
+        assert_eq!((first.failovers, first.action_index), (0, 0), "{name}");
+
+        // After a permanent failure: the attempt is kept, named by its instance.
+        let tried = AttemptRecord {
+            plugin: "email".to_owned(),
+            started_at_ms: now,
+            finished_at_ms: now + 5,
+            outcome: AttemptOutcome::Failed,
+            error: Some("554 refused".to_owned()),
+        };
+        let next = Handover {
+            plugin: "texts".to_owned(),
+            params: herald_testkit::params(serde_json::json!({ "template": "receipt" })),
+            failovers: 1,
+            reason: "`email` gave up on it: 554 refused".to_owned(),
+        };
+        let handed = store
+            .fail_over(first.id, first.attempt, Some(&tried), &next, now + 5)
+            .await;
+        ok(name, "fail_over", handed);
+        // Behind a breaker: no attempt was made, so none is counted.
+        let held = store
+            .fail_over(second.id, second.attempt, None, &next, now + 5)
+            .await;
+        ok(name, "fail_over", held);
+
+        let jobs = db.jobs("evt_fo").await;
+        for job in &jobs {
+            assert_eq!((job.plugin.as_str(), job.failovers), ("texts", 1), "{name}");
+            assert_eq!(job.status, JobStatus::Pending, "{name}");
+            assert_eq!(job.delivered_by, None, "{name}");
+        }
+        assert_eq!((jobs[0].attempts, jobs[1].attempts), (1, 0), "{name}");
+        let history = ok(name, "attempts", store.attempts(ids[0]).await);
+        let history: Vec<(&str, &str)> = history
+            .iter()
+            .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
+            .collect();
+        assert_eq!(history, [("email", "failed")], "{name}");
+
+        // Due at once for the fallback, with its parameters and the same key.
+        let again = db.claim(now + 5, 2).await;
+        assert_eq!(again.len(), 2, "{name}");
+        assert_eq!(again[0].plugin, "texts", "{name}");
+        assert_eq!(again[0].params["template"], "receipt", "{name}");
+        assert_eq!(again[0].failovers, 1, "{name}");
+        assert_eq!(again[0].idempotency_key, first.idempotency_key, "{name}");
+        assert_eq!(again[0].attempts_since_queued, 1, "{name}: a fresh budget");
+
+        // A stale claim cannot hand the job over again.
+        let stale = store
+            .fail_over(first.id, first.attempt, None, &next, now + 6)
+            .await;
+        ok(name, "stale fail_over", stale);
+        assert_eq!(db.jobs("evt_fo").await[0].attempts, 2, "{name}: left alone");
+    }
+}

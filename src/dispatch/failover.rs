@@ -85,7 +85,7 @@ impl Shared {
     fn next_in_chain(&self, job: &ClaimedJob, live: &Current, reason: String) -> Option<Handover> {
         let next = next_action(job, live)?;
         warn!(job = job.id, key = %job.idempotency_key, from = %job.plugin, to = %next.plugin(),
-              %reason, "handing the job over to the next fallback");
+              %reason, "not a dead letter: handing the job over to the next fallback");
         self.metrics.incr(
             "herald_failovers_total",
             &[("plugin", &job.plugin), ("to", next.plugin())],

@@ -412,3 +412,49 @@ async fn a_hand_over_moves_the_job_to_the_fallback_on_every_backend() {
         assert_eq!(db.jobs("evt_fo").await[0].attempts, 2, "{name}: left alone");
     }
 }
+
+#[tokio::test]
+async fn a_reload_that_adds_a_fallback_helps_a_job_already_failing() {
+    let (primary, backup) = (HttpSink::start().await, HttpSink::start().await);
+    primary.set_status(500);
+    let rule = |fallback: &str| {
+        format!(
+            "[[rules]]\nname = \"notify\"\non = [\"*\"]\nactions = [{{ plugin = \"primary\"{fallback} }}]\n"
+        )
+    };
+    let config = |rule: String| {
+        format!(
+            "{base}\n[plugins.webhook.primary]\nurl = \"{primary}\"\n\n[plugins.webhook.backup]\nurl = \"{backup}\"\n\n{rule}",
+            base = base_config_with_dispatch(&format!("enabled = false\nmax_attempts = 3\n{FAST}")),
+            primary = primary.url(),
+            backup = backup.url(),
+        )
+    };
+    let app = spawn_app_with(&config(rule(""))).await;
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    app.dispatch_all_pending().await;
+    let job = &app
+        .store
+        .jobs_for_event("stripe", EVENT)
+        .await
+        .expect("jobs")[0];
+    assert_eq!((job.status, job.attempts), (JobStatus::Pending, 1));
+
+    let with_fallback = config(rule(", fallback = [{ plugin = \"backup\" }]"));
+    std::fs::write(app.config_path(), with_fallback).expect("config written");
+    app.reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("reloaded");
+
+    let jobs = app.settle(EVENT).await;
+    assert_eq!(jobs[0].status, JobStatus::Delivered);
+    assert_eq!(jobs[0].delivered_by.as_deref(), Some("backup"));
+    assert_eq!(primary.received().len(), 3, "its retries ran out first");
+    assert_eq!(backup.received().len(), 1);
+}

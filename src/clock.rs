@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The system clock's time now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -16,7 +16,15 @@ pub fn now_ms() -> i64 {
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     /// `None` for the system clock; otherwise the time a test set.
-    manual: Option<Arc<AtomicI64>>,
+    manual: Option<Arc<Manual>>,
+}
+
+/// A clock a test sets, and where it started, so it can tell an [`Instant`] too.
+#[derive(Debug)]
+struct Manual {
+    at: AtomicI64,
+    start_ms: i64,
+    start: Instant,
 }
 
 impl Clock {
@@ -28,23 +36,42 @@ impl Clock {
     /// A clock that stands at `at_ms` until moved with [`Clock::advance`].
     pub fn manual(at_ms: i64) -> Self {
         Self {
-            manual: Some(Arc::new(AtomicI64::new(at_ms))),
+            manual: Some(Arc::new(Manual {
+                at: AtomicI64::new(at_ms),
+                start_ms: at_ms,
+                start: Instant::now(),
+            })),
         }
     }
 
     /// The time now, in Unix milliseconds.
     pub fn now_ms(&self) -> i64 {
         match &self.manual {
-            Some(at) => at.load(Ordering::Relaxed),
+            Some(manual) => manual.at.load(Ordering::Relaxed),
             None => now_ms(),
+        }
+    }
+
+    /// The monotonic time now, for measuring spans (how long a breaker has been
+    /// open): a manual clock's moves by as much as [`Clock::advance`] moves it.
+    pub fn instant(&self) -> Instant {
+        match &self.manual {
+            Some(manual) => {
+                let moved = manual
+                    .at
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(manual.start_ms);
+                manual.start + Duration::from_millis(u64::try_from(moved).unwrap_or(0))
+            }
+            None => Instant::now(),
         }
     }
 
     /// Moves a manual clock (and its clones) on by `by`; the system clock moves by itself.
     pub fn advance(&self, by: Duration) {
-        if let Some(at) = &self.manual {
+        if let Some(manual) = &self.manual {
             let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-            at.fetch_add(by, Ordering::Relaxed);
+            manual.at.fetch_add(by, Ordering::Relaxed);
         }
     }
 }
@@ -58,8 +85,10 @@ mod tests {
         let clock = Clock::manual(1_000);
         let other = clock.clone();
         assert_eq!(clock.now_ms(), 1_000);
+        let before = clock.instant();
         other.advance(Duration::from_millis(250));
         assert_eq!(clock.now_ms(), 1_250);
+        assert_eq!(clock.instant() - before, Duration::from_millis(250));
     }
 
     #[test]

@@ -95,16 +95,19 @@ pub fn check(config: &Config, samples: &[SampleEvent]) -> Report {
         for rule in config.rules.matching(&sample.event) {
             matched.insert(rule.name().to_owned());
             for (index, action) in rule.actions().iter().enumerate() {
-                let found = render_action(config, action, &sample.event, &mut report.renders);
-                for message in found {
-                    record(
-                        &mut report.problems,
-                        rule.name(),
-                        index,
-                        action,
-                        message,
-                        sample,
-                    );
+                // A fallback renders when it takes the job: checked like its action.
+                for step in std::iter::once(action).chain(action.fallback()) {
+                    let found = render_action(config, step, &sample.event, &mut report.renders);
+                    for message in found {
+                        record(
+                            &mut report.problems,
+                            rule.name(),
+                            index,
+                            step,
+                            message,
+                            sample,
+                        );
+                    }
                 }
             }
         }

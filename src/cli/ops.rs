@@ -209,10 +209,17 @@ pub async fn job(config: &StoreConfig, id: i64, json: bool) -> anyhow::Result<()
         "event {} ({}), rule {}, plugin {}",
         job.event_id, job.event_type, job.rule, job.plugin
     );
+    match (&job.delivered_by, job.failovers) {
+        (Some(by), 0) => println!("delivered by {by}"),
+        (Some(by), n) => println!("delivered by {by}, fallback {n} of its action"),
+        (None, 0) => {}
+        (None, n) => println!("with fallback {n} of its action"),
+    }
     for attempt in store.attempts(id).await? {
         println!(
-            "  attempt {:>3}  {}  {:>6} ms  {:<9}  {}",
+            "  attempt {:>3}  {:<12}  {}  {:>6} ms  {:<9}  {}",
             attempt.attempt,
+            attempt.plugin,
             format_ms(Some(attempt.started_at_ms)),
             attempt.finished_at_ms - attempt.started_at_ms,
             attempt.outcome,

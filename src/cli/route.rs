@@ -91,6 +91,23 @@ fn action_text(out: &mut String, action: &ActionPreview) {
     let kind = action.kind.as_deref().unwrap_or("not configured");
     let _ = writeln!(out, "  action {}: {} ({kind})", action.index, action.plugin);
     let _ = writeln!(out, "    idempotency key: {}", action.idempotency_key);
+    lines_text(out, action, "    ");
+    let mut before = action.plugin.as_str();
+    for (step, next) in action.fallback.iter().enumerate() {
+        let kind = next.kind.as_deref().unwrap_or("not configured");
+        let _ = writeln!(
+            out,
+            "    fallback {}: {} ({kind}), when {before} gives up",
+            step + 1,
+            next.plugin
+        );
+        lines_text(out, next, "      ");
+        before = next.plugin.as_str();
+    }
+}
+
+/// The rendered lines of `action`, each under `indent`.
+fn lines_text(out: &mut String, action: &ActionPreview, indent: &str) {
     for line in &action.lines {
         let (value, error) = (line.value.as_deref(), line.error.as_deref());
         let shown = match (value, error) {
@@ -99,12 +116,12 @@ fn action_text(out: &mut String, action: &ActionPreview) {
             (None, None) => String::new(),
         };
         if !shown.contains('\n') {
-            let _ = writeln!(out, "    {}: {shown}", line.label);
+            let _ = writeln!(out, "{indent}{}: {shown}", line.label);
             continue;
         }
-        let _ = writeln!(out, "    {}:", line.label);
+        let _ = writeln!(out, "{indent}{}:", line.label);
         for row in shown.lines() {
-            let _ = writeln!(out, "{}", format!("      {row}").trim_end());
+            let _ = writeln!(out, "{}", format!("{indent}  {row}").trim_end());
         }
     }
 }

@@ -5,7 +5,9 @@
 //! names, and `${VAR}` secrets. Every problem is reported with the file and line,
 //! all of them at once, so an operator fixes the file in one pass.
 
+mod action;
 mod database;
+mod instance;
 mod locate;
 mod raw;
 mod schema;
@@ -197,7 +199,8 @@ impl Config {
             return Err(invalid(parsed.issues));
         };
         let mut issues = parsed.issues;
-        match validate::validate(raw, text, path, env, &parsed.dropped_instances) {
+        let dropped = (parsed.dropped_instances.as_slice(), &parsed.deliveries);
+        match validate::validate(raw, text, path, env, dropped) {
             Ok(config) if issues.is_empty() => Ok(config),
             Ok(_) => Err(invalid(issues)),
             Err(more) => {

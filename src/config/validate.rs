@@ -6,17 +6,19 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{ActionContext, ActionSpec, ConfigIssue, Env, RetryConfig, Templates};
+use herald_plugin_api::{ConfigIssue, Env, RetryConfig, Templates};
 use secrecy::SecretString;
 use toml::Spanned;
 
+use super::action::{validate_action, Known};
 use super::database::{base_dir, database_settings};
-use super::locate::{line_of, Collector};
+use super::instance::RawDeliveries;
+use super::locate::Collector;
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
 use super::{Config, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
-use crate::rules::{Action, Condition, EventPattern, Rule, Rules};
+use crate::rules::{Condition, EventPattern, Rule, Rules};
 
 /// Validates the whole config; `Err` holds every issue found.
 pub(super) fn validate(
@@ -24,7 +26,7 @@ pub(super) fn validate(
     text: &str,
     path: &Path,
     env: &dyn Env,
-    dropped_instances: &[String],
+    (dropped_instances, deliveries): (&[String], &RawDeliveries),
 ) -> Result<Config, Vec<Issue>> {
     let base_dir = base_dir(path);
     let mut issues = Collector {
@@ -86,7 +88,8 @@ pub(super) fn validate(
         .issues
         .into_iter()
         .for_each(|issue| issues.plugin_issue(issue));
-    let (plugin_specs, mut kinds) = (checked.specs, checked.kinds);
+    let plugin_specs = super::instance::apply(deliveries, checked.specs, &mut issues);
+    let mut kinds = checked.kinds;
     // An instance whose table did not parse is reported already; rules naming it are fine.
     for key in dropped_instances {
         if let Some((_, name)) = key.strip_prefix("plugins.").and_then(|k| k.split_once('.')) {
@@ -232,59 +235,18 @@ fn validate_rule(
         },
     };
 
+    let known = Known {
+        kinds,
+        specs,
+        templates,
+    };
     let mut actions = Vec::new();
     for (i, action) in raw.actions.iter().enumerate() {
         let key = format!("{label}.actions[{i}]");
-        let mut params = action.get_ref().clone();
-        let plugin = match params.remove("plugin") {
-            Some(toml::Value::String(plugin)) => plugin,
-            Some(_) => {
-                issues.at(action.span(), format!("{key}.plugin"), "must be a string");
-                continue;
-            }
-            None => {
-                issues.at(
-                    action.span(),
-                    format!("{key}.plugin"),
-                    "missing: name the plugin instance that carries out this action",
-                );
-                continue;
-            }
-        };
-        if !kinds.contains_key(plugin.as_str()) {
-            let known: Vec<&str> = kinds.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "none are configured".to_owned()
-            } else {
-                format!("configured: {}", known.join(", "))
-            };
-            issues.at(
-                action.span(),
-                format!("{key}.plugin"),
-                format!("no plugin instance named `{plugin}` ({known})"),
-            );
-            continue;
+        if let Some(action) = validate_action(&key, action.get_ref(), action.span(), &known, issues)
+        {
+            actions.push(action);
         }
-        let Ok(serde_json::Value::Object(params)) = serde_json::to_value(&params) else {
-            issues.at(action.span(), key, "parameters must be a table");
-            continue;
-        };
-        // An instance that failed its own validation has no spec; its issues are reported.
-        let spec = specs.iter().find(|spec| spec.name() == plugin);
-        let mut renders = ActionSpec::none();
-        if let (Some(spec), Some(templates)) = (spec, templates) {
-            let cx = ActionContext::new(&key, templates);
-            match spec.validate_action(&params, &cx) {
-                Ok(spec) => renders = spec,
-                Err(problems) => {
-                    for problem in problems {
-                        issues.at(action.span(), problem.key, problem.message);
-                    }
-                }
-            }
-        }
-        let line = line_of(issues.text, action.span().start);
-        actions.push(Action::new(plugin, params).with_spec(renders, Some(line)));
     }
     if raw.actions.is_empty() {
         issues.at(

@@ -15,6 +15,8 @@ const MAX_COOLDOWN: Duration = Duration::from_secs(600);
 struct State {
     failures: u32,
     open_until: Option<Instant>,
+    /// When it opened, kept through failed probes until a success closes it.
+    opened_at: Option<Instant>,
     cooldown: Duration,
     probing: bool,
 }
@@ -91,8 +93,17 @@ impl CircuitBreaker {
                 self.base_cooldown
             };
             state.open_until = Some(now + state.cooldown);
+            state.opened_at.get_or_insert(now);
             state.probing = false;
         }
+    }
+
+    /// How long the breaker has been open at `now`, failed probes included;
+    /// `None` while it is closed.
+    pub fn open_for(&self, now: Instant) -> Option<Duration> {
+        self.state()
+            .opened_at
+            .map(|opened| now.saturating_duration_since(opened))
     }
 
     /// Whether the breaker is open (or probing) right now; for metrics and tests.
@@ -154,6 +165,13 @@ mod tests {
             breaker.permit(later),
             Permit::HeldUntil(later + COOLDOWN * 2)
         );
+        assert_eq!(
+            breaker.open_for(later),
+            Some(COOLDOWN),
+            "since it first opened"
+        );
+        breaker.record_success();
+        assert_eq!(breaker.open_for(later), None);
     }
 
     #[test]

@@ -95,6 +95,7 @@ pub async fn deliver(
         &[("plugin", &job.plugin), ("outcome", label)],
     );
     let record = AttemptRecord {
+        plugin: job.plugin.clone(),
         started_at_ms,
         finished_at_ms,
         outcome: next,
@@ -126,6 +127,8 @@ mod tests {
             id: 1,
             event,
             rule: "r".to_owned(),
+            action_index: 0,
+            failovers: 0,
             plugin: plugin.to_owned(),
             params: Map::new(),
             idempotency_key: "stripe:evt_1:r:0".to_owned(),

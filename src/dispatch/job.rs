@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -12,12 +12,14 @@ use tracing::warn;
 use super::backoff::RetryPolicy;
 use super::breaker::{CircuitBreaker, Permit};
 use super::deliver::{deliver, Reached};
+use super::failover::Held;
 use super::heartbeat::InFlight;
+use super::rate::Rates;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
 use crate::reload::{Current, Live};
-use crate::store::{AttemptRecord, ClaimedJob, Store, StoreError};
+use crate::store::{AttemptRecord, ClaimedJob, Handover, Store, StoreError};
 
 /// How long a job whose plugin instance is not configured waits before it is
 /// looked at again. A reload that brings the instance back wakes the dispatcher,
@@ -34,6 +36,8 @@ pub(super) struct Shared {
     /// Deliveries in flight per plugin instance, so one destination never gets
     /// more than its configured share however many jobs are due.
     pub(super) limits: HashMap<String, Arc<Semaphore>>,
+    /// Each instance's `rate_limit` bucket.
+    pub(super) rates: Rates,
     pub(super) metrics: Arc<Metrics>,
     /// Where every time the dispatcher stores is read.
     pub(super) clock: Clock,
@@ -56,8 +60,17 @@ impl Shared {
     /// The caller holds the destination's share and a slot.
     async fn attempt(&self, job: &ClaimedJob, live: &Current) -> Attempted {
         let breaker = self.breakers.get(&job.plugin);
-        if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(Instant::now())) {
-            let wait = until.saturating_duration_since(Instant::now());
+        let now = self.clock.instant();
+        if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(now)) {
+            let mut wait = until.saturating_duration_since(now);
+            if let Some(breaker) = breaker {
+                match self.behind_open_breaker(job, live, breaker, now) {
+                    Held::HandOver(handover) => return handover,
+                    // Back when the fallback may take it, if that comes first.
+                    Held::HandOverIn(left) => wait = wait.min(left),
+                    Held::Waits => {}
+                }
+            }
             let run_at = self
                 .clock
                 .now_ms()
@@ -80,14 +93,14 @@ impl Shared {
             match reached {
                 Reached::Yes => breaker.record_success(),
                 Reached::No => {
-                    breaker.record_failure(Instant::now());
+                    breaker.record_failure(self.clock.instant());
                     if breaker.is_open() {
                         warn!(plugin = %job.plugin, "circuit breaker open: holding this destination's jobs back");
                     }
                 }
             }
         }
-        Attempted::Tried(record)
+        self.after_attempt(job, live, record)
     }
 
     /// Stores what became of `job`; until then its lease, renewed by the
@@ -102,6 +115,12 @@ impl Shared {
             Attempted::Tried(record) => {
                 self.store
                     .record_attempt(job.id, job.attempt, &record)
+                    .await
+            }
+            Attempted::FailOver { tried, next } => {
+                let now = self.clock.now_ms();
+                self.store
+                    .fail_over(job.id, job.attempt, tried.as_ref(), &next, now)
                     .await
             }
         }
@@ -141,6 +160,10 @@ impl Shared {
                 Some(limit) => limit.acquire_owned().await.ok(),
                 None => None,
             };
+            // Its instance's pace, before a slot: a job waiting for it holds only
+            // its own destination's share.
+            let rate = live.plugins.delivery(&job.plugin).rate_limit;
+            self.rates.wait(&job.plugin, rate).await;
             let slot = match gate {
                 Some(gate) => gate.slots.acquire().await.ok(),
                 None => None,
@@ -178,4 +201,10 @@ pub(super) enum Attempted {
     /// Not attempted (an open breaker, or a stop before its turn): back in the
     /// queue, due at this time (ms since the epoch), with no attempt spent.
     PutBack { run_at: i64 },
+    /// Its instance gave up on it after `tried` (or, with `None`, held it back
+    /// behind a breaker open too long): the next fallback takes it.
+    FailOver {
+        tried: Option<AttemptRecord>,
+        next: Handover,
+    },
 }

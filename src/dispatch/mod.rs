@@ -15,8 +15,10 @@ mod backoff;
 mod breaker;
 mod claimed;
 mod deliver;
+mod failover;
 mod heartbeat;
 mod job;
+mod rate;
 mod run;
 
 use std::sync::Arc;
@@ -115,6 +117,7 @@ impl Dispatcher {
                 settings,
                 breakers,
                 limits,
+                rates: rate::Rates::default(),
                 metrics,
                 clock,
                 in_flight: heartbeat::InFlight::default(),

@@ -7,6 +7,7 @@
 //! matches on a kind, and none of it sees the store: the ledgers come in the
 //! [`BuildContext`](herald_plugin_api::BuildContext).
 
+mod delivery;
 mod kinds;
 mod set;
 mod spec;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use herald_plugin_api::{ConfigIssue, Env, Templates, ValidateContext};
 
+pub use self::delivery::{Delivery, RateLimit, RateLimitError, DEFAULT_FAILOVER_AFTER};
 pub use self::kinds::PluginsConfig;
 pub use self::set::PluginSet;
 pub use self::spec::PluginSpec;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{BuildContext, Plugin, PluginError, RetryConfig};
 
+use super::delivery::Delivery;
 use super::spec::{PluginSpec, UNLIMITED};
 
 /// The running plugin instances, by name.
@@ -14,6 +15,7 @@ pub struct PluginSet {
     instances: HashMap<String, Arc<dyn Plugin>>,
     retry: HashMap<String, RetryConfig>,
     max_concurrency: HashMap<String, usize>,
+    delivery: HashMap<String, Delivery>,
 }
 
 impl PluginSet {
@@ -29,6 +31,7 @@ impl PluginSet {
             let name = spec.name().to_owned();
             set.instances.insert(name.clone(), plugin);
             set.retry.insert(name.clone(), spec.retry());
+            set.delivery.insert(name.clone(), spec.delivery());
             set.max_concurrency.insert(name, spec.max_concurrency());
         }
         Ok(set)
@@ -42,6 +45,11 @@ impl PluginSet {
     /// Most deliveries in flight to the instance named `name` at once.
     pub fn max_concurrency(&self, name: &str) -> usize {
         self.max_concurrency.get(name).copied().unwrap_or(UNLIMITED)
+    }
+
+    /// The `rate_limit` and `failover_after_secs` of the instance named `name`.
+    pub fn delivery(&self, name: &str) -> Delivery {
+        self.delivery.get(name).copied().unwrap_or_default()
     }
 
     /// The names of every instance.

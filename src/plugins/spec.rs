@@ -10,6 +10,8 @@ use herald_plugin_api::{
 };
 use serde_json::{Map, Value};
 
+use super::delivery::Delivery;
+
 /// The in-flight limit of an instance whose kind sets none: above any sane
 /// `dispatch.concurrency`, so the dispatcher's own limit is what applies.
 pub(super) const UNLIMITED: usize = 1024;
@@ -44,6 +46,7 @@ impl Pending {
             name: self.name,
             kind: self.kind,
             checked,
+            delivery: Delivery::default(),
         })
     }
 }
@@ -54,6 +57,7 @@ pub struct PluginSpec {
     name: String,
     kind: &'static str,
     checked: Arc<dyn Checked>,
+    delivery: Delivery,
 }
 
 impl fmt::Debug for PluginSpec {
@@ -80,6 +84,17 @@ impl PluginSpec {
     /// Retry overrides for this instance's jobs.
     pub fn retry(&self) -> RetryConfig {
         self.checked.retry()
+    }
+
+    /// The instance's `rate_limit` and `failover_after_secs`.
+    pub fn delivery(&self) -> Delivery {
+        self.delivery
+    }
+
+    /// The same instance with these dispatcher settings.
+    #[must_use]
+    pub fn with_delivery(self, delivery: Delivery) -> Self {
+        Self { delivery, ..self }
     }
 
     /// Most deliveries in flight to this instance at once.

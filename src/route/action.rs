@@ -26,6 +26,10 @@ pub struct ActionPreview {
     pub idempotency_key: String,
     /// What it renders, in order.
     pub lines: Vec<Line>,
+    /// What takes the job, in order, if this one gives up on it: each previewed
+    /// with the same event and idempotency key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<ActionPreview>,
 }
 
 /// One rendered value, or the problem rendering it.
@@ -140,12 +144,18 @@ pub fn preview_action(
             None => {}
         }
     }
+    let fallback = action
+        .fallback()
+        .iter()
+        .map(|next| preview_action(config, rule, (index, next), event, idempotency_key.clone()))
+        .collect();
     ActionPreview {
         index,
         plugin: action.plugin().to_owned(),
         kind: instance.map(|spec| spec.kind().to_owned()),
         idempotency_key,
         lines,
+        fallback,
     }
 }
 

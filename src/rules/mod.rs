@@ -36,6 +36,8 @@ pub struct Action {
     spec: ActionSpec,
     /// The action's line in the config file, when known.
     line: Option<usize>,
+    /// What takes the job, in order, when this action's instance gives up on it.
+    fallback: Vec<Action>,
 }
 
 impl Action {
@@ -46,7 +48,20 @@ impl Action {
             params,
             spec: ActionSpec::none(),
             line: None,
+            fallback: Vec::new(),
         }
+    }
+
+    /// The action with a fallback chain: the actions that take its job, in order,
+    /// when one before gives up on it.
+    #[must_use]
+    pub fn with_fallback(self, fallback: Vec<Action>) -> Self {
+        Self { fallback, ..self }
+    }
+
+    /// Its fallback chain, in order; empty when it has none.
+    pub fn fallback(&self) -> &[Action] {
+        &self.fallback
     }
 
     /// The action with what it renders and where it is written in the config file.

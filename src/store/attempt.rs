@@ -5,6 +5,8 @@ use super::job::JobStatus;
 /// How an attempt ended, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRecord {
+    /// The plugin instance that made the attempt.
+    pub plugin: String,
     pub started_at_ms: i64,
     pub finished_at_ms: i64,
     pub outcome: AttemptOutcome,
@@ -48,6 +50,8 @@ pub(super) struct NewAttempt {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AttemptSummary {
     pub attempt: u32,
+    /// The plugin instance that made it: the action's, or one of its fallbacks.
+    pub plugin: String,
     pub started_at_ms: i64,
     pub finished_at_ms: i64,
     pub outcome: String,

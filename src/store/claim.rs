@@ -41,6 +41,8 @@ pub(super) fn assemble(rows: Vec<ClaimRow>, events: Vec<EventRow>) -> Result<Vec
                 id: row.id,
                 event: events.take(row.event_pk)?,
                 rule: row.rule,
+                action_index: usize::try_from(row.action_index).unwrap_or(usize::MAX),
+                failovers: to_u32(row.failovers),
                 plugin: row.plugin,
                 params,
                 idempotency_key: row.idempotency_key,
@@ -63,12 +65,14 @@ mod tests {
             id,
             event_pk,
             rule: "r".to_owned(),
+            action_index: 0,
             plugin: "hook".to_owned(),
             params: r#"{"to":"a@example.com"}"#.to_owned(),
             idempotency_key: format!("k{id}"),
             attempts: 3,
             attempt_base: 1,
             queued_at: 7,
+            failovers: 0,
         }
     }
 

@@ -211,6 +211,10 @@ pub struct EventJob {
     pub status: JobStatus,
     /// Attempts ever made.
     pub attempts: u32,
+    /// How often it was handed over to the next of its action's fallbacks.
+    pub failovers: u32,
+    /// The instance that delivered it; `None` until it is delivered.
+    pub delivered_by: Option<String>,
     /// When a pending job is due next (Unix ms); `None` once it is done or dead.
     pub next_run_at_ms: Option<i64>,
     pub last_error: Option<String>,
@@ -225,11 +229,11 @@ pub(super) const EVENT_DETAIL_SELECT: &str =
 
 /// The jobs of one event (its pk the only parameter), as [`EventJobRow`] reads them.
 pub(super) const EVENT_JOBS_SELECT: &str =
-    "SELECT id, rule, plugin, status, attempts, run_at, last_error, dead_at FROM jobs";
+    "SELECT id, rule, plugin, status, attempts, failovers, run_at, last_error, dead_at FROM jobs";
 
 /// The attempts of one event's jobs, as [`EventAttemptRow`] reads them.
 pub(super) const EVENT_ATTEMPTS_SELECT: &str =
-    "SELECT a.job_id, a.attempt, a.started_at, a.finished_at, a.outcome, a.error
+    "SELECT a.job_id, a.attempt, a.plugin, a.started_at, a.finished_at, a.outcome, a.error
      FROM attempts a JOIN jobs j ON j.id = a.job_id";
 
 /// The stored event, as [`EVENT_DETAIL_SELECT`] reads it.
@@ -255,6 +259,7 @@ pub(super) struct EventJobRow {
     plugin: String,
     status: JobStatus,
     attempts: i64,
+    failovers: i64,
     run_at: i64,
     last_error: Option<String>,
     dead_at: Option<i64>,
@@ -265,6 +270,7 @@ pub(super) struct EventJobRow {
 pub(super) struct EventAttemptRow {
     job_id: i64,
     attempt: i64,
+    plugin: String,
     started_at: i64,
     finished_at: i64,
     outcome: String,
@@ -292,9 +298,11 @@ pub(super) fn assemble(
         .map(|row| EventJob {
             id: row.id,
             rule: row.rule,
+            delivered_by: (row.status == JobStatus::Delivered).then(|| row.plugin.clone()),
             plugin: row.plugin,
             status: row.status,
             attempts: to_u32(row.attempts),
+            failovers: to_u32(row.failovers),
             next_run_at_ms: (row.status == JobStatus::Pending).then_some(row.run_at),
             last_error: row.last_error,
             dead_at_ms: row.dead_at,
@@ -308,6 +316,7 @@ pub(super) fn assemble(
             .ok_or_else(|| StoreError::Corrupt(format!("attempt of missing job {}", row.job_id)))?;
         job.history.push(AttemptSummary {
             attempt: to_u32(row.attempt),
+            plugin: row.plugin,
             started_at_ms: row.started_at,
             finished_at_ms: row.finished_at,
             outcome: row.outcome,

@@ -48,6 +48,11 @@ pub struct ClaimedJob {
     pub id: i64,
     pub event: Event,
     pub rule: String,
+    /// The action's index in its rule.
+    pub action_index: usize,
+    /// How often it was handed over so far: 0 while the action's own instance has
+    /// it, `n` while fallback `n` (1-based) does.
+    pub failovers: u32,
     pub plugin: String,
     pub params: Map<String, Value>,
     pub idempotency_key: String,
@@ -71,6 +76,10 @@ pub struct JobSummary {
     pub idempotency_key: String,
     pub status: JobStatus,
     pub attempts: u32,
+    /// How often it was handed over to the next of its action's fallbacks.
+    pub failovers: u32,
+    /// The instance that delivered it; `None` until it is delivered.
+    pub delivered_by: Option<String>,
     pub last_error: Option<String>,
     /// When it became a dead letter (Unix ms).
     pub dead_at_ms: Option<i64>,

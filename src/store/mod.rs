@@ -28,6 +28,7 @@ pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 pub use self::backfill::{EventJobs, EventPage, StoredEvent};
 pub use self::error::{Result, StoreError};
 pub use self::events::{EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts};
+pub use self::failover::Handover;
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
@@ -65,6 +66,7 @@ macro_rules! on_backend {
 
 // After the macro, which they use.
 mod backfill;
+mod failover;
 mod leases;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash

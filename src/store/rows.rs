@@ -11,7 +11,7 @@ use super::job::{JobStatus, JobSummary};
 /// both backends.
 pub(super) const JOB_SUMMARY_SELECT: &str =
     "SELECT j.id, e.event_id, e.kind, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts,
-            j.last_error, j.dead_at
+            j.failovers, j.last_error, j.dead_at
      FROM jobs j JOIN events e ON e.pk = j.event_pk";
 
 /// A job joined with its event, as [`JOB_SUMMARY_SELECT`] reads it.
@@ -25,6 +25,7 @@ pub(super) struct JobSummaryRow {
     idempotency_key: String,
     status: JobStatus,
     attempts: i64,
+    failovers: i64,
     last_error: Option<String>,
     dead_at: Option<i64>,
 }
@@ -36,10 +37,12 @@ impl From<JobSummaryRow> for JobSummary {
             event_id: row.event_id,
             event_type: row.kind,
             rule: row.rule,
+            delivered_by: (row.status == JobStatus::Delivered).then(|| row.plugin.clone()),
             plugin: row.plugin,
             idempotency_key: row.idempotency_key,
             status: row.status,
             attempts: to_u32(row.attempts),
+            failovers: to_u32(row.failovers),
             last_error: row.last_error,
             dead_at_ms: row.dead_at,
         }
@@ -47,12 +50,13 @@ impl From<JobSummaryRow> for JobSummary {
 }
 
 /// The columns [`AttemptRow`] reads, for one job (`job_id` bound as the only parameter).
-pub(super) const ATTEMPT_COLUMNS: &str = "attempt, started_at, finished_at, outcome, error";
+pub(super) const ATTEMPT_COLUMNS: &str = "attempt, plugin, started_at, finished_at, outcome, error";
 
 /// One recorded attempt.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct AttemptRow {
     attempt: i64,
+    plugin: String,
     started_at: i64,
     finished_at: i64,
     outcome: String,
@@ -63,6 +67,7 @@ impl From<AttemptRow> for AttemptSummary {
     fn from(row: AttemptRow) -> Self {
         Self {
             attempt: to_u32(row.attempt),
+            plugin: row.plugin,
             started_at_ms: row.started_at,
             finished_at_ms: row.finished_at,
             outcome: row.outcome,
@@ -77,6 +82,7 @@ pub(super) struct ClaimRow {
     pub id: i64,
     pub event_pk: i64,
     pub rule: String,
+    pub action_index: i64,
     pub plugin: String,
     /// The action's parameters as JSON.
     pub params: String,
@@ -84,6 +90,7 @@ pub(super) struct ClaimRow {
     pub attempts: i64,
     pub attempt_base: i64,
     pub queued_at: i64,
+    pub failovers: i64,
 }
 
 /// A stored event: its pk, the normalized event and the body as received.

@@ -80,6 +80,7 @@ async fn a_restart_on_sqlite_takes_back_every_lease_at_once() {
             ok(name, "defer", first.defer(ids[0], 1, now + 99_000).await);
             db.assert_state(ids[0], JobStatus::Pending, 2, None).await;
             let record = herald::store::AttemptRecord {
+                plugin: "test".to_owned(),
                 started_at_ms: now + 1,
                 finished_at_ms: now + 3,
                 outcome: Delivered,

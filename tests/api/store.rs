@@ -128,6 +128,7 @@ impl<'a> Db<'a> {
     pub(crate) async fn record(&self, job_id: i64, attempt: u32, outcome: AttemptOutcome, at: i64) {
         let error = (outcome != Delivered).then(|| format!("try {attempt} failed"));
         let record = AttemptRecord {
+            plugin: "test".to_owned(),
             started_at_ms: at - 10,
             finished_at_ms: at,
             outcome,

@@ -152,6 +152,7 @@ fn attempts_table(jobs: &[EventJob]) -> Table {
     let mut table = table(&[
         "job",
         "attempt",
+        "by",
         "started (UTC)",
         "took",
         "outcome",
@@ -164,6 +165,7 @@ fn attempts_table(jobs: &[EventJob]) -> Table {
             table.add_row(vec![
                 job.id.to_string(),
                 attempt.attempt.to_string(),
+                attempt.plugin.clone(),
                 format_ms(Some(attempt.started_at_ms)),
                 format!("{} ms", attempt.finished_at_ms - attempt.started_at_ms),
                 attempt.outcome.clone(),
@@ -172,9 +174,9 @@ fn attempts_table(jobs: &[EventJob]) -> Table {
         }
     }
     if !any {
-        table.add_row(vec!["-", "-", "-", "-", "none yet", ""]);
+        table.add_row(vec!["-", "-", "-", "-", "-", "none yet", ""]);
     }
-    for column in [0, 1, 3] {
+    for column in [0, 1, 4] {
         if let Some(column) = table.column_mut(column) {
             column.set_cell_alignment(CellAlignment::Right);
         }

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
 
+use super::instance::{self, RawDeliveries};
 use super::locate::line_of;
 use super::raw::RawConfig;
 use super::Issue;
@@ -27,6 +28,8 @@ pub(super) struct Parsed<T = RawConfig> {
     pub(super) issues: Vec<Issue>,
     /// `[plugins.<kind>.<name>]` instances taken out whole: rules may still name them.
     pub(super) dropped_instances: Vec<String>,
+    /// Every instance's `rate_limit` and `failover_after_secs`, taken out of its table.
+    pub(super) deliveries: RawDeliveries,
 }
 
 /// Where a problem sits in the tree: each step a table key or an array index.
@@ -41,6 +44,7 @@ enum Step {
 pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, toml::de::Error> {
     let mut root = DeTable::parse(text)?;
     let mut issues = Vec::new();
+    let deliveries = instance::take_out(root.get_mut(), text, &mut issues);
     let mut dropped_instances = Vec::new();
     // Per container span, the keys taken out of it: a later "missing field" for one
     // of them is the same problem, already reported.
@@ -56,6 +60,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, toml::
                     raw: Some(raw),
                     issues,
                     dropped_instances,
+                    deliveries,
                 });
             }
             Err(err) => err,
@@ -74,6 +79,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, toml::
                 raw: None,
                 issues,
                 dropped_instances,
+                deliveries,
             });
         };
         let key = dotted(&path, &removed);

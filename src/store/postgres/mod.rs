@@ -17,6 +17,7 @@ use sqlx::{PgConnection, PgPool};
 mod admin;
 mod backfill;
 mod events;
+mod failover;
 mod inventory;
 mod leases;
 mod orders;
@@ -86,8 +87,8 @@ const CLAIM_SQL: &str =
          ORDER BY run_at, id
          LIMIT $3
          FOR UPDATE SKIP LOCKED)
-     RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts, attempt_base,
-               queued_at";
+     RETURNING id, event_pk, rule, action_index, plugin, params, idempotency_key, attempts,
+               attempt_base, queued_at, failovers";
 
 /// Inserts `jobs` for event `event_pk` in one statement; a job whose idempotency
 /// key exists is skipped. Returns how many were inserted.

@@ -179,7 +179,7 @@ async fn claims_and_attempt_records_walk_an_index_on_stale_statistics() {
     let record = plans(
         &store,
         writers::RECORD_ATTEMPTS_SQL,
-        &format!("{ids}, {ids}, {ids}, {ids}, {texts}, {texts}, {texts}, {ids}, 'me'"),
+        &format!("{ids}, {ids}, {ids}, {ids}, {texts}, {texts}, {texts}, {ids}, 'me', {texts}"),
     )
     .await;
     drop_database(conn, store, &name).await;

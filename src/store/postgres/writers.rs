@@ -145,12 +145,12 @@ impl BatchWriter<NewEvent> for IngestWriter {
 /// this instance's lease. A worker whose job was taken back and claimed again
 /// meanwhile cannot mark it delivered, or due again, under the new holder.
 pub(super) const RECORD_ATTEMPTS_SQL: &str = "WITH recorded AS (
-         INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error)
-         SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error
+         INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error, plugin)
+         SELECT t.job_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.error, t.plugin
          FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[],
-                     $5::TEXT[], $6::TEXT[])
+                     $5::TEXT[], $6::TEXT[], $10::TEXT[])
               WITH ORDINALITY AS t(job_id, attempt, started_at, finished_at, outcome,
-                                   error, n)
+                                   error, plugin, n)
          ORDER BY t.n
      )
      UPDATE jobs SET status = t.status, run_at = COALESCE(t.run_at, jobs.run_at),
@@ -184,6 +184,7 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
         let mut statuses = Vec::with_capacity(n);
         let mut run_at = Vec::with_capacity(n);
         let mut errors = Vec::with_capacity(n);
+        let mut plugins = Vec::with_capacity(n);
         for attempt in attempts {
             let (outcome, status, next) = attempt.record.outcome.columns();
             jobs.push(attempt.job_id);
@@ -194,6 +195,7 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             statuses.push(status.as_str());
             run_at.push(next);
             errors.push(attempt.record.error.as_deref());
+            plugins.push(attempt.record.plugin.as_str());
         }
         // One statement, so one trip and its own transaction; the pool's sessions
         // do not wait for the WAL flush (see `PostgresStore::bookkeeping`).
@@ -207,6 +209,7 @@ impl BatchWriter<NewAttempt> for AttemptWriter {
             .bind(&statuses)
             .bind(&run_at)
             .bind(&*self.instance)
+            .bind(&plugins)
             .execute(&self.pool)
             .await?;
         Ok(Committed::now(vec![(); n]))

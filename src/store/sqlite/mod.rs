@@ -14,6 +14,7 @@ mod admin;
 mod backfill;
 mod checkpoint;
 mod events;
+mod failover;
 mod inventory;
 mod leases;
 mod one_trip;
@@ -109,8 +110,8 @@ const CLAIM_SQL: &str =
            AND plugin NOT IN (SELECT value FROM json_each(?4))
          ORDER BY run_at, id
          LIMIT ?3)
-     RETURNING id, event_pk, rule, plugin, params, idempotency_key, attempts,
-               attempt_base, queued_at";
+     RETURNING id, event_pk, rule, action_index, plugin, params, idempotency_key, attempts,
+               attempt_base, queued_at, failovers";
 
 impl SqliteStore {
     pub async fn connect(url: &str, display: &str) -> Result<Self> {

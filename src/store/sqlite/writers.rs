@@ -161,7 +161,7 @@ fn push_attempts<'a>(
 ) {
     for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
         query.push(
-            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error) ",
+            "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error, plugin) ",
         );
         query.push_values(chunk, |mut row, attempt| {
             let (outcome, _, _) = attempt.record.outcome.columns();
@@ -170,7 +170,8 @@ fn push_attempts<'a>(
                 .push_bind(attempt.record.started_at_ms)
                 .push_bind(attempt.record.finished_at_ms)
                 .push_bind(outcome)
-                .push_bind(&attempt.record.error);
+                .push_bind(&attempt.record.error)
+                .push_bind(&attempt.record.plugin);
         });
         // VALUES names its columns column1, column2 …
         query.push(

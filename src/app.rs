@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::admin::{self, auth::AdminAuth};
-use crate::config::Config;
+use crate::config::{Config, InForce};
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
@@ -56,6 +56,8 @@ pub struct Application {
     limits: ListenerSettings,
     /// What it was built from, for the reloader to compare with.
     config: Config,
+    /// The config in force, which the reloader updates.
+    in_force: InForce,
 }
 
 impl Application {
@@ -71,6 +73,7 @@ impl Application {
             .with_stock_ledger(Arc::new(store.clone()));
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
+        let in_force = InForce::new(config.clone());
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
@@ -86,6 +89,7 @@ impl Application {
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
+            config: in_force.clone(),
         });
         let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
         let listener = bind(config.server.listen)?;
@@ -132,6 +136,7 @@ impl Application {
             run_workers: config.dispatch.enabled,
             limits,
             config,
+            in_force,
         })
     }
 
@@ -183,6 +188,7 @@ impl Application {
             self.metrics.clone(),
             self.dispatcher.waker(),
         )
+        .publishing_to(self.in_force.clone())
     }
 
     /// Serves and delivers until `stop` is cancelled, then stops accepting, lets

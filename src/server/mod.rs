@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
-use crate::config::{ServerSettings, StripeSettings};
+use crate::config::{InForce, ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
 use crate::reload::Live;
 use crate::store::Store;
@@ -57,6 +57,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
+    /// The config in force, for the admin API to show.
+    pub config: InForce,
 }
 
 /// The router with its layers.

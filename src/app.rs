@@ -27,6 +27,11 @@ use crate::store::{Store, StoreError};
 /// this instance's leases and heartbeat itself (see `Dispatcher::run_until_stopped`).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
+/// Connections the admin listener keeps open at once: a few browsers and scripts
+/// (a browser opens six per host), taken from the descriptors
+/// [`listener::RESERVED_DESCRIPTORS`] keeps back.
+const ADMIN_MAX_CONNECTIONS: usize = 64;
+
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -202,19 +207,19 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        let serve = |listener, router| {
-            listener::serve(
-                listener,
-                router,
-                self.limits,
-                self.metrics.clone(),
-                stop.clone(),
-            )
+        let serve = |listener, router, limits| {
+            listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())
+        };
+        // The same timeouts; a cap of its own, so the admin listener's connections
+        // never take the descriptors the webhook listener's cap counts on.
+        let admin_limits = ListenerSettings {
+            max_connections: self.limits.max_connections.min(ADMIN_MAX_CONNECTIONS),
+            ..self.limits
         };
         // Both stop accepting on `stop`, and each lets its requests in flight finish.
         let (webhooks, admin) = tokio::join!(
-            serve(self.listener, self.router),
-            serve(self.admin_listener, self.admin_router),
+            serve(self.listener, self.router, self.limits),
+            serve(self.admin_listener, self.admin_router, admin_limits),
         );
         // A server only returns early on an error; make sure the rest stops too.
         stop.cancel();

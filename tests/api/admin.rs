@@ -220,6 +220,10 @@ async fn a_browser_without_a_session_is_sent_to_the_login_form() {
         .expect("sent");
     assert_eq!(form.status(), 200);
     assert_eq!(form.headers()["cache-control"], "no-store");
+    let policy = form.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     let html = form.text().await.expect("text");
     assert!(
         html.contains(r#"<form method="post" action="/login">"#)

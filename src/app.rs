@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::BuildContext;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::config::Config;
+use crate::admin::{self, auth::AdminAuth};
+use crate::config::{Config, InForce};
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
@@ -24,6 +26,11 @@ use crate::store::{Store, StoreError};
 /// has been silent for `dispatch.lease_secs`. A drain that finishes gives back
 /// this instance's leases and heartbeat itself (see `Dispatcher::run_until_stopped`).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Connections the admin listener keeps open at once: a few browsers and scripts
+/// (a browser opens six per host), taken from the descriptors
+/// [`listener::RESERVED_DESCRIPTORS`] keeps back.
+const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,10 @@ pub enum BuildError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    admin_listener: TcpListener,
+    admin_router: axum::Router,
+    /// The one-time login URL, when the admin token was made at start.
+    admin_login_url: Option<String>,
     dispatcher: Dispatcher,
     store: Store,
     metrics: Arc<Metrics>,
@@ -50,10 +61,12 @@ pub struct Application {
     limits: ListenerSettings,
     /// What it was built from, for the reloader to compare with.
     config: Config,
+    /// The config in force, which the reloader updates.
+    in_force: InForce,
 }
 
 impl Application {
-    /// Opens the database, builds the plugins and binds the listener.
+    /// Opens the database, builds the plugins and binds the listeners.
     ///
     /// # Errors
     /// When any of those fails.
@@ -65,6 +78,7 @@ impl Application {
             .with_stock_ledger(Arc::new(store.clone()));
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
+        let in_force = InForce::new(config.clone());
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
@@ -80,23 +94,54 @@ impl Application {
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
-            admin_token: config.admin_token.clone(),
+            config: in_force.clone(),
         });
-        let router = server::router(state, &config.server);
-        let addr = config.server.listen;
-        let listener = listener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
-        if let Some(warning) = listener::exposure_warning(addr, config.admin_token.is_some()) {
+        let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
+        let listener = bind(config.server.listen)?;
+        let admin_listener = bind(config.admin.listen)?;
+        if let Some(warning) = listener::exposure_warning(config.server.listen) {
             warn!("{warning}");
         }
+        let (token, admin_login_url) = match &config.admin.token {
+            Some(token) => (token.clone(), None),
+            None => {
+                // Validation allows this on loopback only.
+                let token = admin::auth::make_token();
+                let addr = admin_listener
+                    .local_addr()
+                    .map_err(|source| BuildError::Bind {
+                        addr: config.admin.listen,
+                        source,
+                    })?;
+                let url = format!("http://{addr}/login?token={}", token.expose_secret());
+                (token, Some(url))
+            }
+        };
+        if !config.admin.listen.ip().is_loopback() {
+            warn!(
+                "the admin API and console listen on {}, which other hosts can reach;                  put TLS in front of it (a reverse proxy), or firewall the port, unless that is intended",
+                config.admin.listen
+            );
+        }
+        let admin_router = admin::router(
+            state.clone(),
+            Arc::new(AdminAuth::new(&token)),
+            &config.server,
+        );
+        let router = server::router(state, &config.server);
         Ok(Self {
             listener,
             router,
+            admin_listener,
+            admin_router,
+            admin_login_url,
             dispatcher,
             store,
             metrics,
             run_workers: config.dispatch.enabled,
             limits,
             config,
+            in_force,
         })
     }
 
@@ -106,6 +151,20 @@ impl Application {
     /// When the OS cannot tell.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The admin listener's address (useful with port 0).
+    ///
+    /// # Errors
+    /// When the OS cannot tell.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin_listener.local_addr()
+    }
+
+    /// The URL that signs a browser in, when no `[admin] token` is set and herald
+    /// made one at start; it holds the token, so only the operator should see it.
+    pub fn admin_login_url(&self) -> Option<&str> {
+        self.admin_login_url.as_deref()
     }
 
     /// The dispatcher, for stepping it by hand (tests, `dispatch.enabled = false`).
@@ -134,6 +193,7 @@ impl Application {
             self.metrics.clone(),
             self.dispatcher.waker(),
         )
+        .publishing_to(self.in_force.clone())
     }
 
     /// Serves and delivers until `stop` is cancelled, then stops accepting, lets
@@ -147,15 +207,21 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        listener::serve(
-            self.listener,
-            self.router,
-            self.limits,
-            self.metrics.clone(),
-            stop.clone(),
-        )
-        .await?;
-        // The server only returns early on an error; make sure workers stop too.
+        let serve = |listener, router, limits| {
+            listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())
+        };
+        // The same timeouts; a cap of its own, so the admin listener's connections
+        // never take the descriptors the webhook listener's cap counts on.
+        let admin_limits = ListenerSettings {
+            max_connections: self.limits.max_connections.min(ADMIN_MAX_CONNECTIONS),
+            ..self.limits
+        };
+        // Both stop accepting on `stop`, and each lets its requests in flight finish.
+        let (webhooks, admin) = tokio::join!(
+            serve(self.listener, self.router, self.limits),
+            serve(self.admin_listener, self.admin_router, admin_limits),
+        );
+        // A server only returns early on an error; make sure the rest stops too.
         stop.cancel();
         if let Some(workers) = workers {
             info!("waiting for deliveries in flight");
@@ -166,7 +232,7 @@ impl Application {
                 ),
             }
         }
-        Ok(())
+        webhooks.and(admin)
     }
 }
 

@@ -11,7 +11,7 @@ use tracing::{error, info, warn};
 use super::diff::{Changes, Files};
 use super::live::{Current, Live};
 use crate::check;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, InForce};
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
 use crate::store::Store;
@@ -33,6 +33,8 @@ pub struct Reloader {
     live: Live,
     metrics: Arc<Metrics>,
     wake_dispatcher: Arc<Notify>,
+    /// Where the admin API reads the config in force, told of each reload.
+    in_force: Option<InForce>,
 }
 
 impl Reloader {
@@ -55,7 +57,14 @@ impl Reloader {
             live,
             metrics,
             wake_dispatcher,
+            in_force: None,
         }
+    }
+
+    /// The reloader, telling `in_force` of every config it puts in force.
+    pub fn publishing_to(mut self, in_force: InForce) -> Self {
+        self.in_force = Some(in_force);
+        self
     }
 
     /// The config file watched.
@@ -135,7 +144,10 @@ impl Reloader {
         kept.database = self.config.database.clone();
         kept.dispatch = self.config.dispatch.clone();
         kept.stripe = self.config.stripe.clone();
-        kept.admin_token = self.config.admin_token.clone();
+        kept.admin = self.config.admin.clone();
+        if let Some(in_force) = &self.in_force {
+            in_force.set(kept.clone());
+        }
         self.config = kept;
         self.files = files;
         Ok(changes)

@@ -1,6 +1,6 @@
-//! The HTTP surface: webhooks in, health and metrics out.
+//! The public HTTP surface: webhooks in, health and metrics out. The admin API
+//! and console listen apart, in [`crate::admin`].
 
-mod admin;
 mod error;
 mod health;
 pub mod listener;
@@ -14,13 +14,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use secrecy::SecretString;
 use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
-use crate::config::{ServerSettings, StripeSettings};
+use crate::config::{InForce, ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
 use crate::reload::Live;
 use crate::store::Store;
@@ -58,8 +57,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
-    /// `None` leaves `/admin` unmounted.
-    pub admin_token: Option<SecretString>,
+    /// The config in force, for the admin API to show.
+    pub config: InForce,
 }
 
 /// The router with its layers.
@@ -67,33 +66,28 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/{source}", post(webhooks::receive))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
-    let admin = Router::new()
-        .route("/admin/dead-letters", get(admin::dead_letters))
-        .route("/admin/replay", post(admin::replay))
-        .route("/admin/purge", post(admin::purge))
-        .route(
-            "/admin/events/{source}/{event_id}/redeliver",
-            post(admin::redeliver),
-        )
-        .route("/admin/jobs/{id}", get(admin::job))
-        .route("/admin/orders/{order_id}", get(admin::order))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            admin::require_token,
-        ));
-    Router::new()
+    let router = Router::new()
         .merge(webhooks)
-        .merge(admin)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+        .route("/metrics", get(health::metrics));
+    let metrics = state.metrics.clone();
+    with_common_layers(router.with_state(state), settings, metrics)
+}
+
+/// What both listeners' routers wrap themselves in: the request deadline and tracing.
+pub(crate) fn with_common_layers(
+    router: Router,
+    settings: &ServerSettings,
+    metrics: Arc<Metrics>,
+) -> Router {
+    router
         .layer(middleware::from_fn_with_state(
             timeout::Deadline {
                 limit: settings.request_timeout,
-                metrics: state.metrics.clone(),
+                metrics,
             },
             timeout::request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }

@@ -65,6 +65,10 @@ impl Application {
             .with_stock_ledger(Arc::new(store.clone()));
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
+        metrics.know_plugins(plugins.names());
+        if config.stripe.is_some() {
+            metrics.know_source("stripe", config.rules.event_types());
+        }
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
@@ -118,7 +122,7 @@ impl Application {
         self.store.clone()
     }
 
-    /// The counters served at `/metrics`.
+    /// The metrics served at `/metrics`.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
     }

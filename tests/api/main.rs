@@ -11,6 +11,7 @@ mod events;
 mod helpers;
 mod inventory;
 mod leases;
+mod metrics;
 mod ops_cli;
 mod plugins;
 mod readiness;

@@ -21,6 +21,7 @@ mod inventory;
 mod leases;
 mod orders;
 mod probe;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod writers;

@@ -79,6 +79,10 @@ impl Application {
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
         let in_force = InForce::new(config.clone());
+        metrics.know_plugins(plugins.names());
+        if config.stripe.is_some() {
+            metrics.know_source("stripe", config.rules.event_types());
+        }
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
@@ -177,7 +181,7 @@ impl Application {
         self.store.clone()
     }
 
-    /// The counters served at `/metrics`.
+    /// The metrics served at `/metrics`.
     pub fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
     }

@@ -25,7 +25,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init();
+    telemetry::init_as(cli.log_format);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

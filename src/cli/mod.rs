@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::telemetry::LogFormat;
+
 /// herald: turns verified webhooks into notifications and side effects.
 #[derive(Debug, Parser)]
 #[command(name = "herald", version, about)]
@@ -27,6 +29,17 @@ pub struct Cli {
         default_value = "config.toml"
     )]
     pub config: PathBuf,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one object
+    /// a line) for a log pipeline.
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,

@@ -73,10 +73,12 @@ impl CircuitBreaker {
     }
 
     /// Reports that a job reached the destination (delivered, or refused for good:
-    /// either way the destination answers).
-    pub fn record_success(&self) {
+    /// either way the destination answers). Returns whether that closed the breaker.
+    pub fn record_success(&self) -> bool {
         let mut state = self.state();
+        let was_open = state.open_until.is_some();
         *state = State::default();
+        was_open
     }
 
     /// Reports a temporary failure at `now`.
@@ -135,7 +137,7 @@ mod tests {
         let now = Instant::now();
         breaker.record_failure(now);
         breaker.record_failure(now);
-        breaker.record_success();
+        assert!(!breaker.record_success());
         breaker.record_failure(now);
         assert_eq!(breaker.permit(now), Permit::Allowed);
     }
@@ -148,9 +150,10 @@ mod tests {
         let later = now + COOLDOWN;
         assert_eq!(breaker.permit(later), Permit::Allowed);
         assert!(matches!(breaker.permit(later), Permit::HeldUntil(_)));
-        breaker.record_success();
+        assert!(breaker.record_success());
         assert_eq!(breaker.permit(later), Permit::Allowed);
         assert!(!breaker.is_open());
+        assert!(!breaker.record_success());
     }
 
     #[test]

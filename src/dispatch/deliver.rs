@@ -1,6 +1,6 @@
 //! One delivery: run the plugin for a claimed job and decide what becomes of it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use herald_plugin_api::{Context, Job, Outcome};
 use serde_json::Value;
@@ -32,6 +32,7 @@ pub async fn deliver(
     clock: &Clock,
 ) -> (AttemptRecord, Reached) {
     let started_at_ms = clock.now_ms();
+    let started = Instant::now();
     let outcome = match plugins.get(&job.plugin) {
         None => Outcome::failed(format!(
             "plugin instance `{}` is not configured",
@@ -52,6 +53,7 @@ pub async fn deliver(
         }
     };
     let finished_at_ms = clock.now_ms();
+    let took = started.elapsed();
     let reached = if matches!(outcome, Outcome::Retry { .. }) {
         Reached::No
     } else {
@@ -62,24 +64,27 @@ pub async fn deliver(
     );
     let (next, error) = match outcome {
         Outcome::Delivered => {
-            info!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, "delivered");
+            info!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                  key = %job.idempotency_key, attempt = job.attempt, "delivered");
             (AttemptOutcome::Delivered, None)
         }
         Outcome::Retry { after, reason } => {
             let delay = policy.delay(job.attempts_since_queued, after);
             if policy.allows_retry_after(job.attempts_since_queued, age, delay) {
-                warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt,
-                      retry_in_ms = millis(delay), %reason, "delivery failed, will retry");
+                warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                      key = %job.idempotency_key, attempt = job.attempt, retry_in_ms = millis(delay), %reason, "delivery failed, will retry");
                 let at = finished_at_ms.saturating_add(millis(delay));
                 (AttemptOutcome::RetryAt(at), Some(reason.into_owned()))
             } else {
-                warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
+                warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                      key = %job.idempotency_key, attempt = job.attempt, %reason,
                       "delivery failed and its retry budget is spent: dead letter");
                 (AttemptOutcome::Exhausted, Some(reason.into_owned()))
             }
         }
         Outcome::Failed { reason } => {
-            warn!(job = job.id, key = %job.idempotency_key, attempt = job.attempt, %reason,
+            warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                  key = %job.idempotency_key, attempt = job.attempt, %reason,
                   "delivery failed permanently: dead letter");
             (AttemptOutcome::Failed, Some(reason.into_owned()))
         }
@@ -90,10 +95,8 @@ pub async fn deliver(
         AttemptOutcome::Failed => "failed",
         AttemptOutcome::Exhausted => "exhausted",
     };
-    metrics.incr(
-        "herald_deliveries_total",
-        &[("plugin", &job.plugin), ("outcome", label)],
-    );
+    let queued_for = (next == AttemptOutcome::Delivered).then_some(age);
+    metrics.delivery(&job.plugin, label, took, queued_for);
     let record = AttemptRecord {
         plugin: job.plugin.clone(),
         started_at_ms,

@@ -148,9 +148,7 @@ impl Shared {
     }
 
     fn count_taken_back(&self, jobs: u64) {
-        for _ in 0..jobs {
-            self.metrics.incr("herald_leases_taken_back_total", &[]);
-        }
+        self.metrics.leases_taken_back(jobs);
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{info, warn};
 
 use super::backoff::RetryPolicy;
 use super::breaker::{CircuitBreaker, Permit};
@@ -75,8 +75,7 @@ impl Shared {
                 .clock
                 .now_ms()
                 .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
-            self.metrics
-                .incr("herald_deliveries_held_total", &[("plugin", &job.plugin)]);
+            self.metrics.delivery_held(&job.plugin);
             return Attempted::PutBack { run_at };
         }
         let policy = self.policy(job, live);
@@ -91,11 +90,17 @@ impl Shared {
         .await;
         if let Some(breaker) = breaker {
             match reached {
-                Reached::Yes => breaker.record_success(),
+                Reached::Yes => {
+                    if breaker.record_success() {
+                        info!(plugin = %job.plugin, "circuit breaker closed: the destination answers again");
+                        self.metrics.breaker(&job.plugin, false);
+                    }
+                }
                 Reached::No => {
                     breaker.record_failure(self.clock.instant());
                     if breaker.is_open() {
                         warn!(plugin = %job.plugin, "circuit breaker open: holding this destination's jobs back");
+                        self.metrics.breaker(&job.plugin, true);
                     }
                 }
             }
@@ -141,12 +146,9 @@ impl Shared {
     pub(super) async fn run(&self, job: ClaimedJob, gate: Option<&Gate>) -> Result<(), StoreError> {
         let live = self.live.get();
         if live.plugins.get(&job.plugin).is_none() {
-            warn!(job = job.id, plugin = %job.plugin, retry_in_secs = UNKNOWN_PLUGIN_WAIT.as_secs(),
+            warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin, retry_in_secs = UNKNOWN_PLUGIN_WAIT.as_secs(),
                   "plugin instance is not configured: the job stays queued until it is (or is purged)");
-            self.metrics.incr(
-                "herald_deliveries_deferred_total",
-                &[("plugin", &job.plugin)],
-            );
+            self.metrics.delivery_deferred(&job.plugin);
             let wait = i64::try_from(UNKNOWN_PLUGIN_WAIT.as_millis()).unwrap_or(i64::MAX);
             let back = Attempted::PutBack {
                 run_at: self.clock.now_ms().saturating_add(wait),

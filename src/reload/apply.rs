@@ -48,7 +48,7 @@ impl Reloader {
         metrics: Arc<Metrics>,
         wake_dispatcher: Arc<Notify>,
     ) -> Self {
-        metrics.set_gauge(LAST_SUCCESS_METRIC, now_secs());
+        metrics.config_loaded();
         Self {
             files: Files::read(&config.templates_dir),
             config,
@@ -86,14 +86,18 @@ impl Reloader {
         info!(trigger = why, config = %self.config.path.display(), "reloading the config");
         match self.try_reload().await {
             Ok(changes) => {
-                self.metrics.incr(RELOADS_METRIC, &[("outcome", "ok")]);
-                self.metrics.set_gauge(LAST_SUCCESS_METRIC, now_secs());
+                self.metrics.reloaded(true);
+                let live = self.live.get();
+                self.metrics.know_plugins(live.plugins.names());
+                if self.config.stripe.is_some() {
+                    self.metrics.know_source("stripe", live.rules.event_types());
+                }
                 info!(trigger = why, "config reloaded: {changes}");
                 self.wake_dispatcher.notify_one();
                 Ok(changes)
             }
             Err(problems) => {
-                self.metrics.incr(RELOADS_METRIC, &[("outcome", "failed")]);
+                self.metrics.reloaded(false);
                 for problem in &problems {
                     error!(trigger = why, "reload refused: {problem}");
                 }
@@ -161,9 +165,4 @@ fn lines(text: &str) -> Vec<String> {
         .filter(|line| !line.trim().is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-#[allow(clippy::cast_precision_loss)] // Seconds since the epoch fit a f64's mantissa.
-fn now_secs() -> f64 {
-    crate::clock::now_ms() as f64 / 1000.0
 }

@@ -188,6 +188,20 @@ impl Rules {
             .unwrap_or_default()
     }
 
+    /// The event types the rules name exactly (patterns without `*`), each once:
+    /// the types whose webhook series exist from the start.
+    pub fn event_types(&self) -> impl Iterator<Item = &str> {
+        let mut types: Vec<&str> = self
+            .rules
+            .iter()
+            .flat_map(|rule| rule.on.iter().map(EventPattern::as_str))
+            .filter(|pattern| !pattern.contains('*'))
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        types.into_iter()
+    }
+
     /// The rules in file order.
     pub fn iter(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter()

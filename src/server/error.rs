@@ -35,6 +35,21 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Every [`ApiError::reason`] a configured source can see (`unknown_source`
+    /// is the unknown sources'), so their series exist before the first refusal.
+    pub const REASONS: [&'static str; 10] = [
+        "too_large",
+        "bad_body",
+        "missing_header",
+        "missing_timestamp",
+        "bad_timestamp",
+        "no_signatures",
+        "outside_tolerance",
+        "bad_signature",
+        "bad_payload",
+        "store_error",
+    ];
+
     /// The status code the sender sees.
     pub fn status(&self) -> StatusCode {
         match self {

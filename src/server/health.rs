@@ -44,10 +44,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (StatusCode::OK, Json(json!({ "status": "ready" })))
 }
 
-/// Counters in the Prometheus text format.
+/// Every series in the Prometheus text format, the queue gauges read just now.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state.metrics.refresh_queue(&state.store).await;
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            header::CONTENT_TYPE,
+            prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
+        )],
         state.metrics.render(),
     )
 }

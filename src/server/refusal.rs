@@ -26,6 +26,14 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every [`Refusal::reason`], so their series exist before the first refusal.
+    pub const REASONS: [&'static str; 4] = [
+        "connection_limit",
+        "headers_too_large",
+        "header_timeout",
+        "request_timeout",
+    ];
+
     /// The status code the client sees.
     pub fn status(self) -> StatusCode {
         match self {
@@ -60,7 +68,7 @@ impl Refusal {
 
     /// Adds one to [`REFUSALS_METRIC`] for this reason.
     pub fn count(self, metrics: &Metrics) {
-        metrics.incr(REFUSALS_METRIC, &[("reason", self.reason())]);
+        metrics.refused(self.reason());
     }
 
     /// The whole HTTP/1.1 answer, for writing straight to a socket that hyper

@@ -8,6 +8,7 @@ use axum::Json;
 use herald_plugin_api::Payload;
 use secrecy::ExposeSecret;
 use serde::Serialize;
+use std::time::Instant;
 use tracing::{info, warn};
 
 use super::error::ApiError;
@@ -31,15 +32,10 @@ pub async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Ack>, ApiError> {
+    let started = Instant::now();
     let result = receive_inner(&state, &source, &headers, body).await;
     match &result {
-        Ok(ack) => {
-            let outcome = if ack.duplicate { "duplicate" } else { "stored" };
-            state.metrics.incr(
-                "herald_webhooks_total",
-                &[("source", source.as_str()), ("outcome", outcome)],
-            );
-        }
+        Ok(_) => state.metrics.webhook_answered(&source, started.elapsed()),
         Err(err) => {
             let source = if matches!(err, ApiError::UnknownSource(_)) {
                 "unknown"
@@ -51,10 +47,10 @@ pub async fn receive(
             } else {
                 warn!(source, reason = err.reason(), error = %err, "webhook refused");
             }
-            state.metrics.incr(
-                "herald_webhooks_rejected_total",
-                &[("source", source), ("reason", err.reason())],
-            );
+            state.metrics.webhook_rejected(source, err.reason());
+            if source != "unknown" {
+                state.metrics.webhook_answered(source, started.elapsed());
+            }
         }
     }
     result.map(Json)
@@ -105,7 +101,8 @@ async fn receive_inner(
     let outcome = state.store.ingest(&event, jobs, received_at_ms).await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {
-            info!(source, event = %event.id, kind = %event.kind, jobs, "event stored");
+            state.metrics.webhook_received(source, &event.kind, false);
+            info!(source, event_id = %event.id, kind = %event.kind, jobs, "event stored");
             if jobs > 0 {
                 state.wake_dispatcher.notify_one();
             }
@@ -116,7 +113,8 @@ async fn receive_inner(
             }
         }
         IngestOutcome::Duplicate => {
-            info!(source, event = %event.id, kind = %event.kind, "duplicate event acknowledged");
+            state.metrics.webhook_received(source, &event.kind, true);
+            info!(source, event_id = %event.id, kind = %event.kind, "duplicate event acknowledged");
             Ack {
                 received: true,
                 duplicate: true,

@@ -39,6 +39,7 @@ use self::new_event::NewEvent;
 pub use self::new_event::NewJob;
 use self::postgres::PostgresStore;
 use self::sqlite::SqliteStore;
+pub use self::stats::QueueDepth;
 use self::write_health::WriteHealth;
 use crate::config::DatabaseSettings;
 
@@ -71,6 +72,7 @@ macro_rules! on_backend {
 mod backfill;
 mod failover;
 mod leases;
+mod stats;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash
 /// sale's burst, few enough that a batch stays well under SQLite's bound-parameter

@@ -14,6 +14,7 @@ mod failover_config;
 mod helpers;
 mod inventory;
 mod leases;
+mod metrics;
 mod ops_cli;
 mod plugins;
 mod rate_limit;

@@ -102,7 +102,7 @@ pub async fn serve(
         let ticket = match registry.admit() {
             Admission::Admitted(ticket) => ticket,
             Admission::Displaced(ticket) => {
-                metrics.incr(CLOSED_METRIC, &[("reason", "displaced")]);
+                metrics.connection_closed("displaced");
                 ticket
             }
             Admission::Refused => {

@@ -143,8 +143,7 @@ impl Watched {
                 Poll::Pending
             }
             Phase::Idle => {
-                self.metrics
-                    .incr(CLOSED_METRIC, &[("reason", "idle_timeout")]);
+                self.metrics.connection_closed("idle_timeout");
                 Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
             }
             Phase::Lingering => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),

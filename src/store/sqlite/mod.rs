@@ -20,6 +20,7 @@ mod leases;
 mod one_trip;
 mod orders;
 mod probe;
+mod stats;
 #[cfg(test)]
 mod tests;
 mod wal_sync;

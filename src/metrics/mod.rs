@@ -1,0 +1,339 @@
+//! What herald counts and measures, served at `/metrics` in the Prometheus text
+//! format through `prometheus-client`.
+//!
+//! Every family is registered at start, and the series of every known label value
+//! (each configured plugin instance, each webhook source, every outcome and
+//! reason) are created then, so a rate or an alert has a series from the first
+//! scrape. The queue gauges are read from the store at scrape time (`queue`).
+//! A recording takes the family's shared lock and an atomic add: no lock is held
+//! across all metrics, as the map behind `incr` once was.
+
+mod dynamic;
+mod families;
+mod queue;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use prometheus_client::registry::Registry;
+
+use self::dynamic::Dynamic;
+use self::families::{
+    create, Delivered, Families, Outcome, Plugin, Reason, Received, Rejected, Source,
+};
+use crate::store::Store;
+
+/// Outcomes of a delivery attempt, as `herald_deliveries_total` labels them.
+pub const DELIVERY_OUTCOMES: [&str; 4] = ["delivered", "retry", "failed", "exhausted"];
+
+/// Process-wide metrics, passed to whoever records (never a global).
+pub struct Metrics {
+    registry: Registry,
+    families: Families,
+    dynamic: Dynamic,
+    /// Plugin instances configured now, whose queue series exist even when empty.
+    plugins: Mutex<BTreeSet<String>>,
+    queue: tokio::sync::Mutex<queue::Reading>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let families = Families::register(&mut registry);
+        let dynamic = Dynamic::default();
+        registry.register_collector(Box::new(dynamic.clone()));
+        for reason in crate::server::Refusal::REASONS {
+            create(&families.refusals, &Reason { reason });
+        }
+        for reason in ["idle_timeout", "displaced"] {
+            create(&families.closed, &Reason { reason });
+        }
+        create(
+            &families.rejected,
+            &Rejected {
+                source: "unknown".to_owned(),
+                reason: "unknown_source",
+            },
+        );
+        for outcome in ["ok", "failed"] {
+            create(&families.reloads, &Outcome { outcome });
+        }
+        let metrics = Self {
+            registry,
+            families,
+            dynamic,
+            plugins: Mutex::default(),
+            queue: tokio::sync::Mutex::default(),
+        };
+        metrics.config_loaded();
+        metrics
+    }
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Creates the series of webhook source `source`, whose rules name `types`.
+    pub fn know_source<'a>(&self, source: &str, types: impl IntoIterator<Item = &'a str>) {
+        let f = &self.families;
+        create(
+            &f.ack_seconds,
+            &Source {
+                source: source.to_owned(),
+            },
+        );
+        for reason in crate::server::ApiError::REASONS {
+            create(
+                &f.rejected,
+                &Rejected {
+                    source: source.to_owned(),
+                    reason,
+                },
+            );
+        }
+        for kind in types {
+            for outcome in ["stored", "duplicate"] {
+                create(
+                    &f.received,
+                    &Received {
+                        source: source.to_owned(),
+                        r#type: kind.to_owned(),
+                        outcome,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Creates the series of plugin instances `names` (at start, and after a
+    /// reload for the instances it adds).
+    pub fn know_plugins<'a>(&self, names: impl IntoIterator<Item = &'a str>) {
+        let f = &self.families;
+        let mut known = self
+            .plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        known.clear();
+        for name in names {
+            known.insert(name.to_owned());
+            let plugin = Plugin {
+                plugin: name.to_owned(),
+            };
+            for outcome in DELIVERY_OUTCOMES {
+                create(
+                    &f.deliveries,
+                    &Delivered {
+                        plugin: name.to_owned(),
+                        outcome,
+                    },
+                );
+            }
+            create(&f.delivery_seconds, &plugin);
+            create(&f.to_delivery_seconds, &plugin);
+            create(&f.held, &plugin);
+            create(&f.deferred, &plugin);
+            create(&f.breaker_open, &plugin);
+            for state in queue::STATES {
+                create(
+                    &f.queue,
+                    &families::Queued {
+                        plugin: name.to_owned(),
+                        state,
+                    },
+                );
+            }
+            create(&f.oldest_due, &plugin);
+            create(&f.dead_letters, &plugin);
+        }
+    }
+
+    /// A webhook from `source` of type `kind` was acknowledged.
+    pub fn webhook_received(&self, source: &str, kind: &str, duplicate: bool) {
+        let labels = Received {
+            source: source.to_owned(),
+            r#type: kind.to_owned(),
+            outcome: if duplicate { "duplicate" } else { "stored" },
+        };
+        self.families.received.get_or_create(&labels).inc();
+    }
+
+    /// A webhook from `source` was refused for `reason` (an `ApiError` reason).
+    pub fn webhook_rejected(&self, source: &str, reason: &'static str) {
+        let labels = Rejected {
+            source: source.to_owned(),
+            reason,
+        };
+        self.families.rejected.get_or_create(&labels).inc();
+    }
+
+    /// herald answered a webhook of `source` after `took`.
+    pub fn webhook_answered(&self, source: &str, took: Duration) {
+        let labels = Source {
+            source: source.to_owned(),
+        };
+        let histogram = self.families.ack_seconds.get_or_create(&labels);
+        histogram.observe(took.as_secs_f64());
+    }
+
+    /// A connection or request was refused before a handler, for `reason`.
+    pub fn refused(&self, reason: &'static str) {
+        self.families
+            .refusals
+            .get_or_create(&Reason { reason })
+            .inc();
+    }
+
+    /// herald closed a connection on its own, for `reason`.
+    pub fn connection_closed(&self, reason: &'static str) {
+        self.families.closed.get_or_create(&Reason { reason }).inc();
+    }
+
+    /// An attempt for `plugin` came to `outcome` (one of [`DELIVERY_OUTCOMES`])
+    /// after `took`; `queued_for` is the time since the job was queued, for a
+    /// delivered one.
+    pub fn delivery(
+        &self,
+        plugin: &str,
+        outcome: &'static str,
+        took: Duration,
+        queued_for: Option<Duration>,
+    ) {
+        let f = &self.families;
+        let labels = Delivered {
+            plugin: plugin.to_owned(),
+            outcome,
+        };
+        f.deliveries.get_or_create(&labels).inc();
+        let labels = Plugin {
+            plugin: labels.plugin,
+        };
+        f.delivery_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+        if let Some(queued_for) = queued_for {
+            f.to_delivery_seconds
+                .get_or_create(&labels)
+                .observe(queued_for.as_secs_f64());
+        }
+    }
+
+    /// A job for `plugin` was put back because its breaker was open.
+    pub fn delivery_held(&self, plugin: &str) {
+        let labels = Plugin {
+            plugin: plugin.to_owned(),
+        };
+        self.families.held.get_or_create(&labels).inc();
+    }
+
+    /// A job for `plugin`, which is not configured, was looked at and put back.
+    pub fn delivery_deferred(&self, plugin: &str) {
+        let labels = Plugin {
+            plugin: plugin.to_owned(),
+        };
+        self.families.deferred.get_or_create(&labels).inc();
+    }
+
+    /// `jobs` leases were taken back from workers that stopped.
+    pub fn leases_taken_back(&self, jobs: u64) {
+        self.families.taken_back.inc_by(jobs);
+    }
+
+    /// `plugin`'s circuit breaker opened (`true`) or closed again.
+    pub fn breaker(&self, plugin: &str, open: bool) {
+        let labels = Plugin {
+            plugin: plugin.to_owned(),
+        };
+        self.families
+            .breaker_open
+            .get_or_create(&labels)
+            .set(i64::from(open));
+    }
+
+    /// The config in force was loaded now (start-up or a good reload).
+    pub fn config_loaded(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        self.families.last_reload.set(now);
+    }
+
+    /// A reload was put in force (`ok`) or refused.
+    pub fn reloaded(&self, ok: bool) {
+        let outcome = if ok { "ok" } else { "failed" };
+        self.families
+            .reloads
+            .get_or_create(&Outcome { outcome })
+            .inc();
+        if ok {
+            self.config_loaded();
+        }
+    }
+
+    /// Adds one to counter `name` (ending in `_total`) with `labels`, for a series
+    /// without a typed method yet. The name must not be one of the families above.
+    pub fn incr(&self, name: &'static str, labels: &[(&str, &str)]) {
+        self.dynamic.incr(name, labels);
+    }
+
+    /// Sets gauge `name` to `value`, for a series without a typed method yet.
+    pub fn set_gauge(&self, name: &'static str, value: f64) {
+        self.dynamic.set_gauge(name, value);
+    }
+
+    /// Reads the queue gauges from `store`, unless a scrape just did.
+    pub async fn refresh_queue(&self, store: &Store) {
+        let known = self
+            .plugins
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        queue::refresh(
+            &self.families,
+            &self.queue,
+            known,
+            store,
+            crate::clock::now_ms(),
+        )
+        .await;
+    }
+
+    /// Every series in the Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String fails only if an encoder does, and none of ours does.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// The value of series `name{labels}` as [`Metrics::render`] shows it, 0 when
+    /// absent; for tests. `labels` in the order the family declares them.
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        let rendered: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        let series = if rendered.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name}{{{}}}", rendered.join(","))
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // whole counts
+        self.value(&series).map_or(0, |v| v as u64)
+    }
+
+    /// The value of one series, written as it appears at `/metrics`
+    /// (`name{k="v",…}`); for tests.
+    pub fn value(&self, series: &str) -> Option<f64> {
+        let text = self.render();
+        let value = text.lines().find_map(|line| {
+            let rest = line.strip_prefix(series)?;
+            rest.strip_prefix(' ')
+        })?;
+        value.trim().parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -84,7 +84,7 @@ impl Shared {
     /// its action or a fallback after the current one is gone.
     fn next_in_chain(&self, job: &ClaimedJob, live: &Current, reason: String) -> Option<Handover> {
         let next = next_action(job, live)?;
-        warn!(job = job.id, key = %job.idempotency_key, from = %job.plugin, to = %next.plugin(),
+        warn!(job_id = job.id, key = %job.idempotency_key, from = %job.plugin, to = %next.plugin(),
               %reason, "not a dead letter: handing the job over to the next fallback");
         self.metrics.incr(
             "herald_failovers_total",

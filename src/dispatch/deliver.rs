@@ -89,6 +89,8 @@ pub async fn deliver(
         AttemptOutcome::RetryAt(_) => "retry",
         AttemptOutcome::Failed => "failed",
         AttemptOutcome::Exhausted => "exhausted",
+        // Never an outcome of a delivery; the order gate records skips itself.
+        AttemptOutcome::Skipped => "skipped",
     };
     metrics.incr(
         "herald_deliveries_total",

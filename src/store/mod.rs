@@ -310,6 +310,17 @@ impl Store {
         on_backend!(self.event_detail(source, event_id))
     }
 
+    /// The stored events of order `order_id` (oldest first, at most a few
+    /// hundred) and the facts the orders plugin recorded for it.
+    ///
+    /// # Errors
+    /// On a database error, or when a stored event does not read back.
+    pub async fn order_record(&self, order_id: &str) -> Result<(Vec<Event>, Vec<Fact>)> {
+        let events = on_backend!(self.order_events(order_id))?;
+        let facts = on_backend!(self.order(order_id))?.map_or_else(Vec::new, |(_, facts)| facts);
+        Ok((events, facts))
+    }
+
     /// How many events are stored.
     ///
     /// # Errors

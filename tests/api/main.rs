@@ -12,6 +12,7 @@ mod helpers;
 mod inventory;
 mod leases;
 mod ops_cli;
+mod order_rules;
 mod plugins;
 mod readiness;
 mod reload;

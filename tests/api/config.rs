@@ -303,7 +303,7 @@ fn check_reports_every_schema_problem_at_once_with_the_rest() {
         err,
         format!(
             "error: {path} has 3 problems:\n  \
-             {path}:{}: dispatch.concurency: unknown field `concurency`, expected one of \
+             {path}:{}: dispatch.concurency: unknown field `concurency` (did you mean `concurrency`?), expected one of \
              `enabled`, `concurrency`, `poll_interval_ms`, `lease_secs`, `max_attempts`, \
              `max_age_secs`, `backoff_base_secs`, `backoff_max_secs`, `breaker_failures`, \
              `breaker_cooldown_secs`, `retention_days`\n  \

@@ -66,6 +66,7 @@ macro_rules! on_backend {
 // After the macro, which they use.
 mod backfill;
 mod leases;
+mod queued;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash
 /// sale's burst, few enough that a batch stays well under SQLite's bound-parameter

@@ -21,6 +21,7 @@ mod inventory;
 mod leases;
 mod orders;
 mod probe;
+mod queued;
 #[cfg(test)]
 mod tests;
 mod writers;

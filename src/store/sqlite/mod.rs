@@ -19,6 +19,7 @@ mod leases;
 mod one_trip;
 mod orders;
 mod probe;
+mod queued;
 #[cfg(test)]
 mod tests;
 mod wal_sync;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, error, events, ops, render, route, trigger, Cli, Command, OrdersCommand,
+    backfill, check, error, events, ops, purge_queued, render, route, trigger, Cli, Command,
+    OrdersCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -61,7 +62,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ops::redeliver(&load(&cli.config)?, &source, &event_id).await
         }
         Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
-        Command::Purge { filter, yes } => ops::purge(&load_store(&cli.config)?, &filter, yes).await,
+        Command::Purge {
+            filter,
+            queued: true,
+            yes,
+        } => {
+            let plugin = filter.plugin.unwrap_or_default();
+            purge_queued::purge_queued(&load_store(&cli.config)?, &plugin, yes).await
+        }
+        Command::Purge { filter, yes, .. } => {
+            ops::purge(&load_store(&cli.config)?, &filter, yes).await
+        }
         Command::Events(args) => events::list(&load_store(&cli.config)?, &args).await,
         Command::Event(args) => events::show(&load_store(&cli.config)?, &args).await,
         Command::Job { id, json } => ops::job(&load_store(&cli.config)?, id, json).await,

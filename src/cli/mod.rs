@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod ops;
 mod progress;
+pub mod purge_queued;
 pub mod render;
 pub mod route;
 pub mod trigger;
@@ -156,10 +157,19 @@ pub enum Command {
     ///   herald backfill --rule refund_mail --since 2026-11-23T00:00:00Z
     #[command(verbatim_doc_comment)]
     Backfill(backfill::BackfillArgs),
-    /// Delete dead letters and their attempt history for good.
+    /// Delete dead letters (or, with --queued, the jobs waiting for a removed
+    /// plugin instance) and their attempt history for good.
+    ///
+    /// Examples:
+    ///   herald purge --rule refund --yes
+    ///   herald purge --queued --plugin old_sms --yes
+    #[command(verbatim_doc_comment)]
     Purge {
         #[command(flatten)]
         filter: FilterArgs,
+        /// Purge the jobs still queued for --plugin, an instance no longer in the config.
+        #[arg(long, requires = "plugin", conflicts_with_all = ["jobs", "event", "rule", "since", "until", "all"])]
+        queued: bool,
         /// Confirm: without it, purge only says what it would delete.
         #[arg(long)]
         yes: bool,

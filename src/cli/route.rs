@@ -61,7 +61,13 @@ pub fn text(report: &RouteReport) -> String {
 }
 
 fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
-    let verdict = if rule.matched {
+    let deferred = rule
+        .comparisons
+        .iter()
+        .any(|comparison| comparison.deferred);
+    let verdict = if rule.matched && deferred {
+        "matched, if the order agrees at delivery"
+    } else if rule.matched {
         "matched"
     } else {
         "not matched"

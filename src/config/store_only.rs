@@ -4,10 +4,12 @@
 //! demand the webhook secret or every plugin's credentials: the rest of the file is
 //! parsed as TOML and otherwise left alone (`herald check` judges it).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use herald_plugin_api::Env;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::database::{base_dir, database_settings};
@@ -24,6 +26,8 @@ pub struct StoreConfig {
     pub database: DatabaseSettings,
     /// `dispatch.retention_days`; `None` keeps everything.
     pub retention: Option<Duration>,
+    /// The names of the `[plugins.<kind>.<name>]` tables in the file, unchecked.
+    pub instances: Vec<String>,
 }
 
 /// The two sections, every other key ignored.
@@ -33,6 +37,9 @@ struct Sections {
     database: DatabaseConfig,
     #[serde(default)]
     dispatch: DispatchConfig,
+    /// Only the instance names: their settings (and secrets) are not read.
+    #[serde(default)]
+    plugins: BTreeMap<String, BTreeMap<String, IgnoredAny>>,
 }
 
 impl StoreConfig {
@@ -75,6 +82,11 @@ impl StoreConfig {
                 path: path.to_owned(),
                 database,
                 retention: dispatch.retention,
+                instances: sections
+                    .plugins
+                    .into_values()
+                    .flat_map(BTreeMap::into_keys)
+                    .collect(),
             }),
             _ => Err(ConfigError::Invalid {
                 path: path.to_owned(),
@@ -90,6 +102,11 @@ impl From<&super::Config> for StoreConfig {
             path: config.path.clone(),
             database: config.database.clone(),
             retention: config.dispatch.retention,
+            instances: config
+                .plugins
+                .iter()
+                .map(|spec| spec.name().to_owned())
+                .collect(),
         }
     }
 }

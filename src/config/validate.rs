@@ -17,7 +17,7 @@ use super::raw::{DispatchConfig, RawConfig, RuleConfig};
 use super::{Config, DispatchSettings, Issue, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
-use crate::rules::{Condition, EventPattern, Rule, Rules};
+use crate::rules::{Condition, EventPattern, Rule, Rules, ORDER_PATHS};
 
 /// Validates the whole config; `Err` holds every issue found.
 pub(super) fn validate(
@@ -211,7 +211,17 @@ fn validate_rule(
     let condition = match &raw.when {
         None => None,
         Some(when) => match Condition::from_str(when.get_ref()) {
-            Ok(condition) => Some(condition),
+            Ok(condition) => {
+                for path in condition.unknown_order_paths() {
+                    let known = ORDER_PATHS.join(", ");
+                    issues.at(
+                        when.span(),
+                        format!("{label}.when"),
+                        format!("`{path}` is not an order field; conditions may read {known}"),
+                    );
+                }
+                Some(condition)
+            }
             Err(err) => {
                 issues.at(
                     when.span(),

@@ -94,6 +94,8 @@ pub async fn deliver(
         AttemptOutcome::RetryAt(_) => "retry",
         AttemptOutcome::Failed => "failed",
         AttemptOutcome::Exhausted => "exhausted",
+        // Never an outcome of a delivery; the order gate records skips itself.
+        AttemptOutcome::Skipped => "skipped",
     };
     let queued_for = (next == AttemptOutcome::Delivered).then_some(age);
     metrics.delivery(&job.plugin, label, took, queued_for);

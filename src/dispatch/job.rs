@@ -155,6 +155,9 @@ impl Shared {
             };
             return self.record(&job, back).await;
         }
+        if let Some(gated) = self.order_gate(&job, &live).await {
+            return self.record(&job, gated).await;
+        }
         let limit = self.limits.get(&job.plugin).cloned();
         // None is ever closed; deliver unlimited if one were.
         let turn = async {

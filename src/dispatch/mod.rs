@@ -9,7 +9,8 @@
 //!
 //! `run` holds the loops, `job` one claimed job's way from its turn to its record,
 //! `deliver` the plugin call and what it comes to, `claimed` the per-destination
-//! count of jobs in hand, `heartbeat` the jobs held and the beat that keeps them.
+//! count of jobs in hand, `heartbeat` the jobs held and the beat that keeps them,
+//! `order_gate` the second look at rules that read the order.
 
 mod backoff;
 mod breaker;
@@ -18,6 +19,7 @@ mod deliver;
 mod failover;
 mod heartbeat;
 mod job;
+mod order_gate;
 mod rate;
 mod run;
 

@@ -6,14 +6,16 @@
 
 pub mod condition;
 pub mod glob;
+mod order_view;
 mod scope;
 mod trace;
 
 use herald_plugin_api::{ActionSpec, Event, RetryConfig};
 use serde_json::{Map, Value};
 
-pub use self::condition::{Comparison, Condition, ConditionError};
+pub use self::condition::{Comparison, Condition, ConditionError, ORDER_PATHS};
 pub use self::glob::{EventPattern, PatternError};
+pub use self::order_view::OrderView;
 use self::scope::EventScope;
 pub use self::trace::RuleTrace;
 

@@ -36,6 +36,11 @@ impl<'a> EventScope<'a> {
 }
 
 impl Scope for EventScope<'_> {
+    /// `order.…` is the order at delivery, unknown while the event is routed.
+    fn defers(&self, path: &[String]) -> bool {
+        path.first().is_some_and(|first| first == "order")
+    }
+
     fn lookup(&self, path: &[String]) -> Option<&Value> {
         match path.split_first() {
             Some((first, rest)) if first == "raw" => lookup(self.raw(), rest),

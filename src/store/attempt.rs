@@ -24,6 +24,8 @@ pub enum AttemptOutcome {
     Failed,
     /// Failed temporarily once too often: the job becomes a dead letter.
     Exhausted,
+    /// Not attempted: the rule's `when` no longer holds; the job is done, unsent.
+    Skipped,
 }
 
 impl AttemptOutcome {
@@ -34,6 +36,7 @@ impl AttemptOutcome {
             Self::RetryAt(at) => ("retry", JobStatus::Pending, Some(at)),
             Self::Failed => ("failed", JobStatus::Dead, None),
             Self::Exhausted => ("retry", JobStatus::Dead, None),
+            Self::Skipped => ("skipped", JobStatus::Skipped, None),
         }
     }
 }

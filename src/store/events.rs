@@ -3,8 +3,9 @@
 //!
 //! An event's status is derived from its jobs, never stored: `dead` when any job
 //! is dead (someone must act, even while others still wait), otherwise `pending`
-//! while any job waits, otherwise `delivered`, which includes an event that no
-//! rule matched and so has no jobs.
+//! while any job waits, otherwise `skipped` when any job was skipped at delivery,
+//! otherwise `delivered`, which includes an event that no rule matched and so has
+//! no jobs.
 
 use herald_plugin_api::Event;
 
@@ -24,6 +25,8 @@ pub enum EventStatus {
     Delivered,
     /// At least one job is a dead letter.
     Dead,
+    /// Every job is done, and at least one was skipped at delivery.
+    Skipped,
 }
 
 impl EventStatus {
@@ -33,6 +36,8 @@ impl EventStatus {
             Self::Dead
         } else if counts.pending > 0 {
             Self::Pending
+        } else if counts.skipped > 0 {
+            Self::Skipped
         } else {
             Self::Delivered
         }
@@ -44,6 +49,7 @@ impl EventStatus {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
             Self::Dead => "dead",
+            Self::Skipped => "skipped",
         }
     }
 
@@ -62,6 +68,11 @@ impl EventStatus {
             Self::Delivered => {
                 " AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status != 'delivered')"
             }
+            Self::Skipped => {
+                " AND EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'skipped')
+                  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk
+                                  AND j.status IN ('pending', 'dead'))"
+            }
         }
     }
 }
@@ -78,6 +89,7 @@ pub struct JobCounts {
     pub pending: u32,
     pub delivered: u32,
     pub dead: u32,
+    pub skipped: u32,
 }
 
 /// Which events an operator lists; unset fields match everything.
@@ -137,7 +149,8 @@ pub(super) const EVENT_LIST_SELECT: &str =
     "SELECT e.pk, e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'pending') AS pending,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'delivered') AS delivered,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead,
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'skipped') AS skipped
      FROM events e WHERE 1 = 1";
 
 /// Newest first; `events_received` walked backwards.
@@ -156,6 +169,7 @@ pub(super) struct EventListingRow {
     pending: i64,
     delivered: i64,
     dead: i64,
+    skipped: i64,
 }
 
 impl From<EventListingRow> for EventListing {
@@ -164,6 +178,7 @@ impl From<EventListingRow> for EventListing {
             pending: to_u32(row.pending),
             delivered: to_u32(row.delivered),
             dead: to_u32(row.dead),
+            skipped: to_u32(row.skipped),
         };
         Self {
             cursor: EventCursor {
@@ -207,6 +222,7 @@ impl EventDetail {
                 JobStatus::Pending => &mut counts.pending,
                 JobStatus::Delivered => &mut counts.delivered,
                 JobStatus::Dead => &mut counts.dead,
+                JobStatus::Skipped => &mut counts.skipped,
             };
             *slot = slot.saturating_add(1);
         }
@@ -352,6 +368,7 @@ mod tests {
             pending,
             delivered,
             dead,
+            skipped: 0,
         };
         assert_eq!(EventStatus::from_counts(counts(1, 0, 1)), EventStatus::Dead);
         assert_eq!(
@@ -366,6 +383,16 @@ mod tests {
             EventStatus::from_counts(JobCounts::default()),
             EventStatus::Delivered
         );
+        let skipped = JobCounts {
+            skipped: 1,
+            ..counts(0, 2, 0)
+        };
+        assert_eq!(EventStatus::from_counts(skipped), EventStatus::Skipped);
+        let waiting = JobCounts {
+            skipped: 1,
+            ..counts(1, 0, 0)
+        };
+        assert_eq!(EventStatus::from_counts(waiting), EventStatus::Pending);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use herald_plugin_api::Event;
 use serde_json::{Map, Value};
 
 /// Where a job stands. Stored as its lowercase name (`pending`, `delivered`,
-/// `dead`), which the SQL text compares against.
+/// `dead`, `skipped`), which the SQL text compares against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize)]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 #[serde(rename_all = "lowercase")]
@@ -16,6 +16,9 @@ pub enum JobStatus {
     Delivered,
     /// Given up on: a dead letter, until replayed or purged.
     Dead,
+    /// Not sent: its rule's `when` no longer held at delivery (the reason is
+    /// its `last_error`). Done, like delivered.
+    Skipped,
 }
 
 impl JobStatus {
@@ -25,6 +28,7 @@ impl JobStatus {
             Self::Pending => "pending",
             Self::Delivered => "delivered",
             Self::Dead => "dead",
+            Self::Skipped => "skipped",
         }
     }
 }

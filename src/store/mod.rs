@@ -72,6 +72,7 @@ macro_rules! on_backend {
 mod backfill;
 mod failover;
 mod leases;
+mod queued;
 mod stats;
 
 /// The most writes one group commit takes: enough to spread an fsync over a flash
@@ -315,6 +316,17 @@ impl Store {
     /// On a database error, or when the stored event does not read back.
     pub async fn event_detail(&self, source: &str, event_id: &str) -> Result<Option<EventDetail>> {
         on_backend!(self.event_detail(source, event_id))
+    }
+
+    /// The stored events of order `order_id` (oldest first, at most a few
+    /// hundred) and the facts the orders plugin recorded for it.
+    ///
+    /// # Errors
+    /// On a database error, or when a stored event does not read back.
+    pub async fn order_record(&self, order_id: &str) -> Result<(Vec<Event>, Vec<Fact>)> {
+        let events = on_backend!(self.order_events(order_id))?;
+        let facts = on_backend!(self.order(order_id))?.map_or_else(Vec::new, |(_, facts)| facts);
+        Ok((events, facts))
     }
 
     /// How many events are stored.

@@ -7,6 +7,10 @@ use serde_json::Value;
 
 use super::error::{Result, StoreError};
 
+/// The most events of one order read to see it at delivery: far more than a
+/// real order has, few enough that a hostile id reused on every event stays cheap.
+pub(super) const ORDER_EVENTS_MAX: usize = 500;
+
 /// A signal or status as stored: its serde name (`paid`, `partially_refunded`, …).
 pub(super) fn to_text<T: serde::Serialize>(value: &T) -> Result<String> {
     match serde_json::to_value(value) {

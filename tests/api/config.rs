@@ -142,6 +142,34 @@ actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com"
 }
 
 #[test]
+fn an_unknown_order_field_is_named_with_the_known_ones() {
+    let text = with_rule(
+        r#"[[rules]]
+name = "r"
+on = ["charge.refunded"]
+when = "order.changed and order.state == 'refunded'"
+actions = [{ plugin = "mailer", template = "refund_issued", to = "x@example.com" }]
+"#,
+    );
+    let message = load_err(&text);
+    assert!(message.contains("rules[0] (r).when"), "{message}");
+    assert!(
+        message.contains("`order.state` is not an order field"),
+        "{message}"
+    );
+    assert!(message.contains("order.status, order.previous_status, order.changed"));
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("when"))
+        .expect("line")
+        + 1;
+    assert!(
+        message.contains(&format!("config.toml:{line}:")),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_missing_env_secret_is_named() {
     let Err(message) = load(&base_config(), &HashMap::new()) else {
         panic!("accepted without the secret")
@@ -275,7 +303,7 @@ fn check_reports_every_schema_problem_at_once_with_the_rest() {
         err,
         format!(
             "error: {path} has 3 problems:\n  \
-             {path}:{}: dispatch.concurency: unknown field `concurency`, expected one of \
+             {path}:{}: dispatch.concurency: unknown field `concurency` (did you mean `concurrency`?), expected one of \
              `enabled`, `concurrency`, `poll_interval_ms`, `lease_secs`, `max_attempts`, \
              `max_age_secs`, `backoff_base_secs`, `backoff_max_secs`, `breaker_failures`, \
              `breaker_cooldown_secs`, `retention_days`\n  \

@@ -197,11 +197,11 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
         assert_eq!(refund["order_id"], "A2");
         assert_eq!(
             refund["jobs"],
-            serde_json::json!({"pending": 0, "delivered": 0, "dead": 1})
+            serde_json::json!({"pending": 0, "delivered": 0, "dead": 1, "skipped": 0})
         );
         assert_eq!(
             all[1]["jobs"],
-            serde_json::json!({"pending": 0, "delivered": 0, "dead": 0})
+            serde_json::json!({"pending": 0, "delivered": 0, "dead": 0, "skipped": 0})
         );
         assert_eq!(
             all[1]["status"], "delivered",

@@ -16,6 +16,7 @@ mod inventory;
 mod leases;
 mod metrics;
 mod ops_cli;
+mod order_rules;
 mod plugins;
 mod rate_limit;
 mod readiness;

@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::helpers::{fixture_with_id, repo, signature, spawn_app, HeraldProcess};
+use crate::helpers::{
+    fixture_with_id, repo, run_cli, shipped_config_in, signature, spawn_app, HeraldProcess,
+};
 
 /// A config for the binary in `dir`: workers on, the templates copied beside it,
 /// the email instance writing to `dir/outbox`; `extra` is appended.
@@ -384,6 +386,50 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
             .get("herald_config_reloads_total", &[("outcome", "ok")]),
         2
     );
+
+    // Until an operator says it is not coming back.
+    let purge = ["purge", "--queued", "--plugin", "customer_mail"];
+    let (ok, out, err) = run_cli(&path, &purge);
+    assert!(ok, "{err}");
+    assert!(out.contains(&mail_job.id.to_string()), "{out}");
+    assert!(out.contains("evt_orphan"), "{out}");
+    assert!(
+        out.contains("1 jobs queued for `customer_mail` would be deleted"),
+        "{out}"
+    );
+    let (ok, out, err) = run_cli(&path, &[&purge[..], &["--yes"]].concat());
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "purged 1 jobs queued for `customer_mail` and their attempts\n"
+    );
+    assert_eq!(app.store.job(mail_job.id).await.expect("test step"), None);
+    let jobs = app
+        .store
+        .jobs_for_event("stripe", "evt_orphan")
+        .await
+        .expect("test step");
+    assert!(
+        jobs.iter().all(|job| job.plugin != "customer_mail"),
+        "{jobs:?}"
+    );
+}
+
+#[test]
+fn queued_jobs_of_a_configured_instance_cannot_be_purged() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, shipped_config_in(dir.path())).expect("config");
+    let (ok, _, err) = run_cli(&path, &["purge", "--queued", "--plugin", "customer_mail"]);
+    assert!(!ok);
+    assert!(err.contains("`customer_mail` is in"), "{err}");
+    assert!(err.contains("remove it from the config first"), "{err}");
+    let (ok, _, err) = run_cli(&path, &["purge", "--queued"]);
+    assert!(!ok, "--queued needs --plugin");
+    assert!(err.contains("--plugin"), "{err}");
+    let (ok, _, err) = run_cli(&path, &["purge", "--queued", "--plugin", "x", "--all"]);
+    assert!(!ok, "--queued takes no dead-letter filter");
+    assert!(err.contains("cannot be used with"), "{err}");
 }
 
 #[tokio::test]

@@ -104,10 +104,11 @@ fn payment_succeeded_shows_every_rule_and_the_mail_as_delivery_renders_it() {
     let expected = "\
 payment_intent.succeeded evt_1R4QrlHrLd9TstBbciwU1NSl (<repo>/tests/fixtures/stripe/payment_intent.succeeded.json)
 
-rule payment-confirmation: matched
+rule payment-confirmation: matched, if the order agrees at delivery
   on: payment_intent.succeeded
-  when: customer.email exists
+  when: customer.email exists and order.status == 'paid'
     customer.email exists → true (\"jenny.rosen@example.com\")
+    order.status == \"paid\" → evaluated at delivery
   action 0: customer_mail (email)
     idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:payment-confirmation:0
     from: Example Shop <shop@example.com>
@@ -240,11 +241,16 @@ fn json_reports_rules_comparisons_and_action_lines() {
     assert_eq!(first["name"], "payment-confirmation");
     assert_eq!(first["matched"], true);
     assert_eq!(first["on"], "payment_intent.succeeded");
-    assert_eq!(first["when"], "customer.email exists");
+    assert_eq!(
+        first["when"],
+        "customer.email exists and order.status == 'paid'"
+    );
     assert_eq!(
         first["comparisons"],
         serde_json::json!([{"text": "customer.email exists", "result": true,
-                            "read": "jenny.rosen@example.com"}])
+                            "read": "jenny.rosen@example.com"},
+                           {"text": "order.status == \"paid\"", "result": false,
+                            "read": null, "deferred": true}])
     );
     let action = &first["actions"][0];
     assert_eq!(action["plugin"], "customer_mail");

@@ -775,3 +775,39 @@ async fn postgres_compresses_payloads_with_lz4_where_the_server_can() {
         "payload compression: `{method}` (empty is the default, pglz)"
     );
 }
+
+#[tokio::test]
+async fn purge_queued_deletes_the_waiting_jobs_of_one_instance_only() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (_, ids) = db.ingest("evt_1", &[("r", "gone"), ("r", "kept")]).await;
+        let now = later();
+        let listed: Vec<i64> = ok(name, "queued_for", store.queued_for("gone").await)
+            .iter()
+            .map(|job| job.id)
+            .collect();
+        assert_eq!(listed, [ids[0]], "{name}");
+        // A job a worker holds right now is left alone.
+        let (_, held) = db.ingest("evt_2", &[("r", "gone")]).await;
+        let claimed = ok(
+            name,
+            "claim",
+            store.claim_due(now, LEASE, 10, &["kept".to_owned()]).await,
+        );
+        assert_eq!(claimed.len(), 2, "{name}");
+        db.record(ids[0], 1, RetryAt(now), now).await;
+        let purged = ok(
+            name,
+            "purge_queued",
+            store.purge_queued("gone", now + 1).await,
+        );
+        assert_eq!(purged, 1, "{name}: the waiting one, not the held one");
+        assert_eq!(db.job(ids[0]).await, None, "{name}");
+        assert_eq!(db.attempts(ids[0]).await, [], "{name}: its attempts too");
+        assert!(db.job(held[0]).await.is_some(), "{name}");
+        assert!(
+            db.job(ids[1]).await.is_some(),
+            "{name}: another instance's job"
+        );
+    }
+}

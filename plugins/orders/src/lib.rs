@@ -46,4 +46,4 @@ pub use kind::Orders;
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
 pub use signal::signal_for;
-pub use status::{can_move, fold, OrderStatus, Signal, UnknownStatus};
+pub use status::{can_move, fold, history, OrderStatus, Signal, Step, UnknownStatus};

@@ -38,23 +38,49 @@ pub fn can_move(from: Option<OrderStatus>, to: OrderStatus) -> bool {
 /// [`OrderState::facts`]. `decided_by`/`decided_at` name the last fact applied. `None`
 /// when there are no facts.
 pub fn fold(order_id: &str, facts: &[Fact]) -> Option<OrderState> {
+    let last = history(facts).into_iter().rfind(|step| step.applied)?;
+    Some(OrderState {
+        order_id: order_id.to_owned(),
+        status: last.fact.signal,
+        decided_by: last.fact.event_id.clone(),
+        decided_at: last.fact.created,
+        facts: facts.len(),
+    })
+}
+
+/// One fact's entry in an order's folded history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step<'a> {
+    /// The fact.
+    pub fact: &'a Fact,
+    /// The status just before it (`None`: no status yet).
+    pub before: Option<OrderStatus>,
+    /// Whether [`can_move`] let it apply; the status after it is then its signal.
+    pub applied: bool,
+}
+
+/// Every fact in the order [`fold`] applies them, with the status each found.
+pub fn history(facts: &[Fact]) -> Vec<Step<'_>> {
     let mut sorted: Vec<&Fact> = facts.iter().collect();
     sorted.sort_by(|a, b| {
         (a.created, a.signal.rank(), &a.event_id).cmp(&(b.created, b.signal.rank(), &b.event_id))
     });
-    let mut current: Option<(OrderStatus, &Fact)> = None;
-    for fact in sorted {
-        if can_move(current.map(|(status, _)| status), fact.signal) {
-            current = Some((fact.signal, fact));
-        }
-    }
-    current.map(|(status, fact)| OrderState {
-        order_id: order_id.to_owned(),
-        status,
-        decided_by: fact.event_id.clone(),
-        decided_at: fact.created,
-        facts: facts.len(),
-    })
+    let mut current = None;
+    sorted
+        .into_iter()
+        .map(|fact| {
+            let before = current;
+            let applied = can_move(before, fact.signal);
+            if applied {
+                current = Some(fact.signal);
+            }
+            Step {
+                fact,
+                before,
+                applied,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -141,6 +167,16 @@ mod tests {
         assert_eq!(state.status, Paid);
         assert_eq!((state.decided_by.as_str(), state.decided_at), ("p", 1));
         assert_eq!(state.facts, 2);
+    }
+
+    #[test]
+    fn history_shows_what_each_fact_found() {
+        let facts = [fact("late", 5, Pending), fact("p", 1, Paid)];
+        let steps: Vec<_> = history(&facts)
+            .iter()
+            .map(|s| (s.fact.event_id.as_str(), s.before, s.applied))
+            .collect();
+        assert_eq!(steps, [("p", None, true), ("late", Some(Paid), false)]);
     }
 
     #[test]

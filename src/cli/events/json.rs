@@ -7,7 +7,12 @@ use serde_json::{json, Value};
 use crate::store::{EventDetail, EventListing, JobCounts};
 
 fn counts_json(counts: JobCounts) -> Value {
-    json!({ "pending": counts.pending, "delivered": counts.delivered, "dead": counts.dead })
+    json!({
+        "pending": counts.pending,
+        "delivered": counts.delivered,
+        "dead": counts.dead,
+        "skipped": counts.skipped,
+    })
 }
 
 pub(crate) fn listing_json(event: &EventListing) -> Value {

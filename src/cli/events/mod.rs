@@ -66,6 +66,8 @@ pub enum StatusArg {
     Pending,
     Delivered,
     Dead,
+    /// Every job done, at least one skipped at delivery.
+    Skipped,
 }
 
 impl From<StatusArg> for EventStatus {
@@ -74,6 +76,7 @@ impl From<StatusArg> for EventStatus {
             StatusArg::Pending => Self::Pending,
             StatusArg::Delivered => Self::Delivered,
             StatusArg::Dead => Self::Dead,
+            StatusArg::Skipped => Self::Skipped,
         }
     }
 }

@@ -37,6 +37,7 @@ fn jobs_text(counts: JobCounts) -> String {
         (counts.delivered, "delivered"),
         (counts.pending, "pending"),
         (counts.dead, "dead"),
+        (counts.skipped, "skipped"),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
@@ -194,8 +195,9 @@ mod tests {
             pending: 0,
             delivered: 2,
             dead: 1,
+            skipped: 1,
         };
-        assert_eq!(jobs_text(counts), "2 delivered, 1 dead");
+        assert_eq!(jobs_text(counts), "2 delivered, 1 dead, 1 skipped");
         assert_eq!(jobs_text(JobCounts::default()), "no jobs");
     }
 }

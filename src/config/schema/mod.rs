@@ -13,6 +13,8 @@ use serde::de::DeserializeOwned;
 use toml::de::{DeArray, DeTable, DeValue};
 use toml::Spanned;
 
+mod suggest;
+
 use super::instance::{self, RawDeliveries};
 use super::locate::line_of;
 use super::raw::RawConfig;
@@ -65,7 +67,7 @@ pub(super) fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, toml::
             }
             Err(err) => err,
         };
-        let message = err.message().trim_end().to_owned();
+        let message = suggest::with_suggestion(err.message().trim_end().to_owned());
         let found = err
             .span()
             .and_then(|span| locate(root.get_ref(), root.span(), &span).map(|path| (span, path)));

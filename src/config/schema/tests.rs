@@ -18,18 +18,18 @@ fn every_unknown_key_and_wrong_type_is_reported_at_its_line() {
                 [plugins.email.mailer]\nfrom_adress = \"x\"\n";
     let found = issues(text);
     let expected = [
-        "Some(2) dispatch.concurency: unknown field `concurency`, expected one of `enabled`, \
+        "Some(2) dispatch.concurency: unknown field `concurency` (did you mean `concurrency`?), expected one of `enabled`, \
          `concurrency`, `poll_interval_ms`, `lease_secs`, `max_attempts`, `max_age_secs`, \
          `backoff_base_secs`, `backoff_max_secs`, `breaker_failures`, `breaker_cooldown_secs`, \
          `retention_days`",
         "Some(3) dispatch.retention_days: invalid type: string \"thirty\", expected u64",
         "Some(6) server.listen: invalid type: integer `5`, expected socket address",
-        "Some(8) sever: unknown field `sever`, expected one of `server`, `database`, `dispatch`, \
+        "Some(8) sever: unknown field `sever` (did you mean `server`?), expected one of `server`, `database`, `dispatch`, \
          `templates`, `shop`, `sources`, `plugins`, `rules`, `admin`",
         // The rule's `on` is reported once, not again as missing once taken out.
         "Some(13) rules[0].on: invalid type: string \"x\", expected a sequence",
         "Some(15) rules[1]: missing field `name`",
-        "Some(18) rules[1].retyr: unknown field `retyr`, expected one of `name`, `on`, `when`, \
+        "Some(18) rules[1].retyr: unknown field `retyr` (did you mean `retry`?), expected one of `name`, `on`, `when`, \
          `actions`, `retry`",
         "Some(20) sources.stripe: missing field `secret`",
         "Some(23) plugins.email.mailer: missing field `from`",
@@ -54,7 +54,7 @@ fn a_later_element_keeps_its_index_in_the_file() {
         issues(text),
         [
             "Some(1) rules[0]: missing field `name`",
-            "Some(7) rules[1].actoins: unknown field `actoins`, expected one of `name`, `on`, \
+            "Some(7) rules[1].actoins: unknown field `actoins` (did you mean `actions`?), expected one of `name`, `on`, \
              `when`, `actions`, `retry`",
         ]
     );

@@ -18,6 +18,10 @@ pub struct Comparison {
     pub result: bool,
     /// The value the path held; `None` when the event has no such field.
     pub read: Option<Value>,
+    /// Whether its path is only known at delivery (`order.…` before then), so
+    /// `result` and `read` say nothing yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
 }
 
 impl Condition {
@@ -28,7 +32,22 @@ impl Condition {
     pub fn explain<S: Scope + ?Sized>(&self, context: &S) -> (bool, Vec<Comparison>) {
         let mut found = Vec::new();
         collect(&self.expr, context, &mut found);
-        (eval(&self.expr, context), found)
+        (self.evaluate(context), found)
+    }
+}
+
+/// `expr` (a comparison) as `context` answers it.
+fn step<S: Scope + ?Sized>(expr: &Expr, path: &[String], text: String, context: &S) -> Comparison {
+    let deferred = context.defers(path);
+    Comparison {
+        text,
+        result: !deferred && eval(expr, context) == Some(true),
+        read: if deferred {
+            None
+        } else {
+            context.lookup(path).cloned()
+        },
+        deferred,
     }
 }
 
@@ -40,35 +59,34 @@ fn collect<S: Scope + ?Sized>(expr: &Expr, context: &S, found: &mut Vec<Comparis
             }
         }
         Expr::Not(inner) => collect(inner, context, found),
-        Expr::Exists(path) => found.push(Comparison {
-            text: format!("{} exists", path.join(".")),
-            result: eval(expr, context),
-            read: context.lookup(path).cloned(),
-        }),
-        Expr::Compare { path, op, value } => found.push(Comparison {
-            text: format!("{} {} {value}", path.join("."), op.as_str()),
-            result: eval(expr, context),
-            read: context.lookup(path).cloned(),
-        }),
+        Expr::Exists(path) => {
+            let text = format!("{} exists", path.join("."));
+            found.push(step(expr, path, text, context));
+        }
+        Expr::Flag(path) => found.push(step(expr, path, path.join("."), context)),
+        Expr::Compare { path, op, value } => {
+            let text = format!("{} {} {value}", path.join("."), op.as_str());
+            found.push(step(expr, path, text, context));
+        }
         Expr::In { path, values } => {
             let list: Vec<String> = values.iter().map(Value::to_string).collect();
-            found.push(Comparison {
-                text: format!("{} in [{}]", path.join("."), list.join(", ")),
-                result: eval(expr, context),
-                read: context.lookup(path).cloned(),
-            });
+            let text = format!("{} in [{}]", path.join("."), list.join(", "));
+            found.push(step(expr, path, text, context));
         }
-        Expr::Contains { path, value } => found.push(Comparison {
-            text: format!("{} contains {value}", path.join(".")),
-            result: eval(expr, context),
-            read: context.lookup(path).cloned(),
-        }),
+        Expr::Contains { path, value } => {
+            let text = format!("{} contains {value}", path.join("."));
+            found.push(step(expr, path, text, context));
+        }
     }
 }
 
 impl Comparison {
     /// `customer.email exists → true ("jenny@example.com")`; long values are cut.
+    /// A deferred one reads `order.changed → evaluated at delivery`.
     pub fn line(&self) -> String {
+        if self.deferred {
+            return format!("{} → evaluated at delivery", self.text);
+        }
         let mut line = format!("{} → {}", self.text, self.result);
         let read = match &self.read {
             Some(value) => shorten(&value.to_string(), 60),

@@ -7,9 +7,14 @@
 //! evaluated per event. Evaluation never fails: a missing field simply makes
 //! the comparison false (or true, for `!=`), so rules degrade to "no match"
 //! rather than to an error on an unexpected payload.
+//!
+//! `order.…` paths ([`ORDER_PATHS`]) read the order as it stands when a job is
+//! delivered, not when its event arrives: a [`Scope`] may defer a path, and a
+//! comparison on a deferred path is unknown until then (see [`Condition::outcome`]).
 
 mod explain;
 mod lexer;
+mod order;
 mod parser;
 #[cfg(test)]
 mod tests;
@@ -18,6 +23,7 @@ use self::lexer::{describe, tokenize, Kind, Token};
 use self::parser::Parser;
 
 pub use self::explain::Comparison;
+pub use self::order::ORDER_PATHS;
 
 use std::cmp::Ordering;
 use std::str::FromStr;
@@ -75,6 +81,9 @@ enum Expr {
     And(Vec<Expr>),
     Not(Box<Expr>),
     Exists(Vec<String>),
+    /// A boolean the language knows (`order.changed`) written on its own: true
+    /// when the field is `true`.
+    Flag(Vec<String>),
     Compare {
         path: Vec<String>,
         op: Op,
@@ -169,8 +178,15 @@ impl Condition {
         &self.source
     }
 
-    /// Evaluates against the event's JSON context, or any other [`Scope`].
+    /// Evaluates against the event's JSON context, or any other [`Scope`]: true
+    /// when the condition holds, or may hold once the paths `context` defers are
+    /// known (a job is then planned and the rest is decided at delivery).
     pub fn evaluate<S: Scope + ?Sized>(&self, context: &S) -> bool {
+        eval(&self.expr, context) != Some(false)
+    }
+
+    /// The condition's outcome; `None` when it depends on a path `context` defers.
+    pub fn outcome<S: Scope + ?Sized>(&self, context: &S) -> Option<bool> {
         eval(&self.expr, context)
     }
 }
@@ -187,6 +203,13 @@ impl FromStr for Condition {
 pub trait Scope {
     /// The value at `path` (object keys and array indexes), if there is one.
     fn lookup(&self, path: &[String]) -> Option<&Value>;
+
+    /// Whether `path` is only known later (`order.…` when a job is planned), so a
+    /// comparison on it is neither true nor false yet.
+    fn defers(&self, path: &[String]) -> bool {
+        let _ = path;
+        false
+    }
 }
 
 impl Scope for Value {
@@ -195,12 +218,57 @@ impl Scope for Value {
     }
 }
 
-fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
+/// Three-valued: `None` is a comparison on a deferred path, or a chain that an
+/// unknown part decides. `false and unknown` is false, `true or unknown` true.
+fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> Option<bool> {
     match expr {
-        Expr::Or(items) => items.iter().any(|item| eval(item, context)),
-        Expr::And(items) => items.iter().all(|item| eval(item, context)),
-        Expr::Not(inner) => !eval(inner, context),
+        Expr::Or(items) => {
+            let mut unknown = false;
+            for item in items {
+                match eval(item, context) {
+                    Some(true) => return Some(true),
+                    Some(false) => {}
+                    None => unknown = true,
+                }
+            }
+            (!unknown).then_some(false)
+        }
+        Expr::And(items) => {
+            let mut unknown = false;
+            for item in items {
+                match eval(item, context) {
+                    Some(false) => return Some(false),
+                    Some(true) => {}
+                    None => unknown = true,
+                }
+            }
+            (!unknown).then_some(true)
+        }
+        Expr::Not(inner) => eval(inner, context).map(|value| !value),
+        leaf => {
+            let path = leaf_path(leaf)?;
+            (!context.defers(path)).then(|| compare(leaf, context))
+        }
+    }
+}
+
+/// The path a comparison reads; `None` for `and`/`or`/`not`.
+fn leaf_path(expr: &Expr) -> Option<&[String]> {
+    match expr {
+        Expr::Exists(path)
+        | Expr::Flag(path)
+        | Expr::Compare { path, .. }
+        | Expr::In { path, .. }
+        | Expr::Contains { path, .. } => Some(path),
+        Expr::Or(_) | Expr::And(_) | Expr::Not(_) => None,
+    }
+}
+
+/// One comparison's outcome against the value its path holds now.
+fn compare<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
+    match expr {
         Expr::Exists(path) => context.lookup(path).is_some_and(|value| !value.is_null()),
+        Expr::Flag(path) => context.lookup(path) == Some(&Value::Bool(true)),
         Expr::Compare { path, op, value } => {
             let Some(actual) = context.lookup(path) else {
                 // A missing field is unequal to anything, and unordered.
@@ -221,6 +289,7 @@ fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
         Expr::Contains { path, value } => context
             .lookup(path)
             .is_some_and(|actual| contains(actual, value)),
+        Expr::Or(_) | Expr::And(_) | Expr::Not(_) => false,
     }
 }
 

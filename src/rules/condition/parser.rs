@@ -1,6 +1,7 @@
 //! Recursive descent over the tokens: `or` of `and` of `not`/`(…)`/comparisons.
 
 use super::lexer::{describe, Kind, Token};
+use super::order::FLAGS;
 use super::{fail, ConditionError, Expr, Number, Value, KEYWORDS, MAX_DEPTH, VALUE_HINT};
 
 pub(super) struct Parser {
@@ -107,6 +108,9 @@ impl Parser {
                 return fail(token.column, format!("{message}, found {found}"));
             }
         };
+        if FLAGS.contains(&path.join(".").as_str()) && !self.operator_follows()? {
+            return Ok(Expr::Flag(path));
+        }
         let token = self.next()?;
         let op = match token.kind {
             Kind::Word(word) if word == "exists" => return Ok(Expr::Exists(path)),
@@ -131,6 +135,16 @@ impl Parser {
         };
         let value = self.parse_value(op.as_str())?;
         Ok(Expr::Compare { path, op, value })
+    }
+
+    /// Whether the next token continues a comparison (an operator, `exists`, `in`
+    /// or `contains`), rather than ending a flag such as `order.changed`.
+    fn operator_follows(&mut self) -> Result<bool, ConditionError> {
+        Ok(match &self.peek()?.kind {
+            Kind::Op(_) => true,
+            Kind::Word(word) => ["exists", "in", "contains"].contains(&word.as_str()),
+            _ => false,
+        })
     }
 
     /// The literal after `after` (an operator or keyword).

@@ -431,3 +431,96 @@ fn explain_shows_in_and_contains_with_what_they_read() {
         ]
     );
 }
+
+/// A JSON context whose `order.…` is not known yet, as when a job is planned.
+struct Planning(Value);
+
+impl Scope for Planning {
+    fn lookup(&self, path: &[String]) -> Option<&Value> {
+        lookup(&self.0, path)
+    }
+
+    fn defers(&self, path: &[String]) -> bool {
+        path.first().is_some_and(|first| first == "order")
+    }
+}
+
+#[test]
+fn order_comparisons_are_unknown_until_delivery() {
+    let planning = Planning(stripe_event());
+    let outcome = |source: &str| {
+        Condition::parse(source)
+            .unwrap_or_else(|err| panic!("{source}: {err}"))
+            .outcome(&planning)
+    };
+    assert_eq!(outcome("order.changed"), None);
+    assert_eq!(outcome("customer.email exists and order.changed"), None);
+    assert_eq!(
+        outcome("amount < 10 and order.status == 'paid'"),
+        Some(false)
+    );
+    assert_eq!(outcome("amount > 10 or order.status == 'paid'"), Some(true));
+    assert_eq!(outcome("not order.changed"), None);
+    assert_eq!(outcome("amount < 10 or not order.changed"), None);
+    // Planned unless already false: the rest is decided at delivery.
+    let condition = Condition::parse("customer.email exists and order.changed").unwrap();
+    assert!(condition.evaluate(&planning));
+}
+
+#[test]
+fn order_changed_reads_as_a_flag() {
+    let delivered = json!({"order": {"changed": true, "status": "payment_failed"}});
+    assert_cases(
+        &delivered,
+        &[
+            ("order.changed", true),
+            ("not order.changed", false),
+            ("order.changed and order.status == 'payment_failed'", true),
+            ("(order.changed) or amount > 1", true),
+            ("order.changed == false", false),
+            ("order.status in ['paid', 'payment_failed']", true),
+        ],
+    );
+    assert!(!holds(
+        "order.changed",
+        &json!({"order": {"changed": "yes"}})
+    ));
+    assert!(!holds("order.changed", &json!({})));
+    // Only the order's own flags may stand alone.
+    assert_error("amount and order.changed", 8, "expected an operator");
+    assert_error(
+        "order.changed order.status",
+        15,
+        "join conditions with `and` or `or`",
+    );
+}
+
+#[test]
+fn order_paths_are_listed_and_unknown_ones_named() {
+    let condition =
+        Condition::parse("order.changed and order.statsu == 'paid' or order.id exists").unwrap();
+    assert!(condition.reads_order());
+    assert_eq!(
+        condition.unknown_order_paths(),
+        ["order.statsu", "order.id"]
+    );
+    let plain = Condition::parse("order_id exists and customer.email exists").unwrap();
+    assert!(!plain.reads_order());
+    assert!(plain.unknown_order_paths().is_empty());
+}
+
+#[test]
+fn route_shows_order_comparisons_as_evaluated_at_delivery() {
+    let condition = Condition::parse("customer.email exists and order.status == 'paid'").unwrap();
+    let (matched, steps) = condition.explain(&Planning(stripe_event()));
+    assert!(matched);
+    let lines: Vec<String> = steps.iter().map(Comparison::line).collect();
+    assert_eq!(
+        lines,
+        [
+            "customer.email exists → true (\"jenny@example.com\")",
+            "order.status == \"paid\" → evaluated at delivery",
+        ]
+    );
+    assert!(steps[1].deferred && !steps[0].deferred);
+}

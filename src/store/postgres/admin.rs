@@ -147,7 +147,7 @@ impl PostgresStore {
     pub async fn prune_delivered(&self, before_ms: i64) -> Result<Pruned> {
         // Events old enough, none of whose jobs still waits or lies dead.
         const PRUNABLE: &str = "SELECT e.pk FROM events e WHERE e.received_at < $1
-             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status <> 'delivered')";
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status NOT IN ('delivered', 'skipped'))";
         let mut tx = self.pool.begin().await?;
         // Lock the candidates against a concurrent redeliver_event (FOR SHARE on
         // the event), then check them again: this statement's snapshot sees the

@@ -22,6 +22,7 @@ mod inventory;
 mod leases;
 mod orders;
 mod probe;
+mod queued;
 mod stats;
 #[cfg(test)]
 mod tests;

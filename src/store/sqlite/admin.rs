@@ -161,7 +161,7 @@ impl SqliteStore {
         // their delivered jobs does not change which events qualify, so the three
         // statements see the same set.
         const PRUNABLE: &str = "SELECT e.pk FROM events e WHERE e.received_at < ?1
-             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status != 'delivered')";
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status NOT IN ('delivered', 'skipped'))";
         let mut write = self.writer.durable().await?;
         let mut tx = write.begin().await?;
         let attempts = sqlx::query(&format!(

@@ -20,6 +20,7 @@ mod leases;
 mod one_trip;
 mod orders;
 mod probe;
+mod queued;
 mod stats;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,10 @@ use herald_plugin_orders::ledger::{Fact, Fold, OrderState};
 
 use super::SqliteStore;
 use crate::store::error::Result;
-use crate::store::orders::{to_text, FactRow, StateRow};
+use crate::store::rows::EventRow;
+use herald_plugin_api::Event;
+
+use crate::store::orders::{to_text, FactRow, StateRow, ORDER_EVENTS_MAX};
 
 /// An order's facts, oldest first.
 const FACTS_SQL: &str = "SELECT event_id, event_type, created, signal, amount FROM order_facts
@@ -85,5 +88,18 @@ impl SqliteStore {
             .map(FactRow::into_fact)
             .collect::<Result<Vec<Fact>>>()?;
         Ok(Some((state, facts)))
+    }
+
+    pub async fn order_events(&self, order_id: &str) -> Result<Vec<Event>> {
+        sqlx::query_as::<_, EventRow>(&format!(
+            "SELECT pk, normalized, payload FROM events WHERE order_id = ?
+             ORDER BY received_at LIMIT {ORDER_EVENTS_MAX}"
+        ))
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect()
     }
 }

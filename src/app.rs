@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
-use crate::reload::Reloader;
+use crate::reload::{InForce, Reloader};
 use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
@@ -50,6 +50,8 @@ pub struct Application {
     limits: ListenerSettings,
     /// What it was built from, for the reloader to compare with.
     config: Config,
+    /// The config in force, which the console reads and the reloader replaces.
+    in_force: InForce,
 }
 
 impl Application {
@@ -73,6 +75,7 @@ impl Application {
             config.dispatch.clone(),
             metrics.clone(),
         );
+        let in_force = InForce::new(config.clone());
         let state = AppState::new(Shared {
             store: store.clone(),
             live: dispatcher.live(),
@@ -81,6 +84,7 @@ impl Application {
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
             admin_token: config.admin_token.clone(),
+            config: in_force.clone(),
         });
         let router = server::router(state, &config.server);
         let addr = config.server.listen;
@@ -97,6 +101,7 @@ impl Application {
             run_workers: config.dispatch.enabled,
             limits,
             config,
+            in_force,
         })
     }
 
@@ -131,6 +136,7 @@ impl Application {
             env,
             self.store.clone(),
             self.dispatcher.live(),
+            self.in_force.clone(),
             self.metrics.clone(),
             self.dispatcher.waker(),
         )

@@ -14,6 +14,7 @@
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`check`]: every template a rule uses, rendered against the sample events it matches.
 //! - [`reload`]: the config and templates watched, `SIGHUP`, and the swap of rules and plugins.
+//! - [`console`]: the web pages: events, dead letters, orders, the template editor.
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
@@ -25,6 +26,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod metrics;
 pub mod plugins;

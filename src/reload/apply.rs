@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::diff::{Changes, Files};
+use super::in_force::InForce;
 use super::live::{Current, Live};
 use crate::check;
 use crate::config::{Config, ConfigError};
@@ -31,18 +32,21 @@ pub struct Reloader {
     env: Arc<dyn Env>,
     store: Store,
     live: Live,
+    /// Given the config each good reload puts in force.
+    in_force: InForce,
     metrics: Arc<Metrics>,
     wake_dispatcher: Arc<Notify>,
 }
 
 impl Reloader {
     /// A reloader for a herald running `config`, whose plugins read `store` and
-    /// whose jobs read `live`.
+    /// whose jobs read `live`; each good reload's config goes into `in_force` too.
     pub fn new(
         config: Config,
         env: Arc<dyn Env>,
         store: Store,
         live: Live,
+        in_force: InForce,
         metrics: Arc<Metrics>,
         wake_dispatcher: Arc<Notify>,
     ) -> Self {
@@ -53,6 +57,7 @@ impl Reloader {
             env,
             store,
             live,
+            in_force,
             metrics,
             wake_dispatcher,
         }
@@ -136,6 +141,7 @@ impl Reloader {
         kept.dispatch = self.config.dispatch.clone();
         kept.stripe = self.config.stripe.clone();
         kept.admin_token = self.config.admin_token.clone();
+        self.in_force.set(kept.clone());
         self.config = kept;
         self.files = files;
         Ok(changes)

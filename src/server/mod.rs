@@ -22,7 +22,7 @@ pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
 use crate::config::{ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
-use crate::reload::Live;
+use crate::reload::{InForce, Live};
 use crate::store::Store;
 
 /// What every handler shares, behind one `Arc`.
@@ -60,6 +60,8 @@ pub struct Shared {
     pub body_limit: usize,
     /// `None` leaves `/admin` unmounted.
     pub admin_token: Option<SecretString>,
+    /// The whole config in force, for the console's template editor.
+    pub config: InForce,
 }
 
 /// The router with its layers.
@@ -87,6 +89,8 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        // Until the admin listener: the console on the main listener (not for release).
+        .merge(crate::console::router())
         .layer(middleware::from_fn_with_state(
             timeout::Deadline {
                 limit: settings.request_timeout,

@@ -3,6 +3,7 @@ mod backfill;
 mod config;
 mod config_roundtrip;
 mod connections;
+mod console;
 mod crash;
 mod delivery;
 mod docs;

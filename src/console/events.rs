@@ -251,8 +251,10 @@ fn detail_body(detail: &EventDetail) -> String {
 {replay}
 <p class="result" role="status" aria-live="polite"></p>
 </div>
+<div class="detail">
 <section><h2>Normalized fields</h2><dl class="fields">{fields}</dl></section>
 <section data-live="jobs"><h2>Jobs and attempts</h2>{jobs}</section>
+</div>
 <section><h2>Payload</h2><div class="payload">{payload}</div></section>"#,
         source = url(&e.source),
         id = url(&e.id),

@@ -8,6 +8,11 @@ use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp};
 
 /// herald on the shipped config, with a copy of the templates to edit.
 async fn app() -> TestApp {
+    app_with("").await
+}
+
+/// [`app`] with `extra` TOML (plugins, rules) appended to the config.
+pub async fn app_with(extra: &str) -> TestApp {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let templates = dir.path().join("templates");
     copy_dir(&repo().join("templates"), &templates);
@@ -16,6 +21,7 @@ async fn app() -> TestApp {
         &repo().join("templates").display().to_string(),
         &templates.display().to_string(),
     );
+    text.push_str(extra);
     spawn_app_with_dir(dir, &text).await
 }
 

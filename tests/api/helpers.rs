@@ -166,6 +166,11 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Where a browser logs in to the console, if it must.
+    pub fn console_login_path(&self) -> Option<String> {
+        None
+    }
+
     /// `path` on the listener that serves the console.
     pub fn console_url(&self, path: &str) -> String {
         self.url(path)

@@ -1,5 +1,6 @@
 mod admin;
 mod backfill;
+mod browser;
 mod config;
 mod config_roundtrip;
 mod connections;

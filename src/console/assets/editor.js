@@ -70,10 +70,19 @@
       return;
     }
     const p = r.data;
-    $("preview-subject").textContent = p.subject ?? "";
-    $("preview-html").srcdoc = p.html ?? "";
-    $("preview-text").textContent = p.text ?? "";
-    $("preview-sms").textContent = p.sms ? `as an SMS: ${p.sms.segments} segment${p.sms.segments === 1 ? "" : "s"} (${p.sms.encoding})` : "";
+    // A part that does not render keeps its last good preview, dimmed.
+    const failed = new Set(p.errors.map((e) => e.part));
+    const show = (id, part, value, put) => {
+      const element = $(id);
+      element.classList.toggle("stale", failed.has(part));
+      if (!failed.has(part)) put(element, value ?? "");
+    };
+    show("preview-subject", "subject", p.subject, (e, v) => { e.textContent = v; });
+    show("preview-html", "html", p.html, (e, v) => { e.srcdoc = v; });
+    show("preview-text", "text", p.text, (e, v) => { e.textContent = v; });
+    if (!failed.has("text")) {
+      $("preview-sms").textContent = p.sms ? `as an SMS: ${p.sms.segments} segment${p.sms.segments === 1 ? "" : "s"} (${p.sms.encoding})` : "";
+    }
     $("preview-event").textContent = `${p.event}; ${p.params}`;
     showErrors(p.errors);
     $("preview-state").textContent = p.errors.length ? `${p.errors.length} problem${p.errors.length === 1 ? "" : "s"}` : "up to date";

@@ -16,24 +16,31 @@ pub struct Problem {
     /// 1-based line and column in that part, when known.
     pub line: Option<usize>,
     pub column: Option<usize>,
-    /// What is wrong, with the file.
+    /// What is wrong; with the file when the part and line do not say where.
     pub message: String,
 }
 
 impl Problem {
     /// A draft of set `name` that does not load.
     pub fn from_load(name: &str, err: &LoadError) -> Self {
-        let (path, line, column) = match err {
+        match err {
             LoadError::Syntax {
-                path, line, column, ..
-            } => (path, Some(*line), Some(*column)),
-            LoadError::Io { path, .. } | LoadError::Invalid { path, .. } => (path, None, None),
-        };
-        Self {
-            part: part_of(name, path),
-            line,
-            column,
-            message: err.to_string(),
+                path,
+                line,
+                column,
+                message,
+            } => Self {
+                part: part_of(name, path),
+                line: Some(*line),
+                column: Some(*column),
+                message: message.clone(),
+            },
+            LoadError::Io { path, .. } | LoadError::Invalid { path, .. } => Self {
+                part: part_of(name, path),
+                line: None,
+                column: None,
+                message: err.to_string(),
+            },
         }
     }
 
@@ -47,13 +54,22 @@ impl Problem {
             let mut fields = rest.splitn(3, ':');
             let line = fields.next()?.parse().ok()?;
             let column = fields.next()?.parse().ok()?;
-            Some((line, column))
+            Some((line, column, fields.next()?.trim_start()))
         });
-        Self {
-            part: Some(key(part)),
-            line: position.map(|(line, _)| line),
-            column: position.map(|(_, column)| column),
-            message: message.to_owned(),
+        match position {
+            // The part and line say where; the message says what.
+            Some((line, column, what)) => Self {
+                part: Some(key(part)),
+                line: Some(line),
+                column: Some(column),
+                message: what.to_owned(),
+            },
+            None => Self {
+                part: Some(key(part)),
+                line: None,
+                column: None,
+                message: message.to_owned(),
+            },
         }
     }
 }

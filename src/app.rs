@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::BuildContext;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::admin::{self, auth::AdminAuth};
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
@@ -43,6 +45,10 @@ pub enum BuildError {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    admin_listener: TcpListener,
+    admin_router: axum::Router,
+    /// The one-time login URL, when the admin token was made at start.
+    admin_login_url: Option<String>,
     dispatcher: Dispatcher,
     store: Store,
     metrics: Arc<Metrics>,
@@ -55,7 +61,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database, builds the plugins and binds the listener.
+    /// Opens the database, builds the plugins and binds the listeners.
     ///
     /// # Errors
     /// When any of those fails.
@@ -83,18 +89,47 @@ impl Application {
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.server.body_limit_bytes,
-            admin_token: config.admin_token.clone(),
             config: in_force.clone(),
         });
-        let router = server::router(state, &config.server);
-        let addr = config.server.listen;
-        let listener = listener::bind(addr).map_err(|source| BuildError::Bind { addr, source })?;
-        if let Some(warning) = listener::exposure_warning(addr, config.admin_token.is_some()) {
+        let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
+        let listener = bind(config.server.listen)?;
+        let admin_listener = bind(config.admin.listen)?;
+        if let Some(warning) = listener::exposure_warning(config.server.listen) {
             warn!("{warning}");
         }
+        let (token, admin_login_url) = match &config.admin.token {
+            Some(token) => (token.clone(), None),
+            None => {
+                // Validation allows this on loopback only.
+                let token = admin::auth::make_token();
+                let addr = admin_listener
+                    .local_addr()
+                    .map_err(|source| BuildError::Bind {
+                        addr: config.admin.listen,
+                        source,
+                    })?;
+                let url = format!("http://{addr}/login?token={}", token.expose_secret());
+                (token, Some(url))
+            }
+        };
+        if !config.admin.listen.ip().is_loopback() {
+            warn!(
+                "the admin API and console listen on {}, which other hosts can reach;                  put TLS in front of it (a reverse proxy), or firewall the port, unless that is intended",
+                config.admin.listen
+            );
+        }
+        let admin_router = admin::router(
+            state.clone(),
+            Arc::new(AdminAuth::new(&token)),
+            &config.server,
+        );
+        let router = server::router(state, &config.server);
         Ok(Self {
             listener,
             router,
+            admin_listener,
+            admin_router,
+            admin_login_url,
             dispatcher,
             store,
             metrics,
@@ -111,6 +146,20 @@ impl Application {
     /// When the OS cannot tell.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The admin listener's address (useful with port 0).
+    ///
+    /// # Errors
+    /// When the OS cannot tell.
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin_listener.local_addr()
+    }
+
+    /// The URL that signs a browser in, when no `[admin] token` is set and herald
+    /// made one at start; it holds the token, so only the operator should see it.
+    pub fn admin_login_url(&self) -> Option<&str> {
+        self.admin_login_url.as_deref()
     }
 
     /// The dispatcher, for stepping it by hand (tests, `dispatch.enabled = false`).
@@ -153,15 +202,21 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        listener::serve(
-            self.listener,
-            self.router,
-            self.limits,
-            self.metrics.clone(),
-            stop.clone(),
-        )
-        .await?;
-        // The server only returns early on an error; make sure workers stop too.
+        let serve = |listener, router| {
+            listener::serve(
+                listener,
+                router,
+                self.limits,
+                self.metrics.clone(),
+                stop.clone(),
+            )
+        };
+        // Both stop accepting on `stop`, and each lets its requests in flight finish.
+        let (webhooks, admin) = tokio::join!(
+            serve(self.listener, self.router),
+            serve(self.admin_listener, self.admin_router),
+        );
+        // A server only returns early on an error; make sure the rest stops too.
         stop.cancel();
         if let Some(workers) = workers {
             info!("waiting for deliveries in flight");
@@ -172,7 +227,7 @@ impl Application {
                 ),
             }
         }
-        Ok(())
+        webhooks.and(admin)
     }
 }
 

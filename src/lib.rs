@@ -4,6 +4,7 @@
 //! Data flows one way: receive → store → route → deliver.
 //! - [`config`]: `config.toml` read, `${VAR}`s expanded, validated whole.
 //! - [`server`]: the axum router: `/webhooks/{source}`, `/healthz`, `/readyz`, `/metrics`.
+//! - [`admin`]: the admin listener's router: login, the JSON API, the [`console`].
 //! - [`source`]: per-provider signature verification and normalization (Stripe).
 //! - [`rules`]: event type globs and conditions → planned jobs.
 //! - [`store`]: events, jobs and attempts in SQLite, one transaction per webhook.
@@ -20,6 +21,7 @@
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod backfill;
 pub mod check;

@@ -94,7 +94,16 @@ async fn serve(config: Config, watch: bool) -> anyhow::Result<()> {
     shutdown::cancel_on_signal(stop.clone()).context("cannot listen for SIGINT and SIGTERM")?;
     reload::spawn(app.reloader(Arc::new(ProcessEnv)), watch, stop.clone())
         .context("cannot listen for SIGHUP")?;
+    let admin = app
+        .admin_addr()
+        .context("cannot read the admin listener's address")?;
     info!("herald listening on http://{addr} (webhooks: POST http://{addr}/webhooks/stripe)");
+    info!("admin API and console on http://{admin}");
+    if let Some(url) = app.admin_login_url() {
+        // As Jupyter does: no token is configured, so the one made up is shown to
+        // whoever started herald, and to nobody else on a loopback listener.
+        info!("no [admin] token is set; open {url} to sign in (the token changes at every start)");
+    }
     for line in summary.lines() {
         info!("{line}");
     }

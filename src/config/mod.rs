@@ -5,6 +5,7 @@
 //! names, and `${VAR}` secrets. Every problem is reported with the file and line,
 //! all of them at once, so an operator fixes the file in one pass.
 
+mod admin;
 mod database;
 mod locate;
 mod raw;
@@ -44,8 +45,16 @@ pub struct Config {
     pub templates_dir: PathBuf,
     pub plugins: Vec<PluginSpec>,
     pub rules: Arc<Rules>,
-    /// The `/admin` bearer token; `None` leaves the admin API off.
-    pub admin_token: Option<SecretString>,
+    pub admin: AdminSettings,
+}
+
+/// Checked `[admin]` values.
+#[derive(Clone)]
+pub struct AdminSettings {
+    /// Where the admin API and console listen, apart from the webhooks.
+    pub listen: SocketAddr,
+    /// `None`: herald makes one at start, which `[admin]` allows on loopback only.
+    pub token: Option<SecretString>,
 }
 
 /// Checked `[server]` values.
@@ -221,6 +230,15 @@ impl Config {
         if self.stripe.is_some() {
             lines.push("source: stripe (POST /webhooks/stripe)".to_owned());
         }
+        let token = if self.admin.token.is_some() {
+            "[admin] token"
+        } else {
+            "a token made at start"
+        };
+        lines.push(format!(
+            "admin: http://{} (API and console, signed in with {token})",
+            self.admin.listen
+        ));
         for plugin in &self.plugins {
             lines.push(format!("plugin: {}", plugin.describe()));
         }

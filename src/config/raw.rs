@@ -39,11 +39,22 @@ pub struct RawConfig {
 }
 
 /// `[admin]`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
-    /// Bearer token for `/admin`, as a `${VAR}` reference; without it `/admin` is off.
+    /// Address of the admin API and console.
+    pub listen: SocketAddr,
+    /// The admin token, as a `${VAR}` reference; without it herald makes one at start.
     pub token: Option<Spanned<String>>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8788)),
+            token: None,
+        }
+    }
 }
 
 /// `[server]`

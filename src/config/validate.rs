@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use herald_plugin_api::{ActionContext, ActionSpec, ConfigIssue, Env, RetryConfig, Templates};
 use secrecy::SecretString;
-use toml::Spanned;
 
 use super::database::{base_dir, database_settings};
 use super::locate::{line_of, Collector};
@@ -52,18 +51,7 @@ pub(super) fn validate(
         })
     });
 
-    let admin_token = raw.admin.token.as_ref().and_then(|token| {
-        let token = issues.expand(token, "admin.token", env)?;
-        if let Some(weakness) = super::token::weakness(&token) {
-            issues.at(
-                raw.admin.token.as_ref().map_or(0..0, Spanned::span),
-                "admin.token",
-                weakness,
-            );
-            return None;
-        }
-        Some(SecretString::from(token))
-    });
+    let admin = super::admin::admin_settings(&raw.admin, env, &mut issues);
     let shop = serde_json::to_value(&raw.shop).unwrap_or(serde_json::Value::Null);
     let templates_dir = base_dir.join(&raw.templates.dir);
     let templates = match Renderer::load(&templates_dir) {
@@ -128,7 +116,7 @@ pub(super) fn validate(
             templates_dir,
             plugins: plugin_specs,
             rules: Arc::new(Rules::new(rules)),
-            admin_token,
+            admin,
         }),
         _ => Err(issues.issues),
     }

@@ -3,6 +3,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use crate::admin::auth::CsrfToken;
+
 /// The session's CSRF token, empty for a request not authenticated by cookie
 /// (a bearer token needs none).
 pub struct Csrf(pub String);
@@ -11,7 +13,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Csrf {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let _ = parts;
-        Ok(Self(String::new()))
+        let token = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|csrf| csrf.as_str().to_owned())
+            .unwrap_or_default();
+        Ok(Self(token))
     }
 }

@@ -140,7 +140,7 @@ impl Reloader {
         kept.database = self.config.database.clone();
         kept.dispatch = self.config.dispatch.clone();
         kept.stripe = self.config.stripe.clone();
-        kept.admin_token = self.config.admin_token.clone();
+        kept.admin = self.config.admin.clone();
         self.in_force.set(kept.clone());
         self.config = kept;
         self.files = files;

@@ -12,15 +12,15 @@ use crate::plugins::PluginSpec;
 use crate::rules::Rules;
 
 /// The settings read once at start-up, which a reload reports and leaves alone:
-/// the listener and its limits are bound, the database is open, the workers and
-/// their breakers are running, and the Stripe secret and admin token sit in the
-/// server's shared state.
+/// the listeners and their limits are bound, the database is open, the workers and
+/// their breakers are running, the Stripe secret sits in the server's shared state,
+/// and admin sessions are signed with the admin token.
 pub const RESTART_ONLY: &[&str] = &[
     "server.*",
     "database.url",
     "dispatch.*",
     "sources.stripe.*",
-    "admin.token",
+    "admin.*",
 ];
 
 /// What one reload changed.
@@ -188,7 +188,8 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
     };
     let token = |config: &Config| {
         config
-            .admin_token
+            .admin
+            .token
             .as_ref()
             .map(|t| t.expose_secret().to_owned())
     };
@@ -236,6 +237,7 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         ),
         ("dispatch.retention_days", x.retention != y.retention),
         ("sources.stripe", secret(old) != secret(new)),
+        ("admin.listen", old.admin.listen != new.admin.listen),
         ("admin.token", token(old) != token(new)),
     ];
     checks

@@ -1,6 +1,6 @@
-//! The HTTP surface: webhooks in, health and metrics out.
+//! The public HTTP surface: webhooks in, health and metrics out. The admin API
+//! and console listen apart, in [`crate::admin`].
 
-mod admin;
 mod error;
 mod health;
 pub mod listener;
@@ -14,7 +14,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
-use secrecy::SecretString;
 use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
@@ -58,8 +57,6 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
-    /// `None` leaves `/admin` unmounted.
-    pub admin_token: Option<SecretString>,
     /// The whole config in force, for the console's template editor.
     pub config: InForce,
 }
@@ -69,35 +66,28 @@ pub fn router(state: AppState, settings: &ServerSettings) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/{source}", post(webhooks::receive))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
-    let admin = Router::new()
-        .route("/admin/dead-letters", get(admin::dead_letters))
-        .route("/admin/replay", post(admin::replay))
-        .route("/admin/purge", post(admin::purge))
-        .route(
-            "/admin/events/{source}/{event_id}/redeliver",
-            post(admin::redeliver),
-        )
-        .route("/admin/jobs/{id}", get(admin::job))
-        .route("/admin/orders/{order_id}", get(admin::order))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            admin::require_token,
-        ));
-    Router::new()
+    let router = Router::new()
         .merge(webhooks)
-        .merge(admin)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        // Until the admin listener: the console on the main listener (not for release).
-        .merge(crate::console::router())
+        .route("/metrics", get(health::metrics));
+    let metrics = state.metrics.clone();
+    with_common_layers(router.with_state(state), settings, metrics)
+}
+
+/// What both listeners' routers wrap themselves in: the request deadline and tracing.
+pub(crate) fn with_common_layers(
+    router: Router,
+    settings: &ServerSettings,
+    metrics: Arc<Metrics>,
+) -> Router {
+    router
         .layer(middleware::from_fn_with_state(
             timeout::Deadline {
                 limit: settings.request_timeout,
-                metrics: state.metrics.clone(),
+                metrics,
             },
             timeout::request_timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp};
+use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
 
 /// herald on the shipped config, with a copy of the templates to edit.
 async fn app() -> TestApp {
@@ -21,6 +21,12 @@ pub async fn app_with(extra: &str) -> TestApp {
         &repo().join("templates").display().to_string(),
         &templates.display().to_string(),
     );
+    text = text.replacen(
+        "[admin]\n",
+        "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n",
+        1,
+    );
+    assert!(text.contains("HERALD_ADMIN_TOKEN"), "{text}");
     text.push_str(extra);
     spawn_app_with_dir(dir, &text).await
 }
@@ -42,6 +48,7 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
     let response = app
         .client
         .get(app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .expect("sent");
@@ -58,6 +65,7 @@ async fn send_json(
     let response = app
         .client
         .request(method, app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
         .json(body)
         .send()
         .await
@@ -70,6 +78,7 @@ async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let response = app
         .client
         .get(app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .expect("sent");
@@ -287,6 +296,7 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
     let response = app
         .client
         .get(app.console_url(&format!("/?q={id}")))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .expect("sent");
@@ -332,6 +342,7 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
         let response = app
             .client
             .get(app.console_url(&format!("/assets/{asset}")))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .expect("sent");

@@ -27,6 +27,9 @@ fn crash_config(dir: &Path, sink: &HttpSink) -> String {
 [server]
 listen = "127.0.0.1:0"
 
+[admin]
+listen = "127.0.0.1:0"
+
 [database]
 url = "sqlite://{db}"
 

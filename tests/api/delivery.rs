@@ -214,7 +214,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
 
     let unauthorized = app
         .client
-        .get(app.url("/admin/dead-letters"))
+        .get(app.admin_url("/api/dead-letters"))
         .send()
         .await
         .expect("sent");
@@ -223,7 +223,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     let auth = format!("Bearer {ADMIN_TOKEN}");
     let listed: Value = app
         .client
-        .get(app.url("/admin/dead-letters?event_id=evt_admin"))
+        .get(app.admin_url("/api/dead-letters?event_id=evt_admin"))
         .header("authorization", &auth)
         .send()
         .await
@@ -237,7 +237,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
 
     let replay = |dry_run: bool| {
         app.client
-            .post(app.url("/admin/replay"))
+            .post(app.admin_url("/api/dead-letters/replay"))
             .header("authorization", &auth)
             .json(&serde_json::json!({ "filter": { "event_id": "evt_admin" }, "dry_run": dry_run }))
             .send()
@@ -269,7 +269,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     // After a template fix, say: deliver the whole event again.
     let again: Value = app
         .client
-        .post(app.url("/admin/events/stripe/evt_admin/redeliver"))
+        .post(app.admin_url("/api/events/stripe/evt_admin/redeliver"))
         .header("authorization", &auth)
         .send()
         .await
@@ -286,7 +286,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
 
     let job: Value = app
         .client
-        .get(app.url(&format!("/admin/jobs/{job_id}")))
+        .get(app.admin_url(&format!("/api/jobs/{job_id}")))
         .header("authorization", &auth)
         .send()
         .await
@@ -298,7 +298,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
 
     let missing = app
         .client
-        .post(app.url("/admin/events/stripe/evt_nope/redeliver"))
+        .post(app.admin_url("/api/events/stripe/evt_nope/redeliver"))
         .header("authorization", &auth)
         .send()
         .await

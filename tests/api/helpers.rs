@@ -48,6 +48,7 @@ pub fn shipped_config_in(dir: &Path) -> String {
         current.insert(path[path.len() - 1].to_owned(), value);
     };
     set(&mut table, &["server", "listen"], "127.0.0.1:0".into());
+    set(&mut table, &["admin", "listen"], "127.0.0.1:0".into());
     set(&mut table, &["dispatch", "enabled"], false.into());
     set(
         &mut table,
@@ -91,9 +92,34 @@ secret = "${{STRIPE_WEBHOOK_SECRET}}"
     )
 }
 
+/// `text` with the admin listener on an ephemeral port (unless it names one), so
+/// tests running at once do not all want 8788.
+pub fn admin_on_port_zero(text: &str) -> String {
+    const LISTEN: &str = "listen = \"127.0.0.1:0\"";
+    match text.find("[admin]\n") {
+        Some(at) => {
+            let body = &text[at + "[admin]\n".len()..];
+            let section = body.find("\n[").map_or(body, |end| &body[..end]);
+            if section
+                .lines()
+                .any(|line| line.trim_start().starts_with("listen"))
+            {
+                text.to_owned()
+            } else {
+                text.replacen("[admin]\n", &format!("[admin]\n{LISTEN}\n"), 1)
+            }
+        }
+        None => format!("{text}\n[admin]\n{LISTEN}\n"),
+    }
+}
+
 /// A running herald.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The admin listener's address.
+    pub admin_addr: SocketAddr,
+    /// The one-time login URL, when the config sets no admin token.
+    pub admin_login_url: Option<String>,
     pub dir: TempDir,
     pub client: reqwest::Client,
     pub dispatcher: Dispatcher,
@@ -131,6 +157,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         herald::telemetry::init();
     }
+    let text = &admin_on_port_zero(text);
     // On disk too, so tests can point the CLI at the same config and database.
     let path = dir.path().join("config.toml");
     std::fs::write(&path, text).expect("config written");
@@ -138,6 +165,8 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
         .unwrap_or_else(|e| panic!("test config invalid: {e}"));
     let app = Application::build(config).await.expect("app builds");
     let addr = app.local_addr().expect("bound");
+    let admin_addr = app.admin_addr().expect("bound");
+    let admin_login_url = app.admin_login_url().map(str::to_owned);
     let dispatcher = app.dispatcher();
     let store = app.store();
     let metrics = app.metrics();
@@ -146,6 +175,8 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     tokio::spawn(app.run_until_stopped(stop.clone()));
     TestApp {
         addr,
+        admin_addr,
+        admin_login_url,
         dir,
         client: reqwest::Client::new(),
         dispatcher,
@@ -166,14 +197,33 @@ impl TestApp {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Where a browser logs in to the console, if it must.
+    /// Where a browser logs in to the console: the login URL with [`ADMIN_TOKEN`].
     pub fn console_login_path(&self) -> Option<String> {
-        None
+        Some(format!("/login?token={ADMIN_TOKEN}"))
     }
 
     /// `path` on the listener that serves the console.
     pub fn console_url(&self, path: &str) -> String {
-        self.url(path)
+        self.admin_url(path)
+    }
+
+    /// `path` on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin_addr)
+    }
+
+    /// `GET path` on the admin listener with [`ADMIN_TOKEN`].
+    pub fn admin_get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(self.admin_url(path))
+            .bearer_auth(ADMIN_TOKEN)
+    }
+
+    /// `POST path` on the admin listener with [`ADMIN_TOKEN`].
+    pub fn admin_post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.admin_url(path))
+            .bearer_auth(ADMIN_TOKEN)
     }
 
     /// POSTs `body` to `/webhooks/stripe` with `header` as Stripe-Signature (if any).

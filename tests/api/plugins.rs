@@ -191,7 +191,7 @@ actions = [{{ plugin = "orders" }}]
 
     let order: Value = app
         .client
-        .get(app.url("/admin/orders/ORDER12345"))
+        .get(app.admin_url("/api/orders/ORDER12345"))
         .header(
             "authorization",
             format!("Bearer {}", crate::helpers::ADMIN_TOKEN),

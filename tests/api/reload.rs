@@ -14,6 +14,9 @@ fn config(dir: &Path, extra: &str) -> String {
 [server]
 listen = "127.0.0.1:0"
 
+[admin]
+listen = "127.0.0.1:0"
+
 [database]
 url = "sqlite://{db}"
 

@@ -163,6 +163,9 @@ fn herald_config(
         r#"[server]
 listen = "{listen}"
 
+[admin]
+listen = "127.0.0.1:0"
+
 [database]
 url = "{database}"
 

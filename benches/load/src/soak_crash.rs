@@ -199,6 +199,9 @@ fn config(args: &Args, listen: SocketAddr, database: &str, sink: SocketAddr) -> 
         r#"[server]
 listen = "{listen}"
 
+[admin]
+listen = "127.0.0.1:0"
+
 [database]
 url = "{database}"
 

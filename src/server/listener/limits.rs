@@ -48,17 +48,12 @@ pub fn default_max_connections(soft: Option<u64>) -> usize {
 }
 
 /// A warning for an address other hosts can reach, naming what they can reach.
-pub fn exposure_warning(addr: SocketAddr, admin: bool) -> Option<String> {
+pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
     if addr.ip().is_loopback() {
         return None;
     }
-    let admin = if admin {
-        ", and /admin (an admin token is set)"
-    } else {
-        ""
-    };
     Some(format!(
-        "listening on {addr}, which other hosts can reach: POST /webhooks/*, /healthz, /readyz, /metrics{admin} are exposed; \
+        "listening on {addr}, which other hosts can reach: POST /webhooks/*, /healthz, /readyz, /metrics are exposed; \
          listen on 127.0.0.1 behind a reverse proxy, or firewall the port, unless that is intended"
     ))
 }
@@ -81,20 +76,19 @@ mod tests {
     #[test]
     fn only_non_loopback_addresses_warn() {
         let loopback: SocketAddr = "127.0.0.1:8787".parse().unwrap();
-        assert_eq!(exposure_warning(loopback, true), None);
+        assert_eq!(exposure_warning(loopback), None);
         let loopback6: SocketAddr = "[::1]:8787".parse().unwrap();
-        assert_eq!(exposure_warning(loopback6, true), None);
+        assert_eq!(exposure_warning(loopback6), None);
 
         let any: SocketAddr = "0.0.0.0:8787".parse().unwrap();
-        let warning = exposure_warning(any, false).unwrap();
+        let warning = exposure_warning(any).unwrap();
         assert!(
             warning.contains("/webhooks") && warning.contains("/metrics"),
             "{warning}"
         );
-        assert!(!warning.contains("/admin"), "{warning}");
         let any6: SocketAddr = "[::]:8787".parse().unwrap();
-        assert!(exposure_warning(any6, true).unwrap().contains("/admin"));
+        assert!(exposure_warning(any6).is_some());
         let lan: SocketAddr = "192.168.1.5:8787".parse().unwrap();
-        assert!(exposure_warning(lan, false).is_some());
+        assert!(exposure_warning(lan).is_some());
     }
 }

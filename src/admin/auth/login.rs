@@ -1,0 +1,113 @@
+//! `/login`: the form that trades the admin token for a session cookie, the
+//! one-time URL that does the same, and `/logout`.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use tracing::{info, warn};
+
+use super::{cookie_header, AdminAuth, SESSION_COOKIE};
+
+/// `token` of `GET /login?token=…` and of the form.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginFields {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// `/login`, which needs no session of course.
+pub fn login_router(auth: Arc<AdminAuth>) -> Router {
+    Router::new()
+        .route("/login", get(show).post(submit))
+        .with_state(auth)
+}
+
+/// `GET /login`: the form, or with `?token=` a login straight away.
+async fn show(State(auth): State<Arc<AdminAuth>>, Query(fields): Query<LoginFields>) -> Response {
+    match fields.token {
+        Some(token) => log_in(&auth, &token),
+        None => page(StatusCode::OK, None),
+    }
+}
+
+/// `POST /login` with form field `token`.
+async fn submit(State(auth): State<Arc<AdminAuth>>, Form(fields): Form<LoginFields>) -> Response {
+    log_in(&auth, fields.token.as_deref().unwrap_or(""))
+}
+
+/// `POST /logout`: ends this browser's session. Other sessions last until they
+/// expire or the token changes, as sessions are not stored.
+pub async fn logout() -> Response {
+    let clear = cookie_header(&format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+    ));
+    ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
+}
+
+fn log_in(auth: &AdminAuth, token: &str) -> Response {
+    if !auth.is_token(token) {
+        warn!("admin login with a wrong token");
+        return page(
+            StatusCode::UNAUTHORIZED,
+            Some("That is not the admin token."),
+        );
+    }
+    info!("admin login");
+    let mut response = Redirect::to("/").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::SET_COOKIE, auth.start_session());
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The form; `problem` is our own text, never the request's.
+fn page(status: StatusCode, problem: Option<&str>) -> Response {
+    let problem = problem
+        .map(|text| format!("<p class=\"problem\" role=\"alert\">{text}</p>"))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>herald · sign in</title>
+<style>
+body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 24rem; margin: 15vh auto; padding: 0 1rem; }}
+label, input, button {{ display: block; width: 100%; box-sizing: border-box; }}
+input {{ margin: .25rem 0 1rem; padding: .5rem; font: inherit; }}
+button {{ padding: .5rem; font: inherit; }}
+.problem {{ color: #a40000; }}
+</style>
+</head>
+<body>
+<main>
+<h1>herald</h1>
+{problem}
+<form method="post" action="/login">
+<label for="token">Admin token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Sign in</button>
+</form>
+<p>The token is <code>[admin] token</code> in the config, or, when none is set, in the
+URL herald logged at start.</p>
+</main>
+</body>
+</html>
+"#
+    );
+    (
+        status,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        Html(body),
+    )
+        .into_response()
+}

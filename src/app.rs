@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::admin::{self, auth::AdminAuth};
-use crate::config::Config;
+use crate::config::{Config, InForce};
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
-use crate::reload::{InForce, Reloader};
+use crate::reload::Reloader;
 use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
@@ -26,6 +26,11 @@ use crate::store::{Store, StoreError};
 /// has been silent for `dispatch.lease_secs`. A drain that finishes gives back
 /// this instance's leases and heartbeat itself (see `Dispatcher::run_until_stopped`).
 const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Connections the admin listener keeps open at once: a few browsers and scripts
+/// (a browser opens six per host), taken from the descriptors
+/// [`listener::RESERVED_DESCRIPTORS`] keeps back.
+const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +61,7 @@ pub struct Application {
     limits: ListenerSettings,
     /// What it was built from, for the reloader to compare with.
     config: Config,
-    /// The config in force, which the console reads and the reloader replaces.
+    /// The config in force, which the reloader updates.
     in_force: InForce,
 }
 
@@ -73,6 +78,7 @@ impl Application {
             .with_stock_ledger(Arc::new(store.clone()));
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
+        let in_force = InForce::new(config.clone());
         let dispatcher = Dispatcher::new(
             store.clone(),
             plugins,
@@ -81,7 +87,6 @@ impl Application {
             config.dispatch.clone(),
             metrics.clone(),
         );
-        let in_force = InForce::new(config.clone());
         let state = AppState::new(Shared {
             store: store.clone(),
             live: dispatcher.live(),
@@ -185,10 +190,10 @@ impl Application {
             env,
             self.store.clone(),
             self.dispatcher.live(),
-            self.in_force.clone(),
             self.metrics.clone(),
             self.dispatcher.waker(),
         )
+        .publishing_to(self.in_force.clone())
     }
 
     /// Serves and delivers until `stop` is cancelled, then stops accepting, lets
@@ -202,19 +207,19 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        let serve = |listener, router| {
-            listener::serve(
-                listener,
-                router,
-                self.limits,
-                self.metrics.clone(),
-                stop.clone(),
-            )
+        let serve = |listener, router, limits| {
+            listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())
+        };
+        // The same timeouts; a cap of its own, so the admin listener's connections
+        // never take the descriptors the webhook listener's cap counts on.
+        let admin_limits = ListenerSettings {
+            max_connections: self.limits.max_connections.min(ADMIN_MAX_CONNECTIONS),
+            ..self.limits
         };
         // Both stop accepting on `stop`, and each lets its requests in flight finish.
         let (webhooks, admin) = tokio::join!(
-            serve(self.listener, self.router),
-            serve(self.admin_listener, self.admin_router),
+            serve(self.listener, self.router, self.limits),
+            serve(self.admin_listener, self.admin_router, admin_limits),
         );
         // A server only returns early on an error; make sure the rest stops too.
         stop.cancel();

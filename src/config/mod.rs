@@ -7,6 +7,7 @@
 
 mod admin;
 mod database;
+mod in_force;
 mod locate;
 mod raw;
 mod schema;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use herald_plugin_api::{Env, RetryConfig};
 use secrecy::SecretString;
 
+pub use self::in_force::InForce;
 pub use self::raw::RawConfig;
 pub use self::store_only::StoreConfig;
 use crate::plugins::PluginSpec;

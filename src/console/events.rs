@@ -76,6 +76,8 @@ pub async fn list(
         order_id: (!q.is_empty() && !q.starts_with("evt_")).then(|| q.to_owned()),
         status,
         since_ms: None,
+        until_ms: None,
+        after: None,
         limit: LIST_LIMIT,
     };
     if q.starts_with("evt_") {

@@ -63,6 +63,8 @@ pub async fn editor_page(
             order_id: None,
             status: None,
             since_ms: None,
+            until_ms: None,
+            after: None,
             limit: RECENT_EVENTS,
         })
         .await

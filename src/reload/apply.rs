@@ -9,10 +9,9 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::diff::{Changes, Files};
-use super::in_force::InForce;
 use super::live::{Current, Live};
 use crate::check;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, InForce};
 use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
 use crate::store::Store;
@@ -32,21 +31,20 @@ pub struct Reloader {
     env: Arc<dyn Env>,
     store: Store,
     live: Live,
-    /// Given the config each good reload puts in force.
-    in_force: InForce,
     metrics: Arc<Metrics>,
     wake_dispatcher: Arc<Notify>,
+    /// Where the admin API reads the config in force, told of each reload.
+    in_force: Option<InForce>,
 }
 
 impl Reloader {
     /// A reloader for a herald running `config`, whose plugins read `store` and
-    /// whose jobs read `live`; each good reload's config goes into `in_force` too.
+    /// whose jobs read `live`.
     pub fn new(
         config: Config,
         env: Arc<dyn Env>,
         store: Store,
         live: Live,
-        in_force: InForce,
         metrics: Arc<Metrics>,
         wake_dispatcher: Arc<Notify>,
     ) -> Self {
@@ -57,10 +55,16 @@ impl Reloader {
             env,
             store,
             live,
-            in_force,
             metrics,
             wake_dispatcher,
+            in_force: None,
         }
+    }
+
+    /// The reloader, telling `in_force` of every config it puts in force.
+    pub fn publishing_to(mut self, in_force: InForce) -> Self {
+        self.in_force = Some(in_force);
+        self
     }
 
     /// The config file watched.
@@ -141,7 +145,9 @@ impl Reloader {
         kept.dispatch = self.config.dispatch.clone();
         kept.stripe = self.config.stripe.clone();
         kept.admin = self.config.admin.clone();
-        self.in_force.set(kept.clone());
+        if let Some(in_force) = &self.in_force {
+            in_force.set(kept.clone());
+        }
         self.config = kept;
         self.files = files;
         Ok(changes)

@@ -7,12 +7,10 @@
 
 mod apply;
 mod diff;
-mod in_force;
 mod live;
 mod watch;
 
 pub use self::apply::{Reloader, LAST_SUCCESS_METRIC, RELOADS_METRIC};
 pub use self::diff::{Changes, RESTART_ONLY};
-pub use self::in_force::InForce;
 pub use self::live::{Current, Live};
 pub use self::watch::spawn;

@@ -104,6 +104,11 @@ impl Rule {
         &self.name
     }
 
+    /// The event types the rule is `on`.
+    pub fn on(&self) -> &[EventPattern] {
+        &self.on
+    }
+
     /// The rule's `when`, if it has one.
     pub fn when(&self) -> Option<&Condition> {
         self.when.as_ref()

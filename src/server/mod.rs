@@ -19,9 +19,9 @@ use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
-use crate::config::{ServerSettings, StripeSettings};
+use crate::config::{InForce, ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
-use crate::reload::{InForce, Live};
+use crate::reload::Live;
 use crate::store::Store;
 
 /// What every handler shares, behind one `Arc`.
@@ -57,7 +57,7 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
-    /// The whole config in force, for the console's template editor.
+    /// The config in force, for the admin API to show.
     pub config: InForce,
 }
 

@@ -9,6 +9,7 @@
 use herald_plugin_api::Event;
 
 use super::attempt::AttemptSummary;
+pub use super::cursor::EventCursor;
 use super::error::{Result, StoreError};
 use super::job::JobStatus;
 use super::rows::{to_u32, EventRow};
@@ -90,6 +91,10 @@ pub struct EventFilter {
     pub status: Option<EventStatus>,
     /// Received at or after this Unix millisecond.
     pub since_ms: Option<i64>,
+    /// Received before this Unix millisecond.
+    pub until_ms: Option<i64>,
+    /// Only events listed after this one: the next page of a listing.
+    pub after: Option<EventCursor>,
     /// At most this many, newest first.
     pub limit: usize,
 }
@@ -112,6 +117,8 @@ pub(super) fn like_pattern(pattern: &str) -> String {
 /// One event in a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventListing {
+    /// Where a listing that ends with this event goes on from.
+    pub cursor: EventCursor,
     pub event_id: String,
     pub source: String,
     pub kind: String,
@@ -127,7 +134,7 @@ pub struct EventListing {
 /// The columns [`EventListingRow`] reads; both backends append their filter,
 /// `ORDER BY e.received_at DESC, e.pk DESC` and the limit.
 pub(super) const EVENT_LIST_SELECT: &str =
-    "SELECT e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
+    "SELECT e.pk, e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'pending') AS pending,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'delivered') AS delivered,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead
@@ -139,6 +146,7 @@ pub(super) const EVENT_LIST_ORDER: &str = " ORDER BY e.received_at DESC, e.pk DE
 /// A listed event, as [`EVENT_LIST_SELECT`] reads it.
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct EventListingRow {
+    pk: i64,
     event_id: String,
     source: String,
     kind: String,
@@ -158,6 +166,10 @@ impl From<EventListingRow> for EventListing {
             dead: to_u32(row.dead),
         };
         Self {
+            cursor: EventCursor {
+                received_at_ms: row.received_at,
+                pk: row.pk,
+            },
             event_id: row.event_id,
             source: row.source,
             kind: row.kind,

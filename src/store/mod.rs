@@ -7,6 +7,7 @@
 
 mod attempt;
 mod claim;
+mod cursor;
 mod error;
 mod events;
 mod group_commit;
@@ -27,7 +28,9 @@ use secrecy::ExposeSecret;
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 pub use self::backfill::{EventJobs, EventPage, StoredEvent};
 pub use self::error::{Result, StoreError};
-pub use self::events::{EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts};
+pub use self::events::{
+    EventCursor, EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts,
+};
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };

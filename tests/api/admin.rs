@@ -220,6 +220,10 @@ async fn a_browser_without_a_session_is_sent_to_the_login_form() {
         .expect("sent");
     assert_eq!(form.status(), 200);
     assert_eq!(form.headers()["cache-control"], "no-store");
+    let policy = form.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
     let html = form.text().await.expect("text");
     assert!(
         html.contains(r#"<form method="post" action="/login">"#)
@@ -461,4 +465,70 @@ async fn the_webhook_listener_serves_no_admin_path() {
         assert_eq!(response.status(), 404, "{path}");
     }
     assert_ne!(app.addr, app.admin_addr);
+}
+
+/// Waits for a line of `herald`'s log holding `needle`, and returns it.
+async fn wait_log_line(herald: &crate::helpers::HeraldProcess, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = herald
+            .log
+            .lock()
+            .expect("log lock")
+            .iter()
+            .find(|line| line.contains(needle))
+            .cloned();
+        if let Some(line) = found {
+            return line;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no log line with {needle:?} within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_binary_on_the_shipped_config_logs_a_login_url_that_works() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, crate::helpers::shipped_config_in(dir.path())).expect("config");
+    let herald = crate::helpers::HeraldProcess::start(&config).await;
+
+    let line = wait_log_line(&herald, "admin API and console on http://").await;
+    let admin = line
+        .split("console on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("an address")
+        .to_owned();
+    assert_ne!(admin, herald.addr.to_string());
+    let line = wait_log_line(&herald, "/login?token=").await;
+    let url = line
+        .split_whitespace()
+        .find(|word| word.contains("/login?token="))
+        .expect("a URL")
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("http://{admin}/login?token=")),
+        "{line}"
+    );
+
+    let response = browser().get(&url).send().await.expect("sent");
+    assert_eq!(response.status(), 303);
+    let (cookie, _) = session_cookie(response.headers());
+    let listed = reqwest::Client::new()
+        .get(format!("http://{admin}/api/events"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(listed.status(), 200);
+
+    herald.signal("-TERM");
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(30), herald.wait())
+        .await
+        .expect("herald exits within 30 s");
+    assert_eq!(exit, Some(0), "both listeners stop on SIGTERM");
 }

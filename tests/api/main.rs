@@ -1,4 +1,5 @@
 mod admin;
+mod admin_api;
 mod backfill;
 mod browser;
 mod config;

@@ -106,6 +106,11 @@ URL herald logged at start.</p>
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::REFERRER_POLICY, "no-referrer"),
+            // No script, no framing: the form posts the token to this origin only.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ),
         ],
         Html(body),
     )

@@ -1,4 +1,5 @@
-//! The JSON shapes scripts read (documented in docs/operations.md, "Events").
+//! The JSON shapes scripts read (documented in docs/operations.md, "Events"), which
+//! the admin API answers with too.
 
 use anyhow::Context;
 use serde_json::{json, Value};
@@ -9,7 +10,7 @@ fn counts_json(counts: JobCounts) -> Value {
     json!({ "pending": counts.pending, "delivered": counts.delivered, "dead": counts.dead })
 }
 
-pub(super) fn listing_json(event: &EventListing) -> Value {
+pub(crate) fn listing_json(event: &EventListing) -> Value {
     json!({
         "id": event.event_id,
         "source": event.source,
@@ -22,7 +23,7 @@ pub(super) fn listing_json(event: &EventListing) -> Value {
     })
 }
 
-pub(super) fn detail_json(detail: &EventDetail) -> anyhow::Result<Value> {
+pub(crate) fn detail_json(detail: &EventDetail) -> anyhow::Result<Value> {
     let event = &detail.event;
     let jobs: Vec<Value> = detail
         .jobs
@@ -76,7 +77,7 @@ pub(super) fn detail_json(detail: &EventDetail) -> anyhow::Result<Value> {
 }
 
 /// `text` (JSON) indented, its keys in the order they came: what Stripe sent, readable.
-pub(super) fn pretty(text: &str) -> anyhow::Result<String> {
+pub(crate) fn pretty(text: &str) -> anyhow::Result<String> {
     let mut out = Vec::with_capacity(text.len() * 2);
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut serializer = serde_json::Serializer::pretty(&mut out);

@@ -4,7 +4,7 @@
 //! docs/operations.md ("Events") and built here, field by field, so a change to
 //! a store type does not silently change what scripts read.
 
-mod json;
+pub(crate) mod json;
 mod text;
 
 use std::io::Write as _;
@@ -89,6 +89,8 @@ impl EventsArgs {
             order_id: self.order.clone(),
             status: self.status.map(EventStatus::from),
             since_ms: self.since.as_deref().map(parse_time).transpose()?,
+            until_ms: None,
+            after: None,
             limit: self.limit,
         })
     }

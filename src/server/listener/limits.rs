@@ -8,8 +8,8 @@ use tracing::warn;
 /// The cap when `server.max_connections` is not set and descriptors allow it.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
-/// Descriptors kept back from client connections: the database pool, plugins'
-/// HTTP clients and files, the SQLite WAL, logs.
+/// Descriptors kept back from webhook connections: the database pool, plugins'
+/// HTTP clients and files, the SQLite WAL, logs, the admin listener's connections.
 pub const RESERVED_DESCRIPTORS: u64 = 256;
 
 /// The fewest connections the default cap allows, however low the limit.

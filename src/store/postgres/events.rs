@@ -5,9 +5,9 @@ use sqlx::{Postgres, QueryBuilder};
 use super::PostgresStore;
 use crate::store::error::Result;
 use crate::store::events::{
-    assemble, like_pattern, EventAttemptRow, EventDetail, EventDetailRow, EventFilter, EventJobRow,
-    EventListing, EventListingRow, EVENT_ATTEMPTS_SELECT, EVENT_DETAIL_SELECT, EVENT_JOBS_SELECT,
-    EVENT_LIST_ORDER, EVENT_LIST_SELECT,
+    assemble, like_pattern, EventAttemptRow, EventCursor, EventDetail, EventDetailRow, EventFilter,
+    EventJobRow, EventListing, EventListingRow, EVENT_ATTEMPTS_SELECT, EVENT_DETAIL_SELECT,
+    EVENT_JOBS_SELECT, EVENT_LIST_ORDER, EVENT_LIST_SELECT,
 };
 
 impl PostgresStore {
@@ -27,6 +27,15 @@ impl PostgresStore {
         }
         if let Some(since) = filter.since_ms {
             query.push(" AND e.received_at >= ").push_bind(since);
+        }
+        if let Some(until) = filter.until_ms {
+            query.push(" AND e.received_at < ").push_bind(until);
+        }
+        if let Some(after) = filter.after {
+            let [at_most, before, lower_pk] = EventCursor::SQL;
+            query.push(at_most).push_bind(after.received_at_ms);
+            query.push(before).push_bind(after.received_at_ms);
+            query.push(lower_pk).push_bind(after.pk).push(")");
         }
         query.push(EVENT_LIST_ORDER).push_bind(filter.sql_limit());
         let rows = query

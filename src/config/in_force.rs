@@ -1,32 +1,30 @@
-//! [`InForce`]: the whole config a running herald uses, for readers that need more
-//! than [`super::Current`] holds (the console's template editor: the templates
-//! folder, the rules and shop to check a draft against).
+//! The config a running herald is using, for the admin API to show: the one it
+//! started with, then each one a reload applied.
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::config::Config;
+use super::Config;
 
-/// The config in force, replaced by each good reload. Restart-only settings keep
-/// the values herald started with, as the reloader keeps them.
+/// A shared handle on the config in force; cheap to clone.
 #[derive(Clone)]
 pub struct InForce(Arc<RwLock<Arc<Config>>>);
 
 impl InForce {
-    /// Puts `config` in force.
+    /// `config` in force.
     pub fn new(config: Config) -> Self {
         Self(Arc::new(RwLock::new(Arc::new(config))))
     }
 
     /// The config in force now.
     pub fn get(&self) -> Arc<Config> {
-        // Held for an Arc clone only.
+        // Held for an Arc clone, never across an await.
         self.0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    /// Replaces the config in force.
+    /// Puts `config` in force, as a reload does.
     pub fn set(&self, config: Config) {
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
     }

@@ -15,6 +15,7 @@
 //! - [`render`]: handlebars templates for plugins that send text.
 //! - [`check`]: every template a rule uses, rendered against the sample events it matches.
 //! - [`reload`]: the config and templates watched, `SIGHUP`, and the swap of rules and plugins.
+//! - [`console`]: the web pages: events, dead letters, orders, the template editor.
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.

@@ -1,10 +1,50 @@
-//! The HTML console (helper C's); a placeholder until it is merged.
+//! The console: HTML pages for the people who run herald (events, dead letters,
+//! orders) and for those who write its mail (the template editor with a live
+//! preview). Server-rendered HTML and a little JavaScript of our own, from
+//! `assets/`; the admin listener serves it behind its login.
+//!
+//! - `page`: the shell and HTML helpers; `assets`: the embedded CSS and scripts.
+//! - `events`, `dead_letters`, `orders`: the listings; `actions`: their buttons.
+//! - `templates_page`: the editor; `templates_api`: its JSON; `editor`: rendering
+//!   and saving drafts.
 
+mod actions;
+mod assets;
+mod csrf;
+mod dead_letters;
+mod editor;
+mod events;
+mod orders;
+mod page;
+mod templates_api;
+mod templates_page;
+
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::server::AppState;
 
-/// The console's pages, static files and endpoints; mounted behind the admin auth.
+/// The console's pages, assets and JSON endpoints, for the admin router to mount
+/// behind its auth.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(events::list))
+        .route("/events/{source}/{id}", get(events::detail))
+        .route("/events/{source}/{id}/redeliver", post(actions::redeliver))
+        .route("/dead-letters", get(dead_letters::list))
+        .route("/dead-letters/replay", post(actions::replay))
+        .route("/dead-letters/purge", post(actions::purge))
+        .route("/orders", get(orders::search))
+        .route("/orders/{id}", get(orders::show))
+        .route("/templates", get(templates_page::editor_page))
+        .route("/assets/{file}", get(assets::asset))
+        .route("/api/samples", get(templates_api::samples_list))
+        .route("/api/templates", get(templates_api::list))
+        .route(
+            "/api/templates/{name}",
+            get(templates_api::read)
+                .put(templates_api::save)
+                .post(templates_api::save),
+        )
+        .route("/api/templates/{name}/render", post(templates_api::render))
 }

@@ -58,7 +58,12 @@ pub(super) fn compile(path: &Path, name: &str) -> Result<Template, LoadError> {
         path: path.to_owned(),
         source,
     })?;
-    Template::compile_with_name(&source, name.to_owned()).map_err(|e| match e.pos() {
+    compile_text(path, name, &source)
+}
+
+/// Parses `source`, the text of (or meant for) the file at `path`.
+pub(super) fn compile_text(path: &Path, name: &str, source: &str) -> Result<Template, LoadError> {
+    Template::compile_with_name(source, name.to_owned()).map_err(|e| match e.pos() {
         Some((line, column)) => LoadError::Syntax {
             path: path.to_owned(),
             line,

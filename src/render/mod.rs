@@ -44,6 +44,7 @@
 //! * Hash arguments of a partial become context fields for it, so a layout that reads
 //!   `{{title}}` needs every caller to pass `title=…`.
 
+mod draft;
 mod files;
 mod helpers;
 mod probe;
@@ -67,7 +68,7 @@ use herald_plugin_api::{RenderError, TemplatePart, Templates};
 use serde_json::Value;
 
 /// herald's template registry, loaded once at start-up from the templates folder.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Renderer {
     /// The folder loaded from, to name files in error messages.
     dir: PathBuf,

@@ -148,6 +148,11 @@ pub async fn spawn_app_with(text: &str) -> TestApp {
     spawn_app_in(TempDir::new().expect("temp dir"), text).await
 }
 
+/// herald on `text`, in `dir` (which the config may point into).
+pub async fn spawn_app_with_dir(dir: TempDir, text: &str) -> TestApp {
+    spawn_app_in(dir, text).await
+}
+
 async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         herald::telemetry::init();
@@ -190,6 +195,16 @@ pub fn signature(body: &[u8]) -> String {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Where a browser logs in to the console: the login URL with [`ADMIN_TOKEN`].
+    pub fn console_login_path(&self) -> Option<String> {
+        Some(format!("/login?token={ADMIN_TOKEN}"))
+    }
+
+    /// `path` on the listener that serves the console.
+    pub fn console_url(&self, path: &str) -> String {
+        self.admin_url(path)
     }
 
     /// `path` on the admin listener.

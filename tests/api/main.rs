@@ -1,9 +1,11 @@
 mod admin;
 mod admin_api;
 mod backfill;
+mod browser;
 mod config;
 mod config_roundtrip;
 mod connections;
+mod console;
 mod crash;
 mod delivery;
 mod docs;

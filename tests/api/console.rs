@@ -1,0 +1,353 @@
+//! The console's pages and JSON over HTTP against a real herald: the template
+//! editor's render and save, the listings, the dead-letter buttons. The browser
+//! drives the same endpoints in `browser.rs`.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
+
+/// herald on the shipped config, with a copy of the templates to edit.
+async fn app() -> TestApp {
+    app_with("").await
+}
+
+/// [`app`] with `extra` TOML (plugins, rules) appended to the config.
+pub async fn app_with(extra: &str) -> TestApp {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let templates = dir.path().join("templates");
+    copy_dir(&repo().join("templates"), &templates);
+    let mut text = shipped_config_in(dir.path());
+    text = text.replace(
+        &repo().join("templates").display().to_string(),
+        &templates.display().to_string(),
+    );
+    text = text.replacen(
+        "[admin]\n",
+        "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n",
+        1,
+    );
+    assert!(text.contains("HERALD_ADMIN_TOKEN"), "{text}");
+    text.push_str(extra);
+    spawn_app_with_dir(dir, &text).await
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn send_json(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let response = app
+        .client
+        .request(method, app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let response = app
+        .client
+        .get(app.console_url(path))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn templates_and_samples_are_listed_and_read() {
+    let app = app().await;
+    let (status, list) = get_json(&app, "/api/templates").await;
+    assert_eq!(status, 200);
+    let paid = list["templates"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["name"] == "payment_succeeded")
+        .expect("payment_succeeded listed");
+    assert_eq!(paid["parts"], json!(["subject", "html", "text"]));
+    assert_eq!(paid["rules"], json!(["payment-confirmation"]));
+
+    let (status, set) = get_json(&app, "/api/templates/payment_succeeded").await;
+    assert_eq!(status, 200);
+    let subject = std::fs::read_to_string(repo().join("templates/payment_succeeded.subject.hbs"))
+        .expect("file");
+    assert_eq!(set["parts"]["subject"], subject);
+    let (status, _) = get_json(&app, "/api/templates/nope").await;
+    assert_eq!(status, 404);
+
+    let (_, samples) = get_json(&app, "/api/samples").await;
+    let types: Vec<&str> = samples["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .filter_map(|s| s["type"].as_str())
+        .collect();
+    assert!(types.contains(&"payment_intent.succeeded"), "{types:?}");
+}
+
+#[tokio::test]
+async fn a_draft_renders_against_a_sample_a_stored_event_or_posted_json() {
+    let app = app().await;
+    let draft = json!({ "subject": "Paid: {{order_id}}", "text": "Hi {{customer.name}}" });
+    let (status, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": draft, "sample": "payment_intent.succeeded" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["subject"], "Paid: ORDER12345");
+    assert_eq!(preview["text"], "Hi Jenny Rosen");
+    assert!(
+        preview["html"]
+            .as_str()
+            .expect("html from the file")
+            .contains("<"),
+        "{preview}"
+    );
+    assert_eq!(preview["sms"]["segments"], 1);
+    assert_eq!(preview["errors"], json!([]));
+    assert!(preview["params"]
+        .as_str()
+        .expect("params")
+        .contains("payment-confirmation"));
+
+    app.post_fixture("payment_intent.succeeded").await;
+    let stored = herald_testkit::stripe::fixture_json("payment_intent.succeeded");
+    let id = stored["id"].as_str().expect("id");
+    let (status, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": { "subject": "{{id}}" }, "event": { "source": "stripe", "id": id } }),
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["subject"], id);
+
+    let (status, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": { "subject": "{{type}}" }, "payload": stored }),
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["subject"], "payment_intent.succeeded");
+}
+
+#[tokio::test]
+async fn template_errors_come_back_with_their_part_and_line() {
+    let app = app().await;
+    let (_, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": { "html": "<p>ok</p>\n<p>{{customer.nmae}}</p>" } }),
+    )
+    .await;
+    let error = &preview["errors"][0];
+    assert_eq!(error["part"], "html", "{preview}");
+    assert_eq!(error["line"], 2, "{preview}");
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("customer.nmae"),
+        "{preview}"
+    );
+
+    let (_, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": { "text": "fine\n{{#if x}}\nunclosed" } }),
+    )
+    .await;
+    assert_eq!(preview["errors"][0]["part"], "text", "{preview}");
+    assert!(preview["errors"][0]["line"].is_u64(), "{preview}");
+}
+
+#[tokio::test]
+async fn a_save_that_fails_the_check_is_refused_and_a_good_one_is_written_with_a_backup() {
+    let app = app().await;
+    let dir = app.dir.path().join("templates");
+    let file = dir.join("payment_succeeded.subject.hbs");
+    let before = std::fs::read_to_string(&file).expect("file");
+
+    let (status, refused) = send_json(
+        &app,
+        reqwest::Method::PUT,
+        "/api/templates/payment_succeeded",
+        &json!({ "parts": { "subject": "{{customer.nmae}}" } }),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["saved"], false);
+    assert!(
+        refused["problems"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("customer.nmae"),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("file"),
+        before,
+        "a refused save writes nothing"
+    );
+
+    let (status, saved) = send_json(
+        &app,
+        reqwest::Method::PUT,
+        "/api/templates/payment_succeeded",
+        &json!({ "parts": { "subject": "Thanks, {{customer.name}}" } }),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved["result"]["written"],
+        json!(["payment_succeeded.subject.hbs"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("file"),
+        "Thanks, {{customer.name}}"
+    );
+    let backup = dir.join("payment_succeeded.subject.hbs.bak");
+    assert_eq!(std::fs::read_to_string(backup).expect("backup"), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // The reload the file watcher would start takes it live.
+    app.reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("reloads");
+    app.post_fixture("payment_intent.succeeded").await;
+    app.dispatch_all_pending().await;
+    let mails = app.outbox();
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Subject: Thanks, Jenny Rosen")),
+        "{mails:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() {
+    let app = app().await;
+    app.post_fixture("payment_intent.succeeded").await;
+    app.dispatch_all_pending().await;
+    let event = herald_testkit::stripe::fixture_json("payment_intent.succeeded");
+    let id = event["id"].as_str().expect("id");
+
+    let (status, list) = page(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(list.contains(id), "{list}");
+    assert!(list.contains("name=\"csrf-token\""), "{list}");
+    let (_, filtered) = page(&app, "/?q=NOPE").await;
+    assert!(
+        !filtered.contains(id),
+        "an order filter that matches nothing"
+    );
+    let (_, by_order) = page(&app, "/?q=ORDER12345").await;
+    assert!(by_order.contains(id));
+    let response = app
+        .client
+        .get(app.console_url(&format!("/?q={id}")))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    assert!(
+        response
+            .url()
+            .path()
+            .ends_with(&format!("/events/stripe/{id}")),
+        "{}",
+        response.url()
+    );
+
+    let (status, detail) = page(&app, &format!("/events/stripe/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        detail.contains("payment-confirmation") && detail.contains("badge-delivered"),
+        "{detail}"
+    );
+    assert!(detail.contains("Attempts of job"), "{detail}");
+
+    let (status, order) = page(&app, "/orders/ORDER12345").await;
+    assert_eq!(status, 200);
+    assert!(order.contains(id), "{order}");
+
+    let (status, _) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/dead-letters/purge",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 400, "an empty selection purges nothing");
+    let (status, body) = send_json(
+        &app,
+        reqwest::Method::POST,
+        &format!("/events/stripe/{id}/redeliver"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    for asset in ["console.css", "console.js", "editor.js"] {
+        let response = app
+            .client
+            .get(app.console_url(&format!("/assets/{asset}")))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let (status, _) = page(&app, "/templates").await;
+    assert_eq!(status, 200);
+}

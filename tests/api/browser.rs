@@ -336,12 +336,22 @@ async fn editor_previews_flags_errors_and_saves(client: &Client, app: &TestApp) 
         .reload("file changed")
         .await
         .expect("reloads");
-    deliver(app, "payment_intent.succeeded", "evt_console_after_edit").await;
+    // Another order: ORDER12345 is refunded by now, and the confirmation mail's rule
+    // asks for a paid order.
+    let body = String::from_utf8(fixture_with_id(
+        "payment_intent.succeeded",
+        "evt_console_after_edit",
+    ))
+    .expect("a UTF-8 fixture")
+    .replace("ORDER12345", "ORDER12346")
+    .into_bytes();
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    app.settle("evt_console_after_edit").await;
     let mails = app.outbox();
     assert!(
         mails
             .iter()
-            .any(|m| m.contains("Subject: Thanks, Jenny Rosen! Order ORDER12345")),
+            .any(|m| m.contains("Subject: Thanks, Jenny Rosen! Order ORDER12346")),
         "{mails:?}"
     );
 }

@@ -1,7 +1,6 @@
 //! One claimed job's way through the dispatcher: wait for its destination's turn
 //! and a slot, attempt it (or hold it back while its breaker is open), record it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +9,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::backoff::RetryPolicy;
-use super::breaker::{CircuitBreaker, Permit};
+use super::breaker::Permit;
 use super::deliver::{deliver, Reached};
+use super::destinations::Destinations;
 use super::failover::Held;
 use super::heartbeat::InFlight;
 use super::rate::Rates;
@@ -32,10 +32,9 @@ pub(super) struct Shared {
     /// The rules, plugins and shop in force; each job reads them once, at its start.
     pub(super) live: Live,
     pub(super) settings: DispatchSettings,
-    pub(super) breakers: HashMap<String, CircuitBreaker>,
-    /// Deliveries in flight per plugin instance, so one destination never gets
-    /// more than its configured share however many jobs are due.
-    pub(super) limits: HashMap<String, Arc<Semaphore>>,
+    /// Each instance's breaker, and its share of the deliveries in flight so one
+    /// destination never gets more than its `max_concurrency` however many jobs are due.
+    pub(super) destinations: Destinations,
     /// Each instance's `rate_limit` bucket.
     pub(super) rates: Rates,
     pub(super) metrics: Arc<Metrics>,
@@ -59,17 +58,15 @@ impl Shared {
     /// Delivers `job`, or holds it back while its destination's breaker is open.
     /// The caller holds the destination's share and a slot.
     async fn attempt(&self, job: &ClaimedJob, live: &Current) -> Attempted {
-        let breaker = self.breakers.get(&job.plugin);
+        let breaker = self.destinations.breaker(&job.plugin);
         let now = self.clock.instant();
-        if let Some(Permit::HeldUntil(until)) = breaker.map(|b| b.permit(now)) {
+        if let Permit::HeldUntil(until) = breaker.permit(now) {
             let mut wait = until.saturating_duration_since(now);
-            if let Some(breaker) = breaker {
-                match self.behind_open_breaker(job, live, breaker, now) {
-                    Held::HandOver(handover) => return handover,
-                    // Back when the fallback may take it, if that comes first.
-                    Held::HandOverIn(left) => wait = wait.min(left),
-                    Held::Waits => {}
-                }
+            match self.behind_open_breaker(job, live, &breaker, now) {
+                Held::HandOver(handover) => return handover,
+                // Back when the fallback may take it, if that comes first.
+                Held::HandOverIn(left) => wait = wait.min(left),
+                Held::Waits => {}
             }
             let run_at = self
                 .clock
@@ -88,20 +85,18 @@ impl Shared {
             &self.clock,
         )
         .await;
-        if let Some(breaker) = breaker {
-            match reached {
-                Reached::Yes => {
-                    if breaker.record_success() {
-                        info!(plugin = %job.plugin, "circuit breaker closed: the destination answers again");
-                        self.metrics.breaker(&job.plugin, false);
-                    }
+        match reached {
+            Reached::Yes => {
+                if breaker.record_success() {
+                    info!(plugin = %job.plugin, "circuit breaker closed: the destination answers again");
+                    self.metrics.breaker(&job.plugin, false);
                 }
-                Reached::No => {
-                    breaker.record_failure(self.clock.instant());
-                    if breaker.is_open() {
-                        warn!(plugin = %job.plugin, "circuit breaker open: holding this destination's jobs back");
-                        self.metrics.breaker(&job.plugin, true);
-                    }
+            }
+            Reached::No => {
+                breaker.record_failure(self.clock.instant());
+                if breaker.is_open() {
+                    warn!(plugin = %job.plugin, "circuit breaker open: holding this destination's jobs back");
+                    self.metrics.breaker(&job.plugin, true);
                 }
             }
         }
@@ -158,13 +153,11 @@ impl Shared {
         if let Some(gated) = self.order_gate(&job, &live).await {
             return self.record(&job, gated).await;
         }
-        let limit = self.limits.get(&job.plugin).cloned();
+        let limit = live.plugins.max_concurrency(&job.plugin);
+        let limit = self.destinations.share(&job.plugin, limit);
         // None is ever closed; deliver unlimited if one were.
         let turn = async {
-            let share = match limit {
-                Some(limit) => limit.acquire_owned().await.ok(),
-                None => None,
-            };
+            let share = limit.acquire_owned().await.ok();
             // Its instance's pace, before a slot: a job waiting for it holds only
             // its own destination's share.
             let rate = live.plugins.delivery(&job.plugin).rate_limit;

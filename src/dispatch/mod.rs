@@ -16,6 +16,7 @@ mod backoff;
 mod breaker;
 mod claimed;
 mod deliver;
+mod destinations;
 mod failover;
 mod heartbeat;
 mod job;
@@ -26,10 +27,11 @@ mod run;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 pub use self::backoff::RetryPolicy;
 pub use self::breaker::{CircuitBreaker, Permit};
+use self::destinations::Destinations;
 use self::job::Shared;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
@@ -93,21 +95,7 @@ impl Dispatcher {
         metrics: Arc<Metrics>,
         clock: Clock,
     ) -> Self {
-        let breakers = plugins
-            .names()
-            .map(|name| {
-                let breaker =
-                    CircuitBreaker::new(settings.breaker_failures, settings.breaker_cooldown);
-                (name.to_owned(), breaker)
-            })
-            .collect();
-        let limits = plugins
-            .names()
-            .map(|name| {
-                let limit = plugins.max_concurrency(name).max(1);
-                (name.to_owned(), Arc::new(Semaphore::new(limit)))
-            })
-            .collect();
+        let destinations = Destinations::new(settings.breaker_failures, settings.breaker_cooldown);
         Self {
             shared: Arc::new(Shared {
                 store,
@@ -117,8 +105,7 @@ impl Dispatcher {
                     shop,
                 }),
                 settings,
-                breakers,
-                limits,
+                destinations,
                 rates: rate::Rates::default(),
                 metrics,
                 clock,
@@ -138,8 +125,8 @@ impl Dispatcher {
         self.shared.live.clone()
     }
 
-    /// The breaker of plugin instance `plugin`.
-    pub fn breaker(&self, plugin: &str) -> Option<&CircuitBreaker> {
-        self.shared.breakers.get(plugin)
+    /// The breaker of plugin instance `plugin`, once a job has gone to it.
+    pub fn breaker(&self, plugin: &str) -> Option<Arc<CircuitBreaker>> {
+        self.shared.destinations.existing_breaker(plugin)
     }
 }

@@ -204,6 +204,51 @@ async fn an_open_breaker_holds_jobs_back_without_spending_attempts() {
     );
 }
 
+/// An instance a hot reload adds gets a breaker as one configured at start does.
+#[tokio::test]
+async fn an_instance_added_by_a_reload_has_its_breaker() {
+    let sink = HttpSink::start().await;
+    let added = HttpSink::start().await;
+    added.set_status(503);
+    let dispatch =
+        format!("{FAST}\nconcurrency = 1\nbreaker_failures = 2\nbreaker_cooldown_secs = 60");
+    let text = sink_config(&sink, &dispatch, "");
+    let app = spawn_app_with(&text).await;
+    let with_added = format!(
+        r#"{text}
+[plugins.webhook.added]
+url = "{url}"
+max_concurrency = 1
+
+[[rules]]
+name = "added"
+on = ["payment_intent.succeeded"]
+actions = [{{ plugin = "added", path = "/added" }}]
+"#,
+        url = added.url()
+    );
+    std::fs::write(app.config_path(), with_added).expect("test step");
+    let changes = app
+        .reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("test step");
+    assert_eq!(changes.plugins_added, ["added"], "{changes:?}");
+    for id in ["evt_a1", "evt_a2", "evt_a3"] {
+        post(&app, id).await;
+    }
+    app.dispatch_all_pending().await;
+    assert!(app.dispatcher.breaker("added").expect("breaker").is_open());
+    assert_eq!(
+        added.received().len(),
+        2,
+        "the third job never reached the added destination"
+    );
+    assert_eq!(sink.delivered().len(), 3, "the other instance is not held");
+}
+
 #[tokio::test]
 async fn the_admin_api_lists_replays_and_redelivers() {
     let sink = HttpSink::start().await;

@@ -86,10 +86,7 @@ impl Shared {
         let next = next_action(job, live)?;
         warn!(job_id = job.id, key = %job.idempotency_key, from = %job.plugin, to = %next.plugin(),
               %reason, "not a dead letter: handing the job over to the next fallback");
-        self.metrics.incr(
-            "herald_failovers_total",
-            &[("plugin", &job.plugin), ("to", next.plugin())],
-        );
+        self.metrics.failed_over(&job.plugin, next.plugin());
         Some(Handover {
             plugin: next.plugin().to_owned(),
             params: next.params().clone(),

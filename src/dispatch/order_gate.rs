@@ -43,10 +43,7 @@ impl Shared {
             .check_at_delivery(&job.rule, &job.event, view)
             .err()?;
         info!(job_id = job.id, key = %job.idempotency_key, %reason, "skipped: the rule no longer holds");
-        self.metrics.incr(
-            "herald_jobs_skipped_total",
-            &[("plugin", &job.plugin), ("rule", &job.rule)],
-        );
+        self.metrics.job_skipped(&job.plugin, &job.rule);
         Some(Attempted::Tried(AttemptRecord {
             plugin: job.plugin.clone(),
             started_at_ms,

@@ -53,6 +53,20 @@ pub(super) struct Delivered {
     pub outcome: &'static str,
 }
 
+/// `{plugin, to}` of a job handed from an instance to its fallback.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct FailedOver {
+    pub plugin: String,
+    pub to: String,
+}
+
+/// `{plugin, rule}` of a job whose rule no longer held at delivery.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct Skipped {
+    pub plugin: String,
+    pub rule: String,
+}
+
 /// `{plugin, state}` of the jobs in the queue.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct Queued {
@@ -126,6 +140,8 @@ pub(super) struct Families {
     pub to_delivery_seconds: Family<Plugin, Histogram, Buckets>,
     pub held: Family<Plugin, Counter>,
     pub deferred: Family<Plugin, Counter>,
+    pub failovers: Family<FailedOver, Counter>,
+    pub skipped: Family<Skipped, Counter>,
     pub taken_back: Counter,
     pub queue: Family<Queued, Gauge>,
     pub oldest_due: Family<Plugin, FloatGauge>,
@@ -150,6 +166,8 @@ impl Families {
             to_delivery_seconds: Family::new_with_constructor(TO_DELIVERY_BUCKETS),
             held: Family::default(),
             deferred: Family::default(),
+            failovers: Family::default(),
+            skipped: Family::default(),
             taken_back: Counter::default(),
             queue: Family::default(),
             oldest_due: Family::default(),
@@ -212,6 +230,16 @@ impl Families {
             "herald_deliveries_deferred",
             "Looks at jobs whose plugin instance is not configured",
             f.deferred.clone(),
+        );
+        r.register(
+            "herald_failovers",
+            "Jobs handed from a plugin instance to the next fallback of their action, by instance and fallback",
+            f.failovers.clone(),
+        );
+        r.register(
+            "herald_jobs_skipped",
+            "Jobs not sent because their rule's order condition no longer held at delivery, by instance and rule",
+            f.skipped.clone(),
         );
         r.register(
             "herald_leases_taken_back",

@@ -238,6 +238,24 @@ impl Metrics {
         self.families.deferred.get_or_create(&labels).inc();
     }
 
+    /// A job for `plugin` was handed over to its fallback `to`.
+    pub fn failed_over(&self, plugin: &str, to: &str) {
+        let labels = families::FailedOver {
+            plugin: plugin.to_owned(),
+            to: to.to_owned(),
+        };
+        self.families.failovers.get_or_create(&labels).inc();
+    }
+
+    /// A job of `rule` for `plugin` was skipped: the rule no longer held.
+    pub fn job_skipped(&self, plugin: &str, rule: &str) {
+        let labels = families::Skipped {
+            plugin: plugin.to_owned(),
+            rule: rule.to_owned(),
+        };
+        self.families.skipped.get_or_create(&labels).inc();
+    }
+
     /// `jobs` leases were taken back from workers that stopped.
     pub fn leases_taken_back(&self, jobs: u64) {
         self.families.taken_back.inc_by(jobs);

@@ -52,6 +52,8 @@ pub struct Application {
     router: axum::Router,
     admin_listener: TcpListener,
     admin_router: axum::Router,
+    /// `[metrics] listen`'s listener and its router, when set.
+    metrics_listener: Option<(TcpListener, axum::Router)>,
     /// The one-time login URL, when the admin token was made at start.
     admin_login_url: Option<String>,
     dispatcher: Dispatcher,
@@ -132,12 +134,20 @@ impl Application {
             Arc::new(AdminAuth::new(&token)),
             &config.server,
         );
-        let router = server::router(state, &config.server);
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some((
+                bind(addr)?,
+                server::metrics_router(state.clone(), &config.server),
+            )),
+            None => None,
+        };
+        let router = server::router(state, &config.server, metrics_listener.is_none());
         Ok(Self {
             listener,
             router,
             admin_listener,
             admin_router,
+            metrics_listener,
             admin_login_url,
             dispatcher,
             store,
@@ -163,6 +173,17 @@ impl Application {
     /// When the OS cannot tell.
     pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
         self.admin_listener.local_addr()
+    }
+
+    /// The `[metrics] listen` listener's address, when one is set.
+    ///
+    /// # Errors
+    /// When the OS cannot tell.
+    pub fn metrics_addr(&self) -> std::io::Result<Option<SocketAddr>> {
+        self.metrics_listener
+            .as_ref()
+            .map(|(listener, _)| listener.local_addr())
+            .transpose()
     }
 
     /// The URL that signs a browser in, when no `[admin] token` is set and herald
@@ -220,10 +241,18 @@ impl Application {
             max_connections: self.limits.max_connections.min(ADMIN_MAX_CONNECTIONS),
             ..self.limits
         };
-        // Both stop accepting on `stop`, and each lets its requests in flight finish.
-        let (webhooks, admin) = tokio::join!(
+        // All stop accepting on `stop`, and each lets its requests in flight finish.
+        let metrics = async {
+            match self.metrics_listener {
+                // A scraper or two: the admin listener's small cap is plenty.
+                Some((listener, router)) => serve(listener, router, admin_limits).await,
+                None => Ok(()),
+            }
+        };
+        let (webhooks, admin, metrics) = tokio::join!(
             serve(self.listener, self.router, self.limits),
             serve(self.admin_listener, self.admin_router, admin_limits),
+            metrics,
         );
         // A server only returns early on an error; make sure the rest stops too.
         stop.cancel();
@@ -236,7 +265,7 @@ impl Application {
                 ),
             }
         }
-        webhooks.and(admin)
+        webhooks.and(admin).and(metrics)
     }
 }
 

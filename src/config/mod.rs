@@ -50,6 +50,8 @@ pub struct Config {
     pub plugins: Vec<PluginSpec>,
     pub rules: Arc<Rules>,
     pub admin: AdminSettings,
+    /// `[metrics] listen`: where `/metrics` is served instead of the webhook listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Checked `[admin]` values.

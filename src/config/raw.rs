@@ -36,6 +36,16 @@ pub struct RawConfig {
     pub rules: Vec<RuleConfig>,
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A listener of its own for `/metrics`; unset, the webhook listener serves it.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[admin]`

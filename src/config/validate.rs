@@ -120,6 +120,7 @@ pub(super) fn validate(
             plugins: plugin_specs,
             rules: Arc::new(Rules::new(rules)),
             admin,
+            metrics_listen: raw.metrics.listen,
         }),
         _ => Err(issues.issues),
     }

@@ -21,6 +21,7 @@ pub const RESTART_ONLY: &[&str] = &[
     "dispatch.*",
     "sources.stripe.*",
     "admin.*",
+    "metrics.listen",
 ];
 
 /// What one reload changed.
@@ -239,6 +240,7 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         ("sources.stripe", secret(old) != secret(new)),
         ("admin.listen", old.admin.listen != new.admin.listen),
         ("admin.token", token(old) != token(new)),
+        ("metrics.listen", old.metrics_listen != new.metrics_listen),
     ];
     checks
         .into_iter()

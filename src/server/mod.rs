@@ -61,18 +61,30 @@ pub struct Shared {
     pub config: InForce,
 }
 
-/// The router with its layers.
-pub fn router(state: AppState, settings: &ServerSettings) -> Router {
+/// The webhook listener's router with its layers; it serves `/metrics` too unless
+/// `with_metrics` is false (`[metrics] listen` gives them a listener of their own).
+pub fn router(state: AppState, settings: &ServerSettings, with_metrics: bool) -> Router {
     let webhooks = Router::new()
         .route("/webhooks/{source}", post(webhooks::receive))
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes));
-    let router = Router::new()
+    let mut router = Router::new()
         .merge(webhooks)
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics));
+        .route("/readyz", get(health::readyz));
+    if with_metrics {
+        router = router.route("/metrics", get(health::metrics));
+    }
     let metrics = state.metrics.clone();
     with_common_layers(router.with_state(state), settings, metrics)
+}
+
+/// The router of the `[metrics] listen` listener: `/metrics` alone.
+pub fn metrics_router(state: AppState, settings: &ServerSettings) -> Router {
+    let metrics = state.metrics.clone();
+    let router = Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(state);
+    with_common_layers(router, settings, metrics)
 }
 
 /// What both listeners' routers wrap themselves in: the request deadline and tracing.

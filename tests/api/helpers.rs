@@ -120,6 +120,8 @@ pub struct TestApp {
     pub admin_addr: SocketAddr,
     /// The one-time login URL, when the config sets no admin token.
     pub admin_login_url: Option<String>,
+    /// The `[metrics] listen` listener's address, when the config sets one.
+    pub metrics_addr: Option<SocketAddr>,
     pub dir: TempDir,
     pub client: reqwest::Client,
     pub dispatcher: Dispatcher,
@@ -167,6 +169,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     let addr = app.local_addr().expect("bound");
     let admin_addr = app.admin_addr().expect("bound");
     let admin_login_url = app.admin_login_url().map(str::to_owned);
+    let metrics_addr = app.metrics_addr().expect("bound");
     let dispatcher = app.dispatcher();
     let store = app.store();
     let metrics = app.metrics();
@@ -177,6 +180,7 @@ async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
         addr,
         admin_addr,
         admin_login_url,
+        metrics_addr,
         dir,
         client: reqwest::Client::new(),
         dispatcher,

@@ -341,3 +341,37 @@ async fn json_logs_are_one_object_a_line_with_the_job_fields_and_no_secret_or_ma
         "the mail body was logged ({body_line}):\n{log}"
     );
 }
+
+#[tokio::test]
+async fn metrics_listen_moves_metrics_off_the_webhook_listener() {
+    let text = format!("{}\n[metrics]\nlisten = \"127.0.0.1:0\"\n", base_config());
+    let app = spawn_app_with(&text).await;
+    let addr = app.metrics_addr.expect("a metrics listener");
+    let moved = app
+        .client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("scraped");
+    assert_eq!(moved.status(), 200);
+    let text = moved.text().await.expect("text");
+    assert!(text.contains("herald_webhooks_rejected_total{"), "{text}");
+    let webhook_listener = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("asked");
+    assert_eq!(webhook_listener.status(), 404);
+    let nothing_else = app
+        .client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .expect("asked");
+    assert_eq!(
+        nothing_else.status(),
+        404,
+        "the metrics listener serves /metrics alone"
+    );
+}

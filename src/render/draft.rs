@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use herald_plugin_api::TemplatePart;
 
 use super::files::{check_partials, compile_text, invalid, is_identifier};
+use super::shape::Body;
 use super::{LoadError, Renderer};
 
 impl Renderer {
@@ -36,12 +37,21 @@ impl Renderer {
             .filter(|key| !key.contains('.'))
             .cloned()
             .collect();
+        let mut compiled = Vec::new();
         for (part, text) in drafts {
             let file = format!("{name}.{}.hbs", part.as_str());
             let path = self.dir.join(&file);
             let template = compile_text(&path, &file, text)?;
             check_partials(&path, &template, &partials)?;
-            copy.registry_mut(*part).register_template(&file, template);
+            compiled.push((*part, file, path, template));
+        }
+        let bodies: Vec<Body<'_>> = compiled
+            .iter()
+            .map(|(_, _, path, template)| Body { path, template })
+            .collect();
+        self.check_shape(&bodies)?;
+        for (part, file, _, template) in compiled {
+            copy.registry_mut(part).register_template(&file, template);
         }
         copy.names.insert(name.to_owned());
         Ok(copy)

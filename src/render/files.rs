@@ -68,7 +68,8 @@ pub(super) fn compile_text(path: &Path, name: &str, source: &str) -> Result<Temp
             path: path.to_owned(),
             line,
             column,
-            message: e.reason().to_string(),
+            message: super::shape::parser_gave_up(&e.reason().to_string())
+                .unwrap_or_else(|| e.reason().to_string()),
         },
         None => invalid(path, &e.reason().to_string()),
     })

@@ -48,6 +48,7 @@ mod draft;
 mod files;
 mod helpers;
 mod probe;
+mod shape;
 #[cfg(test)]
 mod tests;
 
@@ -59,6 +60,7 @@ use std::path::{Path, PathBuf};
 use self::files::{check_partials, compile, invalid, is_identifier, list_hbs};
 use self::helpers::{FnHelper, HELPERS};
 pub use self::probe::Source;
+use self::shape::Body;
 use chrono::DateTime;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, RenderContext, RenderErrorReason, ScopedJson, Template,
@@ -178,6 +180,11 @@ impl Renderer {
         for (path, template) in &compiled {
             check_partials(path, template, &partials)?;
         }
+        let sets: Vec<Body<'_>> = compiled
+            .iter()
+            .map(|(path, template)| Body { path, template })
+            .collect();
+        renderer.check_shape(&sets)?;
         let (sets, partials) = (renderer.names.len(), partials.len());
         tracing::debug!(dir = %dir.display(), sets, partials, "templates loaded");
         Ok(renderer)
@@ -200,6 +207,27 @@ impl Renderer {
             TemplatePart::Html => &self.html,
             TemplatePart::Subject | TemplatePart::Text => &self.text,
         }
+    }
+
+    /// Fails when `templates`, with the partials loaded, could recurse without end or
+    /// nest too deep to render on a worker's stack ([`shape`]).
+    fn check_shape(&self, templates: &[Body<'_>]) -> Result<(), LoadError> {
+        let partials_dir = self.dir.join("partials");
+        let paths: Vec<(&str, PathBuf, &Template)> = self
+            .html
+            .get_templates()
+            .iter()
+            .filter(|(key, _)| !key.contains('.'))
+            .map(|(stem, template)| {
+                let path = partials_dir.join(format!("{stem}.hbs"));
+                (stem.as_str(), path, template)
+            })
+            .collect();
+        let partials: Vec<(&str, Body<'_>)> = paths
+            .iter()
+            .map(|(stem, path, template)| (*stem, Body { path, template }))
+            .collect();
+        shape::check(&partials, templates)
     }
 
     /// Turns a handlebars error into one a marketer can act on: which file, where, what.
@@ -279,6 +307,11 @@ impl Templates for Renderer {
     }
 
     fn render_inline(&self, template: &str, context: &Value) -> Result<String, RenderError> {
+        // Only blocks and partials can recurse: measure those (config checked them already,
+        // but a stack overflow aborts the process, so this is not left to the caller).
+        if template.contains("{{") && (template.contains('#') || template.contains('>')) {
+            self.check_inline(template)?;
+        }
         // Compiled on every call: inline templates are short and rendered once per delivery.
         self.text
             .render_template(template, context)
@@ -286,9 +319,14 @@ impl Templates for Renderer {
     }
 
     fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        Template::compile(template)
-            .map(drop)
-            .map_err(|e| RenderError(format!("inline template: {}", syntax_message(&e))))
+        let compiled = Template::compile(template)
+            .map_err(|e| RenderError(format!("inline template: {}", syntax_message(&e))))?;
+        let path = Path::new("inline template");
+        self.check_shape(&[Body {
+            path,
+            template: &compiled,
+        }])
+        .map_err(|e| RenderError(e.to_string()))
     }
 }
 

@@ -35,7 +35,13 @@ impl Renderer {
                 }
                 Some(format!("{name}.{}.hbs", part.as_str()))
             }
-            Source::Inline(_) => None,
+            Source::Inline(template) => {
+                // A template that could overflow the stack is reported, not rendered.
+                if let Err(error) = self.check_inline(template) {
+                    return vec![error];
+                }
+                None
+            }
         };
         let mut context = context.clone();
         let mut problems = Vec::new();

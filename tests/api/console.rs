@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
 
 /// herald on the shipped config, with a copy of the templates to edit.
-async fn app() -> TestApp {
+pub async fn app() -> TestApp {
     app_with("").await
 }
 
@@ -56,7 +56,7 @@ async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
     (status, response.json().await.expect("json"))
 }
 
-async fn send_json(
+pub async fn send_json(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,

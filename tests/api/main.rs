@@ -14,6 +14,7 @@ mod events;
 mod failover;
 mod failover_config;
 mod helpers;
+mod hostile_templates;
 mod inventory;
 mod leases;
 mod metrics;

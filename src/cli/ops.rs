@@ -44,7 +44,7 @@ impl FilterArgs {
             bail!("name what to act on (--job, --event, --rule, --plugin, --since, --until), or pass --all");
         }
         Ok(JobFilter {
-            job_ids: self.jobs.clone(),
+            job_ids: (!self.jobs.is_empty()).then(|| self.jobs.clone()),
             event_id: self.event.clone(),
             rule: self.rule.clone(),
             plugin: self.plugin.clone(),

@@ -17,7 +17,7 @@ use crate::store::{JobFilter, StoreError};
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Selection {
-    job_ids: Vec<i64>,
+    job_ids: Option<Vec<i64>>,
     event_id: Option<String>,
 }
 
@@ -110,7 +110,7 @@ mod tests {
     fn an_empty_selection_selects_nothing_rather_than_everything() {
         assert!(Selection::default().filter().is_none());
         let one = Selection {
-            job_ids: vec![3],
+            job_ids: Some(vec![3]),
             event_id: None,
         };
         assert!(one.filter().is_some());

@@ -93,8 +93,8 @@ pub struct JobSummary {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct JobFilter {
-    /// These jobs only.
-    pub job_ids: Vec<i64>,
+    /// These jobs only; an empty list matches no job (it never means "any").
+    pub job_ids: Option<Vec<i64>>,
     /// Jobs of this provider event id (`evt_…`).
     pub event_id: Option<String>,
     /// Jobs planned by this rule.

@@ -280,6 +280,20 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     assert_eq!(dead.len(), 1);
     let job_id = dead[0]["id"].as_i64().expect("id");
 
+    // An empty id list matches no dead letter; it does not mean "every one".
+    let empty: Value = app
+        .client
+        .post(app.admin_url("/api/dead-letters/replay"))
+        .header("authorization", &auth)
+        .json(&serde_json::json!({ "filter": { "job_ids": [] } }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(empty["matched"], 0, "{empty}");
+
     let replay = |dry_run: bool| {
         app.client
             .post(app.admin_url("/api/dead-letters/replay"))

@@ -53,6 +53,11 @@ async fn the_console_refuses_a_looping_or_bottomless_draft_and_stays_up() {
         .await;
         assert_eq!(status, 422, "{refused}");
     }
-    let health = app.client.get(app.url("/healthz")).send().await.expect("up");
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("up");
     assert_eq!(health.status(), 200);
 }

@@ -432,11 +432,25 @@ async fn dead_letters_are_filtered() {
         );
         assert_eq!(db.dead(all(), 2).await, [b[0], a[1]], "{name}: limit");
         let job_ids = vec![a[0], a[2], b[1], 9_999];
-        let by_ids = JobFilter { job_ids, ..all() };
+        let by_ids = JobFilter {
+            job_ids: Some(job_ids),
+            ..all()
+        };
         assert_eq!(
             db.dead(by_ids, 10).await,
             [a[0]],
             "{name}: the dead of the ids"
+        );
+        // An empty list is "none of these", never "any job" (a replay of `[]` once
+        // replayed every dead letter).
+        let no_ids = JobFilter {
+            job_ids: Some(Vec::new()),
+            ..all()
+        };
+        assert_eq!(
+            db.dead(no_ids, 10).await,
+            Vec::<i64>::new(),
+            "{name}: an empty id list"
         );
         let event_id = Some("evt_a".to_owned());
         let by_event = JobFilter { event_id, ..all() };

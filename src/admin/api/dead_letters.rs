@@ -87,7 +87,7 @@ pub async fn replay(State(state): State<AppState>, Json(request): Json<ReplayReq
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PurgeRequest {
-    job_ids: Vec<i64>,
+    job_ids: Option<Vec<i64>>,
     event_id: Option<String>,
     rule: Option<String>,
     plugin: Option<String>,

@@ -14,10 +14,11 @@ use crate::store::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
 
 /// Appends `filter` as `AND …` clauses over `j` (jobs) and `e` (events).
 fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &JobFilter) {
-    if !filter.job_ids.is_empty() {
+    if let Some(job_ids) = &filter.job_ids {
+        // `= ANY('{}')` is false: an empty list matches nothing.
         query
             .push(" AND j.id = ANY(")
-            .push_bind(filter.job_ids.clone())
+            .push_bind(job_ids.clone())
             .push(")");
     }
     if let Some(event_id) = &filter.event_id {

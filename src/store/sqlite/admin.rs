@@ -14,9 +14,10 @@ const ID_CHUNK: usize = 500;
 
 /// Appends `filter` as `AND …` clauses over `j` (jobs) and `e` (events).
 fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &JobFilter) {
-    if !filter.job_ids.is_empty() {
+    if let Some(job_ids) = &filter.job_ids {
+        // `IN ()` is false in SQLite: an empty list matches nothing.
         query.push(" AND j.id");
-        push_id_list(query, &filter.job_ids);
+        push_id_list(query, job_ids);
     }
     if let Some(event_id) = &filter.event_id {
         query.push(" AND e.event_id = ").push_bind(event_id.clone());

@@ -17,6 +17,7 @@ mod helpers;
 mod hostile_templates;
 mod inventory;
 mod leases;
+mod log_injection;
 mod metrics;
 mod ops_cli;
 mod order_rules;

@@ -44,7 +44,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
+pub async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
     let response = app
         .client
         .get(app.console_url(path))

@@ -61,3 +61,101 @@ async fn the_console_refuses_a_looping_or_bottomless_draft_and_stays_up() {
         .expect("up");
     assert_eq!(health.status(), 200);
 }
+
+/// Saves `parts` of `payment_succeeded` through the console.
+async fn save(app: &crate::helpers::TestApp, parts: serde_json::Value) -> (u16, serde_json::Value) {
+    send_json(
+        app,
+        reqwest::Method::PUT,
+        "/api/templates/payment_succeeded",
+        &json!({ "parts": parts }),
+    )
+    .await
+}
+
+/// The dotfiles a save leaves in `dir` (it should leave none).
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".saving"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_link_planted_at_the_temporary_name_is_not_written_through() {
+    let app = app().await;
+    let dir = app.dir.path().join("templates");
+    let victim = app.dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").expect("victim");
+    // The name saves used to write to, planted by someone who can write the folder.
+    let planted = dir.join(".payment_succeeded.subject.hbs.saving");
+    std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+
+    let (status, saved) = save(&app, json!({ "subject": "Thanks, {{customer.name}}" })).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+    let file = dir.join("payment_succeeded.subject.hbs");
+    let meta = std::fs::symlink_metadata(&file).expect("saved");
+    assert!(meta.file_type().is_file(), "the template became a link");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("file"),
+        "Thanks, {{customer.name}}"
+    );
+}
+
+#[tokio::test]
+async fn a_template_that_links_out_of_the_folder_is_neither_read_nor_saved_over() {
+    let app = app().await;
+    let dir = app.dir.path().join("templates");
+    let secret = app.dir.path().join("secret.txt");
+    std::fs::write(&secret, "db password").expect("secret");
+    let text = dir.join("payment_succeeded.txt.hbs");
+    std::fs::remove_file(&text).expect("rm");
+    std::os::unix::fs::symlink(&secret, &text).expect("symlink");
+
+    let (status, read) = crate::console::get_json(&app, "/api/templates/payment_succeeded").await;
+    assert_eq!(status, 200, "{read}");
+    assert!(read["parts"].get("text").is_none(), "{read}");
+    assert!(!read.to_string().contains("db password"), "{read}");
+
+    let (status, refused) = save(&app, json!({ "text": "Hello {{customer.name}}" })).await;
+    assert_eq!(status, 422, "{refused}");
+    let message = refused["problems"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("leads out of the templates folder"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&secret).expect("secret"),
+        "db password"
+    );
+    // A link that stays inside the folder (as a ConfigMap mounts files) is fine.
+    std::fs::remove_file(&text).expect("rm");
+    std::fs::write(dir.join("real.txt"), "Hi").expect("real");
+    std::os::unix::fs::symlink(dir.join("real.txt"), &text).expect("symlink");
+    let (status, read) = crate::console::get_json(&app, "/api/templates/payment_succeeded").await;
+    assert_eq!((status, read["parts"]["text"].as_str()), (200, Some("Hi")));
+}
+
+#[tokio::test]
+async fn a_save_that_fails_part_way_writes_no_part_and_leaves_no_temporary_file() {
+    let app = app().await;
+    let dir = app.dir.path().join("templates");
+    let subject = dir.join("payment_succeeded.subject.hbs");
+    let before = std::fs::read_to_string(&subject).expect("subject");
+    // The text part's file cannot be replaced: a folder stands in its place.
+    let text = dir.join("payment_succeeded.txt.hbs");
+    std::fs::remove_file(&text).expect("rm");
+    std::fs::create_dir(&text).expect("a folder where the file was");
+
+    let (status, answer) = save(
+        &app,
+        json!({ "subject": "New subject", "text": "New text {{customer.name}}" }),
+    )
+    .await;
+    assert!(status == 422 || status == 500, "{status} {answer}");
+    assert_eq!(std::fs::read_to_string(&subject).expect("subject"), before);
+    assert!(!dir.join("payment_succeeded.subject.hbs.bak").exists());
+    assert_eq!(leftovers(&dir), Vec::<String>::new());
+}

@@ -2,6 +2,7 @@
 //! sends them, rendered against an event exactly as delivery renders them, and
 //! checked and written when saved (`save`).
 
+mod files;
 mod problem;
 mod save;
 
@@ -65,9 +66,7 @@ impl Parts {
 
     /// The files of set `name` in `dir`; `None` when it has none.
     pub fn read(dir: &Path, name: &str) -> Option<Parts> {
-        let read = |part: TemplatePart| {
-            std::fs::read_to_string(dir.join(format!("{name}.{}.hbs", part.as_str()))).ok()
-        };
+        let read = |part: TemplatePart| files::read(dir, &format!("{name}.{}.hbs", part.as_str()));
         let parts = Parts {
             subject: read(TemplatePart::Subject),
             html: read(TemplatePart::Html),

@@ -1,14 +1,13 @@
 //! Saving a set: refused when the rendering check finds a problem the files in
-//! force do not have; otherwise each changed part is written to a temporary file
-//! and renamed over the old one, whose text is kept as `<file>.bak`. The file
-//! watcher's reload then puts the new templates in force.
+//! force do not have; otherwise every changed part, and the old text of each as
+//! `<file>.bak`, is replaced at once ([`super::files`]). The file watcher's reload
+//! then puts the new templates in force.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::files::{self, FileError};
 use super::{Parts, Problem};
 use crate::check::{self, SampleEvent};
 use crate::config::Config;
@@ -31,12 +30,24 @@ pub enum SaveError {
     #[error("the templates do not pass the rendering check")]
     Refused(Vec<Problem>),
     /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(FileError),
+}
+
+impl From<FileError> for SaveError {
+    /// A file that is not the editor's to write is a refusal the editor shows, like a
+    /// template problem; only a failing disk is an error of herald's.
+    fn from(err: FileError) -> SaveError {
+        match err {
+            FileError::Outside { .. } => SaveError::Refused(vec![Problem {
+                part: None,
+                line: None,
+                column: None,
+                message: err.to_string(),
+            }]),
+            FileError::Io { .. } => SaveError::File(err),
+        }
+    }
 }
 
 /// Checks `parts` of set `name` against `samples` with `config`'s rules, then writes them.
@@ -81,40 +92,26 @@ pub fn save(
         return Err(SaveError::Refused(new));
     }
     let mut saved = Saved::default();
+    let dir = &config.templates_dir;
+    // (file, new text, old text): every part and backup, written together or not at all.
+    let mut writes: Vec<(String, String, Option<String>)> = Vec::new();
     for (part, text) in drafts {
         let file = format!("{name}.{}.hbs", part.as_str());
-        let path = config.templates_dir.join(&file);
-        let old = std::fs::read_to_string(&path).ok();
+        files::check_inside(dir, &dir.join(&file))?;
+        let old = files::read(dir, &file);
         if old.as_deref() == Some(text) {
             saved.unchanged.push(file);
             continue;
         }
-        if let Some(old) = old {
+        if let Some(old) = old.clone() {
             let backup = format!("{file}.bak");
-            write_atomically(&config.templates_dir.join(&backup), &old)?;
+            let previous = files::read(dir, &backup);
+            writes.push((backup.clone(), old, previous));
             saved.backups.push(backup);
         }
-        write_atomically(&path, text)?;
+        writes.push((file.clone(), text.to_owned(), old));
         saved.written.push(file);
     }
+    files::replace_all(dir, &writes)?;
     Ok(saved)
-}
-
-/// Writes `text` to a dotfile beside `path` (the loader skips dotfiles), flushes it
-/// to disk, and renames it over `path`: a reader sees the old file or the new one.
-fn write_atomically(path: &Path, text: &str) -> Result<(), SaveError> {
-    let io = |source| SaveError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.saving"));
-    let mut file = std::fs::File::create(&temp).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&temp, path).map_err(io)
 }

@@ -53,6 +53,15 @@ pub(super) fn validate(
         })
     });
 
+    if raw.sources.stripe.is_none() {
+        // An empty or cut config.toml parses to all defaults: refuse it rather than run
+        // acknowledging webhooks that nothing receives.
+        issues.unplaced(
+            "sources",
+            "no source is configured, so herald would receive no event: add [sources.stripe] \
+             with secret = \"${STRIPE_WEBHOOK_SECRET}\" (is the file empty or cut short?)",
+        );
+    }
     let admin = super::admin::admin_settings(&raw.admin, env, &mut issues);
     let shop = serde_json::to_value(&raw.shop).unwrap_or(serde_json::Value::Null);
     let templates_dir = base_dir.join(&raw.templates.dir);

@@ -78,13 +78,28 @@ impl Reloader {
     }
 
     /// Reads the config file again and puts it in force if it is good. On any
-    /// problem the config in force stays; every problem is logged.
+    /// problem the config in force stays; every problem is logged. `why` names an
+    /// explicit request (`SIGHUP`, an operator), which may remove every rule or plugin.
     ///
     /// # Errors
     /// The problems, one a line, when the new config is refused.
     pub async fn reload(&mut self, why: &str) -> Result<Changes, Vec<String>> {
+        self.reload_as(why, true).await
+    }
+
+    /// [`Reloader::reload`] for an edit the file watcher saw. A file that would remove
+    /// every rule or every plugin is held back: more likely a writer caught half-way
+    /// than the operator's intent, and webhooks would be acknowledged with no jobs.
+    ///
+    /// # Errors
+    /// As [`Reloader::reload`], and when the edit is held back.
+    pub async fn reload_edited(&mut self) -> Result<Changes, Vec<String>> {
+        self.reload_as("file changed", false).await
+    }
+
+    async fn reload_as(&mut self, why: &str, confirmed: bool) -> Result<Changes, Vec<String>> {
         info!(trigger = why, config = %self.config.path.display(), "reloading the config");
-        match self.try_reload().await {
+        match self.try_reload(confirmed).await {
             Ok(changes) => {
                 self.metrics.reloaded(true);
                 let live = self.live.get();
@@ -111,13 +126,22 @@ impl Reloader {
         }
     }
 
-    async fn try_reload(&mut self) -> Result<Changes, Vec<String>> {
+    async fn try_reload(&mut self, confirmed: bool) -> Result<Changes, Vec<String>> {
         let path: PathBuf = self.config.path.clone();
         let new = Config::load(&path, self.env.as_ref()).map_err(|err| match err {
             // One problem a line; a parse error is one problem over several lines.
             ConfigError::Invalid { .. } => lines(&err.to_string()),
             _ => vec![err.to_string()],
         })?;
+        if !confirmed {
+            if let Some(emptied) = emptied(&self.config, &new) {
+                return Err(vec![format!(
+                    "held back: the edited {} removes {emptied}. If that is meant, apply it \
+                     with SIGHUP (systemctl reload herald); otherwise finish the edit",
+                    path.display()
+                )]);
+            }
+        }
         let report = check::check(&new, &check::builtin());
         if !report.problems.is_empty() {
             return Err(report.problems.iter().map(ToString::to_string).collect());
@@ -155,6 +179,17 @@ impl Reloader {
         self.config = kept;
         self.files = files;
         Ok(changes)
+    }
+}
+
+/// What `new` empties that `old` had: every rule or every plugin instance.
+fn emptied(old: &Config, new: &Config) -> Option<String> {
+    let rules = (old.rules.iter().count(), new.rules.iter().count());
+    let plugins = (old.plugins.len(), new.plugins.len());
+    match (rules, plugins) {
+        ((had, 0), _) if had > 0 => Some(format!("every rule ({had} in force)")),
+        (_, (had, 0)) if had > 0 => Some(format!("every plugin ({had} in force)")),
+        _ => None,
     }
 }
 

@@ -17,6 +17,15 @@ use super::apply::Reloader;
 /// save is often a truncate and a write, or a write and a rename.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
+/// How long the config file's size and modification time must stay the same before
+/// an edit is read: a slow writer (`cat > config.toml`, an upload) can pause longer
+/// than [`DEBOUNCE`] half-way through.
+const SETTLED: Duration = Duration::from_millis(500);
+
+/// The longest an edit is waited for; a file still changing after that is read anyway
+/// (and a reload that empties the rules is still held back).
+const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
+
 /// Starts watching for reload triggers until `stop` is cancelled: `SIGHUP`, and
 /// the files too when `watch_files` is set. The `SIGHUP`
 /// handler is in place when this returns, so a reload right after start-up does
@@ -50,20 +59,46 @@ async fn run(
     stop: CancellationToken,
 ) {
     loop {
-        let why = tokio::select! {
+        let edited = tokio::select! {
             () = stop.cancelled() => return,
-            () = hangups.recv() => "SIGHUP",
+            () = hangups.recv() => false,
             Some(()) = events.recv() => {
                 // Wait for the edits to settle.
                 while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, events.recv()).await {}
-                "file changed"
+                settled(reloader.path()).await;
+                true
             }
         };
-        if reloader.reload(why).await.is_ok() {
+        let reloaded = if edited {
+            reloader.reload_edited().await
+        } else {
+            reloader.reload("SIGHUP").await
+        };
+        if reloaded.is_ok() {
             if let Some(files) = &mut files {
                 files.follow_templates(reloader.templates_dir());
             }
         }
+    }
+}
+
+/// Waits until `path` has kept its size and modification time for [`SETTLED`], or
+/// [`SETTLE_AT_MOST`] has passed.
+async fn settled(path: &Path) {
+    let stamp = |path: &Path| {
+        std::fs::metadata(path)
+            .ok()
+            .map(|meta| (meta.len(), meta.modified().ok()))
+    };
+    let deadline = tokio::time::Instant::now() + SETTLE_AT_MOST;
+    let mut last = stamp(path);
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(SETTLED).await;
+        let now = stamp(path);
+        if now == last {
+            return;
+        }
+        last = now;
     }
 }
 

@@ -34,16 +34,30 @@ fn the_shipped_config_is_valid() {
 }
 
 #[test]
-fn an_empty_config_gets_defaults() {
+fn a_config_with_only_a_source_gets_defaults() {
     let text = format!(
-        "[templates]\ndir = \"{}\"\n",
+        "[templates]\ndir = \"{}\"\n[sources.stripe]\nsecret = \"whsec_x\"\n",
         repo().join("templates").display()
     );
     let config = load(&text, &HashMap::new()).expect("valid");
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8787");
     assert_eq!(config.server.body_limit_bytes, 1024 * 1024);
     assert!(config.database.display.ends_with("herald.db"));
-    assert!(config.stripe.is_none());
+    assert!(config.stripe.is_some());
+}
+
+/// An empty file, or one cut before `[sources.stripe]` (a non-atomic writer caught
+/// half-way), parses to all defaults; it used to be a valid config that received nothing.
+#[test]
+fn a_config_with_no_source_is_refused() {
+    for text in [
+        String::new(),
+        "\n".to_owned(),
+        "[server]\nlisten = \"127.0.0.1:8787\"\n".to_owned(),
+    ] {
+        let message = load_err(&text);
+        assert!(message.contains("no source is configured"), "{message}");
+    }
 }
 
 #[test]

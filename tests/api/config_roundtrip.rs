@@ -157,6 +157,11 @@ fn write(dispatch: &Dispatch, rules: &[RuleText]) -> String {
     );
     d.insert("retention_days".into(), dispatch.retention_days.into());
     table.insert("dispatch".into(), d.into());
+    let stripe = Table::from_iter([("secret".to_owned(), Value::from("whsec_roundtrip"))]);
+    table.insert(
+        "sources".into(),
+        Table::from_iter([("stripe".to_owned(), Value::from(stripe))]).into(),
+    );
     let templates = repo().join("templates").display().to_string();
     table.insert(
         "templates".into(),

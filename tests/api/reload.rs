@@ -302,6 +302,31 @@ async fn sighup_applies_a_good_edit_and_keeps_the_old_config_on_a_bad_one() {
     );
 }
 
+/// A non-atomic writer (`cat > config.toml`) caught half-way leaves the file empty or cut
+/// at a line; applied, it removed every rule, and webhooks were acknowledged with no jobs.
+#[tokio::test]
+async fn an_emptied_or_cut_config_is_held_back_until_sighup_confirms_it() {
+    let run = Running::start(&[]).await;
+    let dir = run.dir.path();
+    std::fs::write(run.config_path(), "").expect("emptied in place");
+    run.wait_reloads("failed", 1).await;
+    run.wait_log(&["reload refused", "no source is configured"])
+        .await;
+    let full = config(dir, "");
+    let cut = &full[..full.find("[[rules]]").expect("a rule")];
+    std::fs::write(run.config_path(), cut).expect("cut in place");
+    run.wait_reloads("failed", 2).await;
+    run.wait_log(&["held back", "removes every rule (1 in force)", "SIGHUP"])
+        .await;
+    assert_eq!(run.post("payment_intent.succeeded", "evt_still").await, 1);
+    assert_eq!(run.reloads("ok").await, 0);
+
+    // The operator meant it: SIGHUP applies the rule-less config.
+    run.herald.signal("-HUP");
+    run.wait_reloads("ok", 1).await;
+    assert_eq!(run.post("payment_intent.succeeded", "evt_none").await, 0);
+}
+
 #[tokio::test]
 async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
     let app = spawn_app().await;

@@ -23,6 +23,10 @@ pub enum StoreError {
     /// durable write fails too until herald restarts.
     #[error("the database cannot promise durability: {0}")]
     NotDurable(String),
+    /// A write that shared a batch with one the database refused for its own sake
+    /// (no connection, a full disk): not tried again alone, since it would fail too.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A stock adjustment was refused: a level would leave the `i64` range.
     #[error(transparent)]
     StockOverflow(#[from] herald_plugin_inventory::ledger::StockOverflow),

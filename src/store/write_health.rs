@@ -36,9 +36,9 @@ impl WriteHealth {
 }
 
 /// Whether `err` is the database's fault rather than the written data's.
-fn says_database_is_failing(err: &StoreError) -> bool {
+pub(super) fn says_database_is_failing(err: &StoreError) -> bool {
     match err {
-        StoreError::NotDurable(_) | StoreError::WriterStopped => true,
+        StoreError::NotDurable(_) | StoreError::WriterStopped | StoreError::Unavailable(_) => true,
         StoreError::Database(sqlx::Error::Database(db)) => {
             matches!(db.kind(), sqlx::error::ErrorKind::Other)
         }

@@ -21,6 +21,7 @@
 //! - [`event`]: [`event()`], the sample event plugin tests start from.
 //! - [`job`]: [`deliver`] a job to a plugin as herald's dispatcher would.
 //! - [`outcome`]: assertions on a delivery's [`Outcome`](herald_plugin_api::Outcome).
+//! - [`tcp_gate`]: [`TcpGate`], a forwarder a test shuts to make a server unreachable.
 #![forbid(unsafe_code)]
 
 pub mod event;
@@ -31,6 +32,7 @@ pub mod job;
 pub mod outcome;
 pub mod smtp_sink;
 pub mod stripe;
+pub mod tcp_gate;
 pub mod templates;
 
 use serde_json::{Map, Value};
@@ -42,6 +44,7 @@ pub use http_sink::{canned, closed_port, HttpSink, Recorded};
 pub use job::{deliver, deliver_in_context, job, Attempt};
 pub use outcome::{assert_failed, assert_retry, failed_reason, reason};
 pub use smtp_sink::{DataReply, ReceivedMail, SmtpSink};
+pub use tcp_gate::TcpGate;
 pub use templates::{FakeTemplates, TemplateFiles};
 
 /// A rule action's parameters (or any JSON table) from a `json!({ … })` object.

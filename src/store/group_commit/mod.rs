@@ -32,6 +32,7 @@ use tokio::task::JoinSet;
 use self::linger::ArrivalRate;
 pub use self::linger::Linger;
 use super::error::{Result, StoreError};
+use super::write_health::says_database_is_failing;
 
 /// Resolves once a commit survives a power loss.
 type Durable = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
@@ -235,7 +236,7 @@ async fn run<T, W>(
     while settling.join_next().await.is_some() {}
 }
 
-/// Commits `items` together, or one by one if that fails: one result each, and
+/// Commits `items` together, or one by one if that fails for one item's sake: one result each, and
 /// what they wait for to be durable.
 async fn write<T, W>(writer: &W, items: &[T]) -> (Vec<Result<W::Output>>, Option<Durable>)
 where
@@ -248,6 +249,14 @@ where
             (results, committed.durable)
         }
         Err(err) if items.len() == 1 => (vec![Err(err)], None),
+        // The database failed, not an item: each would fail alone too, one timeout
+        // after another, while its caller waits (a webhook for its 503).
+        Err(err) if says_database_is_failing(&err) => {
+            let message = err.to_string();
+            let mut results = vec![Err(err)];
+            results.extend((1..items.len()).map(|_| Err(StoreError::Unavailable(message.clone()))));
+            (results, None)
+        }
         _ => {
             let mut results = Vec::with_capacity(items.len());
             let mut durable = None;

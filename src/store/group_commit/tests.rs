@@ -276,3 +276,39 @@ async fn a_writer_that_never_yields_still_answers_each_batch_when_written() {
     let log = log.lock().expect("log").clone();
     assert_eq!(log, ["wrote [1]", "answered 1", "wrote [2]"]);
 }
+
+/// A database that cannot be reached: every batch fails for its own sake.
+struct Unreachable {
+    tried: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl BatchWriter<u32> for Unreachable {
+    type Output = u32;
+
+    async fn write_batch(&self, items: &[u32]) -> Result<Committed<u32>> {
+        self.tried.fetch_add(items.len(), Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        Err(StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
+/// Each write tried once: retrying them one by one cost each caller another pool
+/// timeout, so a webhook waited out the request timeout instead of getting its 503.
+#[tokio::test]
+async fn a_batch_the_database_refuses_is_not_tried_again_write_by_write() {
+    let tried = Arc::new(AtomicUsize::new(0));
+    let group = GroupCommit::spawn(
+        "test-writer",
+        Unreachable {
+            tried: tried.clone(),
+        },
+        8,
+    );
+    let (a, b, c) = tokio::join!(group.submit(1), group.submit(2), group.submit(3));
+    for result in [a, b, c] {
+        let err = result.expect_err("unreachable");
+        assert!(err.to_string().contains("pool timed out"), "{err}");
+    }
+    assert_eq!(tried.load(Ordering::SeqCst), 3);
+}

@@ -50,9 +50,10 @@ const MAX_CONNECTIONS: u32 = 12;
 /// a heartbeat beside them.
 const BOOKKEEPING_CONNECTIONS: u32 = 4;
 
-/// How long a query waits for a free connection before failing, so an overloaded
-/// or unreachable server surfaces as an error instead of a hung request.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a query waits for a free connection (a new one's connect included) before
+/// failing, so an unreachable server surfaces as a webhook's 503 within a couple of
+/// seconds, well inside Stripe's and the request's timeouts, instead of a hung request.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// The bookkeeping sessions' settings. Their commits do not wait for the WAL
 /// flush (see [`PostgresStore::bookkeeping`]). And their statements (the claim,

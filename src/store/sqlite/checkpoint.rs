@@ -178,7 +178,7 @@ mod tests {
             .await
             .expect("conn");
         let checkpoint = Checkpointer::spawn(conn, 100);
-        let writes = Writer::new(writer.clone(), WalSync::spawn(None), checkpoint);
+        let writes = Writer::new(writer.clone(), WalSync::spawn(None, None), checkpoint);
 
         // Writes back to back, as under load: the writer never finds the WAL
         // copied through on its own. Until the WAL has started over five times,

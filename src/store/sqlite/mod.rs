@@ -15,6 +15,7 @@ mod backfill;
 mod checkpoint;
 mod events;
 mod failover;
+mod file_identity;
 mod inventory;
 mod leases;
 mod one_trip;
@@ -29,6 +30,7 @@ mod writer;
 mod writers;
 
 use self::checkpoint::Checkpointer;
+use self::file_identity::DatabaseFile;
 use self::wal_sync::WalSync;
 use self::writer::Writer;
 use self::writers::{AttemptWriter, IngestWriter};
@@ -95,6 +97,8 @@ pub struct SqliteStore {
     attempts: GroupCommit<NewAttempt, ()>,
     /// This process's name on the leases it takes (see [`super::leases`]).
     instance: Arc<str>,
+    /// The database file opened; `None` in memory.
+    file: Option<DatabaseFile>,
 }
 
 /// Leases up to `?3` due jobs for a lease ending at `?1` held by instance `?5`,
@@ -153,7 +157,16 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         // An in-memory database exists once per connection: it must be the writer's.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let wal = WalSync::spawn((!in_memory).then(|| options.get_filename().to_owned()));
+        let file = if in_memory {
+            None
+        } else {
+            let path = options.get_filename();
+            Some(DatabaseFile::at(path).map_err(|e| open(sqlx::Error::Io(e)))?)
+        };
+        let wal = WalSync::spawn(
+            (!in_memory).then(|| options.get_filename().to_owned()),
+            file.clone(),
+        );
         let checkpoint = if in_memory {
             Checkpointer::none()
         } else {
@@ -196,10 +209,15 @@ impl SqliteStore {
             ingest,
             attempts,
             instance,
+            file,
         })
     }
 
+    /// The database answers, and its file is still the one opened.
     pub async fn ping(&self) -> Result<()> {
+        if let Some(Err(message)) = self.file.as_ref().map(DatabaseFile::check) {
+            return Err(StoreError::NotDurable(message));
+        }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }

@@ -33,6 +33,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::file_identity::DatabaseFile;
 use crate::store::error::{Result, StoreError};
 use crate::store::group_commit::{BatchWriter, Committed, GroupCommit};
 
@@ -47,12 +48,14 @@ pub(super) struct WalSync {
 }
 
 impl WalSync {
-    /// Syncs the WAL of the database file at `database`; `None` for in memory.
-    pub(super) fn spawn(database: Option<PathBuf>) -> Self {
+    /// Syncs the WAL of the database file at `database`; `None` for in memory. With
+    /// `opened`, a sync also fails once that file is no longer at its path.
+    pub(super) fn spawn(database: Option<PathBuf>, opened: Option<DatabaseFile>) -> Self {
         let syncer = database.map(|database| {
             let mut wal = database.into_os_string();
             wal.push("-wal");
-            let file = WalFile::new(PathBuf::from(wal));
+            let mut file = WalFile::new(PathBuf::from(wal));
+            file.database = opened;
             // Requests that queue during one fsync share the next.
             GroupCommit::spawn("herald-wal-sync", file, SYNCS_PER_FSYNC)
         });
@@ -89,6 +92,9 @@ type FileId = (u64, u64);
 /// The WAL file, the last one synced, and the first fsync failure if there was one.
 struct WalFile {
     path: PathBuf,
+    /// The database file, checked after each fsync: a commit into a deleted file
+    /// is synced but cannot be kept.
+    database: Option<DatabaseFile>,
     state: Mutex<SyncState>,
 }
 
@@ -103,6 +109,7 @@ impl WalFile {
     fn new(path: PathBuf) -> Self {
         Self {
             path,
+            database: None,
             state: Mutex::new(SyncState::default()),
         }
     }
@@ -127,6 +134,12 @@ impl WalFile {
             }
             Err(err) => Err(err),
         };
+        // Deleted or replaced: what was just committed is in a file no restart opens.
+        if let Some(Err(message)) = self.database.as_ref().map(DatabaseFile::check) {
+            tracing::error!(error = %message, "the database file is no longer the one herald opened");
+            state.failure = Some(message.clone());
+            return Err(StoreError::NotDurable(message));
+        }
         synced.map_err(|err| {
             // Linux may drop the dirty pages of a failed fsync and report the
             // next one clean; never trust this file again.
@@ -175,7 +188,7 @@ mod tests {
     async fn syncs_a_wal_that_exists_and_one_that_is_gone() {
         let dir = tempfile::TempDir::new().expect("dir");
         let database = dir.path().join("herald.db");
-        let sync = WalSync::spawn(Some(database.clone()));
+        let sync = WalSync::spawn(Some(database.clone()), None);
         sync.sync().await.expect("no WAL yet");
         std::fs::write(dir.path().join("herald.db-wal"), b"frames").expect("wal");
         sync.sync().await.expect("WAL");
@@ -183,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_in_memory_database_has_nothing_to_sync() {
-        WalSync::spawn(None).sync().await.expect("sync");
+        WalSync::spawn(None, None).sync().await.expect("sync");
     }
 
     #[test]

@@ -289,6 +289,7 @@ fn listener_settings(config: &Config) -> ListenerSettings {
         max_connections,
         open_file_limit = soft,
         header_read_timeout = ?config.server.header_read_timeout,
+        body_read_timeout = ?config.server.body_read_timeout,
         idle_timeout = ?config.server.idle_timeout,
         "connection limits"
     );
@@ -296,6 +297,7 @@ fn listener_settings(config: &Config) -> ListenerSettings {
         timeouts: Timeouts {
             header: config.server.header_read_timeout,
             idle: config.server.idle_timeout,
+            body: config.server.body_read_timeout,
         },
         max_connections,
     }

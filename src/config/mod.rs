@@ -70,6 +70,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
     pub header_read_timeout: Duration,
+    /// A request body must arrive within this of its head's end.
+    pub body_read_timeout: Duration,
     pub idle_timeout: Duration,
     /// `None`: worked out from the descriptor limit at start.
     pub max_connections: Option<usize>,

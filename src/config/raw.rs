@@ -80,6 +80,9 @@ pub struct ServerConfig {
     /// Longest a request head may take to arrive (from the connection's start, or
     /// a kept-alive connection's first byte) before it is answered 408 and closed.
     pub header_read_timeout_secs: u64,
+    /// Longest a request body may take to arrive, from the end of its head, before
+    /// it is answered 408 and its connection closed.
+    pub body_read_timeout_secs: u64,
     /// Longest a kept-alive connection may wait for its next request.
     pub idle_timeout_secs: u64,
     /// Connections open at once; unset: 4096, or less if the descriptor limit is lower.
@@ -93,6 +96,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             header_read_timeout_secs: 10,
+            body_read_timeout_secs: 10,
             idle_timeout_secs: 30,
             max_connections: None,
         }

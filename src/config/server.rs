@@ -17,6 +17,7 @@ pub(super) fn server_settings(raw: &ServerConfig, issues: &mut Collector<'_>) ->
             "server.header_read_timeout_secs",
             raw.header_read_timeout_secs,
         ),
+        ("server.body_read_timeout_secs", raw.body_read_timeout_secs),
         ("server.idle_timeout_secs", raw.idle_timeout_secs),
     ] {
         if secs == 0 {
@@ -31,6 +32,7 @@ pub(super) fn server_settings(raw: &ServerConfig, issues: &mut Collector<'_>) ->
         body_limit_bytes: raw.body_limit_bytes,
         request_timeout: Duration::from_secs(raw.request_timeout_secs),
         header_read_timeout: Duration::from_secs(raw.header_read_timeout_secs),
+        body_read_timeout: Duration::from_secs(raw.body_read_timeout_secs),
         idle_timeout: Duration::from_secs(raw.idle_timeout_secs),
         max_connections: raw.max_connections,
     }

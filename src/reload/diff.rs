@@ -210,6 +210,10 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         ),
         ("server.idle_timeout_secs", a.idle_timeout != b.idle_timeout),
         (
+            "server.body_read_timeout_secs",
+            a.body_read_timeout != b.body_read_timeout,
+        ),
+        (
             "server.max_connections",
             a.max_connections != b.max_connections,
         ),

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// The body could not be read.
     #[error("could not read the request body")]
     BadBody,
+    /// The body did not arrive within `server.body_read_timeout_secs` of the head.
+    #[error("the request body did not arrive within {secs} s")]
+    BodyTimeout { secs: u64 },
     /// The signature did not check out.
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -37,9 +40,10 @@ pub enum ApiError {
 impl ApiError {
     /// Every [`ApiError::reason`] a configured source can see (`unknown_source`
     /// is the unknown sources'), so their series exist before the first refusal.
-    pub const REASONS: [&'static str; 10] = [
+    pub const REASONS: [&'static str; 11] = [
         "too_large",
         "bad_body",
+        "body_timeout",
         "missing_header",
         "missing_timestamp",
         "bad_timestamp",
@@ -56,6 +60,7 @@ impl ApiError {
             Self::UnknownSource(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadBody | Self::Normalize(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Verify(err) if err.is_unauthorized() => StatusCode::UNAUTHORIZED,
             Self::Verify(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +73,7 @@ impl ApiError {
             Self::UnknownSource(_) => "unknown_source",
             Self::PayloadTooLarge { .. } => "too_large",
             Self::BadBody => "bad_body",
+            Self::BodyTimeout { .. } => "body_timeout",
             Self::Verify(err) => err.reason(),
             Self::Normalize(_) => "bad_payload",
             Self::Store(_) => "store_error",

@@ -1,8 +1,8 @@
 //! `POST /webhooks/{source}`: verify, normalize, route, store, then acknowledge.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
 use axum::Json;
 use herald_plugin_api::Payload;
@@ -12,6 +12,7 @@ use std::time::Instant;
 use tracing::{info, warn};
 
 use super::error::ApiError;
+use super::listener::BodyTimedOut;
 use super::AppState;
 use crate::clock::now_ms;
 use crate::source::stripe;
@@ -26,11 +27,16 @@ pub struct Ack {
 }
 
 /// Receives one webhook. Answers 200 only once the event and its jobs are committed.
+///
+/// What the head alone condemns (an unknown source, a declared length over the limit,
+/// a missing or malformed `Stripe-Signature`, a timestamp outside the tolerance) is
+/// refused before the body is read, so such a request never holds its connection
+/// while a body trickles in.
 pub async fn receive(
     State(state): State<AppState>,
     Path(source): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Json<Ack>, ApiError> {
     let started = Instant::now();
     let result = receive_inner(&state, &source, &headers, body).await;
@@ -60,32 +66,31 @@ async fn receive_inner(
     state: &AppState,
     source: &str,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Ack, ApiError> {
     let ("stripe", Some(stripe_settings)) = (source, &state.stripe) else {
         return Err(ApiError::UnknownSource(source.to_owned()));
     };
-    let body = body.map_err(|rejection| match rejection {
-        BytesRejection::FailedToBufferBody(_)
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-        {
-            ApiError::PayloadTooLarge {
-                limit: state.body_limit,
-            }
-        }
-        _ => ApiError::BadBody,
-    })?;
+    let too_large = ApiError::PayloadTooLarge {
+        limit: state.body_limit,
+    };
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(state.body_limit).unwrap_or(u64::MAX)) {
+        return Err(too_large);
+    }
     let header = headers
         .get(stripe::SIGNATURE_HEADER)
         .map(|value| value.to_str().unwrap_or(""));
     let received_at_ms = now_ms();
-    let verified = stripe::verify(
+    let signature = stripe::check_header(
         header,
-        &body,
-        stripe_settings.secret.expose_secret().as_bytes(),
         stripe_settings.tolerance.as_secs(),
         received_at_ms.div_euclid(1000),
     )?;
+    let body = read_body(body, state.body_limit).await?;
+    let verified = signature.verify(&body, stripe_settings.secret.expose_secret().as_bytes())?;
     // The payload stays text: stored as received, parsed again only if a rule's
     // `when` reads `data.…` or `raw.…`.
     let mut event = stripe::normalize_fields(verified)?;
@@ -123,4 +128,32 @@ async fn receive_inner(
         }
     };
     Ok(ack)
+}
+
+/// The whole body, at most `limit` bytes. A body cut off at its deadline (see
+/// [`BodyTimedOut`]) is a 408; one that grows past the limit, a 413.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = std::pin::pin!(body);
+    let mut bytes = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        let frame = frame.map_err(|err| {
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+            while let Some(error) = cause {
+                if let Some(timed_out) = error.downcast_ref::<BodyTimedOut>() {
+                    return ApiError::BodyTimeout {
+                        secs: timed_out.0.as_secs(),
+                    };
+                }
+                cause = error.source();
+            }
+            ApiError::BadBody
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len().saturating_add(data.len()) > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(bytes))
 }

@@ -12,8 +12,15 @@ use crate::helpers::{base_config, spawn_app_with, TestApp};
 /// Long enough for any close these tests wait for, on a loaded machine.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A webhook head with a body herald will wait for.
-const WEBHOOK_HEAD: &str = "POST /webhooks/stripe HTTP/1.1\r\nhost: herald\r\ncontent-type: application/json\r\nstripe-signature: t=1,v1=00\r\ncontent-length: 100\r\n";
+/// A webhook head whose signature header passes every check but the body's (a fresh
+/// timestamp, a `v1` that matches nothing), announcing 100 bytes herald will wait for.
+fn webhook_head() -> String {
+    let now = herald::clock::now_ms() / 1000;
+    format!(
+        "POST /webhooks/stripe HTTP/1.1\r\nhost: herald\r\ncontent-type: application/json\r\n\
+         stripe-signature: t={now},v1=00\r\ncontent-length: 100\r\n"
+    )
+}
 
 /// herald with these extra `[server]` lines.
 async fn app_with_server(lines: &str) -> TestApp {
@@ -153,7 +160,7 @@ async fn a_request_past_its_deadline_is_answered_503_with_a_json_body() {
     let mut client = connect(&app).await;
     // A tenth of the body it announces: the handler waits for the rest.
     client
-        .write_all(format!("{WEBHOOK_HEAD}\r\n{{\"id\":\"1\"}}").as_bytes())
+        .write_all(format!("{}\r\n{{\"id\":\"1\"}}", webhook_head()).as_bytes())
         .await
         .expect("write");
 
@@ -167,7 +174,7 @@ async fn a_request_past_its_deadline_is_answered_503_with_a_json_body() {
 async fn busy_connection(app: &TestApp) -> TcpStream {
     let mut stream = connect(app).await;
     stream
-        .write_all(format!("{WEBHOOK_HEAD}expect: 100-continue\r\n\r\n").as_bytes())
+        .write_all(format!("{}expect: 100-continue\r\n\r\n", webhook_head()).as_bytes())
         .await
         .expect("write");
     // hyper sends 100 Continue once the handler reads the body: it is in flight.
@@ -181,40 +188,109 @@ async fn busy_connection(app: &TestApp) -> TcpStream {
     stream
 }
 
+/// Before, a connection trickling its body counted as busy and was never displaced: two of
+/// them at `max_connections = 2` kept every webhook out until the request timeout.
 #[tokio::test]
-async fn at_the_cap_a_new_connection_is_refused_while_every_one_is_busy() {
+async fn at_the_cap_the_body_that_came_least_far_makes_room_for_a_webhook() {
     let app = app_with_server("max_connections = 2\nrequest_timeout_secs = 120").await;
-    let first = busy_connection(&app).await;
-    let second = busy_connection(&app).await;
+    let mut least = busy_connection(&app).await;
+    let mut further = busy_connection(&app).await;
+    further.write_all(b"\"evt_further\",").await.expect("write");
+    // Whether or not herald has read those bytes yet, `least` is the one to go: it
+    // has fewer body bytes, or as many and is older.
+    let response = app.post_fixture("payment_intent.succeeded").await;
+    assert_eq!(response.status(), 200);
+    // The one with the fewest body bytes was closed without an answer to make room.
+    assert_eq!(read_until_closed(&mut least).await, "");
+    assert_eq!(
+        app.metrics.get(
+            "herald_connections_closed_total",
+            &[("reason", "displaced")]
+        ),
+        1
+    );
+    // The other still has its slot and is answered when its body is whole.
+    further.write_all(&[b' '; 80]).await.expect("the rest");
+    let mut start = [0u8; 12];
+    tokio::time::timeout(DEADLINE, further.read_exact(&mut start))
+        .await
+        .expect("an answer in time")
+        .expect("read");
+    assert_eq!(&start, b"HTTP/1.1 401");
+}
 
-    let mut third = connect(&app).await;
-    let (status, body) = answer(&read_until_closed(&mut third).await);
-    assert_eq!(status, 503);
-    assert_eq!(body["reason"], "connection_limit");
-    assert_eq!(refusals(&app, "connection_limit"), 1);
-
-    // Once the busy ones go away, a signed webhook is served again.
-    drop((first, second));
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let client = reqwest::Client::new();
-        let body = crate::helpers::fixture("payment_intent.succeeded");
-        let status = client
-            .post(app.url("/webhooks/stripe"))
-            .header("stripe-signature", crate::helpers::signature(&body))
-            .body(body)
-            .send()
-            .await
-            .map(|response| response.status().as_u16());
-        if status.as_ref().is_ok_and(|&status| status == 200) {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no 200 after the busy connections closed: {status:?}"
+/// A head that condemns itself is answered before its body is read: a connection
+/// cannot hold its slot by announcing a body and sending none.
+#[tokio::test]
+async fn what_the_head_condemns_is_refused_before_the_body_is_read() {
+    let app = app_with_server("body_limit_bytes = 1000").await;
+    let now = herald::clock::now_ms() / 1000;
+    let head = |signature: &str, length: u64| {
+        format!(
+            "POST /webhooks/stripe HTTP/1.1\r\nhost: herald\r\n{signature}content-length: {length}\r\n\r\n"
+        )
+    };
+    for (request, status, reason) in [
+        (head("", 100), 400, "missing_header"),
+        (
+            head("stripe-signature: v1=00\r\n", 100),
+            400,
+            "missing_timestamp",
+        ),
+        (
+            head("stripe-signature: t=soon,v1=00\r\n", 100),
+            400,
+            "bad_timestamp",
+        ),
+        (
+            head("stripe-signature: t=1,v1=00\r\n", 100),
+            401,
+            "outside_tolerance",
+        ),
+        (
+            head(&format!("stripe-signature: t={now},v1=00\r\n"), 1001),
+            413,
+            "too_large",
+        ),
+    ] {
+        let mut client = connect(&app).await;
+        // The head only: the body never comes, and the answer must not wait for it.
+        client.write_all(request.as_bytes()).await.expect("write");
+        let mut received = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let raw = loop {
+            let read = tokio::time::timeout(DEADLINE, client.read(&mut chunk))
+                .await
+                .expect("answered without the body")
+                .expect("read");
+            received.extend_from_slice(&chunk[..read]);
+            let text = String::from_utf8_lossy(&received).into_owned();
+            if read == 0
+                || text
+                    .split_once("\r\n\r\n")
+                    .is_some_and(|(_, body)| body.ends_with('}'))
+            {
+                break text;
+            }
+        };
+        let (got, body) = answer(&raw);
+        assert_eq!(
+            (got, body["reason"].as_str()),
+            (status, Some(reason)),
+            "{request:?}"
         );
-        tokio::task::yield_now().await;
     }
+}
+
+/// A body that trickles in slower than `body_read_timeout_secs` is cut off with a 408,
+/// long before the request timeout.
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_answered_408() {
+    let app = app_with_server("body_read_timeout_secs = 1\nrequest_timeout_secs = 120").await;
+    let mut slow = busy_connection(&app).await;
+    let (status, body) = answer(&read_until_closed(&mut slow).await);
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["reason"], "body_timeout");
 }
 
 #[tokio::test]

@@ -72,6 +72,7 @@ fn view(config: &Config) -> Value {
             "body_limit_bytes": server.body_limit_bytes,
             "request_timeout_secs": server.request_timeout.as_secs(),
             "header_read_timeout_secs": server.header_read_timeout.as_secs(),
+            "body_read_timeout_secs": server.body_read_timeout.as_secs(),
             "idle_timeout_secs": server.idle_timeout.as_secs(),
             "max_connections": server.max_connections,
         },

@@ -4,6 +4,7 @@
 
 mod head;
 mod limits;
+mod progress;
 mod registry;
 mod service;
 mod watched;
@@ -26,6 +27,7 @@ pub use self::limits::{
     default_max_connections, exposure_warning, raise_descriptor_limit, room_for,
     DEFAULT_MAX_CONNECTIONS, RESERVED_DESCRIPTORS,
 };
+pub use self::progress::BodyTimedOut;
 use self::registry::{Admission, Registry, Ticket};
 use self::service::Counted;
 use self::watched::Watched;
@@ -154,7 +156,7 @@ impl Connection {
     async fn serve(self, stream: TcpStream, ticket: Ticket) {
         let slot = ticket.slot().clone();
         let io = Watched::new(stream, slot.clone(), self.metrics, self.timeouts);
-        let service = Counted::new(self.router, slot.clone());
+        let service = Counted::new(self.router, slot.clone(), self.timeouts.body);
         let connection = self.http.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
         let mut stopping = false;

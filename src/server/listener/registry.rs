@@ -1,6 +1,7 @@
 //! The connection cap: every open connection has a slot; at the cap a new one
-//! takes the slot of the oldest connection with no request in flight, and is
-//! refused only when every connection is busy (decision record 0056).
+//! takes the slot of the oldest connection with no request in flight, else of the
+//! one whose request body has come least far, and is refused only when every
+//! connection has a whole request in its handler (decision records 0056, 0113).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,10 @@ pub struct Slot {
     started: AtomicU64,
     /// Requests whose handler answered.
     finished: AtomicU64,
+    /// Requests whose body has been read to its end.
+    bodies_read: AtomicU64,
+    /// Body bytes read of the request in flight.
+    body_bytes: AtomicU64,
     /// Told when the registry gives this connection's slot to a newer one.
     evicted: Notify,
 }
@@ -22,7 +27,19 @@ pub struct Slot {
 impl Slot {
     /// A handler started on this connection.
     pub fn request_started(&self) {
+        self.body_bytes.store(0, Ordering::Relaxed);
         self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `bytes` more of the request's body arrived.
+    pub fn body_progress(&self, bytes: usize) {
+        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        self.body_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// The request's body has been read to its end (or it has none).
+    pub fn body_read(&self) {
+        self.bodies_read.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A handler answered on this connection.
@@ -42,6 +59,14 @@ impl Slot {
     fn busy(&self) -> bool {
         let (started, finished) = self.requests();
         started != finished
+    }
+
+    /// Body bytes received of a request whose body is still coming; `None` when no
+    /// request is in flight or its body is whole (its handler is at work on it).
+    fn body_in_progress(&self) -> Option<u64> {
+        let started = self.started.load(Ordering::Relaxed);
+        let read = self.bodies_read.load(Ordering::Relaxed);
+        (self.busy() && read < started).then(|| self.body_bytes.load(Ordering::Relaxed))
     }
 
     /// Resolves when this connection should close to make room.
@@ -122,11 +147,21 @@ impl Registry {
         let mut inner = self.lock();
         let displaced = if inner.open.len() >= self.max {
             // Oldest first: a slow or silent connection has been holding its slot longest.
-            let victim = inner
+            // With none idle, the one whose body has come least far: a body trickled a
+            // byte at a time is no more in flight than a silent connection.
+            let idle = inner
                 .open
                 .iter()
                 .find(|(_, slot)| !slot.busy())
                 .map(|(id, _)| *id);
+            let victim = idle.or_else(|| {
+                inner
+                    .open
+                    .iter()
+                    .filter_map(|(id, slot)| Some((slot.body_in_progress()?, *id)))
+                    .min()
+                    .map(|(_, id)| id)
+            });
             let Some(victim) = victim.and_then(|id| inner.open.remove(&id)) else {
                 return Admission::Refused;
             };
@@ -171,6 +206,7 @@ mod tests {
         let first = ticket(registry.admit());
         let second = ticket(registry.admit());
         first.slot().request_started();
+        first.slot().body_read();
         // The first is busy, so the second (idle) is displaced.
         let third = registry.admit();
         assert!(matches!(third, Admission::Displaced(_)), "{third:?}");
@@ -183,9 +219,38 @@ mod tests {
         );
         let third = ticket(third);
         third.slot().request_started();
+        third.slot().body_read();
         assert!(matches!(registry.admit(), Admission::Refused));
         first.slot().request_finished();
         assert!(matches!(registry.admit(), Admission::Displaced(_)));
+    }
+
+    #[test]
+    fn with_none_idle_the_body_that_came_least_far_makes_room() {
+        let registry = Registry::new(3);
+        let working = ticket(registry.admit());
+        working.slot().request_started();
+        working.slot().body_progress(900);
+        working.slot().body_read();
+        let slow = ticket(registry.admit());
+        slow.slot().request_started();
+        slow.slot().body_progress(10);
+        let slower = ticket(registry.admit());
+        slower.slot().request_started();
+        slower.slot().body_progress(2);
+        let fourth = registry.admit();
+        assert!(matches!(fourth, Admission::Displaced(_)), "{fourth:?}");
+        // The one with 2 bytes went; it is told to close.
+        let mut evicted = std::pin::pin!(slower.slot().evicted());
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(std::future::Future::poll(evicted.as_mut(), &mut cx).is_ready());
+        // A connection whose whole request is in its handler is never displaced.
+        let fourth = ticket(fourth);
+        fourth.slot().request_started();
+        fourth.slot().body_read();
+        slow.slot().body_read();
+        assert!(matches!(registry.admit(), Admission::Refused));
     }
 
     #[test]

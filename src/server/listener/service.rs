@@ -1,18 +1,22 @@
 //! The router as hyper calls it, telling the connection's slot when a handler
 //! starts and answers (the cap never displaces a connection mid-request, and
-//! the idle timer starts at the answer).
+//! the idle timer starts at the answer), and handing the handler the body as a
+//! [`Progress`], counted and with its own deadline.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Body;
 use axum::response::Response;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::service::TowerToHyperService;
 
+use super::progress::Progress;
 use super::registry::Slot;
 
 /// One connection's service.
@@ -20,14 +24,16 @@ use super::registry::Slot;
 pub struct Counted {
     router: TowerToHyperService<Router>,
     slot: Arc<Slot>,
+    body_timeout: Duration,
 }
 
 impl Counted {
-    /// Serves `router`, counting on `slot`.
-    pub fn new(router: Router, slot: Arc<Slot>) -> Self {
+    /// Serves `router`, counting on `slot`; a body must arrive within `body_timeout`.
+    pub fn new(router: Router, slot: Arc<Slot>, body_timeout: Duration) -> Self {
         Self {
             router: TowerToHyperService::new(router),
             slot,
+            body_timeout,
         }
     }
 }
@@ -40,6 +46,8 @@ impl hyper::service::Service<Request<Incoming>> for Counted {
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         self.slot.request_started();
         let slot = self.slot.clone();
+        let (slot_for_body, limit) = (slot.clone(), self.body_timeout);
+        let request = request.map(|body| Body::new(Progress::new(body, slot_for_body, limit)));
         let answer = self.router.call(request);
         Box::pin(async move {
             let response = answer.await;

@@ -35,6 +35,8 @@ pub struct Timeouts {
     pub header: Duration,
     /// From an answer to the next request's first byte.
     pub idle: Duration,
+    /// From a request's head to the end of its body ([`super::progress`]).
+    pub body: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

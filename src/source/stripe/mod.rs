@@ -7,4 +7,6 @@ mod verify;
 
 pub use self::depth::MAX_DEPTH;
 pub use self::normalize::{normalize, normalize_fields, NormalizeError};
-pub use self::verify::{sign, verify, Verified, VerifyError, SIGNATURE_HEADER};
+pub use self::verify::{
+    check_header, sign, verify, SignatureHeader, Verified, VerifyError, SIGNATURE_HEADER,
+};

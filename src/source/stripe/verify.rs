@@ -88,6 +88,27 @@ pub fn verify<'a>(
     tolerance_secs: u64,
     now: i64,
 ) -> Result<Verified<'a>, VerifyError> {
+    check_header(header, tolerance_secs, now)?.verify(body, secret)
+}
+
+/// A `Stripe-Signature` header that passed every check that needs no body: present,
+/// well formed, with a `v1` signature and a timestamp within the tolerance.
+#[derive(Debug)]
+pub struct SignatureHeader<'h> {
+    timestamp: &'h str,
+    signatures: Vec<Vec<u8>>,
+}
+
+/// Checks what the header alone can tell, with `now` in Unix seconds, so a request
+/// it condemns is refused before its body is read.
+///
+/// # Errors
+/// What is wrong with the header.
+pub fn check_header(
+    header: Option<&str>,
+    tolerance_secs: u64,
+    now: i64,
+) -> Result<SignatureHeader<'_>, VerifyError> {
     let header = header.ok_or(VerifyError::MissingHeader)?;
     let mut timestamp: Option<&str> = None;
     let mut signatures = Vec::new();
@@ -116,22 +137,34 @@ pub fn verify<'a>(
             tolerance_secs,
         });
     }
+    Ok(SignatureHeader {
+        timestamp,
+        signatures,
+    })
+}
 
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret).map_err(|_| VerifyError::NoMatchingSignature)?;
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    // `verify_slice` compares in constant time; every candidate is checked so the
-    // time taken does not depend on which one matched.
-    let mut matched = false;
-    for signature in &signatures {
-        matched |= mac.clone().verify_slice(signature).is_ok();
-    }
-    if matched {
-        Ok(Verified { body })
-    } else {
-        Err(VerifyError::NoMatchingSignature)
+impl SignatureHeader<'_> {
+    /// Checks the signatures against `body` with `secret`.
+    ///
+    /// # Errors
+    /// [`VerifyError::NoMatchingSignature`] when none matches.
+    pub fn verify<'a>(&self, body: &'a [u8], secret: &[u8]) -> Result<Verified<'a>, VerifyError> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret).map_err(|_| VerifyError::NoMatchingSignature)?;
+        mac.update(self.timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        // `verify_slice` compares in constant time; every candidate is checked so the
+        // time taken does not depend on which one matched.
+        let mut matched = false;
+        for signature in &self.signatures {
+            matched |= mac.clone().verify_slice(signature).is_ok();
+        }
+        if matched {
+            Ok(Verified { body })
+        } else {
+            Err(VerifyError::NoMatchingSignature)
+        }
     }
 }
 

@@ -125,13 +125,14 @@ impl Application {
         };
         if !config.admin.listen.ip().is_loopback() {
             warn!(
-                "the admin API and console listen on {}, which other hosts can reach;                  put TLS in front of it (a reverse proxy), or firewall the port, unless that is intended",
+                "the admin API and console listen on {}, which other hosts can reach; \
+                 put TLS in front of it (a reverse proxy), or firewall the port, unless that is intended",
                 config.admin.listen
             );
         }
         let admin_router = admin::router(
             state.clone(),
-            Arc::new(AdminAuth::new(&token)),
+            Arc::new(AdminAuth::new(&token).with_secure_cookie(config.admin.secure_cookie)),
             &config.server,
         );
         let metrics_listener = match config.metrics_listen {

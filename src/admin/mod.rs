@@ -9,9 +9,11 @@ pub mod auth;
 
 use std::sync::Arc;
 
+use axum::http::{header, HeaderValue};
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use self::auth::AdminAuth;
 use crate::config::ServerSettings;
@@ -26,6 +28,33 @@ pub fn router(state: AppState, auth: Arc<AdminAuth>, settings: &ServerSettings) 
         .route("/logout", post(auth::logout))
         .layer(middleware::from_fn_with_state(auth.clone(), auth::require))
         .with_state(state);
-    let router = auth::login_router(auth).merge(guarded);
+    let router = auth::login_router(auth)
+        .merge(guarded)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONSOLE_CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
     server::with_common_layers(router, settings, metrics)
 }
+
+/// Every admin answer's policy unless it sets its own (the login form's is stricter):
+/// scripts only from the console's own files, so a value that slipped past escaping
+/// cannot run; no framing; no plugins. Inline styles and https images stay allowed
+/// because the editor previews a marketer's email, with its `<style>` and logo, in a
+/// sandboxed frame that inherits this policy.
+const CONSOLE_CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";

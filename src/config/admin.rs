@@ -32,6 +32,7 @@ pub(super) fn admin_settings(
     AdminSettings {
         listen: raw.listen,
         token,
+        secure_cookie: raw.secure_cookie,
     }
 }
 

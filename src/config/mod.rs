@@ -61,6 +61,9 @@ pub struct AdminSettings {
     pub listen: SocketAddr,
     /// `None`: herald makes one at start, which `[admin]` allows on loopback only.
     pub token: Option<SecretString>,
+    /// Session cookies are always `Secure` (else only for `X-Forwarded-Proto: https`
+    /// from a proxy on this host).
+    pub secure_cookie: bool,
 }
 
 /// Checked `[server]` values.

@@ -56,6 +56,8 @@ pub struct AdminConfig {
     pub listen: SocketAddr,
     /// The admin token, as a `${VAR}` reference; without it herald makes one at start.
     pub token: Option<Spanned<String>>,
+    /// Every session cookie `Secure`, for TLS in front that sends no `X-Forwarded-Proto`.
+    pub secure_cookie: bool,
 }
 
 impl Default for AdminConfig {
@@ -63,6 +65,7 @@ impl Default for AdminConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8788)),
             token: None,
+            secure_cookie: false,
         }
     }
 }

@@ -244,6 +244,10 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         ("sources.stripe", secret(old) != secret(new)),
         ("admin.listen", old.admin.listen != new.admin.listen),
         ("admin.token", token(old) != token(new)),
+        (
+            "admin.secure_cookie",
+            old.admin.secure_cookie != new.admin.secure_cookie,
+        ),
         ("metrics.listen", old.metrics_listen != new.metrics_listen),
     ];
     checks

@@ -1,5 +1,6 @@
 mod admin;
 mod admin_api;
+mod admin_hardening;
 mod backfill;
 mod browser;
 mod config;

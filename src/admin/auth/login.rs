@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use super::{cookie_header, AdminAuth, SESSION_COOKIE};
+use super::{cookie_header, peer_ip, AdminAuth, SESSION_COOKIE};
 
 /// `token` of `GET /login?token=…` and of the form.
 #[derive(Debug, Default, Deserialize)]
@@ -28,16 +28,27 @@ pub fn login_router(auth: Arc<AdminAuth>) -> Router {
 }
 
 /// `GET /login`: the form, or with `?token=` a login straight away.
-async fn show(State(auth): State<Arc<AdminAuth>>, Query(fields): Query<LoginFields>) -> Response {
+async fn show(
+    State(auth): State<Arc<AdminAuth>>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Query(fields): Query<LoginFields>,
+) -> Response {
     match fields.token {
-        Some(token) => log_in(&auth, &token),
+        Some(token) => log_in(&auth, &headers, &extensions, &token),
         None => page(StatusCode::OK, None),
     }
 }
 
 /// `POST /login` with form field `token`.
-async fn submit(State(auth): State<Arc<AdminAuth>>, Form(fields): Form<LoginFields>) -> Response {
-    log_in(&auth, fields.token.as_deref().unwrap_or(""))
+async fn submit(
+    State(auth): State<Arc<AdminAuth>>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    Form(fields): Form<LoginFields>,
+) -> Response {
+    let token = fields.token.as_deref().unwrap_or("");
+    log_in(&auth, &headers, &extensions, token)
 }
 
 /// `POST /logout`: ends this browser's session. Other sessions last until they
@@ -49,18 +60,38 @@ pub async fn logout() -> Response {
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
 }
 
-fn log_in(auth: &AdminAuth, token: &str) -> Response {
+fn log_in(auth: &AdminAuth, request: &HeaderMap, extensions: &Extensions, token: &str) -> Response {
+    let peer = peer_ip(extensions);
+    if let Err(wait) = peer.map_or(Ok(()), |ip| auth.throttle.check(ip)) {
+        warn!(peer = ?peer, "admin login refused: too many wrong tokens from this address");
+        let mut response = page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many wrong tokens from your address. Wait a minute, then try again."),
+        );
+        let secs = wait.as_secs().max(1).to_string();
+        if let Ok(value) = HeaderValue::from_str(&secs) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     if !auth.is_token(token) {
-        warn!("admin login with a wrong token");
+        if let Some(ip) = peer {
+            auth.throttle.failed(ip);
+        }
+        warn!(peer = ?peer, "admin login with a wrong token");
         return page(
             StatusCode::UNAUTHORIZED,
             Some("That is not the admin token."),
         );
     }
+    if let Some(ip) = peer {
+        auth.throttle.succeeded(ip);
+    }
     info!("admin login");
+    let secure = auth.wants_secure_cookie(request, peer);
     let mut response = Redirect::to("/").into_response();
     let headers = response.headers_mut();
-    headers.insert(header::SET_COOKIE, auth.start_session());
+    headers.insert(header::SET_COOKIE, auth.start_session(secure));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -7,11 +7,14 @@
 
 mod login;
 mod session;
+mod throttle;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
@@ -24,6 +27,7 @@ use sha2::Sha256;
 
 pub use self::login::{login_router, logout};
 use self::session::Sessions;
+use self::throttle::Throttle;
 use crate::clock;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -56,6 +60,10 @@ pub struct AdminAuth {
     probe: HmacSha256,
     token_tag: CtOutput<HmacSha256>,
     sessions: Sessions,
+    /// Wrong tokens per client address.
+    throttle: Throttle,
+    /// `[admin] secure_cookie`: every session cookie is `Secure`.
+    secure_cookie: bool,
 }
 
 impl AdminAuth {
@@ -68,7 +76,27 @@ impl AdminAuth {
             probe,
             token_tag,
             sessions: Sessions::new(token),
+            throttle: Throttle::default(),
+            secure_cookie: false,
         }
+    }
+
+    /// Marks every session cookie `Secure` (`[admin] secure_cookie`), for a console
+    /// served over TLS by a proxy that does not say so in `X-Forwarded-Proto`.
+    pub fn with_secure_cookie(mut self, secure: bool) -> Self {
+        self.secure_cookie = secure;
+        self
+    }
+
+    /// Whether a cookie set in answer to this request must be `Secure`: always with
+    /// `[admin] secure_cookie`, or when a proxy on this host (a loopback peer, the only
+    /// one trusted to say so) forwarded an `https` request.
+    fn wants_secure_cookie(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> bool {
+        let forwarded_https = headers
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        self.secure_cookie || (forwarded_https && peer.is_some_and(|ip| ip.is_loopback()))
     }
 
     /// Whether `given` is the admin token.
@@ -76,11 +104,12 @@ impl AdminAuth {
         tag(&self.probe, given) == self.token_tag
     }
 
-    /// A `Set-Cookie` value starting a new session.
-    fn start_session(&self) -> HeaderValue {
+    /// A `Set-Cookie` value starting a new session; `secure` adds `Secure`.
+    fn start_session(&self, secure: bool) -> HeaderValue {
         let (value, _) = self.sessions.issue(now_secs());
+        let secure = if secure { "; Secure" } else { "" };
         cookie_header(&format!(
-            "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
             session::LIFETIME_SECS
         ))
     }
@@ -117,9 +146,19 @@ pub async fn require(
     let headers = request.headers();
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         // A request that names a token is judged by it alone, not by a cookie too.
+        let peer = peer_ip(request.extensions());
+        if let Err(wait) = peer.map_or(Ok(()), |ip| auth.throttle.check(ip)) {
+            return too_many_attempts(wait);
+        }
         let given = value.to_str().ok().and_then(bearer_token).unwrap_or("");
         if auth.is_token(given) {
+            if let Some(ip) = peer {
+                auth.throttle.succeeded(ip);
+            }
             return next.run(request).await;
+        }
+        if let Some(ip) = peer {
+            auth.throttle.failed(ip);
         }
         return unauthorized();
     }
@@ -155,6 +194,27 @@ pub async fn session(csrf: Option<Extension<CsrfToken>>) -> Json<serde_json::Val
         Some(Extension(csrf)) => json!({ "via": "session", "csrf_token": csrf.as_str() }),
         None => json!({ "via": "token", "csrf_token": null }),
     })
+}
+
+/// The client's address, as the listener recorded it.
+fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// `429` for an address that gave too many wrong tokens, with when to try again.
+fn too_many_attempts(wait: Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        Json(json!({
+            "error": format!("too many wrong tokens from this address; try again in {secs} s"),
+            "reason": "too_many_attempts",
+        })),
+    )
+        .into_response()
 }
 
 fn unauthorized() -> Response {

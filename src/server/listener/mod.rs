@@ -90,10 +90,10 @@ pub async fn serve(
     let full = Refusal::ConnectionLimit.raw_response();
     let refused = AtomicU64::new(0);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     warn!(error = %err, "cannot accept a connection");
                     tokio::time::sleep(ACCEPT_RETRY).await;
@@ -119,7 +119,7 @@ pub async fn serve(
             timeouts: settings.timeouts,
             stop: stop.clone(),
         };
-        connections.spawn(connection.serve(stream, ticket));
+        connections.spawn(connection.serve(stream, peer, ticket));
     }
     drop(listener);
     connections.close();
@@ -153,10 +153,10 @@ struct Connection {
 }
 
 impl Connection {
-    async fn serve(self, stream: TcpStream, ticket: Ticket) {
+    async fn serve(self, stream: TcpStream, peer: SocketAddr, ticket: Ticket) {
         let slot = ticket.slot().clone();
         let io = Watched::new(stream, slot.clone(), self.metrics, self.timeouts);
-        let service = Counted::new(self.router, slot.clone(), self.timeouts.body);
+        let service = Counted::new(self.router, slot.clone(), self.timeouts.body, peer);
         let connection = self.http.serve_connection(TokioIo::new(io), service);
         tokio::pin!(connection);
         let mut stopping = false;

@@ -5,11 +5,13 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::response::Response;
 use axum::Router;
 use hyper::body::Incoming;
@@ -25,15 +27,19 @@ pub struct Counted {
     router: TowerToHyperService<Router>,
     slot: Arc<Slot>,
     body_timeout: Duration,
+    /// The client's address, which handlers read as axum's `ConnectInfo`.
+    peer: SocketAddr,
 }
 
 impl Counted {
-    /// Serves `router`, counting on `slot`; a body must arrive within `body_timeout`.
-    pub fn new(router: Router, slot: Arc<Slot>, body_timeout: Duration) -> Self {
+    /// Serves `router` to `peer`, counting on `slot`; a body must arrive within
+    /// `body_timeout`.
+    pub fn new(router: Router, slot: Arc<Slot>, body_timeout: Duration, peer: SocketAddr) -> Self {
         Self {
             router: TowerToHyperService::new(router),
             slot,
             body_timeout,
+            peer,
         }
     }
 }
@@ -47,7 +53,8 @@ impl hyper::service::Service<Request<Incoming>> for Counted {
         self.slot.request_started();
         let slot = self.slot.clone();
         let (slot_for_body, limit) = (slot.clone(), self.body_timeout);
-        let request = request.map(|body| Body::new(Progress::new(body, slot_for_body, limit)));
+        let mut request = request.map(|body| Body::new(Progress::new(body, slot_for_body, limit)));
+        request.extensions_mut().insert(ConnectInfo(self.peer));
         let answer = self.router.call(request);
         Box::pin(async move {
             let response = answer.await;

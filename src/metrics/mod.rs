@@ -12,8 +12,8 @@ mod dynamic;
 mod families;
 mod queue;
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use prometheus_client::registry::Registry;
@@ -23,6 +23,14 @@ use self::families::{
     create, Delivered, Families, Outcome, Plugin, Reason, Received, Rejected, Source,
 };
 use crate::store::Store;
+
+/// Event types `herald_webhooks_received_total` keeps a series of its own for; later
+/// new types count under [`OTHER_TYPE`]. Stripe has some 250 types, so a shop never
+/// meets the cap; it bounds what a sender of made-up types could make `/metrics` hold.
+pub const MAX_TYPE_SERIES: usize = 300;
+
+/// The `type` label of the types past [`MAX_TYPE_SERIES`].
+pub const OTHER_TYPE: &str = "other";
 
 /// Outcomes of a delivery attempt, as `herald_deliveries_total` labels them.
 pub const DELIVERY_OUTCOMES: [&str; 4] = ["delivered", "retry", "failed", "exhausted"];
@@ -34,6 +42,8 @@ pub struct Metrics {
     dynamic: Dynamic,
     /// Plugin instances configured now, whose queue series exist even when empty.
     plugins: Mutex<BTreeSet<String>>,
+    /// Event types with a series of their own (at most [`MAX_TYPE_SERIES`]).
+    types: RwLock<HashSet<String>>,
     queue: tokio::sync::Mutex<queue::Reading>,
 }
 
@@ -64,6 +74,7 @@ impl Default for Metrics {
             families,
             dynamic,
             plugins: Mutex::default(),
+            types: RwLock::default(),
             queue: tokio::sync::Mutex::default(),
         };
         metrics.config_loaded();
@@ -97,6 +108,7 @@ impl Metrics {
             );
         }
         for kind in types {
+            let kind = self.type_label(kind);
             for outcome in ["stored", "duplicate"] {
                 create(
                     &f.received,
@@ -152,11 +164,32 @@ impl Metrics {
         }
     }
 
+    /// `kind` as the `type` label: itself while there is room for its series, else
+    /// [`OTHER_TYPE`].
+    fn type_label<'k>(&self, kind: &'k str) -> &'k str {
+        let known = |types: &HashSet<String>| types.contains(kind);
+        if known(&self.types.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+            return kind;
+        }
+        let mut types = self
+            .types
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if types.len() < MAX_TYPE_SERIES {
+            types.insert(kind.to_owned());
+        }
+        if known(&types) {
+            kind
+        } else {
+            OTHER_TYPE
+        }
+    }
+
     /// A webhook from `source` of type `kind` was acknowledged.
     pub fn webhook_received(&self, source: &str, kind: &str, duplicate: bool) {
         let labels = Received {
             source: source.to_owned(),
-            r#type: kind.to_owned(),
+            r#type: self.type_label(kind).to_owned(),
             outcome: if duplicate { "duplicate" } else { "stored" },
         };
         self.families.received.get_or_create(&labels).inc();

@@ -92,3 +92,29 @@ fn counters_named_at_the_call_site_render_with_escaped_labels() {
         "{text}"
     );
 }
+
+/// A sender of made-up types once grew `/metrics` by a series per type, without end.
+#[test]
+fn event_type_series_are_bounded_and_the_rest_count_as_other() {
+    let metrics = Metrics::default();
+    metrics.know_source("stripe", ["charge.refunded"]);
+    for i in 0..MAX_TYPE_SERIES + 50 {
+        metrics.webhook_received("stripe", &format!("made.up.{i}"), false);
+    }
+    metrics.webhook_received("stripe", "charge.refunded", false);
+    let received = |kind: &str| {
+        metrics.get(
+            "herald_webhooks_total",
+            &[("source", "stripe"), ("type", kind), ("outcome", "stored")],
+        )
+    };
+    assert_eq!(received("charge.refunded"), 1, "a type the rules name keeps its series");
+    assert_eq!(received("made.up.0"), 1);
+    assert_eq!(received(OTHER_TYPE), 51);
+    let series = metrics
+        .render()
+        .lines()
+        .filter(|line| line.starts_with("herald_webhooks_total{"))
+        .count();
+    assert!(series <= 2 * (MAX_TYPE_SERIES + 1), "{series} series");
+}

@@ -1,11 +1,11 @@
 //! Wires the stages together: build everything from a [`Config`], then run until told to stop.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::BuildContext;
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -108,19 +108,20 @@ impl Application {
         if let Some(warning) = listener::exposure_warning(config.server.listen) {
             warn!("{warning}");
         }
-        let (token, admin_login_url) = match &config.admin.token {
-            Some(token) => (token.clone(), None),
+        let (auth, admin_login_url) = match &config.admin.token {
+            Some(token) => (AdminAuth::new(token), None),
             None => {
-                // Validation allows this on loopback only.
-                let token = admin::auth::make_token();
+                // Validation allows this on loopback only. Nobody is told the token:
+                // a browser signs in through a one-time link.
                 let addr = admin_listener
                     .local_addr()
                     .map_err(|source| BuildError::Bind {
                         addr: config.admin.listen,
                         source,
                     })?;
-                let url = format!("http://{addr}/login?token={}", token.expose_secret());
-                (token, Some(url))
+                let (auth, url) = AdminAuth::new(&admin::auth::make_token())
+                    .with_one_time_link(format!("http://{addr}"), Some(login_link_file(&config)));
+                (auth, Some(url))
             }
         };
         if !config.admin.listen.ip().is_loopback() {
@@ -132,7 +133,7 @@ impl Application {
         }
         let admin_router = admin::router(
             state.clone(),
-            Arc::new(AdminAuth::new(&token).with_secure_cookie(config.admin.secure_cookie)),
+            Arc::new(auth.with_secure_cookie(config.admin.secure_cookie)),
             &config.server,
         );
         let metrics_listener = match config.metrics_listen {
@@ -187,10 +188,19 @@ impl Application {
             .transpose()
     }
 
-    /// The URL that signs a browser in, when no `[admin] token` is set and herald
-    /// made one at start; it holds the token, so only the operator should see it.
+    /// The first one-time URL that signs a browser in, when no `[admin] token` is set;
+    /// only the operator should see it (never the log). Later ones are in
+    /// [`Application::admin_login_file`].
     pub fn admin_login_url(&self) -> Option<&str> {
         self.admin_login_url.as_deref()
+    }
+
+    /// The file that holds the current one-time sign-in URL, when no `[admin] token`
+    /// is set.
+    pub fn admin_login_file(&self) -> Option<PathBuf> {
+        self.admin_login_url
+            .as_ref()
+            .map(|_| login_link_file(&self.config))
     }
 
     /// The dispatcher, for stepping it by hand (tests, `dispatch.enabled = false`).
@@ -302,4 +312,19 @@ fn listener_settings(config: &Config) -> ListenerSettings {
         },
         max_connections,
     }
+}
+
+/// Where the one-time sign-in URL is kept: systemd's `$STATE_DIRECTORY` (the unit's
+/// `StateDirectory=`), else the config file's folder.
+fn login_link_file(config: &Config) -> PathBuf {
+    let state = std::env::var_os("STATE_DIRECTORY")
+        .and_then(|dirs| std::env::split_paths(&dirs).next())
+        .filter(|dir| !dir.as_os_str().is_empty());
+    let dir = state.unwrap_or_else(|| {
+        config
+            .path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), std::path::Path::to_owned)
+    });
+    dir.join(".herald-login-url")
 }

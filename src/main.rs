@@ -1,5 +1,6 @@
 //! The `herald` binary: parse the command line, load config, run.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -111,9 +112,19 @@ async fn serve(config: Config, watch: bool) -> anyhow::Result<()> {
     info!("herald listening on http://{addr} (webhooks: POST http://{addr}/webhooks/stripe)");
     info!("admin API and console on http://{admin}");
     if let Some(url) = app.admin_login_url() {
-        // As Jupyter does: no token is configured, so the one made up is shown to
-        // whoever started herald, and to nobody else on a loopback listener.
-        info!("no [admin] token is set; open {url} to sign in (the token changes at every start)");
+        // No token is configured: a one-time link signs a browser in. It goes to the
+        // terminal of whoever started herald, never into the log, which a pipeline
+        // keeps; the file is readable by herald's user alone.
+        if std::io::stderr().is_terminal() {
+            eprintln!("\n  Sign in to the console (works once): {url}\n");
+        }
+        if let Some(file) = app.admin_login_file() {
+            info!(
+                file = %file.display(),
+                "no [admin] token is set: the console's one-time sign-in link is in this file \
+                 (readable by this user only; a new one replaces it once used)"
+            );
+        }
     }
     for line in summary.lines() {
         info!("{line}");

@@ -16,6 +16,8 @@ mod editor;
 mod events;
 mod orders;
 mod page;
+
+pub use self::page::esc as escape;
 mod templates_api;
 mod templates_page;
 

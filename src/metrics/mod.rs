@@ -168,7 +168,12 @@ impl Metrics {
     /// [`OTHER_TYPE`].
     fn type_label<'k>(&self, kind: &'k str) -> &'k str {
         let known = |types: &HashSet<String>| types.contains(kind);
-        if known(&self.types.read().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+        if known(
+            &self
+                .types
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ) {
             return kind;
         }
         let mut types = self

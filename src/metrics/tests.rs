@@ -108,7 +108,11 @@ fn event_type_series_are_bounded_and_the_rest_count_as_other() {
             &[("source", "stripe"), ("type", kind), ("outcome", "stored")],
         )
     };
-    assert_eq!(received("charge.refunded"), 1, "a type the rules name keeps its series");
+    assert_eq!(
+        received("charge.refunded"),
+        1,
+        "a type the rules name keeps its series"
+    );
     assert_eq!(received("made.up.0"), 1);
     assert_eq!(received(OTHER_TYPE), 51);
     let series = metrics

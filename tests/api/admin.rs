@@ -386,13 +386,21 @@ async fn a_cookie_post_needs_the_sessions_csrf_token() {
     assert!(set.contains("Max-Age=0"), "{set}");
 }
 
+/// Before, the URL held the made-up admin token itself, was logged, and worked until
+/// restart for whoever read the log.
 #[tokio::test]
-async fn without_a_configured_token_herald_makes_one_and_a_login_url() {
+async fn without_a_configured_token_a_sign_in_link_works_once_and_the_file_has_the_next() {
     let app = spawn_app_with(&base_config()).await;
     let url = app.admin_login_url.clone().expect("a login URL");
-    let prefix = format!("http://{}/login?token=", app.admin_addr);
-    let token = url.strip_prefix(&prefix).unwrap_or_else(|| panic!("{url}"));
-    assert_eq!(token.len(), 64, "{token}");
+    let prefix = format!("http://{}/login?code=", app.admin_addr);
+    let code = url.strip_prefix(&prefix).unwrap_or_else(|| panic!("{url}"));
+    assert_eq!(code.len(), 64, "{code}");
+    let file = app.dir.path().join(".herald-login-url");
+    let kept = std::fs::read_to_string(&file).expect("the link is kept in a file");
+    assert_eq!(kept.trim(), url);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&file).expect("file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "readable by herald's user alone");
 
     let response = browser().get(&url).send().await.expect("sent");
     assert_eq!(response.status(), 303);
@@ -405,20 +413,27 @@ async fn without_a_configured_token_herald_makes_one_and_a_login_url() {
         .await
         .expect("sent");
     assert_eq!(listed.status(), 200);
+    // The code is not the admin token: it admits no script.
     let bearer = app
         .client
         .get(app.admin_url("/api/dead-letters"))
-        .bearer_auth(token)
+        .bearer_auth(code)
         .send()
         .await
         .expect("sent");
-    assert_eq!(bearer.status(), 200);
-    let refused = app
-        .admin_get("/api/dead-letters")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(refused.status(), 401, "the test token is not this app's");
+    assert_eq!(bearer.status(), 401);
+
+    // Spent: the same link again signs nobody in, and names the file.
+    let again = browser().get(&url).send().await.expect("sent");
+    assert_eq!(again.status(), 401);
+    assert!(again.headers().get(SET_COOKIE).is_none());
+    let page = again.text().await.expect("page");
+    assert!(page.contains("used already"), "{page}");
+    // The file now holds a new link, which works once.
+    let next = std::fs::read_to_string(&file).expect("file");
+    assert_ne!(next.trim(), url);
+    let response = browser().get(next.trim()).send().await.expect("sent");
+    assert_eq!(response.status(), 303);
 
     // Each start makes its own.
     let other = spawn_app_with(&base_config()).await;
@@ -493,7 +508,7 @@ async fn wait_log_line(herald: &crate::helpers::HeraldProcess, needle: &str) -> 
 }
 
 #[tokio::test]
-async fn the_binary_on_the_shipped_config_logs_a_login_url_that_works() {
+async fn the_binary_on_the_shipped_config_keeps_a_sign_in_link_out_of_the_log() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let config = dir.path().join("config.toml");
     std::fs::write(&config, crate::helpers::shipped_config_in(dir.path())).expect("config");
@@ -507,16 +522,17 @@ async fn the_binary_on_the_shipped_config_logs_a_login_url_that_works() {
         .expect("an address")
         .to_owned();
     assert_ne!(admin, herald.addr.to_string());
-    let line = wait_log_line(&herald, "/login?token=").await;
-    let url = line
-        .split_whitespace()
-        .find(|word| word.contains("/login?token="))
-        .expect("a URL")
-        .to_owned();
+    let line = wait_log_line(&herald, "one-time sign-in link").await;
+    let file = dir.path().join(".herald-login-url");
+    assert!(line.contains(&file.display().to_string()), "{line}");
+    let url = std::fs::read_to_string(&file).expect("the link's file");
+    let url = url.trim().to_owned();
     assert!(
-        url.starts_with(&format!("http://{admin}/login?token=")),
-        "{line}"
+        url.starts_with(&format!("http://{admin}/login?code=")),
+        "{url}"
     );
+    let log = herald.log.lock().expect("log").join("\n");
+    assert!(!log.contains("/login?"), "the link is in the log:\n{log}");
 
     let response = browser().get(&url).send().await.expect("sent");
     assert_eq!(response.status(), 303);

@@ -13,11 +13,13 @@ use tracing::{info, warn};
 
 use super::{cookie_header, peer_ip, AdminAuth, SESSION_COOKIE};
 
-/// `token` of `GET /login?token=…` and of the form.
+/// `token` of `GET /login?token=…` and of the form; `code` of the one-time link.
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginFields {
     #[serde(default)]
     token: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
 }
 
 /// `/login`, which needs no session of course.
@@ -34,9 +36,10 @@ async fn show(
     extensions: Extensions,
     Query(fields): Query<LoginFields>,
 ) -> Response {
-    match fields.token {
-        Some(token) => log_in(&auth, &headers, &extensions, &token),
-        None => page(StatusCode::OK, None),
+    match (fields.token, fields.code) {
+        (Some(token), _) => log_in(&auth, &headers, &extensions, Credential::Token(&token)),
+        (None, Some(code)) => log_in(&auth, &headers, &extensions, Credential::Code(&code)),
+        (None, None) => page(StatusCode::OK, None),
     }
 }
 
@@ -48,7 +51,16 @@ async fn submit(
     Form(fields): Form<LoginFields>,
 ) -> Response {
     let token = fields.token.as_deref().unwrap_or("");
-    log_in(&auth, &headers, &extensions, token)
+    log_in(&auth, &headers, &extensions, Credential::Token(token))
+}
+
+/// What a sign-in presents.
+#[derive(Clone, Copy)]
+enum Credential<'a> {
+    /// The admin token.
+    Token(&'a str),
+    /// A one-time link's code.
+    Code(&'a str),
 }
 
 /// `POST /logout`: ends this browser's session. Other sessions last until they
@@ -60,7 +72,12 @@ pub async fn logout() -> Response {
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
 }
 
-fn log_in(auth: &AdminAuth, request: &HeaderMap, extensions: &Extensions, token: &str) -> Response {
+fn log_in(
+    auth: &AdminAuth,
+    request: &HeaderMap,
+    extensions: &Extensions,
+    credential: Credential<'_>,
+) -> Response {
     let peer = peer_ip(extensions);
     if let Err(wait) = peer.map_or(Ok(()), |ip| auth.throttle.check(ip)) {
         warn!(peer = ?peer, "admin login refused: too many wrong tokens from this address");
@@ -74,15 +91,27 @@ fn log_in(auth: &AdminAuth, request: &HeaderMap, extensions: &Extensions, token:
         }
         return response;
     }
-    if !auth.is_token(token) {
+    let admitted = match credential {
+        Credential::Token(token) => auth.is_token(token),
+        Credential::Code(code) => auth.redeem(code),
+    };
+    if !admitted {
         if let Some(ip) = peer {
             auth.throttle.failed(ip);
         }
-        warn!(peer = ?peer, "admin login with a wrong token");
-        return page(
-            StatusCode::UNAUTHORIZED,
-            Some("That is not the admin token."),
-        );
+        warn!(peer = ?peer, "admin login with a wrong token or a spent link");
+        let why = match (credential, auth.link_file()) {
+            (Credential::Code(_), Some(file)) => format!(
+                "That sign-in link was used already, or is from an earlier start. \
+                 The newest link is in {} on the server.",
+                file.display()
+            ),
+            (Credential::Code(_), None) => {
+                "That sign-in link was used already, or is from an earlier start.".to_owned()
+            }
+            (Credential::Token(_), _) => "That is not the admin token.".to_owned(),
+        };
+        return page(StatusCode::UNAUTHORIZED, Some(&why));
     }
     if let Some(ip) = peer {
         auth.throttle.succeeded(ip);
@@ -96,10 +125,13 @@ fn log_in(auth: &AdminAuth, request: &HeaderMap, extensions: &Extensions, token:
     response
 }
 
-/// The form; `problem` is our own text, never the request's.
+/// The form; `problem` is our own text (a file path at most), never the request's.
 fn page(status: StatusCode, problem: Option<&str>) -> Response {
     let problem = problem
-        .map(|text| format!("<p class=\"problem\" role=\"alert\">{text}</p>"))
+        .map(|text| {
+            let text = crate::console::escape(text);
+            format!("<p class=\"problem\" role=\"alert\">{text}</p>")
+        })
         .unwrap_or_default();
     let body = format!(
         r#"<!doctype html>
@@ -125,8 +157,8 @@ button {{ padding: .5rem; font: inherit; }}
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Sign in</button>
 </form>
-<p>The token is <code>[admin] token</code> in the config, or, when none is set, in the
-URL herald logged at start.</p>
+<p>The token is <code>[admin] token</code> in the config. When none is set, open the
+one-time sign-in link herald printed at start, or the one in the file its log names.</p>
 </main>
 </body>
 </html>

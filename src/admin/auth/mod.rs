@@ -6,10 +6,12 @@
 //! `Mac::verify_slice`.
 
 mod login;
+mod one_time;
 mod session;
 mod throttle;
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 pub use self::login::{login_router, logout};
+pub use self::one_time::OneTimeLink;
 use self::session::Sessions;
 use self::throttle::Throttle;
 use crate::clock;
@@ -64,6 +67,8 @@ pub struct AdminAuth {
     throttle: Throttle,
     /// `[admin] secure_cookie`: every session cookie is `Secure`.
     secure_cookie: bool,
+    /// The sign-in link of a herald whose token was made up at start.
+    one_time: Option<OneTimeLink>,
 }
 
 impl AdminAuth {
@@ -78,7 +83,26 @@ impl AdminAuth {
             sessions: Sessions::new(token),
             throttle: Throttle::default(),
             secure_cookie: false,
+            one_time: None,
         }
+    }
+
+    /// Adds a one-time sign-in link to `base` (`http://host:port`), kept in `file`;
+    /// returns the first URL. For a herald that made its token up: nobody knows it.
+    pub fn with_one_time_link(mut self, base: String, file: Option<PathBuf>) -> (Self, String) {
+        let (link, url) = OneTimeLink::new(base, self.probe.clone(), file);
+        self.one_time = Some(link);
+        (self, url)
+    }
+
+    /// Whether `code` is the one-time link's current code (which it then spends).
+    fn redeem(&self, code: &str) -> bool {
+        self.one_time.as_ref().is_some_and(|link| link.redeem(code))
+    }
+
+    /// Where the one-time link is kept, if there is one.
+    fn link_file(&self) -> Option<&std::path::Path> {
+        self.one_time.as_ref().and_then(OneTimeLink::file)
     }
 
     /// Marks every session cookie `Secure` (`[admin] secure_cookie`), for a console

@@ -63,15 +63,34 @@ pub(super) fn compile(path: &Path, name: &str) -> Result<Template, LoadError> {
 
 /// Parses `source`, the text of (or meant for) the file at `path`.
 pub(super) fn compile_text(path: &Path, name: &str, source: &str) -> Result<Template, LoadError> {
-    Template::compile_with_name(source, name.to_owned()).map_err(|e| match e.pos() {
-        Some((line, column)) => LoadError::Syntax {
-            path: path.to_owned(),
-            line,
-            column,
-            message: super::shape::parser_gave_up(&e.reason().to_string())
-                .unwrap_or_else(|| e.reason().to_string()),
-        },
-        None => invalid(path, &e.reason().to_string()),
+    Template::compile_with_name(source, name.to_owned()).map_err(|e| {
+        let reason = e.reason().to_string();
+        if let Some(nesting) = super::shape::parser_gave_up(&reason) {
+            let (line, column) = e.pos().unwrap_or((1, 1));
+            return LoadError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: nesting,
+            };
+        }
+        if let Some(explained) = super::syntax::explain(source) {
+            return LoadError::Syntax {
+                path: path.to_owned(),
+                line: explained.line,
+                column: explained.column,
+                message: explained.message,
+            };
+        }
+        match e.pos() {
+            Some((line, column)) => LoadError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: super::syntax::plain_parser_message(&reason),
+            },
+            None => invalid(path, &super::syntax::plain_parser_message(&reason)),
+        }
     })
 }
 

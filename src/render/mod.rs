@@ -49,6 +49,7 @@ mod files;
 mod helpers;
 mod probe;
 mod shape;
+mod syntax;
 #[cfg(test)]
 mod tests;
 
@@ -319,8 +320,16 @@ impl Templates for Renderer {
     }
 
     fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        let compiled = Template::compile(template)
-            .map_err(|e| RenderError(format!("inline template: {}", syntax_message(&e))))?;
+        let compiled = Template::compile(template).map_err(|e| {
+            let message = match syntax::explain(template) {
+                Some(found) => format!(
+                    "line {}, column {}: {}",
+                    found.line, found.column, found.message
+                ),
+                None => syntax_message(&e),
+            };
+            RenderError(format!("inline template: {message}"))
+        })?;
         let path = Path::new("inline template");
         self.check_shape(&[Body {
             path,
@@ -330,11 +339,13 @@ impl Templates for Renderer {
     }
 }
 
-/// A parse error as "line L, column C: reason", without handlebars' multi-line excerpt.
+/// A parse error as "line L, column C: reason", without handlebars' multi-line excerpt
+/// or its grammar words.
 fn syntax_message(e: &TemplateError) -> String {
+    let reason = syntax::plain_parser_message(&e.reason().to_string());
     match e.pos() {
-        Some((line, column)) => format!("line {line}, column {column}: {}", e.reason()),
-        None => e.reason().to_string(),
+        Some((line, column)) => format!("line {line}, column {column}: {reason}"),
+        None => reason,
     }
 }
 

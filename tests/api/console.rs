@@ -199,7 +199,13 @@ async fn template_errors_come_back_with_their_part_and_line() {
     )
     .await;
     assert_eq!(preview["errors"][0]["part"], "text", "{preview}");
-    assert!(preview["errors"][0]["line"].is_u64(), "{preview}");
+    assert_eq!(preview["errors"][0]["line"], 2, "{preview}");
+    // Said plainly, not as the parser's grammar ("expected escape, expression, …").
+    let message = preview["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("`{{#if}}` opened on line 2 is never closed: add `{{/if}}`"),
+        "{message}"
+    );
 }
 
 #[tokio::test]

@@ -187,8 +187,9 @@ impl fmt::Display for Issues<'_> {
 impl Config {
     /// Reads, parses and validates the config file at `path`.
     ///
-    /// `${VAR}` references are looked up in `env`. Relative paths in the file
-    /// (database, templates, outbox) are taken from the file's folder.
+    /// `${VAR}` references are looked up in `env`, `${file:PATH}` ones read from
+    /// the file. Relative paths in the file (database, templates, outbox, secret
+    /// files) are taken from the file's folder.
     ///
     /// # Errors
     /// Every problem found, with its line.
@@ -218,7 +219,9 @@ impl Config {
         };
         let mut issues = parsed.issues;
         let dropped = (parsed.dropped_instances.as_slice(), &parsed.deliveries);
-        match validate::validate(raw, text, path, env, dropped) {
+        // `${file:…}` paths start from the config's folder, as the others in it do.
+        let env = herald_plugin_api::RelativeTo::new(env, database::base_dir(path));
+        match validate::validate(raw, text, path, &env, dropped) {
             Ok(config) if issues.is_empty() => Ok(config),
             Ok(_) => Err(invalid(issues)),
             Err(more) => {

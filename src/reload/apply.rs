@@ -111,8 +111,14 @@ impl Reloader {
                 self.wake_dispatcher.notify_one();
                 Ok(changes)
             }
-            Err(problems) => {
+            Err(mut problems) => {
                 self.metrics.reloaded(false);
+                if problems
+                    .iter()
+                    .any(|p| p.contains("environment variable `"))
+                {
+                    problems.push(ENVIRONMENT_FIXED.to_owned());
+                }
                 for problem in &problems {
                     error!(trigger = why, "reload refused: {problem}");
                 }
@@ -181,6 +187,12 @@ impl Reloader {
         Ok(changes)
     }
 }
+
+/// Said after a reload that misses an environment variable: the usual cause is one
+/// exported in a shell after herald started, which a reload cannot see.
+const ENVIRONMENT_FIXED: &str = "note: a running herald keeps the environment it was started \
+    with, so a variable set since (in a shell, or in an EnvironmentFile) is not seen by a reload: \
+    restart herald, or keep the secret in a file and write `${file:PATH}`, which every reload reads";
 
 /// What `new` empties that `old` had: every rule or every plugin instance.
 fn emptied(old: &Config, new: &Config) -> Option<String> {

@@ -327,6 +327,47 @@ async fn an_emptied_or_cut_config_is_held_back_until_sighup_confirms_it() {
     assert_eq!(run.post("payment_intent.succeeded", "evt_none").await, 0);
 }
 
+/// A secret added after start: an environment variable never reaches the running
+/// herald (the reload says why), a `${file:…}` is read at the reload.
+#[tokio::test]
+async fn a_reload_reads_secret_files_again_and_explains_a_missing_variable() {
+    let run = Running::start(&["--no-watch"]).await;
+    let dir = run.dir.path();
+    let hook = |secret: &str| {
+        format!(
+            "\n[plugins.webhook.shipping]\nurl = \"http://127.0.0.1:9/ship\"\nsecret = \"{secret}\"\n\n\
+             [[rules]]\nname = \"ship\"\non = [\"charge.refunded\"]\nactions = [{{ plugin = \"shipping\" }}]\n"
+        )
+    };
+    std::fs::write(
+        run.config_path(),
+        config(dir, &hook("${SHIPPING_SECRET_ADDED_LATER}")),
+    )
+    .expect("test step");
+    run.herald.signal("-HUP");
+    run.wait_reloads("failed", 1).await;
+    run.wait_log(&[
+        "SHIPPING_SECRET_ADDED_LATER",
+        "keeps the environment it was started with",
+    ])
+    .await;
+
+    std::fs::create_dir(dir.join("secrets")).expect("test step");
+    std::fs::write(
+        dir.join("secrets/shipping"),
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
+    )
+    .expect("test step");
+    std::fs::write(
+        run.config_path(),
+        config(dir, &hook("${file:secrets/shipping}")),
+    )
+    .expect("test step");
+    run.herald.signal("-HUP");
+    run.wait_reloads("ok", 1).await;
+    assert_eq!(run.post("charge.refunded", "evt_ship").await, 1);
+}
+
 #[tokio::test]
 async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
     let app = spawn_app().await;

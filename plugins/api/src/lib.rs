@@ -40,7 +40,7 @@ pub mod templates;
 pub use action_spec::{ActionSpec, TemplateSet};
 pub use async_trait::async_trait;
 pub use build::{BuildContext, ClientSettings, HttpClients, StandardClients, USER_AGENT};
-pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv};
+pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv, RelativeTo};
 pub use context::Context;
 pub use event::{Customer, Event};
 pub use issues::Issues;

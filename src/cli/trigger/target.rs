@@ -62,7 +62,9 @@ pub fn resolve(
                     path.display()
                 );
             };
-            expand_env(stripe.secret.get_ref(), env).with_context(|| {
+            let base = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+            let env = herald_plugin_api::RelativeTo::new(env, base);
+            expand_env(stripe.secret.get_ref(), &env).with_context(|| {
                 format!(
                     "cannot read sources.stripe.secret of {} (or pass --secret)",
                     path.display()

@@ -68,12 +68,18 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database, builds the plugins and binds the listeners.
+    /// Binds the listeners, opens the database and builds the plugins.
     ///
     /// # Errors
     /// When any of those fails.
     pub async fn build(config: Config) -> Result<Self, BuildError> {
         let limits = listener_settings(&config);
+        // The listeners first: a port already taken must not leave a new database
+        // file and outbox folder behind.
+        let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
+        let listener = bind(config.server.listen)?;
+        let admin_listener = bind(config.admin.listen)?;
+        let metrics_listener = config.metrics_listen.map(bind).transpose()?;
         let store = Store::connect(&config.database).await?;
         let plugin_handles = BuildContext::new(config.templates.clone())
             .with_order_ledger(Arc::new(store.clone()))
@@ -102,9 +108,6 @@ impl Application {
             body_limit: config.server.body_limit_bytes,
             config: in_force.clone(),
         });
-        let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
-        let listener = bind(config.server.listen)?;
-        let admin_listener = bind(config.admin.listen)?;
         if let Some(warning) = listener::exposure_warning(config.server.listen) {
             warn!("{warning}");
         }
@@ -136,13 +139,12 @@ impl Application {
             Arc::new(auth.with_secure_cookie(config.admin.secure_cookie)),
             &config.server,
         );
-        let metrics_listener = match config.metrics_listen {
-            Some(addr) => Some((
-                bind(addr)?,
+        let metrics_listener = metrics_listener.map(|listener| {
+            (
+                listener,
                 server::metrics_router(state.clone(), &config.server),
-            )),
-            None => None,
-        };
+            )
+        });
         let router = server::router(state, &config.server, metrics_listener.is_none());
         Ok(Self {
             listener,

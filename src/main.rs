@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sign { file, secret } => {
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let secret = trigger::resolve_secret(&cli.config, secret.as_deref(), &ProcessEnv)?;
             let t = chrono::Utc::now().timestamp();
             println!("t={t},v1={}", sign(&body, secret.as_bytes(), t));
             Ok(())

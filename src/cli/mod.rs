@@ -99,9 +99,10 @@ pub enum Command {
     Sign {
         /// The exact bytes to send as the webhook body.
         file: PathBuf,
-        /// The endpoint secret to sign with.
+        /// The endpoint secret to sign with; without it (and STRIPE_WEBHOOK_SECRET), the
+        /// config's [sources.stripe] secret.
         #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-        secret: String,
+        secret: Option<String>,
     },
     /// Send a sample Stripe event of a type, signed as Stripe signs it, to a herald
     ///

@@ -137,13 +137,24 @@ fn without_lines(text: &str) -> String {
     out
 }
 
+/// Whether `path` is a file the template loader reads: `.hbs`, not a dotfile. The
+/// editor's `.bak` copies and temporary files, and an editor's swap files, are not.
+pub fn is_template_file(path: &Path) -> bool {
+    let dotfile = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_none_or(|name| name.starts_with('.'));
+    // As the loader reads them: the extension exactly `hbs`.
+    !dotfile && path.extension().is_some_and(|ext| ext == "hbs")
+}
+
 /// The files under a templates folder, each with a hash of its content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Files(BTreeMap<PathBuf, u64>);
 
 impl Files {
-    /// Reads every file under `dir`; one that cannot be read is left out (the
-    /// template load reports it).
+    /// Reads every template file under `dir` (what [`is_template_file`] admits); one
+    /// that cannot be read is left out (the template load reports it).
     pub fn read(dir: &Path) -> Self {
         let mut files = BTreeMap::new();
         let mut folders = vec![dir.to_owned()];
@@ -155,6 +166,8 @@ impl Files {
                 let path = entry.path();
                 if path.is_dir() {
                     folders.push(path);
+                } else if !is_template_file(&path) {
+                    continue;
                 } else if let Ok(bytes) = std::fs::read(&path) {
                     let mut hasher = DefaultHasher::new();
                     bytes.hash(&mut hasher);
@@ -272,6 +285,24 @@ mod tests {
             strip(text),
             "Rule { name: \"a\", actions: [Action {  }, Action {  }] }"
         );
+    }
+
+    /// The console's save writes `<file>.bak` and a dotfile beside the template; they
+    /// were listed as "templates changed" after every save.
+    #[test]
+    fn backups_and_dotfiles_are_not_template_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt.hbs"), "a").unwrap();
+        let before = Files::read(dir.path());
+        std::fs::write(dir.path().join("a.txt.hbs.bak"), "old").unwrap();
+        std::fs::write(dir.path().join(".a.txt.hbs.1234.saving"), "x").unwrap();
+        std::fs::write(dir.path().join(".a.txt.hbs.swp"), "x").unwrap();
+        assert_eq!(
+            before.changed(&Files::read(dir.path())),
+            Vec::<String>::new()
+        );
+        std::fs::write(dir.path().join("a.txt.hbs"), "b").unwrap();
+        assert_eq!(before.changed(&Files::read(dir.path())), ["a.txt.hbs"]);
     }
 
     #[test]

@@ -160,9 +160,13 @@ impl Watched {
                 return;
             }
             let templates = watched.read().unwrap_or_else(PoisonError::into_inner);
+            // In the templates folder, only what the loader reads: the editor's
+            // backups and temporary files are no edit to reload for.
             let ours = event.paths.iter().any(|path| {
                 *path == config
-                    || (!templates.as_os_str().is_empty() && path.starts_with(&*templates))
+                    || (!templates.as_os_str().is_empty()
+                        && path.starts_with(&*templates)
+                        && (path.is_dir() || super::diff::is_template_file(path)))
             });
             drop(templates);
             if ours {

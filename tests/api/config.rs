@@ -361,3 +361,25 @@ fn a_missing_template_is_named_inside_the_configured_templates_dir() {
         "{message}"
     );
 }
+
+/// A start that fails on a port already taken used to leave a new `herald.db` and
+/// `outbox/` behind, which looked like a herald that had run.
+#[test]
+fn a_start_on_a_taken_port_creates_no_database_or_outbox() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let text = crate::helpers::shipped_config_in(dir.path());
+    let text = text.replacen("127.0.0.1:0", &format!("127.0.0.1:{port}"), 1);
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, &text).expect("config");
+    let (ok, _, err) = crate::helpers::run_cli(&config, &["serve"]);
+    assert!(!ok, "started on a taken port");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read_dir")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name != "config.toml")
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
+}

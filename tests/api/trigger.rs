@@ -295,3 +295,39 @@ async fn the_readme_shows_what_trigger_prints() {
         .collect();
     assert_eq!(printed, shown);
 }
+
+/// `sign --help` showed `--secret` as required; without it, the config's secret signs.
+#[test]
+fn sign_falls_back_to_the_configs_secret() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    std::fs::write(dir.path().join("stripe.secret"), "whsec_from_file\n").expect("secret");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[sources.stripe]\nsecret = \"${file:stripe.secret}\"\n",
+    )
+    .expect("config");
+    let body = dir.path().join("event.json");
+    std::fs::write(&body, br#"{"id":"evt_1"}"#).expect("body");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(&config)
+        .arg("sign")
+        .arg(&body)
+        .env_remove("STRIPE_WEBHOOK_SECRET")
+        .output()
+        .expect("runs");
+    let header = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let t: i64 = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .expect("a timestamp");
+    let expected = herald::source::stripe::sign(br#"{"id":"evt_1"}"#, b"whsec_from_file", t);
+    assert_eq!(header, format!("t={t},v1={expected}"));
+}

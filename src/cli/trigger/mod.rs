@@ -11,7 +11,7 @@ use clap::Args;
 use herald_plugin_api::Env;
 use serde_json::Value;
 
-pub use self::target::{default_url, resolve, Target, WEBHOOK_PATH};
+pub use self::target::{default_url, resolve, resolve_secret, Target, WEBHOOK_PATH};
 use crate::samples::{self, Assignment};
 use crate::source::stripe::sign;
 

@@ -23,6 +23,15 @@ pub struct Target {
     pub secret: String,
 }
 
+/// The secret to sign with: `secret` if given, else the config's `[sources.stripe]`.
+///
+/// # Errors
+/// As [`resolve`], for the secret alone.
+pub fn resolve_secret(path: &Path, secret: Option<&str>, env: &dyn Env) -> anyhow::Result<String> {
+    // A URL given reads only the secret from the config.
+    resolve(path, Some(""), secret, env).map(|target| target.secret)
+}
+
 /// Fills in what the flags left out from the config at `path`, which is read only
 /// if something is missing.
 ///

@@ -114,13 +114,10 @@ pub async fn replay(config: &StoreConfig, args: &FilterArgs, dry_run: bool) -> a
     let store = open(config).await?;
     let filter = args.to_filter(true)?;
     // The bar's length is known once the matching jobs are read, at the first batch.
-    let bar = progress::bar("replaying", 0);
-    let mut progress = |done: usize, total: usize| {
-        bar.set_length(u64::try_from(total).unwrap_or(u64::MAX));
-        progress::advance(&bar, done);
-    };
+    let mut bar = progress::LazyBar::new("replaying");
+    let mut progress = |done: usize, total: usize| bar.update(done, total);
     let report = replay::replay_dead_letters(&store, &filter, dry_run, &mut progress).await?;
-    bar.finish_and_clear();
+    bar.finish();
     if report.dry_run {
         print_jobs(&report.jobs);
         println!("dry run: {} dead letters would be replayed", report.matched);

@@ -155,32 +155,21 @@ impl fmt::Display for Issues<'_> {
             if count == 1 { "" } else { "s" }
         )?;
         for issue in self.issues {
-            if issue.key.is_empty() {
-                let at = issue
-                    .line
-                    .map(|line| format!(":{line}"))
-                    .unwrap_or_default();
-                write!(f, "\n  {}{at}: {}", self.path.display(), issue.message)?;
-                continue;
-            }
-            match issue.line {
-                Some(line) => write!(
-                    f,
-                    "\n  {}:{line}: {}: {}",
-                    self.path.display(),
-                    issue.key,
-                    issue.message
-                )?,
-                None => write!(
-                    f,
-                    "\n  {}: {}: {}",
-                    self.path.display(),
-                    issue.key,
-                    issue.message
-                )?,
-            }
+            write!(f, "\n  {}", issue.located(self.path))?;
         }
         Ok(())
+    }
+}
+
+impl Issue {
+    /// The problem as one entry of a list: `path:line: key: message`, what is known of it.
+    pub fn located(&self, path: &Path) -> String {
+        let at = self.line.map(|line| format!(":{line}")).unwrap_or_default();
+        if self.key.is_empty() {
+            format!("{}{at}: {}", path.display(), self.message)
+        } else {
+            format!("{}{at}: {}: {}", path.display(), self.key, self.message)
+        }
     }
 }
 

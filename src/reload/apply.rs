@@ -113,18 +113,21 @@ impl Reloader {
             }
             Err(mut problems) => {
                 self.metrics.reloaded(false);
+                for problem in &problems {
+                    error!(trigger = why, "reload refused: {problem}");
+                }
+                // Counted before the note, which is no problem of the file's.
+                let count = problems.len();
                 if problems
                     .iter()
                     .any(|p| p.contains("environment variable `"))
                 {
+                    error!(trigger = why, "{ENVIRONMENT_FIXED}");
                     problems.push(ENVIRONMENT_FIXED.to_owned());
-                }
-                for problem in &problems {
-                    error!(trigger = why, "reload refused: {problem}");
                 }
                 error!(
                     trigger = why,
-                    problems = problems.len(),
+                    problems = count,
                     "config not reloaded; the running config stays in force"
                 );
                 Err(problems)
@@ -135,8 +138,10 @@ impl Reloader {
     async fn try_reload(&mut self, confirmed: bool) -> Result<Changes, Vec<String>> {
         let path: PathBuf = self.config.path.clone();
         let new = Config::load(&path, self.env.as_ref()).map_err(|err| match err {
-            // One problem a line; a parse error is one problem over several lines.
-            ConfigError::Invalid { .. } => lines(&err.to_string()),
+            // One entry a problem, as `herald check` counts them.
+            ConfigError::Invalid { path, issues } => {
+                issues.iter().map(|issue| issue.located(&path)).collect()
+            }
             _ => vec![err.to_string()],
         })?;
         if !confirmed {
@@ -203,13 +208,4 @@ fn emptied(old: &Config, new: &Config) -> Option<String> {
         (_, (had, 0)) if had > 0 => Some(format!("every plugin ({had} in force)")),
         _ => None,
     }
-}
-
-/// A multi-line error as its lines, blank ones left out.
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim_end)
-        .filter(|line| !line.trim().is_empty())
-        .map(str::to_owned)
-        .collect()
 }

@@ -528,3 +528,32 @@ async fn restart_only_settings_are_reported_and_the_rest_applies() {
         mails[0]
     );
 }
+
+/// The reload log counted the lines it printed ("has 2 problems:" and each problem)
+/// rather than the problems, so it said 3 where `herald check` said 2.
+#[tokio::test]
+async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
+    let app = spawn_app().await;
+    let path = app.config_path();
+    let mut table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
+    table["dispatch"]["concurrency"] = 0.into();
+    table["dispatch"]["lease_secs"] = 0.into();
+    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    let problems = app
+        .reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect_err("refused");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(
+        problems[0].ends_with("dispatch.concurrency: must be at least 1"),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[1].ends_with("dispatch.lease_secs: must be at least 1"),
+        "{problems:#?}"
+    );
+}

@@ -9,6 +9,7 @@
 //! arguments. Parts a set lacks are skipped, as delivery skips them.
 
 mod events;
+mod fields;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -17,6 +18,7 @@ use herald_plugin_api::{Context, Event, RenderError, Templates as _};
 use serde_json::{Map, Value};
 
 pub use self::events::{builtin, load_dir, SampleEvent};
+pub use self::fields::FieldProblem;
 use crate::render::{Renderer, Source};
 use crate::rules::{Action, Rule, Rules};
 use crate::Config;
@@ -64,6 +66,8 @@ pub struct Report {
     pub matched: usize,
     /// Rules that render something but matched no sample, so nothing of theirs was checked.
     pub unchecked: Vec<String>,
+    /// `when` paths the samples of the rule's types lack: likely misspelt.
+    pub fields: Vec<FieldProblem>,
 }
 
 impl Report {
@@ -114,6 +118,7 @@ pub fn check(config: &Config, samples: &[SampleEvent]) -> Report {
         report.matched += usize::from(report.renders > before);
     }
     report.unchecked = unchecked(&config.rules, &matched);
+    report.fields = fields::unknown_fields(&config.rules, samples);
     report
 }
 

@@ -36,11 +36,29 @@ pub fn run(config_path: &Path, args: &CheckArgs, env: &dyn Env) -> anyhow::Resul
     let report = check::check(&config, &samples);
     println!("{}\n{}", config.summary(), report.summary());
     let count = report.problems.len() + broken.len();
-    if count == 0 {
+    if count + report.fields.len() == 0 {
         println!("config is valid");
         return Ok(());
     }
-    let mut message = format!(
+    let mut message = String::new();
+    if !report.fields.is_empty() {
+        let fields = report.fields.len();
+        let _ = write!(
+            message,
+            "{} has {fields} rule condition{} on a field no event of its types has",
+            config.path.display(),
+            if fields == 1 { "" } else { "s" }
+        );
+        for field in &report.fields {
+            let _ = write!(message, "\n  {field}");
+        }
+        if count == 0 {
+            bail!(message);
+        }
+        message.push('\n');
+    }
+    let _ = write!(
+        message,
         "{} has {count} template problem{}: these deliveries would fail",
         config.path.display(),
         if count == 1 { "" } else { "s" }

@@ -154,8 +154,11 @@ impl Reloader {
             }
         }
         let report = check::check(&new, &check::builtin());
-        if !report.problems.is_empty() {
-            return Err(report.problems.iter().map(ToString::to_string).collect());
+        if !report.problems.is_empty() || !report.fields.is_empty() {
+            let fields = report.fields.iter().map(ToString::to_string);
+            return Err(fields
+                .chain(report.problems.iter().map(ToString::to_string))
+                .collect());
         }
         let handles = BuildContext::new(new.templates.clone())
             .with_order_ledger(Arc::new(self.store.clone()))

@@ -383,3 +383,24 @@ fn a_start_on_a_taken_port_creates_no_database_or_outbox() {
         .collect();
     assert_eq!(left, Vec::<String>::new());
 }
+
+/// `when = "customer.emial exists"` printed "config is valid", and the rule never fired.
+#[test]
+fn check_names_a_misspelt_field_in_a_condition_with_the_one_meant() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    let text = format!(
+        "{}\n[plugins.webhook.hook]\nurl = \"https://example.com/hook\"\n\n[[rules]]\nname = \"vip\"\n\
+         on = [\"payment_intent.succeeded\"]\nwhen = \"customer.emial exists\"\nactions = [{{ plugin = \"hook\" }}]\n",
+        base_config()
+    );
+    std::fs::write(&config, &text).expect("config written");
+    let (ok, out, err) = crate::helpers::run_cli(&config, &["check"]);
+    assert!(!ok, "{out}");
+    assert!(!out.contains("config is valid"), "{out}");
+    assert!(
+        err.contains("rule `vip`: its `when` reads `customer.emial`"),
+        "{err}"
+    );
+    assert!(err.contains("(did you mean `customer.email`?)"), "{err}");
+}

@@ -173,6 +173,30 @@ impl Condition {
         }
     }
 
+    /// Every field path the expression reads, dotted (`customer.email`), each once,
+    /// in the order written.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = Vec::new();
+        let mut stack = vec![&self.expr];
+        while let Some(expr) = stack.pop() {
+            match expr {
+                Expr::Or(list) | Expr::And(list) => stack.extend(list.iter().rev()),
+                Expr::Not(inner) => stack.push(inner),
+                Expr::Exists(path)
+                | Expr::Flag(path)
+                | Expr::Compare { path, .. }
+                | Expr::In { path, .. }
+                | Expr::Contains { path, .. } => {
+                    let dotted = path.join(".");
+                    if !paths.contains(&dotted) {
+                        paths.push(dotted);
+                    }
+                }
+            }
+        }
+        paths
+    }
+
     /// The expression as written.
     pub fn source(&self) -> &str {
         &self.source

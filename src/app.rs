@@ -87,6 +87,20 @@ impl Application {
         let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
         let metrics = Arc::new(Metrics::default());
         let in_force = InForce::new(config.clone());
+        // What `herald check` would refuse still starts (the events must be received),
+        // but is said loudly: in the log, `herald_config_problems` and the console.
+        let problems = start_up_problems(&config);
+        metrics.config_problems(problems.len());
+        for problem in &problems {
+            warn!("config problem: {problem}");
+        }
+        if !problems.is_empty() {
+            warn!(
+                problems = problems.len(),
+                "herald check refuses this config: deliveries that use it will fail until it is fixed and reloaded"
+            );
+        }
+        in_force.set_problems(problems);
         metrics.know_plugins(plugins.names());
         if config.stripe.is_some() {
             metrics.know_source("stripe", config.rules.event_types());
@@ -329,4 +343,15 @@ fn login_link_file(config: &Config) -> PathBuf {
             .map_or_else(|| PathBuf::from("."), std::path::Path::to_owned)
     });
     dir.join(".herald-login-url")
+}
+
+/// What `herald check` finds in `config` against the built-in samples, one entry each.
+fn start_up_problems(config: &Config) -> Vec<String> {
+    let report = crate::check::check(config, &crate::check::builtin());
+    report
+        .fields
+        .iter()
+        .map(ToString::to_string)
+        .chain(report.problems.iter().map(ToString::to_string))
+        .collect()
 }

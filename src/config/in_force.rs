@@ -1,5 +1,7 @@
-//! The config a running herald is using, for the admin API to show: the one it
-//! started with, then each one a reload applied.
+//! The config a running herald is using, for the admin API and console to show: the
+//! one it started with, then each one a reload applied; and what `herald check` finds
+//! wrong with it (only the start-up config can have such problems: a reload with any
+//! is refused).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -7,12 +9,20 @@ use super::Config;
 
 /// A shared handle on the config in force; cheap to clone.
 #[derive(Clone)]
-pub struct InForce(Arc<RwLock<Arc<Config>>>);
+pub struct InForce(Arc<RwLock<Current>>);
+
+struct Current {
+    config: Arc<Config>,
+    problems: Arc<[String]>,
+}
 
 impl InForce {
-    /// `config` in force.
+    /// `config` in force, with no problems known.
     pub fn new(config: Config) -> Self {
-        Self(Arc::new(RwLock::new(Arc::new(config))))
+        Self(Arc::new(RwLock::new(Current {
+            config: Arc::new(config),
+            problems: Arc::from([]),
+        })))
     }
 
     /// The config in force now.
@@ -21,11 +31,33 @@ impl InForce {
         self.0
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .config
             .clone()
     }
 
-    /// Puts `config` in force, as a reload does.
+    /// What `herald check` finds wrong with the config in force, one entry each.
+    pub fn problems(&self) -> Arc<[String]> {
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .problems
+            .clone()
+    }
+
+    /// Notes the problems of the config in force (at start-up).
+    pub fn set_problems(&self, problems: Vec<String>) {
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .problems = Arc::from(problems);
+    }
+
+    /// Puts `config` in force, as a reload does: it passed the check, so it has no
+    /// problems.
     pub fn set(&self, config: Config) {
-        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Current {
+            config: Arc::new(config),
+            problems: Arc::from([]),
+        };
     }
 }

@@ -16,7 +16,7 @@ use crate::store::JobFilter;
 const LIMIT: usize = 500;
 
 /// `GET /dead-letters`
-pub async fn list(State(state): State<AppState>, Csrf(csrf): Csrf) -> Response {
+pub async fn list(State(state): State<AppState>, csrf: Csrf) -> Response {
     let jobs = match state.store.dead_letters(&JobFilter::default(), LIMIT).await {
         Ok(jobs) => jobs,
         Err(err) => return unavailable(&err),

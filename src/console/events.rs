@@ -43,7 +43,7 @@ pub fn unavailable(err: &StoreError) -> Response {
 /// `GET /`: the events list.
 pub async fn list(
     State(state): State<AppState>,
-    Csrf(csrf): Csrf,
+    csrf: Csrf,
     Query(query): Query<ListQuery>,
 ) -> Response {
     let q = query.q.trim();
@@ -126,7 +126,7 @@ pub async fn list(
         r#"<form class="filters" method="get" action="/" role="search">
 <label>Event id or order id <input type="search" name="q" value="{q}" placeholder="evt_… or ORDER…"></label>
 <label>Type <input name="type" value="{kind}" placeholder="charge.*"></label>
-<label>Status <select name="status"><option value="">any</option><option{p}>pending</option><option{d}>delivered</option><option{x}>dead</option></select></label>
+<label>Status <select name="status"><option value="">any</option><option{p}>pending</option><option{d}>delivered</option><option{x}>dead</option><option{s}>skipped</option></select></label>
 <button type="submit">Filter</button>
 </form>
 {notes}
@@ -141,6 +141,7 @@ pub async fn list(
         p = selected("pending"),
         d = selected("delivered"),
         x = selected("dead"),
+        s = selected("skipped"),
         count = events.len(),
     );
     page("Events", "/", &csrf, &body).into_response()
@@ -149,7 +150,7 @@ pub async fn list(
 /// `GET /events/{source}/{id}`: one event.
 pub async fn detail(
     State(state): State<AppState>,
-    Csrf(csrf): Csrf,
+    csrf: Csrf,
     Path((source, id)): Path<(String, String)>,
 ) -> Response {
     match state.store.event_detail(&source, &id).await {

@@ -40,7 +40,7 @@ fn search_form(id: &str) -> String {
 }
 
 /// `GET /orders`: the search form, or a redirect to the order asked for.
-pub async fn search(Csrf(csrf): Csrf, Query(query): Query<Search>) -> Response {
+pub async fn search(csrf: Csrf, Query(query): Query<Search>) -> Response {
     let id = query.id.trim();
     if !id.is_empty() {
         return Redirect::to(&format!("/orders/{}", url(id))).into_response();
@@ -53,11 +53,7 @@ pub async fn search(Csrf(csrf): Csrf, Query(query): Query<Search>) -> Response {
 }
 
 /// `GET /orders/{id}`
-pub async fn show(
-    State(state): State<AppState>,
-    Csrf(csrf): Csrf,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn show(State(state): State<AppState>, csrf: Csrf, Path(id): Path<String>) -> Response {
     let found = match state.store.get(&id).await {
         Ok(found) => found,
         Err(err) => {

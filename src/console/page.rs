@@ -7,6 +7,8 @@ use axum::response::Html;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::csrf::Csrf;
+
 /// The sections of the navigation bar: path and label.
 const NAV: [(&str, &str); 4] = [
     ("/", "Events"),
@@ -44,9 +46,11 @@ pub fn url(text: &str) -> String {
     out
 }
 
-/// A whole page: `section` is the navigation entry to mark, `csrf` the token the
-/// page's scripts send with every change they ask for.
-pub fn page(title: &str, section: &str, csrf: &str, body: &str) -> Html<String> {
+/// A whole page: `section` is the navigation entry to mark, `shell` the token the
+/// page's scripts send with every change they ask for and the config's problems.
+pub fn page(title: &str, section: &str, shell: &Csrf, body: &str) -> Html<String> {
+    let csrf = shell.token.as_str();
+    let problems = problems_banner(&shell.problems);
     let mut nav = String::new();
     for (href, label) in NAV {
         let current = if href == section {
@@ -65,13 +69,14 @@ pub fn page(title: &str, section: &str, csrf: &str, body: &str) -> Html<String> 
 <meta name="csrf-token" content="{csrf}">
 <title>{title} · herald</title>
 <link rel="stylesheet" href="/assets/console.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <script src="/assets/console.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">herald</span><nav aria-label="Sections">{nav}</nav></header>
 <main id="main">
-<h1>{title}</h1>
+{problems}<h1>{title}</h1>
 {body}
 </main>
 </body>
@@ -80,6 +85,24 @@ pub fn page(title: &str, section: &str, csrf: &str, body: &str) -> Html<String> 
         csrf = esc(csrf),
         title = esc(title),
     ))
+}
+
+/// The config's problems, above the page: deliveries that use them fail until fixed.
+fn problems_banner(problems: &[String]) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut items = String::new();
+    for problem in problems {
+        let _ = write!(items, "<li><pre>{}</pre></li>", esc(problem));
+    }
+    format!(
+        "<section class=\"problems\" role=\"alert\"><h2>The config in force has {} problem{}</h2>\
+         <p>herald check refuses it; deliveries that use it fail until it is fixed and reloaded.</p>\
+         <ul>{items}</ul></section>\n",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )
 }
 
 /// A Unix millisecond as UTC, to the second.

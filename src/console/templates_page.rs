@@ -39,7 +39,7 @@ fn label(part: TemplatePart) -> &'static str {
 /// `GET /templates`
 pub async fn editor_page(
     State(state): State<AppState>,
-    Csrf(csrf): Csrf,
+    csrf: Csrf,
     Query(open): Query<Open>,
 ) -> Response {
     let config = state.config.get();

@@ -149,6 +149,7 @@ pub(super) struct Families {
     pub breaker_open: Family<Plugin, Gauge>,
     pub reloads: Family<Outcome, Counter>,
     pub last_reload: FloatGauge,
+    pub config_problems: Gauge,
 }
 
 impl Families {
@@ -175,6 +176,7 @@ impl Families {
             breaker_open: Family::default(),
             reloads: Family::default(),
             last_reload: FloatGauge::default(),
+            config_problems: Gauge::default(),
         };
         let f = &families;
         let r = registry;
@@ -276,6 +278,11 @@ impl Families {
             "herald_config_last_reload_success_timestamp_seconds",
             "When the config in force was loaded (start-up or the last good reload), Unix seconds",
             f.last_reload.clone(),
+        );
+        r.register(
+            "herald_config_problems",
+            "Problems herald check finds in the config in force (templates that would not render, conditions on fields no event has); 0 when it passes",
+            f.config_problems.clone(),
         );
         r.register(
             "herald_build",

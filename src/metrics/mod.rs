@@ -318,6 +318,13 @@ impl Metrics {
         self.families.last_reload.set(now);
     }
 
+    /// `count` problems in the config in force (see [`crate::check`]).
+    pub fn config_problems(&self, count: usize) {
+        self.families
+            .config_problems
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
     /// A reload was put in force (`ok`) or refused.
     pub fn reloaded(&self, ok: bool) {
         let outcome = if ok { "ok" } else { "failed" };

@@ -102,6 +102,8 @@ impl Reloader {
         match self.try_reload(confirmed).await {
             Ok(changes) => {
                 self.metrics.reloaded(true);
+                // A reload with problems is refused, so the config in force has none.
+                self.metrics.config_problems(0);
                 let live = self.live.get();
                 self.metrics.know_plugins(live.plugins.names());
                 if self.config.stripe.is_some() {

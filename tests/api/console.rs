@@ -357,3 +357,69 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
     let (status, _) = page(&app, "/templates").await;
     assert_eq!(status, 200);
 }
+
+/// A template `herald check` refuses used to start silently: every job using it
+/// became a dead letter with nothing on any page. Now it is said in the log, in
+/// `herald_config_problems` and above every console page, until a reload fixes it.
+#[tokio::test]
+async fn a_config_that_check_refuses_is_shown_above_every_page_until_fixed() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let templates = dir.path().join("templates");
+    copy_dir(&repo().join("templates"), &templates);
+    let subject = templates.join("payment_succeeded.subject.hbs");
+    let good = std::fs::read_to_string(&subject).expect("subject");
+    std::fs::write(&subject, "Thanks {{customer.nmae}}").expect("broken");
+    let mut text = shipped_config_in(dir.path());
+    text = text.replace(
+        &repo().join("templates").display().to_string(),
+        &templates.display().to_string(),
+    );
+    text = text.replacen(
+        "[admin]\n",
+        "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n",
+        1,
+    );
+    let app = crate::helpers::spawn_app_with_dir(dir, &text).await;
+    assert_eq!(app.metrics.get("herald_config_problems", &[]), 1);
+    for path in ["/", "/dead-letters", "/templates"] {
+        let (status, html) = page(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            html.contains("The config in force has 1 problem"),
+            "{path}: {html}"
+        );
+        assert!(html.contains("customer.nmae"), "{path}");
+    }
+    std::fs::write(&subject, good).expect("fixed");
+    app.reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("reloaded");
+    assert_eq!(app.metrics.get("herald_config_problems", &[]), 0);
+    let (_, html) = page(&app, "/").await;
+    assert!(!html.contains("problem"), "{html}");
+}
+
+/// The status filter lacked "skipped", and every page lacked a favicon.
+#[tokio::test]
+async fn the_status_filter_offers_skipped_and_pages_have_an_icon() {
+    let app = app().await;
+    let (status, html) = page(&app, "/?status=skipped").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<option selected>skipped</option>"), "{html}");
+    assert!(
+        html.contains(r#"<link rel="icon" href="/assets/favicon.svg""#),
+        "{html}"
+    );
+    let icon = app
+        .client
+        .get(app.console_url("/assets/favicon.svg"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+}

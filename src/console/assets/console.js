@@ -52,7 +52,8 @@
       }
       for (const box of part.querySelectorAll("input[name=job]")) box.checked = checked.has(box.value);
     }
-    setStatus(`Live: updated ${new Date().toLocaleTimeString()}`);
+    // UTC and 24-hour, as every time in the tables is.
+    setStatus(`Live: updated ${new Date().toISOString().slice(11, 19)} UTC`);
   }
   function key(row) { return row.dataset.id || row.dataset.job; }
   function setStatus(text) {

@@ -88,6 +88,12 @@ pub async fn deliver(
                   "delivery failed permanently: dead letter");
             (AttemptOutcome::Failed, Some(reason.into_owned()))
         }
+        Outcome::Held { reason } => {
+            warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                  key = %job.idempotency_key, attempt = job.attempt, %reason,
+                  "held until the templates are fixed: a good reload sends it, no replay needed");
+            (AttemptOutcome::Held, Some(reason.into_owned()))
+        }
     };
     let label = match next {
         AttemptOutcome::Delivered => "delivered",
@@ -96,6 +102,7 @@ pub async fn deliver(
         AttemptOutcome::Exhausted => "exhausted",
         // Never an outcome of a delivery; the order gate records skips itself.
         AttemptOutcome::Skipped => "skipped",
+        AttemptOutcome::Held => "held",
     };
     let queued_for = (next == AttemptOutcome::Delivered).then_some(age);
     metrics.delivery(&job.plugin, label, took, queued_for);

@@ -33,7 +33,7 @@ pub const MAX_TYPE_SERIES: usize = 300;
 pub const OTHER_TYPE: &str = "other";
 
 /// Outcomes of a delivery attempt, as `herald_deliveries_total` labels them.
-pub const DELIVERY_OUTCOMES: [&str; 4] = ["delivered", "retry", "failed", "exhausted"];
+pub const DELIVERY_OUTCOMES: [&str; 5] = ["delivered", "retry", "failed", "exhausted", "held"];
 
 /// Process-wide metrics, passed to whoever records (never a global).
 pub struct Metrics {

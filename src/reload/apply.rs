@@ -110,6 +110,17 @@ impl Reloader {
                     self.metrics.know_source("stripe", live.rules.event_types());
                 }
                 info!(trigger = why, "config reloaded: {changes}");
+                // Held jobs wait for exactly this: templates that pass the check.
+                match self.store.release_held(crate::clock::now_ms()).await {
+                    Ok(0) => {}
+                    Ok(released) => info!(
+                        released,
+                        "jobs held for a template problem are queued again"
+                    ),
+                    Err(err) => {
+                        error!(error = %err, "cannot queue the held jobs again; the next reload tries again");
+                    }
+                }
                 self.wake_dispatcher.notify_one();
                 Ok(changes)
             }

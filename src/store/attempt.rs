@@ -26,6 +26,8 @@ pub enum AttemptOutcome {
     Exhausted,
     /// Not attempted: the rule's `when` no longer holds; the job is done, unsent.
     Skipped,
+    /// Not deliverable until the templates are fixed: the job waits for a reload.
+    Held,
 }
 
 impl AttemptOutcome {
@@ -37,6 +39,7 @@ impl AttemptOutcome {
             Self::Failed => ("failed", JobStatus::Dead, None),
             Self::Exhausted => ("retry", JobStatus::Dead, None),
             Self::Skipped => ("skipped", JobStatus::Skipped, None),
+            Self::Held => ("held", JobStatus::Held, None),
         }
     }
 }

@@ -62,7 +62,7 @@ impl EventStatus {
         match self {
             Self::Dead => " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'dead')",
             Self::Pending => {
-                " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'pending')
+                " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status IN ('pending', 'held'))
                   AND e.pk NOT IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'dead')"
             }
             Self::Delivered => {
@@ -71,7 +71,7 @@ impl EventStatus {
             Self::Skipped => {
                 " AND EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'skipped')
                   AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.event_pk = e.pk
-                                  AND j.status IN ('pending', 'dead'))"
+                                  AND j.status IN ('pending', 'held', 'dead'))"
             }
         }
     }
@@ -147,7 +147,7 @@ pub struct EventListing {
 /// `ORDER BY e.received_at DESC, e.pk DESC` and the limit.
 pub(super) const EVENT_LIST_SELECT: &str =
     "SELECT e.pk, e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'pending') AS pending,
+            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status IN ('pending', 'held')) AS pending,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'delivered') AS delivered,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead,
             (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'skipped') AS skipped
@@ -219,7 +219,8 @@ impl EventDetail {
         let mut counts = JobCounts::default();
         for job in &self.jobs {
             let slot = match job.status {
-                JobStatus::Pending => &mut counts.pending,
+                // Held jobs wait, as pending ones do.
+                JobStatus::Pending | JobStatus::Held => &mut counts.pending,
                 JobStatus::Delivered => &mut counts.delivered,
                 JobStatus::Dead => &mut counts.dead,
                 JobStatus::Skipped => &mut counts.skipped,

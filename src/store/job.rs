@@ -19,6 +19,9 @@ pub enum JobStatus {
     /// Not sent: its rule's `when` no longer held at delivery (the reason is
     /// its `last_error`). Done, like delivered.
     Skipped,
+    /// Waiting for a fix: a template failed to render for it (the reason is its
+    /// `last_error`). A good reload queues it again with no attempt counted.
+    Held,
 }
 
 impl JobStatus {
@@ -29,6 +32,7 @@ impl JobStatus {
             Self::Delivered => "delivered",
             Self::Dead => "dead",
             Self::Skipped => "skipped",
+            Self::Held => "held",
         }
     }
 }

@@ -258,6 +258,17 @@ impl Store {
         on_backend!(self.dead_letters(filter, limit))
     }
 
+    /// Queues every held job again (their templates were fixed, or a reload may have
+    /// fixed them) with a fresh retry budget, due at `now_ms`. Returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn release_held(&self, now_ms: i64) -> Result<u64> {
+        let result = on_backend!(self.release_held(now_ms));
+        self.health.observe(&result);
+        result
+    }
+
     /// Queues dead letters `job_ids` again with a fresh retry budget; other jobs
     /// are left alone. Returns how many were queued.
     ///

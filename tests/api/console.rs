@@ -31,7 +31,7 @@ pub async fn app_with(extra: &str) -> TestApp {
     spawn_app_with_dir(dir, &text).await
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir") {
         let path = entry.expect("entry").path();

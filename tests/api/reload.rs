@@ -557,3 +557,56 @@ async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
         "{problems:#?}"
     );
 }
+
+/// A template that does not render made every job using it a dead letter, to be
+/// replayed by hand after the fix. Now the job is held, spends no attempt, and the
+/// reload that fixes the template sends it.
+#[tokio::test]
+async fn a_job_held_for_a_broken_template_is_sent_by_the_reload_that_fixes_it() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let templates = dir.path().join("templates");
+    crate::console::copy_dir(&repo().join("templates"), &templates);
+    let subject = templates.join("payment_succeeded.subject.hbs");
+    let good = std::fs::read_to_string(&subject).expect("subject");
+    std::fs::write(&subject, "Thanks {{customer.nmae}}").expect("broken");
+    let text = shipped_config_in(dir.path()).replace(
+        &repo().join("templates").display().to_string(),
+        &templates.display().to_string(),
+    );
+    let app = crate::helpers::spawn_app_with_dir(dir, &text).await;
+    let id = "evt_1R4QrlHrLd9TstBbciwU1NSl";
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    let jobs = app.settle(id).await;
+    let mail = jobs
+        .iter()
+        .find(|job| job.plugin == "customer_mail")
+        .expect("the mail job");
+    assert_eq!(mail.status, "held", "{jobs:?}");
+    assert!(
+        mail.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("customer.nmae"),
+        "{mail:?}"
+    );
+    assert!(app.outbox().is_empty(), "nothing was sent");
+
+    std::fs::write(&subject, good).expect("fixed");
+    app.reloader
+        .lock()
+        .await
+        .reload("test")
+        .await
+        .expect("reloaded");
+    let mail = app
+        .settle(id)
+        .await
+        .into_iter()
+        .find(|job| job.plugin == "customer_mail")
+        .expect("the mail job");
+    assert_eq!(mail.status, "delivered", "{mail:?}");
+    assert_eq!(app.outbox().len(), 1);
+}

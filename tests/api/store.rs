@@ -495,6 +495,36 @@ async fn dead_letters_are_filtered() {
     }
 }
 
+/// A job whose template does not render waits as `held`, neither claimed nor dead,
+/// until a reload releases it with a fresh budget; other jobs are left alone.
+#[tokio::test]
+async fn a_held_job_waits_unclaimed_until_released_with_a_fresh_budget() {
+    for (name, store, _guard) in backends().await {
+        let db = Db::new(name, &store);
+        let (_, ids) = db.ingest("evt_held", &[("r", "mail"), ("r", "hook")]).await;
+        let [held, other] = [ids[0], ids[1]];
+        let now = later();
+        db.claim(now, 10).await;
+        db.record(held, 1, AttemptOutcome::Held, now + 1).await;
+        db.record(other, 1, RetryAt(now + 50), now + 2).await;
+        db.assert_state(held, JobStatus::Held, 1, None).await;
+        db.assert_attempts(held, &[(1, "held")]).await;
+        let claimed = db.claim_ids(now + 10_000, 10).await;
+        assert_eq!(claimed, [other], "{name}: a held job is not claimed");
+
+        let at = now + 20_000;
+        let released = ok(name, "release_held", store.release_held(at).await);
+        assert_eq!(released, 1, "{name}");
+        db.assert_state(held, JobStatus::Pending, 1, None).await;
+        let claimed = db.claim(at, 10).await;
+        assert_eq!(claimed.len(), 1, "{name}: the released job");
+        assert_eq!((claimed[0].id, claimed[0].attempt), (held, 2), "{name}");
+        assert_eq!(claimed[0].attempts_since_queued, 1, "{name}: fresh budget");
+        assert_eq!(claimed[0].queued_at_ms, at, "{name}: age starts again");
+        assert_eq!(ok(name, "release_held", store.release_held(at).await), 0);
+    }
+}
+
 #[tokio::test]
 async fn requeue_only_touches_dead_jobs_and_resets_the_budget() {
     for (name, store, _guard) in backends().await {

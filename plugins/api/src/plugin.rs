@@ -40,8 +40,15 @@ pub enum Outcome {
         /// Why, for the attempt record.
         reason: Cow<'static, str>,
     },
-    /// A failure that retrying cannot fix (4xx, SMTP 5xx, template error).
+    /// A failure that retrying cannot fix (4xx, SMTP 5xx, a bad address).
     Failed {
+        /// Why, for the attempt record.
+        reason: Cow<'static, str>,
+    },
+    /// Herald's own side is wrong, not the job: a template that does not render for
+    /// it. Retrying cannot fix it and the destination was never asked, but a fixed
+    /// template can: the job waits, with no attempt counted, until a reload.
+    Held {
         /// Why, for the attempt record.
         reason: Cow<'static, str>,
     },
@@ -59,6 +66,13 @@ impl Outcome {
     /// A permanent failure.
     pub fn failed(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::Failed {
+            reason: reason.into(),
+        }
+    }
+
+    /// A job held until the templates or config are fixed (see [`Outcome::Held`]).
+    pub fn held(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::Held {
             reason: reason.into(),
         }
     }

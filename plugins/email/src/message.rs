@@ -19,7 +19,8 @@ use crate::header_limits::{cap, idempotency_header_value, MAX_NAME_BYTES, MAX_SU
 /// The header carrying the job's idempotency key, for receivers that deduplicate.
 pub const IDEMPOTENCY_HEADER: &str = "X-Herald-Idempotency-Key";
 
-/// Why a job could not be turned into an email. Always permanent.
+/// Why a job could not be turned into an email. Permanent for this job, except a
+/// template problem ([`ComposeError::is_template_problem`]), which a fix can mend.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
     /// The action's parameters do not parse.
@@ -83,6 +84,14 @@ pub fn message_token(idempotency_key: &str) -> String {
     let mut token = hex::encode(digest);
     token.truncate(32);
     token
+}
+
+impl ComposeError {
+    /// A template that does not render or a set that lacks a part: herald's side,
+    /// mended by fixing the templates (the job is held), not by the event.
+    pub fn is_template_problem(&self) -> bool {
+        matches!(self, Self::Render(_) | Self::TemplateSet(_))
+    }
 }
 
 /// Everything of one email that is rendered from the job, before it is assembled.

@@ -74,7 +74,11 @@ impl Plugin for EmailPlugin {
                     plugin = %self.name, rule = job.rule, attempt = job.attempt,
                     error = %err, "email could not be composed"
                 );
-                return Outcome::failed(err.to_string());
+                return if err.is_template_problem() {
+                    Outcome::held(err.to_string())
+                } else {
+                    Outcome::failed(err.to_string())
+                };
             }
         };
         let token = composed.token;

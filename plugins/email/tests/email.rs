@@ -12,7 +12,8 @@ use herald_plugin_api::{
 };
 use herald_plugin_email::{message_token, Email, EmailConfig};
 use herald_testkit::{
-    assert_failed, assert_retry, closed_port, params, Attempt, DataReply, SmtpSink, TemplateFiles,
+    assert_failed, assert_held, assert_retry, closed_port, params, Attempt, DataReply, SmtpSink,
+    TemplateFiles,
 };
 use serde_json::{json, Map, Value};
 
@@ -363,18 +364,20 @@ async fn bad_recipients_fail_without_sending() {
     assert!(sink.received().is_empty());
 }
 
+/// A template that does not render is herald's problem, not the event's: the job is
+/// held for a fix (it used to become a dead letter). A bad parameter still fails.
 #[tokio::test]
-async fn template_and_parameter_errors_fail() {
+async fn template_errors_hold_the_job_and_parameter_errors_fail() {
     let dir = tempfile::tempdir().expect("tempdir");
     let plugin = plugin_from(json!({ "from": "shop@example.com" }), dir.path()).await;
 
     let broken = params(json!({ "template": "broken", "to": "{{customer.email}}" }));
     let outcome = deliver(plugin.as_ref(), &broken, &context("ada@example.com"), KEY).await;
-    assert_failed(&outcome, "template error: missing field `no.such.field`");
+    assert_held(&outcome, "template error: missing field `no.such.field`");
 
     let missing = params(json!({ "template": "nope", "to": "{{customer.email}}" }));
     let outcome = deliver(plugin.as_ref(), &missing, &context("ada@example.com"), KEY).await;
-    assert_failed(&outcome, "template `nope` not found");
+    assert_held(&outcome, "template `nope` not found");
 
     let typo = params(json!({ "tmplate": "paid", "to": "{{customer.email}}" }));
     let outcome = deliver(plugin.as_ref(), &typo, &context("ada@example.com"), KEY).await;

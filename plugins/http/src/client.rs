@@ -61,6 +61,7 @@ pub fn outcome_kind(outcome: &Outcome) -> &'static str {
         Outcome::Delivered => "delivered",
         Outcome::Retry { .. } => "retry",
         Outcome::Failed { .. } => "failed",
+        Outcome::Held { .. } => "held",
     }
 }
 

@@ -184,9 +184,9 @@ impl Plugin for PushPlugin {
         match &self.tokens {
             Some(tokens) => tokens.token().await.map(drop).map_err(|outcome| {
                 PluginError(match outcome {
-                    Outcome::Retry { reason, .. } | Outcome::Failed { reason } => {
-                        reason.into_owned()
-                    }
+                    Outcome::Retry { reason, .. }
+                    | Outcome::Failed { reason }
+                    | Outcome::Held { reason } => reason.into_owned(),
                     Outcome::Delivered => String::new(),
                 })
             }),

@@ -77,41 +77,48 @@ pub(crate) struct Composed {
     pub(crate) status_callback: Option<Url>,
 }
 
-/// Composes one job; `Err` is a permanent failure's reason.
+/// Composes one job. `Err` is why not: a template that does not render holds the
+/// job for a fix ([`Outcome::Held`]); anything else fails it for good.
 pub(crate) fn compose(
     job: &Job<'_>,
     twilio: &TwilioSettings,
     templates: &dyn Templates,
-) -> Result<Composed, String> {
+) -> Result<Composed, Outcome> {
+    let failed = |reason: String| Outcome::failed(reason);
+    let held = |key: &'static str| {
+        move |err: herald_plugin_api::RenderError| {
+            Outcome::held(format!("`{key}` template error: {err}"))
+        }
+    };
     let action = SmsAction::from_params(job.params)
-        .map_err(|errors| format!("invalid action parameters: {}", errors.join("; ")))?;
+        .map_err(|errors| failed(format!("invalid action parameters: {}", errors.join("; "))))?;
     let body = templates
         .render(&action.template, TemplatePart::Text, job.context.get())
-        .map_err(|err| format!("`template` error: {err}"))?;
+        .map_err(held("template"))?;
     let body = body.trim().to_owned();
     if body.is_empty() {
-        return Err(format!(
+        return Err(failed(format!(
             "template `{}` rendered an empty message; nothing to send",
             action.template
-        ));
+        )));
     }
     let to = templates
         .render_inline(action.to_template(), job.context.get())
-        .map_err(|err| format!("`to` template error: {err}"))?;
-    let to = normalize_e164(&to).map_err(|err| err.to_string())?;
+        .map_err(held("to"))?;
+    let to = normalize_e164(&to).map_err(|err| failed(err.to_string()))?;
     let status_callback = match &twilio.status_callback {
         Some(template) => {
             let raw = templates
                 .render_inline(template, job.context.get())
-                .map_err(|err| format!("`status_callback` template error: {err}"))?;
+                .map_err(held("status_callback"))?;
             let url = Url::parse(raw.trim())
                 .ok()
                 .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
                 .ok_or_else(|| {
-                    format!(
+                    failed(format!(
                         "`status_callback` rendered to `{}`, not an http(s) URL",
                         raw.trim()
-                    )
+                    ))
                 })?;
             Some(url)
         }
@@ -130,7 +137,7 @@ impl SmsPlugin {
     /// `Body`, `StatusCallback`).
     fn request(&self, job: &Job<'_>) -> Result<RequestBuilder, Outcome> {
         let twilio = &self.twilio;
-        let composed = compose(job, twilio, self.templates.as_ref()).map_err(Outcome::failed)?;
+        let composed = compose(job, twilio, self.templates.as_ref())?;
         let sender = match &twilio.sender {
             TwilioSender::From(from) => ("From", from.as_str()),
             TwilioSender::MessagingService(sid) => ("MessagingServiceSid", sid.as_str()),

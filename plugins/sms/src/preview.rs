@@ -1,7 +1,7 @@
 //! The sms kind's preview for `herald route`: the text and recipient delivery would
 //! send, the sender, how the text is split into segments, and the status callback.
 
-use herald_plugin_api::{Job, Preview, Templates};
+use herald_plugin_api::{Job, Outcome, Preview, Templates};
 
 use crate::config::{ProviderSettings, TwilioSender, ValidatedSms};
 use crate::plugin::compose;
@@ -14,7 +14,12 @@ pub(crate) fn preview(
     templates: &dyn Templates,
 ) -> Result<Preview, String> {
     let ProviderSettings::Twilio(twilio) = &validated.provider;
-    let composed = compose(job, twilio, templates)?;
+    let composed = compose(job, twilio, templates).map_err(|outcome| match outcome {
+        Outcome::Retry { reason, .. } | Outcome::Failed { reason } | Outcome::Held { reason } => {
+            reason.into_owned()
+        }
+        Outcome::Delivered => String::new(),
+    })?;
     let preview = match &twilio.sender {
         TwilioSender::From(from) => Preview::new().line("from", from.as_str()),
         TwilioSender::MessagingService(sid) => {

@@ -175,7 +175,8 @@ async fn bad_numbers_and_empty_texts_fail_without_sending() {
     let action = params(json!({ "template": "order_paid" }));
     let outcome = deliver(plugin.as_ref(), &action, Some("0415 555 0199")).await;
     assert_failed(&outcome, "not an E.164 phone number: `0415 555 0199`");
-    assert_failed(
+    // A `to` template that does not render holds the job for a fix instead.
+    herald_testkit::assert_held(
         &deliver(plugin.as_ref(), &action, None).await,
         "`to` template error",
     );

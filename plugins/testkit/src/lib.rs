@@ -42,7 +42,7 @@ pub use form::form_fields;
 pub use google::FakeGoogle;
 pub use http_sink::{canned, closed_port, HttpSink, Recorded};
 pub use job::{deliver, deliver_in_context, job, Attempt};
-pub use outcome::{assert_failed, assert_retry, failed_reason, reason};
+pub use outcome::{assert_failed, assert_held, assert_retry, failed_reason, reason};
 pub use smtp_sink::{DataReply, ReceivedMail, SmtpSink};
 pub use tcp_gate::TcpGate;
 pub use templates::{FakeTemplates, TemplateFiles};

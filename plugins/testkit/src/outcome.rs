@@ -31,15 +31,30 @@ pub fn assert_retry(outcome: &Outcome, needle: &str) -> Option<Duration> {
     }
 }
 
-/// The reason of a `Retry` or `Failed`.
+/// The reason of a `Retry`, `Failed` or `Held`.
 ///
 /// # Panics
 /// When `outcome` is `Delivered`.
 #[track_caller]
 pub fn reason(outcome: &Outcome) -> &str {
     match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Failed { reason } => reason,
+        Outcome::Retry { reason, .. } | Outcome::Failed { reason } | Outcome::Held { reason } => {
+            reason
+        }
         Outcome::Delivered => panic!("expected a failure, got Delivered"),
+    }
+}
+
+/// Asserts `outcome` is `Held` (a template that does not render) with a reason
+/// containing `needle`.
+///
+/// # Panics
+/// When it is not.
+#[track_caller]
+pub fn assert_held(outcome: &Outcome, needle: &str) {
+    match outcome {
+        Outcome::Held { reason } => assert!(reason.contains(needle), "{reason}"),
+        other => panic!("expected Held containing {needle:?}, got {other:?}"),
     }
 }
 

@@ -64,6 +64,21 @@ impl PostgresStore {
         Ok(rows.into_iter().map(JobSummary::from).collect())
     }
 
+    /// Queues held jobs again (see [`crate::store::Store::release_held`]).
+    pub async fn release_held(&self, now_ms: i64) -> Result<u64> {
+        let released = sqlx::query(
+            "UPDATE jobs SET status = 'pending', attempt_base = attempts,
+                             locked_until = NULL, leased_by = NULL, run_at = $1, queued_at = $1,
+                             updated_at = $1
+             WHERE status = 'held'",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(released)
+    }
+
     /// Queues dead letters again (see [`crate::store::Store::requeue`]).
     pub async fn requeue(&self, job_ids: &[i64], now_ms: i64) -> Result<u64> {
         // `status = 'dead'` is re-checked on a row another transaction changed

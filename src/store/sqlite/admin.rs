@@ -9,6 +9,11 @@ use crate::store::job::{JobFilter, JobSummary, Pruned, Redelivered};
 use crate::store::new_event::NewJob;
 use crate::store::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
 
+/// Queues every held job again with a fresh retry budget (`?1` is now).
+const RELEASE_HELD: &str = "UPDATE jobs SET status = 'pending', attempt_base = attempts,
+        locked_until = NULL, leased_by = NULL, run_at = ?1, queued_at = ?1, updated_at = ?1
+     WHERE status = 'held'";
+
 /// How many ids go into one `IN (…)` list: well under SQLite's bound-parameter limit.
 const ID_CHUNK: usize = 500;
 
@@ -100,6 +105,18 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(requeued)
+    }
+
+    pub async fn release_held(&self, now_ms: i64) -> Result<u64> {
+        let mut write = self.writer.durable().await?;
+        let mut tx = write.begin().await?;
+        let released = sqlx::query(RELEASE_HELD)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(released)
     }
 
     pub async fn redeliver_event(

@@ -80,7 +80,11 @@ pub async fn editor_page(
     let mut set_options = String::new();
     for n in &names {
         let selected = if *n == name { " selected" } else { "" };
-        let _ = write!(set_options, "<option{selected}>{}</option>", esc(n));
+        let _ = write!(
+            set_options,
+            "<option value=\"{n}\"{selected}>{n}</option>",
+            n = esc(n)
+        );
     }
     let mut event_options = String::from("<optgroup label=\"Samples (herald trigger)\">");
     for kind in samples::types() {
@@ -103,7 +107,11 @@ pub async fn editor_page(
     }
     event_options.push_str("</optgroup>");
     let files = Parts::read(&config.templates_dir, &name).unwrap_or_default();
+    // A set of a text part alone is an SMS (or a plain notice): its email parts are
+    // offered folded away instead of shown as two empty, broken-looking panes.
+    let text_only = files.subject.is_none() && files.html.is_none();
     let mut editors = String::new();
+    let mut email_parts = String::new();
     for part in PARTS {
         let k = key(part);
         let rows = if part == TemplatePart::Subject { 2 } else { 14 };
@@ -113,8 +121,13 @@ pub async fn editor_page(
         } else {
             ""
         };
+        let into = if text_only && part != TemplatePart::Text {
+            &mut email_parts
+        } else {
+            &mut editors
+        };
         let _ = write!(
-            editors,
+            into,
             r#"<div class="part" data-part="{k}">
 <label for="part-{k}">{label} <code>{file}</code>{note}</label>
 <textarea id="part-{k}" name="{k}" rows="{rows}" spellcheck="false" data-present="{present}" aria-describedby="errors-{k}">{text}</textarea>
@@ -126,6 +139,14 @@ pub async fn editor_page(
             text = esc(text.unwrap_or_default()),
         );
     }
+    if text_only {
+        let _ = write!(
+            editors,
+            "<details class=\"email-parts\"><summary>A text-only set, as an SMS sends it. \
+             Add a subject and an HTML part to send it as an email too</summary>{email_parts}</details>"
+        );
+    }
+    let hidden = if text_only { " hidden" } else { "" };
     let body = format!(
         r#"<form id="editor" class="editor" data-name="{name}" autocomplete="off">
 <div class="pickers">
@@ -142,8 +163,8 @@ pub async fn editor_page(
 <section class="preview" aria-label="Preview">
 <h2>Preview <small id="preview-state" role="status"></small></h2>
 <p class="meta" id="preview-event"></p>
-<p><strong>Subject:</strong> <span id="preview-subject"></span></p>
-<iframe id="preview-html" sandbox="" title="HTML part preview"></iframe>
+<p id="preview-subject-row"{hidden}><strong>Subject:</strong> <span id="preview-subject"></span></p>
+<iframe id="preview-html" sandbox="" title="HTML part preview"{hidden}></iframe>
 <h3>Text part <small id="preview-sms"></small></h3>
 <pre id="preview-text"></pre>
 <ul class="errors" data-errors="other" aria-live="polite"></ul>

@@ -196,6 +196,8 @@ actions = [{{ plugin = "ops_hook" }}]
     detail_shows_attempts(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
+    editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
+    a_text_only_set_is_shown_as_an_sms(&client, &app).await;
     phone_layout(&client, &app).await;
     client.close().await.expect("session closed");
 }
@@ -354,6 +356,123 @@ async fn editor_previews_flags_errors_and_saves(client: &Client, app: &TestApp) 
             .any(|m| m.contains("Subject: Thanks, Jenny Rosen! Order ORDER12346")),
         "{mails:?}"
     );
+}
+
+/// Whether the page is wider than the window (it scrolls sideways).
+async fn scrolls_sideways(client: &Client) -> bool {
+    let wider = client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            Vec::new(),
+        )
+        .await
+        .expect("script");
+    wider.as_bool().expect("a boolean")
+}
+
+/// A long unbroken line (a pasted URL) pushed the page sideways at 1400 px and on a
+/// phone; switching set dropped unsaved edits without a word.
+async fn editor_fits_the_screen_and_keeps_unsaved_edits(client: &Client, app: &TestApp) {
+    client.set_window_size(1400, 900).await.expect("wide");
+    client
+        .goto(&app.console_url("/templates?name=payment_succeeded"))
+        .await
+        .expect("editor");
+    wait_for_text(client, "#preview-state", "up to date").await;
+    let long = format!("https://shop.example.com/track/{}", "a".repeat(300));
+    let text = client
+        .find(Locator::Css("#part-text"))
+        .await
+        .expect("text part");
+    text.send_keys(&format!("\n{long}")).await.expect("typed");
+    wait_for_text(client, "#preview-text", &long).await;
+    assert!(
+        !scrolls_sideways(client).await,
+        "sideways scroll at 1400 px"
+    );
+    client.set_window_size(390, 844).await.expect("phone size");
+    assert!(!scrolls_sideways(client).await, "sideways scroll at 390 px");
+    screenshot(client, "phone-editor").await;
+    client.set_window_size(1400, 900).await.expect("wide");
+
+    // Another set asked for with edits unsaved: the browser asks, and "no" stays.
+    let picker = client
+        .find(Locator::Css("#template"))
+        .await
+        .expect("picker");
+    picker
+        .select_by_value("refund_issued")
+        .await
+        .expect("picked");
+    let question = client.get_alert_text().await.expect("a question");
+    assert!(question.contains("not saved"), "{question}");
+    client.dismiss_alert().await.expect("dismissed");
+    let value = text.prop("value").await.expect("value").unwrap_or_default();
+    assert!(value.contains(&long), "the edit was kept");
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .as_str()
+            .ends_with("name=payment_succeeded"),
+        "stayed on the set"
+    );
+    // "Yes" opens the other set, edits dropped.
+    picker
+        .select_by_value("refund_issued")
+        .await
+        .expect("picked");
+    client.accept_alert().await.expect("accepted");
+    wait_for_text(client, "#preview-state", "up to date").await;
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .as_str()
+            .ends_with("name=refund_issued"),
+        "opened the other set"
+    );
+}
+
+/// A set of a text part alone was shown as a broken email: empty subject and HTML
+/// editors, an empty subject line and a blank frame in the preview.
+async fn a_text_only_set_is_shown_as_an_sms(client: &Client, app: &TestApp) {
+    let file = app.dir.path().join("templates/order_shipped_sms.txt.hbs");
+    std::fs::write(
+        &file,
+        "Your order {{order_id}} is on its way. Reply STOP to opt out.",
+    )
+    .expect("an SMS set");
+    app.reloader
+        .lock()
+        .await
+        .reload("file changed")
+        .await
+        .expect("reloads");
+    client
+        .goto(&app.console_url("/templates?name=order_shipped_sms"))
+        .await
+        .expect("editor");
+    wait_for_text(client, "#preview-text", "is on its way. Reply STOP").await;
+    for hidden in [
+        "#part-subject",
+        "#part-html",
+        "#preview-subject-row",
+        "#preview-html",
+    ] {
+        let shown = client
+            .find(Locator::Css(hidden))
+            .await
+            .expect(hidden)
+            .is_displayed()
+            .await
+            .expect("displayed?");
+        assert!(!shown, "{hidden} is shown for a text-only set");
+    }
+    wait_for_text(client, "#preview-sms", "1 segment").await;
+    screenshot(client, "editor-sms").await;
 }
 
 async fn phone_layout(client: &Client, app: &TestApp) {

@@ -423,3 +423,25 @@ async fn the_status_filter_offers_skipped_and_pages_have_an_icon() {
     assert_eq!(icon.status(), 200);
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
 }
+
+/// A syntax error in one part blanked every preview: the others came back empty.
+#[tokio::test]
+async fn a_part_that_does_not_parse_leaves_the_other_parts_rendering() {
+    let app = app().await;
+    let (_, preview) = send_json(
+        &app,
+        reqwest::Method::POST,
+        "/api/templates/payment_succeeded/render",
+        &json!({ "parts": {
+            "html": "<p>{{#if customer.name}}unclosed</p>",
+            "text": "Hello {{customer.name}}",
+        } }),
+    )
+    .await;
+    assert_eq!(preview["errors"][0]["part"], "html", "{preview}");
+    assert_eq!(preview["text"], "Hello Jenny Rosen", "{preview}");
+    assert!(
+        preview["subject"].as_str().is_some_and(|s| !s.is_empty()),
+        "{preview}"
+    );
+}

@@ -12,6 +12,8 @@
   const $ = (id) => document.getElementById(id);
   let timer = null;
   let sequence = 0;
+  // Edits not saved yet: switching set or leaving the page asks first.
+  let dirty = false;
 
   // The parts to render: those with a file, and those someone typed into.
   function draft() {
@@ -70,6 +72,11 @@
       return;
     }
     const p = r.data;
+    // Only the parts the set has (or is being given) are shown: a text-only set is
+    // an SMS, not an email with an empty subject.
+    const sent = draft();
+    $("preview-subject-row").hidden = !("subject" in sent);
+    $("preview-html").hidden = !("html" in sent);
     // A part that does not render keeps its last good preview, dimmed.
     const failed = new Set(p.errors.map((e) => e.part));
     const show = (id, part, value, put) => {
@@ -95,10 +102,25 @@
     timer = setTimeout(render, DEBOUNCE_MS);
   }
 
-  for (const part of parts) field(part).addEventListener("input", schedule);
+  for (const part of parts) {
+    field(part).addEventListener("input", () => {
+      dirty = true;
+      schedule();
+    });
+  }
   $("event").addEventListener("change", render);
   $("template").addEventListener("change", (e) => {
+    if (dirty && !confirm(`Your edits to ${name} are not saved. Discard them and open ${e.target.value}?`)) {
+      e.target.value = name;
+      return;
+    }
+    dirty = false;
     location.href = `/templates?name=${encodeURIComponent(e.target.value)}`;
+  });
+  window.addEventListener("beforeunload", (e) => {
+    if (!dirty) return;
+    e.preventDefault();
+    e.returnValue = "";
   });
 
   form.addEventListener("submit", async (event) => {
@@ -115,6 +137,7 @@
         ? `Saved ${written.join(", ")}; the previous version is kept as .bak. herald reloads it now.`
         : "Nothing changed.";
       for (const part of parts) if (field(part).value !== "") field(part).dataset.present = "true";
+      dirty = false;
       return;
     }
     result.classList.add("failed");

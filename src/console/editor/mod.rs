@@ -106,7 +106,20 @@ pub fn preview(config: &Config, name: &str, parts: &Parts, sample: &SampleEvent)
         event: sample.name.clone(),
         ..Preview::default()
     };
-    let templates: Renderer = match config.templates.with_drafts(name, &parts.drafts()) {
+    // A part that does not parse is reported and left out; the others still render,
+    // so one unclosed `{{#if}}` does not blank every preview.
+    let mut good = Vec::new();
+    let mut broken = Vec::new();
+    for draft in parts.drafts() {
+        match config.templates.with_drafts(name, &[draft]) {
+            Ok(_) => good.push(draft),
+            Err(err) => {
+                preview.errors.push(Problem::from_load(name, &err));
+                broken.push(draft.0);
+            }
+        }
+    }
+    let templates: Renderer = match config.templates.with_drafts(name, &good) {
         Ok(templates) => templates,
         Err(err) => {
             preview.errors.push(Problem::from_load(name, &err));
@@ -125,7 +138,8 @@ pub fn preview(config: &Config, name: &str, parts: &Parts, sample: &SampleEvent)
         }
     };
     let context = Context::new(&sample.event, &config.shop, params);
-    for part in PARTS.into_iter().filter(|part| templates.has(name, *part)) {
+    let renders = |part: &TemplatePart| templates.has(name, *part) && !broken.contains(part);
+    for part in PARTS.into_iter().filter(renders) {
         match templates.render(name, part, context.get()) {
             Ok(text) => {
                 if part == TemplatePart::Text {

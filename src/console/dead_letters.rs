@@ -54,13 +54,7 @@ pub async fn list(State(state): State<AppState>, csrf: Csrf) -> Response {
 <caption>{count} dead letter{s}</caption>
 <thead><tr><th scope="col"><input type="checkbox" data-select-all aria-label="Select all"></th><th scope="col">Job</th><th scope="col">Event</th><th scope="col">Rule</th><th scope="col">Plugin</th><th scope="col">Attempts</th><th scope="col">Dead since (UTC)</th><th scope="col">Reason</th></tr></thead>
 <tbody>{rows}</tbody>
-</table>
-<dialog id="confirm" aria-labelledby="confirm-text">
-<form method="dialog">
-<p id="confirm-text"></p>
-<div class="dialog-buttons"><button value="cancel" autofocus>Cancel</button> <button value="ok" class="danger" data-confirm>Confirm</button></div>
-</form>
-</dialog>"#,
+</table>"#,
         count = jobs.len(),
         s = if jobs.len() == 1 { "" } else { "s" },
     );

@@ -101,19 +101,22 @@ pub async fn list(
             rows,
             "<tr class=\"status-{status}\" data-id=\"{id}\"><td data-label=\"Received\">{received}</td>\
              <td data-label=\"Event\"><a href=\"{href}\">{id}</a></td><td data-label=\"Type\">{kind}</td>\
-             <td data-label=\"Order\">{order}</td><td data-label=\"Jobs\">{delivered}/{total}</td>\
+             <td data-label=\"Order\">{order}</td><td data-label=\"Customer\">{customer}</td>\
+             <td data-label=\"Amount\" class=\"amount\">{amount}</td><td data-label=\"Jobs\">{delivered}/{total}</td>\
              <td data-label=\"Status\">{badge}</td></tr>",
             status = e.status.as_str(),
             id = esc(&e.event_id),
             received = time_ms(e.received_at_ms),
             kind = esc(&e.kind),
+            customer = esc(e.summary.customer.as_deref().unwrap_or_default()),
+            amount = money(e.summary.amount, e.summary.currency.as_deref()),
             delivered = e.jobs.delivered,
             total = e.jobs.delivered + e.jobs.pending + e.jobs.dead,
             badge = badge(e.status.as_str()),
         );
     }
     if events.is_empty() {
-        rows.push_str("<tr><td colspan=\"6\">No events yet. <code>herald trigger payment_intent.succeeded</code> sends one.</td></tr>");
+        rows.push_str("<tr><td colspan=\"8\">No events yet. <code>herald trigger payment_intent.succeeded</code> sends one.</td></tr>");
     }
     let selected = |value: &str| {
         if query.status == value {
@@ -133,7 +136,7 @@ pub async fn list(
 <p class="live" aria-live="polite"><span data-live-status>Live: refreshes every few seconds.</span></p>
 <table class="events" data-live="events" aria-describedby="events-caption">
 <caption id="events-caption">Newest first, {count} shown</caption>
-<thead><tr><th scope="col">Received (UTC)</th><th scope="col">Event</th><th scope="col">Type</th><th scope="col">Order</th><th scope="col">Delivered</th><th scope="col">Status</th></tr></thead>
+<thead><tr><th scope="col">Received (UTC)</th><th scope="col">Event</th><th scope="col">Type</th><th scope="col">Order</th><th scope="col">Customer</th><th scope="col">Amount</th><th scope="col">Delivered</th><th scope="col">Status</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>"#,
         q = esc(q),

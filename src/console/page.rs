@@ -79,6 +79,12 @@ pub fn page(title: &str, section: &str, shell: &Csrf, body: &str) -> Html<String
 {problems}<h1>{title}</h1>
 {body}
 </main>
+<dialog id="confirm" aria-labelledby="confirm-text">
+<form method="dialog">
+<p id="confirm-text"></p>
+<div class="dialog-buttons"><button value="cancel" autofocus>Cancel</button> <button value="ok" class="danger" data-confirm>Confirm</button></div>
+</form>
+</dialog>
 </body>
 </html>
 "##,

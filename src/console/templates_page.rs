@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::csrf::Csrf;
 use super::editor::{self, key, Parts, PARTS};
 use super::events::unavailable;
-use super::page::{esc, page};
+use super::page::{esc, money, page};
 use crate::check;
 use crate::samples;
 use crate::server::AppState;
@@ -97,12 +97,24 @@ pub async fn editor_page(
     }
     event_options.push_str("</optgroup><optgroup label=\"Stored events, newest first\">");
     for e in &recent {
+        // What a marketer recognises an event by: its type, order, customer and amount.
+        let mut label = e.kind.clone();
+        for part in [e.order_id.as_deref(), e.summary.customer.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = write!(label, " · {part}");
+        }
+        if e.summary.amount.is_some() {
+            let amount = money(e.summary.amount, e.summary.currency.as_deref());
+            let _ = write!(label, " · {amount}");
+        }
         let _ = write!(
             event_options,
-            "<option value=\"event:{source}/{id}\">{id} · {kind}</option>",
+            "<option value=\"event:{source}/{id}\">{label} ({id})</option>",
             source = esc(&e.source),
             id = esc(&e.event_id),
-            kind = esc(&e.kind)
+            label = esc(&label)
         );
     }
     event_options.push_str("</optgroup>");

@@ -13,6 +13,8 @@ use super::attempt::AttemptSummary;
 pub use super::cursor::EventCursor;
 use super::error::{Result, StoreError};
 use super::job::JobStatus;
+pub use super::listing::EventListing;
+pub(super) use super::listing::{EventListingRow, EVENT_LIST_ORDER, EVENT_LIST_SELECT};
 use super::rows::{to_u32, EventRow};
 
 /// Where an event stands, from its jobs (see the module docs).
@@ -124,77 +126,6 @@ impl EventFilter {
 /// valid pattern can hold.
 pub(super) fn like_pattern(pattern: &str) -> String {
     pattern.replace('_', "\\_").replace('*', "%")
-}
-
-/// One event in a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventListing {
-    /// Where a listing that ends with this event goes on from.
-    pub cursor: EventCursor,
-    pub event_id: String,
-    pub source: String,
-    pub kind: String,
-    pub order_id: Option<String>,
-    /// When the provider created it, Unix seconds.
-    pub created: i64,
-    /// When herald received it, Unix ms.
-    pub received_at_ms: i64,
-    pub jobs: JobCounts,
-    pub status: EventStatus,
-}
-
-/// The columns [`EventListingRow`] reads; both backends append their filter,
-/// `ORDER BY e.received_at DESC, e.pk DESC` and the limit.
-pub(super) const EVENT_LIST_SELECT: &str =
-    "SELECT e.pk, e.event_id, e.source, e.kind, e.order_id, e.created, e.received_at,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status IN ('pending', 'held')) AS pending,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'delivered') AS delivered,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'dead') AS dead,
-            (SELECT COUNT(*) FROM jobs j WHERE j.event_pk = e.pk AND j.status = 'skipped') AS skipped
-     FROM events e WHERE 1 = 1";
-
-/// Newest first; `events_received` walked backwards.
-pub(super) const EVENT_LIST_ORDER: &str = " ORDER BY e.received_at DESC, e.pk DESC LIMIT ";
-
-/// A listed event, as [`EVENT_LIST_SELECT`] reads it.
-#[derive(Debug, sqlx::FromRow)]
-pub(super) struct EventListingRow {
-    pk: i64,
-    event_id: String,
-    source: String,
-    kind: String,
-    order_id: Option<String>,
-    created: i64,
-    received_at: i64,
-    pending: i64,
-    delivered: i64,
-    dead: i64,
-    skipped: i64,
-}
-
-impl From<EventListingRow> for EventListing {
-    fn from(row: EventListingRow) -> Self {
-        let jobs = JobCounts {
-            pending: to_u32(row.pending),
-            delivered: to_u32(row.delivered),
-            dead: to_u32(row.dead),
-            skipped: to_u32(row.skipped),
-        };
-        Self {
-            cursor: EventCursor {
-                received_at_ms: row.received_at,
-                pk: row.pk,
-            },
-            event_id: row.event_id,
-            source: row.source,
-            kind: row.kind,
-            order_id: row.order_id,
-            created: row.created,
-            received_at_ms: row.received_at,
-            jobs,
-            status: EventStatus::from_counts(jobs),
-        }
-    }
 }
 
 /// One stored event with its jobs and every attempt they made.

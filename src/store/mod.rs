@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod group_commit;
 mod job;
+mod listing;
 mod new_event;
 mod orders;
 mod postgres;
@@ -35,6 +36,7 @@ pub use self::failover::Handover;
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
+pub use self::listing::EventSummary;
 use self::new_event::NewEvent;
 pub use self::new_event::NewJob;
 use self::postgres::PostgresStore;

@@ -227,6 +227,29 @@ async fn detail_shows_attempts(client: &Client, app: &TestApp) {
     assert!(jobs.contains("failed") && jobs.contains("404"), "{jobs}");
     assert!(jobs.contains("delivered"), "the alert mail: {jobs}");
     screenshot(client, "event-detail").await;
+    // Replay from the event's page asks first (it used to replay at once); Cancel
+    // leaves the dead letter as it is.
+    client
+        .find(Locator::Css("button[data-action=replay-event]"))
+        .await
+        .expect("replay button")
+        .click()
+        .await
+        .expect("clicked");
+    client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("dialog[open] button[value=cancel]"))
+        .await
+        .expect("the confirmation")
+        .click()
+        .await
+        .expect("cancelled");
+    wait_for_text(client, "body", "Nothing changed").await;
+    assert_eq!(
+        job_status(app, "evt_console_dispute", "ops_hook").await,
+        JobStatus::Dead
+    );
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

@@ -445,3 +445,31 @@ async fn a_part_that_does_not_parse_leaves_the_other_parts_rendering() {
         "{preview}"
     );
 }
+
+/// The events list showed no customer and no amount, and the editor's stored events
+/// only their ids.
+#[tokio::test]
+async fn events_are_listed_with_their_customer_and_amount() {
+    let app = app().await;
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    let (_, html) = page(&app, "/").await;
+    assert!(html.contains("<th scope=\"col\">Customer</th>"), "{html}");
+    assert!(html.contains(">jenny.rosen@example.com</td>"), "{html}");
+    assert!(html.contains(">49.98 USD</td>"), "{html}");
+    let (_, editor) = page(&app, "/templates?name=payment_succeeded").await;
+    assert!(
+        editor.contains(
+            "payment_intent.succeeded · ORDER12345 · jenny.rosen@example.com · 49.98 USD (evt_1R4QrlHrLd9TstBbciwU1NSl)"
+        ),
+        "{editor}"
+    );
+    let (_, listed) = send_json(&app, reqwest::Method::GET, "/api/events", &json!({})).await;
+    assert_eq!(
+        listed["events"][0]["customer"], "jenny.rosen@example.com",
+        "{listed}"
+    );
+    assert_eq!(listed["events"][0]["amount"], 4998, "{listed}");
+}

@@ -182,7 +182,10 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
         assert_eq!(
             sorted,
             [
+                "amount",
                 "created",
+                "currency",
+                "customer",
                 "id",
                 "jobs",
                 "order_id",

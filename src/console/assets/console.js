@@ -94,9 +94,11 @@
     button.disabled = true;
     try {
       if (action === "redeliver") {
+        if (!(await confirmWith("Deliver this event again? Every job it has is queued now, delivered ones too."))) { say(button, "Nothing changed."); return; }
         const r = await send("POST", button.dataset.url);
         say(button, r.ok ? `Queued again: ${r.data.requeued ?? 0} job(s) re-queued, ${r.data.added ?? 0} added.` : r.data.error || `Failed (${r.status})`, !r.ok);
       } else if (action === "replay-event") {
+        if (!(await confirmWith("Replay this event's dead letters? They are queued for delivery again now."))) { say(button, "Nothing changed."); return; }
         const r = await send("POST", "/dead-letters/replay", { event_id: button.dataset.event });
         say(button, r.ok ? `Replayed ${r.data.replayed} dead letter(s).` : r.data.error || `Failed (${r.status})`, !r.ok);
       } else if (action === "replay-selected" || action === "purge-selected") {

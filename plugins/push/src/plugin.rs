@@ -92,8 +92,7 @@ pub(crate) fn build(
 impl PushPlugin {
     /// The request of one job, without FCM's token; `Err` is a permanent failure.
     fn parts(&self, job: &Job<'_>) -> Result<Parts, Outcome> {
-        let notification =
-            request::render(job, self.templates.as_ref()).map_err(Outcome::failed)?;
+        let notification = request::render(job, self.templates.as_ref())?;
         let (url, mut headers, body) = match &self.settings {
             PushSettings::Ntfy(ntfy) => request::ntfy(ntfy, &notification),
             PushSettings::Fcm(fcm) => request::fcm(fcm, &notification, job),

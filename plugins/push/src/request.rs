@@ -4,7 +4,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use herald_plugin_api::{Job, Templates};
+use herald_plugin_api::{Job, Outcome, Templates};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
 use serde_json::{json, Map, Value};
@@ -25,19 +25,23 @@ pub(crate) struct Notification {
     pub(crate) click: Option<Url>,
 }
 
-/// Renders one job's notification.
-pub(crate) fn render(job: &Job<'_>, templates: &dyn Templates) -> Result<Notification, String> {
+/// Renders one job's notification. `Err` holds the job when a template does not
+/// render (a fix can mend it) and fails it otherwise.
+pub(crate) fn render(job: &Job<'_>, templates: &dyn Templates) -> Result<Notification, Outcome> {
+    let failed = |reason: String| Outcome::failed(reason);
     let action = PushAction::from_params(job.params)
-        .map_err(|errors| format!("invalid action parameters: {}", errors.join("; ")))?;
+        .map_err(|errors| failed(format!("invalid action parameters: {}", errors.join("; "))))?;
     let render = |key: &str, template: &str| {
         templates
             .render_inline(template, job.context.get())
             .map(|text| text.trim().to_owned())
-            .map_err(|err| format!("`{key}` template error: {err}"))
+            .map_err(|err| Outcome::held(format!("`{key}` template error: {err}")))
     };
     let body = render("body", &action.body)?;
     if body.is_empty() {
-        return Err("`body` rendered to nothing; nothing to send".to_owned());
+        return Err(failed(
+            "`body` rendered to nothing; nothing to send".to_owned(),
+        ));
     }
     // An empty title is left out rather than sent blank.
     let title = match &action.title {
@@ -48,7 +52,9 @@ pub(crate) fn render(job: &Job<'_>, templates: &dyn Templates) -> Result<Notific
         Some(template) => {
             let token = render("token", template)?;
             if token.is_empty() {
-                return Err("`token` rendered to nothing: no device to send to".to_owned());
+                return Err(failed(
+                    "`token` rendered to nothing: no device to send to".to_owned(),
+                ));
             }
             Some(token)
         }
@@ -60,7 +66,9 @@ pub(crate) fn render(job: &Job<'_>, templates: &dyn Templates) -> Result<Notific
             let url = Url::parse(&raw)
                 .ok()
                 .filter(|url| matches!(url.scheme(), "http" | "https"))
-                .ok_or_else(|| format!("`click` rendered to `{raw}`, not an http(s) URL"))?;
+                .ok_or_else(|| {
+                    failed(format!("`click` rendered to `{raw}`, not an http(s) URL"))
+                })?;
             Some(url)
         }
         None => None,

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
 use herald_plugin_push::{validate_action, Push, PushConfig, ValidatedPush};
-use herald_testkit::{assert_failed, canned, params, Attempt, FakeTemplates, HttpSink};
+use herald_testkit::{
+    assert_failed, assert_held, canned, params, Attempt, FakeTemplates, HttpSink,
+};
 use serde_json::{json, Map, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -208,8 +210,9 @@ async fn bad_renders_fail_without_sending() {
         &deliver(plugin.as_ref(), &http_click).await,
         "must be an https URL",
     );
+    // A template that does not render holds the job for a fix.
     let missing = params(json!({ "topic": "o", "body": "{{customer.phone}}" }));
-    assert_failed(
+    assert_held(
         &deliver(plugin.as_ref(), &missing).await,
         "`body` template error",
     );

@@ -17,7 +17,7 @@ use reqwest::{Client, Url};
 
 use crate::classify;
 use crate::config::ValidatedWebhook;
-use crate::request::compose;
+use crate::request::{compose, ComposeError};
 use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
 
 /// The header carrying the job's idempotency key on every request.
@@ -125,7 +125,12 @@ impl Plugin for WebhookPlugin {
                     plugin = %self.name, rule = job.rule, attempt = job.attempt,
                     error = %err, "webhook request could not be composed"
                 );
-                return Outcome::failed(err.to_string());
+                // A template that does not render waits for a fix; the rest is for good.
+                return if matches!(err, ComposeError::Render { .. }) {
+                    Outcome::held(err.to_string())
+                } else {
+                    Outcome::failed(err.to_string())
+                };
             }
         };
         let headers = match self.headers(job, &request.body) {

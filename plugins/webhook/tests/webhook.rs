@@ -12,7 +12,8 @@ use herald_plugin_api::{
 };
 use herald_plugin_webhook::{decode_secret, verify, Webhook, WebhookConfig, USER_AGENT};
 use herald_testkit::{
-    assert_failed, assert_retry, closed_port, params, Attempt, FakeTemplates, HttpSink, Recorded,
+    assert_failed, assert_held, assert_retry, closed_port, params, Attempt, FakeTemplates,
+    HttpSink, Recorded,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
@@ -296,9 +297,10 @@ async fn template_and_parameter_errors_fail_without_sending() {
     let outcome = deliver_with(plugin.as_ref(), &not_json, "A-42", KEY).await;
     assert_failed(&outcome, "`body` did not render to valid JSON");
 
+    // A template that does not render holds the job for a fix instead.
     let missing = params(json!({ "path": "/orders/{{no.such.field}}" }));
     let outcome = deliver_with(plugin.as_ref(), &missing, "42", KEY).await;
-    assert_failed(&outcome, "missing field `no.such.field`");
+    assert_held(&outcome, "missing field `no.such.field`");
 
     let dots = params(json!({ "path": "/orders/{{order_id}}" }));
     let outcome = deliver_with(plugin.as_ref(), &dots, "..", KEY).await;

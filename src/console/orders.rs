@@ -39,15 +39,54 @@ fn search_form(id: &str) -> String {
     )
 }
 
-/// `GET /orders`: the search form, or a redirect to the order asked for.
-pub async fn search(csrf: Csrf, Query(query): Query<Search>) -> Response {
+/// `GET /orders`: the search form and the orders changed last, or a redirect to the
+/// order asked for.
+pub async fn search(
+    State(state): State<AppState>,
+    csrf: Csrf,
+    Query(query): Query<Search>,
+) -> Response {
     let id = query.id.trim();
     if !id.is_empty() {
         return Redirect::to(&format!("/orders/{}", url(id))).into_response();
     }
+    let orders = match state.store.recent_orders().await {
+        Ok(orders) => orders,
+        Err(err) => {
+            error!(error = %err, "console could not list orders");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response();
+        }
+    };
+    let mut rows = String::new();
+    for listing in &orders {
+        let order = &listing.state;
+        let _ = write!(
+            rows,
+            "<tr><td data-label=\"Order\"><a href=\"/orders/{href}\">{id}</a></td>\
+             <td data-label=\"Status\"><span class=\"badge badge-order\">{status}</span></td>\
+             <td data-label=\"Decided by\">{by}</td><td data-label=\"At (UTC)\">{at}</td>\
+             <td data-label=\"Facts\">{facts}</td></tr>",
+            href = url(&order.order_id),
+            id = esc(&order.order_id),
+            status = esc(&name(&order.status)),
+            by = esc(&order.decided_by),
+            at = time_s(order.decided_at),
+            facts = order.facts,
+        );
+    }
+    if orders.is_empty() {
+        rows.push_str(
+            "<tr><td colspan=\"5\">No orders yet: the orders plugin records one when a rule sends it an event with an order id.</td></tr>",
+        );
+    }
     let body = format!(
-        "{}<p>An order's status and the events it was decided from. Events list their order id; follow it from there.</p>",
-        search_form("")
+        r#"{form}
+<table class="orders"><caption>The {count} order{s} changed last, newest first</caption>
+<thead><tr><th scope="col">Order</th><th scope="col">Status</th><th scope="col">Decided by</th><th scope="col">At (UTC)</th><th scope="col">Facts</th></tr></thead>
+<tbody>{rows}</tbody></table>"#,
+        form = search_form(""),
+        count = orders.len(),
+        s = if orders.len() == 1 { "" } else { "s" },
     );
     page("Orders", "/orders", &csrf, &body).into_response()
 }

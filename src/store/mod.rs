@@ -14,7 +14,6 @@ mod group_commit;
 mod job;
 mod listing;
 mod new_event;
-mod orders;
 mod postgres;
 mod rows;
 mod shared_events;
@@ -39,6 +38,7 @@ pub use self::job::{
 pub use self::listing::EventSummary;
 use self::new_event::NewEvent;
 pub use self::new_event::NewJob;
+pub use self::orders::OrderListing;
 use self::postgres::PostgresStore;
 use self::sqlite::SqliteStore;
 pub use self::stats::QueueDepth;
@@ -74,6 +74,7 @@ macro_rules! on_backend {
 mod backfill;
 mod failover;
 mod leases;
+mod orders;
 mod queued;
 mod stats;
 

@@ -6,6 +6,7 @@ use herald_plugin_orders::ledger::{Fact, OrderState};
 use serde_json::Value;
 
 use super::error::{Result, StoreError};
+use super::{Backend, Store};
 
 /// The most events of one order read to see it at delivery: far more than a
 /// real order has, few enough that a hostile id reused on every event stays cheap.
@@ -68,5 +69,36 @@ impl StateRow {
             decided_at: self.decided_at,
             facts: usize::try_from(self.facts.max(0)).unwrap_or(usize::MAX),
         })
+    }
+}
+
+/// How many orders the console's list shows, the most recently changed first.
+pub const RECENT_ORDERS: usize = 50;
+
+/// The recent orders, as both backends select them (the limit is ours, not the
+/// request's, so it is written into the text).
+pub(super) fn recent_orders_sql() -> String {
+    format!(
+        "SELECT order_id, status, decided_by, decided_at, facts FROM orders \
+         ORDER BY updated_at DESC, order_id LIMIT {RECENT_ORDERS}"
+    )
+}
+
+/// One order in a listing: its id and its status as the orders plugin saved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderListing {
+    pub state: OrderState,
+}
+
+impl Store {
+    /// The [`RECENT_ORDERS`] orders the orders plugin changed last, newest first.
+    ///
+    /// # Errors
+    /// On a database error, or a stored status herald does not know.
+    pub async fn recent_orders(&self) -> Result<Vec<OrderListing>> {
+        let rows = on_backend!(self.recent_order_rows())?;
+        rows.into_iter()
+            .map(|row| row.into_state().map(|state| OrderListing { state }))
+            .collect()
     }
 }

@@ -11,6 +11,26 @@ pub async fn app() -> TestApp {
     app_with("").await
 }
 
+/// [`app`] with its database at `url` (PostgreSQL).
+async fn app_on(url: &str) -> TestApp {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let templates = dir.path().join("templates");
+    copy_dir(&repo().join("templates"), &templates);
+    let mut table: toml::Table =
+        toml::from_str(&shipped_config_in(dir.path())).expect("shipped config");
+    let mut set = |section: &str, key: &str, value: String| {
+        table
+            .get_mut(section)
+            .and_then(toml::Value::as_table_mut)
+            .expect(section)
+            .insert(key.to_owned(), value.into());
+    };
+    set("database", "url", url.to_owned());
+    set("templates", "dir", templates.display().to_string());
+    set("admin", "token", "${HERALD_ADMIN_TOKEN}".to_owned());
+    spawn_app_with_dir(dir, &toml::to_string(&table).expect("toml")).await
+}
+
 /// [`app`] with `extra` TOML (plugins, rules) appended to the config.
 pub async fn app_with(extra: &str) -> TestApp {
     let dir = tempfile::TempDir::new().expect("temp dir");
@@ -472,4 +492,35 @@ async fn events_are_listed_with_their_customer_and_amount() {
         "{listed}"
     );
     assert_eq!(listed["events"][0]["amount"], 4998, "{listed}");
+}
+
+/// The orders page was a bare search box: now it lists the orders changed last, on
+/// either backend.
+#[tokio::test]
+async fn the_orders_page_lists_the_orders_changed_last() {
+    let postgres = crate::helpers::fresh_postgres().await;
+    let mut databases = vec![None];
+    if let Some(database) = &postgres {
+        databases.push(Some(database.url.clone()));
+    }
+    for database in databases {
+        let app = match &database {
+            None => app().await,
+            Some(url) => app_on(url).await,
+        };
+        let (_, empty) = page(&app, "/orders").await;
+        assert!(empty.contains("No orders yet"), "{empty}");
+        assert_eq!(
+            app.post_fixture("payment_intent.succeeded").await.status(),
+            200
+        );
+        app.settle("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
+        let (status, html) = page(&app, "/orders").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(r#"<a href="/orders/ORDER12345">ORDER12345</a>"#),
+            "{database:?}: {html}"
+        );
+        assert!(html.contains(">paid</span>"), "{database:?}: {html}");
+    }
 }

@@ -71,6 +71,14 @@ impl PostgresStore {
         Ok(state)
     }
 
+    /// The orders changed last (see [`crate::store::Store::recent_orders`]).
+    pub async fn recent_order_rows(&self) -> Result<Vec<StateRow>> {
+        let sql = crate::store::orders::recent_orders_sql();
+        Ok(sqlx::query_as::<_, StateRow>(&sql)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn order(&self, order_id: &str) -> Result<Option<(OrderState, Vec<Fact>)>> {
         let Some(row) = sqlx::query_as::<_, StateRow>(
             "SELECT order_id, status, decided_by, decided_at, facts FROM orders WHERE order_id = $1",

@@ -158,7 +158,14 @@ pub async fn detail(
 ) -> Response {
     match state.store.event_detail(&source, &id).await {
         Ok(Some(detail)) => {
-            page(&format!("Event {id}"), "/", &csrf, &detail_body(&detail)).into_response()
+            let config = state.config.get();
+            page(
+                &format!("Event {id}"),
+                "/",
+                &csrf,
+                &detail_body(&config, &detail),
+            )
+            .into_response()
         }
         Ok(None) => (
             StatusCode::NOT_FOUND,
@@ -178,7 +185,7 @@ pub async fn detail(
     }
 }
 
-fn detail_body(detail: &EventDetail) -> String {
+fn detail_body(config: &crate::Config, detail: &EventDetail) -> String {
     let e = &detail.event;
     let field = |label: &str, value: String| format!("<dt>{label}</dt><dd>{value}</dd>");
     let opt = |value: Option<&str>| value.map_or_else(|| "—".to_owned(), esc);
@@ -205,6 +212,7 @@ fn detail_body(detail: &EventDetail) -> String {
     ]
     .concat();
     let mut jobs = String::new();
+    let mut messages = String::new();
     for job in &detail.jobs {
         let mut attempts = String::new();
         for a in &job.history {
@@ -237,9 +245,23 @@ fn detail_body(detail: &EventDetail) -> String {
             count = job.attempts,
             s = if job.attempts == 1 { "" } else { "s" },
         );
+        // Outside the live section, which is redrawn every few seconds: an opened
+        // message stays open.
+        let _ = write!(
+            messages,
+            "<section class=\"job-message\"><h3>Job {id}: rule <code>{rule}</code>, action {index}</h3>{message}</section>",
+            id = job.id,
+            rule = esc(&job.rule),
+            index = job.action_index,
+            message = super::message::job_message(config, e, job),
+        );
     }
     if detail.jobs.is_empty() {
         jobs.push_str("<p>No rule matched this event: nothing to deliver.</p>");
+    }
+    if !messages.is_empty() {
+        messages =
+            format!("<section class=\"messages\"><h2>What each job sends</h2>{messages}</section>");
     }
     let dead = detail.counts().dead;
     let replay = if dead > 0 {
@@ -261,6 +283,7 @@ fn detail_body(detail: &EventDetail) -> String {
 <section><h2>Normalized fields</h2><dl class="fields">{fields}</dl></section>
 <section data-live="jobs"><h2>Jobs and attempts</h2>{jobs}</section>
 </div>
+{messages}
 <section><h2>Payload</h2><div class="payload">{payload}</div></section>"#,
         source = url(&e.source),
         id = url(&e.id),

@@ -14,6 +14,7 @@ mod csrf;
 mod dead_letters;
 mod editor;
 mod events;
+mod message;
 mod orders;
 mod page;
 

@@ -167,6 +167,8 @@ impl EventDetail {
 pub struct EventJob {
     pub id: i64,
     pub rule: String,
+    /// Which of the rule's actions made it.
+    pub action_index: u32,
     pub plugin: String,
     pub status: JobStatus,
     /// Attempts ever made.
@@ -189,7 +191,7 @@ pub(super) const EVENT_DETAIL_SELECT: &str =
 
 /// The jobs of one event (its pk the only parameter), as [`EventJobRow`] reads them.
 pub(super) const EVENT_JOBS_SELECT: &str =
-    "SELECT id, rule, plugin, status, attempts, failovers, run_at, last_error, dead_at FROM jobs";
+    "SELECT id, rule, action_index, plugin, status, attempts, failovers, run_at, last_error, dead_at FROM jobs";
 
 /// The attempts of one event's jobs, as [`EventAttemptRow`] reads them.
 pub(super) const EVENT_ATTEMPTS_SELECT: &str =
@@ -216,6 +218,7 @@ impl EventDetailRow {
 pub(super) struct EventJobRow {
     id: i64,
     rule: String,
+    action_index: i64,
     plugin: String,
     status: JobStatus,
     attempts: i64,
@@ -258,6 +261,7 @@ pub(super) fn assemble(
         .map(|row| EventJob {
             id: row.id,
             rule: row.rule,
+            action_index: to_u32(row.action_index),
             delivered_by: (row.status == JobStatus::Delivered).then(|| row.plugin.clone()),
             plugin: row.plugin,
             status: row.status,

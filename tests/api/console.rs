@@ -524,3 +524,22 @@ async fn the_orders_page_lists_the_orders_changed_last() {
         assert!(html.contains(">paid</span>"), "{database:?}: {html}");
     }
 }
+
+/// An event's page did not show what its jobs sent.
+#[tokio::test]
+async fn an_events_page_shows_what_each_job_sends() {
+    let app = app().await;
+    assert_eq!(
+        app.post_fixture("payment_intent.succeeded").await.status(),
+        200
+    );
+    app.settle("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
+    let (status, html) = page(&app, "/events/stripe/evt_1R4QrlHrLd9TstBbciwU1NSl").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h2>What each job sends</h2>"), "{html}");
+    assert!(html.contains("jenny.rosen@example.com"), "{html}");
+    assert!(
+        html.contains("Example Shop: payment received for order ORDER12345"),
+        "{html}"
+    );
+}

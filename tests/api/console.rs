@@ -11,6 +11,29 @@ pub async fn app() -> TestApp {
     app_with("").await
 }
 
+/// [`app`], started with `payment_succeeded.subject.hbs` reading `{{customer.nmae}}`
+/// (which `herald check` refuses); also the file, and its good text to put back.
+pub async fn app_with_broken_subject() -> (TestApp, std::path::PathBuf, String) {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let templates = dir.path().join("templates");
+    copy_dir(&repo().join("templates"), &templates);
+    let subject = templates.join("payment_succeeded.subject.hbs");
+    let good = std::fs::read_to_string(&subject).expect("subject");
+    std::fs::write(&subject, "Thanks {{customer.nmae}}").expect("broken");
+    let text = shipped_config_in(dir.path())
+        .replace(
+            &repo().join("templates").display().to_string(),
+            &templates.display().to_string(),
+        )
+        .replacen(
+            "[admin]\n",
+            "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n",
+            1,
+        );
+    let app = spawn_app_with_dir(dir, &text).await;
+    (app, subject, good)
+}
+
 /// [`app`] with its database at `url` (PostgreSQL).
 async fn app_on(url: &str) -> TestApp {
     let dir = tempfile::TempDir::new().expect("temp dir");
@@ -383,23 +406,7 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
 /// `herald_config_problems` and above every console page, until a reload fixes it.
 #[tokio::test]
 async fn a_config_that_check_refuses_is_shown_above_every_page_until_fixed() {
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let templates = dir.path().join("templates");
-    copy_dir(&repo().join("templates"), &templates);
-    let subject = templates.join("payment_succeeded.subject.hbs");
-    let good = std::fs::read_to_string(&subject).expect("subject");
-    std::fs::write(&subject, "Thanks {{customer.nmae}}").expect("broken");
-    let mut text = shipped_config_in(dir.path());
-    text = text.replace(
-        &repo().join("templates").display().to_string(),
-        &templates.display().to_string(),
-    );
-    text = text.replacen(
-        "[admin]\n",
-        "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n",
-        1,
-    );
-    let app = crate::helpers::spawn_app_with_dir(dir, &text).await;
+    let (app, subject, good) = app_with_broken_subject().await;
     assert_eq!(app.metrics.get("herald_config_problems", &[]), 1);
     for path in ["/", "/dead-letters", "/templates"] {
         let (status, html) = page(&app, path).await;

@@ -563,17 +563,7 @@ async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
 /// reload that fixes the template sends it.
 #[tokio::test]
 async fn a_job_held_for_a_broken_template_is_sent_by_the_reload_that_fixes_it() {
-    let dir = tempfile::TempDir::new().expect("temp dir");
-    let templates = dir.path().join("templates");
-    crate::console::copy_dir(&repo().join("templates"), &templates);
-    let subject = templates.join("payment_succeeded.subject.hbs");
-    let good = std::fs::read_to_string(&subject).expect("subject");
-    std::fs::write(&subject, "Thanks {{customer.nmae}}").expect("broken");
-    let text = shipped_config_in(dir.path()).replace(
-        &repo().join("templates").display().to_string(),
-        &templates.display().to_string(),
-    );
-    let app = crate::helpers::spawn_app_with_dir(dir, &text).await;
+    let (app, subject, good) = crate::console::app_with_broken_subject().await;
     let id = "evt_1R4QrlHrLd9TstBbciwU1NSl";
     assert_eq!(
         app.post_fixture("payment_intent.succeeded").await.status(),

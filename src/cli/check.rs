@@ -35,6 +35,22 @@ pub fn run(config_path: &Path, args: &CheckArgs, env: &dyn Env) -> anyhow::Resul
     }
     let report = check::check(&config, &samples);
     println!("{}\n{}", config.summary(), report.summary());
+    // Said, not failed: the config is right, the running process is what lags.
+    let text = std::fs::read_to_string(config_path).unwrap_or_default();
+    for lacking in super::running::lacking(config_path, &super::running::referenced(&text), env) {
+        println!(
+            "note: the running herald (pid {}) lacks {}, set here: its environment is the one it \
+             started with, so its next reload will not see {}. Restart it, or keep the secret in a \
+             file and write `${{file:PATH}}`, which every reload reads",
+            lacking.pid,
+            lacking.variables.join(", "),
+            if lacking.variables.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
+        );
+    }
     let count = report.problems.len() + broken.len();
     if count + report.fields.len() == 0 {
         println!("config is valid");

@@ -9,6 +9,7 @@ mod progress;
 pub mod purge_queued;
 pub mod render;
 pub mod route;
+mod running;
 pub mod trigger;
 
 use std::path::PathBuf;

@@ -351,6 +351,27 @@ async fn a_reload_reads_secret_files_again_and_explains_a_missing_variable() {
         "keeps the environment it was started with",
     ])
     .await;
+    // `herald check` in a shell that has the variable says the running one lacks it.
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(run.config_path())
+        .arg("check")
+        .envs(crate::helpers::test_env())
+        .env(
+            "SHIPPING_SECRET_ADDED_LATER",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        )
+        .output()
+        .expect("check runs");
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}");
+    let pid = run.herald.child.id();
+    assert!(
+        out.contains(&format!(
+            "note: the running herald (pid {pid}) lacks SHIPPING_SECRET_ADDED_LATER, set here"
+        )),
+        "{out}"
+    );
 
     std::fs::create_dir(dir.join("secrets")).expect("test step");
     std::fs::write(

@@ -98,15 +98,42 @@ enum Ended {
     WaitFailed(io::Error),
 }
 
+/// Why the action's arguments could not be had.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ArgsError {
+    /// The action's parameters do not parse: the job fails.
+    #[error("{0}")]
+    Params(String),
+    /// A template does not render: the job is held for a fix.
+    #[error("{0}")]
+    Render(String),
+}
+
+impl ArgsError {
+    /// What becomes of the job.
+    fn outcome(&self) -> Outcome {
+        match self {
+            Self::Params(reason) => Outcome::failed(reason.clone()),
+            Self::Render(reason) => Outcome::held(reason.clone()),
+        }
+    }
+}
+
 /// The action's arguments rendered against the event, as delivery and `herald route`
 /// render them.
-pub(crate) fn action_args(job: &Job<'_>, templates: &dyn Templates) -> Result<Vec<String>, String> {
-    let action = ExecAction::from_params(job.params).map_err(|errors| errors.join("; "))?;
+pub(crate) fn action_args(
+    job: &Job<'_>,
+    templates: &dyn Templates,
+) -> Result<Vec<String>, ArgsError> {
+    let action = ExecAction::from_params(job.params)
+        .map_err(|errors| ArgsError::Params(errors.join("; ")))?;
     let mut args = Vec::with_capacity(action.args.len());
     for (index, template) in action.args.iter().enumerate() {
         let arg = templates
             .render_inline(template, job.context.get())
-            .map_err(|err| format!("`args[{index}]` could not be rendered: {err}"))?;
+            .map_err(|err| {
+                ArgsError::Render(format!("`args[{index}]` could not be rendered: {err}"))
+            })?;
         args.push(arg);
     }
     Ok(args)
@@ -114,7 +141,7 @@ pub(crate) fn action_args(job: &Job<'_>, templates: &dyn Templates) -> Result<Ve
 
 impl ExecPlugin {
     /// The fixed arguments followed by the action's, rendered against the event.
-    fn args(&self, job: &Job<'_>) -> Result<Vec<String>, String> {
+    fn args(&self, job: &Job<'_>) -> Result<Vec<String>, ArgsError> {
         let mut args = self.args.clone();
         args.extend(action_args(job, self.templates.as_ref())?);
         Ok(args)
@@ -261,7 +288,7 @@ impl Plugin for ExecPlugin {
     async fn deliver(&self, job: &Job<'_>) -> Outcome {
         let args = match self.args(job) {
             Ok(args) => args,
-            Err(reason) => return Outcome::failed(reason),
+            Err(err) => return err.outcome(),
         };
         let input = match serde_json::to_vec(job.context.get()) {
             Ok(input) => input,

@@ -13,7 +13,7 @@ pub(crate) fn preview(
     job: &Job<'_>,
     templates: &dyn Templates,
 ) -> Result<Preview, String> {
-    let rendered = action_args(job, templates)?;
+    let rendered = action_args(job, templates).map_err(|err| err.to_string())?;
     let mut argv = vec![validated.command.display().to_string()];
     argv.extend(
         validated

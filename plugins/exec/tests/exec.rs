@@ -203,20 +203,18 @@ async fn lots_of_output_neither_blocks_nor_bloats_the_reason() {
 }
 
 #[tokio::test]
-async fn template_and_param_errors_fail_without_running() {
+async fn template_errors_hold_and_param_errors_fail_without_running() {
     let dir = tempfile::tempdir().unwrap();
     let command = script(dir.path(), "touch.sh", "touch ran").await;
     let plugin = plugin(&config(&command)).await;
 
+    // A template that does not render holds the job for a fix; a bad parameter fails it.
     let missing = params(json!({ "args": ["{{no_such_field}}"] }));
     let outcome = deliver(plugin.as_ref(), &missing).await;
-    assert!(reason(&outcome).contains("args[0]"), "{outcome:?}");
+    herald_testkit::assert_held(&outcome, "args[0]");
     let unknown = params(json!({ "path": "/x" }));
     let outcome = deliver(plugin.as_ref(), &unknown).await;
-    assert!(
-        reason(&outcome).contains("unknown key `path`"),
-        "{outcome:?}"
-    );
+    herald_testkit::assert_failed(&outcome, "unknown key `path`");
     assert!(!dir.path().join("ran").exists());
 }
 

@@ -404,3 +404,41 @@ fn check_names_a_misspelt_field_in_a_condition_with_the_one_meant() {
     );
     assert!(err.contains("(did you mean `customer.email`?)"), "{err}");
 }
+
+/// Every plugin secret's problem names its line, however the table is written
+/// (a header, an inline table, a sub-table, a header's value).
+#[test]
+fn plugin_secret_problems_name_their_line_in_every_table_form() {
+    let text = format!(
+        "{}\n[plugins.sms.texts]\nprovider = \"twilio\"\naccount_sid = \"AC0123456789abcdef0123456789abcdef\"\n\
+         api_key_sid = \"${{NOPE_SID}}\"\napi_key_secret = \"${{NOPE_SECRET}}\"\nfrom = \"+14155550100\"\n\n\
+         [plugins.webhook]\nship = {{ url = \"https://example.com/x\", secret = \"${{NOPE_INLINE}}\" }}\n\n\
+         [plugins.orders.status.callback]\nurl = \"https://example.com/cb\"\nsecret = \"${{NOPE_CB}}\"\n\n\
+         [plugins.webhook.hook]\nurl = \"https://example.com/y\"\nheaders = {{ Authorization = \"Bearer ${{NOPE_HDR}}\" }}\n\n\
+         [plugins.exec.job]\ncommand = \"/bin/true\"\n[plugins.exec.job.env]\nTOKEN = \"${{NOPE_ENV}}\"\n",
+        base_config()
+    );
+    let message = load_err(&text);
+    for name in [
+        "NOPE_SID",
+        "NOPE_SECRET",
+        "NOPE_INLINE",
+        "NOPE_CB",
+        "NOPE_HDR",
+        "NOPE_ENV",
+    ] {
+        let line = text
+            .lines()
+            .position(|line| line.contains(name))
+            .expect(name)
+            + 1;
+        let said = message
+            .lines()
+            .find(|said| said.contains(name))
+            .unwrap_or_else(|| panic!("{name} not named: {message}"));
+        assert!(
+            said.contains(&format!("config.toml:{line}: ")),
+            "{name} at line {line}: {said}"
+        );
+    }
+}

@@ -7,7 +7,8 @@
 //! - [`admin`]: the admin listener's router: login, the JSON API, the [`console`].
 //! - [`source`]: per-provider signature verification and normalization (Stripe).
 //! - [`rules`]: event type globs and conditions → planned jobs.
-//! - [`store`]: events, jobs and attempts in SQLite, one transaction per webhook.
+//! - [`store`]: events, jobs and attempts in SQLite or PostgreSQL, one transaction per
+//!   webhook; the orders and stock ledgers.
 //! - [`dispatch`]: workers that claim due jobs, run plugins, retry with backoff.
 //! - [`replay`]: operator actions: replay or purge dead letters, re-deliver events.
 //! - [`backfill`]: one rule applied to the events already stored.
@@ -19,6 +20,11 @@
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
+//! - [`route`]: `herald route`, a dry run: which rules an event matches and what each action
+//!   would send.
+//! - [`metrics`]: what `/metrics` serves, every series created at start.
+//! - [`cli`]: the command line's commands beside `serve`.
+//! - [`shutdown`], [`telemetry`]: stopping on signals; logs, escaped, as text or JSON.
 #![forbid(unsafe_code)]
 
 pub mod admin;

@@ -8,7 +8,6 @@
 //! A recording takes the family's shared lock and an atomic add: no lock is held
 //! across all metrics, as the map behind `incr` once was.
 
-mod dynamic;
 mod families;
 mod queue;
 
@@ -18,7 +17,6 @@ use std::time::Duration;
 
 use prometheus_client::registry::Registry;
 
-use self::dynamic::Dynamic;
 use self::families::{
     create, Delivered, Families, Outcome, Plugin, Reason, Received, Rejected, Source,
 };
@@ -39,7 +37,6 @@ pub const DELIVERY_OUTCOMES: [&str; 5] = ["delivered", "retry", "failed", "exhau
 pub struct Metrics {
     registry: Registry,
     families: Families,
-    dynamic: Dynamic,
     /// Plugin instances configured now, whose queue series exist even when empty.
     plugins: Mutex<BTreeSet<String>>,
     /// Event types with a series of their own (at most [`MAX_TYPE_SERIES`]).
@@ -51,8 +48,6 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
         let families = Families::register(&mut registry);
-        let dynamic = Dynamic::default();
-        registry.register_collector(Box::new(dynamic.clone()));
         for reason in crate::server::Refusal::REASONS {
             create(&families.refusals, &Reason { reason });
         }
@@ -72,7 +67,6 @@ impl Default for Metrics {
         let metrics = Self {
             registry,
             families,
-            dynamic,
             plugins: Mutex::default(),
             types: RwLock::default(),
             queue: tokio::sync::Mutex::default(),
@@ -335,17 +329,6 @@ impl Metrics {
         if ok {
             self.config_loaded();
         }
-    }
-
-    /// Adds one to counter `name` (ending in `_total`) with `labels`, for a series
-    /// without a typed method yet. The name must not be one of the families above.
-    pub fn incr(&self, name: &'static str, labels: &[(&str, &str)]) {
-        self.dynamic.incr(name, labels);
-    }
-
-    /// Sets gauge `name` to `value`, for a series without a typed method yet.
-    pub fn set_gauge(&self, name: &'static str, value: f64) {
-        self.dynamic.set_gauge(name, value);
     }
 
     /// Reads the queue gauges from `store`, unless a scrape just did.

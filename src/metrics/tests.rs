@@ -73,26 +73,6 @@ fn recordings_move_their_series() {
     assert!(loaded > 1.0e9, "{loaded}");
 }
 
-#[test]
-fn counters_named_at_the_call_site_render_with_escaped_labels() {
-    let metrics = Metrics::default();
-    metrics.incr("herald_x_total", &[("reason", "a\"b")]);
-    metrics.incr("herald_x_total", &[("reason", "a\"b")]);
-    metrics.incr("herald_y_total", &[]);
-    metrics.set_gauge("herald_z_seconds", 1.5);
-    let text = metrics.render();
-    assert!(text.contains("# TYPE herald_x_total counter"), "{text}");
-    assert!(
-        text.contains("herald_x_total{reason=\"a\\\"b\"} 2"),
-        "{text}"
-    );
-    assert!(text.contains("herald_y_total 1"), "{text}");
-    assert!(
-        text.contains("# TYPE herald_z_seconds gauge\nherald_z_seconds 1.5\n"),
-        "{text}"
-    );
-}
-
 /// A sender of made-up types once grew `/metrics` by a series per type, without end.
 #[test]
 fn event_type_series_are_bounded_and_the_rest_count_as_other() {

@@ -16,12 +16,6 @@ use crate::metrics::Metrics;
 use crate::plugins::PluginSet;
 use crate::store::Store;
 
-/// Counter of reloads, labelled `outcome="ok"|"failed"`.
-pub const RELOADS_METRIC: &str = "herald_config_reloads_total";
-/// Gauge: when the config in force was loaded (start-up or the last good reload),
-/// in seconds since the epoch.
-pub const LAST_SUCCESS_METRIC: &str = "herald_config_last_reload_success_timestamp_seconds";
-
 /// Reloads the config a running herald was started with.
 pub struct Reloader {
     /// The config in force: what the next reload is compared with.

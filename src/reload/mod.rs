@@ -10,7 +10,7 @@ mod diff;
 mod live;
 mod watch;
 
-pub use self::apply::{Reloader, LAST_SUCCESS_METRIC, RELOADS_METRIC};
+pub use self::apply::Reloader;
 pub use self::diff::{Changes, RESTART_ONLY};
 pub use self::live::{Current, Live};
 pub use self::watch::spawn;

@@ -91,7 +91,7 @@ pub struct OrderListing {
 }
 
 impl Store {
-    /// The [`RECENT_ORDERS`] orders the orders plugin changed last, newest first.
+    /// The orders the orders plugin changed last (`RECENT_ORDERS` of them), newest first.
     ///
     /// # Errors
     /// On a database error, or a stored status herald does not know.

@@ -35,7 +35,7 @@ pub struct Timeouts {
     pub header: Duration,
     /// From an answer to the next request's first byte.
     pub idle: Duration,
-    /// From a request's head to the end of its body ([`super::progress`]).
+    /// From a request's head to the end of its body (a `Progress` body enforces it).
     pub body: Duration,
 }
 

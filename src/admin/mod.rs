@@ -6,6 +6,7 @@
 
 mod api;
 pub mod auth;
+mod rejections;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub fn router(state: AppState, auth: Arc<AdminAuth>, settings: &ServerSettings) 
         .with_state(state);
     let router = auth::login_router(auth)
         .merge(guarded)
+        .layer(middleware::from_fn(rejections::json_rejections))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONSOLE_CSP),

@@ -134,3 +134,50 @@ async fn every_console_answer_forbids_framing_caching_and_foreign_scripts() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
 }
+
+/// axum's own refusals (a body that is not JSON, an unknown field, a query value of the
+/// wrong type) came as plain text, not the documented `{"error", "reason"}` shape.
+#[tokio::test]
+async fn axum_refusals_come_in_the_documented_json_shape() {
+    let app = app_with_admin("").await;
+    let post = |body: &'static str| {
+        app.client
+            .post(app.admin_url("/api/dead-letters/replay"))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, status, reason) in [
+        ("not json", 400, "bad_request"),
+        (r#"{"filtre": {}}"#, 422, "invalid_body"),
+    ] {
+        let answer = post(body).await.expect("sent");
+        assert_eq!(answer.status(), status, "{body}");
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/json",
+            "{body}"
+        );
+        let json: serde_json::Value = answer.json().await.expect("JSON");
+        assert_eq!(json["reason"], reason, "{json}");
+        assert!(
+            json["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{json}"
+        );
+    }
+    let answer = app
+        .client
+        .get(app.admin_url("/api/dead-letters?limit=many"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(answer.status(), 400);
+    let json: serde_json::Value = answer.json().await.expect("JSON");
+    assert_eq!(json["reason"], "bad_request", "{json}");
+    assert!(
+        json["error"].as_str().expect("error").contains("limit"),
+        "{json}"
+    );
+}

@@ -194,6 +194,7 @@ impl Reloader {
         kept.dispatch = self.config.dispatch.clone();
         kept.stripe = self.config.stripe.clone();
         kept.admin = self.config.admin.clone();
+        kept.metrics_listen = self.config.metrics_listen;
         if let Some(in_force) = &self.in_force {
             in_force.set(kept.clone());
         }

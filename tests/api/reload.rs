@@ -621,3 +621,21 @@ async fn a_job_held_for_a_broken_template_is_sent_by_the_reload_that_fixes_it() 
     assert_eq!(mail.status, "delivered", "{mail:?}");
     assert_eq!(app.outbox().len(), 1);
 }
+
+/// `metrics.listen` was reported as needing a restart but then recorded as in force,
+/// so the next reload said nothing of it though the old listener still served.
+#[tokio::test]
+async fn a_new_metrics_listener_is_reported_at_every_reload_until_a_restart() {
+    let app = spawn_app().await;
+    let path = app.config_path();
+    let mut table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
+    let mut metrics = toml::Table::new();
+    metrics.insert("listen".to_owned(), "127.0.0.1:0".into());
+    table.insert("metrics".to_owned(), metrics.into());
+    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    for round in 1..=2 {
+        let changes = app.reloader.lock().await.reload("test").await.expect("ok");
+        assert_eq!(changes.restart_only, ["metrics.listen"], "reload {round}");
+    }
+}

@@ -243,7 +243,7 @@ fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
         ("dispatch.lease_secs", x.lease != y.lease),
         (
             "dispatch.max_attempts/max_age_secs/backoff_*",
-            format!("{:?}", x.retry) != format!("{:?}", y.retry),
+            x.retry != y.retry,
         ),
         (
             "dispatch.breaker_failures",

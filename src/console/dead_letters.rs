@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::csrf::Csrf;
 use super::events::unavailable;
 use super::page::{esc, page, time_ms, url};
+use super::shell::Shell;
 use crate::server::AppState;
 use crate::store::JobFilter;
 
@@ -16,7 +16,7 @@ use crate::store::JobFilter;
 const LIMIT: usize = 500;
 
 /// `GET /dead-letters`
-pub async fn list(State(state): State<AppState>, csrf: Csrf) -> Response {
+pub async fn list(State(state): State<AppState>, shell: Shell) -> Response {
     let jobs = match state.store.dead_letters(&JobFilter::default(), LIMIT).await {
         Ok(jobs) => jobs,
         Err(err) => return unavailable(&err),
@@ -58,5 +58,5 @@ pub async fn list(State(state): State<AppState>, csrf: Csrf) -> Response {
         count = jobs.len(),
         s = if jobs.len() == 1 { "" } else { "s" },
     );
-    page("Dead letters", "/dead-letters", &csrf, &body).into_response()
+    page("Dead letters", "/dead-letters", &shell, &body).into_response()
 }

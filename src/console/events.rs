@@ -9,8 +9,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tracing::error;
 
-use super::csrf::Csrf;
 use super::page::{badge, esc, json_tree, money, page, time_ms, time_s, url};
+use super::shell::Shell;
 use crate::rules::EventPattern;
 use crate::server::AppState;
 use crate::store::{EventDetail, EventFilter, EventStatus, StoreError};
@@ -43,7 +43,7 @@ pub fn unavailable(err: &StoreError) -> Response {
 /// `GET /`: the events list.
 pub async fn list(
     State(state): State<AppState>,
-    csrf: Csrf,
+    shell: Shell,
     Query(query): Query<ListQuery>,
 ) -> Response {
     let q = query.q.trim();
@@ -147,13 +147,13 @@ pub async fn list(
         s = selected("skipped"),
         count = events.len(),
     );
-    page("Events", "/", &csrf, &body).into_response()
+    page("Events", "/", &shell, &body).into_response()
 }
 
 /// `GET /events/{source}/{id}`: one event.
 pub async fn detail(
     State(state): State<AppState>,
-    csrf: Csrf,
+    shell: Shell,
     Path((source, id)): Path<(String, String)>,
 ) -> Response {
     match state.store.event_detail(&source, &id).await {
@@ -162,7 +162,7 @@ pub async fn detail(
             page(
                 &format!("Event {id}"),
                 "/",
-                &csrf,
+                &shell,
                 &detail_body(&config, &detail),
             )
             .into_response()
@@ -172,7 +172,7 @@ pub async fn detail(
             page(
                 "No such event",
                 "/",
-                &csrf,
+                &shell,
                 &format!(
                     "<p>No stored event <code>{}/{}</code>.</p>",
                     esc(&source),

@@ -9,6 +9,7 @@ use herald_plugin_api::Event;
 
 use super::page::esc;
 use crate::route::preview_action;
+use crate::rules::idempotency_key;
 use crate::store::EventJob;
 use crate::Config;
 
@@ -24,7 +25,7 @@ pub fn job_message(config: &Config, event: &Event, job: &EventJob) -> String {
         return "<p class=\"note\">Its rule or action is no longer in the config: no message to show.</p>"
             .to_owned();
     };
-    let key = format!("{}:{}:{}:{index}", event.source, event.id, job.rule);
+    let key = idempotency_key(event, &job.rule, index);
     let preview = preview_action(config, &job.rule, (index, action), event, key);
     let mut lines = String::new();
     for line in &preview.lines {

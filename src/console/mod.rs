@@ -10,13 +10,13 @@
 
 mod actions;
 mod assets;
-mod csrf;
 mod dead_letters;
 mod editor;
 mod events;
 mod message;
 mod orders;
 mod page;
+mod shell;
 
 pub use self::page::esc as escape;
 mod templates_api;

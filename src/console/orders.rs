@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use tracing::error;
 
-use super::csrf::Csrf;
 use super::page::{esc, page, time_s, url};
+use super::shell::Shell;
 use crate::server::AppState;
 
 /// The search form's query.
@@ -43,7 +43,7 @@ fn search_form(id: &str) -> String {
 /// order asked for.
 pub async fn search(
     State(state): State<AppState>,
-    csrf: Csrf,
+    shell: Shell,
     Query(query): Query<Search>,
 ) -> Response {
     let id = query.id.trim();
@@ -88,11 +88,11 @@ pub async fn search(
         count = orders.len(),
         s = if orders.len() == 1 { "" } else { "s" },
     );
-    page("Orders", "/orders", &csrf, &body).into_response()
+    page("Orders", "/orders", &shell, &body).into_response()
 }
 
 /// `GET /orders/{id}`
-pub async fn show(State(state): State<AppState>, csrf: Csrf, Path(id): Path<String>) -> Response {
+pub async fn show(State(state): State<AppState>, shell: Shell, Path(id): Path<String>) -> Response {
     let found = match state.store.get(&id).await {
         Ok(found) => found,
         Err(err) => {
@@ -108,7 +108,7 @@ pub async fn show(State(state): State<AppState>, csrf: Csrf, Path(id): Path<Stri
         );
         return (
             StatusCode::NOT_FOUND,
-            page(&format!("Order {id}"), "/orders", &csrf, &body),
+            page(&format!("Order {id}"), "/orders", &shell, &body),
         )
             .into_response();
     };
@@ -143,5 +143,5 @@ pub async fn show(State(state): State<AppState>, csrf: Csrf, Path(id): Path<Stri
         count = facts.len(),
         s = if facts.len() == 1 { "" } else { "s" },
     );
-    page(&format!("Order {id}"), "/orders", &csrf, &body).into_response()
+    page(&format!("Order {id}"), "/orders", &shell, &body).into_response()
 }

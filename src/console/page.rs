@@ -7,7 +7,7 @@ use axum::response::Html;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::csrf::Csrf;
+use super::shell::Shell;
 
 /// The sections of the navigation bar: path and label.
 const NAV: [(&str, &str); 4] = [
@@ -48,7 +48,7 @@ pub fn url(text: &str) -> String {
 
 /// A whole page: `section` is the navigation entry to mark, `shell` the token the
 /// page's scripts send with every change they ask for and the config's problems.
-pub fn page(title: &str, section: &str, shell: &Csrf, body: &str) -> Html<String> {
+pub fn page(title: &str, section: &str, shell: &Shell, body: &str) -> Html<String> {
     let csrf = shell.token.as_str();
     let problems = problems_banner(&shell.problems);
     let mut nav = String::new();

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use herald_plugin_api::TemplatePart;
 use serde::Deserialize;
 
-use super::csrf::Csrf;
 use super::editor::{self, key, Parts, PARTS};
 use super::events::unavailable;
 use super::page::{esc, money, page};
+use super::shell::Shell;
 use crate::check;
 use crate::samples;
 use crate::server::AppState;
@@ -39,7 +39,7 @@ fn label(part: TemplatePart) -> &'static str {
 /// `GET /templates`
 pub async fn editor_page(
     State(state): State<AppState>,
-    csrf: Csrf,
+    shell: Shell,
     Query(open): Query<Open>,
 ) -> Response {
     let config = state.config.get();
@@ -54,7 +54,7 @@ pub async fn editor_page(
             "<p>No templates in <code>{}</code>.</p>",
             esc(&config.templates_dir.display().to_string())
         );
-        return page("Templates", "/templates", &csrf, &body).into_response();
+        return page("Templates", "/templates", &shell, &body).into_response();
     };
     let recent = match state
         .store
@@ -186,5 +186,5 @@ pub async fn editor_page(
 <script src="/assets/editor.js" defer></script>"#,
         name = esc(&name),
     );
-    page("Templates", "/templates", &csrf, &body).into_response()
+    page("Templates", "/templates", &shell, &body).into_response()
 }

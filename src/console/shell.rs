@@ -12,14 +12,14 @@ use crate::server::AppState;
 
 /// The session's CSRF token (empty for a request not authenticated by cookie: a bearer
 /// token needs none), and the config's problems.
-pub struct Csrf {
+pub struct Shell {
     /// The token.
     pub token: String,
     /// What `herald check` finds in the config in force.
     pub problems: Arc<[String]>,
 }
 
-impl FromRequestParts<AppState> for Csrf {
+impl FromRequestParts<AppState> for Shell {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(

@@ -12,7 +12,17 @@ use herald_plugin_api::Event;
 
 use super::error::Result;
 use super::new_event::NewJob;
-use super::{Backend, Store};
+use super::rows::EventRow;
+use super::sql::{Run, Sql};
+use super::Store;
+
+/// A stored event's row with when it arrived.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    received_at: i64,
+    #[sqlx(flatten)]
+    event: EventRow,
+}
 
 /// One page of stored events: those after `after_pk`, received in
 /// `[since_ms, until_ms)`, in pk order, at most `limit`.
@@ -58,7 +68,29 @@ impl Store {
     /// # Errors
     /// On a database error, or when a stored event does not read back.
     pub async fn events_page(&self, page: &EventPage) -> Result<Vec<StoredEvent>> {
-        on_backend!(self.events_page(page))
+        let mut sql =
+            Sql::new("SELECT pk, normalized, payload, received_at FROM events WHERE pk > $1")
+                .bind(page.after_pk);
+        if let Some(since) = page.since_ms {
+            sql.push_bound(" AND received_at >= {}", since);
+        }
+        if let Some(until) = page.until_ms {
+            sql.push_bound(" AND received_at < {}", until);
+        }
+        sql.push_bound(
+            " ORDER BY pk LIMIT {}",
+            i64::try_from(page.limit).unwrap_or(i64::MAX),
+        );
+        let rows: Vec<PageRow> = self.read().await?.fetch_all(&sql).await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(StoredEvent {
+                    pk: row.event.pk,
+                    received_at_ms: row.received_at,
+                    event: row.event.into_event()?,
+                })
+            })
+            .collect()
     }
 
     /// Which of `keys` some job already has.
@@ -66,7 +98,13 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn existing_keys(&self, keys: &[String]) -> Result<HashSet<String>> {
-        on_backend!(self.existing_keys(keys))
+        let sql = Sql::new(format!(
+            "SELECT idempotency_key FROM jobs WHERE idempotency_key {}",
+            self.dialect().any(1)
+        ))
+        .bind(keys);
+        let found: Vec<String> = self.read().await?.scalars(&sql).await?;
+        Ok(found.into_iter().collect())
     }
 
     /// Adds each event's jobs, due at `now_ms`, in one transaction; a job whose
@@ -76,7 +114,32 @@ impl Store {
     /// # Errors
     /// On a database error; nothing is added then.
     pub async fn add_jobs(&self, batch: &[EventJobs], now_ms: i64) -> Result<Vec<u64>> {
-        let result = on_backend!(self.add_jobs(batch, now_ms));
+        let result = async {
+            let mut write = self.durable().await?;
+            let mut tx = write.begin().await?;
+            let pks: Vec<i64> = batch.iter().map(|event| event.event_pk).collect();
+            // Read under SQLite's write lock, or FOR SHARE on PostgreSQL: a
+            // concurrent prune cannot delete an event while its jobs go in; one
+            // pruned already is skipped.
+            let stored = Sql::new(format!(
+                "SELECT pk FROM events WHERE pk {} ORDER BY pk{}",
+                tx.dialect().any(1),
+                tx.dialect().for_share()
+            ))
+            .bind(pks.as_slice());
+            let stored: HashSet<i64> = tx.scalars(&stored).await?.into_iter().collect();
+            let mut added = Vec::with_capacity(batch.len());
+            for event in batch {
+                added.push(if stored.contains(&event.event_pk) {
+                    tx.insert_jobs(event.event_pk, &event.jobs, now_ms).await?
+                } else {
+                    0
+                });
+            }
+            tx.commit().await?;
+            Ok(added)
+        }
+        .await;
         self.health.observe(&result);
         result
     }

@@ -1,5 +1,5 @@
-//! Claimed rows into deliverable jobs, the same on both backends: each backend
-//! leases rows and loads their events; this puts the two together.
+//! Claiming due jobs: each backend leases rows its own way (`CLAIM_SQL` in its
+//! folder); their events are loaded and put together with them here, once.
 
 use std::collections::HashMap;
 
@@ -10,9 +10,69 @@ use super::error::{Result, StoreError};
 use super::job::ClaimedJob;
 use super::rows::{to_u32, ClaimRow, EventRow};
 use super::shared_events::SharedEvents;
+use super::sql::{Run, Sql};
+use super::{Backend, Store};
+
+impl Store {
+    /// Claims up to `limit` due jobs for this instance, hiding each from other
+    /// workers until `lease_ms` from `now_ms`, or longer while
+    /// [`Store::heartbeat`] renews it; a worker that dies leaves them to be taken
+    /// back. Jobs for the plugin instances in `skip` stay in the queue.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+        skip: &[String],
+    ) -> Result<Vec<ClaimedJob>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let until = now_ms.saturating_add(lease_ms);
+        let rows = match &self.backend {
+            Backend::Sqlite(store) => store.claim(now_ms, until, limit, skip).await?,
+            Backend::Postgres(store) => store.claim(now_ms, until, limit, skip).await?,
+        };
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = Sql::new(format!(
+            "SELECT pk, normalized, payload FROM events WHERE pk {}",
+            self.dialect().any(1)
+        ))
+        .bind(event_pks(&rows).as_slice());
+        let events = self.read().await?.fetch_all(&sql).await?;
+        assemble(rows, events)
+    }
+
+    /// Gives a claimed job back without counting its attempt `attempt`, due again
+    /// at `run_at_ms` (used while a destination's circuit breaker is open), if
+    /// this instance's claim still holds it.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
+        // The claim counted an attempt that was never made: taken back, but never
+        // below the budget's base. Lossy: a deferral lost with the power leaves the
+        // job leased, and it is taken back when its lease runs out or herald starts.
+        let sql = Sql::new(format!(
+            "UPDATE jobs SET run_at = $1, locked_until = NULL, leased_by = NULL,
+                             attempts = {}
+             WHERE id = $2 AND status = 'pending' AND attempts = $3 AND leased_by = $4",
+            self.dialect().greatest("attempts - 1", "attempt_base")
+        ))
+        .bind(run_at_ms)
+        .bind(job_id)
+        .bind(attempt)
+        .bind(&*self.instance);
+        self.lossy().await?.execute(&sql).await?;
+        Ok(())
+    }
+}
 
 /// The events the claimed `rows` need, each once, in pk order.
-pub(super) fn event_pks(rows: &[ClaimRow]) -> Vec<i64> {
+fn event_pks(rows: &[ClaimRow]) -> Vec<i64> {
     let mut pks: Vec<i64> = rows.iter().map(|row| row.event_pk).collect();
     pks.sort_unstable();
     pks.dedup();
@@ -25,7 +85,7 @@ pub(super) fn event_pks(rows: &[ClaimRow]) -> Vec<i64> {
 /// # Errors
 /// [`StoreError::Corrupt`] when a job's parameters or event do not read back,
 /// or its event was not loaded.
-pub(super) fn assemble(rows: Vec<ClaimRow>, events: Vec<EventRow>) -> Result<Vec<ClaimedJob>> {
+fn assemble(rows: Vec<ClaimRow>, events: Vec<EventRow>) -> Result<Vec<ClaimedJob>> {
     let events = events
         .into_iter()
         .map(|row| Ok((row.pk, row.into_event()?)))

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::sql::Sql;
+
 /// Where a page of a listing ended: the last event's receipt time and row, the
 /// order listings are sorted in. Events that arrive meanwhile sort before it, so
 /// paging on never repeats or skips one.
@@ -14,14 +16,15 @@ pub struct EventCursor {
 }
 
 impl EventCursor {
-    /// The SQL condition over `e` for events after the cursor, binding
-    /// `received_at_ms` twice and `pk` once, in that order. The first term lets
-    /// the `events_received` index start at the cursor.
-    pub(super) const SQL: [&'static str; 3] = [
-        " AND e.received_at <= ",
-        " AND (e.received_at < ",
-        " OR e.pk < ",
-    ];
+    /// Appends the SQL condition over `e` for events after the cursor. The first
+    /// term lets the `events_received` index start at the cursor.
+    pub(super) fn push_to(&self, sql: &mut Sql) {
+        sql.push_bound(
+            " AND e.received_at <= {} AND (e.received_at < {}",
+            self.received_at_ms,
+        );
+        sql.push_bound(" OR e.pk < {})", self.pk);
+    }
 }
 
 impl fmt::Display for EventCursor {

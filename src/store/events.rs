@@ -14,8 +14,10 @@ pub use super::cursor::EventCursor;
 use super::error::{Result, StoreError};
 use super::job::JobStatus;
 pub use super::listing::EventListing;
-pub(super) use super::listing::{EventListingRow, EVENT_LIST_ORDER, EVENT_LIST_SELECT};
+use super::listing::{EventListingRow, EVENT_LIST_ORDER, EVENT_LIST_SELECT};
 use super::rows::{to_u32, EventRow};
+use super::sql::{Run, Sql};
+use super::Store;
 
 /// Where an event stands, from its jobs (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,7 +62,7 @@ impl EventStatus {
     /// which hold only those jobs, so a listing of the few events that need a look
     /// does not read every event's jobs; delivered is the common case and is checked
     /// per event while walking `events_received`.
-    pub(super) fn sql(self) -> &'static str {
+    fn sql(self) -> &'static str {
         match self {
             Self::Dead => " AND e.pk IN (SELECT j.event_pk FROM jobs j WHERE j.status = 'dead')",
             Self::Pending => {
@@ -113,19 +115,73 @@ pub struct EventFilter {
     pub limit: usize,
 }
 
-impl EventFilter {
-    /// The limit as SQL binds it.
-    pub(super) fn sql_limit(&self) -> i64 {
-        i64::try_from(self.limit).unwrap_or(i64::MAX)
+impl Store {
+    /// Stored events matching `filter`, newest received first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn events(&self, filter: &EventFilter) -> Result<Vec<EventListing>> {
+        let mut sql = Sql::new(EVENT_LIST_SELECT);
+        if let Some(kind) = &filter.kind {
+            let (operator, pattern) = self.dialect().glob(kind);
+            sql.push(" AND e.kind");
+            sql.push_bound(operator, pattern);
+        }
+        if let Some(order_id) = &filter.order_id {
+            sql.push_bound(" AND e.order_id = {}", order_id);
+        }
+        if let Some(status) = filter.status {
+            sql.push(status.sql());
+        }
+        if let Some(since) = filter.since_ms {
+            sql.push_bound(" AND e.received_at >= {}", since);
+        }
+        if let Some(until) = filter.until_ms {
+            sql.push_bound(" AND e.received_at < {}", until);
+        }
+        if let Some(after) = filter.after {
+            after.push_to(&mut sql);
+        }
+        sql.push_bound(
+            EVENT_LIST_ORDER,
+            i64::try_from(filter.limit).unwrap_or(i64::MAX),
+        );
+        let rows: Vec<EventListingRow> = self.read().await?.fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(EventListing::from).collect())
     }
-}
 
-/// `pattern` as a PostgreSQL `LIKE` pattern: `*` is `%`, and `_` (legal in event
-/// types, a wildcard to `LIKE`) is escaped. SQLite uses the pattern as it is with
-/// `GLOB`, which is case-sensitive like rule matching and has no other wildcard a
-/// valid pattern can hold.
-pub(super) fn like_pattern(pattern: &str) -> String {
-    pattern.replace('_', "\\_").replace('*', "%")
+    /// One stored event with its jobs and their attempts; `None` when not stored.
+    ///
+    /// # Errors
+    /// On a database error, or when the stored event does not read back.
+    pub async fn event_detail(&self, source: &str, event_id: &str) -> Result<Option<EventDetail>> {
+        let mut read = self.read().await?;
+        // One read transaction seeing one moment, so the jobs and attempts agree.
+        let mut tx = read.begin().await?;
+        if let Some(snapshot) = tx.dialect().snapshot() {
+            tx.execute(&Sql::new(snapshot)).await?;
+        }
+        let event = Sql::new(format!(
+            "{EVENT_DETAIL_SELECT} WHERE source = $1 AND event_id = $2"
+        ))
+        .bind(source)
+        .bind(event_id);
+        let Some(event) = tx.fetch_optional::<EventDetailRow>(&event).await? else {
+            return Ok(None);
+        };
+        let jobs = Sql::new(format!(
+            "{EVENT_JOBS_SELECT} WHERE event_pk = $1 ORDER BY id"
+        ))
+        .bind(event.pk);
+        let jobs = tx.fetch_all(&jobs).await?;
+        let attempts = Sql::new(format!(
+            "{EVENT_ATTEMPTS_SELECT} WHERE j.event_pk = $1 ORDER BY a.id"
+        ))
+        .bind(event.pk);
+        let attempts = tx.fetch_all(&attempts).await?;
+        tx.commit().await?;
+        assemble(event, jobs, attempts).map(Some)
+    }
 }
 
 /// One stored event with its jobs and every attempt they made.
@@ -186,36 +242,29 @@ pub struct EventJob {
 }
 
 /// The event row `event_detail` reads: `pk, normalized, payload, received_at`.
-pub(super) const EVENT_DETAIL_SELECT: &str =
-    "SELECT pk, normalized, payload, received_at FROM events";
+const EVENT_DETAIL_SELECT: &str = "SELECT pk, normalized, payload, received_at FROM events";
 
 /// The jobs of one event (its pk the only parameter), as [`EventJobRow`] reads them.
-pub(super) const EVENT_JOBS_SELECT: &str =
+const EVENT_JOBS_SELECT: &str =
     "SELECT id, rule, action_index, plugin, status, attempts, failovers, run_at, last_error, dead_at FROM jobs";
 
 /// The attempts of one event's jobs, as [`EventAttemptRow`] reads them.
-pub(super) const EVENT_ATTEMPTS_SELECT: &str =
+const EVENT_ATTEMPTS_SELECT: &str =
     "SELECT a.job_id, a.attempt, a.plugin, a.started_at, a.finished_at, a.outcome, a.error
      FROM attempts a JOIN jobs j ON j.id = a.job_id";
 
 /// The stored event, as [`EVENT_DETAIL_SELECT`] reads it.
 #[derive(Debug, sqlx::FromRow)]
-pub(super) struct EventDetailRow {
+struct EventDetailRow {
     pk: i64,
     normalized: String,
     payload: String,
     received_at: i64,
 }
 
-impl EventDetailRow {
-    pub(super) fn pk(&self) -> i64 {
-        self.pk
-    }
-}
-
 /// A job of the event.
 #[derive(Debug, sqlx::FromRow)]
-pub(super) struct EventJobRow {
+struct EventJobRow {
     id: i64,
     rule: String,
     action_index: i64,
@@ -230,7 +279,7 @@ pub(super) struct EventJobRow {
 
 /// An attempt of one of the event's jobs.
 #[derive(Debug, sqlx::FromRow)]
-pub(super) struct EventAttemptRow {
+struct EventAttemptRow {
     job_id: i64,
     attempt: i64,
     plugin: String,
@@ -244,7 +293,7 @@ pub(super) struct EventAttemptRow {
 ///
 /// # Errors
 /// [`StoreError::Corrupt`] when the stored event does not read back.
-pub(super) fn assemble(
+fn assemble(
     event: EventDetailRow,
     jobs: Vec<EventJobRow>,
     attempts: Vec<EventAttemptRow>,
@@ -329,14 +378,5 @@ mod tests {
             ..counts(1, 0, 0)
         };
         assert_eq!(EventStatus::from_counts(waiting), EventStatus::Pending);
-    }
-
-    #[test]
-    fn patterns_become_like_patterns_with_underscores_literal() {
-        assert_eq!(
-            like_pattern("payment_intent.*"),
-            "payment\\_intent.%".to_owned()
-        );
-        assert_eq!(like_pattern("*"), "%");
     }
 }

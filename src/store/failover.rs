@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use super::attempt::AttemptRecord;
 use super::error::Result;
-use super::{Backend, Store};
+use super::sql::{Run, Sql};
+use super::Store;
 
 /// Who takes a job next.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +26,7 @@ pub struct Handover {
 
 impl Handover {
     /// The parameters as the `params` column stores them.
-    pub(super) fn params_json(&self) -> String {
+    fn params_json(&self) -> String {
         Value::Object(self.params.clone()).to_string()
     }
 }
@@ -47,7 +48,51 @@ impl Store {
         next: &Handover,
         now_ms: i64,
     ) -> Result<()> {
-        let result = on_backend!(self.fail_over(job_id, attempt, tried, next, now_ms));
+        let result = async {
+            // Lossy, like an attempt record: a hand-over lost with the power leaves
+            // the job leased, and it is taken back and tried again.
+            let mut write = self.lossy().await?;
+            let mut tx = write.begin().await?;
+            if let Some(record) = tried {
+                let (outcome, _, _) = record.outcome.columns();
+                let insert = Sql::new(
+                    "INSERT INTO attempts (job_id, attempt, started_at, finished_at, outcome, error, plugin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(job_id)
+                .bind(attempt)
+                .bind(record.started_at_ms)
+                .bind(record.finished_at_ms)
+                .bind(outcome)
+                .bind(&record.error)
+                .bind(&record.plugin);
+                tx.execute(&insert).await?;
+            }
+            // Without an attempt made, the claim's is given back, as a deferral does.
+            let counted = if tried.is_some() {
+                "attempts".to_owned()
+            } else {
+                tx.dialect().greatest("attempts - 1", "attempt_base")
+            };
+            let update = Sql::new(format!(
+                "UPDATE jobs SET plugin = $1, params = $2, failovers = $3, attempts = {counted},
+                                 attempt_base = {counted}, queued_at = $4, run_at = $4,
+                                 updated_at = $4, locked_until = NULL, leased_by = NULL,
+                                 last_error = $5
+                 WHERE id = $6 AND status = 'pending' AND attempts = $7 AND leased_by = $8"
+            ))
+            .bind(&next.plugin)
+            .bind(next.params_json())
+            .bind(next.failovers)
+            .bind(now_ms)
+            .bind(&next.reason)
+            .bind(job_id)
+            .bind(attempt)
+            .bind(&*self.instance);
+            tx.execute(&update).await?;
+            tx.commit().await
+        }
+        .await;
         self.health.observe(&result);
         result
     }

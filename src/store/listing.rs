@@ -37,7 +37,7 @@ pub(super) const EVENT_LIST_SELECT: &str =
      FROM events e WHERE 1 = 1";
 
 /// Newest first; `events_received` walked backwards.
-pub(super) const EVENT_LIST_ORDER: &str = " ORDER BY e.received_at DESC, e.pk DESC LIMIT ";
+pub(super) const EVENT_LIST_ORDER: &str = " ORDER BY e.received_at DESC, e.pk DESC LIMIT {}";
 
 /// A listed event, as [`EVENT_LIST_SELECT`] reads it.
 #[derive(Debug, sqlx::FromRow)]

@@ -5,7 +5,23 @@
 use std::collections::BTreeMap;
 
 use super::error::Result;
-use super::{Backend, Store};
+use super::sql::{Run, Sql};
+use super::Store;
+
+/// Pending jobs by plugin instance and state at `$1`, as a claim sees them. It
+/// walks only the partial index of pending jobs (`{indexed}` names it to SQLite's
+/// planner), where a table scan would read every delivered job too.
+const PENDING_SQL: &str = "SELECT plugin,
+        COUNT(*) FILTER (WHERE locked_until > $1) AS leased,
+        COUNT(*) FILTER (WHERE (locked_until IS NULL OR locked_until <= $1) AND run_at <= $1) AS due,
+        COUNT(*) FILTER (WHERE (locked_until IS NULL OR locked_until <= $1) AND run_at > $1) AS retrying,
+        MIN(run_at) FILTER (WHERE (locked_until IS NULL OR locked_until <= $1) AND run_at <= $1)
+            AS oldest_due
+     FROM jobs{indexed} WHERE status = 'pending' GROUP BY plugin";
+
+/// Dead letters by plugin instance, from their partial index.
+const DEAD_SQL: &str =
+    "SELECT plugin, COUNT(*) FROM jobs{indexed} WHERE status = 'dead' GROUP BY plugin";
 
 /// One plugin instance's jobs in the queue, across every replica.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +75,13 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub async fn queue_depth(&self, now_ms: i64) -> Result<Vec<QueueDepth>> {
-        on_backend!(self.queue_depth(now_ms))
+        let dialect = self.dialect();
+        let mut read = self.read().await?;
+        let pending = PENDING_SQL.replace("{indexed}", &dialect.indexed_by("jobs_due"));
+        let pending: Vec<PendingRow> = read.fetch_all(&Sql::new(pending).bind(now_ms)).await?;
+        let dead = DEAD_SQL.replace("{indexed}", &dialect.indexed_by("jobs_dead"));
+        let dead: Vec<(String, i64)> = read.fetch_all(&Sql::new(dead)).await?;
+        Ok(merge(pending, dead))
     }
 }
 

@@ -1,43 +1,31 @@
 //! The PostgreSQL backend: several herald replicas share one database.
 //!
-//! Behaves like the SQLite backend, statement for statement where it can. Where
-//! SQLite's single writer makes a statement safe by itself, this backend says how
-//! it stays safe with concurrent writers: row locks (`FOR UPDATE SKIP LOCKED` when
-//! claiming, `FOR UPDATE`/`FOR SHARE` in the operator's commands) and the unique
-//! constraints behind `ON CONFLICT`.
+//! This folder holds only what is PostgreSQL's own: the two pools, the claim
+//! (`FOR UPDATE SKIP LOCKED`) and the batch inserts (`UNNEST`). Every other query
+//! is shared with SQLite (`crate::store::sql`); where SQLite's single writer makes
+//! a statement safe by itself, the shared text takes a row lock from
+//! [`crate::store::sql::Dialect`] here, and the unique constraints behind
+//! `ON CONFLICT` do the rest.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::Event;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-mod admin;
-mod backfill;
-mod events;
-mod failover;
-mod inventory;
-mod leases;
-mod orders;
-mod probe;
-mod queued;
-mod stats;
+mod batch_inserts;
 #[cfg(test)]
 mod tests;
-mod writers;
 
-use self::writers::{AttemptWriter, IngestWriter};
-use super::attempt::{AttemptRecord, AttemptSummary, NewAttempt};
-use super::claim;
+use self::batch_inserts::{AttemptWriter, IngestWriter};
+use super::attempt::{AttemptRecord, NewAttempt};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
-use super::job::{ClaimedJob, IngestOutcome, JobSummary};
+use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
-use super::rows::{
-    AttemptRow, ClaimRow, EventRow, JobSummaryRow, ATTEMPT_COLUMNS, JOB_SUMMARY_SELECT,
-};
+use super::rows::ClaimRow;
+use super::sql::{Conn, Durable};
 use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Connections in the main pool: enough for the ingest writer, the operator's
@@ -95,7 +83,7 @@ const CLAIM_SQL: &str =
 
 /// Inserts `jobs` for event `event_pk` in one statement; a job whose idempotency
 /// key exists is skipped. Returns how many were inserted.
-async fn insert_jobs(
+pub(in crate::store) async fn insert_jobs(
     conn: &mut PgConnection,
     event_pk: i64,
     jobs: &[NewJob],
@@ -159,7 +147,7 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects and runs pending migrations; replicas starting together are
     /// serialized by the migrator's advisory lock.
-    pub async fn connect(url: &str, display: &str) -> Result<Self> {
+    pub async fn connect(url: &str, display: &str, instance: Arc<str>) -> Result<Self> {
         let open = |source| StoreError::Open {
             url: display.to_owned(),
             source,
@@ -192,7 +180,6 @@ impl PostgresStore {
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),
         );
-        let instance = super::leases::new_instance_id();
         // No linger: this writer is what holds PostgreSQL delivery back, and a
         // wait before its batches made the queue grow.
         let attempts = GroupCommit::spawn(
@@ -212,6 +199,21 @@ impl PostgresStore {
         })
     }
 
+    /// A connection from the main pool, for the shared queries (`crate::store::sql`).
+    pub(in crate::store) async fn read(&self) -> Result<Conn> {
+        Ok(Conn::Postgres(self.pool.acquire().await?))
+    }
+
+    /// A bookkeeping session, for writes that may be lost with the power.
+    pub(in crate::store) async fn lossy(&self) -> Result<Conn> {
+        Ok(Conn::Postgres(self.bookkeeping.acquire().await?))
+    }
+
+    /// A connection from the main pool, for writes that must survive a power loss.
+    pub(in crate::store) async fn durable(&self) -> Result<Durable> {
+        Ok(Durable::Postgres(self.pool.acquire().await?))
+    }
+
     /// Checks the server answers (see [`crate::store::Store::ping`]).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -223,46 +225,23 @@ impl PostgresStore {
         self.ingest.submit(event).await
     }
 
-    /// Claims due jobs under a lease (see [`crate::store::Store::claim_due`]).
-    pub async fn claim_due(
+    /// Leases up to `limit` due jobs until `until_ms` (see
+    /// [`crate::store::Store::claim_due`]).
+    pub(in crate::store) async fn claim(
         &self,
         now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
+        until_ms: i64,
+        limit: i64,
         skip: &[String],
-    ) -> Result<Vec<ClaimedJob>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
-            .bind(now_ms.saturating_add(lease_ms))
+    ) -> Result<Vec<ClaimRow>> {
+        Ok(sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
+            .bind(until_ms)
             .bind(now_ms)
             .bind(limit)
             .bind(skip)
             .bind(&*self.instance)
             .fetch_all(&self.bookkeeping)
-            .await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let events = sqlx::query_as::<_, EventRow>(
-            "SELECT pk, normalized, payload FROM events WHERE pk = ANY($1)",
-        )
-        .bind(claim::event_pks(&rows))
-        .fetch_all(&self.pool)
-        .await?;
-        claim::assemble(rows, events)
-    }
-
-    /// A stored event (see [`crate::store::Store::event`]).
-    pub async fn event(&self, source: &str, event_id: &str) -> Result<Option<Event>> {
-        sqlx::query_as::<_, EventRow>(
-            "SELECT pk, normalized, payload FROM events WHERE source = $1 AND event_id = $2",
-        )
-        .bind(source)
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(EventRow::into_event)
-        .transpose()
+            .await?)
     }
 
     /// Records an attempt and moves the job on (see [`crate::store::Store::record_attempt`]).
@@ -279,53 +258,5 @@ impl PostgresStore {
                 record: record.clone(),
             })
             .await
-    }
-
-    /// The jobs of an event (see [`crate::store::Store::jobs_for_event`]).
-    pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
-        let sql =
-            format!("{JOB_SUMMARY_SELECT} WHERE e.source = $1 AND e.event_id = $2 ORDER BY j.id");
-        let rows = sqlx::query_as::<_, JobSummaryRow>(&sql)
-            .bind(source)
-            .bind(event_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(JobSummary::from).collect())
-    }
-
-    /// Gives a claimed job back uncounted (see [`crate::store::Store::defer`]).
-    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
-        // The claim counted an attempt that was never made: take it back, but never
-        // below the budget's base. Only while this claim still holds the job.
-        sqlx::query(
-            "UPDATE jobs SET run_at = $1, locked_until = NULL, leased_by = NULL,
-                             attempts = GREATEST(attempts - 1, attempt_base)
-             WHERE id = $2 AND status = 'pending' AND attempts = $3 AND leased_by = $4",
-        )
-        .bind(run_at_ms)
-        .bind(job_id)
-        .bind(i64::from(attempt))
-        .bind(&*self.instance)
-        .execute(&self.bookkeeping)
-        .await?;
-        Ok(())
-    }
-
-    /// The recorded attempts of a job (see [`crate::store::Store::attempts`]).
-    pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
-        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = $1 ORDER BY id");
-        let rows = sqlx::query_as::<_, AttemptRow>(&sql)
-            .bind(job_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(AttemptSummary::from).collect())
-    }
-
-    /// How many events are stored (see [`crate::store::Store::event_count`]).
-    pub async fn event_count(&self) -> Result<i64> {
-        // COUNT(*) is BIGINT in PostgreSQL: it decodes as i64 directly.
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM events")
-            .fetch_one(&self.pool)
-            .await?)
     }
 }

@@ -84,7 +84,9 @@ async fn only_bookkeeping_sessions_skip_the_wal_flush() {
     let Some((conn, name, url)) = fresh_database("synchronous_commit = on").await else {
         return;
     };
-    let store = PostgresStore::connect(&url, "test").await.expect("connect");
+    let store = PostgresStore::connect(&url, "test", "test".into())
+        .await
+        .expect("connect");
     let settings = (
         synchronous_commit(&store.pool).await,
         synchronous_commit(&store.bookkeeping).await,
@@ -99,7 +101,9 @@ async fn only_new_first_copies_bring_their_jobs() {
     let Some((conn, name, url)) = fresh_database("").await else {
         return;
     };
-    let store = PostgresStore::connect(&url, "test").await.expect("connect");
+    let store = PostgresStore::connect(&url, "test", "test".into())
+        .await
+        .expect("connect");
     let writer = IngestWriter {
         pool: store.pool.clone(),
     };
@@ -147,7 +151,9 @@ async fn claims_and_attempt_records_walk_an_index_on_stale_statistics() {
     let Some((conn, name, url)) = fresh_database("").await else {
         return;
     };
-    let store = PostgresStore::connect(&url, "test").await.expect("connect");
+    let store = PostgresStore::connect(&url, "test", "test".into())
+        .await
+        .expect("connect");
     sqlx::raw_sql(
         "ALTER TABLE events SET (autovacuum_enabled = false);
          ALTER TABLE jobs SET (autovacuum_enabled = false);
@@ -178,7 +184,7 @@ async fn claims_and_attempt_records_walk_an_index_on_stale_statistics() {
     let texts = "ARRAY['delivered', 'delivered', 'delivered']";
     let record = plans(
         &store,
-        writers::RECORD_ATTEMPTS_SQL,
+        batch_inserts::RECORD_ATTEMPTS_SQL,
         &format!("{ids}, {ids}, {ids}, {ids}, {texts}, {texts}, {texts}, {ids}, 'me', {texts}"),
     )
     .await;

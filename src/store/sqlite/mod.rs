@@ -6,48 +6,37 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::Event;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 
-mod admin;
-mod backfill;
+mod batch_writes;
 mod checkpoint;
-mod events;
-mod failover;
 mod file_identity;
-mod inventory;
-mod leases;
 mod one_trip;
-mod orders;
-mod probe;
-mod queued;
-mod stats;
 #[cfg(test)]
 mod tests;
 mod wal_sync;
 mod writer;
-mod writers;
 
+use self::batch_writes::{AttemptWriter, IngestWriter};
 use self::checkpoint::Checkpointer;
 use self::file_identity::DatabaseFile;
 use self::wal_sync::WalSync;
 use self::writer::Writer;
-use self::writers::{AttemptWriter, IngestWriter};
-use super::attempt::{AttemptRecord, AttemptSummary, NewAttempt};
-use super::claim;
+pub(in crate::store) use self::writer::{DurableTx, DurableWrite, LossyWrite};
+use super::attempt::{AttemptRecord, NewAttempt};
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
-use super::job::{ClaimedJob, IngestOutcome, JobSummary};
+use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
-use super::rows::{
-    AttemptRow, ClaimRow, EventRow, JobSummaryRow, ATTEMPT_COLUMNS, JOB_SUMMARY_SELECT,
-};
+use super::probe::PROBE_BYTES;
+use super::rows::ClaimRow;
+use super::sql::{Conn, Durable};
 use super::{ATTEMPTS_LINGER, GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Inserts `jobs` for event `event_pk`; a job whose idempotency key exists is skipped.
 /// Returns how many were inserted.
-async fn insert_jobs(
+pub(in crate::store) async fn insert_jobs(
     tx: &mut SqliteConnection,
     event_pk: i64,
     jobs: &[NewJob],
@@ -120,7 +109,7 @@ const CLAIM_SQL: &str =
                attempt_base, queued_at, failovers";
 
 impl SqliteStore {
-    pub async fn connect(url: &str, display: &str) -> Result<Self> {
+    pub async fn connect(url: &str, display: &str, instance: Arc<str>) -> Result<Self> {
         let open = |source| StoreError::Open {
             url: display.to_owned(),
             source,
@@ -145,7 +134,7 @@ impl SqliteStore {
             .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query(writers::CREATE_INGEST_FLOOR)
+                    sqlx::query(batch_writes::CREATE_INGEST_FLOOR)
                         .execute(conn)
                         .await
                         .map(|_| ())
@@ -193,7 +182,6 @@ impl SqliteStore {
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),
         );
-        let instance = super::leases::new_instance_id();
         let attempts = GroupCommit::spawn_lingering(
             "herald-attempts",
             AttemptWriter {
@@ -213,6 +201,21 @@ impl SqliteStore {
         })
     }
 
+    /// A reading connection, for the shared queries (`crate::store::sql`).
+    pub(in crate::store) async fn read(&self) -> Result<Conn> {
+        Ok(Conn::SqliteRead(self.pool.acquire().await?))
+    }
+
+    /// The writer, for writes that may be lost with the power.
+    pub(in crate::store) async fn lossy(&self) -> Result<Conn> {
+        Ok(Conn::SqliteLossy(self.writer.lossy().await?))
+    }
+
+    /// The writer, for writes that must survive a power loss.
+    pub(in crate::store) async fn durable(&self) -> Result<Durable> {
+        Ok(Durable::Sqlite(self.writer.durable().await?))
+    }
+
     /// The database answers, and its file is still the one opened.
     pub async fn ping(&self) -> Result<()> {
         if let Some(Err(message)) = self.file.as_ref().map(DatabaseFile::check) {
@@ -226,60 +229,28 @@ impl SqliteStore {
         self.ingest.submit(event).await
     }
 
-    pub async fn event(&self, source: &str, event_id: &str) -> Result<Option<Event>> {
-        sqlx::query_as::<_, EventRow>(
-            "SELECT pk, normalized, payload FROM events WHERE source = ? AND event_id = ?",
-        )
-        .bind(source)
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(EventRow::into_event)
-        .transpose()
-    }
-
-    pub async fn claim_due(
+    /// Leases up to `limit` due jobs until `until_ms` (see
+    /// [`crate::store::Store::claim_due`]). Lossy: a lost lease only means the job
+    /// is claimed again.
+    pub(in crate::store) async fn claim(
         &self,
         now_ms: i64,
-        lease_ms: i64,
-        limit: usize,
+        until_ms: i64,
+        limit: i64,
         skip: &[String],
-    ) -> Result<Vec<ClaimedJob>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    ) -> Result<Vec<ClaimRow>> {
         // The plugins to skip as one JSON array, so the statement's text, and so its
         // prepared form, is the same whatever the list.
         let skip = serde_json::to_string(skip)
             .map_err(|e| StoreError::Corrupt(format!("plugins to skip: {e}")))?;
-        // Lossy: a lost lease only means the job is claimed again.
         let mut write = self.writer.lossy().await?;
-        let rows = sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
-            .bind(now_ms.saturating_add(lease_ms))
+        Ok(sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
+            .bind(until_ms)
             .bind(now_ms)
             .bind(limit)
             .bind(skip)
             .bind(&*self.instance)
             .fetch_all(&mut *write)
-            .await?;
-        drop(write);
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let events = self.load_events(&claim::event_pks(&rows)).await?;
-        claim::assemble(rows, events)
-    }
-
-    /// The events `pks` in one query.
-    async fn load_events(&self, pks: &[i64]) -> Result<Vec<EventRow>> {
-        let mut query =
-            QueryBuilder::<Sqlite>::new("SELECT pk, normalized, payload FROM events WHERE pk IN (");
-        let mut list = query.separated(", ");
-        for pk in pks {
-            list.push_bind(*pk);
-        }
-        query.push(")");
-        Ok(query
-            .build_query_as::<EventRow>()
-            .fetch_all(&self.pool)
             .await?)
     }
 
@@ -298,47 +269,27 @@ impl SqliteStore {
             .await
     }
 
-    pub async fn jobs_for_event(&self, source: &str, event_id: &str) -> Result<Vec<JobSummary>> {
-        let sql =
-            format!("{JOB_SUMMARY_SELECT} WHERE e.source = ? AND e.event_id = ? ORDER BY j.id");
-        let rows = sqlx::query_as::<_, JobSummaryRow>(&sql)
-            .bind(source)
-            .bind(event_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(JobSummary::from).collect())
+    /// Writes and deletes a row of [`PROBE_BYTES`] in one durable transaction.
+    pub(in crate::store) async fn probe_write(&self) -> Result<()> {
+        let mut query = one_trip::transaction();
+        query
+            .push("INSERT INTO write_probe (filler) VALUES (zeroblob(")
+            .push_bind(i64::try_from(PROBE_BYTES).unwrap_or(i64::MAX))
+            .push("));\nDELETE FROM write_probe;");
+        let write = self.writer.durable().await?;
+        let (_, unsynced) = write.commit_one_trip(query).await?;
+        unsynced.synced().await
     }
 
-    pub async fn defer(&self, job_id: i64, attempt: u32, run_at_ms: i64) -> Result<()> {
-        // Lossy: a deferral lost with the power leaves the job leased, and it is
-        // taken back when herald starts again.
+    /// Caps the file at its current size, or lifts the cap, so a test sees writes
+    /// fail with a real `SQLITE_FULL`, as on a full disk.
+    pub async fn cap_size(&self, capped: bool) -> Result<()> {
+        // A cap below the file's size is raised to it; the largest value means none.
+        let pages = if capped { 1 } else { u32::MAX - 1 };
         let mut write = self.writer.lossy().await?;
-        sqlx::query(
-            "UPDATE jobs SET run_at = ?, locked_until = NULL, leased_by = NULL,
-                             attempts = MAX(attempts - 1, attempt_base)
-             WHERE id = ? AND status = 'pending' AND attempts = ? AND leased_by = ?",
-        )
-        .bind(run_at_ms)
-        .bind(job_id)
-        .bind(i64::from(attempt))
-        .bind(&*self.instance)
-        .execute(&mut *write)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn attempts(&self, job_id: i64) -> Result<Vec<AttemptSummary>> {
-        let sql = format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE job_id = ? ORDER BY id");
-        let rows = sqlx::query_as::<_, AttemptRow>(&sql)
-            .bind(job_id)
-            .fetch_all(&self.pool)
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&mut *write)
             .await?;
-        Ok(rows.into_iter().map(AttemptSummary::from).collect())
-    }
-
-    pub async fn event_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM events")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(())
     }
 }

@@ -1,13 +1,18 @@
 //! Query plans of the SQLite store's hot statements.
 
 use super::*;
-use crate::store::JobFilter;
+use crate::store::admin::dead_letters_sql;
+use crate::store::rows::JobSummaryRow;
+use crate::store::sql::{Dialect, Run};
+use crate::store::{JobFilter, JobSummary};
 
 /// A store on a file with `pending`, `delivered` and `dead` jobs, 1,000 of each.
 async fn store_with_jobs() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::TempDir::new().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("herald.db").display());
-    let store = SqliteStore::connect(&url, "test").await.expect("connect");
+    let store = SqliteStore::connect(&url, "test", "test".into())
+        .await
+        .expect("connect");
     sqlx::raw_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
          INSERT INTO events (source, event_id, kind, created, livemode, normalized,
@@ -52,8 +57,8 @@ async fn a_claim_walks_the_pending_jobs_index_in_order() {
 #[tokio::test]
 async fn the_dead_letters_walk_the_dead_jobs_index_in_order() {
     let (_dir, store) = store_with_jobs().await;
-    let query = admin::dead_letters_query(&JobFilter::default(), 50);
-    let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", query.sql()))
+    let query = dead_letters_sql(Dialect::Sqlite, &JobFilter::default(), 50);
+    let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", query.text()))
         .bind(50_i64)
         .fetch_all(&store.pool)
         .await
@@ -61,10 +66,17 @@ async fn the_dead_letters_walk_the_dead_jobs_index_in_order() {
         .expect("plan");
     assert!(plan.contains("USING INDEX jobs_dead"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
-    let dead = store
-        .dead_letters(&JobFilter::default(), 3)
+    let first = dead_letters_sql(Dialect::Sqlite, &JobFilter::default(), 3);
+    let dead: Vec<JobSummaryRow> = store
+        .read()
+        .await
+        .expect("reader")
+        .fetch_all(&first)
         .await
         .expect("dead letters");
-    let ids: Vec<i64> = dead.iter().map(|job| job.id).collect();
+    let ids: Vec<i64> = dead
+        .into_iter()
+        .map(|row| JobSummary::from(row).id)
+        .collect();
     assert_eq!(ids, [2, 5, 8]);
 }

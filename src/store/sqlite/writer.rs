@@ -97,7 +97,7 @@ impl Writer {
 }
 
 /// The writer connection, for a write that must survive a power loss.
-pub(super) struct DurableWrite {
+pub(in crate::store) struct DurableWrite {
     conn: PoolConnection<Sqlite>,
     wal: WalSync,
 }
@@ -108,7 +108,7 @@ impl DurableWrite {
     ///
     /// # Errors
     /// On a database error.
-    pub(super) async fn begin(&mut self) -> Result<DurableTx<'_>> {
+    pub(in crate::store) async fn begin(&mut self) -> Result<DurableTx<'_>> {
         let tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
         Ok(DurableTx { tx, wal: &self.wal })
     }
@@ -129,7 +129,7 @@ impl DurableWrite {
 
 /// A durable transaction: its commit returns once it survives a power loss.
 /// Dropped without a commit, it rolls back.
-pub(super) struct DurableTx<'c> {
+pub(in crate::store) struct DurableTx<'c> {
     tx: Transaction<'c, Sqlite>,
     wal: &'c WalSync,
 }
@@ -140,7 +140,7 @@ impl DurableTx<'_> {
     /// # Errors
     /// When the commit fails, or [`crate::store::StoreError::NotDurable`] when
     /// the fsync does.
-    pub(super) async fn commit(self) -> Result<()> {
+    pub(in crate::store) async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         self.wal.sync().await
     }
@@ -178,7 +178,7 @@ impl Unsynced {
 }
 
 /// The writer connection, for writes that may be lost with the power.
-pub(super) struct LossyWrite {
+pub(in crate::store) struct LossyWrite {
     conn: PoolConnection<Sqlite>,
 }
 

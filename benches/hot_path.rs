@@ -53,17 +53,18 @@ fn hot_path(c: &mut Criterion) {
     let verified = verify(Some(&header), &body, SECRET, 300, NOW).expect("verifies");
     let event = normalize(verified).expect("normalizes");
     c.bench_function("route (config.toml's rules)", |b| {
-        b.iter(|| config.rules.plan(black_box(&event)));
+        b.iter(|| config.reloadable.rules.plan(black_box(&event)));
     });
 
     let mut context = event.context();
     if let Some(map) = context.as_object_mut() {
-        map.insert("shop".to_owned(), config.shop.clone());
+        map.insert("shop".to_owned(), config.reloadable.shop.clone());
         map.insert("params".to_owned(), json!({}));
     }
     c.bench_function("render (payment_succeeded.html)", |b| {
         b.iter(|| {
             config
+                .reloadable
                 .templates
                 .render("payment_succeeded", TemplatePart::Html, black_box(&context))
                 .expect("renders")

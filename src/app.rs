@@ -5,17 +5,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::BuildContext;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::admin::{self, auth::AdminAuth};
-use crate::config::{Config, InForce};
+use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::metrics::Metrics;
-use crate::plugins::PluginSet;
-use crate::reload::Reloader;
+use crate::reload::{Live, Reloader, Snapshot};
 use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
 use crate::store::{Store, StoreError};
@@ -61,10 +59,8 @@ pub struct Application {
     metrics: Arc<Metrics>,
     run_workers: bool,
     limits: ListenerSettings,
-    /// What it was built from, for the reloader to compare with.
-    config: Config,
-    /// The config in force, which the reloader updates.
-    in_force: InForce,
+    /// The config in force and its plugins, which the reloader swaps.
+    live: Live,
 }
 
 impl Application {
@@ -77,16 +73,11 @@ impl Application {
         // The listeners first: a port already taken must not leave a new database
         // file and outbox folder behind.
         let bind = |addr| listener::bind(addr).map_err(|source| BuildError::Bind { addr, source });
-        let listener = bind(config.server.listen)?;
-        let admin_listener = bind(config.admin.listen)?;
-        let metrics_listener = config.metrics_listen.map(bind).transpose()?;
-        let store = Store::connect(&config.database).await?;
-        let plugin_handles = BuildContext::new(config.templates.clone())
-            .with_order_ledger(Arc::new(store.clone()))
-            .with_stock_ledger(Arc::new(store.clone()));
-        let plugins = PluginSet::build(&config.plugins, &plugin_handles).await?;
+        let listener = bind(config.restart.server.listen)?;
+        let admin_listener = bind(config.restart.admin.listen)?;
+        let metrics_listener = config.restart.metrics_listen.map(bind).transpose()?;
+        let store = Store::connect(&config.restart.database).await?;
         let metrics = Arc::new(Metrics::default());
-        let in_force = InForce::new(config.clone());
         // What `herald check` would refuse still starts (the events must be received),
         // but is said loudly: in the log, `herald_config_problems` and the console.
         let problems = start_up_problems(&config);
@@ -100,32 +91,29 @@ impl Application {
                 "herald check refuses this config: deliveries that use it will fail until it is fixed and reloaded"
             );
         }
-        in_force.set_problems(problems);
-        metrics.know_plugins(plugins.names());
-        if config.stripe.is_some() {
-            metrics.know_source("stripe", config.rules.event_types());
+        let live = Live::new(Snapshot::assemble(config.clone(), &store, problems).await?);
+        metrics.know_plugins(live.get().plugins.names());
+        if config.restart.stripe.is_some() {
+            metrics.know_source("stripe", config.reloadable.rules.event_types());
         }
         let dispatcher = Dispatcher::new(
             store.clone(),
-            plugins,
-            config.rules.clone(),
-            config.shop.clone(),
-            config.dispatch.clone(),
+            live.clone(),
+            config.restart.dispatch.clone(),
             metrics.clone(),
         );
         let state = AppState::new(Shared {
             store: store.clone(),
-            live: dispatcher.live(),
-            stripe: config.stripe.clone(),
+            live: live.clone(),
+            stripe: config.restart.stripe.clone(),
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
-            body_limit: config.server.body_limit_bytes,
-            config: in_force.clone(),
+            body_limit: config.restart.server.body_limit_bytes,
         });
-        if let Some(warning) = listener::exposure_warning(config.server.listen) {
+        if let Some(warning) = listener::exposure_warning(config.restart.server.listen) {
             warn!("{warning}");
         }
-        let (auth, admin_login_url) = match &config.admin.token {
+        let (auth, admin_login_url) = match &config.restart.admin.token {
             Some(token) => (AdminAuth::new(token), None),
             None => {
                 // Validation allows this on loopback only. Nobody is told the token:
@@ -133,7 +121,7 @@ impl Application {
                 let addr = admin_listener
                     .local_addr()
                     .map_err(|source| BuildError::Bind {
-                        addr: config.admin.listen,
+                        addr: config.restart.admin.listen,
                         source,
                     })?;
                 let (auth, url) = AdminAuth::new(&admin::auth::make_token())
@@ -141,25 +129,25 @@ impl Application {
                 (auth, Some(url))
             }
         };
-        if !config.admin.listen.ip().is_loopback() {
+        if !config.restart.admin.listen.ip().is_loopback() {
             warn!(
                 "the admin API and console listen on {}, which other hosts can reach; \
                  put TLS in front of it (a reverse proxy), or firewall the port, unless that is intended",
-                config.admin.listen
+                config.restart.admin.listen
             );
         }
         let admin_router = admin::router(
             state.clone(),
-            Arc::new(auth.with_secure_cookie(config.admin.secure_cookie)),
-            &config.server,
+            Arc::new(auth.with_secure_cookie(config.restart.admin.secure_cookie)),
+            &config.restart.server,
         );
         let metrics_listener = metrics_listener.map(|listener| {
             (
                 listener,
-                server::metrics_router(state.clone(), &config.server),
+                server::metrics_router(state.clone(), &config.restart.server),
             )
         });
-        let router = server::router(state, &config.server, metrics_listener.is_none());
+        let router = server::router(state, &config.restart.server, metrics_listener.is_none());
         Ok(Self {
             listener,
             router,
@@ -170,10 +158,9 @@ impl Application {
             dispatcher,
             store,
             metrics,
-            run_workers: config.dispatch.enabled,
+            run_workers: config.restart.dispatch.enabled,
             limits,
-            config,
-            in_force,
+            live,
         })
     }
 
@@ -216,7 +203,7 @@ impl Application {
     pub fn admin_login_file(&self) -> Option<PathBuf> {
         self.admin_login_url
             .as_ref()
-            .map(|_| login_link_file(&self.config))
+            .map(|_| login_link_file(&self.live.get().config))
     }
 
     /// The dispatcher, for stepping it by hand (tests, `dispatch.enabled = false`).
@@ -238,14 +225,12 @@ impl Application {
     /// from `env`; [`crate::reload::spawn`] runs it.
     pub fn reloader(&self, env: Arc<dyn herald_plugin_api::Env>) -> Reloader {
         Reloader::new(
-            self.config.clone(),
             env,
             self.store.clone(),
-            self.dispatcher.live(),
+            self.live.clone(),
             self.metrics.clone(),
             self.dispatcher.waker(),
         )
-        .publishing_to(self.in_force.clone())
     }
 
     /// Serves and delivers until `stop` is cancelled, then stops accepting, lets
@@ -300,6 +285,7 @@ impl Application {
 fn listener_settings(config: &Config) -> ListenerSettings {
     let soft = listener::raise_descriptor_limit();
     let max_connections = config
+        .restart
         .server
         .max_connections
         .unwrap_or_else(|| listener::default_max_connections(soft));
@@ -315,16 +301,16 @@ fn listener_settings(config: &Config) -> ListenerSettings {
     info!(
         max_connections,
         open_file_limit = soft,
-        header_read_timeout = ?config.server.header_read_timeout,
-        body_read_timeout = ?config.server.body_read_timeout,
-        idle_timeout = ?config.server.idle_timeout,
+        header_read_timeout = ?config.restart.server.header_read_timeout,
+        body_read_timeout = ?config.restart.server.body_read_timeout,
+        idle_timeout = ?config.restart.server.idle_timeout,
         "connection limits"
     );
     ListenerSettings {
         timeouts: Timeouts {
-            header: config.server.header_read_timeout,
-            idle: config.server.idle_timeout,
-            body: config.server.body_read_timeout,
+            header: config.restart.server.header_read_timeout,
+            idle: config.restart.server.idle_timeout,
+            body: config.restart.server.body_read_timeout,
         },
         max_connections,
     }

@@ -96,7 +96,7 @@ pub fn check(config: &Config, samples: &[SampleEvent]) -> Report {
     let mut matched = BTreeSet::new();
     for sample in samples {
         let before = report.renders;
-        for rule in config.rules.matching(&sample.event) {
+        for rule in config.reloadable.rules.matching(&sample.event) {
             matched.insert(rule.name().to_owned());
             for (index, action) in rule.actions().iter().enumerate() {
                 // A fallback renders when it takes the job: checked like its action.
@@ -117,8 +117,8 @@ pub fn check(config: &Config, samples: &[SampleEvent]) -> Report {
         }
         report.matched += usize::from(report.renders > before);
     }
-    report.unchecked = unchecked(&config.rules, &matched);
-    report.fields = fields::unknown_fields(&config.rules, samples);
+    report.unchecked = unchecked(&config.reloadable.rules, &matched);
+    report.fields = fields::unknown_fields(&config.reloadable.rules, samples);
     report
 }
 
@@ -129,9 +129,9 @@ pub fn render_action(
     event: &Event,
     renders: &mut usize,
 ) -> Vec<String> {
-    let context = Context::new(event, &config.shop, action.params());
+    let context = Context::new(event, &config.reloadable.shop, action.params());
     let document = context.get();
-    let templates: &Renderer = &config.templates;
+    let templates: &Renderer = &config.reloadable.templates;
     let spec = action.spec();
     let mut problems = Vec::new();
     for set in &spec.template_sets {
@@ -222,9 +222,10 @@ pub fn params_for<'c>(
         Some((rule.name(), index, rule.actions()[index].params()))
     };
     config
+        .reloadable
         .rules
         .matching(event)
         .into_iter()
         .find_map(first)
-        .or_else(|| config.rules.iter().find_map(first))
+        .or_else(|| config.reloadable.rules.iter().find_map(first))
 }

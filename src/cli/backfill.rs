@@ -36,7 +36,7 @@ pub struct BackfillArgs {
 /// When the rule is not in the config, a time is refused, or the database cannot
 /// be opened or written.
 pub async fn run(config: &Config, args: &BackfillArgs) -> anyhow::Result<()> {
-    let rule = find_rule(&config.rules, &args.rule).map_err(|e| anyhow!(e))?;
+    let rule = find_rule(&config.reloadable.rules, &args.rule).map_err(|e| anyhow!(e))?;
     let window = Window {
         since_ms: args.since.as_deref().map(parse_time).transpose()?,
         until_ms: args.until.as_deref().map(parse_time).transpose()?,

@@ -149,7 +149,7 @@ pub async fn replay(config: &StoreConfig, args: &FilterArgs, dry_run: bool) -> a
 pub async fn redeliver(config: &Config, source: &str, event_id: &str) -> anyhow::Result<()> {
     let store = open(&StoreConfig::from(config)).await?;
     let spinner = progress::spinner(format!("redelivering {source}/{event_id}"));
-    let done = replay::redeliver_event(&store, &config.rules, source, event_id).await;
+    let done = replay::redeliver_event(&store, &config.reloadable.rules, source, event_id).await;
     spinner.finish_and_clear();
     match done? {
         Some(done) => {

@@ -47,11 +47,11 @@ pub struct RenderArgs {
 pub fn run(config_path: &Path, args: &RenderArgs, env: &dyn Env) -> anyhow::Result<()> {
     let config = Config::load(config_path, env)?;
     let name = set_name(&args.template);
-    let names = config.templates.names();
+    let names = config.reloadable.templates.names();
     if !names.iter().any(|known| known == name) {
         bail!(
             "no template set `{name}` in {} (sets: {})",
-            config.templates_dir.display(),
+            config.reloadable.templates_dir.display(),
             names.join(", ")
         );
     }
@@ -61,8 +61,8 @@ pub fn run(config_path: &Path, args: &RenderArgs, env: &dyn Env) -> anyhow::Resu
         Some((rule, index, params)) => (params, format!("params of rule `{rule}` action {index}")),
         None => (&empty, "no rule uses this set: params empty".to_owned()),
     };
-    let context = Context::new(&sample.event, &config.shop, params);
-    let templates = &config.templates;
+    let context = Context::new(&sample.event, &config.reloadable.shop, params);
+    let templates = &config.reloadable.templates;
     let mut rendered = Vec::new();
     let mut problems = Vec::new();
     for part in PARTS.into_iter().filter(|part| templates.has(name, *part)) {

@@ -8,10 +8,10 @@
 mod action;
 mod admin;
 mod database;
-mod in_force;
 mod instance;
 mod locate;
 mod raw;
+mod restart;
 mod schema;
 mod server;
 mod store_only;
@@ -19,97 +19,42 @@ mod token;
 mod validate;
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use herald_plugin_api::{Env, RetryConfig};
-use secrecy::SecretString;
+use herald_plugin_api::Env;
 
-pub use self::in_force::InForce;
 pub use self::raw::RawConfig;
+pub use self::restart::{
+    AdminSettings, DatabaseSettings, DispatchSettings, RestartOnly, ServerSettings, StripeSettings,
+};
 pub use self::store_only::StoreConfig;
 use crate::plugins::PluginSpec;
 use crate::render::Renderer;
 use crate::rules::Rules;
 
-/// A validated configuration, ready to build an application from.
+/// A validated configuration, ready to build an application from: what only a
+/// restart changes, and what a reload swaps in.
 #[derive(Clone)]
 pub struct Config {
     /// The file it was read from.
     pub path: PathBuf,
-    pub server: ServerSettings,
-    pub database: DatabaseSettings,
-    pub dispatch: DispatchSettings,
-    pub stripe: Option<StripeSettings>,
+    /// Read once at start-up; a reload reports a change and keeps the running value.
+    pub restart: RestartOnly,
+    /// What a reload puts in force for the work that starts after it.
+    pub reloadable: Reloadable,
+}
+
+/// The part of the config a reload swaps: rules, plugins, templates and `[shop]`.
+/// Retry policies belong to their plugin instances, and so are swapped with them.
+#[derive(Clone)]
+pub struct Reloadable {
     /// Values every template sees under `shop`.
     pub shop: serde_json::Value,
     pub templates: Arc<Renderer>,
     pub templates_dir: PathBuf,
     pub plugins: Vec<PluginSpec>,
     pub rules: Arc<Rules>,
-    pub admin: AdminSettings,
-    /// `[metrics] listen`: where `/metrics` is served instead of the webhook listener.
-    pub metrics_listen: Option<SocketAddr>,
-}
-
-/// Checked `[admin]` values.
-#[derive(Clone)]
-pub struct AdminSettings {
-    /// Where the admin API and console listen, apart from the webhooks.
-    pub listen: SocketAddr,
-    /// `None`: herald makes one at start, which `[admin]` allows on loopback only.
-    pub token: Option<SecretString>,
-    /// Session cookies are always `Secure` (else only for `X-Forwarded-Proto: https`
-    /// from a proxy on this host).
-    pub secure_cookie: bool,
-}
-
-/// Checked `[server]` values.
-#[derive(Debug, Clone)]
-pub struct ServerSettings {
-    pub listen: SocketAddr,
-    pub body_limit_bytes: usize,
-    pub request_timeout: Duration,
-    pub header_read_timeout: Duration,
-    /// A request body must arrive within this of its head's end.
-    pub body_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    /// `None`: worked out from the descriptor limit at start.
-    pub max_connections: Option<usize>,
-}
-
-/// Checked `[database]` values.
-#[derive(Clone)]
-pub struct DatabaseSettings {
-    /// The connection URL with `${VAR}`s expanded and a relative SQLite path resolved.
-    pub url: SecretString,
-    /// What logs may show: the URL without credentials.
-    pub display: String,
-}
-
-/// Checked `[dispatch]` values.
-#[derive(Debug, Clone)]
-pub struct DispatchSettings {
-    pub enabled: bool,
-    pub concurrency: usize,
-    pub poll_interval: Duration,
-    pub lease: Duration,
-    /// The default retry policy, every field set.
-    pub retry: RetryConfig,
-    /// Consecutive temporary failures that open a breaker; 0 disables breakers.
-    pub breaker_failures: u32,
-    pub breaker_cooldown: Duration,
-    /// Delivered events older than this are pruned; `None` keeps everything.
-    pub retention: Option<Duration>,
-}
-
-/// Checked `[sources.stripe]` values.
-#[derive(Clone)]
-pub struct StripeSettings {
-    pub secret: SecretString,
-    pub tolerance: Duration,
 }
 
 /// Why a config could not be used.
@@ -228,25 +173,30 @@ impl Config {
     pub fn summary(&self) -> String {
         let mut lines = vec![
             format!("config: {}", self.path.display()),
-            format!("database: {}", self.database.display),
-            format!("templates: {}", self.templates_dir.display()),
+            format!("database: {}", self.restart.database.display),
+            format!("templates: {}", self.reloadable.templates_dir.display()),
         ];
-        if self.stripe.is_some() {
+        if self.restart.stripe.is_some() {
             lines.push("source: stripe (POST /webhooks/stripe)".to_owned());
         }
-        let token = if self.admin.token.is_some() {
+        let token = if self.restart.admin.token.is_some() {
             "[admin] token"
         } else {
             "a token made at start"
         };
         lines.push(format!(
             "admin: http://{} (API and console, signed in with {token})",
-            self.admin.listen
+            self.restart.admin.listen
         ));
-        for plugin in &self.plugins {
+        for plugin in &self.reloadable.plugins {
             lines.push(format!("plugin: {}", plugin.describe()));
         }
-        let rules: Vec<&str> = self.rules.iter().map(super::rules::Rule::name).collect();
+        let rules: Vec<&str> = self
+            .reloadable
+            .rules
+            .iter()
+            .map(super::rules::Rule::name)
+            .collect();
         lines.push(format!("rules ({}): {}", rules.len(), rules.join(", ")));
         lines.join("\n")
     }

@@ -100,9 +100,10 @@ impl From<&super::Config> for StoreConfig {
     fn from(config: &super::Config) -> Self {
         Self {
             path: config.path.clone(),
-            database: config.database.clone(),
-            retention: config.dispatch.retention,
+            database: config.restart.database.clone(),
+            retention: config.restart.dispatch.retention,
             instances: config
+                .reloadable
                 .plugins
                 .iter()
                 .map(|spec| spec.name().to_owned())

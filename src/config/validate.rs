@@ -14,7 +14,7 @@ use super::database::{base_dir, database_settings};
 use super::instance::RawDeliveries;
 use super::locate::Collector;
 use super::raw::{DispatchConfig, RawConfig, RuleConfig};
-use super::{Config, DispatchSettings, Issue, StripeSettings};
+use super::{Config, DispatchSettings, Issue, Reloadable, RestartOnly, StripeSettings};
 use crate::plugins::{self, PluginSpec};
 use crate::render::Renderer;
 use crate::rules::{Condition, EventPattern, Rule, Rules, ORDER_PATHS};
@@ -119,17 +119,21 @@ pub(super) fn validate(
     match (issues.issues.is_empty(), database, templates) {
         (true, Some(database), Some(templates)) => Ok(Config {
             path: path.to_owned(),
-            server,
-            database,
-            dispatch,
-            stripe,
-            shop,
-            templates,
-            templates_dir,
-            plugins: plugin_specs,
-            rules: Arc::new(Rules::new(rules)),
-            admin,
-            metrics_listen: raw.metrics.listen,
+            restart: RestartOnly {
+                server,
+                database,
+                dispatch,
+                stripe,
+                admin,
+                metrics_listen: raw.metrics.listen,
+            },
+            reloadable: Reloadable {
+                shop,
+                templates,
+                templates_dir,
+                plugins: plugin_specs,
+                rules: Arc::new(Rules::new(rules)),
+            },
         }),
         _ => Err(issues.issues),
     }

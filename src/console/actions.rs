@@ -87,7 +87,7 @@ pub async fn redeliver(
     State(state): State<AppState>,
     Path((source, id)): Path<(String, String)>,
 ) -> Response {
-    let rules = state.live.get().rules.clone();
+    let rules = state.live.get().rules().clone();
     match replay::redeliver_event(&state.store, &rules, &source, &id).await {
         Ok(Some(done)) => {
             state.wake_dispatcher.notify_one();

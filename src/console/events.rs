@@ -158,7 +158,7 @@ pub async fn detail(
 ) -> Response {
     match state.store.event_detail(&source, &id).await {
         Ok(Some(detail)) => {
-            let config = state.config.get();
+            let config = state.live.get().config.clone();
             page(
                 &format!("Event {id}"),
                 "/",

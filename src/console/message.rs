@@ -17,6 +17,7 @@ use crate::Config;
 pub fn job_message(config: &Config, event: &Event, job: &EventJob) -> String {
     let index = usize::try_from(job.action_index).unwrap_or(usize::MAX);
     let action = config
+        .reloadable
         .rules
         .iter()
         .find(|rule| rule.name() == job.rule)

@@ -33,7 +33,7 @@ impl FromRequestParts<AppState> for Shell {
             .unwrap_or_default();
         Ok(Self {
             token,
-            problems: state.config.problems(),
+            problems: state.live.get().problems.clone(),
         })
     }
 }

@@ -59,18 +59,20 @@ pub async fn samples_list() -> Json<Value> {
 
 /// `GET /api/templates`: every set, its parts, and the rules that render it.
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    let config = state.config.get();
+    let config = state.live.get().config.clone();
     let sets: Vec<Value> = config
+        .reloadable
         .templates
         .names()
         .into_iter()
         .map(|name| {
             let parts: Vec<&str> = PARTS
                 .into_iter()
-                .filter(|part| config.templates.has(&name, *part))
+                .filter(|part| config.reloadable.templates.has(&name, *part))
                 .map(key)
                 .collect();
             let rules: Vec<&str> = config
+                .reloadable
                 .rules
                 .iter()
                 .filter(|rule| {
@@ -88,9 +90,9 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/templates/{name}`: the set's files as they are on disk.
 pub async fn read(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    let config = state.config.get();
-    match Parts::read(&config.templates_dir, &name) {
-        Some(parts) if config.templates.names().contains(&name) => {
+    let config = state.live.get().config.clone();
+    match Parts::read(&config.reloadable.templates_dir, &name) {
+        Some(parts) if config.reloadable.templates.names().contains(&name) => {
             Json(json!({ "name": name, "parts": parts })).into_response()
         }
         _ => problem(StatusCode::NOT_FOUND, format!("no template set `{name}`")),
@@ -104,7 +106,7 @@ pub async fn render(
     Path(name): Path<String>,
     Json(request): Json<RenderRequest>,
 ) -> Response {
-    let config = state.config.get();
+    let config = state.live.get().config.clone();
     let sample = match pick_event(&state, &config, &name, &request).await {
         Ok(sample) => sample,
         Err(response) => return response,
@@ -118,7 +120,7 @@ pub async fn save(
     Path(name): Path<String>,
     Json(request): Json<SaveRequest>,
 ) -> Response {
-    let config = state.config.get();
+    let config = state.live.get().config.clone();
     let saving = name.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         editor::save(&config, &saving, &request.parts, &check::builtin())

@@ -42,8 +42,8 @@ pub async fn editor_page(
     shell: Shell,
     Query(open): Query<Open>,
 ) -> Response {
-    let config = state.config.get();
-    let names = config.templates.names();
+    let config = state.live.get().config.clone();
+    let names = config.reloadable.templates.names();
     let Some(name) = names
         .iter()
         .find(|n| **n == open.name)
@@ -52,7 +52,7 @@ pub async fn editor_page(
     else {
         let body = format!(
             "<p>No templates in <code>{}</code>.</p>",
-            esc(&config.templates_dir.display().to_string())
+            esc(&config.reloadable.templates_dir.display().to_string())
         );
         return page("Templates", "/templates", &shell, &body).into_response();
     };
@@ -118,7 +118,7 @@ pub async fn editor_page(
         );
     }
     event_options.push_str("</optgroup>");
-    let files = Parts::read(&config.templates_dir, &name).unwrap_or_default();
+    let files = Parts::read(&config.reloadable.templates_dir, &name).unwrap_or_default();
     // A set of a text part alone is an SMS (or a plain notice): its email parts are
     // offered folded away instead of shown as two empty, broken-looking panes.
     let text_only = files.subject.is_none() && files.html.is_none();

@@ -14,7 +14,7 @@ use tracing::warn;
 
 use super::breaker::CircuitBreaker;
 use super::job::{Attempted, Shared};
-use crate::reload::Current;
+use crate::reload::Snapshot;
 use crate::rules::Action;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob, Handover};
 
@@ -24,7 +24,7 @@ impl Shared {
     pub(super) fn after_attempt(
         &self,
         job: &ClaimedJob,
-        live: &Current,
+        live: &Snapshot,
         record: AttemptRecord,
     ) -> Attempted {
         if !matches!(
@@ -49,7 +49,7 @@ impl Shared {
     pub(super) fn behind_open_breaker(
         &self,
         job: &ClaimedJob,
-        live: &Current,
+        live: &Snapshot,
         breaker: &CircuitBreaker,
         now: Instant,
     ) -> Held {
@@ -76,13 +76,13 @@ impl Shared {
     }
 
     /// Whether `job` has a fallback left in the rules in force.
-    fn has_next(&self, job: &ClaimedJob, live: &Current) -> bool {
+    fn has_next(&self, job: &ClaimedJob, live: &Snapshot) -> bool {
         next_action(job, live).is_some()
     }
 
     /// The next of `job`'s fallbacks, counted and logged; `None` when its rule,
     /// its action or a fallback after the current one is gone.
-    fn next_in_chain(&self, job: &ClaimedJob, live: &Current, reason: String) -> Option<Handover> {
+    fn next_in_chain(&self, job: &ClaimedJob, live: &Snapshot, reason: String) -> Option<Handover> {
         let next = next_action(job, live)?;
         warn!(job_id = job.id, key = %job.idempotency_key, from = %job.plugin, to = %next.plugin(),
               %reason, "not a dead letter: handing the job over to the next fallback");
@@ -107,8 +107,8 @@ pub(super) enum Held {
 }
 
 /// The fallback after the one that has `job` now, in the rules in force.
-fn next_action<'l>(job: &ClaimedJob, live: &'l Current) -> Option<&'l Action> {
-    let rule = live.rules.iter().find(|rule| rule.name() == job.rule)?;
+fn next_action<'l>(job: &ClaimedJob, live: &'l Snapshot) -> Option<&'l Action> {
+    let rule = live.rules().iter().find(|rule| rule.name() == job.rule)?;
     let action = rule.actions().get(job.action_index)?;
     action.fallback().get(usize::try_from(job.failovers).ok()?)
 }

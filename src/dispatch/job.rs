@@ -18,7 +18,7 @@ use super::rate::Rates;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
-use crate::reload::{Current, Live};
+use crate::reload::{Live, Snapshot};
 use crate::store::{AttemptRecord, ClaimedJob, Handover, Store, StoreError};
 
 /// How long a job whose plugin instance is not configured waits before it is
@@ -46,9 +46,9 @@ pub(super) struct Shared {
 
 impl Shared {
     /// The policy for `job`: the rule's overrides, then the plugin instance's, then `[dispatch]`.
-    fn policy(&self, job: &ClaimedJob, live: &Current) -> RetryPolicy {
+    fn policy(&self, job: &ClaimedJob, live: &Snapshot) -> RetryPolicy {
         let config = live
-            .rules
+            .rules()
             .retry_for(&job.rule)
             .or(live.plugins.retry_for(&job.plugin))
             .or(self.settings.retry);
@@ -57,7 +57,7 @@ impl Shared {
 
     /// Delivers `job`, or holds it back while its destination's breaker is open.
     /// The caller holds the destination's share and a slot.
-    async fn attempt(&self, job: &ClaimedJob, live: &Current) -> Attempted {
+    async fn attempt(&self, job: &ClaimedJob, live: &Snapshot) -> Attempted {
         let breaker = self.destinations.breaker(&job.plugin);
         let now = self.clock.instant();
         if let Permit::HeldUntil(until) = breaker.permit(now) {
@@ -79,7 +79,7 @@ impl Shared {
         let (record, reached) = deliver(
             job,
             &live.plugins,
-            &live.shop,
+            live.shop(),
             &policy,
             &self.metrics,
             &self.clock,

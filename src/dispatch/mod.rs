@@ -26,7 +26,6 @@ mod run;
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use tokio::sync::Notify;
 
 pub use self::backoff::RetryPolicy;
@@ -36,9 +35,7 @@ use self::job::Shared;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
-use crate::plugins::PluginSet;
-use crate::reload::{Current, Live};
-use crate::rules::Rules;
+use crate::reload::Live;
 use crate::store::Store;
 
 /// Jobs per delivery slot that may be claimed and not yet recorded at once: one
@@ -64,33 +61,22 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher over `store` delivering through `plugins`, on the system clock.
+    /// A dispatcher over `store` delivering through the plugins `live` holds, on
+    /// the system clock.
     pub fn new(
         store: Store,
-        plugins: PluginSet,
-        rules: Arc<Rules>,
-        shop: Value,
+        live: Live,
         settings: DispatchSettings,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Self::with_clock(
-            store,
-            plugins,
-            rules,
-            shop,
-            settings,
-            metrics,
-            Clock::system(),
-        )
+        Self::with_clock(store, live, settings, metrics, Clock::system())
     }
 
     /// Like [`Dispatcher::new`], reading the time from `clock`: when jobs are
     /// due, when attempts start and end, what is old enough to prune.
     pub fn with_clock(
         store: Store,
-        plugins: PluginSet,
-        rules: Arc<Rules>,
-        shop: Value,
+        live: Live,
         settings: DispatchSettings,
         metrics: Arc<Metrics>,
         clock: Clock,
@@ -99,11 +85,7 @@ impl Dispatcher {
         Self {
             shared: Arc::new(Shared {
                 store,
-                live: Live::new(Current {
-                    rules,
-                    plugins,
-                    shop,
-                }),
+                live,
                 settings,
                 destinations,
                 rates: rate::Rates::default(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tracing::{info, warn};
 
 use super::job::{Attempted, Shared};
-use crate::reload::Current;
+use crate::reload::Snapshot;
 use crate::rules::OrderView;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};
 
@@ -19,8 +19,8 @@ const UNREADABLE_ORDER_WAIT: Duration = Duration::from_secs(5);
 
 impl Shared {
     /// `None` when `job` may go on to its plugin; otherwise what becomes of it.
-    pub(super) async fn order_gate(&self, job: &ClaimedJob, live: &Current) -> Option<Attempted> {
-        if !live.rules.reads_order(&job.rule) {
+    pub(super) async fn order_gate(&self, job: &ClaimedJob, live: &Snapshot) -> Option<Attempted> {
+        if !live.rules().reads_order(&job.rule) {
             return None;
         }
         let started_at_ms = self.clock.now_ms();
@@ -39,7 +39,7 @@ impl Shared {
             },
         };
         let reason = live
-            .rules
+            .rules()
             .check_at_delivery(&job.rule, &job.event, view)
             .err()?;
         info!(job_id = job.id, key = %job.idempotency_key, %reason, "skipped: the rule no longer holds");

@@ -4,38 +4,34 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use herald_plugin_api::{BuildContext, Env};
+use herald_plugin_api::Env;
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::diff::{Changes, Files};
-use super::live::{Current, Live};
+use super::live::{Live, Snapshot};
 use crate::check;
-use crate::config::{Config, ConfigError, InForce};
+use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
-use crate::plugins::PluginSet;
 use crate::store::Store;
 
 /// Reloads the config a running herald was started with.
 pub struct Reloader {
-    /// The config in force: what the next reload is compared with.
-    config: Config,
-    /// Its template files, to tell which changed.
+    /// The config file.
+    path: PathBuf,
+    /// The template files in force, to tell which changed.
     files: Files,
     env: Arc<dyn Env>,
     store: Store,
+    /// What is in force: what the next reload is compared with, and where it goes.
     live: Live,
     metrics: Arc<Metrics>,
     wake_dispatcher: Arc<Notify>,
-    /// Where the admin API reads the config in force, told of each reload.
-    in_force: Option<InForce>,
 }
 
 impl Reloader {
-    /// A reloader for a herald running `config`, whose plugins read `store` and
-    /// whose jobs read `live`.
+    /// A reloader for a herald running what `live` holds, whose plugins read `store`.
     pub fn new(
-        config: Config,
         env: Arc<dyn Env>,
         store: Store,
         live: Live,
@@ -43,32 +39,26 @@ impl Reloader {
         wake_dispatcher: Arc<Notify>,
     ) -> Self {
         metrics.config_loaded();
+        let config = live.get().config.clone();
         Self {
-            files: Files::read(&config.templates_dir),
-            config,
+            path: config.path.clone(),
+            files: Files::read(&config.reloadable.templates_dir),
             env,
             store,
             live,
             metrics,
             wake_dispatcher,
-            in_force: None,
         }
-    }
-
-    /// The reloader, telling `in_force` of every config it puts in force.
-    pub fn publishing_to(mut self, in_force: InForce) -> Self {
-        self.in_force = Some(in_force);
-        self
     }
 
     /// The config file watched.
     pub fn path(&self) -> &std::path::Path {
-        &self.config.path
+        &self.path
     }
 
     /// The templates folder in force.
-    pub fn templates_dir(&self) -> &std::path::Path {
-        &self.config.templates_dir
+    pub fn templates_dir(&self) -> PathBuf {
+        self.live.get().config.reloadable.templates_dir.clone()
     }
 
     /// Reads the config file again and puts it in force if it is good. On any
@@ -92,7 +82,7 @@ impl Reloader {
     }
 
     async fn reload_as(&mut self, why: &str, confirmed: bool) -> Result<Changes, Vec<String>> {
-        info!(trigger = why, config = %self.config.path.display(), "reloading the config");
+        info!(trigger = why, config = %self.path.display(), "reloading the config");
         match self.try_reload(confirmed).await {
             Ok(changes) => {
                 self.metrics.reloaded(true);
@@ -100,8 +90,9 @@ impl Reloader {
                 self.metrics.config_problems(0);
                 let live = self.live.get();
                 self.metrics.know_plugins(live.plugins.names());
-                if self.config.stripe.is_some() {
-                    self.metrics.know_source("stripe", live.rules.event_types());
+                if live.config.restart.stripe.is_some() {
+                    self.metrics
+                        .know_source("stripe", live.rules().event_types());
                 }
                 info!(trigger = why, "config reloaded: {changes}");
                 // Held jobs wait for exactly this: templates that pass the check.
@@ -143,8 +134,9 @@ impl Reloader {
     }
 
     async fn try_reload(&mut self, confirmed: bool) -> Result<Changes, Vec<String>> {
-        let path: PathBuf = self.config.path.clone();
-        let new = Config::load(&path, self.env.as_ref()).map_err(|err| match err {
+        let path = self.path.clone();
+        let old = self.live.get().config.clone();
+        let mut new = Config::load(&path, self.env.as_ref()).map_err(|err| match err {
             // One entry a problem, as `herald check` counts them.
             ConfigError::Invalid { path, issues } => {
                 issues.iter().map(|issue| issue.located(&path)).collect()
@@ -152,7 +144,7 @@ impl Reloader {
             _ => vec![err.to_string()],
         })?;
         if !confirmed {
-            if let Some(emptied) = emptied(&self.config, &new) {
+            if let Some(emptied) = emptied(&old, &new) {
                 return Err(vec![format!(
                     "held back: the edited {} removes {emptied}. If that is meant, apply it \
                      with SIGHUP (systemctl reload herald); otherwise finish the edit",
@@ -167,38 +159,21 @@ impl Reloader {
                 .chain(report.problems.iter().map(ToString::to_string))
                 .collect());
         }
-        let handles = BuildContext::new(new.templates.clone())
-            .with_order_ledger(Arc::new(self.store.clone()))
-            .with_stock_ledger(Arc::new(self.store.clone()));
-        let plugins = PluginSet::build(&new.plugins, &handles)
-            .await
-            .map_err(|err| vec![format!("cannot set up plugin: {err}")])?;
-        let files = Files::read(&new.templates_dir);
-        let changes = Changes::between(&self.config, &new, &self.files, &files);
+        let files = Files::read(&new.reloadable.templates_dir);
+        let changes = Changes::between(&old, &new, &self.files, &files);
         for key in &changes.restart_only {
             warn!(
                 setting = key,
                 "changed in the config: takes effect on restart; the running value stays"
             );
         }
-        self.live.swap(Current {
-            rules: new.rules.clone(),
-            plugins,
-            shop: new.shop.clone(),
-        });
         // What only a restart changes stays as it runs, so the next reload
         // reports those settings again.
-        let mut kept = new;
-        kept.server = self.config.server.clone();
-        kept.database = self.config.database.clone();
-        kept.dispatch = self.config.dispatch.clone();
-        kept.stripe = self.config.stripe.clone();
-        kept.admin = self.config.admin.clone();
-        kept.metrics_listen = self.config.metrics_listen;
-        if let Some(in_force) = &self.in_force {
-            in_force.set(kept.clone());
-        }
-        self.config = kept;
+        new.restart = old.restart.clone();
+        let snapshot = Snapshot::assemble(new, &self.store, Vec::new())
+            .await
+            .map_err(|err| vec![format!("cannot set up plugin: {err}")])?;
+        self.live.swap(snapshot);
         self.files = files;
         Ok(changes)
     }
@@ -212,6 +187,7 @@ const ENVIRONMENT_FIXED: &str = "note: a running herald keeps the environment it
 
 /// What `new` empties that `old` had: every rule or every plugin instance.
 fn emptied(old: &Config, new: &Config) -> Option<String> {
+    let (old, new) = (&old.reloadable, &new.reloadable);
     let rules = (old.rules.iter().count(), new.rules.iter().count());
     let plugins = (old.plugins.len(), new.plugins.len());
     match (rules, plugins) {

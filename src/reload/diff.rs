@@ -1,28 +1,13 @@
-//! What a reload changed, for its log line, and the settings only a restart changes.
+//! What a reload changed, for its log line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use secrecy::ExposeSecret;
-
 use crate::config::Config;
 use crate::plugins::PluginSpec;
 use crate::rules::Rules;
-
-/// The settings read once at start-up, which a reload reports and leaves alone:
-/// the listeners and their limits are bound, the database is open, the workers and
-/// their breakers are running, the Stripe secret sits in the server's shared state,
-/// and admin sessions are signed with the admin token.
-pub const RESTART_ONLY: &[&str] = &[
-    "server.*",
-    "database.url",
-    "dispatch.*",
-    "sources.stripe.*",
-    "admin.*",
-    "metrics.listen",
-];
 
 /// What one reload changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,9 +28,10 @@ pub struct Changes {
 impl Changes {
     /// What changed between `old` and `new`, whose template files are as listed.
     pub fn between(old: &Config, new: &Config, old_files: &Files, new_files: &Files) -> Self {
-        let (rules_added, rules_removed, rules_changed) = rule_changes(&old.rules, &new.rules);
-        let old_plugins: BTreeSet<&str> = old.plugins.iter().map(PluginSpec::name).collect();
-        let new_plugins: BTreeSet<&str> = new.plugins.iter().map(PluginSpec::name).collect();
+        let (was, is) = (&old.reloadable, &new.reloadable);
+        let (rules_added, rules_removed, rules_changed) = rule_changes(&was.rules, &is.rules);
+        let old_plugins: BTreeSet<&str> = was.plugins.iter().map(PluginSpec::name).collect();
+        let new_plugins: BTreeSet<&str> = is.plugins.iter().map(PluginSpec::name).collect();
         Self {
             rules_added,
             rules_removed,
@@ -53,8 +39,8 @@ impl Changes {
             templates_changed: old_files.changed(new_files),
             plugins_added: names(new_plugins.difference(&old_plugins)),
             plugins_removed: names(old_plugins.difference(&new_plugins)),
-            shop_changed: old.shop != new.shop,
-            restart_only: restart_only(old, new),
+            shop_changed: was.shop != is.shop,
+            restart_only: old.restart.changed(&new.restart),
         }
     }
 
@@ -188,86 +174,6 @@ impl Files {
             .map(|name| name.display().to_string())
             .collect()
     }
-}
-
-/// The restart-only settings that differ between `old` and `new`, by key.
-fn restart_only(old: &Config, new: &Config) -> Vec<&'static str> {
-    let (a, b) = (&old.server, &new.server);
-    let (x, y) = (&old.dispatch, &new.dispatch);
-    let secret = |config: &Config| {
-        config
-            .stripe
-            .as_ref()
-            .map(|s| (s.secret.expose_secret().to_owned(), s.tolerance))
-    };
-    let token = |config: &Config| {
-        config
-            .admin
-            .token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned())
-    };
-    let checks = [
-        ("server.listen", a.listen != b.listen),
-        (
-            "server.body_limit_bytes",
-            a.body_limit_bytes != b.body_limit_bytes,
-        ),
-        (
-            "server.request_timeout_secs",
-            a.request_timeout != b.request_timeout,
-        ),
-        (
-            "server.header_read_timeout_secs",
-            a.header_read_timeout != b.header_read_timeout,
-        ),
-        ("server.idle_timeout_secs", a.idle_timeout != b.idle_timeout),
-        (
-            "server.body_read_timeout_secs",
-            a.body_read_timeout != b.body_read_timeout,
-        ),
-        (
-            "server.max_connections",
-            a.max_connections != b.max_connections,
-        ),
-        (
-            "database.url",
-            old.database.url.expose_secret() != new.database.url.expose_secret(),
-        ),
-        ("dispatch.enabled", x.enabled != y.enabled),
-        ("dispatch.concurrency", x.concurrency != y.concurrency),
-        (
-            "dispatch.poll_interval_ms",
-            x.poll_interval != y.poll_interval,
-        ),
-        ("dispatch.lease_secs", x.lease != y.lease),
-        (
-            "dispatch.max_attempts/max_age_secs/backoff_*",
-            x.retry != y.retry,
-        ),
-        (
-            "dispatch.breaker_failures",
-            x.breaker_failures != y.breaker_failures,
-        ),
-        (
-            "dispatch.breaker_cooldown_secs",
-            x.breaker_cooldown != y.breaker_cooldown,
-        ),
-        ("dispatch.retention_days", x.retention != y.retention),
-        ("sources.stripe", secret(old) != secret(new)),
-        ("admin.listen", old.admin.listen != new.admin.listen),
-        ("admin.token", token(old) != token(new)),
-        (
-            "admin.secure_cookie",
-            old.admin.secure_cookie != new.admin.secure_cookie,
-        ),
-        ("metrics.listen", old.metrics_listen != new.metrics_listen),
-    ];
-    checks
-        .into_iter()
-        .filter(|(_, differs)| *differs)
-        .map(|(key, _)| key)
-        .collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! asks too; a reload validates the new config whole and, only if it is good,
 //! swaps the rules and plugin instances new work starts with.
 //!
-//! `live` holds what is in force, `diff` what a reload changed (and what only a
-//! restart changes), `apply` one reload, `watch` the triggers.
+//! `live` holds what is in force, `diff` what a reload changed (what only a restart
+//! changes is `config::RestartOnly`), `apply` one reload, `watch` the triggers.
 
 mod apply;
 mod diff;
@@ -11,6 +11,6 @@ mod live;
 mod watch;
 
 pub use self::apply::Reloader;
-pub use self::diff::{Changes, RESTART_ONLY};
-pub use self::live::{Current, Live};
+pub use self::diff::Changes;
+pub use self::live::{Live, Snapshot};
 pub use self::watch::spawn;

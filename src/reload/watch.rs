@@ -76,7 +76,7 @@ async fn run(
         };
         if reloaded.is_ok() {
             if let Some(files) = &mut files {
-                files.follow_templates(reloader.templates_dir());
+                files.follow_templates(&reloader.templates_dir());
             }
         }
     }
@@ -145,7 +145,7 @@ impl Watched {
     /// every edit go to `tx`. `None`, logged, when the OS will not watch.
     fn start(reloader: &Reloader, tx: mpsc::UnboundedSender<()>) -> Option<Self> {
         let config = absolute(reloader.path());
-        let templates = absolute(reloader.templates_dir());
+        let templates = absolute(&reloader.templates_dir());
         let folder = config
             .parent()
             .map_or_else(|| PathBuf::from("/"), Path::to_owned);

@@ -74,12 +74,13 @@ pub fn preview_action(
     idempotency_key: String,
 ) -> ActionPreview {
     let instance = config
+        .reloadable
         .plugins
         .iter()
         .find(|spec| spec.name() == action.plugin());
-    let context = Context::new(event, &config.shop, action.params());
+    let context = Context::new(event, &config.reloadable.shop, action.params());
     let document = context.get();
-    let templates = &config.templates;
+    let templates = &config.reloadable.templates;
     let mut lines = Vec::new();
     for (param, template) in &action.spec().inline {
         match templates.render_inline(template, document) {

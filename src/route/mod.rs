@@ -47,6 +47,7 @@ impl RouteReport {
     pub fn build(config: &Config, sample: &SampleEvent) -> Self {
         let event = &sample.event;
         let rules = config
+            .reloadable
             .rules
             .trace(event)
             .into_iter()

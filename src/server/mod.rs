@@ -19,7 +19,7 @@ use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
-use crate::config::{InForce, ServerSettings, StripeSettings};
+use crate::config::{ServerSettings, StripeSettings};
 use crate::metrics::Metrics;
 use crate::reload::Live;
 use crate::store::Store;
@@ -51,14 +51,13 @@ impl std::ops::Deref for AppState {
 /// The fields of [`AppState`].
 pub struct Shared {
     pub store: Store,
-    /// The rules webhooks are planned with; a reload swaps them.
+    /// The config in force and its plugins (the rules webhooks are planned with,
+    /// what the admin API and console show); a reload swaps them.
     pub live: Live,
     pub stripe: Option<StripeSettings>,
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,
-    /// The config in force, for the admin API to show.
-    pub config: InForce,
 }
 
 /// The webhook listener's router with its layers; it serves `/metrics` too unless

@@ -98,7 +98,7 @@ async fn receive_inner(
     let jobs = state
         .live
         .get()
-        .rules
+        .rules()
         .plan(&event)
         .iter()
         .map(NewJob::from)

@@ -466,7 +466,7 @@ fn an_admin_listener_beyond_loopback_without_a_token_refuses_to_start() {
     let with_token = text.replace("[admin]\n", "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n");
     let config = herald::Config::from_toml(&with_token, &config, &test_env())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(config.admin.listen.to_string(), "0.0.0.0:0");
+    assert_eq!(config.restart.admin.listen.to_string(), "0.0.0.0:0");
 }
 
 #[tokio::test]

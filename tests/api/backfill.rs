@@ -234,7 +234,7 @@ async fn a_long_history_is_backfilled_page_by_page_on_every_backend() {
     let text = after(&database(None, dir.path()), &old, &new);
     let config =
         herald::Config::from_toml(&text, &path, &crate::helpers::test_env()).expect("config valid");
-    let rule = find_rule(&config.rules, "refund_hook").expect("the rule");
+    let rule = find_rule(&config.reloadable.rules, "refund_hook").expect("the rule");
     for (label, store, _guard) in crate::helpers::backends().await {
         for n in 0..450 {
             let kind = if n % 3 == 0 {

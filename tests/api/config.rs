@@ -29,8 +29,8 @@ fn with_rule(rule: &str) -> String {
 fn the_shipped_config_is_valid() {
     let path = repo().join("config.toml");
     let config = Config::load(&path, &test_env()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(config.stripe.is_some());
-    assert!(config.rules.iter().count() >= 4);
+    assert!(config.restart.stripe.is_some());
+    assert!(config.reloadable.rules.iter().count() >= 4);
 }
 
 #[test]
@@ -40,10 +40,10 @@ fn a_config_with_only_a_source_gets_defaults() {
         repo().join("templates").display()
     );
     let config = load(&text, &HashMap::new()).expect("valid");
-    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8787");
-    assert_eq!(config.server.body_limit_bytes, 1024 * 1024);
-    assert!(config.database.display.ends_with("herald.db"));
-    assert!(config.stripe.is_some());
+    assert_eq!(config.restart.server.listen.to_string(), "127.0.0.1:8787");
+    assert_eq!(config.restart.server.body_limit_bytes, 1024 * 1024);
+    assert!(config.restart.database.display.ends_with("herald.db"));
+    assert!(config.restart.stripe.is_some());
 }
 
 /// An empty file, or one cut before `[sources.stripe]` (a non-atomic writer caught

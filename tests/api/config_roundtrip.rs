@@ -258,9 +258,9 @@ proptest! {
         let config = Config::from_toml(&text, Path::new("/etc/herald/config.toml"), &HashMap::new())
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         // The settings types have no PartialEq; their Debug shows every field.
-        prop_assert_eq!(format!("{:?}", config.dispatch), format!("{:?}", expected_dispatch(&dispatch)));
-        let loaded: Vec<String> = config.rules.iter().map(|rule| format!("{rule:?}")).collect();
-        let lines = config.rules.iter().map(|rule| rule.actions().first().and_then(Action::line));
+        prop_assert_eq!(format!("{:?}", config.restart.dispatch), format!("{:?}", expected_dispatch(&dispatch)));
+        let loaded: Vec<String> = config.reloadable.rules.iter().map(|rule| format!("{rule:?}")).collect();
+        let lines = config.reloadable.rules.iter().map(|rule| rule.actions().first().and_then(Action::line));
         let expected: Vec<String> = rules.iter().zip(lines).enumerate().map(|(i, (rule, line))| format!("{:?}", expected_rule(i, rule, line))).collect();
         prop_assert_eq!(loaded, expected, "{}", text);
     }

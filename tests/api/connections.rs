@@ -336,9 +336,12 @@ fn the_limits_have_defaults_and_zero_is_refused_by_name() {
     let path = std::path::Path::new("/etc/herald/config.toml");
     let env = crate::helpers::test_env();
     let config = herald::Config::from_toml(&base_config(), path, &env).expect("valid");
-    assert_eq!(config.server.header_read_timeout, Duration::from_secs(10));
-    assert_eq!(config.server.idle_timeout, Duration::from_secs(30));
-    assert_eq!(config.server.max_connections, None);
+    assert_eq!(
+        config.restart.server.header_read_timeout,
+        Duration::from_secs(10)
+    );
+    assert_eq!(config.restart.server.idle_timeout, Duration::from_secs(30));
+    assert_eq!(config.restart.server.max_connections, None);
 
     let zeros = base_config().replace(
         "[server]\n",

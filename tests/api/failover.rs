@@ -8,10 +8,9 @@ use std::time::Duration;
 use herald::clock::Clock;
 use herald::dispatch::{Dispatcher, ExecutionOutcome};
 use herald::metrics::Metrics;
-use herald::plugins::PluginSet;
+use herald::reload::{Live, Snapshot};
 use herald::store::{JobStatus, NewJob, Store};
 use herald::Config;
-use herald_plugin_api::BuildContext;
 use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
@@ -233,23 +232,28 @@ async fn dispatcher_on(
     let dir = tempfile::TempDir::new().expect("dir");
     let path = dir.path().join("config.toml");
     let config = Config::from_toml(config, &path, &test_env()).expect("config");
-    let store = Store::connect(&config.database).await.expect("store");
-    let cx = BuildContext::new(config.templates.clone());
-    let plugins = PluginSet::build(&config.plugins, &cx)
+    let store = Store::connect(&config.restart.database)
+        .await
+        .expect("store");
+    let snapshot = Snapshot::assemble(config.clone(), &store, Vec::new())
         .await
         .expect("plugins");
     let metrics = Arc::new(Metrics::default());
     let dispatcher = Dispatcher::with_clock(
         store.clone(),
-        plugins,
-        config.rules.clone(),
-        config.shop.clone(),
-        config.dispatch.clone(),
+        Live::new(snapshot),
+        config.restart.dispatch.clone(),
         metrics.clone(),
         clock.clone(),
     );
     let event = event_from(fixture_json("payment_intent.succeeded"));
-    let jobs: Vec<NewJob> = config.rules.plan(&event).iter().map(NewJob::from).collect();
+    let jobs: Vec<NewJob> = config
+        .reloadable
+        .rules
+        .plan(&event)
+        .iter()
+        .map(NewJob::from)
+        .collect();
     store
         .ingest(&event, jobs, clock.now_ms())
         .await

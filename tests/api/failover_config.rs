@@ -55,7 +55,7 @@ fn a_fallback_chain_and_dispatcher_keys_load() {
     let text = config("rate_limit = \"20/s\"\nfailover_after_secs = 120", CHAIN);
     let config = Config::from_toml(&text, Path::new("/tmp/config.toml"), &test_env())
         .unwrap_or_else(|e| panic!("{e}"));
-    let rule = config.rules.iter().next().expect("rule");
+    let rule = config.reloadable.rules.iter().next().expect("rule");
     let chain: Vec<&str> = rule.actions()[0]
         .fallback()
         .iter()
@@ -63,6 +63,7 @@ fn a_fallback_chain_and_dispatcher_keys_load() {
         .collect();
     assert_eq!(chain, ["texts"]);
     let texts = config
+        .reloadable
         .plugins
         .iter()
         .find(|spec| spec.name() == "texts")
@@ -74,6 +75,7 @@ fn a_fallback_chain_and_dispatcher_keys_load() {
     );
     assert_eq!(delivery.failover_after.as_secs(), 120);
     let mail = config
+        .reloadable
         .plugins
         .iter()
         .find(|spec| spec.name() == "mail")

@@ -21,14 +21,15 @@ const SECRET_WORDS: &[&str] = &["secret", "token", "password", "authorization", 
 
 /// `GET /api/config`
 pub async fn show(State(state): State<AppState>) -> Response {
-    Json(view(&state.config.get())).into_response()
+    Json(view(&state.live.get().config)).into_response()
 }
 
 /// The JSON shown for `config`.
 fn view(config: &Config) -> Value {
-    let server = &config.server;
-    let dispatch = &config.dispatch;
+    let server = &config.restart.server;
+    let dispatch = &config.restart.dispatch;
     let rules: Vec<Value> = config
+        .reloadable
         .rules
         .iter()
         .map(|rule| {
@@ -46,11 +47,12 @@ fn view(config: &Config) -> Value {
                 "on": rule.on().iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "when": rule.when().map(Condition::source),
                 "actions": actions,
-                "retry": retry(config.rules.retry_for(rule.name())),
+                "retry": retry(config.reloadable.rules.retry_for(rule.name())),
             })
         })
         .collect();
     let plugins: Vec<Value> = config
+        .reloadable
         .plugins
         .iter()
         .map(|plugin| {
@@ -63,7 +65,7 @@ fn view(config: &Config) -> Value {
             })
         })
         .collect();
-    let mut shop = config.shop.clone();
+    let mut shop = config.reloadable.shop.clone();
     mask_secrets(&mut shop);
     json!({
         "path": config.path.display().to_string(),
@@ -77,10 +79,10 @@ fn view(config: &Config) -> Value {
             "max_connections": server.max_connections,
         },
         "admin": {
-            "listen": config.admin.listen.to_string(),
-            "token": if config.admin.token.is_some() { MASKED } else { "made at start" },
+            "listen": config.restart.admin.listen.to_string(),
+            "token": if config.restart.admin.token.is_some() { MASKED } else { "made at start" },
         },
-        "database": { "url": config.database.display },
+        "database": { "url": config.restart.database.display },
         "dispatch": {
             "enabled": dispatch.enabled,
             "concurrency": dispatch.concurrency,
@@ -92,12 +94,12 @@ fn view(config: &Config) -> Value {
             "retention_days": dispatch.retention.map(|r| r.as_secs() / 86_400),
         },
         "sources": {
-            "stripe": config.stripe.as_ref().map(|stripe| json!({
+            "stripe": config.restart.stripe.as_ref().map(|stripe| json!({
                 "secret": MASKED,
                 "tolerance_secs": stripe.tolerance.as_secs(),
             })),
         },
-        "templates": { "dir": config.templates_dir.display().to_string() },
+        "templates": { "dir": config.reloadable.templates_dir.display().to_string() },
         "shop": shop,
         "plugins": plugins,
         "rules": rules,

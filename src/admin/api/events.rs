@@ -130,7 +130,8 @@ pub async fn redeliver(
     State(state): State<AppState>,
     Path((source, event_id)): Path<(String, String)>,
 ) -> Response {
-    match replay::redeliver_event(&state.store, &state.live.get().rules, &source, &event_id).await {
+    match replay::redeliver_event(&state.store, state.live.get().rules(), &source, &event_id).await
+    {
         Ok(Some(done)) => {
             state.wake_dispatcher.notify_one();
             Json(done).into_response()

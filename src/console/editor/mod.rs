@@ -111,7 +111,7 @@ pub fn preview(config: &Config, name: &str, parts: &Parts, sample: &SampleEvent)
     let mut good = Vec::new();
     let mut broken = Vec::new();
     for draft in parts.drafts() {
-        match config.templates.with_drafts(name, &[draft]) {
+        match config.reloadable.templates.with_drafts(name, &[draft]) {
             Ok(_) => good.push(draft),
             Err(err) => {
                 preview.errors.push(Problem::from_load(name, &err));
@@ -119,7 +119,7 @@ pub fn preview(config: &Config, name: &str, parts: &Parts, sample: &SampleEvent)
             }
         }
     }
-    let templates: Renderer = match config.templates.with_drafts(name, &good) {
+    let templates: Renderer = match config.reloadable.templates.with_drafts(name, &good) {
         Ok(templates) => templates,
         Err(err) => {
             preview.errors.push(Problem::from_load(name, &err));
@@ -137,7 +137,7 @@ pub fn preview(config: &Config, name: &str, parts: &Parts, sample: &SampleEvent)
             &empty
         }
     };
-    let context = Context::new(&sample.event, &config.shop, params);
+    let context = Context::new(&sample.event, &config.reloadable.shop, params);
     let renders = |part: &TemplatePart| templates.has(name, *part) && !broken.contains(part);
     for part in PARTS.into_iter().filter(renders) {
         match templates.render(name, part, context.get()) {
@@ -175,11 +175,16 @@ fn slot(preview: &mut Preview, part: TemplatePart) -> &mut Option<String> {
 /// The built-in sample to show a set with first: one that a rule rendering it matches.
 pub fn default_sample(config: &Config, name: &str, samples: &[SampleEvent]) -> Option<usize> {
     let renders = |sample: &SampleEvent| {
-        config.rules.matching(&sample.event).iter().any(|rule| {
-            rule.actions()
-                .iter()
-                .any(|a| a.spec().template_sets.iter().any(|set| set.name == name))
-        })
+        config
+            .reloadable
+            .rules
+            .matching(&sample.event)
+            .iter()
+            .any(|rule| {
+                rule.actions()
+                    .iter()
+                    .any(|a| a.spec().template_sets.iter().any(|set| set.name == name))
+            })
     };
     samples.iter().position(renders)
 }

@@ -71,12 +71,13 @@ pub fn save(
         }]));
     }
     let candidate = config
+        .reloadable
         .templates
         .with_drafts(name, &drafts)
         .map_err(|err| SaveError::Refused(vec![Problem::from_load(name, &err)]))?;
     let before = check::check(config, samples).problems;
     let mut trial = config.clone();
-    trial.templates = Arc::new(candidate);
+    trial.reloadable.templates = Arc::new(candidate);
     let after = check::check(&trial, samples).problems;
     let new: Vec<Problem> = after
         .iter()
@@ -92,7 +93,7 @@ pub fn save(
         return Err(SaveError::Refused(new));
     }
     let mut saved = Saved::default();
-    let dir = &config.templates_dir;
+    let dir = &config.reloadable.templates_dir;
     // (file, new text, old text): every part and backup, written together or not at all.
     let mut writes: Vec<(String, String, Option<String>)> = Vec::new();
     for (part, text) in drafts {

@@ -6,6 +6,7 @@
 
 mod api;
 pub mod auth;
+pub mod error;
 mod rejections;
 
 use std::sync::Arc;

@@ -18,7 +18,6 @@ mod orders;
 mod page;
 mod shell;
 
-pub use self::page::esc as escape;
 mod templates_api;
 mod templates_page;
 

@@ -1,10 +1,11 @@
-//! The page shell every console page shares, and the small pieces of HTML the
-//! pages are built from. Everything interpolated goes through [`esc`].
-
-use std::fmt::Write as _;
+//! The page shell every console page shares, and the small pieces the pages are
+//! built from. Pages are `maud` markup, which escapes every value it is given:
+//! nothing here marks a value as already escaped.
 
 use axum::response::Html;
 use chrono::{DateTime, Utc};
+use maud::{html, Markup, DOCTYPE};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use super::shell::Shell;
@@ -17,98 +18,87 @@ const NAV: [(&str, &str); 4] = [
     ("/templates", "Templates"),
 ];
 
-/// `text` safe inside HTML text and double-quoted attributes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// What stays as it is in one URL path segment or query value: RFC 3986's
+/// unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// `text` as one URL path segment or query value.
 pub fn url(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 /// A whole page: `section` is the navigation entry to mark, `shell` the token the
 /// page's scripts send with every change they ask for and the config's problems.
-pub fn page(title: &str, section: &str, shell: &Shell, body: &str) -> Html<String> {
-    let csrf = shell.token.as_str();
-    let problems = problems_banner(&shell.problems);
-    let mut nav = String::new();
-    for (href, label) in NAV {
-        let current = if href == section {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        let _ = write!(nav, "<a href=\"{href}\"{current}>{label}</a>");
-    }
-    Html(format!(
-        r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="{csrf}">
-<title>{title} · herald</title>
-<link rel="stylesheet" href="/assets/console.css">
-<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-<script src="/assets/console.js" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-<header><span class="brand">herald</span><nav aria-label="Sections">{nav}</nav></header>
-<main id="main">
-{problems}<h1>{title}</h1>
-{body}
-</main>
-<dialog id="confirm" aria-labelledby="confirm-text">
-<form method="dialog">
-<p id="confirm-text"></p>
-<div class="dialog-buttons"><button value="cancel" autofocus>Cancel</button> <button value="ok" class="danger" data-confirm>Confirm</button></div>
-</form>
-</dialog>
-</body>
-</html>
-"##,
-        csrf = esc(csrf),
-        title = esc(title),
-    ))
+pub fn page(title: &str, section: &str, shell: &Shell, body: &Markup) -> Html<String> {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf-token" content=(shell.token);
+                title { (title) " · herald" }
+                link rel="stylesheet" href="/assets/console.css";
+                link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
+                script src="/assets/console.js" defer {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header {
+                    span.brand { "herald" }
+                    nav aria-label="Sections" {
+                        @for (href, label) in NAV {
+                            a href=(href) aria-current=[(href == section).then_some("page")] { (label) }
+                        }
+                    }
+                }
+                main #main {
+                    (problems_banner(&shell.problems))
+                    h1 { (title) }
+                    (body)
+                }
+                dialog #confirm aria-labelledby="confirm-text" {
+                    form method="dialog" {
+                        p #confirm-text {}
+                        div.dialog-buttons {
+                            button value="cancel" autofocus { "Cancel" }
+                            " "
+                            button.danger value="ok" data-confirm { "Confirm" }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Html(markup.into_string())
 }
 
 /// The config's problems, above the page: deliveries that use them fail until fixed.
-fn problems_banner(problems: &[String]) -> String {
-    if problems.is_empty() {
-        return String::new();
+fn problems_banner(problems: &[String]) -> Markup {
+    html! {
+        @if !problems.is_empty() {
+            section.problems role="alert" {
+                h2 { "The config in force has " (plural(problems.len(), "problem")) }
+                p { "herald check refuses it; deliveries that use it fail until it is fixed and reloaded." }
+                ul {
+                    @for problem in problems { li { pre { (problem) } } }
+                }
+            }
+        }
     }
-    let mut items = String::new();
-    for problem in problems {
-        let _ = write!(items, "<li><pre>{}</pre></li>", esc(problem));
+}
+
+/// `count` and `noun`, with an `s` unless there is one.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
-    format!(
-        "<section class=\"problems\" role=\"alert\"><h2>The config in force has {} problem{}</h2>\
-         <p>herald check refuses it; deliveries that use it fail until it is fixed and reloaded.</p>\
-         <ul>{items}</ul></section>\n",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
-    )
 }
 
 /// A Unix millisecond as UTC, to the second.
@@ -125,12 +115,8 @@ pub fn time_s(secs: i64) -> String {
 }
 
 /// A status word as a coloured badge (`delivered`, `pending`, `dead`, …).
-pub fn badge(status: &str) -> String {
-    format!(
-        "<span class=\"badge badge-{class}\">{text}</span>",
-        class = esc(status),
-        text = esc(status)
-    )
+pub fn badge(status: &str) -> Markup {
+    html! { span class={ "badge badge-" (status) } { (status) } }
 }
 
 /// An amount in minor units with its currency, as `12.34 USD`.
@@ -140,7 +126,7 @@ pub fn money(amount: Option<i64>, currency: Option<&str>) -> String {
             let sign = if minor < 0 { "-" } else { "" };
             let abs = minor.unsigned_abs();
             let code = currency.unwrap_or_default().to_ascii_uppercase();
-            format!("{sign}{}.{:02} {}", abs / 100, abs % 100, esc(&code))
+            format!("{sign}{}.{:02} {code}", abs / 100, abs % 100)
         }
         None => "—".to_owned(),
     }
@@ -148,16 +134,14 @@ pub fn money(amount: Option<i64>, currency: Option<&str>) -> String {
 
 /// `value` as nested `<details>`, objects and arrays collapsible, the first
 /// `open_depth` levels open.
-pub fn json_tree(value: &Value, open_depth: usize) -> String {
-    let mut out = String::new();
-    tree(&mut out, None, value, 0, open_depth);
-    out
+pub fn json_tree(value: &Value, open_depth: usize) -> Markup {
+    tree(None, value, 0, open_depth)
 }
 
-fn tree(out: &mut String, key: Option<&str>, value: &Value, depth: usize, open_depth: usize) {
-    let label = key.map_or_else(String::new, |k| {
-        format!("<span class=\"json-key\">{}</span>: ", esc(k))
-    });
+fn tree(key: Option<&str>, value: &Value, depth: usize, open_depth: usize) -> Markup {
+    let label = html! {
+        @if let Some(key) = key { span.json-key { (key) } ": " }
+    };
     let (children, open, close): (Vec<(String, &Value)>, &str, &str) = match value {
         Value::Object(map) => (map.iter().map(|(k, v)| (k.clone(), v)).collect(), "{", "}"),
         Value::Array(items) => (
@@ -170,33 +154,23 @@ fn tree(out: &mut String, key: Option<&str>, value: &Value, depth: usize, open_d
             "]",
         ),
         scalar => {
-            let text = esc(&scalar.to_string());
-            let _ = write!(
-                out,
-                "<div class=\"json-line\">{label}<span class=\"json-{kind}\">{text}</span></div>",
-                kind = scalar_kind(scalar)
-            );
-            return;
+            return html! {
+                div.json-line { (label) span class={ "json-" (scalar_kind(scalar)) } { (scalar.to_string()) } }
+            };
         }
     };
     if children.is_empty() {
-        let _ = write!(out, "<div class=\"json-line\">{label}{open}{close}</div>");
-        return;
+        return html! { div.json-line { (label) (open) (close) } };
     }
-    let is_open = if depth < open_depth { " open" } else { "" };
-    let _ = write!(
-        out,
-        "<details class=\"json\"{is_open}><summary>{label}{open} <span class=\"json-count\">{} item{}</span></summary><div class=\"json-body\">",
-        children.len(),
-        if children.len() == 1 { "" } else { "s" }
-    );
-    for (k, v) in &children {
-        tree(out, Some(k), v, depth + 1, open_depth);
+    html! {
+        details.json open[depth < open_depth] {
+            summary { (label) (open) " " span.json-count { (plural(children.len(), "item")) } }
+            div.json-body {
+                @for (k, v) in &children { (tree(Some(k), v, depth + 1, open_depth)) }
+            }
+            span.json-close { (close) }
+        }
     }
-    let _ = write!(
-        out,
-        "</div><span class=\"json-close\">{close}</span></details>"
-    );
 }
 
 fn scalar_kind(value: &Value) -> &'static str {
@@ -213,12 +187,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_escaped_for_html_and_urls() {
-        assert_eq!(
-            esc(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+    fn url_segments_encode_all_but_the_unreserved() {
         assert_eq!(url("ORDER 1/2?"), "ORDER%201%2F2%3F");
+        assert_eq!(url("a-b_c.d~é"), "a-b_c.d~%C3%A9");
     }
 
     #[test]
@@ -231,10 +202,26 @@ mod tests {
     #[test]
     fn a_json_tree_escapes_and_collapses_below_its_open_depth() {
         let value = serde_json::json!({ "a": { "b": "<x>" }, "n": [] });
-        let html = json_tree(&value, 1);
+        let html = json_tree(&value, 1).into_string();
         assert!(html.contains("&quot;&lt;x&gt;&quot;"), "{html}");
         assert!(html.starts_with("<details class=\"json\" open>"), "{html}");
         assert!(html.contains("<details class=\"json\"><summary>"), "{html}");
         assert!(html.contains("n</span>: []"), "{html}");
+    }
+
+    #[test]
+    fn the_shell_escapes_the_title_and_the_problems() {
+        let shell = Shell {
+            token: "t\"k".to_owned(),
+            problems: std::sync::Arc::from(["<script>".to_owned()]),
+        };
+        let Html(text) = page("<b>", "/", &shell, &html! {});
+        assert!(text.contains("<title>&lt;b&gt; · herald</title>"), "{text}");
+        assert!(text.contains("content=\"t&quot;k\""), "{text}");
+        assert!(text.contains("<pre>&lt;script&gt;</pre>"), "{text}");
+        assert!(
+            text.contains("<a href=\"/\" aria-current=\"page\">Events</a>"),
+            "{text}"
+        );
     }
 }

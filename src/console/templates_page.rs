@@ -2,21 +2,20 @@
 //! preview. The page is the form; `assets/editor.js` previews and saves through
 //! `/api/templates/…`.
 
-use std::fmt::Write as _;
-
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use herald_plugin_api::TemplatePart;
+use maud::html;
 use serde::Deserialize;
 
 use super::editor::{self, key, Parts, PARTS};
-use super::events::unavailable;
-use super::page::{esc, money, page};
+use super::page::{money, page};
 use super::shell::Shell;
+use crate::admin::error::PageError;
 use crate::check;
 use crate::samples;
 use crate::server::AppState;
-use crate::store::EventFilter;
+use crate::store::{EventFilter, EventListing};
 
 /// Stored events offered as preview data.
 const RECENT_EVENTS: usize = 20;
@@ -41,7 +40,7 @@ pub async fn editor_page(
     State(state): State<AppState>,
     shell: Shell,
     Query(open): Query<Open>,
-) -> Response {
+) -> Result<Response, PageError> {
     let config = state.live.get().config.clone();
     let names = config.reloadable.templates.names();
     let Some(name) = names
@@ -50,13 +49,11 @@ pub async fn editor_page(
         .or_else(|| names.first())
         .cloned()
     else {
-        let body = format!(
-            "<p>No templates in <code>{}</code>.</p>",
-            esc(&config.reloadable.templates_dir.display().to_string())
-        );
-        return page("Templates", "/templates", &shell, &body).into_response();
+        let dir = config.reloadable.templates_dir.display().to_string();
+        let body = html! { p { "No templates in " code { (dir) } "." } };
+        return Ok(page("Templates", "/templates", &shell, &body).into_response());
     };
-    let recent = match state
+    let recent = state
         .store
         .events(&EventFilter {
             kind: None,
@@ -67,124 +64,102 @@ pub async fn editor_page(
             after: None,
             limit: RECENT_EVENTS,
         })
-        .await
-    {
-        Ok(recent) => recent,
-        Err(err) => return unavailable(&err),
-    };
+        .await?;
     let builtin = check::builtin();
     let default = editor::default_sample(&config, &name, &builtin)
         .and_then(|i| builtin.get(i))
         .map(|s| s.event.kind.clone())
         .unwrap_or_default();
-    let mut set_options = String::new();
-    for n in &names {
-        let selected = if *n == name { " selected" } else { "" };
-        let _ = write!(
-            set_options,
-            "<option value=\"{n}\"{selected}>{n}</option>",
-            n = esc(n)
-        );
-    }
-    let mut event_options = String::from("<optgroup label=\"Samples (herald trigger)\">");
-    for kind in samples::types() {
-        let selected = if kind == default { " selected" } else { "" };
-        let _ = write!(
-            event_options,
-            "<option value=\"sample:{k}\"{selected}>{k}</option>",
-            k = esc(kind)
-        );
-    }
-    event_options.push_str("</optgroup><optgroup label=\"Stored events, newest first\">");
-    for e in &recent {
-        // What a marketer recognises an event by: its type, order, customer and amount.
-        let mut label = e.kind.clone();
-        for part in [e.order_id.as_deref(), e.summary.customer.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            let _ = write!(label, " · {part}");
-        }
-        if e.summary.amount.is_some() {
-            let amount = money(e.summary.amount, e.summary.currency.as_deref());
-            let _ = write!(label, " · {amount}");
-        }
-        let _ = write!(
-            event_options,
-            "<option value=\"event:{source}/{id}\">{label} ({id})</option>",
-            source = esc(&e.source),
-            id = esc(&e.event_id),
-            label = esc(&label)
-        );
-    }
-    event_options.push_str("</optgroup>");
     let files = Parts::read(&config.reloadable.templates_dir, &name).unwrap_or_default();
     // A set of a text part alone is an SMS (or a plain notice): its email parts are
     // offered folded away instead of shown as two empty, broken-looking panes.
     let text_only = files.subject.is_none() && files.html.is_none();
-    let mut editors = String::new();
-    let mut email_parts = String::new();
-    for part in PARTS {
+    let part_editor = |part: TemplatePart| {
         let k = key(part);
-        let rows = if part == TemplatePart::Subject { 2 } else { 14 };
         let text = files.get(part);
-        let note = if text.is_none() {
-            " <small>(no such file; leave empty to keep it so)</small>"
-        } else {
-            ""
-        };
-        let into = if text_only && part != TemplatePart::Text {
-            &mut email_parts
-        } else {
-            &mut editors
-        };
-        let _ = write!(
-            into,
-            r#"<div class="part" data-part="{k}">
-<label for="part-{k}">{label} <code>{file}</code>{note}</label>
-<textarea id="part-{k}" name="{k}" rows="{rows}" spellcheck="false" data-present="{present}" aria-describedby="errors-{k}">{text}</textarea>
-<ul class="errors" id="errors-{k}" data-errors="{k}" aria-live="polite"></ul>
-</div>"#,
-            label = label(part),
-            file = esc(&format!("{name}.{}.hbs", part.as_str())),
-            present = text.is_some(),
-            text = esc(text.unwrap_or_default()),
-        );
+        html! {
+            div.part data-part=(k) {
+                label for={ "part-" (k) } {
+                    (label(part)) " " code { (name) "." (part.as_str()) ".hbs" }
+                    @if text.is_none() { " " small { "(no such file; leave empty to keep it so)" } }
+                }
+                textarea id={ "part-" (k) } name=(k) rows=(if part == TemplatePart::Subject { 2 } else { 14 })
+                    spellcheck="false" data-present=(text.is_some()) aria-describedby={ "errors-" (k) } {
+                    (text.unwrap_or_default())
+                }
+                ul.errors id={ "errors-" (k) } data-errors=(k) aria-live="polite" {}
+            }
+        }
+    };
+    let body = html! {
+        form #editor .editor data-name=(name) autocomplete="off" {
+            div.pickers {
+                label { "Template "
+                    select #template name="template" {
+                        @for n in &names { option value=(n) selected[*n == name] { (n) } }
+                    }
+                }
+                label { "Preview with "
+                    select #event name="event" {
+                        optgroup label="Samples (herald trigger)" {
+                            @for kind in samples::types() {
+                                option value={ "sample:" (kind) } selected[kind == default] { (kind) }
+                            }
+                        }
+                        optgroup label="Stored events, newest first" {
+                            @for e in &recent {
+                                option value={ "event:" (e.source) "/" (e.event_id) } { (event_label(e)) " (" (e.event_id) ")" }
+                            }
+                        }
+                    }
+                }
+            }
+            div.panes {
+                section.edit aria-label="Edit" {
+                    @if text_only {
+                        (part_editor(TemplatePart::Text))
+                        details.email-parts {
+                            summary { "A text-only set, as an SMS sends it. Add a subject and an HTML part to send it as an email too" }
+                            @for part in PARTS { @if part != TemplatePart::Text { (part_editor(part)) } }
+                        }
+                    } @else {
+                        @for part in PARTS { (part_editor(part)) }
+                    }
+                    div.actions {
+                        button type="submit" #save { "Save" }
+                        p.result #save-result role="status" aria-live="polite" {}
+                    }
+                    ul.errors #save-problems aria-live="polite" {}
+                }
+                section.preview aria-label="Preview" {
+                    h2 { "Preview " small #preview-state role="status" {} }
+                    p.meta #preview-event {}
+                    p #preview-subject-row hidden[text_only] { strong { "Subject:" } " " span #preview-subject {} }
+                    iframe #preview-html sandbox="" title="HTML part preview" hidden[text_only] {}
+                    h3 { "Text part " small #preview-sms {} }
+                    pre #preview-text {}
+                    ul.errors data-errors="other" aria-live="polite" {}
+                }
+            }
+        }
+        script src="/assets/editor.js" defer {}
+    };
+    Ok(page("Templates", "/templates", &shell, &body).into_response())
+}
+
+/// What a marketer recognises a stored event by: its type, order, customer and amount.
+fn event_label(e: &EventListing) -> String {
+    let mut label = e.kind.clone();
+    for part in [e.order_id.as_deref(), e.summary.customer.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        label.push_str(" · ");
+        label.push_str(part);
     }
-    if text_only {
-        let _ = write!(
-            editors,
-            "<details class=\"email-parts\"><summary>A text-only set, as an SMS sends it. \
-             Add a subject and an HTML part to send it as an email too</summary>{email_parts}</details>"
-        );
+    if e.summary.amount.is_some() {
+        label.push_str(" · ");
+        label.push_str(&money(e.summary.amount, e.summary.currency.as_deref()));
     }
-    let hidden = if text_only { " hidden" } else { "" };
-    let body = format!(
-        r#"<form id="editor" class="editor" data-name="{name}" autocomplete="off">
-<div class="pickers">
-<label>Template <select id="template" name="template">{set_options}</select></label>
-<label>Preview with <select id="event" name="event">{event_options}</select></label>
-</div>
-<div class="panes">
-<section class="edit" aria-label="Edit">
-{editors}
-<div class="actions"><button type="submit" id="save">Save</button>
-<p class="result" id="save-result" role="status" aria-live="polite"></p></div>
-<ul class="errors" id="save-problems" aria-live="polite"></ul>
-</section>
-<section class="preview" aria-label="Preview">
-<h2>Preview <small id="preview-state" role="status"></small></h2>
-<p class="meta" id="preview-event"></p>
-<p id="preview-subject-row"{hidden}><strong>Subject:</strong> <span id="preview-subject"></span></p>
-<iframe id="preview-html" sandbox="" title="HTML part preview"{hidden}></iframe>
-<h3>Text part <small id="preview-sms"></small></h3>
-<pre id="preview-text"></pre>
-<ul class="errors" data-errors="other" aria-live="polite"></ul>
-</section>
-</div>
-</form>
-<script src="/assets/editor.js" defer></script>"#,
-        name = esc(&name),
-    );
-    page("Templates", "/templates", &shell, &body).into_response()
+    label
 }

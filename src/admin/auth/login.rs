@@ -8,6 +8,7 @@ use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use maud::{html, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 use tracing::{info, warn};
 
@@ -125,45 +126,40 @@ fn log_in(
     response
 }
 
+/// The sign-in page's style: a constant of ours, so it goes in as it is.
+const LOGIN_CSS: &str = "
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 24rem; margin: 15vh auto; padding: 0 1rem; }
+label, input, button { display: block; width: 100%; box-sizing: border-box; }
+input { margin: .25rem 0 1rem; padding: .5rem; font: inherit; }
+button { padding: .5rem; font: inherit; }
+.problem { color: #a40000; }
+";
+
 /// The form; `problem` is our own text (a file path at most), never the request's.
 fn page(status: StatusCode, problem: Option<&str>) -> Response {
-    let problem = problem
-        .map(|text| {
-            let text = crate::console::escape(text);
-            format!("<p class=\"problem\" role=\"alert\">{text}</p>")
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>herald · sign in</title>
-<style>
-body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 24rem; margin: 15vh auto; padding: 0 1rem; }}
-label, input, button {{ display: block; width: 100%; box-sizing: border-box; }}
-input {{ margin: .25rem 0 1rem; padding: .5rem; font: inherit; }}
-button {{ padding: .5rem; font: inherit; }}
-.problem {{ color: #a40000; }}
-</style>
-</head>
-<body>
-<main>
-<h1>herald</h1>
-{problem}
-<form method="post" action="/login">
-<label for="token">Admin token</label>
-<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
-<button type="submit">Sign in</button>
-</form>
-<p>The token is <code>[admin] token</code> in the config. When none is set, open the
-one-time sign-in link herald printed at start, or the one in the file its log names.</p>
-</main>
-</body>
-</html>
-"#
-    );
+    let body = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "herald · sign in" }
+                style { (PreEscaped(LOGIN_CSS)) }
+            }
+            body { main {
+                h1 { "herald" }
+                @if let Some(text) = problem { p.problem role="alert" { (text) } }
+                form method="post" action="/login" {
+                    label for="token" { "Admin token" }
+                    input #token name="token" type="password" autocomplete="current-password" required autofocus;
+                    button type="submit" { "Sign in" }
+                }
+                p { "The token is " code { "[admin] token" } " in the config. When none is set, open the \
+                     one-time sign-in link herald printed at start, or the one in the file its log names." }
+            } }
+        }
+    }
+    .into_string();
     (
         status,
         [

@@ -2,13 +2,13 @@
 //! dead letters. JSON in and out; the admin auth in front checks the CSRF token.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
-use tracing::{error, info};
+use tracing::info;
 
+use crate::admin::error::AdminError;
 use crate::replay;
 use crate::server::AppState;
 use crate::store::{JobFilter, StoreError};
@@ -34,20 +34,11 @@ impl Selection {
 }
 
 fn failed(err: &StoreError) -> Response {
-    error!(error = %err, "console action failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": "database unavailable" })),
-    )
-        .into_response()
+    AdminError::unavailable(err).into_response()
 }
 
 fn nothing_selected() -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "error": "select at least one dead letter" })),
-    )
-        .into_response()
+    AdminError::BadRequest("select at least one dead letter".to_owned()).into_response()
 }
 
 /// `POST /dead-letters/replay`
@@ -93,11 +84,7 @@ pub async fn redeliver(
             state.wake_dispatcher.notify_one();
             Json(done).into_response()
         }
-        Ok(None) => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("no stored event {source}/{id}") })),
-        )
-            .into_response(),
+        Ok(None) => AdminError::NotFound(format!("no stored event {source}/{id}")).into_response(),
         Err(err) => failed(&err),
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! - `page`: the shell and HTML helpers; `assets`: the embedded CSS and scripts.
 //! - `events`, `dead_letters`, `orders`: the listings; `actions`: their buttons.
-//! - `templates_page`: the editor; `templates_api`: its JSON; `editor`: rendering
-//!   and saving drafts.
+//! - `templates_page`: the editor; `templates_api`: its JSON (routed with the rest
+//!   of `/api` in `admin::api`); `editor`: rendering and saving drafts.
 
 mod actions;
 mod assets;
@@ -18,7 +18,7 @@ mod orders;
 mod page;
 mod shell;
 
-mod templates_api;
+pub(crate) mod templates_api;
 mod templates_page;
 
 use axum::routing::{get, post};
@@ -40,13 +40,4 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}", get(orders::show))
         .route("/templates", get(templates_page::editor_page))
         .route("/assets/{file}", get(assets::asset))
-        .route("/api/samples", get(templates_api::samples_list))
-        .route("/api/templates", get(templates_api::list))
-        .route(
-            "/api/templates/{name}",
-            get(templates_api::read)
-                .put(templates_api::save)
-                .post(templates_api::save),
-        )
-        .route("/api/templates/{name}/render", post(templates_api::render))
 }

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use tracing::{error, info};
 
 use super::editor::{self, key, Parts, SaveError, PARTS};
+use crate::admin::error::AdminError;
 use crate::check::{self, SampleEvent};
 use crate::server::AppState;
 use crate::{clock, samples};
@@ -45,8 +46,16 @@ pub struct SaveRequest {
     parts: Parts,
 }
 
+/// `message` as the admin listener's error for `status`.
 fn problem(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    let message = message.into();
+    match status {
+        StatusCode::NOT_FOUND => AdminError::NotFound(message),
+        StatusCode::BAD_REQUEST => AdminError::BadRequest(message),
+        StatusCode::UNPROCESSABLE_ENTITY => AdminError::Invalid(message),
+        _ => AdminError::Internal(message),
+    }
+    .into_response()
 }
 
 /// `GET /api/samples`: the built-in sample event types.
@@ -168,13 +177,7 @@ async fn pick_event(
                 StatusCode::NOT_FOUND,
                 format!("no stored event {source}/{id}"),
             )),
-            Err(err) => {
-                error!(error = %err, "console could not read an event");
-                Err(problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database unavailable",
-                ))
-            }
+            Err(err) => Err(AdminError::from(err).into_response()),
         };
     }
     let kind = match &request.sample {

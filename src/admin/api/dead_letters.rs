@@ -1,14 +1,13 @@
 //! `/api/dead-letters`: list, replay and purge jobs that gave up.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
 
-use super::internal;
+use super::{bad_request, internal};
 use crate::replay;
 use crate::server::AppState;
 use crate::store::JobFilter;
@@ -117,14 +116,11 @@ impl PurgeRequest {
 /// An empty filter would delete every dead letter, so it needs `"all": true`.
 pub async fn purge(State(state): State<AppState>, Json(request): Json<PurgeRequest>) -> Response {
     let Some(filter) = request.into_filter() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({
-                "error": "name what to purge (job_ids, event_id, rule, plugin, since_ms, \
-                          until_ms), or send \"all\": true to purge every dead letter"
-            })),
-        )
-            .into_response();
+        return bad_request(
+            "name what to purge (job_ids, event_id, rule, plugin, since_ms, until_ms), \
+             or send \"all\": true to purge every dead letter"
+                .to_owned(),
+        );
     };
     match replay::purge_dead_letters(&state.store, &filter).await {
         Ok(purged) => {

@@ -1,5 +1,6 @@
 //! `/api`: the admin JSON API, one file per resource. Answers are JSON, errors
-//! `{"error": "…"}`; shapes match the command line's `--json`.
+//! `{"error": "…", "reason": "…"}` ([`AdminError`]); shapes match the command
+//! line's `--json`.
 
 mod config;
 mod dead_letters;
@@ -8,13 +9,12 @@ mod inventory;
 mod jobs;
 mod orders;
 
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
-use tracing::error;
+use axum::Router;
 
+use super::error::AdminError;
+use crate::console::templates_api;
 use crate::server::AppState;
 
 /// Every `/api` route; the caller puts the auth in front.
@@ -34,24 +34,29 @@ pub fn router() -> Router<AppState> {
         .route("/api/orders/{order_id}", get(orders::show))
         .route("/api/inventory", get(inventory::list))
         .route("/api/inventory/{sku}", get(inventory::show))
+        // The template editor's, which the console's pages call.
+        .route("/api/samples", get(templates_api::samples_list))
+        .route("/api/templates", get(templates_api::list))
+        .route(
+            "/api/templates/{name}",
+            get(templates_api::read)
+                .put(templates_api::save)
+                .post(templates_api::save),
+        )
+        .route("/api/templates/{name}/render", post(templates_api::render))
 }
 
 /// 503 for a store failure (or a ledger's, which wraps one), whose cause goes to the log rather than the client.
 fn internal(err: &dyn std::fmt::Display) -> Response {
-    error!(error = %err, "admin request failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": "database unavailable" })),
-    )
-        .into_response()
+    AdminError::unavailable(err).into_response()
 }
 
 /// 404 saying what was not found.
 fn not_found(what: String) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({ "error": what }))).into_response()
+    AdminError::NotFound(what).into_response()
 }
 
 /// 400 saying what is wrong with the request.
 fn bad_request(problem: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({ "error": problem }))).into_response()
+    AdminError::BadRequest(problem).into_response()
 }

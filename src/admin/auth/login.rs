@@ -12,7 +12,7 @@ use maud::{html, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use super::{cookie_header, peer_ip, AdminAuth, SESSION_COOKIE};
+use super::{cookie_header, peer_ip, session_cookie, AdminAuth};
 
 /// `token` of `GET /login?token=…` and of the form; `code` of the one-time link.
 #[derive(Debug, Default, Deserialize)]
@@ -67,9 +67,7 @@ enum Credential<'a> {
 /// `POST /logout`: ends this browser's session. Other sessions last until they
 /// expire or the token changes, as sessions are not stored.
 pub async fn logout() -> Response {
-    let clear = cookie_header(&format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
-    ));
+    let clear = cookie_header(&session_cookie(String::new(), cookie::time::Duration::ZERO).build());
     ([(header::SET_COOKIE, clear)], Redirect::to("/login")).into_response()
 }
 

@@ -20,6 +20,7 @@ use axum::http::{header, Extensions, HeaderMap, HeaderValue, Method, StatusCode}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
+use cookie::{Cookie, SameSite};
 use hmac::digest::CtOutput;
 use hmac::{Hmac, Mac};
 use rand::Rng;
@@ -131,11 +132,13 @@ impl AdminAuth {
     /// A `Set-Cookie` value starting a new session; `secure` adds `Secure`.
     fn start_session(&self, secure: bool) -> HeaderValue {
         let (value, _) = self.sessions.issue(now_secs());
-        let secure = if secure { "; Secure" } else { "" };
-        cookie_header(&format!(
-            "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-            session::LIFETIME_SECS
-        ))
+        let cookie = session_cookie(
+            value,
+            cookie::time::Duration::seconds(session::LIFETIME_SECS),
+        )
+        .secure(secure)
+        .build();
+        cookie_header(&cookie)
     }
 }
 
@@ -155,9 +158,24 @@ fn now_secs() -> i64 {
     clock::now_ms() / 1000
 }
 
-/// A header value built from our own ASCII text.
-fn cookie_header(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).expect("cookie text is ASCII")
+/// The session cookie with `value`, lasting `max_age`: only for this origin's
+/// requests, never for scripts.
+fn session_cookie(
+    value: String,
+    max_age: cookie::time::Duration,
+) -> cookie::CookieBuilder<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .max_age(max_age)
+}
+
+/// `cookie` as a `Set-Cookie` value. Ours hold a name, a signed value in
+/// URL-safe base64 and the attributes above: all visible ASCII.
+fn cookie_header(cookie: &Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static("herald_session=; Max-Age=0"))
 }
 
 /// Admits a request with the admin token or a live session, and a session's unsafe
@@ -186,7 +204,7 @@ pub async fn require(
         }
         return unauthorized();
     }
-    let Some(csrf) = session_cookies(headers).find_map(|v| auth.sessions.check(v, now_secs()))
+    let Some(csrf) = session_cookies(headers).find_map(|v| auth.sessions.check(&v, now_secs()))
     else {
         return if wants_page(&request) {
             Redirect::to("/login").into_response()
@@ -266,16 +284,17 @@ fn wants_page(request: &Request) -> bool {
             .is_some_and(|accept| accept.contains("text/html"))
 }
 
-/// The values of every `herald_session` cookie sent.
-fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+/// The values of every `herald_session` cookie sent: a browser may send more than
+/// one of a name (set for other paths or by other hosts), and any may be the live one.
+fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = String> + '_ {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme is matched in any
@@ -333,7 +352,7 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("herald_session=second"),
         );
-        let found: Vec<&str> = session_cookies(&headers).collect();
+        let found: Vec<String> = session_cookies(&headers).collect();
         assert_eq!(found, ["x.y.z", "second"]);
     }
 }

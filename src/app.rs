@@ -78,6 +78,7 @@ impl Application {
         let metrics_listener = config.restart.metrics_listen.map(bind).transpose()?;
         let store = Store::connect(&config.restart.database).await?;
         let metrics = Arc::new(Metrics::default());
+        metrics.know_refusals(&server::Refusal::REASONS);
         // What `herald check` would refuse still starts (the events must be received),
         // but is said loudly: in the log, `herald_config_problems` and the console.
         let problems = start_up_problems(&config);
@@ -94,7 +95,11 @@ impl Application {
         let live = Live::new(Snapshot::assemble(config.clone(), &store, problems).await?);
         metrics.know_plugins(live.get().plugins.names());
         if config.restart.stripe.is_some() {
-            metrics.know_source("stripe", config.reloadable.rules.event_types());
+            metrics.know_source(
+                "stripe",
+                config.reloadable.rules.event_types(),
+                &server::ApiError::REASONS,
+            );
         }
         let dispatcher = Dispatcher::new(
             store.clone(),

@@ -1,25 +1,30 @@
 //! The keys every `[plugins.<kind>.<name>]` table takes for herald's dispatcher,
-//! whatever its kind: `rate_limit` and `failover_after_secs`. They are taken out of
+//! whatever its kind: `retry`, `rate_limit` and `failover_after_secs`. They are taken out of
 //! the parsed tree before the kinds read their tables (which deny unknown keys),
 //! and checked here, each problem at its line.
 
 use std::collections::BTreeMap;
 
+use herald_plugin_api::RetryConfig;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::locate::{line_of, Collector};
+use super::validate::check_retry;
 use super::Issue;
 use crate::plugins::{Delivery, PluginSpec, RateLimit};
 
 /// The keys taken out of every instance table.
-const KEYS: [&str; 2] = ["rate_limit", "failover_after_secs"];
+const KEYS: [&str; 3] = ["retry", "rate_limit", "failover_after_secs"];
 
 /// One instance's dispatcher keys, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDelivery {
+    /// `retry = { … }`: overrides of `[dispatch]`'s policy for this instance's jobs.
+    #[serde(default)]
+    retry: RetryConfig,
     /// `"10/s"`, `"300/m"`, `"5000/h"`.
     rate_limit: Option<Spanned<String>>,
     /// Seconds the instance's breaker may stay open before its jobs fail over.
@@ -88,7 +93,11 @@ pub(super) fn apply(
             let Some((key, raw)) = raw.get(spec.name()) else {
                 return spec;
             };
-            let mut delivery = Delivery::default();
+            check_retry(&format!("{key}.retry"), &raw.retry, issues);
+            let mut delivery = Delivery {
+                retry: raw.retry,
+                ..Delivery::default()
+            };
             if let Some(rate) = &raw.rate_limit {
                 match rate.get_ref().parse::<RateLimit>() {
                     Ok(rate) => delivery.rate_limit = Some(rate),

@@ -178,7 +178,7 @@ pub(super) fn dispatch_settings(
 }
 
 /// Checks the fields of a `retry` table that are set.
-fn check_retry(key: &str, retry: &RetryConfig, issues: &mut Collector<'_>) {
+pub(super) fn check_retry(key: &str, retry: &RetryConfig, issues: &mut Collector<'_>) {
     for (field, message) in retry.problems() {
         issues.plugin_issue(ConfigIssue::new(format!("{key}.{field}"), message));
     }

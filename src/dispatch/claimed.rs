@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::job::Shared;
+use super::shared::Shared;
 use super::CLAIMED_PER_SLOT;
 
 /// Jobs claimed and not yet recorded, per plugin instance, so that one slow

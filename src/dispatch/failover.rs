@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tracing::warn;
 
 use super::breaker::CircuitBreaker;
-use super::job::{Attempted, Shared};
+use super::shared::{Attempted, Shared};
 use crate::reload::Snapshot;
 use crate::rules::Action;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob, Handover};

@@ -1,7 +1,6 @@
 //! One claimed job's way through the dispatcher: wait for its destination's turn
 //! and a slot, attempt it (or hold it back while its breaker is open), record it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -11,38 +10,15 @@ use tracing::{info, warn};
 use super::backoff::RetryPolicy;
 use super::breaker::Permit;
 use super::deliver::{deliver, Reached};
-use super::destinations::Destinations;
 use super::failover::Held;
-use super::heartbeat::InFlight;
-use super::rate::Rates;
-use crate::clock::Clock;
-use crate::config::DispatchSettings;
-use crate::metrics::Metrics;
-use crate::reload::{Live, Snapshot};
-use crate::store::{AttemptRecord, ClaimedJob, Handover, Store, StoreError};
+pub(super) use super::shared::{Attempted, Shared};
+use crate::reload::Snapshot;
+use crate::store::{ClaimedJob, StoreError};
 
 /// How long a job whose plugin instance is not configured waits before it is
 /// looked at again. A reload that brings the instance back wakes the dispatcher,
 /// but the job is only claimed once due.
 pub(super) const UNKNOWN_PLUGIN_WAIT: Duration = Duration::from_secs(60);
-
-/// Everything a delivery needs, shared by the worker tasks.
-pub(super) struct Shared {
-    pub(super) store: Store,
-    /// The rules, plugins and shop in force; each job reads them once, at its start.
-    pub(super) live: Live,
-    pub(super) settings: DispatchSettings,
-    /// Each instance's breaker, and its share of the deliveries in flight so one
-    /// destination never gets more than its `max_concurrency` however many jobs are due.
-    pub(super) destinations: Destinations,
-    /// Each instance's `rate_limit` bucket.
-    pub(super) rates: Rates,
-    pub(super) metrics: Arc<Metrics>,
-    /// Where every time the dispatcher stores is read.
-    pub(super) clock: Clock,
-    /// The jobs claimed and not yet recorded, whose leases the heartbeat renews.
-    pub(super) in_flight: InFlight,
-}
 
 impl Shared {
     /// The policy for `job`: the rule's overrides, then the plugin instance's, then `[dispatch]`.
@@ -190,19 +166,4 @@ pub(super) struct Gate {
     pub(super) slots: Semaphore,
     /// Cancelled when the dispatcher stops.
     pub(super) stop: CancellationToken,
-}
-
-/// What became of a claimed job, before it is stored.
-pub(super) enum Attempted {
-    /// Delivered, or tried: the attempt to record.
-    Tried(AttemptRecord),
-    /// Not attempted (an open breaker, or a stop before its turn): back in the
-    /// queue, due at this time (ms since the epoch), with no attempt spent.
-    PutBack { run_at: i64 },
-    /// Its instance gave up on it after `tried` (or, with `None`, held it back
-    /// behind a breaker open too long): the next fallback takes it.
-    FailOver {
-        tried: Option<AttemptRecord>,
-        next: Handover,
-    },
 }

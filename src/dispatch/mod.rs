@@ -19,10 +19,12 @@ mod deliver;
 mod destinations;
 mod failover;
 mod heartbeat;
+mod in_flight;
 mod job;
 mod order_gate;
 mod rate;
 mod run;
+mod shared;
 
 use std::sync::Arc;
 
@@ -31,7 +33,7 @@ use tokio::sync::Notify;
 pub use self::backoff::RetryPolicy;
 pub use self::breaker::{CircuitBreaker, Permit};
 use self::destinations::Destinations;
-use self::job::Shared;
+use self::shared::Shared;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
@@ -91,7 +93,7 @@ impl Dispatcher {
                 rates: rate::Rates::default(),
                 metrics,
                 clock,
-                in_flight: heartbeat::InFlight::default(),
+                in_flight: in_flight::InFlight::default(),
             }),
             wake: Arc::new(Notify::new()),
         }

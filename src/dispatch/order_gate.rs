@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::job::{Attempted, Shared};
+use super::shared::{Attempted, Shared};
 use crate::reload::Snapshot;
 use crate::rules::OrderView;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};

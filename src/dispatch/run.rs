@@ -11,7 +11,8 @@ use tracing::{error, info, warn};
 
 use super::claimed::{Admitted, ClaimedPerDestination};
 use super::heartbeat;
-use super::job::{Attempted, Gate};
+use super::job::Gate;
+use super::shared::Attempted;
 use super::{Dispatcher, ExecutionOutcome, CLAIMED_PER_SLOT};
 use crate::store::StoreError;
 

@@ -48,9 +48,6 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
         let families = Families::register(&mut registry);
-        for reason in crate::server::Refusal::REASONS {
-            create(&families.refusals, &Reason { reason });
-        }
         for reason in ["idle_timeout", "displaced"] {
             create(&families.closed, &Reason { reason });
         }
@@ -83,8 +80,22 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Creates the series of webhook source `source`, whose rules name `types`.
-    pub fn know_source<'a>(&self, source: &str, types: impl IntoIterator<Item = &'a str>) {
+    /// Creates the series of every reason a listener refuses a connection or a
+    /// request for (`server::Refusal::REASONS`), so they exist before the first.
+    pub fn know_refusals(&self, reasons: &[&'static str]) {
+        for &reason in reasons {
+            create(&self.families.refusals, &Reason { reason });
+        }
+    }
+
+    /// Creates the series of webhook source `source`, whose rules name `types` and
+    /// whose webhooks can be refused for `reasons` (`server::ApiError::REASONS`).
+    pub fn know_source<'a>(
+        &self,
+        source: &str,
+        types: impl IntoIterator<Item = &'a str>,
+        reasons: &[&'static str],
+    ) {
         let f = &self.families;
         create(
             &f.ack_seconds,
@@ -92,7 +103,7 @@ impl Metrics {
                 source: source.to_owned(),
             },
         );
-        for reason in crate::server::ApiError::REASONS {
+        for &reason in reasons {
             create(
                 &f.rejected,
                 &Rejected {

@@ -4,7 +4,8 @@ use super::*;
 fn every_family_has_help_and_type_and_known_series_from_the_start() {
     let metrics = Metrics::default();
     metrics.know_plugins(["mail"]);
-    metrics.know_source("stripe", ["charge.refunded"]);
+    metrics.know_refusals(&["header_timeout"]);
+    metrics.know_source("stripe", ["charge.refunded"], &["bad_signature"]);
     let text = metrics.render();
     for line in [
         "# HELP herald_deliveries_total Delivery attempts",
@@ -77,7 +78,7 @@ fn recordings_move_their_series() {
 #[test]
 fn event_type_series_are_bounded_and_the_rest_count_as_other() {
     let metrics = Metrics::default();
-    metrics.know_source("stripe", ["charge.refunded"]);
+    metrics.know_source("stripe", ["charge.refunded"], &[]);
     for i in 0..MAX_TYPE_SERIES + 50 {
         metrics.webhook_received("stripe", &format!("made.up.{i}"), false);
     }

@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use herald_plugin_api::RetryConfig;
+
 /// How long a breaker stays open before its jobs go to their action's fallback,
 /// when the instance does not say: long enough to ride out a blip and the first
 /// few probes (30, 60, 120 s with the default cooldown), short enough that a
@@ -12,8 +14,10 @@ use std::time::Duration;
 pub const DEFAULT_FAILOVER_AFTER: Duration = Duration::from_secs(300);
 
 /// The dispatcher's settings of one instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delivery {
+    /// Retry overrides for the instance's jobs (its `retry = { … }` table).
+    pub retry: RetryConfig,
     /// At most this many deliveries to the instance per period; `None`: unpaced.
     pub rate_limit: Option<RateLimit>,
     /// How long its breaker may stay open before its jobs fail over.
@@ -23,6 +27,7 @@ pub struct Delivery {
 impl Default for Delivery {
     fn default() -> Self {
         Self {
+            retry: RetryConfig::default(),
             rate_limit: None,
             failover_after: DEFAULT_FAILOVER_AFTER,
         }

@@ -13,7 +13,6 @@ use super::spec::{PluginSpec, UNLIMITED};
 #[derive(Clone, Default)]
 pub struct PluginSet {
     instances: HashMap<String, Arc<dyn Plugin>>,
-    retry: HashMap<String, RetryConfig>,
     max_concurrency: HashMap<String, usize>,
     delivery: HashMap<String, Delivery>,
 }
@@ -30,7 +29,6 @@ impl PluginSet {
             let plugin = spec.build(cx).await?;
             let name = spec.name().to_owned();
             set.instances.insert(name.clone(), plugin);
-            set.retry.insert(name.clone(), spec.retry());
             set.delivery.insert(name.clone(), spec.delivery());
             set.max_concurrency.insert(name, spec.max_concurrency());
         }
@@ -39,7 +37,10 @@ impl PluginSet {
 
     /// The retry overrides of the instance named `name`.
     pub fn retry_for(&self, name: &str) -> RetryConfig {
-        self.retry.get(name).copied().unwrap_or_default()
+        self.delivery
+            .get(name)
+            .map(|delivery| delivery.retry)
+            .unwrap_or_default()
     }
 
     /// Most deliveries in flight to the instance named `name` at once.

@@ -83,10 +83,10 @@ impl PluginSpec {
 
     /// Retry overrides for this instance's jobs.
     pub fn retry(&self) -> RetryConfig {
-        self.checked.retry()
+        self.delivery.retry
     }
 
-    /// The instance's `rate_limit` and `failover_after_secs`.
+    /// The instance's `retry`, `rate_limit` and `failover_after_secs`.
     pub fn delivery(&self) -> Delivery {
         self.delivery
     }
@@ -146,7 +146,6 @@ trait Checked: Send + Sync {
         params: &Map<String, Value>,
         cx: &ActionContext<'_>,
     ) -> Result<ActionSpec, Issues>;
-    fn retry(&self) -> RetryConfig;
     fn max_in_flight(&self) -> Option<usize>;
     fn describe(&self) -> String;
     fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>>;
@@ -164,10 +163,6 @@ impl<K: PluginKind> Checked for Validated<K> {
         cx: &ActionContext<'_>,
     ) -> Result<ActionSpec, Issues> {
         K::validate_action(&self.0, params, cx)
-    }
-
-    fn retry(&self) -> RetryConfig {
-        K::retry(&self.0)
     }
 
     fn max_in_flight(&self) -> Option<usize> {

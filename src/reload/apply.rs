@@ -13,6 +13,7 @@ use super::live::{Live, Snapshot};
 use crate::check;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
+use crate::server::ApiError;
 use crate::store::Store;
 
 /// Reloads the config a running herald was started with.
@@ -91,8 +92,11 @@ impl Reloader {
                 let live = self.live.get();
                 self.metrics.know_plugins(live.plugins.names());
                 if live.config.restart.stripe.is_some() {
-                    self.metrics
-                        .know_source("stripe", live.rules().event_types());
+                    self.metrics.know_source(
+                        "stripe",
+                        live.rules().event_types(),
+                        &ApiError::REASONS,
+                    );
                 }
                 info!(trigger = why, "config reloaded: {changes}");
                 // Held jobs wait for exactly this: templates that pass the check.

@@ -157,18 +157,6 @@ pub struct PlannedJob {
     pub idempotency_key: String,
 }
 
-impl From<&PlannedJob> for crate::store::NewJob {
-    fn from(job: &PlannedJob) -> Self {
-        Self::new(
-            &job.rule,
-            job.action_index,
-            &job.plugin,
-            &job.params,
-            &job.idempotency_key,
-        )
-    }
-}
-
 /// The rule set, in file order.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::error::{Result, StoreError};
 use super::job::IngestOutcome;
+use crate::rules::PlannedJob;
 
 /// An event row, ready to insert.
 #[derive(Debug, Clone)]
@@ -37,6 +38,19 @@ pub struct NewJob {
     /// The action's parameters as JSON.
     pub(super) params: String,
     pub(super) idempotency_key: String,
+}
+
+/// A planned job as a row: the store reads the rules' plan, never the other way.
+impl From<&PlannedJob> for NewJob {
+    fn from(job: &PlannedJob) -> Self {
+        Self::new(
+            &job.rule,
+            job.action_index,
+            &job.plugin,
+            &job.params,
+            &job.idempotency_key,
+        )
+    }
 }
 
 impl NewEvent {

@@ -106,6 +106,38 @@ fn a_rate_that_is_not_one_is_named_at_its_line_with_the_forms_that_work() {
     );
 }
 
+/// `retry` is herald's, taken out of the instance table like `rate_limit`: the kind
+/// never sees it, and its problems are still named at their line.
+#[test]
+fn an_instance_retry_policy_is_read_and_checked_by_herald() {
+    let text = config("retry = { max_attempts = 3, backoff_base_secs = 2 }", CHAIN);
+    let loaded = Config::from_toml(&text, Path::new("/tmp/config.toml"), &test_env())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let texts = loaded
+        .reloadable
+        .plugins
+        .iter()
+        .find(|spec| spec.name() == "texts")
+        .expect("texts");
+    assert_eq!(texts.retry().max_attempts, Some(3));
+    assert_eq!(texts.delivery().retry.backoff_base_secs, Some(2.0));
+
+    let text = config("retry = { max_attempts = 0 }", CHAIN);
+    let message = load_err(&text);
+    let line = line_of(&text, "retry =");
+    assert!(
+        message.contains(&format!(":{line}: plugins.sms.texts.retry.max_attempts")),
+        "{message}"
+    );
+    let text = config("retry = { attempts = 3 }", CHAIN);
+    let message = load_err(&text);
+    assert!(message.contains("unknown field `attempts`"), "{message}");
+    assert!(
+        message.contains(&format!(":{line}: plugins.sms.texts")),
+        "{message}"
+    );
+}
+
 #[test]
 fn a_fallback_is_checked_like_any_action() {
     let rule = CHAIN.replace(

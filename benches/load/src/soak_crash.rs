@@ -314,7 +314,7 @@ async fn wait_for_all(
 ) -> anyhow::Result<Outcome> {
     let config = herald::config::Config::load(config, &HashMap::<String, String>::new())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = herald::store::Store::connect(&config.database).await?;
+    let store = herald::store::Store::connect(&config.restart.database).await?;
     let mut waiting: HashSet<u64> = report.acked.iter().map(|(seq, _)| *seq).collect();
     let acked = waiting.len();
     let deadline = Instant::now() + Duration::from_secs(deadline_secs);

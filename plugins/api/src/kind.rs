@@ -20,7 +20,6 @@ use crate::config::Env;
 use crate::issues::Issues;
 use crate::plugin::{Job, Plugin, PluginError};
 use crate::preview::Preview;
-use crate::retry::RetryConfig;
 use crate::templates::Templates;
 
 /// One kind of plugin; herald lists every kind it runs once, by this trait.
@@ -51,9 +50,6 @@ pub trait PluginKind: Send + Sync + 'static {
         params: &Map<String, Value>,
         cx: &ActionContext<'_>,
     ) -> Result<ActionSpec, Issues>;
-
-    /// The instance's retry overrides (its `retry = { … }` table).
-    fn retry(validated: &Self::Validated) -> RetryConfig;
 
     /// Most deliveries in flight to the instance at once; `None` when the kind has no
     /// limit of its own and the dispatcher's concurrency is what applies.

@@ -2,8 +2,6 @@
 
 use serde::Deserialize;
 
-use crate::issues::Issues;
-
 /// `retry = { … }` on a plugin instance or a rule; unset fields fall back to the
 /// next level (rule → plugin instance → `[dispatch]`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -63,13 +61,6 @@ impl RetryConfig {
         }
         problems
     }
-
-    /// Records the problems of an instance's `retry = { … }` table at `<key>.retry.<field>`.
-    pub fn check(&self, issues: &mut Issues) {
-        for (field, message) in self.problems() {
-            issues.push(&format!("retry.{field}"), message);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -85,15 +76,7 @@ mod tests {
             backoff_base_secs: Some(10.0),
             backoff_max_secs: Some(1.0),
         };
-        let mut issues = Issues::new("plugins.sms.a");
-        retry.check(&mut issues);
-        let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "plugins.sms.a.retry.max_attempts",
-                "plugins.sms.a.retry.backoff_base_secs"
-            ]
-        );
+        let fields: Vec<&str> = retry.problems().iter().map(|(field, _)| *field).collect();
+        assert_eq!(fields, ["max_attempts", "backoff_base_secs"]);
     }
 }

@@ -10,7 +10,7 @@ use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
@@ -49,9 +49,6 @@ pub struct EmailConfig {
     pub pool_max_size: Option<u32>,
     /// Seconds one SMTP delivery may take, connecting included (smtp only). Default 30.
     pub timeout_secs: Option<u64>,
-    /// Retry overrides for this instance's jobs; herald's dispatcher applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// How messages leave herald.
@@ -98,8 +95,6 @@ pub struct ValidatedEmail {
     pub reply_to: Option<Mailbox>,
     /// Where messages go.
     pub transport: TransportSettings,
-    /// Retry overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 /// The resolved transport.
@@ -156,7 +151,6 @@ impl EmailConfig {
     /// Pure apart from `env` lookups, so it can run in `herald check` without side effects.
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedEmail, Issues> {
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         let from = parse_mailbox(&self.from, "from", &mut issues);
         let reply_to = self
             .reply_to
@@ -171,7 +165,6 @@ impl EmailConfig {
                 from: from?,
                 reply_to: reply_to.flatten(),
                 transport: transport?,
-                retry: self.retry,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, RetryConfig, TemplatePart, Templates, ValidateContext,
+    PluginKind, Preview, TemplatePart, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -48,10 +48,6 @@ impl PluginKind for Email {
                 None => spec,
             }
         })
-    }
-
-    fn retry(validated: &ValidatedEmail) -> RetryConfig {
-        validated.retry
     }
 
     /// The SMTP pool's size: lettre's pool caps idle connections only, so this is what

@@ -12,7 +12,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use serde::Deserialize;
 
 /// Seconds one run may take when `timeout_secs` is not set; the process is killed after it.
@@ -40,9 +40,6 @@ pub struct ExecConfig {
     pub timeout_secs: Option<u64>,
     /// Most runs at once (herald's dispatcher enforces it). Default 4.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// A checked configuration: every value resolved, ready for [`Exec::build`](crate::Exec).
@@ -61,8 +58,6 @@ pub struct ValidatedExec {
     pub timeout: Duration,
     /// Most runs at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 impl fmt::Debug for ValidatedExec {
@@ -78,7 +73,6 @@ impl fmt::Debug for ValidatedExec {
             .field("env", &env)
             .field("timeout", &self.timeout)
             .field("max_concurrency", &self.max_concurrency)
-            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -93,7 +87,6 @@ impl ExecConfig {
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedExec, Issues> {
         let env = cx.env;
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         let command = check_command(&self.command, cx.base_dir)
             .map_err(|message| issues.push("command", message))
             .ok();
@@ -112,7 +105,6 @@ impl ExecConfig {
                 env: vars,
                 timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-                retry: self.retry,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, RetryConfig, Templates, ValidateContext,
+    PluginKind, Preview, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -42,10 +42,6 @@ impl PluginKind for Exec {
                     spec.with_inline(format!("args[{index}]"), arg)
                 })
         })
-    }
-
-    fn retry(validated: &ValidatedExec) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedExec) -> Option<usize> {

@@ -4,7 +4,7 @@
 //! [`InventoryConfig`], checks it with [`Inventory::validate`](crate::Inventory) and hands the
 //! resulting [`ValidatedInventory`] to [`Inventory::build`](crate::Inventory).
 
-use herald_plugin_api::{Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{Issues, ValidateContext};
 use serde::Deserialize;
 
 /// Jobs of one instance at once when `max_concurrency` is not set.
@@ -20,9 +20,6 @@ pub struct InventoryConfig {
     pub restock_partial_refunds: bool,
     /// Most jobs at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// A checked configuration, ready for [`Inventory::build`](crate::Inventory).
@@ -32,15 +29,12 @@ pub struct ValidatedInventory {
     pub restock_partial_refunds: bool,
     /// Most jobs at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 impl InventoryConfig {
     /// Checks the table.
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedInventory, Issues> {
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");
         }
@@ -48,7 +42,6 @@ impl InventoryConfig {
             Some(ValidatedInventory {
                 restock_partial_refunds: self.restock_partial_refunds,
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-                retry: self.retry,
             })
         })
     }
@@ -77,7 +70,6 @@ mod tests {
             Ok(ValidatedInventory {
                 restock_partial_refunds: false,
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
-                retry: RetryConfig::default(),
             })
         );
     }
@@ -87,7 +79,6 @@ mod tests {
         let config = parse(json!({
             "restock_partial_refunds": true,
             "max_concurrency": 2,
-            "retry": { "max_attempts": 3 },
         }))
         .unwrap()
         .validate(&ValidateContext::new(
@@ -97,7 +88,6 @@ mod tests {
         .unwrap();
         assert!(config.restock_partial_refunds);
         assert_eq!(config.max_concurrency, 2);
-        assert_eq!(config.retry.max_attempts, Some(3));
     }
 
     #[test]
@@ -120,7 +110,5 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let err = parse(json!({ "restock": true })).unwrap_err();
         assert!(err.to_string().contains("restock"), "{err}");
-        let err = parse(json!({ "retry": { "attempts": 3 } })).unwrap_err();
-        assert!(err.to_string().contains("attempts"), "{err}");
     }
 }

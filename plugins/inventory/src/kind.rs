@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, ValidateContext,
+    ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -41,10 +41,6 @@ impl PluginKind for Inventory {
                 Err(_) => ActionSpec::none(),
             },
         )
-    }
-
-    fn retry(validated: &ValidatedInventory) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedInventory) -> Option<usize> {

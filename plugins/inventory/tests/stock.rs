@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{
-    async_trait, BuildContext, Outcome, Plugin, PluginKind, RetryConfig, ValidateContext,
-};
+use herald_plugin_api::{async_trait, BuildContext, Outcome, Plugin, PluginKind, ValidateContext};
 use std::collections::HashMap;
 
 use herald_plugin_inventory::{
@@ -34,7 +32,6 @@ async fn plugin_with(
     let config = ValidatedInventory {
         restock_partial_refunds,
         max_concurrency: 8,
-        retry: RetryConfig::default(),
     };
     let cx = BuildContext::new(Arc::new(FakeTemplates))
         .with_stock_ledger(ledger)

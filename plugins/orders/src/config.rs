@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use herald_plugin_http::signature::decode_secret;
 use reqwest::Url;
 use serde::Deserialize;
@@ -23,9 +23,6 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 pub struct OrdersConfig {
     /// Most jobs at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
     /// Tell the storefront each order's status after every change, by a signed POST.
     pub callback: Option<CallbackConfig>,
 }
@@ -66,8 +63,6 @@ impl std::fmt::Debug for Callback {
 pub struct ValidatedOrders {
     /// Most jobs at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
     /// The storefront callback, if configured.
     pub callback: Option<Callback>,
 }
@@ -76,7 +71,6 @@ impl OrdersConfig {
     /// Checks the table.
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedOrders, Issues> {
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");
         }
@@ -87,7 +81,6 @@ impl OrdersConfig {
         issues.finish(|| {
             Some(ValidatedOrders {
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-                retry: self.retry,
                 callback: callback?,
             })
         })
@@ -156,7 +149,6 @@ mod tests {
             config,
             Ok(ValidatedOrders {
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
-                retry: RetryConfig::default(),
                 callback: None,
             })
         );
@@ -164,7 +156,7 @@ mod tests {
 
     #[test]
     fn values_pass_through() {
-        let config = parse(json!({ "max_concurrency": 2, "retry": { "max_attempts": 3 } }))
+        let config = parse(json!({ "max_concurrency": 2 }))
             .unwrap()
             .validate(&ValidateContext::new(
                 "plugins.orders.shop",
@@ -172,7 +164,6 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(config.max_concurrency, 2);
-        assert_eq!(config.retry.max_attempts, Some(3));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, ValidateContext,
+    ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -33,10 +33,6 @@ impl PluginKind for Orders {
         cx: &ActionContext<'_>,
     ) -> Result<ActionSpec, Issues> {
         cx.finish(validate_action(params), ActionSpec::none)
-    }
-
-    fn retry(validated: &ValidatedOrders) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedOrders) -> Option<usize> {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, RetryConfig};
+use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind};
 use herald_plugin_orders::{
     MemoryLedger, OrderLedger, OrderState, OrderStatus, Orders, ValidatedOrders,
 };
@@ -36,7 +36,6 @@ async fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
     let ledger = Arc::new(MemoryLedger::new());
     let config = ValidatedOrders {
         max_concurrency: 8,
-        retry: RetryConfig::default(),
         callback: None,
     };
     let cx = BuildContext::default()
@@ -340,7 +339,6 @@ impl OrderLedger for DownLedger {
 async fn a_ledger_failure_is_retried() {
     let config = ValidatedOrders {
         max_concurrency: 1,
-        retry: RetryConfig::default(),
         callback: None,
     };
     let cx = BuildContext::default()

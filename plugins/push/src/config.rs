@@ -14,7 +14,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use herald_plugin_http::provider::{limits, removed_json_provider, secret, unused};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
@@ -76,9 +76,6 @@ pub struct PushConfig {
     pub timeout_secs: Option<u64>,
     /// Most requests in flight at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// A checked ntfy set-up.
@@ -130,8 +127,6 @@ pub struct ValidatedPush {
     pub timeout: Duration,
     /// Most requests in flight at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 impl fmt::Debug for NtfySettings {
@@ -169,7 +164,6 @@ impl PushConfig {
     /// Checks the table and resolves it. Messages never quote a secret.
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedPush, Issues> {
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         let provider = match self.provider {
             PushProvider::Ntfy => self.ntfy(cx.env, &mut issues).map(PushSettings::Ntfy),
             PushProvider::Fcm => self.fcm(cx, &mut issues).map(PushSettings::Fcm),
@@ -181,7 +175,6 @@ impl PushConfig {
                 provider: provider?,
                 timeout,
                 max_concurrency,
-                retry: self.retry,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    RetryConfig, ValidateContext,
+    ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -48,10 +48,6 @@ impl PluginKind for Push {
                 spec.with_inline(param, template)
             })
         })
-    }
-
-    fn retry(validated: &ValidatedPush) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedPush) -> Option<usize> {

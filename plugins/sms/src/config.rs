@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use herald_plugin_http::provider::{limits, removed_json_provider};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
@@ -71,9 +71,6 @@ pub struct SmsConfig {
     pub timeout_secs: Option<u64>,
     /// Most requests in flight at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// Whom a Twilio message is sent as.
@@ -116,8 +113,6 @@ pub struct ValidatedSms {
     pub timeout: Duration,
     /// Most requests in flight at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 impl fmt::Debug for TwilioSettings {
@@ -136,7 +131,6 @@ impl SmsConfig {
     /// Checks the table and resolves it. Messages never quote a secret.
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         let provider = match self.provider {
             SmsProvider::Twilio => self.twilio(cx, &mut issues).map(ProviderSettings::Twilio),
         };
@@ -147,7 +141,6 @@ impl SmsConfig {
                 provider: provider?,
                 timeout,
                 max_concurrency,
-                retry: self.retry,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, RetryConfig, TemplatePart, Templates, ValidateContext,
+    PluginKind, Preview, TemplatePart, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -47,10 +47,6 @@ impl PluginKind for Sms {
                 Err(_) => ActionSpec::none(),
             },
         )
-    }
-
-    fn retry(validated: &ValidatedSms) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedSms) -> Option<usize> {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, RetryConfig, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
 use herald_plugin_http::config_headers;
 use herald_plugin_http::signature::decode_secret;
 use reqwest::header::HeaderMap;
@@ -52,9 +52,6 @@ pub struct WebhookConfig {
     pub timeout_secs: Option<u64>,
     /// Most requests in flight to this destination at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
-    /// Retry policy overrides for this instance's jobs; herald applies them.
-    #[serde(default)]
-    pub retry: RetryConfig,
 }
 
 /// A checked configuration: every value resolved, ready for [`Webhook::build`](crate::Webhook).
@@ -72,8 +69,6 @@ pub struct ValidatedWebhook {
     pub timeout: Duration,
     /// Most requests in flight at once.
     pub max_concurrency: usize,
-    /// Retry policy overrides, passed through for herald's dispatcher.
-    pub retry: RetryConfig,
 }
 
 impl fmt::Debug for ValidatedWebhook {
@@ -84,7 +79,6 @@ impl fmt::Debug for ValidatedWebhook {
             .field("headers", &self.headers)
             .field("timeout", &self.timeout)
             .field("max_concurrency", &self.max_concurrency)
-            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -94,7 +88,6 @@ impl WebhookConfig {
     pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedWebhook, Issues> {
         let env = cx.env;
         let mut issues = cx.issues();
-        self.retry.check(&mut issues);
         let url = parse_url(&self.url)
             .map_err(|message| issues.push("url", message))
             .ok();
@@ -116,7 +109,6 @@ impl WebhookConfig {
                 headers,
                 timeout: Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS)),
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
-                retry: self.retry,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use herald_plugin_api::{
     async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, RetryConfig, Templates, ValidateContext,
+    PluginKind, Preview, Templates, ValidateContext,
 };
 use serde_json::{Map, Value};
 
@@ -48,10 +48,6 @@ impl PluginKind for Webhook {
                 None => spec,
             }
         })
-    }
-
-    fn retry(validated: &ValidatedWebhook) -> RetryConfig {
-        validated.retry
     }
 
     fn max_in_flight(validated: &ValidatedWebhook) -> Option<usize> {

@@ -35,7 +35,7 @@ fn every_unknown_key_and_wrong_type_is_reported_at_its_line() {
         "Some(23) plugins.email.mailer: missing field `from`",
         "Some(24) plugins.email.mailer.from_adress: unknown field `from_adress`, expected one of \
          `transport`, `outbox`, `from`, `reply_to`, `host`, `port`, `security`, `username`, \
-         `password`, `pool_max_size`, `timeout_secs`, `retry`",
+         `password`, `pool_max_size`, `timeout_secs`",
     ];
     assert_eq!(found, expected);
 }

@@ -44,7 +44,6 @@ pub fn config(command: &Path) -> ExecConfig {
         env: Default::default(),
         timeout_secs: Some(10),
         max_concurrency: None,
-        retry: Default::default(),
     }
 }
 

@@ -42,7 +42,6 @@ fn resolves_defaults_secret_and_headers() {
         "url": "https://shipping.example.com/hooks",
         "secret": "${SHIP_SECRET}",
         "headers": { "Authorization": "Bearer ${SHIP_TOKEN}", "X-Shop": "example" },
-        "retry": { "max_attempts": 3 },
     }));
     let valid = config
         .validate(&ValidateContext::new(KEY, &env()))
@@ -57,7 +56,6 @@ fn resolves_defaults_secret_and_headers() {
     assert_eq!(valid.headers["x-shop"], "example");
     assert_eq!(valid.timeout, Duration::from_secs(DEFAULT_TIMEOUT_SECS));
     assert_eq!(valid.max_concurrency, DEFAULT_MAX_CONCURRENCY);
-    assert_eq!(valid.retry.max_attempts, Some(3));
     let debug = format!("{valid:?}");
     assert!(
         !debug.contains("t0ken") && debug.contains("<redacted>"),
@@ -185,6 +183,4 @@ fn zero_limits_are_rejected_and_all_issues_come_at_once() {
 fn unknown_keys_fail_to_deserialize() {
     let unknown = serde_json::json!({ "url": "https://example.com", "timeout": 5 });
     assert!(serde_json::from_value::<WebhookConfig>(unknown).is_err());
-    let bad_retry = serde_json::json!({ "url": "https://example.com", "retry": { "tries": 2 } });
-    assert!(serde_json::from_value::<WebhookConfig>(bad_retry).is_err());
 }

@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::reload::{Live, Reloader, Snapshot};
 use crate::server::listener::{self, ListenerSettings, Timeouts};
 use crate::server::{self, AppState, Shared};
+use crate::source::Sources;
 use crate::store::{Store, StoreError};
 
 /// How long shutdown waits for deliveries in flight before giving up on them.
@@ -94,11 +95,11 @@ impl Application {
         }
         let live = Live::new(Snapshot::assemble(config.clone(), &store, problems).await?);
         metrics.know_plugins(live.get().plugins.names());
-        if config.restart.stripe.is_some() {
+        for source in Sources::from(&config.restart).names() {
             metrics.know_source(
-                "stripe",
+                source,
                 config.reloadable.rules.event_types(),
-                &server::ApiError::REASONS,
+                &server::ApiError::reasons(),
             );
         }
         let dispatcher = Dispatcher::new(
@@ -110,7 +111,7 @@ impl Application {
         let state = AppState::new(Shared {
             store: store.clone(),
             live: live.clone(),
-            stripe: config.restart.stripe.clone(),
+            sources: Sources::from(&config.restart),
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
             body_limit: config.restart.server.body_limit_bytes,

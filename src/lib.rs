@@ -1,12 +1,14 @@
 //! herald: verified webhooks in, notifications and side effects out, nothing lost.
 //!
 //! # Layout
-//! Data flows one way: receive → store → route → deliver.
+//! Data flows one way: receive ([`source`], [`server`]) → store → route ([`rules`])
+//! → deliver ([`dispatch`], [`plugins`]).
 //! - [`config`]: `config.toml` read, `${VAR}`s expanded, validated whole.
 //! - [`server`]: the axum router: `/webhooks/{source}`, `/healthz`, `/readyz`, `/metrics`.
 //! - [`admin`]: the admin listener's router: login, the JSON API, the [`console`].
-//! - [`source`]: per-provider signature verification and normalization (Stripe).
-//! - [`rules`]: event type globs and conditions → planned jobs.
+//! - [`source`]: the webhook sources, by name (Stripe): signature verification and
+//!   normalization.
+//! - [`rules`]: the routing engine: event type globs and conditions → planned jobs.
 //! - [`store`]: events, jobs and attempts in SQLite or PostgreSQL, one transaction per
 //!   webhook; the orders and stock ledgers.
 //! - [`dispatch`]: workers that claim due jobs, run plugins, retry with backoff.
@@ -20,8 +22,8 @@
 //! - [`app`]: builds all of the above and runs it until stopped.
 //! - [`clock`]: where the time is read, settable in tests.
 //! - [`samples`]: a sample Stripe event of every type, for `herald trigger` and template checks.
-//! - [`route`]: `herald route`, a dry run: which rules an event matches and what each action
-//!   would send.
+//! - [`dry_run`]: what `herald route` shows: which rules an event matches and what each
+//!   action would send, nothing sent.
 //! - [`metrics`]: what `/metrics` serves, every series created at start.
 //! - [`cli`]: the command line's commands beside `serve`.
 //! - [`shutdown`], [`telemetry`]: stopping on signals; logs, escaped, as text or JSON.
@@ -36,12 +38,12 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod dispatch;
+pub mod dry_run;
 pub mod metrics;
 pub mod plugins;
 pub mod reload;
 pub mod render;
 pub mod replay;
-pub mod route;
 pub mod rules;
 pub mod samples;
 pub mod server;

@@ -144,7 +144,7 @@ pub enum Command {
         /// The provider's event id, e.g. evt_1R4Q….
         event_id: String,
         /// The source that received it.
-        #[arg(long, default_value = "stripe")]
+        #[arg(long, default_value = crate::source::stripe::NAME)]
         source: String,
     },
     /// Apply one rule to events already stored: queue only that rule's jobs

@@ -8,7 +8,7 @@ use clap::Args;
 use herald_plugin_api::Env;
 
 use super::render::load_event;
-use crate::route::{ActionPreview, RouteReport, RuleReport};
+use crate::dry_run::{ActionPreview, RouteReport, RuleReport};
 use crate::Config;
 
 /// `herald route (EVENT.json | --sample TYPE) [--json]`

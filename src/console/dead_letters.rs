@@ -42,7 +42,7 @@ pub async fn list(State(state): State<AppState>, shell: Shell) -> Result<Respons
                         td { input type="checkbox" name="job" value=(job.id) aria-label={ "Select job " (job.id) }; }
                         td data-label="Job" { (job.id) }
                         td data-label="Event" {
-                            a href={ "/events/stripe/" (url(&job.event_id)) } { (job.event_id) }
+                            a href={ "/events/" (url(&job.source)) "/" (url(&job.event_id)) } { (job.event_id) }
                             br; small { (job.event_type) }
                         }
                         td data-label="Rule" { code { (job.rule) } }

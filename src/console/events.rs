@@ -36,8 +36,13 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let q = query.q.trim();
-    if q.starts_with("evt_") && state.store.event_detail("stripe", q).await?.is_some() {
-        return Ok(Redirect::to(&format!("/events/stripe/{}", url(q))).into_response());
+    if !q.is_empty() {
+        for source in state.sources.names() {
+            if state.store.event_detail(source, q).await?.is_some() {
+                let to = format!("/events/{}/{}", url(source), url(q));
+                return Ok(Redirect::to(&to).into_response());
+            }
+        }
     }
     let kind = query.kind.trim();
     let bad_kind = !kind.is_empty() && EventPattern::parse(kind).is_err();

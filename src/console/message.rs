@@ -6,7 +6,7 @@
 use herald_plugin_api::Event;
 use maud::{html, Markup};
 
-use crate::route::preview_action;
+use crate::dry_run::preview_action;
 use crate::rules::idempotency_key;
 use crate::store::EventJob;
 use crate::Config;

@@ -113,7 +113,8 @@ pub async fn show(
                 @for fact in &facts {
                     tr {
                         td data-label="Created (UTC)" { (time_s(fact.created)) }
-                        td data-label="Event" { a href={ "/events/stripe/" (url(&fact.event_id)) } { (fact.event_id) } }
+                        // A fact keeps no source: the events search finds its event in any.
+                        td data-label="Event" { a href={ "/?q=" (url(&fact.event_id)) } { (fact.event_id) } }
                         td data-label="Type" { (fact.event_type) }
                         td data-label="Signal" { (name(&fact.signal)) }
                         td data-label="Amount" {

@@ -14,6 +14,7 @@ use crate::check;
 use crate::config::{Config, ConfigError};
 use crate::metrics::Metrics;
 use crate::server::ApiError;
+use crate::source::Sources;
 use crate::store::Store;
 
 /// Reloads the config a running herald was started with.
@@ -91,12 +92,10 @@ impl Reloader {
                 self.metrics.config_problems(0);
                 let live = self.live.get();
                 self.metrics.know_plugins(live.plugins.names());
-                if live.config.restart.stripe.is_some() {
-                    self.metrics.know_source(
-                        "stripe",
-                        live.rules().event_types(),
-                        &ApiError::REASONS,
-                    );
+                for source in Sources::from(&live.config.restart).names() {
+                    let types = live.rules().event_types();
+                    self.metrics
+                        .know_source(source, types, &ApiError::reasons());
                 }
                 info!(trigger = why, "config reloaded: {changes}");
                 // Held jobs wait for exactly this: templates that pass the check.

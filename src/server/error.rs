@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::source::stripe::{NormalizeError, VerifyError};
+use crate::source::SourceError;
 use crate::store::StoreError;
 
 /// Why a webhook was not acknowledged.
@@ -26,12 +26,9 @@ pub enum ApiError {
     /// The body did not arrive within `server.body_read_timeout_secs` of the head.
     #[error("the request body did not arrive within {secs} s")]
     BodyTimeout { secs: u64 },
-    /// The signature did not check out.
+    /// The source refused it: not authentic, or not an event herald understands.
     #[error(transparent)]
-    Verify(#[from] VerifyError),
-    /// Authentic, but not an event herald understands.
-    #[error(transparent)]
-    Normalize(#[from] NormalizeError),
+    Source(#[from] SourceError),
     /// The event could not be stored; the sender should retry.
     #[error("could not store the event")]
     Store(#[from] StoreError),
@@ -40,29 +37,22 @@ pub enum ApiError {
 impl ApiError {
     /// Every [`ApiError::reason`] a configured source can see (`unknown_source`
     /// is the unknown sources'), so their series exist before the first refusal.
-    pub const REASONS: [&'static str; 11] = [
-        "too_large",
-        "bad_body",
-        "body_timeout",
-        "missing_header",
-        "missing_timestamp",
-        "bad_timestamp",
-        "no_signatures",
-        "outside_tolerance",
-        "bad_signature",
-        "bad_payload",
-        "store_error",
-    ];
+    pub fn reasons() -> Vec<&'static str> {
+        let mut reasons = vec!["too_large", "bad_body", "body_timeout"];
+        reasons.extend(SourceError::REASONS);
+        reasons.push("store_error");
+        reasons
+    }
 
     /// The status code the sender sees.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::UnknownSource(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::BadBody | Self::Normalize(_) => StatusCode::BAD_REQUEST,
+            Self::BadBody => StatusCode::BAD_REQUEST,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::Verify(err) if err.is_unauthorized() => StatusCode::UNAUTHORIZED,
-            Self::Verify(_) => StatusCode::BAD_REQUEST,
+            Self::Source(err) if err.is_unauthorized() => StatusCode::UNAUTHORIZED,
+            Self::Source(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -74,8 +64,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "too_large",
             Self::BadBody => "bad_body",
             Self::BodyTimeout { .. } => "body_timeout",
-            Self::Verify(err) => err.reason(),
-            Self::Normalize(_) => "bad_payload",
+            Self::Source(err) => err.reason(),
             Self::Store(_) => "store_error",
         }
     }

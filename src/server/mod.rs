@@ -19,9 +19,10 @@ use tower_http::trace::TraceLayer;
 
 pub use self::error::ApiError;
 pub use self::refusal::{Refusal, REFUSALS_METRIC};
-use crate::config::{ServerSettings, StripeSettings};
+use crate::config::ServerSettings;
 use crate::metrics::Metrics;
 use crate::reload::Live;
+use crate::source::Sources;
 use crate::store::Store;
 
 /// What every handler shares, behind one `Arc`.
@@ -54,7 +55,8 @@ pub struct Shared {
     /// The config in force and its plugins (the rules webhooks are planned with,
     /// what the admin API and console show); a reload swaps them.
     pub live: Live,
-    pub stripe: Option<StripeSettings>,
+    /// The webhook sources set up; a restart changes them.
+    pub sources: Sources,
     pub metrics: Arc<Metrics>,
     pub wake_dispatcher: Arc<Notify>,
     pub body_limit: usize,

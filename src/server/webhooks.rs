@@ -5,8 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
 use axum::Json;
-use herald_plugin_api::Payload;
-use secrecy::ExposeSecret;
 use serde::Serialize;
 use std::time::Instant;
 use tracing::{info, warn};
@@ -15,7 +13,6 @@ use super::error::ApiError;
 use super::listener::BodyTimedOut;
 use super::AppState;
 use crate::clock::now_ms;
-use crate::source::stripe;
 use crate::store::{IngestOutcome, NewJob};
 
 /// The body of a 200 answer.
@@ -29,7 +26,7 @@ pub struct Ack {
 /// Receives one webhook. Answers 200 only once the event and its jobs are committed.
 ///
 /// What the head alone condemns (an unknown source, a declared length over the limit,
-/// a missing or malformed `Stripe-Signature`, a timestamp outside the tolerance) is
+/// a missing or malformed signature header, a timestamp outside the tolerance) is
 /// refused before the body is read, so such a request never holds its connection
 /// while a body trickles in.
 pub async fn receive(
@@ -68,7 +65,7 @@ async fn receive_inner(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Ack, ApiError> {
-    let ("stripe", Some(stripe_settings)) = (source, &state.stripe) else {
+    let Some(receiver) = state.sources.get(source) else {
         return Err(ApiError::UnknownSource(source.to_owned()));
     };
     let too_large = ApiError::PayloadTooLarge {
@@ -80,21 +77,10 @@ async fn receive_inner(
     if declared.is_some_and(|length| length > u64::try_from(state.body_limit).unwrap_or(u64::MAX)) {
         return Err(too_large);
     }
-    let header = headers
-        .get(stripe::SIGNATURE_HEADER)
-        .map(|value| value.to_str().unwrap_or(""));
     let received_at_ms = now_ms();
-    let signature = stripe::check_header(
-        header,
-        stripe_settings.tolerance.as_secs(),
-        received_at_ms.div_euclid(1000),
-    )?;
+    let head = receiver.check_head(headers, received_at_ms.div_euclid(1000))?;
     let body = read_body(body, state.body_limit).await?;
-    let verified = signature.verify(&body, stripe_settings.secret.expose_secret().as_bytes())?;
-    // The payload stays text: stored as received, parsed again only if a rule's
-    // `when` reads `data.…` or `raw.…`.
-    let mut event = stripe::normalize_fields(verified)?;
-    event.raw = Payload::from_body(&body);
+    let event = head.verify(&body)?;
     let jobs = state
         .live
         .get()

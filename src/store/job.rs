@@ -77,6 +77,8 @@ pub struct ClaimedJob {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobSummary {
     pub id: i64,
+    /// The source that received its event (`stripe`).
+    pub source: String,
     pub event_id: String,
     pub event_type: String,
     pub rule: String,

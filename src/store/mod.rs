@@ -8,10 +8,10 @@
 mod admin;
 mod attempt;
 mod backend;
-mod backfill;
 mod claim;
 mod cursor;
 mod error;
+mod event_pages;
 mod events;
 mod failover;
 mod group_commit;
@@ -39,8 +39,8 @@ use secrecy::ExposeSecret;
 
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 use self::backend::Backend;
-pub use self::backfill::{EventJobs, EventPage, StoredEvent};
 pub use self::error::{Result, StoreError};
+pub use self::event_pages::{EventJobs, EventPage, StoredEvent};
 pub use self::events::{
     EventCursor, EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts,
 };

@@ -10,7 +10,7 @@ use super::job::{JobStatus, JobSummary};
 /// The columns [`JobSummaryRow`] reads, joined with their event; the same SQL on
 /// both backends.
 pub(super) const JOB_SUMMARY_SELECT: &str =
-    "SELECT j.id, e.event_id, e.kind, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts,
+    "SELECT j.id, e.source, e.event_id, e.kind, j.rule, j.plugin, j.idempotency_key, j.status, j.attempts,
             j.failovers, j.last_error, j.dead_at
      FROM jobs j JOIN events e ON e.pk = j.event_pk";
 
@@ -18,6 +18,7 @@ pub(super) const JOB_SUMMARY_SELECT: &str =
 #[derive(Debug, sqlx::FromRow)]
 pub(super) struct JobSummaryRow {
     id: i64,
+    source: String,
     event_id: String,
     kind: String,
     rule: String,
@@ -34,6 +35,7 @@ impl From<JobSummaryRow> for JobSummary {
     fn from(row: JobSummaryRow) -> Self {
         Self {
             id: row.id,
+            source: row.source,
             event_id: row.event_id,
             event_type: row.kind,
             rule: row.rule,

@@ -50,7 +50,7 @@ pub struct EventArgs {
     /// The provider's event id, e.g. evt_1R4Q….
     pub event_id: String,
     /// The source that received it.
-    #[arg(long, default_value = "stripe")]
+    #[arg(long, default_value = crate::source::stripe::NAME)]
     pub source: String,
     /// Print the payload as received (pretty, keys in their order) and nothing else.
     #[arg(long, conflicts_with = "json")]

@@ -5,6 +5,9 @@ mod normalize;
 mod pruned;
 mod verify;
 
+/// The source's name: `POST /webhooks/stripe`, `[sources.stripe]`.
+pub const NAME: &str = "stripe";
+
 pub use self::depth::MAX_DEPTH;
 pub use self::normalize::{normalize, normalize_fields, NormalizeError};
 pub use self::verify::{

@@ -8,37 +8,19 @@ use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    base_config, fixture_with_id, run_cli, spawn_app_with, test_env, TestApp, ADMIN_TOKEN,
+    base_config, fixture_with_id, notify_sink, run_cli, spawn_app_with, test_env, TestApp,
+    ADMIN_TABLE, ADMIN_TOKEN,
 };
 
 /// herald with `[admin] token` set and every event delivered to `sink`.
 async fn app_with_sink(sink: &HttpSink) -> TestApp {
-    let config = format!(
-        r#"{base}
-[admin]
-token = "${{HERALD_ADMIN_TOKEN}}"
-
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["*"]
-actions = [{{ plugin = "sink" }}]
-"#,
-        base = base_config(),
-        url = sink.url()
-    );
-    spawn_app_with(&config).await
+    let sink = notify_sink(&sink.url(), r#"["*"]"#, "");
+    spawn_app_with(&format!("{}\n{ADMIN_TABLE}\n{sink}", base_config())).await
 }
 
 /// herald with `[admin] token` set and no plugins.
 async fn app_with_token() -> TestApp {
-    spawn_app_with(&format!(
-        "{}\n[admin]\ntoken = \"${{HERALD_ADMIN_TOKEN}}\"\n",
-        base_config()
-    ))
-    .await
+    spawn_app_with(&format!("{}\n{ADMIN_TABLE}", base_config())).await
 }
 
 /// A client that shows redirects instead of following them.

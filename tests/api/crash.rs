@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::helpers::{fixture_with_id, repo, signature, HeraldProcess};
+use crate::helpers::{fixture_with_id, notify_sink, repo, signature, HeraldProcess};
 use herald_testkit::HttpSink;
 
 /// Events posted per run, and after how many the run is killed.
@@ -45,17 +45,10 @@ dir = "{templates}"
 [sources.stripe]
 secret = "${{STRIPE_WEBHOOK_SECRET}}"
 
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["*"]
-actions = [{{ plugin = "sink" }}]
-"#,
+{notify}"#,
         db = dir.join("herald.db").display(),
         templates = repo().join("templates").display(),
-        url = sink.url()
+        notify = notify_sink(&sink.url(), r#"["*"]"#, ""),
     )
 }
 

@@ -1,7 +1,8 @@
 //! Delivery that loses nothing: retries, dead letters, replay, breakers, the admin API.
 
 use crate::helpers::{
-    base_config_with_dispatch, fixture_with_id, run_cli, spawn_app_with, TestApp, ADMIN_TOKEN,
+    base_config_with_dispatch, fixture_with_id, notify_sink, run_cli, spawn_app_with, TestApp,
+    ADMIN_TABLE, ADMIN_TOKEN,
 };
 use herald::store::JobStatus;
 use herald_testkit::HttpSink;
@@ -10,21 +11,9 @@ use serde_json::Value;
 /// A config delivering every event to `sink` through the webhook plugin.
 fn sink_config(sink: &HttpSink, dispatch: &str, rule: &str) -> String {
     format!(
-        r#"{base}
-[admin]
-token = "${{HERALD_ADMIN_TOKEN}}"
-
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["*"]
-actions = [{{ plugin = "sink", path = "/events" }}]
-{rule}
-"#,
+        "{base}\n{ADMIN_TABLE}\n{notify}{rule}\n",
         base = base_config_with_dispatch(&format!("enabled = false\n{dispatch}")),
-        url = sink.url()
+        notify = notify_sink(&sink.url(), r#"["*"]"#, r#", path = "/events""#),
     )
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{base_config, spawn_app, spawn_app_with};
+use crate::helpers::{base_config, mailed_payments, spawn_app, spawn_app_with};
 use herald_testkit::{DataReply, SmtpSink};
 
 /// Undoes quoted-printable soft breaks and escapes, enough to search a message's text.
@@ -107,23 +107,7 @@ fn smtp_config(port: u16) -> String {
 }
 
 fn smtp_config_with(port: u16, extra: &str) -> String {
-    format!(
-        r#"{base}
-[plugins.email.mailer]
-transport = "smtp"
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from = "Test Shop <shop@example.com>"
-{extra}
-
-[[rules]]
-name = "payment-confirmation"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "mailer", template = "payment_succeeded", to = "{{{{customer.email}}}}" }}]
-"#,
-        base = base_config()
-    )
+    format!("{}\n{}", base_config(), mailed_payments(port, extra))
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ use herald::Config;
 use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
-use crate::helpers::{base_config_with_dispatch, repo, run_cli, spawn_app_with, test_env};
+use crate::helpers::{
+    base_config_with_dispatch, repo, run_cli, smtp_mailer, spawn_app_with, test_env,
+};
 
 /// Short retry delays so retries happen within the test.
 const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
@@ -149,13 +151,7 @@ async fn an_email_refused_with_554_goes_to_the_sms_fallback_with_its_own_templat
     templates_with_sms_receipt(templates.path());
     let config = format!(
         r#"{base}
-[plugins.email.mailer]
-transport = "smtp"
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from = "Test Shop <shop@example.com>"
-{texts}
+{mailer}{texts}
 [[rules]]
 name = "receipt"
 on = ["payment_intent.succeeded"]
@@ -169,7 +165,7 @@ actions = [
             &repo().join("templates").display().to_string(),
             &templates.path().display().to_string()
         ),
-        port = smtp.port(),
+        mailer = smtp_mailer(smtp.port()),
         texts = twilio("texts", &sms),
     );
     let app = spawn_app_with(&config).await;

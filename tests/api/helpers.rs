@@ -92,6 +92,37 @@ secret = "${{STRIPE_WEBHOOK_SECRET}}"
     )
 }
 
+/// `[admin]` with the token the tests sign in with (`HERALD_ADMIN_TOKEN`).
+pub const ADMIN_TABLE: &str = "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n";
+
+/// A webhook instance `sink` posting to `url`, and a rule `notify` sending it the
+/// events `on` matches (a TOML array), `action` added to the action (`, path = "/x"`).
+pub fn notify_sink(url: &str, on: &str, action: &str) -> String {
+    format!(
+        "[plugins.webhook.sink]\nurl = \"{url}\"\n\n[[rules]]\nname = \"notify\"\non = {on}\n\
+         actions = [{{ plugin = \"sink\"{action} }}]\n"
+    )
+}
+
+/// An email instance `mailer` sending through the SMTP server on 127.0.0.1:`port`,
+/// without TLS.
+pub fn smtp_mailer(port: u16) -> String {
+    format!(
+        "[plugins.email.mailer]\ntransport = \"smtp\"\nhost = \"127.0.0.1\"\nport = {port}\n\
+         security = \"none\"\nfrom = \"Test Shop <shop@example.com>\"\n"
+    )
+}
+
+/// [`smtp_mailer`] with `extra` lines, and a rule mailing every paid payment intent's
+/// receipt through it.
+pub fn mailed_payments(port: u16, extra: &str) -> String {
+    format!(
+        "{mailer}{extra}\n\n[[rules]]\nname = \"payment-confirmation\"\non = [\"payment_intent.succeeded\"]\n\
+         actions = [{{ plugin = \"mailer\", template = \"payment_succeeded\", to = \"{{{{customer.email}}}}\" }}]\n",
+        mailer = smtp_mailer(port)
+    )
+}
+
 /// `text` with the admin listener on an ephemeral port (unless it names one), so
 /// tests running at once do not all want 8788.
 pub fn admin_on_port_zero(text: &str) -> String {

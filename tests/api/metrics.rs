@@ -8,28 +8,14 @@ use herald::store::AttemptOutcome::{Failed, RetryAt};
 use herald_testkit::{DataReply, SmtpSink};
 
 use crate::helpers::{
-    backends, base_config, fixture, signature, spawn_app_with, HeraldProcess, TestApp, SECRET,
+    backends, base_config, fixture, mailed_payments, signature, spawn_app_with, HeraldProcess,
+    TestApp, SECRET,
 };
 use crate::store::{later, ok, Db, RECEIVED};
 
 /// One mail instance, `mailer`, on the SMTP server at `port`, for payments.
 fn config(port: u16) -> String {
-    format!(
-        r#"{base}
-[plugins.email.mailer]
-transport = "smtp"
-host = "127.0.0.1"
-port = {port}
-security = "none"
-from = "Test Shop <shop@example.com>"
-
-[[rules]]
-name = "payment-confirmation"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "mailer", template = "payment_succeeded", to = "{{{{customer.email}}}}" }}]
-"#,
-        base = base_config()
-    )
+    format!("{}\n{}", base_config(), mailed_payments(port, ""))
 }
 
 /// What `/metrics` shows, read over HTTP as Prometheus would.

@@ -8,7 +8,7 @@ use std::process::Command;
 use herald::store::{JobFilter, JobStatus};
 use herald_testkit::HttpSink;
 
-use crate::helpers::{base_config, fixture_with_id, spawn_app_with, TestApp};
+use crate::helpers::{base_config, fixture_with_id, notify_sink, spawn_app_with, TestApp};
 
 /// Runs `herald --config CONFIG ARGS…` with an empty environment: no
 /// `STRIPE_WEBHOOK_SECRET`, no plugin secrets, no `HERALD_CONFIG`.
@@ -31,17 +31,13 @@ fn bare_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
 /// mailer whose password is a `${VAR}` nobody set.
 async fn app(sink: &HttpSink) -> TestApp {
     let text = format!(
-        r#"{base}
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "sink", path = "/events" }}]
-"#,
-        base = base_config(),
-        url = sink.url()
+        "{}\n{}",
+        base_config(),
+        notify_sink(
+            &sink.url(),
+            r#"["payment_intent.succeeded"]"#,
+            r#", path = "/events""#
+        )
     );
     let app = spawn_app_with(&text).await;
     let with_secret = format!(

@@ -6,7 +6,9 @@ use std::time::Duration;
 use herald::store::JobStatus;
 use tokio::task::JoinSet;
 
-use crate::helpers::{base_config_with_dispatch, fixture_with_id, fresh_postgres, spawn_app_with};
+use crate::helpers::{
+    base_config_with_dispatch, fixture_with_id, fresh_postgres, notify_sink, spawn_app_with,
+};
 use herald_testkit::HttpSink;
 
 const EVENTS: usize = 1000;
@@ -22,17 +24,10 @@ async fn two_replicas_deliver_each_of_1000_jobs_exactly_once() {
 [database]
 url = "{database}"
 
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["*"]
-actions = [{{ plugin = "sink" }}]
-"#,
+{notify}"#,
         base = base_config_with_dispatch("poll_interval_ms = 50\nconcurrency = 16"),
         database = database.url,
-        url = sink.url()
+        notify = notify_sink(&sink.url(), r#"["*"]"#, ""),
     );
     let replicas = [spawn_app_with(&config).await, spawn_app_with(&config).await];
 

@@ -5,7 +5,11 @@
 //! every query both can run is written once against [`super::sql`], and reaches
 //! a backend through the three kinds of connection here.
 
+use super::attempt::NewAttempt;
 use super::error::Result;
+use super::group_commit::GroupCommit;
+use super::job::IngestOutcome;
+use super::new_event::NewEvent;
 use super::postgres::PostgresStore;
 use super::sql::{Conn, Dialect, Durable};
 use super::sqlite::SqliteStore;
@@ -27,29 +31,47 @@ impl Store {
         }
     }
 
-    /// A connection for reads.
+    /// A connection for reads: SQLite's reading pool, or PostgreSQL's main one.
     pub(super) async fn read(&self) -> Result<Conn> {
-        match &self.backend {
-            Backend::Sqlite(store) => store.read().await,
-            Backend::Postgres(store) => store.read().await,
-        }
+        Ok(match &self.backend {
+            Backend::Sqlite(store) => Conn::SqliteRead(store.pool.acquire().await?),
+            Backend::Postgres(store) => Conn::Postgres(store.pool.acquire().await?),
+        })
     }
 
     /// A connection for bookkeeping writes that may be lost with the power: a
     /// lease, a deferral, a heartbeat. What a crash loses of them is a delivery
     /// made again with the same idempotency key, which at-least-once allows.
+    /// SQLite's writer, or a PostgreSQL bookkeeping session (see `postgres`).
     pub(super) async fn lossy(&self) -> Result<Conn> {
+        Ok(match &self.backend {
+            Backend::Sqlite(store) => Conn::SqliteLossy(store.writer.lossy().await?),
+            Backend::Postgres(store) => Conn::Postgres(store.bookkeeping.acquire().await?),
+        })
+    }
+
+    /// A connection for writes that must survive a power loss: SQLite's writer,
+    /// whose commits wait for the WAL's fsync, or PostgreSQL's main pool.
+    pub(super) async fn durable(&self) -> Result<Durable> {
+        Ok(match &self.backend {
+            Backend::Sqlite(store) => Durable::Sqlite(store.writer.durable().await?),
+            Backend::Postgres(store) => Durable::Postgres(store.pool.acquire().await?),
+        })
+    }
+
+    /// The group commit new events join: each backend writes its batches its own way.
+    pub(super) fn ingest_writer(&self) -> &GroupCommit<NewEvent, IngestOutcome> {
         match &self.backend {
-            Backend::Sqlite(store) => store.lossy().await,
-            Backend::Postgres(store) => store.lossy().await,
+            Backend::Sqlite(store) => &store.ingest,
+            Backend::Postgres(store) => &store.ingest,
         }
     }
 
-    /// A connection for writes that must survive a power loss.
-    pub(super) async fn durable(&self) -> Result<Durable> {
+    /// The group commit attempt records join.
+    pub(super) fn attempt_writer(&self) -> &GroupCommit<NewAttempt, ()> {
         match &self.backend {
-            Backend::Sqlite(store) => store.durable().await,
-            Backend::Postgres(store) => store.durable().await,
+            Backend::Sqlite(store) => &store.attempts,
+            Backend::Postgres(store) => &store.attempts,
         }
     }
 }

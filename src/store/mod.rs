@@ -37,6 +37,7 @@ use std::sync::Arc;
 use herald_plugin_api::Event;
 use secrecy::ExposeSecret;
 
+use self::attempt::NewAttempt;
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 use self::backend::Backend;
 pub use self::error::{Result, StoreError};
@@ -159,10 +160,7 @@ impl Store {
         received_at_ms: i64,
     ) -> Result<IngestOutcome> {
         let row = NewEvent::new(event, jobs, received_at_ms)?;
-        let result = match &self.backend {
-            Backend::Sqlite(store) => store.ingest(row).await,
-            Backend::Postgres(store) => store.ingest(row).await,
-        };
+        let result = self.ingest_writer().submit(row).await;
         self.health.observe(&result);
         result
     }
@@ -178,10 +176,14 @@ impl Store {
         attempt: u32,
         record: &AttemptRecord,
     ) -> Result<()> {
-        let result = match &self.backend {
-            Backend::Sqlite(store) => store.record_attempt(job_id, attempt, record).await,
-            Backend::Postgres(store) => store.record_attempt(job_id, attempt, record).await,
-        };
+        let result = self
+            .attempt_writer()
+            .submit(NewAttempt {
+                job_id,
+                attempt,
+                record: record.clone(),
+            })
+            .await;
         self.health.observe(&result);
         result
     }

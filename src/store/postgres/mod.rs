@@ -19,13 +19,12 @@ mod batch_inserts;
 mod tests;
 
 use self::batch_inserts::{AttemptWriter, IngestWriter};
-use super::attempt::{AttemptRecord, NewAttempt};
+use super::attempt::NewAttempt;
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
 use super::rows::ClaimRow;
-use super::sql::{Conn, Durable};
 use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Connections in the main pool: enough for the ingest writer, the operator's
@@ -132,14 +131,14 @@ pub(in crate::store) async fn insert_jobs(
 /// The PostgreSQL store.
 #[derive(Clone)]
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(in crate::store) pool: PgPool,
     /// Sessions with `synchronous_commit = off`: a claim, an attempt record or a
     /// deferral commits without waiting for the WAL flush, as on SQLite. What a
     /// server crash loses of them is a delivery made again, with the same
     /// idempotency key; the next acknowledged event's flush covers them too.
-    bookkeeping: PgPool,
-    ingest: GroupCommit<NewEvent, IngestOutcome>,
-    attempts: GroupCommit<NewAttempt, ()>,
+    pub(in crate::store) bookkeeping: PgPool,
+    pub(in crate::store) ingest: GroupCommit<NewEvent, IngestOutcome>,
+    pub(in crate::store) attempts: GroupCommit<NewAttempt, ()>,
     /// This process's name on the leases it takes (see [`super::leases`]).
     instance: Arc<str>,
 }
@@ -199,30 +198,10 @@ impl PostgresStore {
         })
     }
 
-    /// A connection from the main pool, for the shared queries (`crate::store::sql`).
-    pub(in crate::store) async fn read(&self) -> Result<Conn> {
-        Ok(Conn::Postgres(self.pool.acquire().await?))
-    }
-
-    /// A bookkeeping session, for writes that may be lost with the power.
-    pub(in crate::store) async fn lossy(&self) -> Result<Conn> {
-        Ok(Conn::Postgres(self.bookkeeping.acquire().await?))
-    }
-
-    /// A connection from the main pool, for writes that must survive a power loss.
-    pub(in crate::store) async fn durable(&self) -> Result<Durable> {
-        Ok(Durable::Postgres(self.pool.acquire().await?))
-    }
-
     /// Checks the server answers (see [`crate::store::Store::ping`]).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Stores an event and its jobs (see [`crate::store::Store::ingest`]).
-    pub async fn ingest(&self, event: NewEvent) -> Result<IngestOutcome> {
-        self.ingest.submit(event).await
     }
 
     /// Leases up to `limit` due jobs until `until_ms` (see
@@ -242,21 +221,5 @@ impl PostgresStore {
             .bind(&*self.instance)
             .fetch_all(&self.bookkeeping)
             .await?)
-    }
-
-    /// Records an attempt and moves the job on (see [`crate::store::Store::record_attempt`]).
-    pub async fn record_attempt(
-        &self,
-        job_id: i64,
-        attempt: u32,
-        record: &AttemptRecord,
-    ) -> Result<()> {
-        self.attempts
-            .submit(NewAttempt {
-                job_id,
-                attempt,
-                record: record.clone(),
-            })
-            .await
     }
 }

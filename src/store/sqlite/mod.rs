@@ -24,14 +24,13 @@ use self::file_identity::DatabaseFile;
 use self::wal_sync::WalSync;
 use self::writer::Writer;
 pub(in crate::store) use self::writer::{DurableTx, DurableWrite, LossyWrite};
-use super::attempt::{AttemptRecord, NewAttempt};
+use super::attempt::NewAttempt;
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
 use super::probe::PROBE_BYTES;
 use super::rows::ClaimRow;
-use super::sql::{Conn, Durable};
 use super::{ATTEMPTS_LINGER, GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Inserts `jobs` for event `event_pk`; a job whose idempotency key exists is skipped.
@@ -80,10 +79,10 @@ const MAX_READERS: u32 = 8;
 /// async queue instead. The busy timeout still covers other processes (the CLI).
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: Writer,
-    ingest: GroupCommit<NewEvent, IngestOutcome>,
-    attempts: GroupCommit<NewAttempt, ()>,
+    pub(in crate::store) pool: SqlitePool,
+    pub(in crate::store) writer: Writer,
+    pub(in crate::store) ingest: GroupCommit<NewEvent, IngestOutcome>,
+    pub(in crate::store) attempts: GroupCommit<NewAttempt, ()>,
     /// This process's name on the leases it takes (see [`super::leases`]).
     instance: Arc<str>,
     /// The database file opened; `None` in memory.
@@ -201,21 +200,6 @@ impl SqliteStore {
         })
     }
 
-    /// A reading connection, for the shared queries (`crate::store::sql`).
-    pub(in crate::store) async fn read(&self) -> Result<Conn> {
-        Ok(Conn::SqliteRead(self.pool.acquire().await?))
-    }
-
-    /// The writer, for writes that may be lost with the power.
-    pub(in crate::store) async fn lossy(&self) -> Result<Conn> {
-        Ok(Conn::SqliteLossy(self.writer.lossy().await?))
-    }
-
-    /// The writer, for writes that must survive a power loss.
-    pub(in crate::store) async fn durable(&self) -> Result<Durable> {
-        Ok(Durable::Sqlite(self.writer.durable().await?))
-    }
-
     /// The database answers, and its file is still the one opened.
     pub async fn ping(&self) -> Result<()> {
         if let Some(Err(message)) = self.file.as_ref().map(DatabaseFile::check) {
@@ -223,10 +207,6 @@ impl SqliteStore {
         }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    pub async fn ingest(&self, event: NewEvent) -> Result<IngestOutcome> {
-        self.ingest.submit(event).await
     }
 
     /// Leases up to `limit` due jobs until `until_ms` (see
@@ -252,21 +232,6 @@ impl SqliteStore {
             .bind(&*self.instance)
             .fetch_all(&mut *write)
             .await?)
-    }
-
-    pub async fn record_attempt(
-        &self,
-        job_id: i64,
-        attempt: u32,
-        record: &AttemptRecord,
-    ) -> Result<()> {
-        self.attempts
-            .submit(NewAttempt {
-                job_id,
-                attempt,
-                record: record.clone(),
-            })
-            .await
     }
 
     /// Writes and deletes a row of [`PROBE_BYTES`] in one durable transaction.

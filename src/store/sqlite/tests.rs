@@ -3,7 +3,7 @@
 use super::*;
 use crate::store::admin::dead_letters_sql;
 use crate::store::rows::JobSummaryRow;
-use crate::store::sql::{Dialect, Run};
+use crate::store::sql::{Conn, Dialect, Run};
 use crate::store::{JobFilter, JobSummary};
 
 /// A store on a file with `pending`, `delivered` and `dead` jobs, 1,000 of each.
@@ -67,13 +67,8 @@ async fn the_dead_letters_walk_the_dead_jobs_index_in_order() {
     assert!(plan.contains("USING INDEX jobs_dead"), "{plan}");
     assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     let first = dead_letters_sql(Dialect::Sqlite, &JobFilter::default(), 3);
-    let dead: Vec<JobSummaryRow> = store
-        .read()
-        .await
-        .expect("reader")
-        .fetch_all(&first)
-        .await
-        .expect("dead letters");
+    let mut reader = Conn::SqliteRead(store.pool.acquire().await.expect("reader"));
+    let dead: Vec<JobSummaryRow> = reader.fetch_all(&first).await.expect("dead letters");
     let ids: Vec<i64> = dead
         .into_iter()
         .map(|row| JobSummary::from(row).id)

@@ -23,7 +23,7 @@ use crate::store::error::Result;
 
 /// The writer connection's pool (one connection), with what every write needs.
 #[derive(Clone)]
-pub(super) struct Writer {
+pub(in crate::store) struct Writer {
     pool: SqlitePool,
     /// Durability for the commits, which return before their fsync.
     wal: WalSync,
@@ -77,7 +77,7 @@ impl Writer {
     ///
     /// # Errors
     /// When the connection cannot be had or the checkpoint hand-off fails.
-    pub(super) async fn durable(&self) -> Result<DurableWrite> {
+    pub(in crate::store) async fn durable(&self) -> Result<DurableWrite> {
         Ok(DurableWrite {
             conn: self.acquire().await?,
             wal: self.wal.clone(),
@@ -89,7 +89,7 @@ impl Writer {
     ///
     /// # Errors
     /// When the connection cannot be had or the checkpoint hand-off fails.
-    pub(super) async fn lossy(&self) -> Result<LossyWrite> {
+    pub(in crate::store) async fn lossy(&self) -> Result<LossyWrite> {
         Ok(LossyWrite {
             conn: self.acquire().await?,
         })

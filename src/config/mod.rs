@@ -118,6 +118,14 @@ impl Issue {
     }
 }
 
+/// The text of the config file at `path`.
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 impl Config {
     /// Reads, parses and validates the config file at `path`.
     ///
@@ -128,11 +136,7 @@ impl Config {
     /// # Errors
     /// Every problem found, with its line.
     pub fn load(path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text, path, env)
+        Self::from_toml(&read(path)?, path, env)
     }
 
     /// Parses and validates config text as if it were read from `path`.

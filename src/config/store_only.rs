@@ -49,11 +49,7 @@ impl StoreConfig {
     /// # Errors
     /// When the file cannot be read, is not TOML, or those sections have problems.
     pub fn load(path: &Path, env: &dyn Env) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::from_toml(&text, path, env)
+        Self::from_toml(&super::read(path)?, path, env)
     }
 
     /// [`StoreConfig::load`] on config text as if it were read from `path`.

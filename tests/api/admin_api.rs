@@ -7,14 +7,13 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, fresh_postgres, spawn_app_with, PgDatabase, TestApp, ADMIN_TOKEN, SECRET,
+    base_config, database_table, fresh_postgres, spawn_app_with, PgDatabase, TestApp, ADMIN_TOKEN,
+    SECRET,
 };
 
 /// herald whose payment_intent events go to `sink`; other types match no rule.
 async fn app_on(postgres: Option<&PgDatabase>, sink: &HttpSink) -> TestApp {
-    let database = postgres
-        .map(|db| format!("[database]\nurl = \"{}\"\n", db.url))
-        .unwrap_or_default();
+    let database = database_table(postgres);
     let config = format!(
         r#"{base}
 {database}
@@ -262,12 +261,7 @@ async fn the_config_shown_is_the_one_a_reload_put_in_force() {
     let path = app.config_path();
     let text = std::fs::read_to_string(&path).expect("config");
     std::fs::write(&path, text.replace("Test Shop", "Reloaded Shop")).expect("written");
-    app.reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("reloads");
+    app.reload().await;
     let (_, config) = get(&app, "/api/config").await;
     assert_eq!(config["shop"]["name"], "Reloaded Shop");
 

@@ -355,12 +355,7 @@ async fn editor_previews_flags_errors_and_saves(client: &Client, app: &TestApp) 
     wait_for_text(client, "#save-result", "Saved").await;
 
     // The reload the file watcher starts on a save; then the next mail uses the edit.
-    app.reloader
-        .lock()
-        .await
-        .reload("file changed")
-        .await
-        .expect("reloads");
+    app.reload().await;
     // Another order: ORDER12345 is refunded by now, and the confirmation mail's rule
     // asks for a paid order.
     let body = String::from_utf8(fixture_with_id(
@@ -468,12 +463,7 @@ async fn a_text_only_set_is_shown_as_an_sms(client: &Client, app: &TestApp) {
         "Your order {{order_id}} is on its way. Reply STOP to opt out.",
     )
     .expect("an SMS set");
-    app.reloader
-        .lock()
-        .await
-        .reload("file changed")
-        .await
-        .expect("reloads");
+    app.reload().await;
     client
         .goto(&app.console_url("/templates?name=order_shipped_sms"))
         .await

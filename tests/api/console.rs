@@ -306,12 +306,7 @@ async fn a_save_that_fails_the_check_is_refused_and_a_good_one_is_written_with_a
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 
     // The reload the file watcher would start takes it live.
-    app.reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("reloads");
+    app.reload().await;
     app.post_fixture("payment_intent.succeeded").await;
     app.dispatch_all_pending().await;
     let mails = app.outbox();
@@ -418,12 +413,7 @@ async fn a_config_that_check_refuses_is_shown_above_every_page_until_fixed() {
         assert!(html.contains("customer.nmae"), "{path}");
     }
     std::fs::write(&subject, good).expect("fixed");
-    app.reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("reloaded");
+    app.reload().await;
     assert_eq!(app.metrics.get("herald_config_problems", &[]), 0);
     let (_, html) = page(&app, "/").await;
     assert!(!html.contains("problem"), "{html}");

@@ -7,7 +7,8 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, fixture_with_id, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp,
+    base_config, database_table, fixture_with_id, fresh_postgres, run_cli, spawn_app_with,
+    PgDatabase, TestApp,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -16,9 +17,7 @@ const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
 /// herald whose payment_intent events go to `good` and refunds to `bad`; other
 /// types match no rule. On SQLite, or on `postgres`.
 async fn app_on(postgres: Option<&PgDatabase>, good: &HttpSink, bad: &HttpSink) -> TestApp {
-    let database = postgres
-        .map(|db| format!("[database]\nurl = \"{}\"\n", db.url))
-        .unwrap_or_default();
+    let database = database_table(postgres);
     let config = format!(
         r#"{base}
 {database}

@@ -448,12 +448,7 @@ async fn a_reload_that_adds_a_fallback_helps_a_job_already_failing() {
 
     let with_fallback = config(rule(", fallback = [{ plugin = \"backup\" }]"));
     std::fs::write(app.config_path(), with_fallback).expect("config written");
-    app.reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("reloaded");
+    app.reload().await;
 
     let jobs = app.settle(EVENT).await;
     assert_eq!(jobs[0].status, JobStatus::Delivered);

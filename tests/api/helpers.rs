@@ -95,6 +95,13 @@ secret = "${{STRIPE_WEBHOOK_SECRET}}"
 /// `[admin]` with the token the tests sign in with (`HERALD_ADMIN_TOKEN`).
 pub const ADMIN_TABLE: &str = "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n";
 
+/// `[database]` on `postgres` when given; empty (the test's SQLite file) otherwise.
+pub fn database_table(postgres: Option<&PgDatabase>) -> String {
+    postgres
+        .map(|db| format!("[database]\nurl = \"{}\"\n", db.url))
+        .unwrap_or_default()
+}
+
 /// A webhook instance `sink` posting to `url`, and a rule `notify` sending it the
 /// events `on` matches (a TOML array), `action` added to the action (`, path = "/x"`).
 pub fn notify_sink(url: &str, on: &str, action: &str) -> String {
@@ -228,6 +235,16 @@ pub fn signature(body: &[u8]) -> String {
 }
 
 impl TestApp {
+    /// Reloads the config on disk as the file watcher would; panics when refused.
+    pub async fn reload(&self) -> herald::reload::Changes {
+        self.reloader
+            .lock()
+            .await
+            .reload("test")
+            .await
+            .unwrap_or_else(|problems| panic!("reload refused: {problems:?}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

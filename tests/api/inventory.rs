@@ -6,15 +6,15 @@ use herald::store::JobStatus;
 use herald_plugin_inventory::ledger::{LedgerError, StockLedger, StockMove};
 use serde_json::Value;
 
-use crate::helpers::{base_config, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp};
+use crate::helpers::{
+    base_config, database_table, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp,
+};
 
 const NEAR_MAX: i64 = i64::MAX - 1;
 
 /// herald with an inventory instance restocking on refunds, on SQLite or on `postgres`.
 async fn app_on(postgres: Option<&PgDatabase>) -> TestApp {
-    let database = postgres
-        .map(|db| format!("[database]\nurl = \"{}\"\n", db.url))
-        .unwrap_or_default();
+    let database = database_table(postgres);
     let config = format!(
         r#"{base}
 {database}

@@ -529,7 +529,7 @@ async fn restart_only_settings_are_reported_and_the_rest_applies() {
     table["dispatch"]["concurrency"] = 1.into();
     table["shop"]["name"] = "Renamed Shop".into();
     std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
-    let changes = app.reloader.lock().await.reload("test").await.expect("ok");
+    let changes = app.reload().await;
     assert_eq!(
         changes.restart_only,
         ["server.body_limit_bytes", "dispatch.concurrency"]
@@ -606,12 +606,7 @@ async fn a_job_held_for_a_broken_template_is_sent_by_the_reload_that_fixes_it() 
     assert!(app.outbox().is_empty(), "nothing was sent");
 
     std::fs::write(&subject, good).expect("fixed");
-    app.reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("reloaded");
+    app.reload().await;
     let mail = app
         .settle(id)
         .await
@@ -635,7 +630,7 @@ async fn a_new_metrics_listener_is_reported_at_every_reload_until_a_restart() {
     table.insert("metrics".to_owned(), metrics.into());
     std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
     for round in 1..=2 {
-        let changes = app.reloader.lock().await.reload("test").await.expect("ok");
+        let changes = app.reload().await;
         assert_eq!(changes.restart_only, ["metrics.listen"], "reload {round}");
     }
 }

@@ -1,7 +1,7 @@
 //! The database kind in use, and the connections shared queries run on.
 //!
 //! Each backend's folder holds only what is its own (SQLite: the single writer,
-//! group commit, WAL sync, checkpoints; PostgreSQL: the pools, batch inserts);
+//! group commit batches, WAL sync, checkpoints; PostgreSQL: the pools, batch inserts);
 //! every query both can run is written once against [`super::sql`], and reaches
 //! a backend through the three kinds of connection here.
 

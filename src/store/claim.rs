@@ -1,5 +1,5 @@
-//! Claiming due jobs: each backend leases rows its own way (`CLAIM_SQL` in its
-//! folder); their events are loaded and put together with them here, once.
+//! Claiming due jobs: one statement leases them, their events are loaded, and the
+//! two are put together.
 
 use std::collections::HashMap;
 
@@ -10,8 +10,37 @@ use super::error::{Result, StoreError};
 use super::job::ClaimedJob;
 use super::rows::{to_u32, ClaimRow, EventRow};
 use super::shared_events::SharedEvents;
+use super::sql::Dialect;
 use super::sql::{Run, Sql};
-use super::{Backend, Store};
+use super::Store;
+
+/// Leases up to `$3` due jobs for a lease ending at `$1` held by instance `$5`,
+/// `$2` being now, passing over the plugin instances in the list `$4`.
+///
+/// It walks `jobs_due`, which holds only pending jobs, in order. On SQLite the
+/// statement runs under the write lock, so two claimers can never both take a job.
+/// On PostgreSQL `FOR UPDATE SKIP LOCKED` makes concurrent claimers (in this
+/// process or another replica) pass over rows another claim is taking instead of
+/// waiting for it; a row that claim has committed meanwhile is checked again
+/// against the `WHERE` (READ COMMITTED re-evaluation) and dropped, as its lease now
+/// hides it. So no job is ever handed to two workers.
+pub(super) fn claim_sql(dialect: Dialect) -> String {
+    format!(
+        "UPDATE jobs SET locked_until = $1, leased_by = $5, attempts = attempts + 1,
+                         updated_at = $2
+         WHERE id IN (
+             SELECT id FROM jobs
+             WHERE status = 'pending' AND run_at <= $2
+               AND (locked_until IS NULL OR locked_until <= $2)
+               AND NOT (plugin {})
+             ORDER BY run_at, id
+             LIMIT $3{})
+         RETURNING id, event_pk, rule, action_index, plugin, params, idempotency_key, attempts,
+                   attempt_base, queued_at, failovers",
+        dialect.any(4),
+        dialect.skip_locked()
+    )
+}
 
 impl Store {
     /// Claims up to `limit` due jobs for this instance, hiding each from other
@@ -30,10 +59,14 @@ impl Store {
     ) -> Result<Vec<ClaimedJob>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let until = now_ms.saturating_add(lease_ms);
-        let rows = match &self.backend {
-            Backend::Sqlite(store) => store.claim(now_ms, until, limit, skip).await?,
-            Backend::Postgres(store) => store.claim(now_ms, until, limit, skip).await?,
-        };
+        // Lossy: a lost lease only means the job is claimed again.
+        let claim = Sql::new(claim_sql(self.dialect()))
+            .bind(until)
+            .bind(now_ms)
+            .bind(limit)
+            .bind(skip)
+            .bind(&*self.instance);
+        let rows: Vec<ClaimRow> = self.lossy().await?.fetch_all(&claim).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -1,10 +1,10 @@
 //! The PostgreSQL backend: several herald replicas share one database.
 //!
-//! This folder holds only what is PostgreSQL's own: the two pools, the claim
-//! (`FOR UPDATE SKIP LOCKED`) and the batch inserts (`UNNEST`). Every other query
-//! is shared with SQLite (`crate::store::sql`); where SQLite's single writer makes
-//! a statement safe by itself, the shared text takes a row lock from
-//! [`crate::store::sql::Dialect`] here, and the unique constraints behind
+//! This folder holds only what is PostgreSQL's own: the two pools and the batch
+//! inserts (`UNNEST`). Every other query is shared with SQLite (`crate::store::sql`);
+//! where SQLite's single writer makes a statement safe by itself, the shared text
+//! takes a row lock from [`crate::store::sql::Dialect`] here (the claim's
+//! `FOR UPDATE SKIP LOCKED` among them), and the unique constraints behind
 //! `ON CONFLICT` do the rest.
 
 use std::str::FromStr;
@@ -24,7 +24,6 @@ use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
-use super::rows::ClaimRow;
 use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Connections in the main pool: enough for the ingest writer, the operator's
@@ -57,28 +56,6 @@ const BOOKKEEPING_SETTINGS: &str = "SET synchronous_commit = off;
      SET enable_bitmapscan = off;
      SET enable_sort = off;
      SET enable_hashjoin = off;";
-
-/// Claims up to `$3` due jobs for a lease ending at `$1`, `$2` being now, held
-/// by instance `$5`.
-///
-/// `FOR UPDATE SKIP LOCKED` makes concurrent claimers (in this process or another
-/// replica) pass over rows another claim is taking instead of waiting for it; a
-/// row that claim has committed meanwhile is re-checked against the `WHERE`
-/// (READ COMMITTED re-evaluation) and dropped, as its lease now hides it. So no job
-/// is ever handed to two workers.
-const CLAIM_SQL: &str =
-    "UPDATE jobs SET locked_until = $1, leased_by = $5, attempts = attempts + 1,
-                     updated_at = $2
-     WHERE id IN (
-         SELECT id FROM jobs
-         WHERE status = 'pending' AND run_at <= $2
-           AND (locked_until IS NULL OR locked_until <= $2)
-           AND NOT (plugin = ANY($4))
-         ORDER BY run_at, id
-         LIMIT $3
-         FOR UPDATE SKIP LOCKED)
-     RETURNING id, event_pk, rule, action_index, plugin, params, idempotency_key, attempts,
-               attempt_base, queued_at, failovers";
 
 /// Inserts `jobs` for event `event_pk` in one statement; a job whose idempotency
 /// key exists is skipped. Returns how many were inserted.
@@ -139,8 +116,6 @@ pub struct PostgresStore {
     pub(in crate::store) bookkeeping: PgPool,
     pub(in crate::store) ingest: GroupCommit<NewEvent, IngestOutcome>,
     pub(in crate::store) attempts: GroupCommit<NewAttempt, ()>,
-    /// This process's name on the leases it takes (see [`super::leases`]).
-    instance: Arc<str>,
 }
 
 impl PostgresStore {
@@ -185,7 +160,7 @@ impl PostgresStore {
             "herald-attempts",
             AttemptWriter {
                 pool: bookkeeping.clone(),
-                instance: instance.clone(),
+                instance,
             },
             GROUP_COMMIT_MAX,
         );
@@ -194,7 +169,6 @@ impl PostgresStore {
             bookkeeping,
             ingest,
             attempts,
-            instance,
         })
     }
 
@@ -202,24 +176,5 @@ impl PostgresStore {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Leases up to `limit` due jobs until `until_ms` (see
-    /// [`crate::store::Store::claim_due`]).
-    pub(in crate::store) async fn claim(
-        &self,
-        now_ms: i64,
-        until_ms: i64,
-        limit: i64,
-        skip: &[String],
-    ) -> Result<Vec<ClaimRow>> {
-        Ok(sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
-            .bind(until_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .bind(skip)
-            .bind(&*self.instance)
-            .fetch_all(&self.bookkeeping)
-            .await?)
     }
 }

@@ -170,16 +170,17 @@ async fn claims_and_attempt_records_walk_an_index_on_stale_statistics() {
     .expect("a backlog");
 
     let now = 1_000_000;
+    let claim_sql = crate::store::claim::claim_sql(crate::store::sql::Dialect::Postgres);
     let lease = now + 60_000;
     let mut claim = plans(
         &store,
-        CLAIM_SQL,
+        &claim_sql,
         &format!("{lease}, {now}, 32, '{{}}', 'me'"),
     )
     .await;
     // Skipping a plugin filters the same walk.
     let skip = format!("{lease}, {now}, 32, ARRAY['p'], 'me'");
-    claim.extend(plans(&store, CLAIM_SQL, &skip).await);
+    claim.extend(plans(&store, &claim_sql, &skip).await);
     let ids = "ARRAY[1, 2, 3]::BIGINT[]";
     let texts = "ARRAY['delivered', 'delivered', 'delivered']";
     let record = plans(

@@ -30,7 +30,6 @@ use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
 use super::new_event::{NewEvent, NewJob};
 use super::probe::PROBE_BYTES;
-use super::rows::ClaimRow;
 use super::{ATTEMPTS_LINGER, GROUP_COMMIT_MAX, INGEST_LINGER};
 
 /// Inserts `jobs` for event `event_pk`; a job whose idempotency key exists is skipped.
@@ -83,29 +82,9 @@ pub struct SqliteStore {
     pub(in crate::store) writer: Writer,
     pub(in crate::store) ingest: GroupCommit<NewEvent, IngestOutcome>,
     pub(in crate::store) attempts: GroupCommit<NewAttempt, ()>,
-    /// This process's name on the leases it takes (see [`super::leases`]).
-    instance: Arc<str>,
     /// The database file opened; `None` in memory.
     file: Option<DatabaseFile>,
 }
-
-/// Leases up to `?3` due jobs for a lease ending at `?1` held by instance `?5`,
-/// `?2` being now, passing over the plugins in the JSON array `?4`.
-///
-/// One statement: SQLite runs it under the write lock, so two claimers can never
-/// both take a job. It walks `jobs_due`, which holds only pending jobs, in order.
-const CLAIM_SQL: &str =
-    "UPDATE jobs SET locked_until = ?1, leased_by = ?5, attempts = attempts + 1,
-                     updated_at = ?2
-     WHERE id IN (
-         SELECT id FROM jobs
-         WHERE status = 'pending' AND run_at <= ?2
-           AND (locked_until IS NULL OR locked_until <= ?2)
-           AND plugin NOT IN (SELECT value FROM json_each(?4))
-         ORDER BY run_at, id
-         LIMIT ?3)
-     RETURNING id, event_pk, rule, action_index, plugin, params, idempotency_key, attempts,
-               attempt_base, queued_at, failovers";
 
 impl SqliteStore {
     pub async fn connect(url: &str, display: &str, instance: Arc<str>) -> Result<Self> {
@@ -185,7 +164,7 @@ impl SqliteStore {
             "herald-attempts",
             AttemptWriter {
                 writer: writer.clone(),
-                instance: instance.clone(),
+                instance,
             },
             GROUP_COMMIT_MAX,
             Some(ATTEMPTS_LINGER),
@@ -195,7 +174,6 @@ impl SqliteStore {
             writer,
             ingest,
             attempts,
-            instance,
             file,
         })
     }
@@ -207,31 +185,6 @@ impl SqliteStore {
         }
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    /// Leases up to `limit` due jobs until `until_ms` (see
-    /// [`crate::store::Store::claim_due`]). Lossy: a lost lease only means the job
-    /// is claimed again.
-    pub(in crate::store) async fn claim(
-        &self,
-        now_ms: i64,
-        until_ms: i64,
-        limit: i64,
-        skip: &[String],
-    ) -> Result<Vec<ClaimRow>> {
-        // The plugins to skip as one JSON array, so the statement's text, and so its
-        // prepared form, is the same whatever the list.
-        let skip = serde_json::to_string(skip)
-            .map_err(|e| StoreError::Corrupt(format!("plugins to skip: {e}")))?;
-        let mut write = self.writer.lossy().await?;
-        Ok(sqlx::query_as::<_, ClaimRow>(CLAIM_SQL)
-            .bind(until_ms)
-            .bind(now_ms)
-            .bind(limit)
-            .bind(skip)
-            .bind(&*self.instance)
-            .fetch_all(&mut *write)
-            .await?)
     }
 
     /// Writes and deletes a row of [`PROBE_BYTES`] in one durable transaction.

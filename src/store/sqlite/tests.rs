@@ -41,7 +41,8 @@ fn steps(rows: Vec<(i64, i64, i64, String)>) -> String {
 #[tokio::test]
 async fn a_claim_walks_the_pending_jobs_index_in_order() {
     let (_dir, store) = store_with_jobs().await;
-    let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {CLAIM_SQL}"))
+    let claim = crate::store::claim::claim_sql(Dialect::Sqlite);
+    let plan = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {claim}"))
         .bind(10_000_i64)
         .bind(5_000_i64)
         .bind(32_i64)

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::helpers::{fixture_with_id, notify_sink, repo, signature, HeraldProcess};
+use crate::helpers::{
+    fixture_with_id, notify_sink, process_config, repo, signature, HeraldProcess,
+};
 use herald_testkit::HttpSink;
 
 /// Events posted per run, and after how many the run is killed.
@@ -23,15 +25,7 @@ const CONCURRENCY: usize = 8;
 
 fn crash_config(dir: &Path, sink: &HttpSink) -> String {
     format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-
-[admin]
-listen = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
+        r#"{process}
 
 [dispatch]
 lease_secs = 1
@@ -46,7 +40,7 @@ dir = "{templates}"
 secret = "${{STRIPE_WEBHOOK_SECRET}}"
 
 {notify}"#,
-        db = dir.join("herald.db").display(),
+        process = process_config(dir),
         templates = repo().join("templates").display(),
         notify = notify_sink(&sink.url(), r#"["*"]"#, ""),
     )

@@ -95,6 +95,16 @@ secret = "${{STRIPE_WEBHOOK_SECRET}}"
 /// `[admin]` with the token the tests sign in with (`HERALD_ADMIN_TOKEN`).
 pub const ADMIN_TABLE: &str = "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n";
 
+/// The listeners on ephemeral ports and a SQLite file in `dir`: the start of a
+/// config for a herald run as its own process.
+pub fn process_config(dir: &Path) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n\
+         [database]\nurl = \"sqlite://{}\"\n",
+        dir.join("herald.db").display()
+    )
+}
+
 /// `[database]` on `postgres` when given; empty (the test's SQLite file) otherwise.
 pub fn database_table(postgres: Option<&PgDatabase>) -> String {
     postgres
@@ -372,6 +382,20 @@ pub struct HeraldProcess {
 }
 
 impl HeraldProcess {
+    /// Posts `body`, signed with the tests' secret, as a Stripe webhook; panics unless
+    /// it is answered 200.
+    pub async fn post_signed(&self, body: Vec<u8>) -> reqwest::Response {
+        let answer = reqwest::Client::new()
+            .post(format!("http://{}/webhooks/stripe", self.addr))
+            .header("stripe-signature", signature(&body))
+            .body(body)
+            .send()
+            .await
+            .expect("posted");
+        assert_eq!(answer.status(), 200);
+        answer
+    }
+
     /// Starts `herald --config <config> serve` and waits for it to log its address.
     pub async fn start(config: &Path) -> HeraldProcess {
         Self::start_with(config, &[]).await

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{admin_on_port_zero, base_config, signature, HeraldProcess};
+use crate::helpers::{admin_on_port_zero, base_config, HeraldProcess};
 
 /// What a forger would want to appear as a line of its own.
 const FORGED: &str = "2026-01-01T00:00:00.000000Z  INFO herald: admin token rotated";
@@ -26,14 +26,7 @@ async fn lines_after_a_hostile_event(format: &str) -> Vec<String> {
         "data": { "object": { "id": "ch_1", "object": "charge" } }
     }))
     .expect("json");
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/stripe", herald.addr))
-        .header("stripe-signature", signature(&body))
-        .body(body)
-        .send()
-        .await
-        .expect("posted");
-    assert_eq!(answer.status(), 200);
+    herald.post_signed(body).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let lines = loop {
         let lines = herald

@@ -257,14 +257,7 @@ async fn json_logs_are_one_object_a_line_with_the_job_fields_and_no_secret_or_ma
     let herald = HeraldProcess::start_with(&path, &["--log-format", "json"]).await;
 
     let body = fixture("payment_intent.succeeded");
-    let answer = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/stripe", herald.addr))
-        .header("stripe-signature", signature(&body))
-        .body(body)
-        .send()
-        .await
-        .expect("posted");
-    assert_eq!(answer.status(), 200);
+    herald.post_signed(body).await;
     let mails = sink.wait_for(1, Duration::from_secs(20)).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let lines = loop {

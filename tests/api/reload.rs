@@ -5,22 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::helpers::{
-    fixture_with_id, repo, run_cli, shipped_config_in, signature, spawn_app, HeraldProcess,
+    fixture_with_id, process_config, repo, run_cli, shipped_config_in, spawn_app, HeraldProcess,
 };
 
 /// A config for the binary in `dir`: workers on, the templates copied beside it,
 /// the email instance writing to `dir/outbox`; `extra` is appended.
 fn config(dir: &Path, extra: &str) -> String {
     format!(
-        r#"
-[server]
-listen = "127.0.0.1:0"
-
-[admin]
-listen = "127.0.0.1:0"
-
-[database]
-url = "sqlite://{db}"
+        r#"{process}
 
 [dispatch]
 poll_interval_ms = 50
@@ -47,7 +39,7 @@ name = "payment-confirmation"
 on = ["payment_intent.succeeded"]
 actions = [{{ plugin = "customer_mail", template = "payment_succeeded", to = "{{{{customer.email}}}}" }}]
 {extra}"#,
-        db = dir.join("herald.db").display(),
+        process = process_config(dir),
     )
 }
 
@@ -153,15 +145,7 @@ impl Running {
     /// Posts fixture `name` signed, under a fresh `id`; returns the answer's job count.
     async fn post(&self, name: &str, id: &str) -> u64 {
         let body = fixture_with_id(name, id);
-        let answer = self
-            .client
-            .post(format!("http://{}/webhooks/stripe", self.herald.addr))
-            .header("stripe-signature", signature(&body))
-            .body(body)
-            .send()
-            .await
-            .expect("posted");
-        assert_eq!(answer.status(), 200);
+        let answer = self.herald.post_signed(body).await;
         let ack: serde_json::Value = answer.json().await.expect("test step");
         ack["jobs"].as_u64().expect("a job count")
     }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::page::{badge, json_tree, money, page, plural, time_ms, time_s, url};
+use super::page::{badge, head, json_tree, money, page, plural, time_ms, time_s, url};
 use super::shell::Shell;
 use crate::admin::error::PageError;
 use crate::rules::EventPattern;
@@ -84,11 +84,7 @@ pub async fn list(
         p.live aria-live="polite" { span data-live-status { "Live: refreshes every few seconds." } }
         table.events data-live="events" aria-describedby="events-caption" {
             caption #events-caption { "Newest first, " (events.len()) " shown" }
-            thead { tr {
-                @for heading in ["Received (UTC)", "Event", "Type", "Order", "Customer", "Amount", "Delivered", "Status"] {
-                    th scope="col" { (heading) }
-                }
-            } }
+            (head(&["Received (UTC)", "Event", "Type", "Order", "Customer", "Amount", "Delivered", "Status"]))
             tbody {
                 @for e in &events {
                     tr class={ "status-" (e.status.as_str()) } data-id=(e.event_id) {
@@ -177,7 +173,7 @@ fn detail_body(config: &crate::Config, detail: &EventDetail) -> Markup {
                         }
                         table.attempts {
                             caption { "Attempts of job " (job.id) }
-                            thead { tr { th scope="col" { "#" } th scope="col" { "Started (UTC)" } th scope="col" { "Outcome" } th scope="col" { "Reason" } th scope="col" { "Duration" } } }
+                            (head(&["#", "Started (UTC)", "Outcome", "Reason", "Duration"]))
                             tbody {
                                 @for a in &job.history {
                                     tr {

@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::page::{page, plural, time_s, url};
+use super::page::{head, page, plural, time_s, url};
 use super::shell::Shell;
 use crate::admin::error::{AdminError, PageError};
 use crate::server::AppState;
@@ -54,9 +54,7 @@ pub async fn search(
         (search_form(""))
         table.orders {
             caption { "The " (plural(orders.len(), "order")) " changed last, newest first" }
-            thead { tr {
-                @for heading in ["Order", "Status", "Decided by", "At (UTC)", "Facts"] { th scope="col" { (heading) } }
-            } }
+            (head(&["Order", "Status", "Decided by", "At (UTC)", "Facts"]))
             tbody {
                 @for listing in &orders {
                     @let order = &listing.state;
@@ -106,9 +104,7 @@ pub async fn show(
         }
         table.history {
             caption { "History, oldest first (" (plural(facts.len(), "fact")) ")" }
-            thead { tr {
-                @for heading in ["Created (UTC)", "Event", "Type", "Signal", "Amount"] { th scope="col" { (heading) } }
-            } }
+            (head(&["Created (UTC)", "Event", "Type", "Signal", "Amount"]))
             tbody {
                 @for fact in &facts {
                     tr {

@@ -92,6 +92,13 @@ fn problems_banner(problems: &[String]) -> Markup {
     }
 }
 
+/// A table's head row: one column header each.
+pub fn head(headings: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for heading in headings { th scope="col" { (heading) } } } }
+    }
+}
+
 /// `count` and `noun`, with an `s` unless there is one.
 pub fn plural(count: usize, noun: &str) -> String {
     if count == 1 {

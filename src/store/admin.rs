@@ -9,7 +9,7 @@ use super::error::Result;
 use super::job::{JobFilter, JobSummary, Pruned, Redelivered};
 use super::new_event::NewJob;
 use super::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
-use super::sql::{Arg, Dialect, Run, Sql};
+use super::sql::{Arg, Dialect, Run, Sql, Tx};
 use super::Store;
 
 /// The dead letters `filter` matches, the first `limit` by death, oldest first;
@@ -41,6 +41,17 @@ pub(super) fn dead_letters_sql(dialect: Dialect, filter: &JobFilter, limit: usiz
         i64::try_from(limit).unwrap_or(i64::MAX),
     );
     sql
+}
+
+/// Deletes the jobs `ids` and their attempts in `tx`, which has locked them
+/// already; how many jobs went.
+pub(super) async fn delete_jobs(tx: &mut Tx<'_>, ids: Vec<i64>) -> Result<u64> {
+    let any = tx.dialect().any(1);
+    let ids = Arg::Ints(ids);
+    let attempts = format!("DELETE FROM attempts WHERE job_id {any}");
+    tx.execute(&Sql::new(attempts).bind(ids.clone())).await?;
+    let jobs = format!("DELETE FROM jobs WHERE id {any}");
+    tx.execute(&Sql::new(jobs).bind(ids)).await
 }
 
 /// Events received before `$1`, none of whose jobs still waits or lies dead.
@@ -165,11 +176,8 @@ impl Store {
             dialect.for_update()
         ))
         .bind(job_ids);
-        let dead = Arg::Ints(tx.scalars(&dead).await?);
-        let attempts = format!("DELETE FROM attempts WHERE job_id {}", dialect.any(1));
-        tx.execute(&Sql::new(attempts).bind(dead.clone())).await?;
-        let jobs = format!("DELETE FROM jobs WHERE id {}", dialect.any(1));
-        let purged = tx.execute(&Sql::new(jobs).bind(dead)).await?;
+        let dead = tx.scalars(&dead).await?;
+        let purged = delete_jobs(&mut tx, dead).await?;
         tx.commit().await?;
         Ok(purged)
     }

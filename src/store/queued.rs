@@ -1,10 +1,11 @@
 //! Jobs queued for a plugin instance that a reload removed: they wait (not dead)
 //! until the instance returns, or an operator deletes them (`herald purge --queued`).
 
+use super::admin::delete_jobs;
 use super::error::Result;
 use super::job::JobSummary;
 use super::rows::{JobSummaryRow, JOB_SUMMARY_SELECT};
-use super::sql::{Arg, Run, Sql};
+use super::sql::{Run, Sql};
 use super::Store;
 
 impl Store {
@@ -44,11 +45,7 @@ impl Store {
                     .bind(now_ms),
                 )
                 .await?;
-            let ids = Arg::Ints(queued);
-            let attempts = format!("DELETE FROM attempts WHERE job_id {}", dialect.any(1));
-            tx.execute(&Sql::new(attempts).bind(ids.clone())).await?;
-            let jobs = format!("DELETE FROM jobs WHERE id {}", dialect.any(1));
-            let purged = tx.execute(&Sql::new(jobs).bind(ids)).await?;
+            let purged = delete_jobs(&mut tx, queued).await?;
             tx.commit().await?;
             Ok(purged)
         }

@@ -71,6 +71,17 @@ async fn deliver(
     herald_testkit::deliver_in_context(plugin, &event(), params, context.clone(), attempt).await
 }
 
+/// Delivers the paid action for ada@example.com under [`KEY`].
+async fn deliver_paid(plugin: &Arc<dyn Plugin>) -> Outcome {
+    deliver(
+        plugin.as_ref(),
+        &paid_action(),
+        &context("ada@example.com"),
+        KEY,
+    )
+    .await
+}
+
 async fn plugin_from(config: Value, base_dir: &Path) -> Arc<dyn Plugin> {
     let env = HashMap::from([("SMTP_PASS".to_owned(), "hunter2".to_owned())]);
     let config: EmailConfig = serde_json::from_value(config).expect("config deserializes");
@@ -125,13 +136,7 @@ async fn file_transport_writes_one_eml_per_job() {
     let outbox = dir.path().join("outbox");
     plugin.healthcheck().await.expect("outbox is writable");
 
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_eq!(outcome, Outcome::Delivered);
 
     let token = message_token(KEY);
@@ -161,13 +166,7 @@ async fn file_transport_writes_one_eml_per_job() {
     assert!(eml.contains("<p>Hi Ada</p>"), "{eml}");
 
     // A redelivery of the same job replaces the file; another job adds one.
-    let again = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let again = deliver_paid(&plugin).await;
     assert_eq!(again, Outcome::Delivered);
     assert_eq!(eml_files(&outbox).len(), 1);
     let other_key = "stripe:evt_2:payment_succeeded:0";
@@ -216,13 +215,7 @@ async fn smtp_delivers_envelope_headers_and_both_parts() {
     .await;
     plugin.healthcheck().await.expect("sink answers NOOP");
 
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_eq!(outcome, Outcome::Delivered);
 
     let mails = sink.wait_for(1, WAIT).await;
@@ -264,13 +257,7 @@ async fn smtp_delivers_envelope_headers_and_both_parts() {
 async fn smtp_4xx_is_retried() {
     let sink = SmtpSink::start_with(DataReply::TempFail).await;
     let plugin = smtp_plugin(sink.port(), json!({})).await;
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_retry(&outcome, "451");
     assert!(sink.received().is_empty());
 }
@@ -283,13 +270,7 @@ async fn rejected_credentials_are_retried_so_fixing_them_loses_nothing() {
         json!({ "username": "mailer", "password": "${SMTP_PASS}" }),
     )
     .await;
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_retry(&outcome, "535");
     assert!(sink.received().is_empty());
 }
@@ -298,13 +279,7 @@ async fn rejected_credentials_are_retried_so_fixing_them_loses_nothing() {
 async fn smtp_5xx_fails_with_the_server_text() {
     let sink = SmtpSink::start_with(DataReply::PermFail).await;
     let plugin = smtp_plugin(sink.port(), json!({})).await;
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_failed(&outcome, "554");
     assert_failed(&outcome, "Message rejected by policy");
 }
@@ -313,13 +288,7 @@ async fn smtp_5xx_fails_with_the_server_text() {
 async fn a_refused_connection_is_retried() {
     let port = closed_port();
     let plugin = smtp_plugin(port, json!({})).await;
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_retry(&outcome, &format!("127.0.0.1:{port}"));
     assert!(plugin.healthcheck().await.is_err());
 }
@@ -328,13 +297,7 @@ async fn a_refused_connection_is_retried() {
 async fn a_server_that_stops_answering_is_retried_after_the_timeout() {
     let sink = SmtpSink::start_with(DataReply::Hang).await;
     let plugin = smtp_plugin(sink.port(), json!({ "timeout_secs": 1 })).await;
-    let outcome = deliver(
-        plugin.as_ref(),
-        &paid_action(),
-        &context("ada@example.com"),
-        KEY,
-    )
-    .await;
+    let outcome = deliver_paid(&plugin).await;
     assert_retry(&outcome, "did not finish within 1s");
 }
 

@@ -469,24 +469,11 @@ async fn the_webhook_listener_serves_no_admin_path() {
 
 /// Waits for a line of `herald`'s log holding `needle`, and returns it.
 async fn wait_log_line(herald: &crate::helpers::HeraldProcess, needle: &str) -> String {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let found = herald
-            .log
-            .lock()
-            .expect("log lock")
-            .iter()
-            .find(|line| line.contains(needle))
-            .cloned();
-        if let Some(line) = found {
-            return line;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no log line with {needle:?} within 30 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let lines = herald.log_until(needle).await;
+    lines
+        .into_iter()
+        .find(|line| line.contains(needle))
+        .expect("the line waited for")
 }
 
 #[tokio::test]

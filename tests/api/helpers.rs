@@ -396,6 +396,26 @@ impl HeraldProcess {
         answer
     }
 
+    /// Waits, up to 30 s, until a line of the log holds `needle`; every line so far.
+    pub async fn log_until(&self, needle: &str) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let lines = self
+                .log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if lines.iter().any(|line| line.contains(needle)) {
+                return lines;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no log line with {needle:?} within 30 s:\n{lines:#?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Starts `herald --config <config> serve` and waits for it to log its address.
     pub async fn start(config: &Path) -> HeraldProcess {
         Self::start_with(config, &[]).await

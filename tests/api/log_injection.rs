@@ -1,8 +1,6 @@
 //! Log injection: a signed event whose id holds a newline and terminal escapes must
 //! not forge a log line or reach the reader's terminal, in either log format.
 
-use std::time::Duration;
-
 use crate::helpers::{admin_on_port_zero, base_config, HeraldProcess};
 
 /// What a forger would want to appear as a line of its own.
@@ -27,19 +25,7 @@ async fn lines_after_a_hostile_event(format: &str) -> Vec<String> {
     }))
     .expect("json");
     herald.post_signed(body).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let lines = loop {
-        let lines = herald
-            .log
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        if lines.iter().any(|line| line.contains("event stored")) {
-            break lines;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{lines:#?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let lines = herald.log_until("event stored").await;
     herald.signal("-TERM");
     herald.wait().await;
     lines

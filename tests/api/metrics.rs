@@ -259,22 +259,7 @@ async fn json_logs_are_one_object_a_line_with_the_job_fields_and_no_secret_or_ma
     let body = fixture("payment_intent.succeeded");
     herald.post_signed(body).await;
     let mails = sink.wait_for(1, Duration::from_secs(20)).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let lines = loop {
-        let lines = herald
-            .log
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        if lines.iter().any(|line| line.contains("\"delivered\"")) {
-            break lines;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no delivery logged:\n{lines:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let lines = herald.log_until("\"delivered\"").await;
     let listening = herald.listening_line.clone();
     herald.signal("-TERM");
     herald.wait().await;

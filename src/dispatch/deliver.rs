@@ -88,6 +88,13 @@ pub async fn deliver(
                   "delivery failed permanently: dead letter");
             (AttemptOutcome::Failed, Some(reason.into_owned()))
         }
+        Outcome::Skipped { reason } => {
+            info!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
+                  key = %job.idempotency_key, attempt = job.attempt, %reason,
+                  "skipped: nothing for the instance to do");
+            metrics.job_skipped(&job.plugin, &job.rule);
+            (AttemptOutcome::Skipped, Some(reason.into_owned()))
+        }
         Outcome::Held { reason } => {
             warn!(job_id = job.id, event_id = %job.event.id, plugin = %job.plugin,
                   key = %job.idempotency_key, attempt = job.attempt, %reason,
@@ -100,7 +107,6 @@ pub async fn deliver(
         AttemptOutcome::RetryAt(_) => "retry",
         AttemptOutcome::Failed => "failed",
         AttemptOutcome::Exhausted => "exhausted",
-        // Never an outcome of a delivery; the order gate records skips itself.
         AttemptOutcome::Skipped => "skipped",
         AttemptOutcome::Held => "held",
     };

@@ -11,7 +11,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::{Map, Value};
 
-use crate::helpers::{backends, fixture, fixture_names, run_cli, spawn_app};
+use crate::helpers::{
+    backends, base_config, fixture, fixture_names, run_cli, spawn_app, spawn_app_with,
+};
 
 const FAILED: &str = "payment_intent.payment_failed";
 
@@ -220,4 +222,50 @@ async fn a_skipped_job_is_done_unsent_on_every_backend() {
         let pruned = store.prune_delivered(AT + 10).await.expect("prune");
         assert_eq!(pruned.events, 2, "{name}");
     }
+}
+
+/// `charge.updated` follows nearly every charge, and the shipped `order-status` rule
+/// sent an order's `charge.*` events to the orders ledger, which had no transition for
+/// it: each became a dead letter. The shipped rule now names the types it means, and a
+/// rule that still sends `charge.*` gets a skipped job, with the reason, counted.
+#[tokio::test]
+async fn an_event_that_says_nothing_about_its_order_is_skipped_not_a_dead_letter() {
+    let mut event: Value =
+        serde_json::from_slice(&fixture("charge.succeeded")).expect("fixture is JSON");
+    event["id"] = Value::from("evt_charge_updated");
+    event["type"] = Value::from("charge.updated");
+    let body = serde_json::to_vec(&event).expect("json");
+
+    let shipped = spawn_app().await;
+    assert_eq!(shipped.post_webhook(&body).await.status(), 200);
+    let jobs = shipped.settle("evt_charge_updated").await;
+    assert!(
+        jobs.is_empty(),
+        "no shipped rule means charge.updated: {jobs:?}"
+    );
+
+    let app = spawn_app_with(&format!(
+        "{}\n[plugins.orders.orders]\n\n[[rules]]\nname = \"order-status\"\n\
+         on = [\"charge.*\"]\nwhen = \"order_id exists\"\nactions = [{{ plugin = \"orders\" }}]\n",
+        base_config()
+    ))
+    .await;
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let jobs = app.settle("evt_charge_updated").await;
+    let [orders] = jobs.as_slice() else {
+        panic!("one job: {jobs:?}");
+    };
+    assert_eq!(orders.status, "skipped", "{orders:?}");
+    let reason = orders.last_error.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("no change") && reason.contains("charge.updated"),
+        "{reason}"
+    );
+    assert_eq!(
+        app.metrics.get(
+            "herald_jobs_skipped_total",
+            &[("plugin", "orders"), ("rule", "order-status")]
+        ),
+        1
+    );
 }

@@ -139,7 +139,7 @@ rule dispute-alert: not matched
   on: no pattern matches payment_intent.succeeded
 
 rule order-status: matched
-  on: payment_intent.*
+  on: payment_intent.succeeded
   when: order_id exists
     order_id exists → true (\"ORDER12345\")
   action 0: orders (orders)

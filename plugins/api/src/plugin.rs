@@ -52,6 +52,13 @@ pub enum Outcome {
         /// Why, for the attempt record.
         reason: Cow<'static, str>,
     },
+    /// Nothing to do: the event says nothing this instance acts on (an orders
+    /// instance sent `charge.updated`, say). The job is done, recorded as skipped
+    /// with the reason, and counted; it is not a dead letter.
+    Skipped {
+        /// Why, for the attempt record.
+        reason: Cow<'static, str>,
+    },
 }
 
 impl Outcome {
@@ -66,6 +73,13 @@ impl Outcome {
     /// A permanent failure.
     pub fn failed(reason: impl Into<Cow<'static, str>>) -> Self {
         Self::Failed {
+            reason: reason.into(),
+        }
+    }
+
+    /// A job with nothing to do (see [`Outcome::Skipped`]).
+    pub fn skipped(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::Skipped {
             reason: reason.into(),
         }
     }

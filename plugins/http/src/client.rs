@@ -62,6 +62,7 @@ pub fn outcome_kind(outcome: &Outcome) -> &'static str {
         Outcome::Retry { .. } => "retry",
         Outcome::Failed { .. } => "failed",
         Outcome::Held { .. } => "held",
+        Outcome::Skipped { .. } => "skipped",
     }
 }
 

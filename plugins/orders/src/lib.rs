@@ -45,5 +45,5 @@ pub use config::{
 pub use kind::Orders;
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
-pub use signal::signal_for;
+pub use signal::{read, signal_for, Reading};
 pub use status::{can_move, fold, history, OrderStatus, Signal, Step, UnknownStatus};

@@ -2,7 +2,7 @@
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery turns the event into a [`Fact`] (its signal from the action's `status` or
-//! from [`signal_for`]) and hands it to the [`OrderLedger`], which records it and saves
+//! from [`read`](crate::read)) and hands it to the [`OrderLedger`], which records it and saves
 //! the status [`fold`] computes from all the order's facts.
 
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::callback;
 use crate::config::Callback;
 use crate::config::ValidatedOrders;
 use crate::ledger::{Fact, OrderLedger};
-use crate::signal::signal_for;
+use crate::signal::{read, Reading};
 use crate::status::fold;
 
 /// One `[plugins.orders.<name>]` instance.
@@ -56,19 +56,30 @@ pub(crate) fn build(
 }
 
 impl OrdersPlugin {
-    /// The fact the job's event records, or why there is none (a permanent failure).
-    fn fact(&self, job: &Job<'_>) -> Result<Fact, String> {
+    /// The fact the job's event records, or the outcome when there is none: skipped
+    /// for an event that says nothing about an order, failed for one that cannot be read.
+    fn fact(&self, job: &Job<'_>) -> Result<Fact, Outcome> {
         let event = job.event;
-        let action = OrdersAction::from_params(job.params).map_err(|errors| errors.join("; "))?;
+        let action = OrdersAction::from_params(job.params)
+            .map_err(|errors| Outcome::failed(errors.join("; ")))?;
         let (signal, amount) = match action.status {
             Some(status) => (status, None),
-            None => signal_for(event).ok_or_else(|| {
-                format!(
-                    "orders `{}`: cannot tell what a `{}` event means for an order; \
-                     set `status = \"…\"` on the rule's action to say which status it sets",
-                    self.name, event.kind
-                )
-            })?,
+            None => match read(event) {
+                Reading::Signal(signal, amount) => (signal, amount),
+                Reading::Nothing => {
+                    return Err(Outcome::skipped(format!(
+                        "no change: a `{}` event does not move an order's status \
+                         (set `status = \"…\"` on the rule's action to make it)",
+                        event.kind
+                    )))
+                }
+                Reading::Unreadable(field) => {
+                    return Err(Outcome::failed(format!(
+                        "orders `{}`: a `{}` event without `{field}` cannot be read",
+                        self.name, event.kind
+                    )))
+                }
+            },
         };
         Ok(Fact {
             event_id: event.id.clone(),
@@ -96,7 +107,7 @@ impl Plugin for OrdersPlugin {
         };
         let fact = match self.fact(job) {
             Ok(fact) => fact,
-            Err(reason) => return Outcome::failed(reason),
+            Err(outcome) => return outcome,
         };
         match self.ledger.apply(order_id, &fact, &fold).await {
             Ok(state) => {

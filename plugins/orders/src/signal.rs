@@ -6,13 +6,33 @@ use serde_json::Value;
 
 use crate::status::{OrderStatus, Signal};
 
+/// What an event says about its order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// A signal, with its amount (the amount refunded so far, for refunds).
+    Signal(Signal, Option<i64>),
+    /// Nothing: a type that does not move an order's status (`charge.updated`,
+    /// `payment_intent.processing`, …), or a dispute closed without a verdict.
+    Nothing,
+    /// A type that should say something, whose payload lacks the field its meaning
+    /// depends on (named here).
+    Unreadable(&'static str),
+}
+
 /// The signal a Stripe event carries, with its amount (the amount refunded so far, for
 /// refunds), read from the event type and `data.object`.
 ///
-/// `None` when herald cannot interpret the event: an unknown type, or a payload missing
-/// the field the type's meaning depends on. A rule can then force a status with the
-/// action's `status` parameter.
+/// `None` when the event says nothing herald can read ([`read`] tells which). A rule
+/// can then force a status with the action's `status` parameter.
 pub fn signal_for(event: &Event) -> Option<(Signal, Option<i64>)> {
+    match read(event) {
+        Reading::Signal(signal, amount) => Some((signal, amount)),
+        Reading::Nothing | Reading::Unreadable(_) => None,
+    }
+}
+
+/// What `event` says about its order, from its type and `data.object`.
+pub fn read(event: &Event) -> Reading {
     let object = event.raw.pointer("/data/object").unwrap_or(&Value::Null);
     let signal = match event.kind.as_str() {
         "payment_intent.created" | "checkout.session.created" => OrderStatus::Pending,
@@ -33,22 +53,25 @@ pub fn signal_for(event: &Event) -> Option<(Signal, Option<i64>)> {
         | "checkout.session.async_payment_failed" => OrderStatus::PaymentFailed,
         "charge.refunded" => return refund(object),
         "charge.dispute.created" => OrderStatus::Disputed,
-        "charge.dispute.closed" => match str_field(object, "status")? {
-            "won" => OrderStatus::Paid,
-            "lost" => OrderStatus::Refunded,
+        "charge.dispute.closed" => match str_field(object, "status") {
+            Some("won") => OrderStatus::Paid,
+            Some("lost") => OrderStatus::Refunded,
             // `warning_closed` and the like say nothing about the money.
-            _ => return None,
+            Some(_) => return Reading::Nothing,
+            None => return Reading::Unreadable("data.object.status"),
         },
         "checkout.session.expired" | "payment_intent.canceled" => OrderStatus::Canceled,
-        _ => return None,
+        _ => return Reading::Nothing,
     };
-    Some((signal, None))
+    Reading::Signal(signal, None)
 }
 
 /// A `charge.refunded` event: full or partial, by comparing what was refunded so far
 /// with the charge's amount.
-fn refund(object: &Value) -> Option<(Signal, Option<i64>)> {
-    let refunded = object.get("amount_refunded").and_then(Value::as_i64)?;
+fn refund(object: &Value) -> Reading {
+    let Some(refunded) = object.get("amount_refunded").and_then(Value::as_i64) else {
+        return Reading::Unreadable("data.object.amount_refunded");
+    };
     let amount = object.get("amount").and_then(Value::as_i64);
     // Stripe's own `refunded` flag means "fully refunded"; trust it when amounts are odd.
     let full = object.get("refunded").and_then(Value::as_bool) == Some(true)
@@ -58,7 +81,7 @@ fn refund(object: &Value) -> Option<(Signal, Option<i64>)> {
     } else {
         OrderStatus::PartiallyRefunded
     };
-    Some((signal, Some(refunded)))
+    Reading::Signal(signal, Some(refunded))
 }
 
 fn str_field<'a>(object: &'a Value, name: &str) -> Option<&'a str> {

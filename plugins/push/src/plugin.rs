@@ -185,7 +185,8 @@ impl Plugin for PushPlugin {
                 PluginError(match outcome {
                     Outcome::Retry { reason, .. }
                     | Outcome::Failed { reason }
-                    | Outcome::Held { reason } => reason.into_owned(),
+                    | Outcome::Held { reason }
+                    | Outcome::Skipped { reason } => reason.into_owned(),
                     Outcome::Delivered => String::new(),
                 })
             }),

@@ -15,9 +15,10 @@ pub(crate) fn preview(
 ) -> Result<Preview, String> {
     let ProviderSettings::Twilio(twilio) = &validated.provider;
     let composed = compose(job, twilio, templates).map_err(|outcome| match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Failed { reason } | Outcome::Held { reason } => {
-            reason.into_owned()
-        }
+        Outcome::Retry { reason, .. }
+        | Outcome::Failed { reason }
+        | Outcome::Held { reason }
+        | Outcome::Skipped { reason } => reason.into_owned(),
         Outcome::Delivered => String::new(),
     })?;
     let preview = match &twilio.sender {

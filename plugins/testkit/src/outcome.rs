@@ -31,16 +31,17 @@ pub fn assert_retry(outcome: &Outcome, needle: &str) -> Option<Duration> {
     }
 }
 
-/// The reason of a `Retry`, `Failed` or `Held`.
+/// The reason of a `Retry`, `Failed`, `Held` or `Skipped`.
 ///
 /// # Panics
 /// When `outcome` is `Delivered`.
 #[track_caller]
 pub fn reason(outcome: &Outcome) -> &str {
     match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Failed { reason } | Outcome::Held { reason } => {
-            reason
-        }
+        Outcome::Retry { reason, .. }
+        | Outcome::Failed { reason }
+        | Outcome::Held { reason }
+        | Outcome::Skipped { reason } => reason,
         Outcome::Delivered => panic!("expected a failure, got Delivered"),
     }
 }

@@ -269,3 +269,22 @@ async fn an_event_that_says_nothing_about_its_order_is_skipped_not_a_dead_letter
         1
     );
 }
+
+/// Every sample `herald trigger` offers, through the shipped config: none may end as
+/// a dead letter (issue 30). Delivery goes to the outbox and the orders ledger.
+#[tokio::test]
+async fn every_sample_is_delivered_by_the_shipped_config_without_a_dead_letter() {
+    let app = spawn_app().await;
+    let now = 1_789_927_300;
+    for (n, kind) in herald::samples::types().enumerate() {
+        let id = format!("evt_sample_{n}");
+        let event = herald::samples::sample(kind, now, &id).expect("a sample");
+        let body = serde_json::to_vec(&event).expect("json");
+        assert_eq!(app.post_webhook(&body).await.status(), 200, "{kind}");
+        let jobs = app.settle(&id).await;
+        for job in &jobs {
+            assert_ne!(job.status, "dead", "{kind}: {job:?}");
+            assert_ne!(job.status, "held", "{kind}: {job:?}");
+        }
+    }
+}

@@ -255,16 +255,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     assert_eq!(unauthorized.status(), 401);
 
     let auth = format!("Bearer {ADMIN_TOKEN}");
-    let listed: Value = app
-        .client
-        .get(app.admin_url("/api/dead-letters?event_id=evt_admin"))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let listed: Value = app.admin_json("/api/dead-letters?event_id=evt_admin").await;
     let dead = listed["dead_letters"].as_array().expect("list");
     assert_eq!(dead.len(), 1);
     let job_id = dead[0]["id"].as_i64().expect("id");
@@ -332,16 +323,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     );
     assert_eq!(sink.delivered().len(), 2);
 
-    let job: Value = app
-        .client
-        .get(app.admin_url(&format!("/api/jobs/{job_id}")))
-        .header("authorization", &auth)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let job: Value = app.admin_json(&format!("/api/jobs/{job_id}")).await;
     assert_eq!(job["attempts"].as_array().map(Vec::len), Some(3));
 
     let missing = app

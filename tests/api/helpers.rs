@@ -281,6 +281,17 @@ impl TestApp {
             .bearer_auth(ADMIN_TOKEN)
     }
 
+    /// `GET path` on the admin listener with [`ADMIN_TOKEN`], its JSON answer.
+    pub async fn admin_json(&self, path: &str) -> serde_json::Value {
+        self.admin_get(path)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// `POST path` on the admin listener with [`ADMIN_TOKEN`].
     pub fn admin_post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client

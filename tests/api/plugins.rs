@@ -253,19 +253,7 @@ actions = [{{ plugin = "orders" }}]
         "four facts under the status line: {shown}"
     );
 
-    let order: Value = app
-        .client
-        .get(app.admin_url("/api/orders/ORDER12345"))
-        .header(
-            "authorization",
-            format!("Bearer {}", crate::helpers::ADMIN_TOKEN),
-        )
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let order: Value = app.admin_json("/api/orders/ORDER12345").await;
     assert_eq!(order["order"]["status"], "refunded");
     assert_eq!(order["facts"].as_array().map(Vec::len), Some(4));
 }

@@ -38,7 +38,7 @@ pub async fn list(
     let q = query.q.trim();
     if !q.is_empty() {
         for source in state.sources.names() {
-            if state.store.event_detail(source, q).await?.is_some() {
+            if state.store.event(source, q).await?.is_some() {
                 let to = format!("/events/{}/{}", url(source), url(q));
                 return Ok(Redirect::to(&to).into_response());
             }

@@ -17,17 +17,13 @@ use crate::store::StoreError;
 pub enum AdminError {
     /// The database failed; the cause goes to the log, never to the client.
     #[error("database unavailable")]
-    Unavailable(String),
+    Unavailable,
     /// What was asked for is not there.
     #[error("{0}")]
     NotFound(String),
     /// The request is wrong, as the message says.
     #[error("{0}")]
     BadRequest(String),
-    /// The request is well formed but cannot be carried out (a template that does
-    /// not render, say).
-    #[error("{0}")]
-    Invalid(String),
     /// Something on the server side went wrong, as the message says.
     #[error("{0}")]
     Internal(String),
@@ -37,10 +33,9 @@ impl AdminError {
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -48,10 +43,9 @@ impl AdminError {
     /// A stable label for scripts, beside the message for people.
     pub fn reason(&self) -> &'static str {
         match self {
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable => "unavailable",
             Self::NotFound(_) => "not_found",
             Self::BadRequest(_) => "bad_request",
-            Self::Invalid(_) => "invalid",
             Self::Internal(_) => "internal",
         }
     }
@@ -59,7 +53,7 @@ impl AdminError {
     /// A failure of the store, or of a ledger (which wraps one), logged here.
     pub fn unavailable(err: &dyn std::fmt::Display) -> Self {
         error!(error = %err, "admin request failed: the database is unavailable");
-        Self::Unavailable(err.to_string())
+        Self::Unavailable
     }
 }
 
@@ -95,7 +89,7 @@ impl From<StoreError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let message = match &self.0 {
-            AdminError::Unavailable(_) => "The database is unavailable; try again.".to_owned(),
+            AdminError::Unavailable => "The database is unavailable; try again.".to_owned(),
             other => other.to_string(),
         };
         let page = html! { p { (message) } };

@@ -46,18 +46,6 @@ pub struct SaveRequest {
     parts: Parts,
 }
 
-/// `message` as the admin listener's error for `status`.
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
-    let message = message.into();
-    match status {
-        StatusCode::NOT_FOUND => AdminError::NotFound(message),
-        StatusCode::BAD_REQUEST => AdminError::BadRequest(message),
-        StatusCode::UNPROCESSABLE_ENTITY => AdminError::Invalid(message),
-        _ => AdminError::Internal(message),
-    }
-    .into_response()
-}
-
 /// `GET /api/samples`: the built-in sample event types.
 pub async fn samples_list() -> Json<Value> {
     let samples: Vec<Value> = samples::types()
@@ -104,7 +92,7 @@ pub async fn read(State(state): State<AppState>, Path(name): Path<String>) -> Re
         Some(parts) if config.reloadable.templates.names().contains(&name) => {
             Json(json!({ "name": name, "parts": parts })).into_response()
         }
-        _ => problem(StatusCode::NOT_FOUND, format!("no template set `{name}`")),
+        _ => AdminError::NotFound(format!("no template set `{name}`")).into_response(),
     }
 }
 
@@ -118,7 +106,7 @@ pub async fn render(
     let config = state.live.get().config.clone();
     let sample = match pick_event(&state, &config, &name, &request).await {
         Ok(sample) => sample,
-        Err(response) => return response,
+        Err(err) => return err.into_response(),
     };
     Json(editor::preview(&config, &name, &request.parts, &sample)).into_response()
 }
@@ -147,11 +135,11 @@ pub async fn save(
             .into_response(),
         Ok(Err(err)) => {
             error!(template = %name, error = %err, "template save failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, err.to_string())
+            AdminError::Internal(err.to_string()).into_response()
         }
         Err(err) => {
             error!(template = %name, error = %err, "template save failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "the save did not finish")
+            AdminError::Internal("the save did not finish".to_owned()).into_response()
         }
     }
 }
@@ -162,8 +150,8 @@ async fn pick_event(
     config: &crate::Config,
     name: &str,
     request: &RenderRequest,
-) -> Result<SampleEvent, Response> {
-    let bad = |message: String| problem(StatusCode::BAD_REQUEST, message);
+) -> Result<SampleEvent, AdminError> {
+    let bad = |message: String| AdminError::BadRequest(message);
     if let Some(payload) = &request.payload {
         return SampleEvent::from_value("posted event", payload).map_err(|e| bad(e.to_string()));
     }
@@ -173,11 +161,10 @@ async fn pick_event(
                 name: format!("stored event {id}"),
                 event,
             }),
-            Ok(None) => Err(problem(
-                StatusCode::NOT_FOUND,
-                format!("no stored event {source}/{id}"),
-            )),
-            Err(err) => Err(AdminError::from(err).into_response()),
+            Ok(None) => Err(AdminError::NotFound(format!(
+                "no stored event {source}/{id}"
+            ))),
+            Err(err) => Err(err.into()),
         };
     }
     let kind = match &request.sample {

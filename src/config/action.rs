@@ -1,5 +1,5 @@
 //! One rule action, checked: its plugin instance, its parameters against the
-//! instance's kind ([`PluginKind::validate_action`](herald_plugin_api::PluginKind)),
+//! instance's kind ([`Instance::validate_action`](herald_plugin_api::Instance::validate_action)),
 //! and its `fallback` chain, each entry checked the same way as a full action.
 
 use std::collections::BTreeMap;
@@ -154,8 +154,8 @@ fn one_action(
     let spec = known.specs.iter().find(|spec| spec.name() == plugin);
     let mut renders = ActionSpec::none();
     if let (Some(spec), Some(templates)) = (spec, known.templates) {
-        let cx = ActionContext::new(key, templates);
-        match spec.validate_action(&params, &cx) {
+        let cx = ActionContext::new(key, &params, templates);
+        match spec.validate_action(&cx) {
             Ok(spec) => renders = spec,
             Err(problems) => {
                 for problem in problems {

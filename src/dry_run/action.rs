@@ -64,7 +64,7 @@ impl Line {
 
 /// Renders everything `action` would render for `event`.
 ///
-/// With a plugin kind that previews ([`PluginKind::preview`](herald_plugin_api::PluginKind::preview)),
+/// With a plugin kind that previews ([`Instance::preview`](herald_plugin_api::Instance::preview)),
 /// and every template rendering, the lines are the kind's: what it would send.
 pub fn preview_action(
     config: &Config,

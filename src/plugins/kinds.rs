@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use herald_plugin_api::PluginKind;
+use herald_plugin_api::PluginConfig;
 use serde::Deserialize;
 
 use super::spec::Pending;
 
-/// Generates [`PluginsConfig`] and its walk over the instances from `field: Kind` lines.
+/// Generates [`PluginsConfig`] and its walk over the instances from `field: Config` lines.
 macro_rules! plugin_kinds {
     ($($field:ident: $kind:ty),+ $(,)?) => {
         /// `[plugins.<kind>.<instance>]`: one map per kind.
@@ -22,7 +22,7 @@ macro_rules! plugin_kinds {
         pub struct PluginsConfig {
             $(
                 #[serde(default)]
-                $field: BTreeMap<String, <$kind as PluginKind>::Config>,
+                $field: BTreeMap<String, $kind>,
             )+
         }
 
@@ -33,11 +33,11 @@ macro_rules! plugin_kinds {
                 let mut pending = Vec::new();
                 $(
                     // The table's key is the kind's own name, or config and docs disagree.
-                    const _: () = assert!(same(stringify!($field), <$kind as PluginKind>::NAME));
+                    const _: () = assert!(same(stringify!($field), <$kind as PluginConfig>::KIND));
                     pending.extend(
                         self.$field
                             .into_iter()
-                            .map(|(name, config)| Pending::new::<$kind>(name, config)),
+                            .map(|(name, config)| Pending::new(name, config)),
                     );
                 )+
                 pending
@@ -50,7 +50,7 @@ macro_rules! plugin_kinds {
                     names.extend(
                         self.$field
                             .keys()
-                            .map(|name| (<$kind as PluginKind>::NAME, name.as_str())),
+                            .map(|name| (<$kind as PluginConfig>::KIND, name.as_str())),
                     );
                 )+
                 names
@@ -60,13 +60,13 @@ macro_rules! plugin_kinds {
 }
 
 plugin_kinds! {
-    email: herald_plugin_email::Email,
-    webhook: herald_plugin_webhook::Webhook,
-    exec: herald_plugin_exec::Exec,
-    sms: herald_plugin_sms::Sms,
-    push: herald_plugin_push::Push,
-    orders: herald_plugin_orders::Orders,
-    inventory: herald_plugin_inventory::Inventory,
+    email: herald_plugin_email::EmailConfig,
+    webhook: herald_plugin_webhook::WebhookConfig,
+    exec: herald_plugin_exec::ExecConfig,
+    sms: herald_plugin_sms::SmsConfig,
+    push: herald_plugin_push::PushConfig,
+    orders: herald_plugin_orders::OrdersConfig,
+    inventory: herald_plugin_inventory::InventoryConfig,
 }
 
 /// `a == b`, usable in a `const` assertion.

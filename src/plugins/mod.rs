@@ -2,7 +2,7 @@
 //!
 //! Config parsing takes its `[plugins.*]` table from the list ([`PluginsConfig`]);
 //! validation walks every configured instance through its kind's
-//! [`PluginKind`](herald_plugin_api::PluginKind) ([`validate`]); start-up builds each
+//! [`PluginConfig`](herald_plugin_api::PluginConfig) ([`validate`]); start-up builds each
 //! [`PluginSpec`] into the [`PluginSet`] the dispatcher delivers through. None of it
 //! matches on a kind, and none of it sees the store: the ledgers come in the
 //! [`BuildContext`](herald_plugin_api::BuildContext).

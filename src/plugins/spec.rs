@@ -1,14 +1,13 @@
 //! [`PluginSpec`]: one validated instance with its kind erased, so the rest of herald
-//! handles every kind the same way, through [`PluginKind`].
+//! handles every kind the same way, through [`Instance`].
 
 use std::fmt;
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, RetryConfig, Templates, ValidateContext,
+    ActionContext, ActionSpec, BuildContext, Instance, Issues, Job, Plugin, PluginConfig,
+    PluginError, Preview, RetryConfig, Templates, ValidateContext,
 };
-use serde_json::{Map, Value};
 
 use super::delivery::Delivery;
 
@@ -17,7 +16,7 @@ use super::delivery::Delivery;
 pub(super) const UNLIMITED: usize = 1024;
 
 /// A kind's validation of one instance's table, waiting to run.
-type Validate = Box<dyn FnOnce(&ValidateContext<'_>) -> Result<Arc<dyn Checked>, Issues>>;
+type Validate = Box<dyn FnOnce(&ValidateContext<'_>) -> Result<Arc<dyn Instance>, Issues>>;
 
 /// A configured instance whose table is parsed but not yet validated.
 pub(crate) struct Pending {
@@ -27,25 +26,22 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The instance `name` of kind `K`, configured as `config`.
-    pub(super) fn new<K: PluginKind>(name: String, config: K::Config) -> Self {
+    /// The instance `name`, configured as `config`.
+    pub(super) fn new<C: PluginConfig>(name: String, config: C) -> Self {
         Self {
-            kind: K::NAME,
+            kind: C::KIND,
             name,
-            validate: Box::new(move |cx| {
-                let validated = K::validate(config, cx)?;
-                Ok(Arc::new(Validated::<K>(validated)) as Arc<dyn Checked>)
-            }),
+            validate: Box::new(move |cx| Ok(Arc::new(config.validate(cx)?) as Arc<dyn Instance>)),
         }
     }
 
     /// Runs the kind's validation.
     pub(super) fn validate(self, cx: &ValidateContext<'_>) -> Result<PluginSpec, Issues> {
-        let checked = (self.validate)(cx)?;
+        let instance = (self.validate)(cx)?;
         Ok(PluginSpec {
             name: self.name,
             kind: self.kind,
-            checked,
+            instance,
             delivery: Delivery::default(),
         })
     }
@@ -56,7 +52,7 @@ impl Pending {
 pub struct PluginSpec {
     name: String,
     kind: &'static str,
-    checked: Arc<dyn Checked>,
+    instance: Arc<dyn Instance>,
     delivery: Delivery,
 }
 
@@ -99,34 +95,30 @@ impl PluginSpec {
 
     /// Most deliveries in flight to this instance at once.
     pub fn max_concurrency(&self) -> usize {
-        self.checked.max_in_flight().unwrap_or(UNLIMITED)
+        self.instance.max_in_flight().unwrap_or(UNLIMITED)
     }
 
     /// One line for the start-up log: what the instance is and where its output goes.
     pub fn describe(&self) -> String {
-        format!("{} ({}) {}", self.name, self.kind, self.checked.describe())
+        format!("{} ({}) {}", self.name, self.kind, self.instance.describe())
     }
 
     /// Checks one action's parameters against this instance.
     ///
     /// # Errors
     /// Every problem found.
-    pub fn validate_action(
-        &self,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
-        self.checked.validate_action(params, cx)
+    pub fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        self.instance.validate_action(cx)
     }
 
     /// What delivering `job` would send, secrets masked; `None` when the kind has no
-    /// preview of its own ([`PluginKind::preview`]).
+    /// preview of its own ([`Instance::preview`]).
     pub fn preview(
         &self,
         job: &Job<'_>,
         templates: &dyn Templates,
     ) -> Option<Result<Preview, String>> {
-        self.checked.preview(job, templates)
+        self.instance.preview(job, templates)
     }
 
     /// Builds the running instance.
@@ -134,51 +126,6 @@ impl PluginSpec {
     /// # Errors
     /// When the instance cannot be set up.
     pub async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
-        self.checked.build(&cx.for_instance(&self.name)).await
-    }
-}
-
-/// [`PluginKind`]'s per-instance calls, on a validated instance of any kind.
-#[async_trait]
-trait Checked: Send + Sync {
-    fn validate_action(
-        &self,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues>;
-    fn max_in_flight(&self) -> Option<usize>;
-    fn describe(&self) -> String;
-    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>>;
-    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError>;
-}
-
-/// A validated instance of kind `K`.
-struct Validated<K: PluginKind>(K::Validated);
-
-#[async_trait]
-impl<K: PluginKind> Checked for Validated<K> {
-    fn validate_action(
-        &self,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
-        K::validate_action(&self.0, params, cx)
-    }
-
-    fn max_in_flight(&self) -> Option<usize> {
-        K::max_in_flight(&self.0)
-    }
-
-    fn describe(&self) -> String {
-        K::describe(&self.0)
-    }
-
-    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>> {
-        K::preview(&self.0, job, templates)
-    }
-
-    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
-        // A reload builds from the same validated config again, so build gets a copy.
-        K::build(self.0.clone(), cx).await
+        self.instance.build(&cx.for_instance(&self.name)).await
     }
 }

@@ -1,5 +1,5 @@
-//! [`BuildContext`]: the shared handles herald gives
-//! [`PluginKind::build`](crate::PluginKind::build): templates, HTTP clients, ledgers.
+//! [`BuildContext`]: the shared handles herald gives [`Instance::build`](crate::Instance::build):
+//! templates, HTTP clients, ledgers.
 //!
 //! Plugins reach herald's database only through the ledger traits handed over here,
 //! so neither they nor herald's list of kinds depend on the store.

@@ -1,11 +1,11 @@
-//! [`PluginKind`]: what one kind of plugin (`email`, `webhook`, …) tells herald, and
-//! the contexts herald hands it at each step of start-up.
+//! [`PluginConfig`] and [`Instance`]: what one kind of plugin (`email`, `webhook`, …)
+//! tells herald, and the contexts herald hands it at each step of start-up.
 //!
-//! Start-up runs per instance: herald deserializes `[plugins.<NAME>.<name>]` into
-//! [`PluginKind::Config`], calls [`PluginKind::validate`] (pure: `herald check` runs it
-//! too and reports every problem at once), checks each rule action aimed at the
-//! instance with [`PluginKind::validate_action`], and only then calls
-//! [`PluginKind::build`], which does the I/O and never repeats a check.
+//! Start-up runs per instance: herald deserializes `[plugins.<KIND>.<name>]` into the
+//! kind's [`PluginConfig`], calls [`PluginConfig::validate`] (pure: `herald check` runs
+//! it too and reports every problem at once), checks each rule action aimed at the
+//! instance with [`Instance::validate_action`], and only then calls
+//! [`Instance::build`], which does the I/O and never repeats a check.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,42 +22,42 @@ use crate::plugin::{Job, Plugin, PluginError};
 use crate::preview::Preview;
 use crate::templates::Templates;
 
-/// One kind of plugin; herald lists every kind it runs once, by this trait.
-#[async_trait]
-pub trait PluginKind: Send + Sync + 'static {
-    /// The kind as written in `[plugins.<NAME>.<instance>]`, e.g. `"email"`.
-    const NAME: &'static str;
+/// One kind of plugin, as the table `[plugins.<KIND>.<name>]` it is configured by:
+/// herald lists every kind it runs once, by its config type.
+pub trait PluginConfig: DeserializeOwned + Send + 'static {
+    /// The kind as written in `[plugins.<KIND>.<instance>]`, e.g. `"email"`.
+    const KIND: &'static str;
 
-    /// The instance's table as written (`deny_unknown_fields`, `///` per field).
-    type Config: DeserializeOwned + Send;
-
-    /// Everything [`Self::build`] needs, checked and resolved.
-    type Validated: Clone + Send + Sync + 'static;
+    /// Everything [`Instance::build`] needs, checked and resolved.
+    type Instance: Instance;
 
     /// Checks an instance's table and resolves it; does no I/O beyond `${VAR}` lookups.
     ///
     /// # Errors
     /// Every problem found, each at its own key under [`ValidateContext::key`].
-    fn validate(config: Self::Config, cx: &ValidateContext<'_>) -> Result<Self::Validated, Issues>;
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<Self::Instance, Issues>;
+}
+
+/// One validated instance of a kind, not yet built: what herald asks of it while it
+/// checks rules, previews and starts.
+#[async_trait]
+pub trait Instance: Send + Sync + 'static {
+    /// What the instance is and where its output goes, for the start-up log (after
+    /// `"<name> (<KIND>) "`). Never a secret, a query string or customer data.
+    fn describe(&self) -> String;
 
     /// Checks one rule action's parameters (everything but `plugin`) against the
     /// instance and the loaded templates, and says what the action will render.
     ///
     /// # Errors
     /// Every problem found; herald places them at the action's line.
-    fn validate_action(
-        validated: &Self::Validated,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues>;
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues>;
 
-    /// Most deliveries in flight to the instance at once; `None` when the kind has no
-    /// limit of its own and the dispatcher's concurrency is what applies.
-    fn max_in_flight(validated: &Self::Validated) -> Option<usize>;
-
-    /// What the instance is and where its output goes, for the start-up log (after
-    /// `"<name> (<NAME>) "`). Never a secret, a query string or customer data.
-    fn describe(validated: &Self::Validated) -> String;
+    /// Most deliveries in flight to the instance at once; `None` (the default) when
+    /// the kind has no limit of its own and the dispatcher's concurrency applies.
+    fn max_in_flight(&self) -> Option<usize> {
+        None
+    }
 
     /// What delivering `job` would send, for `herald route`'s dry run: composed by the
     /// code delivery composes with, every secret masked, nothing sent. `None` (the
@@ -66,24 +66,22 @@ pub trait PluginKind: Send + Sync + 'static {
     ///
     /// `Some(Err(reason))`: delivery would fail the job for good, for `reason`.
     fn preview(
-        _validated: &Self::Validated,
+        &self,
         _job: &Job<'_>,
         _templates: &dyn Templates,
     ) -> Option<Result<Preview, String>> {
         None
     }
 
-    /// Builds the running instance: the start-up I/O (folders, clients, pools).
+    /// Builds the running instance: the start-up I/O (folders, clients, pools). A
+    /// reload builds from the same validated instance again.
     ///
     /// # Errors
     /// When the instance cannot be set up.
-    async fn build(
-        validated: Self::Validated,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError>;
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError>;
 }
 
-/// What [`PluginKind::validate`] may consult.
+/// What [`PluginConfig::validate`] may consult.
 #[derive(Clone, Copy)]
 pub struct ValidateContext<'a> {
     /// The instance's dotted key, `plugins.<kind>.<name>`; issues go under it.
@@ -134,19 +132,25 @@ impl<'a> ValidateContext<'a> {
     }
 }
 
-/// What [`PluginKind::validate_action`] may consult.
+/// What [`Instance::validate_action`] may consult.
 #[derive(Clone, Copy)]
 pub struct ActionContext<'a> {
     /// The action's dotted key, e.g. `rules[0] (paid).actions[1]`; issues go under it.
     pub key: &'a str,
+    /// The action's parameters: everything but `plugin`.
+    pub params: &'a Map<String, Value>,
     /// The loaded templates.
     pub templates: &'a dyn Templates,
 }
 
 impl<'a> ActionContext<'a> {
-    /// The context of the action at `key`.
-    pub fn new(key: &'a str, templates: &'a dyn Templates) -> Self {
-        Self { key, templates }
+    /// The context of the action at `key`, with these parameters.
+    pub fn new(key: &'a str, params: &'a Map<String, Value>, templates: &'a dyn Templates) -> Self {
+        Self {
+            key,
+            params,
+            templates,
+        }
     }
 
     /// A parameter check's messages as problems of the action as a whole, or the

@@ -5,9 +5,10 @@
 //! that boundary, so a plugin crate depends on nothing inside the herald binary.
 //!
 //! # Layout
-//! - [`kind`]: the [`PluginKind`] trait every kind implements (validate, check an
-//!   action, build) and the [`ValidateContext`] and [`ActionContext`] it is given.
-//! - [`build`]: the [`BuildContext`] handed to [`PluginKind::build`]: templates,
+//! - [`kind`]: the [`PluginConfig`] and [`Instance`] traits every kind implements
+//!   (validate, check an action, build) and the [`ValidateContext`] and
+//!   [`ActionContext`] they are given.
+//! - [`build`]: the [`BuildContext`] handed to [`Instance::build`]: templates,
 //!   [`HttpClients`], ledgers.
 //! - [`issues`]: [`Issues`], the problems one validation finds.
 //! - [`action_spec`]: [`ActionSpec`], what a checked action renders.
@@ -44,7 +45,7 @@ pub use config::{expand_env, ConfigIssue, Env, MissingEnvVar, ProcessEnv, Relati
 pub use context::Context;
 pub use event::{Customer, Event};
 pub use issues::Issues;
-pub use kind::{ActionContext, PluginKind, ValidateContext};
+pub use kind::{ActionContext, Instance, PluginConfig, ValidateContext};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use preview::{Preview, MASKED};

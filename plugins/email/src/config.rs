@@ -1,16 +1,17 @@
 //! One email plugin instance's configuration: a `[plugins.email.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`EmailConfig`],
-//! [`Email::validate`](crate::Email) checks it (pure, so `herald check` can report
-//! every problem in one go) and hands the resulting [`ValidatedEmail`] to
-//! [`Email::build`](crate::Email), which does the I/O.
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) checks it (pure,
+//! so `herald check` can report every problem in one go) and hands the resulting
+//! [`ValidatedEmail`] to [`Instance::build`](herald_plugin_api::Instance::build), which
+//! does the I/O.
 
 use std::fmt;
 use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use lettre::message::Mailbox;
 use serde::Deserialize;
 
@@ -86,7 +87,8 @@ impl Security {
     }
 }
 
-/// A checked configuration: every value resolved, ready for [`Email::build`](crate::Email).
+/// A checked configuration: every value resolved, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 #[derive(Debug, Clone)]
 pub struct ValidatedEmail {
     /// The `From` of every message.
@@ -144,12 +146,15 @@ impl fmt::Debug for SmtpCredentials {
     }
 }
 
-impl EmailConfig {
+impl PluginConfig for EmailConfig {
+    const KIND: &'static str = "email";
+    type Instance = ValidatedEmail;
+
     /// Checks the table and resolves it; relative paths are taken from the config
     /// file's folder, [`ValidateContext::base_dir`].
     ///
     /// Pure apart from `env` lookups, so it can run in `herald check` without side effects.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedEmail, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedEmail, Issues> {
         let mut issues = cx.issues();
         let from = parse_mailbox(&self.from, "from", &mut issues);
         let reply_to = self
@@ -168,7 +173,9 @@ impl EmailConfig {
             })
         })
     }
+}
 
+impl EmailConfig {
     fn validate_file(&self, base_dir: &Path, issues: &mut Issues) -> Option<TransportSettings> {
         let smtp_only = [
             ("host", self.host.is_some()),

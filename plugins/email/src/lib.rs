@@ -1,15 +1,16 @@
 //! herald's email plugin: renders a template set and sends it through SMTP or writes it
 //! to an outbox folder.
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Email`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.email.<name>]` table into an [`EmailConfig`], checks it with
-//! `Email::validate` (pure; the outbox is taken from the config file's folder), checks
-//! every rule action aimed at it with `Email::validate_action` (the template set and
-//! the address templates), and builds the instance with `Email::build` from the
-//! [`BuildContext`](herald_plugin_api::BuildContext)'s templates. Then the
-//! dispatcher's workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver)
-//! once per job.
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.email.<name>]` table into an [`EmailConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (pure; the outbox
+//! is taken from the config file's folder), checks every rule action aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action) (the
+//! template set and the address templates), and builds the instance with
+//! [`Instance::build`](herald_plugin_api::Instance::build) from the
+//! [`BuildContext`](herald_plugin_api::BuildContext)'s templates. Then the dispatcher's
+//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedEmail`].
@@ -18,7 +19,7 @@
 //! - [`header_limits`]: keeping every header line within RFC 5322's 998 characters.
 //! - `outbox`: the file transport (`<outbox>/<token>.eml`, written atomically).
 //! - `smtp`: the pooled SMTP transport and how its errors become outcomes.
-//! - [`kind`]: [`Email`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedEmail`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up I/O and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
@@ -44,5 +45,4 @@ pub use config::{
     EmailConfig, Security, SmtpCredentials, SmtpSettings, TransportKind, TransportSettings,
     ValidatedEmail,
 };
-pub use kind::Email;
 pub use message::{message_token, ComposeError, IDEMPOTENCY_HEADER};

@@ -1,5 +1,5 @@
 //! The email [`Plugin`]: built once at start-up by [`build`] (through
-//! [`Email::build`](crate::Email)), then called by the
+//! [`Instance::build`](herald_plugin_api::Instance::build)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery composes the message ([`crate::message`]) and hands it to the instance's

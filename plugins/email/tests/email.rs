@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_plugin_api::{
-    BuildContext, Customer, Event, Outcome, Plugin, PluginKind, TemplatePart, Templates,
-    ValidateContext,
+    BuildContext, Customer, Event, Instance, Outcome, Plugin, PluginConfig, TemplatePart,
+    Templates, ValidateContext,
 };
-use herald_plugin_email::{message_token, Email, EmailConfig};
+use herald_plugin_email::{message_token, EmailConfig};
 use herald_testkit::{
     assert_failed, assert_held, assert_retry, closed_port, params, Attempt, DataReply, SmtpSink,
     TemplateFiles,
@@ -86,13 +86,11 @@ async fn plugin_from(config: Value, base_dir: &Path) -> Arc<dyn Plugin> {
     let env = HashMap::from([("SMTP_PASS".to_owned(), "hunter2".to_owned())]);
     let config: EmailConfig = serde_json::from_value(config).expect("config deserializes");
     let cx = ValidateContext::new("plugins.email.customer_mail", &env).with_base_dir(base_dir);
-    let valid = Email::validate(config, &cx).expect("config is valid");
-    Email::build(
-        valid,
-        &BuildContext::new(templates()).for_instance("customer_mail"),
-    )
-    .await
-    .expect("plugin builds")
+    let valid = config.validate(&cx).expect("config is valid");
+    valid
+        .build(&BuildContext::new(templates()).for_instance("customer_mail"))
+        .await
+        .expect("plugin builds")
 }
 
 async fn smtp_plugin(port: u16, extra: Value) -> Arc<dyn Plugin> {

@@ -1,9 +1,10 @@
 //! One exec plugin instance's configuration: a `[plugins.exec.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes an [`ExecConfig`],
-//! checks it with [`Exec::validate`](crate::Exec) (which reports every problem in one go, so
-//! `herald check` can list them all) and hands the resulting [`ValidatedExec`] to
-//! [`Exec::build`](crate::Exec).
+//! checks it with [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate)
+//! (which reports every problem in one go, so `herald check` can list them all) and hands
+//! the resulting [`ValidatedExec`] to
+//! [`Instance::build`](herald_plugin_api::Instance::build).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,7 +13,7 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use serde::Deserialize;
 
 /// Seconds one run may take when `timeout_secs` is not set; the process is killed after it.
@@ -42,7 +43,8 @@ pub struct ExecConfig {
     pub max_concurrency: Option<usize>,
 }
 
-/// A checked configuration: every value resolved, ready for [`Exec::build`](crate::Exec).
+/// A checked configuration: every value resolved, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 ///
 /// `Debug` shows environment variable names but not their values (they are often
 /// credentials), so it can be logged.
@@ -77,14 +79,17 @@ impl fmt::Debug for ValidatedExec {
     }
 }
 
-impl ExecConfig {
+impl PluginConfig for ExecConfig {
+    const KIND: &'static str = "exec";
+    type Instance = ValidatedExec;
+
     /// Checks the table and resolves it; the command is taken from the config file's
     /// folder, [`ValidateContext::base_dir`].
     ///
     /// Pure apart from `env` lookups and reading the command file's metadata (to report a
     /// missing or non-executable program now rather than on the first event). Messages
     /// never quote an environment value.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedExec, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedExec, Issues> {
         let env = cx.env;
         let mut issues = cx.issues();
         let command = check_command(&self.command, cx.base_dir)
@@ -108,7 +113,9 @@ impl ExecConfig {
             })
         })
     }
+}
 
+impl ExecConfig {
     /// The fixed arguments, expanded; bad ones are reported and left out.
     fn args(&self, env: &dyn Env, issues: &mut Issues) -> Vec<String> {
         let mut args = Vec::with_capacity(self.args.len());

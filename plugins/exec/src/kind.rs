@@ -1,35 +1,23 @@
-//! [`Exec`]: the exec kind as herald's start-up sees it.
+//! [`ValidatedExec`] as herald's start-up sees it: a shop's own program, run once per job.
 
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, Templates, ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Instance, Issues, Job, Plugin,
+    PluginError, Preview, Templates,
 };
-use serde_json::{Map, Value};
 
 use crate::action::{validate_action, ExecAction};
-use crate::config::{ExecConfig, ValidatedExec};
-
-/// `[plugins.exec.<name>]`: a shop's own program, run once per job.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Exec;
+use crate::config::ValidatedExec;
 
 #[async_trait]
-impl PluginKind for Exec {
-    const NAME: &'static str = "exec";
-    type Config = ExecConfig;
-    type Validated = ValidatedExec;
-
-    fn validate(config: ExecConfig, cx: &ValidateContext<'_>) -> Result<ValidatedExec, Issues> {
-        config.validate(cx)
+impl Instance for ValidatedExec {
+    fn describe(&self) -> String {
+        format!("runs {}", self.command.display())
     }
 
-    fn validate_action(
-        _validated: &ValidatedExec,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        let params = cx.params;
         cx.finish(validate_action(params, cx.templates), || {
             let Ok(action) = ExecAction::from_params(params) else {
                 return ActionSpec::none();
@@ -44,26 +32,15 @@ impl PluginKind for Exec {
         })
     }
 
-    fn max_in_flight(validated: &ValidatedExec) -> Option<usize> {
-        Some(validated.max_concurrency)
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(self.max_concurrency)
     }
 
-    fn describe(validated: &ValidatedExec) -> String {
-        format!("runs {}", validated.command.display())
+    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>> {
+        Some(crate::preview::preview(self, job, templates))
     }
 
-    fn preview(
-        validated: &ValidatedExec,
-        job: &Job<'_>,
-        templates: &dyn Templates,
-    ) -> Option<Result<Preview, String>> {
-        Some(crate::preview::preview(validated, job, templates))
-    }
-
-    async fn build(
-        validated: ValidatedExec,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx)
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(self.clone(), cx)
     }
 }

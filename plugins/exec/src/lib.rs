@@ -1,12 +1,15 @@
 //! herald's exec plugin: runs a shop's own program for an action, so a shop adds an
 //! integration (an ERP call, a log line, a label printer) without recompiling herald.
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Exec`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.exec.<name>]` table into an [`ExecConfig`], checks it with
-//! `Exec::validate` (the command is taken from the config file's folder and must be
-//! executable), checks every rule action aimed at it with `Exec::validate_action` (its
-//! `args` templates), and builds the instance with `Exec::build` from the
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.exec.<name>]` table into an [`ExecConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (the command is
+//! taken from the config file's folder and must be executable), checks every rule action
+//! aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action) (its `args`
+//! templates), and builds the instance with
+//! [`Instance::build`](herald_plugin_api::Instance::build) from the
 //! [`BuildContext`](herald_plugin_api::BuildContext)'s templates. Then the dispatcher's
 //! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
@@ -29,7 +32,7 @@
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedExec`].
 //! - [`action`]: a rule action's parameters (`args`).
 //! - `output`: bounded capture of the program's stdout and stderr.
-//! - [`kind`]: [`Exec`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedExec`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
@@ -42,5 +45,4 @@ mod preview;
 
 pub use action::{validate_action, ExecAction};
 pub use config::{ExecConfig, ValidatedExec, DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
-pub use kind::Exec;
 pub use plugin::EXIT_TEMPFAIL;

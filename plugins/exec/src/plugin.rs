@@ -1,5 +1,5 @@
 //! The exec [`Plugin`]: built once at start-up by [`build`] (through
-//! [`Exec::build`](crate::Exec)), then called by the
+//! [`Instance::build`](herald_plugin_api::Instance::build)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery renders the action's arguments, starts the program directly (no shell) in

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use herald_plugin_api::{Env, Outcome, PluginKind, ValidateContext};
-use herald_plugin_exec::Exec;
+use herald_plugin_api::{Env, Outcome, PluginConfig, ValidateContext};
+
 use serde_json::{json, Map, Value};
 
 use support::{config, deliver, deliver_event, env, event, params, plugin, reason, script, KEY};
@@ -243,7 +243,8 @@ async fn validation_collects_every_issue() {
     table.timeout_secs = Some(0);
     table.max_concurrency = Some(0);
 
-    let issues = Exec::validate(table, &erp_context(&env(), dir.path()))
+    let issues = table
+        .validate(&erp_context(&env(), dir.path()))
         .unwrap_err()
         .into_iter()
         .collect::<Vec<_>>();
@@ -273,13 +274,11 @@ fn erp_context<'a>(env: &'a dyn Env, dir: &'a Path) -> ValidateContext<'a> {
 async fn validation_rejects_a_file_that_is_not_executable() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("plain.sh"), "#!/bin/sh\n").unwrap();
-    let issues = Exec::validate(
-        config(Path::new("plain.sh")),
-        &erp_context(&env(), dir.path()),
-    )
-    .unwrap_err()
-    .into_iter()
-    .collect::<Vec<_>>();
+    let issues = (config(Path::new("plain.sh")))
+        .validate(&erp_context(&env(), dir.path()))
+        .unwrap_err()
+        .into_iter()
+        .collect::<Vec<_>>();
     assert_eq!(issues.len(), 1);
     assert!(issues[0].message.contains("not executable"), "{issues:?}");
 }
@@ -291,7 +290,7 @@ async fn validated_config_resolves_paths_and_hides_env_values() {
     let mut table = config(Path::new("erp.sh"));
     table.timeout_secs = None;
     table.env = BTreeMap::from([("ERP_TOKEN".into(), "${ERP_TOKEN}".into())]);
-    let validated = Exec::validate(table, &erp_context(&env(), dir.path())).unwrap();
+    let validated = table.validate(&erp_context(&env(), dir.path())).unwrap();
     assert_eq!(validated.command, dir.path().join("erp.sh"));
     assert_eq!(validated.env, [("ERP_TOKEN".into(), "tok_secret".into())]);
     assert_eq!(validated.timeout, Duration::from_secs(30));

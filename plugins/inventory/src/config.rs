@@ -1,10 +1,12 @@
 //! One inventory plugin instance's configuration: a `[plugins.inventory.<name>]` table.
 //!
 //! Checked at start-up, before the deliver stage runs: herald deserializes an
-//! [`InventoryConfig`], checks it with [`Inventory::validate`](crate::Inventory) and hands the
-//! resulting [`ValidatedInventory`] to [`Inventory::build`](crate::Inventory).
+//! [`InventoryConfig`], checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) and hands the
+//! resulting [`ValidatedInventory`] to
+//! [`Instance::build`](herald_plugin_api::Instance::build).
 
-use herald_plugin_api::{Issues, ValidateContext};
+use herald_plugin_api::{Issues, PluginConfig, ValidateContext};
 use serde::Deserialize;
 
 /// Jobs of one instance at once when `max_concurrency` is not set.
@@ -22,7 +24,8 @@ pub struct InventoryConfig {
     pub max_concurrency: Option<usize>,
 }
 
-/// A checked configuration, ready for [`Inventory::build`](crate::Inventory).
+/// A checked configuration, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedInventory {
     /// Whether a partial refund restocks the order's items.
@@ -31,9 +34,12 @@ pub struct ValidatedInventory {
     pub max_concurrency: usize,
 }
 
-impl InventoryConfig {
+impl PluginConfig for InventoryConfig {
+    const KIND: &'static str = "inventory";
+    type Instance = ValidatedInventory;
+
     /// Checks the table.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedInventory, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedInventory, Issues> {
         let mut issues = cx.issues();
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");

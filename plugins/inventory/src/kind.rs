@@ -1,39 +1,23 @@
-//! [`Inventory`]: the inventory kind as herald's start-up sees it.
+//! [`ValidatedInventory`] as herald's start-up sees it: stock levels kept in the ledger
+//! herald hands over in the [`BuildContext`].
 
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Instance, Issues, Plugin, PluginError,
 };
-use serde_json::{Map, Value};
 
 use crate::action::{validate_action, InventoryAction};
-use crate::config::{InventoryConfig, ValidatedInventory};
-
-/// `[plugins.inventory.<name>]`: stock levels kept in the ledger herald hands over in
-/// the [`BuildContext`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Inventory;
+use crate::config::ValidatedInventory;
 
 #[async_trait]
-impl PluginKind for Inventory {
-    const NAME: &'static str = "inventory";
-    type Config = InventoryConfig;
-    type Validated = ValidatedInventory;
-
-    fn validate(
-        config: InventoryConfig,
-        cx: &ValidateContext<'_>,
-    ) -> Result<ValidatedInventory, Issues> {
-        config.validate(cx)
+impl Instance for ValidatedInventory {
+    fn describe(&self) -> String {
+        "keeps stock levels in herald's database".to_owned()
     }
 
-    fn validate_action(
-        _validated: &ValidatedInventory,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        let params = cx.params;
         cx.finish(
             validate_action(params, cx.templates),
             || match InventoryAction::from_params(params) {
@@ -43,18 +27,11 @@ impl PluginKind for Inventory {
         )
     }
 
-    fn max_in_flight(validated: &ValidatedInventory) -> Option<usize> {
-        Some(validated.max_concurrency)
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(self.max_concurrency)
     }
 
-    fn describe(_validated: &ValidatedInventory) -> String {
-        "keeps stock levels in herald's database".to_owned()
-    }
-
-    async fn build(
-        validated: ValidatedInventory,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx)
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(self.clone(), cx)
     }
 }

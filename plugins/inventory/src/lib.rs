@@ -8,20 +8,23 @@
 //! refunded) and hands them to the [`StockLedger`] under the job's idempotency key, so
 //! a redelivered or retried job never moves stock twice.
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Inventory`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.inventory.<name>]` table into an [`InventoryConfig`], checks it with
-//! `Inventory::validate`, checks every rule action aimed at it with
-//! `Inventory::validate_action` (its `items` template), and builds the instance
-//! with `Inventory::build`, which takes the stock ledger (herald's database) and the
-//! templates from the [`BuildContext`](herald_plugin_api::BuildContext).
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.inventory.<name>]` table into an [`InventoryConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate), checks every rule
+//! action aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action) (its `items`
+//! template), and builds the instance with
+//! [`Instance::build`](herald_plugin_api::Instance::build), which takes the stock ledger
+//! (herald's database) and the templates from the
+//! [`BuildContext`](herald_plugin_api::BuildContext).
 //!
 //! # Layout
 //! - [`items`]: [`parse_items`], the `metadata.items` convention.
 //! - [`ledger`]: the storage contract herald implements.
 //! - [`memory`]: [`MemoryLedger`], an in-memory ledger for tests.
 //! - [`config`], [`action`]: the instance table and a rule action's `adjust` and `items`.
-//! - [`kind`]: [`Inventory`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedInventory`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
@@ -36,6 +39,5 @@ mod plugin;
 pub use action::{validate_action, Adjust, Direction, InventoryAction, DEFAULT_ITEMS};
 pub use config::{InventoryConfig, ValidatedInventory, DEFAULT_MAX_CONCURRENCY};
 pub use items::{parse_items, ItemsError, MAX_QUANTITY};
-pub use kind::Inventory;
 pub use ledger::{LedgerError, StockLedger, StockMove, StockOverflow};
 pub use memory::MemoryLedger;

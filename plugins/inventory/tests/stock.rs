@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{async_trait, BuildContext, Outcome, Plugin, PluginKind, ValidateContext};
+use herald_plugin_api::{
+    async_trait, BuildContext, Instance, Outcome, Plugin, PluginConfig, ValidateContext,
+};
 use std::collections::HashMap;
 
 use herald_plugin_inventory::{
-    validate_action, Inventory, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
+    validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
     ValidatedInventory,
 };
 use herald_testkit::stripe::{event_from, fixture_json, fixture_with_items};
@@ -36,7 +38,7 @@ async fn plugin_with(
     let cx = BuildContext::new(Arc::new(FakeTemplates))
         .with_stock_ledger(ledger)
         .for_instance("shop");
-    Inventory::build(config, &cx).await.expect("plugin builds")
+    config.build(&cx).await.expect("plugin builds")
 }
 
 /// A ledger stocked with 10 tees and 5 mugs, and a plugin writing to it.
@@ -239,7 +241,7 @@ fn a_config_table_validates() {
         serde_json::from_value(json!({ "restock_partial_refunds": true })).unwrap();
     let env = HashMap::new();
     let cx = ValidateContext::new("plugins.inventory.shop", &env);
-    let validated = Inventory::validate(config, &cx).unwrap();
+    let validated = config.validate(&cx).unwrap();
     assert!(validated.restock_partial_refunds);
     assert_eq!(validated.max_concurrency, 8);
     assert!(serde_json::from_value::<InventoryConfig>(json!({ "sku": "x" })).is_err());

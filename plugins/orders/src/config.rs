@@ -1,12 +1,14 @@
 //! One orders plugin instance's configuration: a `[plugins.orders.<name>]` table.
 //!
 //! Checked at start-up, before the deliver stage runs: herald deserializes an
-//! [`OrdersConfig`], checks it with [`Orders::validate`](crate::Orders) and hands the
-//! resulting [`ValidatedOrders`] to [`Orders::build`](crate::Orders).
+//! [`OrdersConfig`], checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) and hands the
+//! resulting [`ValidatedOrders`] to
+//! [`Instance::build`](herald_plugin_api::Instance::build).
 
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use herald_plugin_http::signature::decode_secret;
 use reqwest::Url;
 use serde::Deserialize;
@@ -58,7 +60,8 @@ impl std::fmt::Debug for Callback {
     }
 }
 
-/// A checked configuration, ready for [`Orders::build`](crate::Orders).
+/// A checked configuration, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidatedOrders {
     /// Most jobs at once.
@@ -67,9 +70,12 @@ pub struct ValidatedOrders {
     pub callback: Option<Callback>,
 }
 
-impl OrdersConfig {
+impl PluginConfig for OrdersConfig {
+    const KIND: &'static str = "orders";
+    type Instance = ValidatedOrders;
+
     /// Checks the table.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedOrders, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedOrders, Issues> {
         let mut issues = cx.issues();
         if self.max_concurrency == Some(0) {
             issues.push("max_concurrency", "must be at least 1");

@@ -1,52 +1,32 @@
-//! [`Orders`]: the orders kind as herald's start-up sees it.
+//! [`ValidatedOrders`] as herald's start-up sees it: order statuses kept in the ledger
+//! herald hands over in the [`BuildContext`].
 
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Instance, Issues, Plugin, PluginError,
 };
-use serde_json::{Map, Value};
 
 use crate::action::validate_action;
-use crate::config::{OrdersConfig, ValidatedOrders};
-
-/// `[plugins.orders.<name>]`: order statuses kept in the ledger herald hands over in
-/// the [`BuildContext`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Orders;
+use crate::config::ValidatedOrders;
 
 #[async_trait]
-impl PluginKind for Orders {
-    const NAME: &'static str = "orders";
-    type Config = OrdersConfig;
-    type Validated = ValidatedOrders;
-
-    fn validate(config: OrdersConfig, cx: &ValidateContext<'_>) -> Result<ValidatedOrders, Issues> {
-        config.validate(cx)
-    }
-
-    /// An orders action renders nothing.
-    fn validate_action(
-        _validated: &ValidatedOrders,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
-        cx.finish(validate_action(params), ActionSpec::none)
-    }
-
-    fn max_in_flight(validated: &ValidatedOrders) -> Option<usize> {
-        Some(validated.max_concurrency)
-    }
-
-    fn describe(_validated: &ValidatedOrders) -> String {
+impl Instance for ValidatedOrders {
+    fn describe(&self) -> String {
         "keeps order statuses in herald's database".to_owned()
     }
 
-    async fn build(
-        validated: ValidatedOrders,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx)
+    /// An orders action renders nothing.
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        let params = cx.params;
+        cx.finish(validate_action(params), ActionSpec::none)
+    }
+
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(self.max_concurrency)
+    }
+
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(self.clone(), cx)
     }
 }

@@ -9,13 +9,15 @@
 //! a `payment_failed` after `paid`) are skipped but stay recorded, so the result never
 //! moves backwards and does not depend on arrival order.
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Orders`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.orders.<name>]` table into an [`OrdersConfig`], checks it with
-//! `Orders::validate`, checks every rule action aimed at it with
-//! `Orders::validate_action`, and builds the instance with `Orders::build`, which
-//! takes the order ledger (herald's database) and, for a callback, an HTTP client
-//! from the [`BuildContext`](herald_plugin_api::BuildContext).
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.orders.<name>]` table into an [`OrdersConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate), checks every rule
+//! action aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action), and builds
+//! the instance with [`Instance::build`](herald_plugin_api::Instance::build), which takes
+//! the order ledger (herald's database) and, for a callback, an HTTP client from the
+//! [`BuildContext`](herald_plugin_api::BuildContext).
 //!
 //! # Layout
 //! - [`status`]: [`OrderStatus`], [`can_move`] and [`fold`].
@@ -23,7 +25,7 @@
 //! - [`ledger`]: the storage contract herald implements.
 //! - [`memory`]: [`MemoryLedger`], an in-memory ledger for tests.
 //! - [`config`], [`action`]: the instance table and a rule action's `status`.
-//! - [`kind`]: [`Orders`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedOrders`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 #![forbid(unsafe_code)]
 
@@ -42,7 +44,6 @@ pub use config::{
     Callback, CallbackConfig, OrdersConfig, ValidatedOrders, DEFAULT_CALLBACK_TIMEOUT_SECS,
     DEFAULT_MAX_CONCURRENCY,
 };
-pub use kind::Orders;
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
 pub use signal::{read, signal_for, Reading};

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
+use herald_plugin_api::{
+    BuildContext, Event, Instance, Outcome, Plugin, PluginConfig, ValidateContext,
+};
 use herald_plugin_http::signature::{decode_secret, verify};
-use herald_plugin_orders::{MemoryLedger, OrderLedger, Orders, OrdersConfig};
+use herald_plugin_orders::{MemoryLedger, OrderLedger, OrdersConfig};
 use herald_testkit::stripe::{event_from, event_json};
 use herald_testkit::{Attempt, HttpSink};
 use serde_json::{json, Map, Value};
@@ -35,11 +37,11 @@ async fn plugin(sink: &HttpSink, ledger: Arc<MemoryLedger>) -> Arc<dyn Plugin> {
     .expect("config");
     let env = HashMap::from([("ORDERS_SECRET".to_owned(), SECRET.to_owned())]);
     let cx = ValidateContext::new("plugins.orders.shop", &env);
-    let validated = Orders::validate(config, &cx).expect("valid");
+    let validated = config.validate(&cx).expect("valid");
     let cx = BuildContext::default()
         .with_order_ledger(ledger)
         .for_instance("shop");
-    Orders::build(validated, &cx).await.expect("plugin builds")
+    validated.build(&cx).await.expect("plugin builds")
 }
 
 #[tokio::test]
@@ -103,8 +105,9 @@ fn a_callback_needs_a_valid_url_and_its_secret() {
     }))
     .expect("config");
     let env = HashMap::new();
-    let issues =
-        Orders::validate(config, &ValidateContext::new("plugins.orders.shop", &env)).unwrap_err();
+    let issues = config
+        .validate(&ValidateContext::new("plugins.orders.shop", &env))
+        .unwrap_err();
     let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,

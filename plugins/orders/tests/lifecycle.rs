@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind};
-use herald_plugin_orders::{
-    MemoryLedger, OrderLedger, OrderState, OrderStatus, Orders, ValidatedOrders,
-};
+use herald_plugin_api::{BuildContext, Event, Instance, Outcome, Plugin};
+use herald_plugin_orders::{MemoryLedger, OrderLedger, OrderState, OrderStatus, ValidatedOrders};
 use herald_testkit::stripe::{event_from, event_json, fixture_json};
 use herald_testkit::Attempt;
 use serde_json::{json, Map, Value};
@@ -41,7 +39,7 @@ async fn setup() -> (Arc<MemoryLedger>, Arc<dyn Plugin>) {
     let cx = BuildContext::default()
         .with_order_ledger(ledger.clone())
         .for_instance("shop");
-    let plugin = Orders::build(config, &cx).await.expect("plugin builds");
+    let plugin = config.build(&cx).await.expect("plugin builds");
     (ledger, plugin)
 }
 
@@ -385,7 +383,7 @@ async fn a_ledger_failure_is_retried() {
     let cx = BuildContext::default()
         .with_order_ledger(Arc::new(DownLedger))
         .for_instance("shop");
-    let plugin = Orders::build(config, &cx).await.expect("plugin builds");
+    let plugin = config.build(&cx).await.expect("plugin builds");
     assert_eq!(plugin.name(), "shop");
     match deliver(&*plugin, &fixture_event("charge.succeeded")).await {
         Outcome::Retry { reason, .. } => assert!(reason.contains("connection refused"), "{reason}"),

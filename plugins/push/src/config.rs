@@ -1,9 +1,9 @@
 //! One push plugin instance's configuration: a `[plugins.push.<name>]` table.
 //!
-//! This runs at start-up, before any delivery: herald deserializes a [`PushConfig`],
-//! checks it with [`Push::validate`](crate::Push) (pure apart from `${VAR}` lookups, so
-//! `herald check` reports every problem in one go) and hands the [`ValidatedPush`] to
-//! [`Push::build`](crate::Push).
+//! This runs at start-up, before any delivery: herald deserializes a [`PushConfig`], checks
+//! it with [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (pure
+//! apart from `${VAR}` lookups, so `herald check` reports every problem in one go) and
+//! hands the [`ValidatedPush`] to [`Instance::build`](herald_plugin_api::Instance::build).
 //!
 //! `provider = "json"` is refused at its line: the webhook plugin with a `body`
 //! template is herald's generic JSON call.
@@ -14,7 +14,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use herald_plugin_http::provider::{limits, removed_json_provider, secret, unused};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
@@ -118,7 +118,8 @@ pub enum PushSettings {
     Fcm(FcmSettings),
 }
 
-/// A checked configuration: every value resolved, ready for [`Push::build`](crate::Push).
+/// A checked configuration: every value resolved, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 #[derive(Debug, Clone)]
 pub struct ValidatedPush {
     /// The provider and its settings.
@@ -160,9 +161,12 @@ impl fmt::Debug for FcmAuth {
     }
 }
 
-impl PushConfig {
+impl PluginConfig for PushConfig {
+    const KIND: &'static str = "push";
+    type Instance = ValidatedPush;
+
     /// Checks the table and resolves it. Messages never quote a secret.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedPush, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedPush, Issues> {
         let mut issues = cx.issues();
         let provider = match self.provider {
             PushProvider::Ntfy => self.ntfy(cx.env, &mut issues).map(PushSettings::Ntfy),
@@ -178,7 +182,9 @@ impl PushConfig {
             })
         })
     }
+}
 
+impl PushConfig {
     fn ntfy(&self, env: &dyn Env, issues: &mut Issues) -> Option<NtfySettings> {
         unused(
             issues,

@@ -1,38 +1,38 @@
-//! [`Push`]: the push kind as herald's start-up sees it.
+//! [`ValidatedPush`] as herald's start-up sees it: a notification per job, through ntfy or
+//! FCM.
 
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Plugin, PluginError, PluginKind,
-    ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Instance, Issues, Plugin, PluginError,
 };
-use serde_json::{Map, Value};
 
 use crate::action::PushAction;
 use crate::clock::Clock;
-use crate::config::{FcmAuth, PushConfig, PushSettings, ValidatedPush};
-
-/// `[plugins.push.<name>]`: a notification per job, through ntfy or FCM.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Push;
+use crate::config::{FcmAuth, PushSettings, ValidatedPush};
 
 #[async_trait]
-impl PluginKind for Push {
-    const NAME: &'static str = "push";
-    type Config = PushConfig;
-    type Validated = ValidatedPush;
-
-    fn validate(config: PushConfig, cx: &ValidateContext<'_>) -> Result<ValidatedPush, Issues> {
-        config.validate(cx)
+impl Instance for ValidatedPush {
+    fn describe(&self) -> String {
+        let provider = match &self.provider {
+            PushSettings::Ntfy(_) => "ntfy",
+            PushSettings::Fcm(fcm) => match &fcm.auth {
+                FcmAuth::ServiceAccount(account) => {
+                    return format!(
+                        "notifies through Firebase Cloud Messaging as {}",
+                        account.client_email
+                    );
+                }
+                FcmAuth::Static(_) => "Firebase Cloud Messaging (fixed access token, for tests)",
+            },
+        };
+        format!("notifies through {provider}")
     }
 
     /// The provider-independent checks plus the instance's provider rules.
-    fn validate_action(
-        validated: &ValidatedPush,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
-        cx.finish(validated.validate_action(params, cx.templates), || {
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        let params = cx.params;
+        cx.finish(self.validate_action(params, cx.templates), || {
             let Ok(action) = PushAction::from_params(params) else {
                 return ActionSpec::none();
             };
@@ -50,36 +50,18 @@ impl PluginKind for Push {
         })
     }
 
-    fn max_in_flight(validated: &ValidatedPush) -> Option<usize> {
-        Some(validated.max_concurrency)
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(self.max_concurrency)
     }
 
-    fn describe(validated: &ValidatedPush) -> String {
-        let provider = match &validated.provider {
-            PushSettings::Ntfy(_) => "ntfy",
-            PushSettings::Fcm(fcm) => match &fcm.auth {
-                FcmAuth::ServiceAccount(account) => {
-                    return format!(
-                        "notifies through Firebase Cloud Messaging as {}",
-                        account.client_email
-                    );
-                }
-                FcmAuth::Static(_) => "Firebase Cloud Messaging (fixed access token, for tests)",
-            },
-        };
-        format!("notifies through {provider}")
-    }
-
-    async fn build(
-        validated: ValidatedPush,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx, Clock::system())
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(self.clone(), cx, Clock::system())
     }
 }
 
-/// [`Push::build`] with `clock` deciding when an FCM token is due for renewal, for
-/// tests that move time on instead of waiting for a token to expire.
+/// [`Instance::build`](herald_plugin_api::Instance::build) with `clock` deciding when an
+/// FCM token is due for renewal, for tests that move time on instead of waiting for a token
+/// to expire.
 ///
 /// # Errors
 /// When an HTTP client cannot be built.

@@ -3,15 +3,17 @@
 //! plugin's job: a `webhook` action with a `body` template (`provider = "json"` is
 //! refused, naming that replacement).
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Push`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.push.<name>]` table into a [`PushConfig`], checks it with `Push::validate`
-//! (pure apart from `${VAR}` lookups), checks every rule action aimed at it with
-//! `Push::validate_action` ([`validate_action`] plus the provider's rules, see
-//! [`ValidatedPush::validate_action`]), and builds the instance with `Push::build`,
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.push.<name>]` table into a [`PushConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (pure apart from
+//! `${VAR}` lookups), checks every rule action aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action)
+//! ([`validate_action`] plus the provider's rules, see [`ValidatedPush::validate_action`]),
+//! and builds the instance with [`Instance::build`](herald_plugin_api::Instance::build),
 //! which takes its HTTP client and templates from the
-//! [`BuildContext`](herald_plugin_api::BuildContext). Then the dispatcher's workers
-//! call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//! [`BuildContext`](herald_plugin_api::BuildContext). Then the dispatcher's workers call
+//! [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedPush`].
@@ -22,7 +24,7 @@
 //! - `request`: rendering a job and turning it into the ntfy or FCM request.
 //! - `classify`: ntfy's and FCM's wording of a failed answer; the status rules and
 //!   sending are shared with the sms plugin in `herald_plugin_http::provider`.
-//! - [`kind`]: [`Push`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedPush`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
@@ -47,7 +49,7 @@ pub use config::{
     FcmAuth, FcmSettings, NtfySettings, PushConfig, PushProvider, PushSettings, ValidatedPush,
     FCM_API_BASE, NTFY_DEFAULT_URL,
 };
-pub use kind::{build_with_clock, Push};
+pub use kind::build_with_clock;
 pub use plugin::{IDEMPOTENCY_HEADER, USER_AGENT};
 pub use service_account::{KeyFileError, ServiceAccount};
 pub use token::{FCM_SCOPE, JWT_BEARER_GRANT};

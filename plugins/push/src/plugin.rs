@@ -1,6 +1,6 @@
 //! The push [`Plugin`]: built once at start-up by [`build`] (through
-//! [`Push::build`](crate::Push)), then called by the dispatcher's workers in the
-//! deliver stage.
+//! [`Instance::build`](herald_plugin_api::Instance::build)), then called by the
+//! dispatcher's workers in the deliver stage.
 //!
 //! A delivery renders the notification ([`crate::request`]), POSTs it to ntfy or FCM
 //! with the job's idempotency key, and classifies the answer with the provider's

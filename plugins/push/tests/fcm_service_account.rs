@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use herald_plugin_api::{BuildContext, Outcome, Plugin, PluginKind, ValidateContext};
-use herald_plugin_push::{build_with_clock, Clock, Push, PushConfig, ValidatedPush};
+use herald_plugin_api::{BuildContext, Instance, Outcome, Plugin, PluginConfig, ValidateContext};
+use herald_plugin_push::{build_with_clock, Clock, PushConfig, ValidatedPush};
 use herald_testkit::google::{CLIENT_EMAIL, PROJECT_ID};
 use herald_testkit::{
     assert_failed, assert_retry, closed_port, params, Attempt, FakeGoogle, FakeTemplates,
@@ -66,7 +66,9 @@ fn validated(config: Value, dir: &Path) -> Result<ValidatedPush, Vec<String>> {
     let config: PushConfig = serde_json::from_value(config).expect("config deserializes");
     let env = env(dir);
     let cx = ValidateContext::new("plugins.push.app", &env).with_base_dir(dir);
-    Push::validate(config, &cx).map_err(|issues| issues.iter().map(ToString::to_string).collect())
+    config
+        .validate(&cx)
+        .map_err(|issues| issues.iter().map(ToString::to_string).collect())
 }
 
 async fn push(plugin: &dyn Plugin, n: usize) -> Outcome {
@@ -247,7 +249,7 @@ async fn the_key_file_is_checked_at_start_up_and_names_its_project() {
     assert!(shown.contains(CLIENT_EMAIL), "{shown}");
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
     assert_eq!(
-        Push::describe(&valid),
+        valid.describe(),
         format!("notifies through Firebase Cloud Messaging as {CLIENT_EMAIL}")
     );
 

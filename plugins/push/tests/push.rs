@@ -4,8 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
-use herald_plugin_push::{validate_action, Push, PushConfig, ValidatedPush};
+use herald_plugin_api::{
+    BuildContext, Event, Instance, Outcome, Plugin, PluginConfig, ValidateContext,
+};
+use herald_plugin_push::{validate_action, PushConfig, ValidatedPush};
 use herald_testkit::{
     assert_failed, assert_held, canned, params, Attempt, FakeTemplates, HttpSink,
 };
@@ -35,18 +37,17 @@ fn env() -> HashMap<String, String> {
 
 fn validated(config: Value) -> Result<ValidatedPush, Vec<String>> {
     let config: PushConfig = serde_json::from_value(config).expect("config deserializes");
-    Push::validate(config, &ValidateContext::new("plugins.push.test", &env()))
+    config
+        .validate(&ValidateContext::new("plugins.push.test", &env()))
         .map_err(|issues| issues.iter().map(ToString::to_string).collect())
 }
 
 async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
     let valid = validated(config).expect("config is valid");
-    Push::build(
-        valid,
-        &BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"),
-    )
-    .await
-    .expect("plugin builds")
+    valid
+        .build(&BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"))
+        .await
+        .expect("plugin builds")
 }
 
 fn ntfy_config(url: &str) -> Value {

@@ -1,9 +1,9 @@
 //! One sms plugin instance's configuration: a `[plugins.sms.<name>]` table.
 //!
-//! This runs at start-up, before any delivery: herald deserializes an [`SmsConfig`],
-//! checks it with [`Sms::validate`](crate::Sms) (pure apart from `${VAR}` lookups, so
-//! `herald check` reports every problem in one go) and hands the [`ValidatedSms`] to
-//! [`Sms::build`](crate::Sms).
+//! This runs at start-up, before any delivery: herald deserializes an [`SmsConfig`], checks
+//! it with [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (pure
+//! apart from `${VAR}` lookups, so `herald check` reports every problem in one go) and
+//! hands the [`ValidatedSms`] to [`Instance::build`](herald_plugin_api::Instance::build).
 //!
 //! `provider = "json"` is refused at its line: the webhook plugin with a `body`
 //! template is herald's generic JSON call.
@@ -11,7 +11,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use herald_plugin_http::provider::{limits, removed_json_provider};
 pub use herald_plugin_http::provider::{DEFAULT_MAX_CONCURRENCY, DEFAULT_TIMEOUT_SECS};
 use reqwest::Url;
@@ -104,7 +104,8 @@ pub enum ProviderSettings {
     Twilio(TwilioSettings),
 }
 
-/// A checked configuration: every value resolved, ready for [`Sms::build`](crate::Sms).
+/// A checked configuration: every value resolved, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 #[derive(Debug, Clone)]
 pub struct ValidatedSms {
     /// The provider and its settings.
@@ -127,9 +128,12 @@ impl fmt::Debug for TwilioSettings {
     }
 }
 
-impl SmsConfig {
+impl PluginConfig for SmsConfig {
+    const KIND: &'static str = "sms";
+    type Instance = ValidatedSms;
+
     /// Checks the table and resolves it. Messages never quote a secret.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
         let mut issues = cx.issues();
         let provider = match self.provider {
             SmsProvider::Twilio => self.twilio(cx, &mut issues).map(ProviderSettings::Twilio),
@@ -144,7 +148,9 @@ impl SmsConfig {
             })
         })
     }
+}
 
+impl SmsConfig {
     fn twilio(&self, cx: &ValidateContext<'_>, issues: &mut Issues) -> Option<TwilioSettings> {
         let env = cx.env;
         let api_base = parse_url(self.api_base.as_deref().unwrap_or(TWILIO_API_BASE))

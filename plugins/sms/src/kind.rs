@@ -1,41 +1,35 @@
-//! [`Sms`]: the sms kind as herald's start-up sees it.
+//! [`ValidatedSms`] as herald's start-up sees it: a text message per job, through Twilio.
 
 use std::sync::Arc;
 
 use herald_plugin_api::{
-    async_trait, ActionContext, ActionSpec, BuildContext, Issues, Job, Plugin, PluginError,
-    PluginKind, Preview, TemplatePart, Templates, ValidateContext,
+    async_trait, ActionContext, ActionSpec, BuildContext, Instance, Issues, Job, Plugin,
+    PluginError, Preview, TemplatePart, Templates,
 };
-use serde_json::{Map, Value};
 
 use crate::action::{validate_action, SmsAction};
 use crate::auth::TwilioAuth;
-use crate::config::{ProviderSettings, SmsConfig, ValidatedSms};
-
-/// `[plugins.sms.<name>]`: a text message per job, through Twilio.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Sms;
+use crate::config::{ProviderSettings, ValidatedSms};
 
 #[async_trait]
-impl PluginKind for Sms {
-    const NAME: &'static str = "sms";
-    type Config = SmsConfig;
-    type Validated = ValidatedSms;
-
-    fn validate(config: SmsConfig, cx: &ValidateContext<'_>) -> Result<ValidatedSms, Issues> {
-        config.validate(cx)
+impl Instance for ValidatedSms {
+    fn describe(&self) -> String {
+        match &self.provider {
+            ProviderSettings::Twilio(twilio) => match twilio.auth {
+                TwilioAuth::ApiKey { .. } => "sends texts through Twilio with an API key",
+                TwilioAuth::AuthToken(_) => "sends texts through Twilio with the Auth Token",
+            }
+            .to_owned(),
+        }
     }
 
-    fn validate_action(
-        validated: &ValidatedSms,
-        params: &Map<String, Value>,
-        cx: &ActionContext<'_>,
-    ) -> Result<ActionSpec, Issues> {
+    fn validate_action(&self, cx: &ActionContext<'_>) -> Result<ActionSpec, Issues> {
+        let params = cx.params;
         cx.finish(
             validate_action(params, cx.templates),
             || match SmsAction::from_params(params) {
                 Ok(action) => {
-                    let ProviderSettings::Twilio(twilio) = &validated.provider;
+                    let ProviderSettings::Twilio(twilio) = &self.provider;
                     let spec = ActionSpec::none()
                         .with_inline("to", action.to_template())
                         .with_set(action.template, &[TemplatePart::Text]);
@@ -49,32 +43,15 @@ impl PluginKind for Sms {
         )
     }
 
-    fn max_in_flight(validated: &ValidatedSms) -> Option<usize> {
-        Some(validated.max_concurrency)
+    fn max_in_flight(&self) -> Option<usize> {
+        Some(self.max_concurrency)
     }
 
-    fn describe(validated: &ValidatedSms) -> String {
-        match &validated.provider {
-            ProviderSettings::Twilio(twilio) => match twilio.auth {
-                TwilioAuth::ApiKey { .. } => "sends texts through Twilio with an API key",
-                TwilioAuth::AuthToken(_) => "sends texts through Twilio with the Auth Token",
-            }
-            .to_owned(),
-        }
+    fn preview(&self, job: &Job<'_>, templates: &dyn Templates) -> Option<Result<Preview, String>> {
+        Some(crate::preview::preview(self, job, templates))
     }
 
-    fn preview(
-        validated: &ValidatedSms,
-        job: &Job<'_>,
-        templates: &dyn Templates,
-    ) -> Option<Result<Preview, String>> {
-        Some(crate::preview::preview(validated, job, templates))
-    }
-
-    async fn build(
-        validated: ValidatedSms,
-        cx: &BuildContext,
-    ) -> Result<Arc<dyn Plugin>, PluginError> {
-        crate::plugin::build(validated, cx)
+    async fn build(&self, cx: &BuildContext) -> Result<Arc<dyn Plugin>, PluginError> {
+        crate::plugin::build(self.clone(), cx)
     }
 }

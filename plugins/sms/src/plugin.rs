@@ -1,6 +1,6 @@
 //! The sms [`Plugin`]: built once at start-up by [`build`] (through
-//! [`Sms::build`](crate::Sms)), then called by the dispatcher's workers in the
-//! deliver stage.
+//! [`Instance::build`](herald_plugin_api::Instance::build)), then called by the
+//! dispatcher's workers in the deliver stage.
 //!
 //! A delivery renders the message text and the recipient, checks the recipient is an
 //! E.164 number (a bad one is permanent: nothing is sent), renders the `StatusCallback`

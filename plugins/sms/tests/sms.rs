@@ -7,10 +7,10 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use herald_plugin_api::{
-    BuildContext, Customer, Event, Outcome, Plugin, PluginKind, TemplatePart, Templates,
-    ValidateContext,
+    BuildContext, Customer, Event, Instance, Outcome, Plugin, PluginConfig, TemplatePart,
+    Templates, ValidateContext,
 };
-use herald_plugin_sms::{validate_action, Sms, SmsConfig};
+use herald_plugin_sms::{validate_action, SmsConfig};
 use herald_testkit::{
     assert_failed, canned, closed_port, form_fields, params, Attempt, HttpSink, Recorded,
     TemplateFiles,
@@ -66,9 +66,11 @@ fn env() -> HashMap<String, String> {
 async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
     let config: SmsConfig = serde_json::from_value(config).expect("config deserializes");
     let env = env();
-    let valid =
-        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env)).expect("valid");
-    Sms::build(valid, &BuildContext::new(files()).for_instance("test"))
+    let valid = config
+        .validate(&ValidateContext::new("plugins.sms.test", &env))
+        .expect("valid");
+    valid
+        .build(&BuildContext::new(files()).for_instance("test"))
         .await
         .expect("plugin builds")
 }
@@ -89,7 +91,7 @@ fn issues(config: Value) -> Vec<String> {
     let env = env();
     let templates = files();
     let cx = ValidateContext::new("plugins.sms.test", &env).with_templates(templates.as_ref());
-    match Sms::validate(config, &cx) {
+    match config.validate(&cx) {
         Ok(_) => Vec::new(),
         Err(issues) => issues.iter().map(ToString::to_string).collect(),
     }
@@ -284,8 +286,9 @@ fn validation_names_every_problem() {
 #[test]
 fn validated_config_hides_the_token() {
     let config: SmsConfig = serde_json::from_value(twilio_config(TWILIO_DEFAULT)).expect("config");
-    let valid =
-        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let valid = config
+        .validate(&ValidateContext::new("plugins.sms.test", &env()))
+        .expect("valid");
     assert_eq!(valid.max_concurrency, 8);
     assert_eq!(valid.timeout, Duration::from_secs(5));
     assert!(!format!("{valid:?}").contains(TOKEN));
@@ -447,15 +450,16 @@ fn an_api_key_or_the_auth_token_one_of_the_two() {
     );
 
     let config: SmsConfig = serde_json::from_value(api_key_config(TWILIO_DEFAULT)).expect("config");
-    let valid =
-        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let valid = config
+        .validate(&ValidateContext::new("plugins.sms.test", &env()))
+        .expect("valid");
     let shown = format!("{valid:?}");
     assert!(
         shown.contains(KEY_SID) && !shown.contains(KEY_SECRET),
         "{shown}"
     );
     assert_eq!(
-        Sms::describe(&valid),
+        valid.describe(),
         "sends texts through Twilio with an API key"
     );
 }
@@ -463,13 +467,15 @@ fn an_api_key_or_the_auth_token_one_of_the_two() {
 #[test]
 fn route_previews_the_status_callback() {
     let config: SmsConfig = serde_json::from_value(api_key_config(TWILIO_DEFAULT)).expect("config");
-    let valid =
-        Sms::validate(config, &ValidateContext::new("plugins.sms.test", &env())).expect("valid");
+    let valid = config
+        .validate(&ValidateContext::new("plugins.sms.test", &env()))
+        .expect("valid");
     let event = event(Some("+14155550199"));
     let action = params(json!({ "template": "order_paid" }));
     let context = herald_plugin_api::Context::of_value(event.context());
     let job = herald_testkit::job(&event, &action, &context, Attempt::first("sms_paid", KEY));
-    let preview = Sms::preview(&valid, &job, files().as_ref())
+    let preview = valid
+        .preview(&job, files().as_ref())
         .expect("sms previews")
         .expect("composes");
     let callback = preview

@@ -1,15 +1,15 @@
 //! One webhook plugin instance's configuration: a `[plugins.webhook.<name>]` table.
 //!
 //! This runs at start-up, before any delivery: herald deserializes a [`WebhookConfig`],
-//! checks it with [`Webhook::validate`](crate::Webhook) (pure, so `herald check` can report
-//! every problem in one go) and hands the resulting [`ValidatedWebhook`] to
-//! [`Webhook::build`](crate::Webhook).
+//! checks it with [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate)
+//! (pure, so `herald check` can report every problem in one go) and hands the resulting
+//! [`ValidatedWebhook`] to [`Instance::build`](herald_plugin_api::Instance::build).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, ValidateContext};
+use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
 use herald_plugin_http::config_headers;
 use herald_plugin_http::signature::decode_secret;
 use reqwest::header::HeaderMap;
@@ -54,7 +54,8 @@ pub struct WebhookConfig {
     pub max_concurrency: Option<usize>,
 }
 
-/// A checked configuration: every value resolved, ready for [`Webhook::build`](crate::Webhook).
+/// A checked configuration: every value resolved, ready for
+/// [`Instance::build`](herald_plugin_api::Instance::build).
 ///
 /// `Debug` hides the secret, and header values are marked sensitive, so it can be logged.
 #[derive(Clone)]
@@ -83,9 +84,12 @@ impl fmt::Debug for ValidatedWebhook {
     }
 }
 
-impl WebhookConfig {
+impl PluginConfig for WebhookConfig {
+    const KIND: &'static str = "webhook";
+    type Instance = ValidatedWebhook;
+
     /// Checks the table and resolves it. Messages never quote a secret or a header value.
-    pub(crate) fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedWebhook, Issues> {
+    fn validate(&self, cx: &ValidateContext<'_>) -> Result<ValidatedWebhook, Issues> {
         let env = cx.env;
         let mut issues = cx.issues();
         let url = parse_url(&self.url)
@@ -112,7 +116,9 @@ impl WebhookConfig {
             })
         })
     }
+}
 
+impl WebhookConfig {
     /// The decoded key: `Some(None)` for unsigned, `None` when there was an issue.
     fn secret(&self, env: &dyn Env, issues: &mut Issues) -> Option<Option<Vec<u8>>> {
         let Some(raw) = self.secret.as_deref() else {

@@ -1,14 +1,17 @@
 //! herald's webhook plugin: POSTs a JSON document about the event to a configured
 //! destination (a shipping system, a storefront callback), signed the Standard Webhooks way.
 //!
-//! It sits in herald's deliver stage. Start-up goes through [`Webhook`], its
-//! [`PluginKind`](herald_plugin_api::PluginKind): herald deserializes each
-//! `[plugins.webhook.<name>]` table into a [`WebhookConfig`], checks it with
-//! `Webhook::validate` (pure apart from `${VAR}` lookups), checks every rule action
-//! aimed at it with `Webhook::validate_action` (the path and body templates), and
-//! builds the instance with `Webhook::build`, which takes its HTTP client and templates
-//! from the [`BuildContext`](herald_plugin_api::BuildContext). Then the dispatcher's
-//! workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once per job.
+//! It sits in herald's deliver stage. At start-up herald deserializes each
+//! `[plugins.webhook.<name>]` table into a [`WebhookConfig`] (the kind's
+//! [`PluginConfig`](herald_plugin_api::PluginConfig)), checks it with
+//! [`PluginConfig::validate`](herald_plugin_api::PluginConfig::validate) (pure apart from
+//! `${VAR}` lookups), checks every rule action aimed at it with
+//! [`Instance::validate_action`](herald_plugin_api::Instance::validate_action) (the path
+//! and body templates), and builds the instance with
+//! [`Instance::build`](herald_plugin_api::Instance::build), which takes its HTTP client and
+//! templates from the [`BuildContext`](herald_plugin_api::BuildContext). Then the
+//! dispatcher's workers call [`Plugin::deliver`](herald_plugin_api::Plugin::deliver) once
+//! per job.
 //!
 //! An action with a `body` template is herald's generic JSON call: it replaced the
 //! `provider = "json"` of the sms and push plugins. herald's `{{json value}}` helper
@@ -21,7 +24,7 @@
 //! - `request`: turning a job into the destination URL and the body bytes.
 //! - `default_body`: the built-in body, copied from the payload's text.
 //! - `classify`: how a response or a transport error becomes an [`Outcome`].
-//! - [`kind`]: [`Webhook`], the [`PluginKind`](herald_plugin_api::PluginKind).
+//! - [`kind`]: [`ValidatedWebhook`] as an [`Instance`](herald_plugin_api::Instance).
 //! - `plugin`: the start-up set-up and the [`Plugin`](herald_plugin_api::Plugin) implementation.
 //!
 //! # Idempotency
@@ -50,5 +53,4 @@ pub use herald_plugin_http::signature::{self, decode_secret, SecretError};
 pub use herald_plugin_http::signature::{
     sign, verify, VerifyError, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER,
 };
-pub use kind::Webhook;
 pub use plugin::{IDEMPOTENCY_HEADER, USER_AGENT};

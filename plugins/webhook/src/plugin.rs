@@ -1,5 +1,5 @@
 //! The webhook [`Plugin`]: built once at start-up by [`build`] (through
-//! [`Webhook::build`](crate::Webhook)), then called by the
+//! [`Instance::build`](herald_plugin_api::Instance::build)), then called by the
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery composes the request ([`crate::request`]), waits for a slot under the

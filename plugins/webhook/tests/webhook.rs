@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use herald_plugin_api::{
-    BuildContext, Event, Outcome, Plugin, PluginKind, Templates, ValidateContext,
+    BuildContext, Event, Instance, Outcome, Plugin, PluginConfig, Templates, ValidateContext,
 };
-use herald_plugin_webhook::{decode_secret, verify, Webhook, WebhookConfig, USER_AGENT};
+use herald_plugin_webhook::{decode_secret, verify, WebhookConfig, USER_AGENT};
 use herald_testkit::{
     assert_failed, assert_held, assert_retry, closed_port, params, Attempt, FakeTemplates,
     HttpSink, Recorded,
@@ -66,14 +66,12 @@ async fn plugin_from(config: Value) -> Arc<dyn Plugin> {
     ]);
     let config: WebhookConfig = serde_json::from_value(config).expect("config deserializes");
     let cx = ValidateContext::new("plugins.webhook.shipping", &env);
-    let valid = Webhook::validate(config, &cx).expect("config is valid");
+    let valid = config.validate(&cx).expect("config is valid");
     let templates: Arc<dyn Templates> = Arc::new(FakeTemplates);
-    Webhook::build(
-        valid,
-        &BuildContext::new(templates).for_instance("shipping"),
-    )
-    .await
-    .expect("plugin builds")
+    valid
+        .build(&BuildContext::new(templates).for_instance("shipping"))
+        .await
+        .expect("plugin builds")
 }
 
 async fn plugin_for(sink: &HttpSink, extra: Value) -> Arc<dyn Plugin> {

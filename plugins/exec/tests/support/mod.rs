@@ -7,8 +7,10 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use herald_plugin_api::{BuildContext, Event, Outcome, Plugin, PluginKind, ValidateContext};
-use herald_plugin_exec::{Exec, ExecConfig, ValidatedExec};
+use herald_plugin_api::{
+    BuildContext, Event, Instance, Outcome, Plugin, PluginConfig, ValidateContext,
+};
+use herald_plugin_exec::{ExecConfig, ValidatedExec};
 pub use herald_testkit::{params, reason};
 use herald_testkit::{Attempt, FakeTemplates};
 use serde_json::{json, Map, Value};
@@ -59,13 +61,11 @@ pub fn env() -> HashMap<String, String> {
 pub async fn plugin_in(config: &ExecConfig, base_dir: &Path) -> Arc<dyn Plugin> {
     let env = env();
     let cx = ValidateContext::new("plugins.exec.test", &env).with_base_dir(base_dir);
-    let validated: ValidatedExec = Exec::validate(config.clone(), &cx).expect("valid config");
-    Exec::build(
-        validated,
-        &BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"),
-    )
-    .await
-    .expect("build")
+    let validated: ValidatedExec = config.clone().validate(&cx).expect("valid config");
+    validated
+        .build(&BuildContext::new(Arc::new(FakeTemplates)).for_instance("test"))
+        .await
+        .expect("build")
 }
 
 /// Validates and builds with absolute paths.

@@ -9,7 +9,10 @@ use std::time::Duration;
 use herald_testkit::HttpSink;
 use serde_json::Value;
 
-use crate::helpers::{base_config, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp};
+use crate::helpers::{
+    base_config, fresh_postgres, rule, run_cli, spawn_app_with, webhook_instance, PgDatabase,
+    TestApp,
+};
 
 /// `[database]` for the shared database: the PostgreSQL one, or a SQLite file in `dir`.
 fn database(postgres: Option<&PgDatabase>, dir: &Path) -> String {
@@ -22,20 +25,17 @@ fn database(postgres: Option<&PgDatabase>, dir: &Path) -> String {
 
 /// The config events arrive under: payment intents go to `old`, nothing else matches.
 fn before(database: &str, old: &HttpSink) -> String {
-    format!(
-        r#"{base}
-{database}
-[plugins.webhook.old]
-url = "{old}"
-
-[[rules]]
-name = "notify"
-on = ["payment_intent.*"]
-actions = [{{ plugin = "old", path = "/events" }}]
-"#,
-        base = base_config(),
-        old = old.url(),
-    )
+    [
+        base_config(),
+        database.to_owned(),
+        webhook_instance("old", &old.url()),
+        rule(
+            "notify",
+            r#"["payment_intent.*"]"#,
+            r#"plugin = "old", path = "/events""#,
+        ),
+    ]
+    .concat()
 }
 
 /// [`before`] plus `refund_hook`: large refunds go to `new`.

@@ -1,8 +1,8 @@
 //! Delivery that loses nothing: retries, dead letters, replay, breakers, the admin API.
 
 use crate::helpers::{
-    base_config_with_dispatch, fixture_with_id, notify_sink, run_cli, spawn_app_with, TestApp,
-    ADMIN_TABLE, ADMIN_TOKEN,
+    base_config_with_dispatch, fixture_with_id, notify_sink, rule, run_cli, spawn_app_with,
+    webhook_instance, TestApp, ADMIN_TABLE, ADMIN_TOKEN, PAID,
 };
 use herald::store::JobStatus;
 use herald_testkit::HttpSink;
@@ -204,17 +204,9 @@ async fn an_instance_added_by_a_reload_has_its_breaker() {
     let text = sink_config(&sink, &dispatch, "");
     let app = spawn_app_with(&text).await;
     let with_added = format!(
-        r#"{text}
-[plugins.webhook.added]
-url = "{url}"
-max_concurrency = 1
-
-[[rules]]
-name = "added"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "added", path = "/added" }}]
-"#,
-        url = added.url()
+        "{text}{instance}max_concurrency = 1\n{rule}",
+        instance = webhook_instance("added", &added.url()),
+        rule = rule("added", PAID, r#"plugin = "added", path = "/added""#),
     );
     std::fs::write(app.config_path(), with_added).expect("test step");
     let changes = app
@@ -246,12 +238,7 @@ async fn the_admin_api_lists_replays_and_redelivers() {
     post(&app, "evt_admin").await;
     app.settle("evt_admin").await;
 
-    let unauthorized = app
-        .client
-        .get(app.admin_url("/api/dead-letters"))
-        .send()
-        .await
-        .expect("sent");
+    let unauthorized = app.get(app.admin_url("/api/dead-letters")).await;
     assert_eq!(unauthorized.status(), 401);
 
     let auth = format!("Bearer {ADMIN_TOKEN}");
@@ -490,29 +477,19 @@ async fn stop_while_the_first_of_three_is_delivered(app: &TestApp, sink: &HttpSi
 /// A running config with two slots and two webhook destinations: `slow`, one
 /// request at a time, for payments, and `fast` for refunds.
 fn slow_and_fast_config(slow: &HttpSink, fast: &HttpSink) -> String {
-    format!(
-        r#"{base}
-[plugins.webhook.slow]
-url = "{slow}"
-max_concurrency = 1
-
-[plugins.webhook.fast]
-url = "{fast}"
-
-[[rules]]
-name = "paid"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "slow", path = "/events" }}]
-
-[[rules]]
-name = "refunded"
-on = ["charge.refunded"]
-actions = [{{ plugin = "fast", path = "/events" }}]
-"#,
-        base = base_config_with_dispatch("concurrency = 2\npoll_interval_ms = 50"),
-        slow = slow.url(),
-        fast = fast.url(),
-    )
+    [
+        base_config_with_dispatch("concurrency = 2\npoll_interval_ms = 50"),
+        webhook_instance("slow", &slow.url()),
+        "max_concurrency = 1\n".to_owned(),
+        webhook_instance("fast", &fast.url()),
+        rule("paid", PAID, r#"plugin = "slow", path = "/events""#),
+        rule(
+            "refunded",
+            r#"["charge.refunded"]"#,
+            r#"plugin = "fast", path = "/events""#,
+        ),
+    ]
+    .concat()
 }
 
 /// Posts `slow` payments then one refund, and asserts that the refund reaches

@@ -7,8 +7,8 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, database_table, fixture_with_id, fresh_postgres, run_cli, spawn_app_with,
-    PgDatabase, TestApp,
+    base_config, database_table, fixture_with_id, fresh_postgres, rule, run_cli, spawn_app_with,
+    webhook_instance, PgDatabase, TestApp,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -17,30 +17,23 @@ const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
 /// herald whose payment_intent events go to `good` and refunds to `bad`; other
 /// types match no rule. On SQLite, or on `postgres`.
 async fn app_on(postgres: Option<&PgDatabase>, good: &HttpSink, bad: &HttpSink) -> TestApp {
-    let database = database_table(postgres);
-    let config = format!(
-        r#"{base}
-{database}
-[plugins.webhook.good]
-url = "{good}"
-
-[plugins.webhook.bad]
-url = "{bad}"
-
-[[rules]]
-name = "notify"
-on = ["payment_intent.*"]
-actions = [{{ plugin = "good", path = "/events" }}]
-
-[[rules]]
-name = "refund_hook"
-on = ["charge.refunded"]
-actions = [{{ plugin = "bad", path = "/refunds" }}]
-"#,
-        base = base_config().replace("enabled = false", &format!("enabled = false\n{FAST}")),
-        good = good.url(),
-        bad = bad.url(),
-    );
+    let config = [
+        base_config().replace("enabled = false", &format!("enabled = false\n{FAST}")),
+        database_table(postgres),
+        webhook_instance("good", &good.url()),
+        webhook_instance("bad", &bad.url()),
+        rule(
+            "notify",
+            r#"["payment_intent.*"]"#,
+            r#"plugin = "good", path = "/events""#,
+        ),
+        rule(
+            "refund_hook",
+            r#"["charge.refunded"]"#,
+            r#"plugin = "bad", path = "/refunds""#,
+        ),
+    ]
+    .concat();
     spawn_app_with(&config).await
 }
 

@@ -15,7 +15,8 @@ use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
 use crate::helpers::{
-    base_config_with_dispatch, repo, run_cli, smtp_mailer, spawn_app_with, test_env,
+    base_config_with_dispatch, repo, rule, run_cli, smtp_mailer, spawn_app_with, test_env,
+    webhook_instance,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -269,27 +270,19 @@ async fn a_primary_whose_breaker_stays_open_hands_over_after_failover_after_secs
     let dispatch = format!(
         "enabled = false\nmax_attempts = 1000\nbreaker_failures = 1\nbreaker_cooldown_secs = 10\n{FAST}"
     );
-    let config = format!(
-        r#"{base}
-[database]
-url = "sqlite://herald.db"
-
-[plugins.webhook.primary]
-url = "{primary}"
-failover_after_secs = 60
-
-[plugins.webhook.backup]
-url = "{backup}"
-
-[[rules]]
-name = "notify"
-on = ["*"]
-actions = [{{ plugin = "primary", fallback = [{{ plugin = "backup" }}] }}]
-"#,
-        base = base_config_with_dispatch(&dispatch),
-        primary = primary.url(),
-        backup = backup.url(),
-    );
+    let config = [
+        base_config_with_dispatch(&dispatch),
+        "[database]\nurl = \"sqlite://herald.db\"\n".to_owned(),
+        webhook_instance("primary", &primary.url()),
+        "failover_after_secs = 60\n".to_owned(),
+        webhook_instance("backup", &backup.url()),
+        rule(
+            "notify",
+            r#"["*"]"#,
+            r#"plugin = "primary", fallback = [{ plugin = "backup" }]"#,
+        ),
+    ]
+    .concat();
     // The clock stands still unless the test moves it: what has not happened
     // by a given time is read from the store, with no sleep.
     let clock = Clock::manual(herald::clock::now_ms());

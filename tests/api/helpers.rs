@@ -121,6 +121,20 @@ pub fn notify_sink(url: &str, on: &str, action: &str) -> String {
     )
 }
 
+/// `on` for the rules about paid payment intents.
+pub const PAID: &str = r#"["payment_intent.succeeded"]"#;
+
+/// `[plugins.webhook.<name>]` posting to `url`.
+pub fn webhook_instance(name: &str, url: &str) -> String {
+    format!("\n[plugins.webhook.{name}]\nurl = \"{url}\"\n")
+}
+
+/// A `[[rules]]` table `name` for the types in `on` (a TOML array) with one action,
+/// `action` being the inline table's body.
+pub fn rule(name: &str, on: &str, action: &str) -> String {
+    format!("\n[[rules]]\nname = \"{name}\"\non = {on}\nactions = [{{ {action} }}]\n")
+}
+
 /// An email instance `mailer` sending through the SMTP server on 127.0.0.1:`port`,
 /// without TLS.
 pub fn smtp_mailer(port: u16) -> String {
@@ -262,6 +276,11 @@ impl TestApp {
     /// Where a browser logs in to the console: the login URL with [`ADMIN_TOKEN`].
     pub fn console_login_path(&self) -> Option<String> {
         Some(format!("/login?token={ADMIN_TOKEN}"))
+    }
+
+    /// `GET url` without credentials: what anyone on the network would see.
+    pub async fn get(&self, url: String) -> reqwest::Response {
+        self.client.get(url).send().await.expect("sent")
     }
 
     /// `path` on the listener that serves the console.

@@ -53,12 +53,7 @@ async fn the_console_refuses_a_looping_or_bottomless_draft_and_stays_up() {
         .await;
         assert_eq!(status, 422, "{refused}");
     }
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("up");
+    let health = app.get(app.url("/healthz")).await;
     assert_eq!(health.status(), 200);
 }
 

@@ -7,26 +7,20 @@ use herald_plugin_inventory::ledger::{LedgerError, StockLedger, StockMove};
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, database_table, fresh_postgres, run_cli, spawn_app_with, PgDatabase, TestApp,
+    base_config, database_table, fresh_postgres, rule, run_cli, spawn_app_with, PgDatabase, TestApp,
 };
 
 const NEAR_MAX: i64 = i64::MAX - 1;
 
 /// herald with an inventory instance restocking on refunds, on SQLite or on `postgres`.
 async fn app_on(postgres: Option<&PgDatabase>) -> TestApp {
-    let database = database_table(postgres);
-    let config = format!(
-        r#"{base}
-{database}
-[plugins.inventory.stock]
-
-[[rules]]
-name = "stock"
-on = ["charge.refunded"]
-actions = [{{ plugin = "stock" }}]
-"#,
-        base = base_config()
-    );
+    let config = [
+        base_config(),
+        database_table(postgres),
+        "[plugins.inventory.stock]\n".to_owned(),
+        rule("stock", r#"["charge.refunded"]"#, r#"plugin = "stock""#),
+    ]
+    .concat();
     spawn_app_with(&config).await
 }
 

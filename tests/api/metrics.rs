@@ -20,12 +20,7 @@ fn config(port: u16) -> String {
 
 /// What `/metrics` shows, read over HTTP as Prometheus would.
 async fn scrape(app: &TestApp) -> String {
-    let response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("scraped");
+    let response = app.get(app.url("/metrics")).await;
     assert_eq!(response.status(), 200);
     let kind = response.headers()["content-type"]
         .to_str()
@@ -320,12 +315,7 @@ async fn metrics_listen_moves_metrics_off_the_webhook_listener() {
     assert_eq!(moved.status(), 200);
     let text = moved.text().await.expect("text");
     assert!(text.contains("herald_webhooks_rejected_total{"), "{text}");
-    let webhook_listener = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("asked");
+    let webhook_listener = app.get(app.url("/metrics")).await;
     assert_eq!(webhook_listener.status(), 404);
     let nothing_else = app
         .client

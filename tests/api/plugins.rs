@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{base_config, repo, spawn_app_with, test_env};
+use crate::helpers::{base_config, repo, rule, spawn_app_with, test_env};
 use herald_testkit::HttpSink;
 
 const PAID: &str = "evt_1R4QrlHrLd9TstBbciwU1NSl";
@@ -311,16 +311,11 @@ fn levels(app: &crate::helpers::TestApp, sku: &str) -> String {
 
 #[tokio::test]
 async fn inventory_is_taken_on_payment_and_restocked_on_refund_once_per_job() {
+    let on = r#"["payment_intent.succeeded", "charge.refunded"]"#;
     let config = format!(
-        r#"{base}
-[plugins.inventory.stock]
-
-[[rules]]
-name = "stock"
-on = ["payment_intent.succeeded", "charge.refunded"]
-actions = [{{ plugin = "stock" }}]
-"#,
-        base = base_config()
+        "{}[plugins.inventory.stock]\n{}",
+        base_config(),
+        rule("stock", on, r#"plugin = "stock""#)
     );
     let app = spawn_app_with(&config).await;
     let (ok, _, err) = crate::helpers::run_cli(

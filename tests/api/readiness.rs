@@ -6,12 +6,7 @@ use serde_json::Value;
 use crate::helpers::{base_config, fixture_with_id, spawn_app_with, TestApp};
 
 async fn readyz(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get(app.url("/readyz")).await;
     let status = response.status().as_u16();
     (status, response.json().await.expect("json"))
 }

@@ -172,27 +172,14 @@ async fn an_unknown_source_is_a_404() {
 #[tokio::test]
 async fn health_readiness_and_metrics_answer() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let health = app.get(app.url("/healthz")).await;
     assert_eq!(health.status(), 200);
-    let ready = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let ready = app.get(app.url("/readyz")).await;
     assert_eq!(ready.status(), 200);
     app.post_raw(b"{}".to_vec(), None).await;
     let metrics = app
-        .client
         .get(app.url("/metrics"))
-        .send()
         .await
-        .expect("sent")
         .text()
         .await
         .expect("text");

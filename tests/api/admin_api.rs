@@ -7,31 +7,25 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, database_table, fresh_postgres, spawn_app_with, PgDatabase, TestApp, ADMIN_TOKEN,
-    SECRET,
+    base_config, database_table, fresh_postgres, rule, spawn_app_with, webhook_instance,
+    PgDatabase, TestApp, ADMIN_TOKEN, SECRET,
 };
 
 /// herald whose payment_intent events go to `sink`; other types match no rule.
 async fn app_on(postgres: Option<&PgDatabase>, sink: &HttpSink) -> TestApp {
-    let database = database_table(postgres);
-    let config = format!(
-        r#"{base}
-{database}
-[admin]
-token = "${{HERALD_ADMIN_TOKEN}}"
-
-[plugins.webhook.sink]
-url = "{url}"
-
-[[rules]]
-name = "notify"
-on = ["payment_intent.*"]
-when = "order_id exists"
-actions = [{{ plugin = "sink", path = "/events" }}]
-"#,
-        base = base_config(),
-        url = sink.url(),
-    );
+    let config = [
+        base_config(),
+        database_table(postgres),
+        "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n".to_owned(),
+        webhook_instance("sink", &sink.url()),
+        rule(
+            "notify",
+            r#"["payment_intent.*"]"#,
+            r#"plugin = "sink", path = "/events""#,
+        ),
+        "when = \"order_id exists\"\n".to_owned(),
+    ]
+    .concat();
     spawn_app_with(&config).await
 }
 

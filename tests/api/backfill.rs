@@ -40,20 +40,17 @@ fn before(database: &str, old: &HttpSink) -> String {
 
 /// [`before`] plus `refund_hook`: large refunds go to `new`.
 fn after(database: &str, old: &HttpSink, new: &HttpSink) -> String {
-    format!(
-        r#"{before}
-[plugins.webhook.new]
-url = "{new}"
-
-[[rules]]
-name = "refund_hook"
-on = ["charge.refunded"]
-when = "amount >= 1000"
-actions = [{{ plugin = "new", path = "/refunds" }}]
-"#,
-        before = before(database, old),
-        new = new.url(),
-    )
+    [
+        before(database, old),
+        webhook_instance("new", &new.url()),
+        rule(
+            "refund_hook",
+            r#"["charge.refunded"]"#,
+            r#"plugin = "new", path = "/refunds""#,
+        ),
+        "when = \"amount >= 1000\"\n".to_owned(),
+    ]
+    .concat()
 }
 
 /// Posts fixture `name` as event `id`, its amounts set to `amount` when given.

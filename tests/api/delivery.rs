@@ -2,7 +2,7 @@
 
 use crate::helpers::{
     base_config_with_dispatch, fixture_with_id, notify_sink, rule, run_cli, spawn_app_with,
-    webhook_instance, TestApp, ADMIN_TABLE, ADMIN_TOKEN, PAID,
+    webhook_instance, TestApp, ADMIN_TABLE, ADMIN_TOKEN, ON_PAID,
 };
 use herald::store::JobStatus;
 use herald_testkit::HttpSink;
@@ -206,16 +206,10 @@ async fn an_instance_added_by_a_reload_has_its_breaker() {
     let with_added = format!(
         "{text}{instance}max_concurrency = 1\n{rule}",
         instance = webhook_instance("added", &added.url()),
-        rule = rule("added", PAID, r#"plugin = "added", path = "/added""#),
+        rule = rule("added", ON_PAID, r#"plugin = "added", path = "/added""#),
     );
     std::fs::write(app.config_path(), with_added).expect("test step");
-    let changes = app
-        .reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("test step");
+    let changes = app.reload().await;
     assert_eq!(changes.plugins_added, ["added"], "{changes:?}");
     for id in ["evt_a1", "evt_a2", "evt_a3"] {
         post(&app, id).await;
@@ -482,7 +476,7 @@ fn slow_and_fast_config(slow: &HttpSink, fast: &HttpSink) -> String {
         webhook_instance("slow", &slow.url()),
         "max_concurrency = 1\n".to_owned(),
         webhook_instance("fast", &fast.url()),
-        rule("paid", PAID, r#"plugin = "slow", path = "/events""#),
+        rule("paid", ON_PAID, r#"plugin = "slow", path = "/events""#),
         rule(
             "refunded",
             r#"["charge.refunded"]"#,

@@ -122,7 +122,7 @@ pub fn notify_sink(url: &str, on: &str, action: &str) -> String {
 }
 
 /// `on` for the rules about paid payment intents.
-pub const PAID: &str = r#"["payment_intent.succeeded"]"#;
+pub const ON_PAID: &str = r#"["payment_intent.succeeded"]"#;
 
 /// `[plugins.webhook.<name>]` posting to `url`.
 pub fn webhook_instance(name: &str, url: &str) -> String {
@@ -267,6 +267,14 @@ impl TestApp {
             .reload("test")
             .await
             .unwrap_or_else(|problems| panic!("reload refused: {problems:?}"))
+    }
+
+    /// Reloads the config on disk, expecting a refusal; its problems.
+    pub async fn reload_refused(&self) -> Vec<String> {
+        match self.reloader.lock().await.reload("test").await {
+            Ok(changes) => panic!("reload accepted: {changes:?}"),
+            Err(problems) => problems,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use crate::helpers::{base_config, repo, rule, spawn_app_with, test_env};
+use crate::helpers::{
+    base_config, repo, rule, spawn_app_with, test_env, webhook_instance, ON_PAID,
+};
 use herald_testkit::HttpSink;
 
 const PAID: &str = "evt_1R4QrlHrLd9TstBbciwU1NSl";
@@ -51,19 +53,17 @@ actions = [{{ plugin = "order_log", args = ["{{{{order_id}}}}"] }}]
 #[tokio::test]
 async fn a_webhook_body_template_makes_the_json_sms_gateway_call() {
     let sink = HttpSink::start().await;
-    let config = format!(
-        r#"{base}
-[plugins.webhook.texts]
-url = "{url}/send"
-
-[[rules]]
-name = "text-paid"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "texts", body = '{{"to": {{{{json customer.phone}}}}, "from": "ExampleShop", "body": {{{{json (money amount currency)}}}}}}' }}]
-"#,
-        base = base_config(),
-        url = sink.url()
-    );
+    let body = r#"'{"to": {{json customer.phone}}, "from": "ExampleShop", "body": {{json (money amount currency)}}}'"#;
+    let config = [
+        base_config(),
+        webhook_instance("texts", &format!("{}/send", sink.url())),
+        rule(
+            "text-paid",
+            ON_PAID,
+            &format!(r#"plugin = "texts", body = {body}"#),
+        ),
+    ]
+    .concat();
     let app = spawn_app_with(&config).await;
     assert_eq!(
         app.post_fixture("payment_intent.succeeded").await.status(),
@@ -92,21 +92,12 @@ actions = [{{ plugin = "texts", body = '{{"to": {{{{json customer.phone}}}}, "fr
 #[tokio::test]
 async fn push_through_ntfy_reaches_the_topic() {
     let sink = HttpSink::start().await;
-    let config = format!(
-        r#"{base}
-[plugins.push.ops]
-provider = "ntfy"
-url = "{url}"
-topic = "shop-orders"
-
-[[rules]]
-name = "push-paid"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "ops", title = "Paid: {{{{order_id}}}}", body = "{{{{money amount currency}}}} from {{{{customer.name}}}}" }}]
-"#,
-        base = base_config(),
-        url = sink.url()
+    let ntfy = format!(
+        "[plugins.push.ops]\nprovider = \"ntfy\"\nurl = \"{}\"\ntopic = \"shop-orders\"\n",
+        sink.url()
     );
+    let action = r#"plugin = "ops", title = "Paid: {{order_id}}", body = "{{money amount currency}} from {{customer.name}}""#;
+    let config = [base_config(), ntfy, rule("push-paid", ON_PAID, action)].concat();
     let app = spawn_app_with(&config).await;
     assert_eq!(
         app.post_fixture("payment_intent.succeeded").await.status(),
@@ -127,20 +118,17 @@ actions = [{{ plugin = "ops", title = "Paid: {{{{order_id}}}}", body = "{{{{mone
 fn an_fcm_action_without_a_target_is_refused_at_start_up() {
     let mut env = test_env();
     env.insert("FCM_ACCESS_TOKEN".to_owned(), "token".to_owned());
-    let config = format!(
-        r#"{base}
-[plugins.push.phones]
+    let fcm = r#"[plugins.push.phones]
 provider = "fcm"
 project_id = "example-shop"
-access_token = "${{FCM_ACCESS_TOKEN}}"
-
-[[rules]]
-name = "push-paid"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "phones", body = "Paid" }}]
-"#,
-        base = base_config()
-    );
+access_token = "${FCM_ACCESS_TOKEN}"
+"#;
+    let config = [
+        base_config(),
+        fcm.to_owned(),
+        rule("push-paid", ON_PAID, r#"plugin = "phones", body = "Paid""#),
+    ]
+    .concat();
     let err =
         match herald::Config::from_toml(&config, std::path::Path::new("/tmp/config.toml"), &env) {
             Ok(_) => panic!("accepted an FCM action with neither topic nor token"),
@@ -156,22 +144,13 @@ async fn fcm_with_a_service_account_mints_a_token_and_delivers() {
         herald_testkit::FakeGoogle::start(std::sync::Arc::new(std::time::SystemTime::now)).await;
     let keys = tempfile::TempDir::new().expect("temp dir");
     let key_file = google.write_key_file(keys.path());
-    let config = format!(
-        r#"{base}
-[plugins.push.phones]
-provider = "fcm"
-credentials = "{key_file}"
-api_base = "{api_base}"
-
-[[rules]]
-name = "push-paid"
-on = ["payment_intent.succeeded"]
-actions = [{{ plugin = "phones", topic = "orders", body = "Paid: {{{{order_id}}}}" }}]
-"#,
-        base = base_config(),
-        key_file = key_file.display(),
-        api_base = google.url(),
+    let fcm = format!(
+        "[plugins.push.phones]\nprovider = \"fcm\"\ncredentials = \"{}\"\napi_base = \"{}\"\n",
+        key_file.display(),
+        google.url()
     );
+    let action = r#"plugin = "phones", topic = "orders", body = "Paid: {{order_id}}""#;
+    let config = [base_config(), fcm, rule("push-paid", ON_PAID, action)].concat();
     let app = spawn_app_with(&config).await;
     assert_eq!(
         app.post_fixture("payment_intent.succeeded").await.status(),

@@ -388,13 +388,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
     );
     assert_ne!(resent, shipped);
     std::fs::write(&path, &resent).expect("test step");
-    let changes = app
-        .reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("test step");
+    let changes = app.reload().await;
     assert!(changes.plugins_added.is_empty(), "{changes:?}");
     let jobs = app.settle("evt_queued").await;
     assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
@@ -418,13 +412,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
     let rules = table["rules"].as_array_mut().expect("test step");
     rules.retain(|rule| !rule.to_string().contains("customer_mail"));
     std::fs::write(&path, toml::to_string(&table).expect("test step")).expect("test step");
-    let changes = app
-        .reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect("test step");
+    let changes = app.reload().await;
     assert_eq!(changes.plugins_removed, ["customer_mail"], "{changes:?}");
     assert!(
         changes
@@ -545,13 +533,7 @@ async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
     table["dispatch"]["concurrency"] = 0.into();
     table["dispatch"]["lease_secs"] = 0.into();
     std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
-    let problems = app
-        .reloader
-        .lock()
-        .await
-        .reload("test")
-        .await
-        .expect_err("refused");
+    let problems = app.reload_refused().await;
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(
         problems[0].ends_with("dispatch.concurrency: must be at least 1"),

@@ -14,6 +14,7 @@
 //! - [`action_spec`]: [`ActionSpec`], what a checked action renders.
 //! - [`ledger`]: the order and stock ledgers herald's database implements.
 //! - [`event`]: the normalized [`Event`] every source produces.
+//! - [`params`]: reading a rule action's string parameters, every problem at once.
 //! - [`payload`]: the provider's [`Payload`] in an event, parsed only when read as a tree.
 //! - [`json_text`]: members read out of JSON text without a tree.
 //! - [`context`]: the [`Context`] document a job's templates render against.
@@ -32,6 +33,7 @@ pub mod issues;
 pub mod json_text;
 pub mod kind;
 pub mod ledger;
+pub mod params;
 pub mod payload;
 pub mod plugin;
 pub mod preview;
@@ -46,6 +48,7 @@ pub use context::Context;
 pub use event::{Customer, Event};
 pub use issues::Issues;
 pub use kind::{ActionContext, Instance, PluginConfig, ValidateContext};
+pub use params::{require_key, string_params};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use preview::{Preview, MASKED};

@@ -5,7 +5,7 @@
 //! start-up against the loaded templates; the deliver stage parses them again with
 //! [`EmailAction::from_params`] on every job, which is cheap and keeps `Job` the only input.
 
-use herald_plugin_api::{TemplatePart, Templates};
+use herald_plugin_api::{require_key, string_params, TemplatePart, Templates};
 use lettre::message::Mailbox;
 use serde_json::{Map, Value};
 
@@ -23,43 +23,19 @@ pub struct EmailAction {
     pub reply_to: Option<String>,
 }
 
-/// The string-valued keys found, before checking that the required ones are there.
-#[derive(Default)]
-struct Fields<'a> {
-    template: Option<&'a str>,
-    to: Option<&'a str>,
-    reply_to: Option<&'a str>,
-}
-
-/// Reads the known keys, recording unknown keys and non-string values.
-fn read_fields<'a>(params: &'a Map<String, Value>, errors: &mut Vec<String>) -> Fields<'a> {
-    let mut fields = Fields::default();
-    for (key, value) in params {
-        let slot = match key.as_str() {
-            "template" => &mut fields.template,
-            "to" => &mut fields.to,
-            "reply_to" => &mut fields.reply_to,
-            _ => {
-                let expected = KEYS.map(|k| format!("`{k}`")).join(", ");
-                errors.push(format!("unknown key `{key}` (expected {expected})"));
-                continue;
-            }
-        };
-        match value.as_str() {
-            Some(text) => *slot = Some(text),
-            None => errors.push(format!("`{key}` must be a string")),
-        }
-    }
-    if fields.template.is_none() && !params.contains_key("template") {
-        errors.push(
-            "missing `template` (the template set to render, e.g. \"payment_succeeded\")"
-                .to_owned(),
-        );
-    }
-    if fields.to.is_none() && !params.contains_key("to") {
-        errors.push("missing `to` (the recipient, e.g. \"{{customer.email}}\")".to_owned());
-    }
-    fields
+/// The values of [`KEYS`]; every unknown key, non-string value and missing key goes
+/// into `errors`.
+fn read<'a>(params: &'a Map<String, Value>, errors: &mut Vec<String>) -> [Option<&'a str>; 3] {
+    let found = string_params(params, KEYS, errors);
+    require_key(
+        params,
+        "template",
+        "missing `template` (the template set to render, e.g. \"payment_succeeded\")",
+        errors,
+    );
+    let to_example = "missing `to` (the recipient, e.g. \"{{customer.email}}\")";
+    require_key(params, "to", to_example, errors);
+    found
 }
 
 impl EmailAction {
@@ -69,12 +45,12 @@ impl EmailAction {
     /// Every unknown key, missing key and non-string value.
     pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let fields = read_fields(params, &mut errors);
-        match (fields.template, fields.to) {
+        let [template, to, reply_to] = read(params, &mut errors);
+        match (template, to) {
             (Some(template), Some(to)) if errors.is_empty() => Ok(Self {
                 template: template.to_owned(),
                 to: to.to_owned(),
-                reply_to: fields.reply_to.map(str::to_owned),
+                reply_to: reply_to.map(str::to_owned),
             }),
             _ => Err(errors),
         }
@@ -90,13 +66,13 @@ pub fn validate_action(
     templates: &dyn Templates,
 ) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
-    let fields = read_fields(params, &mut errors);
-    if let Some(template) = fields.template {
+    let [template, to, reply_to] = read(params, &mut errors);
+    if let Some(template) = template {
         if let Err(message) = check_template_set(templates, template) {
             errors.push(message);
         }
     }
-    for (key, value) in [("to", fields.to), ("reply_to", fields.reply_to)] {
+    for (key, value) in [("to", to), ("reply_to", reply_to)] {
         if let Some(value) = value {
             if let Err(message) = check_address_template(templates, key, value) {
                 errors.push(message);

@@ -9,7 +9,7 @@
 //! `topic` is literal text (checked at start-up, so event data never picks the
 //! audience); `title`, `body`, `token` and `click` are inline templates.
 
-use herald_plugin_api::Templates;
+use herald_plugin_api::{require_key, string_params, Templates};
 use serde_json::{Map, Value};
 
 use crate::config::{PushSettings, ValidatedPush};
@@ -39,35 +39,22 @@ impl PushAction {
     /// Every unknown key, non-string value and a missing `body`.
     pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let mut action = PushAction::default();
-        let mut body = None;
-        for (key, value) in params {
-            let slot = match key.as_str() {
-                "title" => &mut action.title,
-                "body" => &mut body,
-                "topic" => &mut action.topic,
-                "token" => &mut action.token,
-                "click" => &mut action.click,
-                _ => {
-                    let expected = KEYS.map(|k| format!("`{k}`")).join(", ");
-                    errors.push(format!("unknown key `{key}` (expected {expected})"));
-                    continue;
-                }
-            };
-            match value.as_str() {
-                Some(text) => *slot = Some(text.to_owned()),
-                None => errors.push(format!("`{key}` must be a string")),
-            }
-        }
+        let [title, body, topic, token, click] = string_params(params, KEYS, &mut errors);
+        require_key(
+            params,
+            "body",
+            "`body` is required: the notification's text",
+            &mut errors,
+        );
         match body {
-            Some(body) if errors.is_empty() => Ok(Self { body, ..action }),
-            Some(_) => Err(errors),
-            None => {
-                if !params.contains_key("body") {
-                    errors.push("`body` is required: the notification's text".to_owned());
-                }
-                Err(errors)
-            }
+            Some(body) if errors.is_empty() => Ok(Self {
+                title: title.map(str::to_owned),
+                body: body.to_owned(),
+                topic: topic.map(str::to_owned),
+                token: token.map(str::to_owned),
+                click: click.map(str::to_owned),
+            }),
+            _ => Err(errors),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! start-up; the deliver stage parses them again with [`SmsAction::from_params`] on
 //! every job, which is cheap and keeps `Job` the only input.
 
-use herald_plugin_api::{TemplatePart, Templates};
+use herald_plugin_api::{require_key, string_params, TemplatePart, Templates};
 use serde_json::{Map, Value};
 
 /// The recipient when an action sets no `to`.
@@ -27,30 +27,18 @@ impl SmsAction {
     /// Every unknown key, non-string value and a missing `template`.
     pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let mut template = None;
-        let mut to = None;
-        for (key, value) in params {
-            let slot = match key.as_str() {
-                "template" => &mut template,
-                "to" => &mut to,
-                _ => {
-                    errors.push(format!("unknown key `{key}` (expected `template`, `to`)"));
-                    continue;
-                }
-            };
-            match value.as_str() {
-                Some(text) => *slot = Some(text.to_owned()),
-                None => errors.push(format!("`{key}` must be a string")),
-            }
-        }
-        if template.is_none() && !params.contains_key("template") {
-            errors.push(
-                "`template` is required: the name of a `<template>.txt.hbs` in templates.dir"
-                    .to_owned(),
-            );
-        }
+        let [template, to] = string_params(params, ["template", "to"], &mut errors);
+        require_key(
+            params,
+            "template",
+            "`template` is required: the name of a `<template>.txt.hbs` in templates.dir",
+            &mut errors,
+        );
         match template {
-            Some(template) if errors.is_empty() => Ok(Self { template, to }),
+            Some(template) if errors.is_empty() => Ok(Self {
+                template: template.to_owned(),
+                to: to.map(str::to_owned),
+            }),
             _ => Err(errors),
         }
     }

@@ -10,7 +10,7 @@
 //! the path's shape, the host or the query. A block helper therefore has to open and
 //! close within one segment.
 
-use herald_plugin_api::Templates;
+use herald_plugin_api::{string_params, Templates};
 use serde_json::{Map, Value};
 
 /// The keys a webhook action accepts, in the order error messages list them.
@@ -28,36 +28,6 @@ pub struct WebhookAction {
     pub event_type: Option<String>,
 }
 
-/// The string-valued keys found.
-#[derive(Default)]
-struct Fields<'a> {
-    path: Option<&'a str>,
-    body: Option<&'a str>,
-    event_type: Option<&'a str>,
-}
-
-/// Reads the known keys, recording unknown keys and non-string values.
-fn read_fields<'a>(params: &'a Map<String, Value>, errors: &mut Vec<String>) -> Fields<'a> {
-    let mut fields = Fields::default();
-    for (key, value) in params {
-        let slot = match key.as_str() {
-            "path" => &mut fields.path,
-            "body" => &mut fields.body,
-            "event_type" => &mut fields.event_type,
-            _ => {
-                let expected = KEYS.map(|k| format!("`{k}`")).join(", ");
-                errors.push(format!("unknown key `{key}` (expected {expected})"));
-                continue;
-            }
-        };
-        match value.as_str() {
-            Some(text) => *slot = Some(text),
-            None => errors.push(format!("`{key}` must be a string")),
-        }
-    }
-    fields
-}
-
 impl WebhookAction {
     /// Parses an action's parameters (all optional).
     ///
@@ -65,14 +35,14 @@ impl WebhookAction {
     /// Every unknown key and non-string value.
     pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let fields = read_fields(params, &mut errors);
+        let [path, body, event_type] = string_params(params, KEYS, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Self {
-            path: fields.path.map(str::to_owned),
-            body: fields.body.map(str::to_owned),
-            event_type: fields.event_type.map(str::to_owned),
+            path: path.map(str::to_owned),
+            body: body.map(str::to_owned),
+            event_type: event_type.map(str::to_owned),
         })
     }
 }
@@ -86,16 +56,16 @@ pub fn validate_action(
     templates: &dyn Templates,
 ) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
-    let fields = read_fields(params, &mut errors);
-    if let Some(path) = fields.path {
+    let [path, body, event_type] = string_params(params, KEYS, &mut errors);
+    if let Some(path) = path {
         check_path(path, templates, &mut errors);
     }
-    if let Some(body) = fields.body {
+    if let Some(body) = body {
         if let Err(message) = check_body(body, templates) {
             errors.push(message);
         }
     }
-    match (fields.event_type, fields.body) {
+    match (event_type, body) {
         (Some(_), Some(_)) => errors.push(
             "`event_type` only applies to the built-in body; with `body` set, \
              write the event type into the body template instead"

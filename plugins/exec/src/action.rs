@@ -83,6 +83,7 @@ pub fn validate_action(
 mod tests {
     use super::*;
     use herald_plugin_api::{RenderError, TemplatePart};
+    use herald_testkit::params;
     use serde_json::json;
 
     /// Accepts any template without an unclosed `{{`.
@@ -104,13 +105,6 @@ mod tests {
             } else {
                 Err(RenderError("unclosed `{{`".into()))
             }
-        }
-    }
-
-    fn params(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
         }
     }
 

@@ -149,14 +149,8 @@ pub fn validate_action(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use herald_testkit::params;
     use serde_json::json;
-
-    fn params(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn no_params_take_defaults() {

@@ -58,14 +58,8 @@ pub fn validate_action(params: &Map<String, Value>) -> Result<(), Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use herald_testkit::params;
     use serde_json::json;
-
-    fn params(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn no_params_is_fine() {

@@ -4,6 +4,7 @@ use herald_plugin_api::RenderError;
 use serde_json::json;
 
 use super::*;
+use herald_testkit::params;
 
 /// Knows which template files exist; inline templates parse unless `{{` is unclosed.
 struct Stub(HashSet<(&'static str, TemplatePart)>);
@@ -40,13 +41,6 @@ fn templates() -> Stub {
         ("no_body", TemplatePart::Subject),
         ("no_subject", TemplatePart::Text),
     ]))
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
 }
 
 fn errors(value: Value) -> Vec<String> {

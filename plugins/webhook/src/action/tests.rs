@@ -2,6 +2,7 @@ use herald_plugin_api::{RenderError, TemplatePart};
 use serde_json::json;
 
 use super::*;
+use herald_testkit::params;
 
 /// Inline templates parse unless a `{{` is left unclosed.
 struct Stub;
@@ -26,13 +27,6 @@ impl Templates for Stub {
             }
             _ => Ok(()),
         }
-    }
-}
-
-fn params(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
     }
 }
 

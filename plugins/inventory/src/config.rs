@@ -55,24 +55,17 @@ impl PluginConfig for InventoryConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
+    use herald_testkit::validate_table;
     use serde_json::json;
 
     use super::*;
 
-    fn parse(value: serde_json::Value) -> Result<InventoryConfig, serde_json::Error> {
-        serde_json::from_value(value)
-    }
+    const KEY: &str = "plugins.inventory.shop";
 
     #[test]
     fn an_empty_table_takes_defaults() {
-        let config = parse(json!({})).unwrap().validate(&ValidateContext::new(
-            "plugins.inventory.shop",
-            &HashMap::new(),
-        ));
         assert_eq!(
-            config,
+            validate_table::<InventoryConfig>(KEY, json!({})),
             Ok(ValidatedInventory {
                 restock_partial_refunds: false,
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
@@ -82,39 +75,24 @@ mod tests {
 
     #[test]
     fn values_pass_through() {
-        let config = parse(json!({
-            "restock_partial_refunds": true,
-            "max_concurrency": 2,
-        }))
-        .unwrap()
-        .validate(&ValidateContext::new(
-            "plugins.inventory.shop",
-            &HashMap::new(),
-        ))
-        .unwrap();
+        let table = json!({ "restock_partial_refunds": true, "max_concurrency": 2 });
+        let config = validate_table::<InventoryConfig>(KEY, table).unwrap();
         assert!(config.restock_partial_refunds);
         assert_eq!(config.max_concurrency, 2);
     }
 
     #[test]
     fn zero_concurrency_is_an_issue_at_its_key() {
-        let issues = parse(json!({ "max_concurrency": 0 }))
-            .unwrap()
-            .validate(&ValidateContext::new(
-                "plugins.inventory.shop",
-                &HashMap::new(),
-            ))
-            .unwrap_err();
-        assert_eq!(issues.len(), 1);
         assert_eq!(
-            issues.iter().next().map(|issue| issue.key.as_str()),
-            Some("plugins.inventory.shop.max_concurrency")
+            validate_table::<InventoryConfig>(KEY, json!({ "max_concurrency": 0 })),
+            Err(vec![format!("{KEY}.max_concurrency")])
         );
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let err = parse(json!({ "restock": true })).unwrap_err();
+        let err =
+            serde_json::from_value::<InventoryConfig>(json!({ "restock": true })).unwrap_err();
         assert!(err.to_string().contains("restock"), "{err}");
     }
 }

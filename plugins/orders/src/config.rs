@@ -135,24 +135,17 @@ impl CallbackConfig {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
+    use herald_testkit::validate_table;
     use serde_json::json;
 
     use super::*;
 
-    fn parse(value: serde_json::Value) -> Result<OrdersConfig, serde_json::Error> {
-        serde_json::from_value(value)
-    }
+    const KEY: &str = "plugins.orders.shop";
 
     #[test]
     fn an_empty_table_takes_defaults() {
-        let config = parse(json!({})).unwrap().validate(&ValidateContext::new(
-            "plugins.orders.shop",
-            &HashMap::new(),
-        ));
         assert_eq!(
-            config,
+            validate_table::<OrdersConfig>(KEY, json!({})),
             Ok(ValidatedOrders {
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
                 callback: None,
@@ -162,35 +155,21 @@ mod tests {
 
     #[test]
     fn values_pass_through() {
-        let config = parse(json!({ "max_concurrency": 2 }))
-            .unwrap()
-            .validate(&ValidateContext::new(
-                "plugins.orders.shop",
-                &HashMap::new(),
-            ))
-            .unwrap();
+        let config = validate_table::<OrdersConfig>(KEY, json!({ "max_concurrency": 2 })).unwrap();
         assert_eq!(config.max_concurrency, 2);
     }
 
     #[test]
     fn zero_concurrency_is_an_issue_at_its_key() {
-        let issues = parse(json!({ "max_concurrency": 0 }))
-            .unwrap()
-            .validate(&ValidateContext::new(
-                "plugins.orders.shop",
-                &HashMap::new(),
-            ))
-            .unwrap_err();
-        assert_eq!(issues.len(), 1);
         assert_eq!(
-            issues.iter().next().map(|issue| issue.key.as_str()),
-            Some("plugins.orders.shop.max_concurrency")
+            validate_table::<OrdersConfig>(KEY, json!({ "max_concurrency": 0 })),
+            Err(vec![format!("{KEY}.max_concurrency")])
         );
     }
 
     #[test]
     fn unknown_keys_are_rejected() {
-        let err = parse(json!({ "ledger": "x" })).unwrap_err();
+        let err = serde_json::from_value::<OrdersConfig>(json!({ "ledger": "x" })).unwrap_err();
         assert!(err.to_string().contains("ledger"), "{err}");
     }
 }

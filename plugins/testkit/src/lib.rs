@@ -21,6 +21,8 @@
 //! - [`event`]: [`event()`], the sample event plugin tests start from.
 //! - [`job`]: [`deliver`] a job to a plugin as herald's dispatcher would.
 //! - [`outcome`]: assertions on a delivery's [`Outcome`](herald_plugin_api::Outcome).
+//! - [`validate_table`] and [`issue_keys`]: a plugin's table checked as herald would, and
+//!   the keys of its problems.
 //! - [`tcp_gate`]: [`TcpGate`], a forwarder a test shuts to make a server unreachable.
 #![forbid(unsafe_code)]
 
@@ -35,6 +37,9 @@ pub mod stripe;
 pub mod tcp_gate;
 pub mod templates;
 
+use std::collections::HashMap;
+
+use herald_plugin_api::{ConfigIssue, PluginConfig, ValidateContext};
 use serde_json::{Map, Value};
 
 pub use event::event;
@@ -56,4 +61,29 @@ pub fn params(value: Value) -> Map<String, Value> {
         Value::Object(map) => map,
         other => panic!("not an object: {other}"),
     }
+}
+
+/// `table` read as a `C` (its deserialization must succeed) and validated as the
+/// instance at `key`, with no environment variables and no templates.
+///
+/// # Panics
+/// When `table` does not deserialize: a mistake in the test itself.
+///
+/// # Errors
+/// The dotted keys of the problems found, sorted.
+pub fn validate_table<C: PluginConfig>(
+    key: &str,
+    table: Value,
+) -> Result<C::Instance, Vec<String>> {
+    let config: C = serde_json::from_value(table).expect("the table deserializes");
+    config
+        .validate(&ValidateContext::new(key, &HashMap::new()))
+        .map_err(|issues| issue_keys(&issues))
+}
+
+/// The dotted keys of `issues`, sorted.
+pub fn issue_keys<'a>(issues: impl IntoIterator<Item = &'a ConfigIssue>) -> Vec<String> {
+    let mut keys: Vec<String> = issues.into_iter().map(|issue| issue.key.clone()).collect();
+    keys.sort_unstable();
+    keys
 }

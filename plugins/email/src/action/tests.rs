@@ -1,46 +1,22 @@
-use std::collections::HashSet;
-
-use herald_plugin_api::RenderError;
 use serde_json::json;
 
 use super::*;
-use herald_testkit::params;
+use herald_testkit::{params, TemplateFiles};
 
-/// Knows which template files exist; inline templates parse unless `{{` is unclosed.
-struct Stub(HashSet<(&'static str, TemplatePart)>);
-
-impl Templates for Stub {
-    fn render(&self, _: &str, _: TemplatePart, _: &Value) -> Result<String, RenderError> {
-        unreachable!("validation never renders")
-    }
-
-    fn has(&self, name: &str, part: TemplatePart) -> bool {
-        self.0.iter().any(|&(n, p)| n == name && p == part)
-    }
-
-    fn render_inline(&self, _: &str, _: &Value) -> Result<String, RenderError> {
-        unreachable!("validation never renders")
-    }
-
-    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        match template.rfind("{{") {
-            Some(open) if !template[open..].contains("}}") => {
-                Err(RenderError(format!("unclosed `{{{{` at {open}")))
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-fn templates() -> Stub {
-    Stub(HashSet::from([
+/// The template files the tests name: complete sets and incomplete ones.
+fn templates() -> TemplateFiles {
+    [
         ("paid", TemplatePart::Subject),
         ("paid", TemplatePart::Text),
         ("html_only", TemplatePart::Subject),
         ("html_only", TemplatePart::Html),
         ("no_body", TemplatePart::Subject),
         ("no_subject", TemplatePart::Text),
-    ]))
+    ]
+    .into_iter()
+    .fold(TemplateFiles::default(), |files, (name, part)| {
+        files.with(name, part, "")
+    })
 }
 
 fn errors(value: Value) -> Vec<String> {

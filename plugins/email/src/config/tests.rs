@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use herald_plugin_api::ConfigIssue;
 
 use super::*;
+use herald_testkit::issue_keys;
 
 const KEY: &str = "plugins.email.customer_mail";
 
@@ -23,12 +24,6 @@ fn issues(config: &EmailConfig) -> Vec<ConfigIssue> {
         .expect_err("config should be rejected")
         .into_iter()
         .collect()
-}
-
-fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
-    let mut keys: Vec<&str> = issues.iter().map(|issue| issue.key.as_str()).collect();
-    keys.sort_unstable();
-    keys
 }
 
 #[test]
@@ -96,7 +91,7 @@ fn bad_addresses_are_reported_at_their_keys() {
     let config = parse(serde_json::json!({ "from": "not an address", "reply_to": "@nope" }));
     let issues = issues(&config);
     assert_eq!(
-        keys(&issues),
+        issue_keys(&issues),
         [format!("{KEY}.from"), format!("{KEY}.reply_to")]
     );
     assert!(issues[0].message.contains("not an address"));
@@ -106,7 +101,7 @@ fn bad_addresses_are_reported_at_their_keys() {
 fn smtp_needs_a_host() {
     let config = parse(serde_json::json!({ "transport": "smtp", "from": "shop@example.com" }));
     let issues = issues(&config);
-    assert_eq!(keys(&issues), [format!("{KEY}.host")]);
+    assert_eq!(issue_keys(&issues), [format!("{KEY}.host")]);
 }
 
 #[test]
@@ -115,7 +110,11 @@ fn smtp_host_must_be_a_bare_name() {
         let config = parse(serde_json::json!({
             "transport": "smtp", "from": "shop@example.com", "host": host,
         }));
-        assert_eq!(keys(&issues(&config)), [format!("{KEY}.host")], "{host}");
+        assert_eq!(
+            issue_keys(&issues(&config)),
+            [format!("{KEY}.host")],
+            "{host}"
+        );
     }
 }
 
@@ -132,7 +131,7 @@ fn smtp_only_keys_are_rejected_with_the_file_transport() {
     }));
     let issues = issues(&config);
     assert_eq!(
-        keys(&issues),
+        issue_keys(&issues),
         [
             "host",
             "password",
@@ -152,7 +151,7 @@ fn outbox_is_rejected_with_the_smtp_transport() {
         "transport": "smtp", "from": "shop@example.com",
         "host": "smtp.example.com", "outbox": "mail",
     }));
-    assert_eq!(keys(&issues(&config)), [format!("{KEY}.outbox")]);
+    assert_eq!(issue_keys(&issues(&config)), [format!("{KEY}.outbox")]);
 }
 
 #[test]
@@ -162,7 +161,7 @@ fn a_missing_variable_is_named() {
         "username": "${SMTP_USER}", "password": "${SMTP_PASSWORD}",
     }));
     let issues = issues(&config);
-    assert_eq!(keys(&issues), [format!("{KEY}.password")]);
+    assert_eq!(issue_keys(&issues), [format!("{KEY}.password")]);
     assert!(issues[0].message.contains("SMTP_PASSWORD"), "{}", issues[0]);
 }
 
@@ -172,13 +171,16 @@ fn username_and_password_come_together() {
         "transport": "smtp", "from": "shop@example.com", "host": "smtp.example.com",
         "username": "mailer",
     }));
-    assert_eq!(keys(&issues(&only_user)), [format!("{KEY}.password")]);
+    assert_eq!(issue_keys(&issues(&only_user)), [format!("{KEY}.password")]);
 
     let only_password = parse(serde_json::json!({
         "transport": "smtp", "from": "shop@example.com", "host": "smtp.example.com",
         "password": "${SMTP_PASS}",
     }));
-    assert_eq!(keys(&issues(&only_password)), [format!("{KEY}.username")]);
+    assert_eq!(
+        issue_keys(&issues(&only_password)),
+        [format!("{KEY}.username")]
+    );
 }
 
 #[test]
@@ -188,7 +190,7 @@ fn zero_limits_are_rejected() {
         "port": 0, "pool_max_size": 0, "timeout_secs": 0,
     }));
     assert_eq!(
-        keys(&issues(&config)),
+        issue_keys(&issues(&config)),
         ["pool_max_size", "port", "timeout_secs"].map(|field| format!("{KEY}.{field}"))
     );
 }
@@ -200,7 +202,7 @@ fn all_issues_are_collected_at_once() {
     }));
     let issues = issues(&config);
     assert_eq!(
-        keys(&issues),
+        issue_keys(&issues),
         ["from", "host", "username"].map(|field| format!("{KEY}.{field}"))
     );
 }

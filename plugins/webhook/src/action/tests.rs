@@ -1,42 +1,15 @@
-use herald_plugin_api::{RenderError, TemplatePart};
 use serde_json::json;
 
 use super::*;
-use herald_testkit::params;
-
-/// Inline templates parse unless a `{{` is left unclosed.
-struct Stub;
-
-impl Templates for Stub {
-    fn render(&self, _: &str, _: TemplatePart, _: &Value) -> Result<String, RenderError> {
-        unreachable!("validation never renders")
-    }
-
-    fn has(&self, _: &str, _: TemplatePart) -> bool {
-        false
-    }
-
-    fn render_inline(&self, _: &str, _: &Value) -> Result<String, RenderError> {
-        unreachable!("validation never renders")
-    }
-
-    fn check_inline(&self, template: &str) -> Result<(), RenderError> {
-        match template.rfind("{{") {
-            Some(open) if !template[open..].contains("}}") => {
-                Err(RenderError(format!("unclosed `{{{{` at {open}")))
-            }
-            _ => Ok(()),
-        }
-    }
-}
+use herald_testkit::{params, FakeTemplates};
 
 fn errors(value: Value) -> Vec<String> {
-    validate_action(&params(value), &Stub).expect_err("should be rejected")
+    validate_action(&params(value), &FakeTemplates).expect_err("should be rejected")
 }
 
 #[test]
 fn every_key_is_optional() {
-    assert_eq!(validate_action(&params(json!({})), &Stub), Ok(()));
+    assert_eq!(validate_action(&params(json!({})), &FakeTemplates), Ok(()));
     assert_eq!(
         WebhookAction::from_params(&params(json!({}))),
         Ok(WebhookAction::default())
@@ -48,14 +21,14 @@ fn parses_and_accepts_a_complete_action() {
     let action = params(json!({
         "path": "/orders/{{order_id}}/ship", "event_type": "order.paid",
     }));
-    assert_eq!(validate_action(&action, &Stub), Ok(()));
+    assert_eq!(validate_action(&action, &FakeTemplates), Ok(()));
     let parsed = WebhookAction::from_params(&action).expect("valid");
     assert_eq!(parsed.path.as_deref(), Some("/orders/{{order_id}}/ship"));
     assert_eq!(parsed.event_type.as_deref(), Some("order.paid"));
     assert!(parsed.body.is_none());
 
     let with_body = params(json!({ "path": "/", "body": "{\"order\": \"{{order_id}}\"}" }));
-    assert_eq!(validate_action(&with_body, &Stub), Ok(()));
+    assert_eq!(validate_action(&with_body, &FakeTemplates), Ok(()));
 }
 
 #[test]
@@ -75,7 +48,7 @@ fn splits_paths_outside_expressions_only() {
 #[test]
 fn block_helpers_with_hash_and_slash_are_fine_in_paths() {
     let action = params(json!({ "path": "/o/{{#if order_id}}{{order_id}}{{/if}}" }));
-    assert_eq!(validate_action(&action, &Stub), Ok(()));
+    assert_eq!(validate_action(&action, &FakeTemplates), Ok(()));
 }
 
 #[test]
@@ -129,7 +102,7 @@ fn a_fixed_body_must_be_json() {
         "{errors:?}"
     );
     let fine = params(json!({ "body": "{\"ok\": true}" }));
-    assert_eq!(validate_action(&fine, &Stub), Ok(()));
+    assert_eq!(validate_action(&fine, &FakeTemplates), Ok(()));
 }
 
 #[test]

@@ -4,6 +4,7 @@ use herald_plugin_api::ConfigIssue;
 
 use super::*;
 use herald_plugin_http::signature::SecretError;
+use herald_testkit::issue_keys;
 
 const KEY: &str = "plugins.webhook.shipping";
 
@@ -28,12 +29,6 @@ fn issues(config: &WebhookConfig) -> Vec<ConfigIssue> {
         .expect_err("config should be rejected")
         .into_iter()
         .collect()
-}
-
-fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
-    let mut keys: Vec<&str> = issues.iter().map(|issue| issue.key.as_str()).collect();
-    keys.sort_unstable();
-    keys
 }
 
 #[test]
@@ -101,7 +96,7 @@ fn bad_urls_are_reported() {
     ] {
         let config = parse(serde_json::json!({ "url": url }));
         let issues = issues(&config);
-        assert_eq!(keys(&issues), [format!("{KEY}.url")], "{url}");
+        assert_eq!(issue_keys(&issues), [format!("{KEY}.url")], "{url}");
         assert!(issues[0].message.contains(url), "{}", issues[0]);
     }
     let ftp = issues(&parse(serde_json::json!({ "url": "ftp://x.example.com" })));
@@ -117,7 +112,7 @@ fn a_missing_variable_is_named_without_quoting_values() {
     }));
     let issues = issues(&config);
     assert_eq!(
-        keys(&issues),
+        issue_keys(&issues),
         [
             format!("{KEY}.headers.Authorization"),
             format!("{KEY}.secret")
@@ -140,7 +135,7 @@ fn bad_secrets_are_reported_without_the_secret() {
         "url": "https://example.com", "secret": "whsec_s3cr3t*value",
     }));
     let issues = issues(&config);
-    assert_eq!(keys(&issues), [format!("{KEY}.secret")]);
+    assert_eq!(issue_keys(&issues), [format!("{KEY}.secret")]);
     assert!(!issues[0].message.contains("s3cr3t"), "{}", issues[0]);
 }
 
@@ -158,7 +153,7 @@ fn bad_and_reserved_headers_are_reported() {
     }));
     let issues = issues(&config);
     assert_eq!(
-        keys(&issues),
+        issue_keys(&issues),
         ["Bad Name", "Content-Type", "X-Broken", "webhook-signature"]
             .map(|name| format!("{KEY}.headers.{name}"))
     );
@@ -174,7 +169,7 @@ fn zero_limits_are_rejected_and_all_issues_come_at_once() {
         "timeout_secs": 0, "max_concurrency": 0,
     }));
     assert_eq!(
-        keys(&issues(&config)),
+        issue_keys(&issues(&config)),
         ["max_concurrency", "secret", "timeout_secs", "url"].map(|field| format!("{KEY}.{field}"))
     );
 }

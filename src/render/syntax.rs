@@ -76,7 +76,7 @@ fn follow<'s>(
     column: usize,
 ) -> Option<Explained> {
     let first_word = |text: &'s str| text.split_whitespace().next().unwrap_or("");
-    if let Some(body) = inside.strip_prefix('#') {
+    let opened = if let Some(body) = inside.strip_prefix('#') {
         let (prefix, body) = match body.chars().next() {
             Some(mark @ ('>' | '*')) => (mark.to_string(), &body[1..]),
             _ => (String::new(), body),
@@ -87,28 +87,29 @@ fn follow<'s>(
         } else {
             format!("{{{{#{prefix}{name}}}}}")
         };
+        Some((name, shown))
+    } else if let Some(body) = inside.strip_prefix('^') {
+        let name = first_word(body.trim_start());
+        // A bare `{{^}}` is an `else`, not a block.
+        (!name.is_empty()).then(|| (name, format!("{{{{^{name}}}}}")))
+    } else {
+        let name = first_word(inside.strip_prefix('/')?.trim_start());
+        return close(open, name, line, column);
+    };
+    if let Some((name, shown)) = opened {
         open.push(Open {
             name,
             shown,
             line,
             column,
         });
-        return None;
     }
-    if let Some(body) = inside.strip_prefix('^') {
-        let name = first_word(body.trim_start());
-        if !name.is_empty() {
-            let shown = format!("{{{{^{name}}}}}");
-            open.push(Open {
-                name,
-                shown,
-                line,
-                column,
-            });
-        }
-        return None;
-    }
-    let name = first_word(inside.strip_prefix('/')?.trim_start());
+    None
+}
+
+/// A `{{/name}}` at `line`:`column` closes the innermost block; a problem when that block
+/// is another or none is open.
+fn close(open: &mut Vec<Open<'_>>, name: &str, line: usize, column: usize) -> Option<Explained> {
     match open.pop() {
         None => Some(Explained {
             line,

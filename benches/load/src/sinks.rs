@@ -67,36 +67,46 @@ pub async fn http(arrivals: Arrivals) -> anyhow::Result<SocketAddr> {
 /// # Errors
 /// When no port can be bound.
 pub async fn http_slow(arrivals: Arrivals, delay: Duration) -> anyhow::Result<SocketAddr> {
+    serve(arrivals, move |stream, arrivals| async move {
+        let _ = stream.set_nodelay(true);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let arrivals = arrivals.clone();
+            async move {
+                let key = request
+                    .headers()
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                // Read the body whole, as a real receiver would.
+                let _ = request.into_body().collect().await;
+                if let Some(key) = key {
+                    arrivals.note(&key);
+                }
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    })
+    .await
+}
+
+/// Binds a port on 127.0.0.1 and runs `session` on every connection, each in a task
+/// of its own.
+async fn serve<F, S>(arrivals: Arrivals, session: S) -> anyhow::Result<SocketAddr>
+where
+    S: Fn(TcpStream, Arrivals) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let arrivals = arrivals.clone();
-            tokio::spawn(async move {
-                let _ = stream.set_nodelay(true);
-                let service = service_fn(move |request: Request<Incoming>| {
-                    let arrivals = arrivals.clone();
-                    async move {
-                        let key = request
-                            .headers()
-                            .get("idempotency-key")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_owned);
-                        // Read the body whole, as a real receiver would.
-                        let _ = request.into_body().collect().await;
-                        if let Some(key) = key {
-                            arrivals.note(&key);
-                        }
-                        if !delay.is_zero() {
-                            tokio::time::sleep(delay).await;
-                        }
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+            tokio::spawn(session(stream, arrivals.clone()));
         }
     });
     Ok(addr)
@@ -108,17 +118,10 @@ pub async fn http_slow(arrivals: Arrivals, delay: Duration) -> anyhow::Result<So
 /// # Errors
 /// When no port can be bound.
 pub async fn smtp(arrivals: Arrivals) -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let arrivals = arrivals.clone();
-            tokio::spawn(async move {
-                let _ = smtp_session(stream, arrivals).await;
-            });
-        }
-    });
-    Ok(addr)
+    serve(arrivals, |stream, arrivals| async move {
+        let _ = smtp_session(stream, arrivals).await;
+    })
+    .await
 }
 
 async fn smtp_session(stream: TcpStream, arrivals: Arrivals) -> std::io::Result<()> {

@@ -5,6 +5,7 @@ use herald::store::JobStatus;
 use herald_testkit::HttpSink;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -397,12 +398,8 @@ async fn without_a_configured_token_a_sign_in_link_works_once_and_the_file_has_t
     assert_eq!(listed.status(), 200);
     // The code is not the admin token: it admits no script.
     let bearer = app
-        .client
-        .get(app.admin_url("/api/dead-letters"))
-        .bearer_auth(code)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(Method::GET, app.admin_url("/api/dead-letters"), code)
+        .await;
     assert_eq!(bearer.status(), 401);
 
     // Spent: the same link again signs nobody in, and names the file.
@@ -455,13 +452,7 @@ fn an_admin_listener_beyond_loopback_without_a_token_refuses_to_start() {
 async fn the_webhook_listener_serves_no_admin_path() {
     let app = app_with_token().await;
     for path in ["/admin/dead-letters", "/api/dead-letters", "/login", "/"] {
-        let response = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .expect("sent");
+        let response = app.send_as(Method::GET, app.url(path), ADMIN_TOKEN).await;
         assert_eq!(response.status(), 404, "{path}");
     }
     assert_ne!(app.addr, app.admin_addr);

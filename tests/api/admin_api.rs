@@ -29,15 +29,6 @@ async fn app_on(postgres: Option<&PgDatabase>, sink: &HttpSink) -> TestApp {
     spawn_app_with(&config).await
 }
 
-/// Posts fixture `name` as event `id` about order `order`.
-async fn post(app: &TestApp, name: &str, id: &str, order: &str) {
-    let mut event = herald_testkit::stripe::fixture_json(name);
-    event["id"] = Value::from(id);
-    event["data"]["object"]["metadata"]["order_id"] = Value::from(order);
-    let body = serde_json::to_vec(&event).expect("json");
-    assert_eq!(app.post_webhook(&body).await.status(), 200, "{id}");
-}
-
 /// `GET path` with the token: status and JSON body.
 async fn get(app: &TestApp, path: &str) -> (u16, Value) {
     let response = app.admin_get(path).send().await.expect("sent");
@@ -67,7 +58,8 @@ async fn paging_through_events_returns_each_once_newest_first_on_every_backend()
         // Quick succession: several share a millisecond, so the cursor's tie-break counts.
         let posted: Vec<String> = (0..23).map(|i| format!("evt_page_{i:02}")).collect();
         for id in &posted {
-            post(app, "payment_intent.succeeded", id, "ORDER1").await;
+            app.post_order_event("payment_intent.succeeded", id, "ORDER1")
+                .await;
         }
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
@@ -83,7 +75,8 @@ async fn paging_through_events_returns_each_once_newest_first_on_every_backend()
             pages += 1;
             if pages == 1 {
                 // One arriving mid-listing is newer than every page still to come.
-                post(app, "payment_intent.succeeded", "evt_page_late", "ORDER1").await;
+                app.post_order_event("payment_intent.succeeded", "evt_page_late", "ORDER1")
+                    .await;
             }
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = Some(next.to_owned()),
@@ -105,8 +98,10 @@ async fn paging_through_events_returns_each_once_newest_first_on_every_backend()
 async fn event_listings_filter_by_type_order_status_and_time() {
     let sink = HttpSink::start().await;
     let app = app_on(None, &sink).await;
-    post(&app, "payment_intent.succeeded", "evt_paid", "ORDER1").await;
-    post(&app, "charge.refunded", "evt_refund", "ORDER2").await;
+    app.post_order_event("payment_intent.succeeded", "evt_paid", "ORDER1")
+        .await;
+    app.post_order_event("charge.refunded", "evt_refund", "ORDER2")
+        .await;
     let (_, all) = get(&app, "/api/events").await;
     assert_eq!(ids(&all), ["evt_refund", "evt_paid"]);
     let paid_at = all["events"][1]["received_at_ms"].as_i64().expect("a time");
@@ -173,7 +168,8 @@ async fn one_event_shows_its_jobs_attempts_and_payload() {
     let sink = HttpSink::start().await;
     sink.set_status(500);
     let app = app_on(None, &sink).await;
-    post(&app, "payment_intent.succeeded", "evt_detail", "ORDER9").await;
+    app.post_order_event("payment_intent.succeeded", "evt_detail", "ORDER9")
+        .await;
     app.dispatch_all_pending().await;
 
     let (status, detail) = get(&app, "/api/events/stripe/evt_detail").await;

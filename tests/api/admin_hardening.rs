@@ -4,6 +4,7 @@
 
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, SET_COOKIE, X_FRAME_OPTIONS};
 use reqwest::redirect::Policy;
+use reqwest::Method;
 
 use crate::helpers::{base_config, spawn_app_with, TestApp, ADMIN_TOKEN};
 
@@ -47,12 +48,8 @@ async fn ten_wrong_tokens_hold_an_address_off_even_with_the_right_one() {
     assert!(held.headers().get(SET_COOKIE).is_none());
     // The API's bearer token is the same secret, limited the same way.
     let api = app
-        .client
-        .get(app.admin_url("/api/session"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(Method::GET, app.admin_url("/api/session"), ADMIN_TOKEN)
+        .await;
     assert_eq!(api.status(), 429);
     let body: serde_json::Value = api.json().await.expect("json");
     assert_eq!(body["reason"], "too_many_attempts", "{body}");
@@ -63,12 +60,12 @@ async fn wrong_bearer_tokens_count_against_the_address_too() {
     let app = app_with_admin("").await;
     for _ in 0..10 {
         let status = app
-            .client
-            .get(app.admin_url("/api/session"))
-            .bearer_auth("wrong-token-0123456789")
-            .send()
+            .send_as(
+                Method::GET,
+                app.admin_url("/api/session"),
+                "wrong-token-0123456789",
+            )
             .await
-            .expect("sent")
             .status();
         assert_eq!(status, 401);
     }
@@ -113,12 +110,8 @@ async fn every_console_answer_forbids_framing_caching_and_foreign_scripts() {
         "/nope",
     ] {
         let response = app
-            .client
-            .get(app.admin_url(path))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .expect("sent");
+            .send_as(Method::GET, app.admin_url(path), ADMIN_TOKEN)
+            .await;
         let headers = response.headers();
         let header = |name: reqwest::header::HeaderName| {
             headers
@@ -167,12 +160,12 @@ async fn axum_refusals_come_in_the_documented_json_shape() {
         );
     }
     let answer = app
-        .client
-        .get(app.admin_url("/api/dead-letters?limit=many"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(
+            Method::GET,
+            app.admin_url("/api/dead-letters?limit=many"),
+            ADMIN_TOKEN,
+        )
+        .await;
     assert_eq!(answer.status(), 400);
     let json: serde_json::Value = answer.json().await.expect("JSON");
     assert_eq!(json["reason"], "bad_request", "{json}");

@@ -2,6 +2,7 @@
 //! editor's render and save, the listings, the dead-letter buttons. The browser
 //! drives the same endpoints in `browser.rs`.
 
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
@@ -89,12 +90,8 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 pub async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
     let response = app
-        .client
-        .get(app.console_url(path))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(Method::GET, app.console_url(path), ADMIN_TOKEN)
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.expect("json"))
 }
@@ -119,12 +116,8 @@ pub async fn send_json(
 
 async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let response = app
-        .client
-        .get(app.console_url(path))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(Method::GET, app.console_url(path), ADMIN_TOKEN)
+        .await;
     let status = response.status().as_u16();
     (status, response.text().await.expect("text"))
 }
@@ -338,12 +331,12 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
     let (_, by_order) = page(&app, "/?q=ORDER12345").await;
     assert!(by_order.contains(id));
     let response = app
-        .client
-        .get(app.console_url(&format!("/?q={id}")))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(
+            Method::GET,
+            app.console_url(&format!("/?q={id}")),
+            ADMIN_TOKEN,
+        )
+        .await;
     assert!(
         response
             .url()
@@ -384,12 +377,12 @@ async fn the_pages_list_events_show_attempts_and_the_dead_letter_buttons_work() 
 
     for asset in ["console.css", "console.js", "editor.js"] {
         let response = app
-            .client
-            .get(app.console_url(&format!("/assets/{asset}")))
-            .bearer_auth(ADMIN_TOKEN)
-            .send()
-            .await
-            .expect("sent");
+            .send_as(
+                Method::GET,
+                app.console_url(&format!("/assets/{asset}")),
+                ADMIN_TOKEN,
+            )
+            .await;
         assert_eq!(response.status(), 200, "{asset}");
     }
     let (status, _) = page(&app, "/templates").await;
@@ -431,12 +424,12 @@ async fn the_status_filter_offers_skipped_and_pages_have_an_icon() {
         "{html}"
     );
     let icon = app
-        .client
-        .get(app.console_url("/assets/favicon.svg"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .expect("sent");
+        .send_as(
+            Method::GET,
+            app.console_url("/assets/favicon.svg"),
+            ADMIN_TOKEN,
+        )
+        .await;
     assert_eq!(icon.status(), 200);
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
 }

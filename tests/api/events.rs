@@ -47,15 +47,6 @@ async fn apps(good: &HttpSink, bad: &HttpSink) -> Vec<(&'static str, TestApp, Op
     apps
 }
 
-/// Posts fixture `name` as event `id` about order `order`.
-async fn post(app: &TestApp, name: &str, id: &str, order: &str) {
-    let mut event = herald_testkit::stripe::fixture_json(name);
-    event["id"] = Value::from(id);
-    event["data"]["object"]["metadata"]["order_id"] = Value::from(order);
-    let body = serde_json::to_vec(&event).expect("json");
-    assert_eq!(app.post_webhook(&body).await.status(), 200, "{id}");
-}
-
 fn cli(app: &TestApp, args: &[&str]) -> String {
     let (ok, out, err) = run_cli(&app.config_path(), args);
     assert!(ok, "herald {args:?} failed: {err}");
@@ -83,13 +74,17 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
     let (good, bad) = (HttpSink::start().await, HttpSink::start().await);
     bad.set_status(404);
     for (backend, app, _db) in apps(&good, &bad).await {
-        post(&app, "payment_intent.succeeded", "evt_paid", "A1").await;
+        app.post_order_event("payment_intent.succeeded", "evt_paid", "A1")
+            .await;
         assert_eq!(app.settle("evt_paid").await[0].status, JobStatus::Delivered);
-        post(&app, "charge.refunded", "evt_refund", "A2").await;
+        app.post_order_event("charge.refunded", "evt_refund", "A2")
+            .await;
         assert_eq!(app.settle("evt_refund").await[0].status, JobStatus::Dead);
-        post(&app, "customer.subscription.created", "evt_nojobs", "A3").await;
+        app.post_order_event("customer.subscription.created", "evt_nojobs", "A3")
+            .await;
         // Not dispatched: its job stays pending.
-        post(&app, "payment_intent.payment_failed", "evt_waiting", "A1").await;
+        app.post_order_event("payment_intent.payment_failed", "evt_waiting", "A1")
+            .await;
 
         let all = events_json(&app, &[]);
         assert_eq!(
@@ -375,7 +370,8 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
 async fn an_event_no_rule_matched_says_so_and_help_documents_both() {
     let (good, bad) = (HttpSink::start().await, HttpSink::start().await);
     let app = app_on(None, &good, &bad).await;
-    post(&app, "customer.subscription.created", "evt_quiet", "A4").await;
+    app.post_order_event("customer.subscription.created", "evt_quiet", "A4")
+        .await;
     let out = cli(&app, &["event", "evt_quiet"]);
     assert!(out.contains("\nstatus    delivered (no jobs)\n"), "{out}");
     assert!(

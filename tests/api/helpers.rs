@@ -291,6 +291,30 @@ impl TestApp {
         self.client.get(url).send().await.expect("sent")
     }
 
+    /// `method url` with `token` as its bearer credential.
+    pub async fn send_as(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        token: &str,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// Posts fixture `name` as event `id` about order `order`.
+    pub async fn post_order_event(&self, name: &str, id: &str, order: &str) {
+        let mut event = herald_testkit::stripe::fixture_json(name);
+        event["id"] = serde_json::Value::from(id);
+        event["data"]["object"]["metadata"]["order_id"] = serde_json::Value::from(order);
+        let body = serde_json::to_vec(&event).expect("json");
+        assert_eq!(self.post_webhook(&body).await.status(), 200, "{id}");
+    }
+
     /// `path` on the listener that serves the console.
     pub fn console_url(&self, path: &str) -> String {
         self.admin_url(path)

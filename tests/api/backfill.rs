@@ -91,7 +91,7 @@ fn rfc3339(ms: i64) -> String {
 }
 
 async fn jobs(app: &TestApp, id: &str) -> Vec<herald::store::JobSummary> {
-    app.store.jobs_for_event("stripe", id).await.expect("jobs")
+    app.jobs(id).await
 }
 
 async fn backfill_adds_only_the_new_rules_jobs(label: &str, postgres: Option<&PgDatabase>) {

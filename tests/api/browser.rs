@@ -149,11 +149,7 @@ async fn deliver(app: &TestApp, fixture: &str, id: &str) {
 }
 
 async fn job_status(app: &TestApp, event_id: &str, plugin: &str) -> JobStatus {
-    let jobs = app
-        .store
-        .jobs_for_event("stripe", event_id)
-        .await
-        .expect("jobs");
+    let jobs = app.jobs(event_id).await;
     jobs.iter()
         .find(|job| job.plugin == plugin)
         .map(|job| job.status)

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
+use crate::helpers::{copy_dir, repo, shipped_config_in, spawn_app_with_dir, TestApp, ADMIN_TOKEN};
 
 /// herald on the shipped config, with a copy of the templates to edit.
 pub async fn app() -> TestApp {
@@ -73,19 +73,6 @@ pub async fn app_with(extra: &str) -> TestApp {
     assert!(text.contains("HERALD_ADMIN_TOKEN"), "{text}");
     text.push_str(extra);
     spawn_app_with_dir(dir, &text).await
-}
-
-pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).expect("copy");
-        }
-    }
 }
 
 pub async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {

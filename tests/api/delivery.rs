@@ -132,14 +132,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     let (ok, dry, err) = run_cli(&config, &["replay", "--event", "evt_replay", "--dry-run"]);
     assert!(ok, "{err}");
     assert!(dry.contains("1 dead letters would be replayed"), "{dry}");
-    assert_eq!(
-        app.store
-            .jobs_for_event("stripe", "evt_replay")
-            .await
-            .expect("jobs")[0]
-            .status,
-        JobStatus::Dead
-    );
+    assert_eq!(app.jobs("evt_replay").await[0].status, JobStatus::Dead);
 
     let (ok, _, err) = run_cli(&config, &["replay"]);
     assert!(!ok, "an unfiltered replay needs --all");
@@ -173,11 +166,7 @@ async fn an_open_breaker_holds_jobs_back_without_spending_attempts() {
         2,
         "the third job never reached the destination"
     );
-    let held = app
-        .store
-        .jobs_for_event("stripe", "evt_b3")
-        .await
-        .expect("jobs");
+    let held = app.jobs("evt_b3").await;
     assert_eq!(held[0].status, JobStatus::Pending);
     assert_eq!(held[0].attempts, 0);
     assert!(app
@@ -330,20 +319,8 @@ async fn pruning_removes_delivered_events_and_keeps_dead_letters() {
     let future = chrono::Utc::now().timestamp_millis() + 60_000;
     let pruned = app.store.prune_delivered(future).await.expect("prune");
     assert_eq!((pruned.events, pruned.jobs, pruned.attempts), (1, 1, 1));
-    assert!(app
-        .store
-        .jobs_for_event("stripe", "evt_done")
-        .await
-        .expect("jobs")
-        .is_empty());
-    assert_eq!(
-        app.store
-            .jobs_for_event("stripe", "evt_dead")
-            .await
-            .expect("jobs")
-            .len(),
-        1
-    );
+    assert!(app.jobs("evt_done").await.is_empty());
+    assert_eq!(app.jobs("evt_dead").await.len(), 1);
 }
 
 #[tokio::test]
@@ -404,11 +381,7 @@ async fn job_states_until(
     loop {
         let mut states = Vec::with_capacity(event_ids.len());
         for event_id in event_ids {
-            let jobs = app
-                .store
-                .jobs_for_event("stripe", event_id)
-                .await
-                .expect("jobs");
+            let jobs = app.jobs(event_id).await;
             states.push((jobs[0].status, jobs[0].attempts));
         }
         if done(&states) || tokio::time::Instant::now() >= deadline {

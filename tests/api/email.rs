@@ -48,11 +48,7 @@ async fn a_payment_becomes_an_eml_in_the_outbox() {
         ),
         "{mail}"
     );
-    let jobs = app
-        .store
-        .jobs_for_event("stripe", "evt_1R4QrlHrLd9TstBbciwU1NSl")
-        .await
-        .expect("jobs");
+    let jobs = app.jobs("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
     assert_eq!(jobs[0].status, "delivered");
     let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
     assert_eq!(attempts.len(), 1);
@@ -143,11 +139,7 @@ async fn an_smtp_4xx_is_retried_and_a_5xx_is_a_dead_letter() {
             200
         );
         assert_eq!(app.dispatch_all_pending().await, 1);
-        let jobs = app
-            .store
-            .jobs_for_event("stripe", "evt_1R4QrlHrLd9TstBbciwU1NSl")
-            .await
-            .expect("jobs");
+        let jobs = app.jobs("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
         assert_eq!(jobs[0].status, status);
         assert!(jobs[0].last_error.is_some());
         let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");

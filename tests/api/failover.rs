@@ -15,8 +15,8 @@ use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
 use crate::helpers::{
-    base_config_with_dispatch, repo, rule, run_cli, smtp_mailer, spawn_app_with, test_env,
-    webhook_instance,
+    base_config_with_dispatch, copy_dir, repo, rule, run_cli, smtp_mailer, spawn_app_with,
+    test_env, webhook_instance,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -129,18 +129,6 @@ fn templates_with_sms_receipt(dir: &std::path::Path) {
         "SMS receipt {{order_id}}: {{money amount currency}} paid.",
     )
     .expect("receipt template");
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 #[tokio::test]
@@ -432,11 +420,7 @@ async fn a_reload_that_adds_a_fallback_helps_a_job_already_failing() {
     // retries that fall due meanwhile (the backoff is milliseconds), on a slow
     // machine all of them.
     app.dispatcher.run_once().await.expect("dispatch step");
-    let job = &app
-        .store
-        .jobs_for_event("stripe", EVENT)
-        .await
-        .expect("jobs")[0];
+    let job = &app.jobs(EVENT).await[0];
     assert_eq!((job.status, job.attempts), (JobStatus::Pending, 1));
 
     let with_fallback = config(rule(", fallback = [{ plugin = \"backup\" }]"));

@@ -121,6 +121,20 @@ pub fn notify_sink(url: &str, on: &str, action: &str) -> String {
     )
 }
 
+/// Copies the folder `from` into `to`, subfolders included.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, target).expect("copy");
+        }
+    }
+}
+
 /// `on` for the rules about paid payment intents.
 pub const ON_PAID: &str = r#"["payment_intent.succeeded"]"#;
 
@@ -304,6 +318,11 @@ impl TestApp {
             .send()
             .await
             .expect("sent")
+    }
+
+    /// The jobs of Stripe event `id`.
+    pub async fn jobs(&self, id: &str) -> Vec<herald::store::JobSummary> {
+        self.store.jobs_for_event("stripe", id).await.expect("jobs")
     }
 
     /// Posts fixture `name` as event `id` about order `order`.

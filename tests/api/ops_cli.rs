@@ -120,14 +120,7 @@ async fn database_commands_need_no_secrets_and_a_dry_replay_lists_its_jobs() {
          a running `herald serve` delivers them within dispatch.poll_interval_ms\n"
     );
     assert_eq!(err, "", "the bar stays off when stderr is not a terminal");
-    assert_eq!(
-        app.store
-            .jobs_for_event("stripe", "evt_ops_cli")
-            .await
-            .expect("jobs")[0]
-            .status,
-        JobStatus::Pending
-    );
+    assert_eq!(app.jobs("evt_ops_cli").await[0].status, JobStatus::Pending);
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::helpers::{
-    fixture_with_id, process_config, repo, run_cli, shipped_config_in, spawn_app, HeraldProcess,
+    copy_dir, fixture_with_id, process_config, repo, run_cli, shipped_config_in, spawn_app,
+    HeraldProcess,
 };
 
 /// A config for the binary in `dir`: workers on, the templates copied beside it,
@@ -56,19 +57,6 @@ fn folder() -> tempfile::TempDir {
     let dir = tempfile::TempDir::new().expect("temp dir");
     copy_dir(&repo().join("templates"), &dir.path().join("templates"));
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("test step");
-    for entry in std::fs::read_dir(from).expect("test step") {
-        let entry = entry.expect("test step");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("test step").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("test step");
-        }
-    }
 }
 
 /// Writes `text` to `path` as editors do: a new file renamed over the old one.
@@ -421,11 +409,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         "{changes:?}"
     );
     app.dispatch_all_pending().await;
-    let jobs = app
-        .store
-        .jobs_for_event("stripe", "evt_orphan")
-        .await
-        .expect("test step");
+    let jobs = app.jobs("evt_orphan").await;
     let mail_job = jobs
         .iter()
         .find(|job| job.plugin == "customer_mail")
@@ -463,11 +447,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         "purged 1 jobs queued for `customer_mail` and their attempts\n"
     );
     assert_eq!(app.store.job(mail_job.id).await.expect("test step"), None);
-    let jobs = app
-        .store
-        .jobs_for_event("stripe", "evt_orphan")
-        .await
-        .expect("test step");
+    let jobs = app.jobs("evt_orphan").await;
     assert!(
         jobs.iter().all(|job| job.plugin != "customer_mail"),
         "{jobs:?}"

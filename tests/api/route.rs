@@ -2,11 +2,11 @@
 //! Stripe fixtures: exact output, the value a false `when` read, a template error in
 //! place, `--json`, the webhook and sms previews, and nothing written.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tempfile::TempDir;
 
-use crate::helpers::{repo, shipped_config_in, test_env};
+use crate::helpers::{copy_dir, repo, shipped_config_in, test_env};
 
 /// The shipped config in a fresh folder (its database and outbox would go there),
 /// `edit`ed, with a copy of the templates when `own_templates`.
@@ -68,19 +68,6 @@ impl Shop {
             })
             .filter(|name| name != "config.toml" && name != "templates")
             .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, target).expect("copy");
-        }
     }
 }
 

@@ -37,11 +37,7 @@ async fn a_duplicate_event_is_acknowledged_and_creates_nothing() {
     let second: Value = second.json().await.expect("json");
     assert_eq!(second["duplicate"], true);
     assert_eq!(second["jobs"], 0);
-    let jobs = app
-        .store
-        .jobs_for_event("stripe", "evt_1R4QrlHrLd9TstBbciwU1NSl")
-        .await
-        .expect("jobs");
+    let jobs = app.jobs("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
     assert_eq!(jobs.len(), 2);
 }
 

@@ -51,14 +51,18 @@ impl std::ops::Deref for AppState {
 
 /// The fields of [`AppState`].
 pub struct Shared {
+    /// Where a webhook is persisted before it is acknowledged.
     pub store: Store,
     /// The config in force and its plugins (the rules webhooks are planned with,
     /// what the admin API and console show); a reload swaps them.
     pub live: Live,
     /// The webhook sources set up; a restart changes them.
     pub sources: Sources,
+    /// The counters `/metrics` exposes.
     pub metrics: Arc<Metrics>,
+    /// Rung when a webhook queued jobs, so the dispatcher need not wait for its poll.
     pub wake_dispatcher: Arc<Notify>,
+    /// The largest webhook body accepted, in bytes.
     pub body_limit: usize,
 }
 

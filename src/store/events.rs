@@ -15,7 +15,7 @@ use super::error::{Result, StoreError};
 use super::job::JobStatus;
 pub use super::listing::EventListing;
 use super::listing::{EventListingRow, EVENT_LIST_ORDER, EVENT_LIST_SELECT};
-use super::rows::{to_u32, EventRow};
+use super::rows::{to_u32, AttemptRow, EventRow};
 use super::sql::{Run, Sql};
 use super::Store;
 
@@ -221,11 +221,15 @@ impl EventDetail {
 /// A job of an event, with its attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventJob {
+    /// The job's row id.
     pub id: i64,
+    /// The rule that planned it.
     pub rule: String,
     /// Which of the rule's actions made it.
     pub action_index: u32,
+    /// The plugin instance it is for.
     pub plugin: String,
+    /// Pending, delivered or dead.
     pub status: JobStatus,
     /// Attempts ever made.
     pub attempts: u32,
@@ -235,7 +239,9 @@ pub struct EventJob {
     pub delivered_by: Option<String>,
     /// When a pending job is due next (Unix ms); `None` once it is done or dead.
     pub next_run_at_ms: Option<i64>,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// When it became a dead letter (Unix ms).
     pub dead_at_ms: Option<i64>,
     /// Oldest first.
     pub history: Vec<AttemptSummary>,
@@ -281,12 +287,8 @@ struct EventJobRow {
 #[derive(Debug, sqlx::FromRow)]
 struct EventAttemptRow {
     job_id: i64,
-    attempt: i64,
-    plugin: String,
-    started_at: i64,
-    finished_at: i64,
-    outcome: String,
-    error: Option<String>,
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
 }
 
 /// The detail from its rows.
@@ -327,14 +329,7 @@ fn assemble(
             .iter_mut()
             .find(|job| job.id == row.job_id)
             .ok_or_else(|| StoreError::Corrupt(format!("attempt of missing job {}", row.job_id)))?;
-        job.history.push(AttemptSummary {
-            attempt: to_u32(row.attempt),
-            plugin: row.plugin,
-            started_at_ms: row.started_at,
-            finished_at_ms: row.finished_at,
-            outcome: row.outcome,
-            error: row.error,
-        });
+        job.history.push(row.attempt.into());
     }
     Ok(EventDetail {
         event,

@@ -76,20 +76,29 @@ pub struct ClaimedJob {
 /// A job as an operator or a test sees it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct JobSummary {
+    /// The job's row id.
     pub id: i64,
     /// The source that received its event (`stripe`).
     pub source: String,
+    /// The provider's id of its event.
     pub event_id: String,
+    /// Its event's type.
     pub event_type: String,
+    /// The rule that planned it.
     pub rule: String,
+    /// The plugin instance it is for.
     pub plugin: String,
+    /// What the instance sends along so the receiver can drop a repeat.
     pub idempotency_key: String,
+    /// Pending, delivered or dead.
     pub status: JobStatus,
+    /// Attempts ever made.
     pub attempts: u32,
     /// How often it was handed over to the next of its action's fallbacks.
     pub failovers: u32,
     /// The instance that delivered it; `None` until it is delivered.
     pub delivered_by: Option<String>,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
     /// When it became a dead letter (Unix ms).
     pub dead_at_ms: Option<i64>,

@@ -13,12 +13,19 @@ use crate::rules::PlannedJob;
 /// An event row, ready to insert.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
+    /// The source that received it, e.g. `stripe`; with `event_id`, the key.
     pub source: String,
+    /// The provider's event id; a second delivery of it is a duplicate.
     pub event_id: String,
+    /// The event type, e.g. `charge.refunded`.
     pub kind: String,
+    /// When the provider created it, in Unix seconds.
     pub created: i64,
+    /// Whether it is about real money.
     pub livemode: bool,
+    /// The id of the Stripe object it is about.
     pub object_id: Option<String>,
+    /// The shop's order id, when the payload names one.
     pub order_id: Option<String>,
     /// The normalized event as JSON.
     pub normalized: String,
@@ -26,6 +33,7 @@ pub struct NewEvent {
     pub payload: String,
     /// Unix ms.
     pub received_at: i64,
+    /// The jobs its rules planned, inserted in the same transaction.
     pub jobs: Vec<NewJob>,
 }
 

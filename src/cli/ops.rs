@@ -313,10 +313,7 @@ pub async fn inventory(
             now.timestamp_millis(),
             rand::random::<u32>()
         );
-        let moves = [StockMove {
-            sku: sku.to_owned(),
-            delta,
-        }];
+        let moves = [StockMove::new(sku, delta)];
         store.apply(&key, "manual", &moves).await?;
     }
     let levels = store.levels(sku).await?;

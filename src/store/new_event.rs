@@ -164,4 +164,23 @@ impl NewEvent {
                 .collect(),
         }
     }
+
+    /// A batch that holds, after `evt_old` (rule `a`) is stored, a new event with two
+    /// jobs, a later copy of it planned differently, `evt_old` planned anew and a new
+    /// event with no job; and what writing it must answer.
+    pub fn copies_batch() -> ([Self; 4], [IngestOutcome; 4]) {
+        let batch = [
+            Self::sample("evt_new", &["x", "y"]),
+            Self::sample("evt_new", &["z"]),
+            Self::sample("evt_old", &["b"]),
+            Self::sample("evt_quiet", &[]),
+        ];
+        let outcomes = [
+            IngestOutcome::Stored { jobs: 2 },
+            IngestOutcome::Duplicate,
+            IngestOutcome::Duplicate,
+            IngestOutcome::Stored { jobs: 0 },
+        ];
+        (batch, outcomes)
+    }
 }

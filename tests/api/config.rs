@@ -376,12 +376,7 @@ fn a_start_on_a_taken_port_creates_no_database_or_outbox() {
     let (ok, _, err) = crate::helpers::run_cli(&config, &["serve"]);
     assert!(!ok, "started on a taken port");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .expect("read_dir")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name != "config.toml")
-        .collect();
-    assert_eq!(left, Vec::<String>::new());
+    assert_eq!(herald_testkit::file_names(dir.path()), ["config.toml"]);
 }
 
 /// `when = "customer.emial exists"` printed "config is valid", and the rule never fired.

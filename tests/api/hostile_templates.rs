@@ -70,9 +70,8 @@ async fn save(app: &crate::helpers::TestApp, parts: serde_json::Value) -> (u16, 
 
 /// The dotfiles a save leaves in `dir` (it should leave none).
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .expect("read_dir")
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+    herald_testkit::file_names(dir)
+        .into_iter()
         .filter(|name| name.ends_with(".saving"))
         .collect()
 }

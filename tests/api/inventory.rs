@@ -37,13 +37,6 @@ fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     run_cli(&app.config_path(), args)
 }
 
-fn mv(sku: &str, delta: i64) -> StockMove {
-    StockMove {
-        sku: sku.to_owned(),
-        delta,
-    }
-}
-
 fn refund(id: &str, items: &str) -> Vec<u8> {
     let mut event = herald_testkit::stripe::fixture_with_items("charge.refunded", items);
     event["id"] = Value::from(id);
@@ -124,25 +117,45 @@ async fn a_webhook_whose_items_would_overflow_is_dead_lettered_with_the_reason()
 async fn the_ledger_nets_one_adjustments_moves_with_checked_sums_on_every_backend() {
     for (backend, store, _guard) in crate::helpers::backends().await {
         assert_eq!(
-            store.apply("k0", "evt", &[mv("A", i64::MAX)]).await,
+            store
+                .apply("k0", "evt", &[StockMove::new("A", i64::MAX)])
+                .await,
             Ok(true),
             "{backend}"
         );
         // Moves of one SKU that add up past i64 on their own.
         let err = store
-            .apply("k1", "evt", &[mv("B", i64::MAX), mv("B", 1)])
+            .apply(
+                "k1",
+                "evt",
+                &[StockMove::new("B", i64::MAX), StockMove::new("B", 1)],
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, LedgerError::Overflow(_)), "{backend}: {err}");
         // Below the bottom, too.
         let err = store
-            .apply("k2", "evt", &[mv("B", 1), mv("C", i64::MIN), mv("C", -1)])
+            .apply(
+                "k2",
+                "evt",
+                &[
+                    StockMove::new("B", 1),
+                    StockMove::new("C", i64::MIN),
+                    StockMove::new("C", -1),
+                ],
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, LedgerError::Overflow(_)), "{backend}: {err}");
         // A net move of zero at the limit is no overflow.
         assert_eq!(
-            store.apply("k3", "evt", &[mv("A", 5), mv("A", -5)]).await,
+            store
+                .apply(
+                    "k3",
+                    "evt",
+                    &[StockMove::new("A", 5), StockMove::new("A", -5)]
+                )
+                .await,
             Ok(true),
             "{backend}"
         );
@@ -153,7 +166,7 @@ async fn the_ledger_nets_one_adjustments_moves_with_checked_sums_on_every_backen
         );
         // The refused keys were not recorded: the same key with good moves applies.
         assert_eq!(
-            store.apply("k1", "evt", &[mv("B", 1)]).await,
+            store.apply("k1", "evt", &[StockMove::new("B", 1)]).await,
             Ok(true),
             "{backend}"
         );

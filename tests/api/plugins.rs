@@ -350,10 +350,7 @@ async fn the_stock_ledger_applies_a_key_once_on_every_backend() {
         for _ in 0..8 {
             let store = store.clone();
             tasks.spawn(async move {
-                let moves = [StockMove {
-                    sku: "SKU-A".to_owned(),
-                    delta: -3,
-                }];
+                let moves = [StockMove::new("SKU-A", -3)];
                 store.apply("job-1", "evt_1", &moves).await.expect("apply")
             });
         }

@@ -42,10 +42,7 @@ async fn readiness_fails_while_commits_fail_for_a_full_database_and_comes_back()
 
     // A transaction of its own fails too, and SQLite ends it by itself.
     let big_key = "k".repeat(8000);
-    let moves = [StockMove {
-        sku: "SKU-A".to_owned(),
-        delta: 1,
-    }];
+    let moves = [StockMove::new("SKU-A", 1)];
     let err = app.store.apply(&big_key, "evt", &moves).await.unwrap_err();
     assert!(err.to_string().contains("full"), "{err}");
 

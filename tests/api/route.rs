@@ -57,15 +57,8 @@ impl Shop {
 
     /// Every file in the folder but the config (and the templates copied in).
     fn written(&self) -> Vec<String> {
-        std::fs::read_dir(self.dir.path())
-            .expect("dir")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
+        herald_testkit::file_names(self.dir.path())
+            .into_iter()
             .filter(|name| name != "config.toml" && name != "templates")
             .collect()
     }

@@ -6,6 +6,7 @@
 
 mod ceiling;
 mod client;
+mod inputs;
 mod payload;
 mod pg_database;
 mod scenario;
@@ -25,6 +26,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::client::Pace;
+use crate::inputs::Inputs;
 use crate::payload::Payloads;
 use crate::scenario::{Db, HeraldRun, Options, SinkKind, EMAIL_EVENTS, SECRET};
 
@@ -71,15 +73,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct AllArgs {
-    /// The herald binary to measure (a release build).
-    #[arg(long, default_value = "target/release/herald")]
-    herald: PathBuf,
-    /// Stripe event fixtures, used as payload templates.
-    #[arg(long, default_value = "tests/fixtures/stripe")]
-    fixtures: PathBuf,
-    /// Email templates for the email scenario.
-    #[arg(long, default_value = "templates")]
-    templates: PathBuf,
+    #[command(flatten)]
+    inputs: Inputs,
     /// Seconds of load per scenario.
     #[arg(long, default_value_t = 10)]
     secs: u64,
@@ -157,19 +152,17 @@ async fn all(args: AllArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.work_dir.display()))?;
     let options = Options {
         work_dir: absolute(args.work_dir),
-        herald: absolute(args.herald),
-        fixtures: absolute(args.fixtures),
-        templates: absolute(args.templates),
+        inputs: args.inputs.absolute(),
         duration: Duration::from_secs(args.secs),
         e2e_duration: Duration::from_secs(args.e2e_secs),
         concurrency: args.concurrency,
         postgres_url: args.postgres_url,
         dispatch_concurrency: args.dispatch_concurrency,
     };
-    let everything = Arc::new(Payloads::load(&options.fixtures, SECRET, None)?);
+    let everything = Arc::new(Payloads::load(&options.inputs.fixtures, SECRET, None)?);
     let email_kinds: Vec<&str> = EMAIL_EVENTS.iter().map(|(kind, _)| *kind).collect();
     let mail = Arc::new(Payloads::load(
-        &options.fixtures,
+        &options.inputs.fixtures,
         SECRET,
         Some(&email_kinds),
     )?);

@@ -10,6 +10,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 
 use crate::client::{self, LoadReport, Pace};
+use crate::inputs::Inputs;
 use crate::payload::Payloads;
 use crate::pg_database::PgDatabase;
 use crate::sinks::{self, Arrivals};
@@ -20,11 +21,9 @@ pub const SECRET: &str = "whsec_bench";
 
 /// Everything the runner was told.
 pub struct Options {
-    pub herald: PathBuf,
+    pub inputs: Inputs,
     /// Where each scenario's directory (SQLite database, herald's config) goes.
     pub work_dir: PathBuf,
-    pub fixtures: PathBuf,
-    pub templates: PathBuf,
     pub duration: Duration,
     pub e2e_duration: Duration,
     pub concurrency: usize,
@@ -184,7 +183,7 @@ url = "https://shop.example.com"
 [sources.stripe]
 secret = "{SECRET}"
 {rest}"#,
-        templates = options.templates.display(),
+        templates = options.inputs.templates.display(),
         concurrency = options.dispatch_concurrency,
         rest = destination_toml(destination, options.dispatch_concurrency),
     )
@@ -268,7 +267,7 @@ pub async fn herald(
     };
     let listen = free_addr()?;
     let config = herald_config(listen, &database, destination, options);
-    let target = Target::herald(&options.herald, dir.path(), listen, &config).await?;
+    let target = Target::herald(&options.inputs.herald, dir.path(), listen, &config).await?;
     let start = target.cpu_time();
     let load = drive(&target, payloads, run.pace, run.duration).await;
     let loaded = target.cpu_time();

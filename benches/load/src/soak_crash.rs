@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::client::{self, LoadReport, Pace};
+use crate::inputs::Inputs;
 use crate::payload::Payloads;
 use crate::pg_database::PgDatabase;
 use crate::scenario::SECRET;
@@ -29,13 +30,8 @@ use crate::target::{free_addr, Target};
 /// What `herald-load soak-crash` is told.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The herald binary (a release build).
-    #[arg(long, default_value = "target/release/herald")]
-    herald: PathBuf,
-    #[arg(long, default_value = "tests/fixtures/stripe")]
-    fixtures: PathBuf,
-    #[arg(long, default_value = "templates")]
-    templates: PathBuf,
+    #[command(flatten)]
+    inputs: Inputs,
     /// Where the databases, configs and logs go (on a disk, not a tmpfs).
     #[arg(long, default_value = "target/soak-crash")]
     work_dir: PathBuf,
@@ -81,7 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", work_dir.display()))?;
     let only = ["payment_intent.succeeded"];
     let payloads = Arc::new(Payloads::load(
-        &absolute(&args.fixtures),
+        &absolute(&args.inputs.fixtures),
         SECRET,
         Some(&only),
     )?);
@@ -109,13 +105,13 @@ async fn sqlite(args: &Args, work_dir: &Path, payloads: Arc<Payloads>) -> anyhow
     let listen = free_addr()?;
     let database = format!("sqlite://{}", dir.join("herald.db").display());
     let config = config(args, listen, &database, sink);
-    let first = Target::herald(&args.herald, &subdir(&dir, "before")?, listen, &config).await?;
+    let first = Target::herald(&args.inputs.herald, &subdir(&dir, "before")?, listen, &config).await?;
     let load = tokio::spawn(load(listen, payloads.clone(), args.rate, args.secs));
     tokio::time::sleep(Duration::from_secs(args.kill_after)).await;
     first.stop().await;
     let restarted = now_ms();
     let after = subdir(&dir, "after")?;
-    let second = Target::herald(&args.herald, &after, listen, &config).await?;
+    let second = Target::herald(&args.inputs.herald, &after, listen, &config).await?;
     let listening = now_ms() - restarted;
     let report = load.await.context("the load task")?;
     let config = after.join("config.toml");
@@ -155,14 +151,14 @@ async fn replicas(
     let sink = sinks::http_slow(arrivals.clone(), sink_delay(args)).await?;
     let (a, b) = (free_addr()?, free_addr()?);
     let doomed = Target::herald(
-        &args.herald,
+        &args.inputs.herald,
         &subdir(&dir, "a")?,
         a,
         &config(args, a, database, sink),
     )
     .await?;
     let survivor = Target::herald(
-        &args.herald,
+        &args.inputs.herald,
         &subdir(&dir, "b")?,
         b,
         &config(args, b, database, sink),
@@ -224,8 +220,8 @@ on = ["*"]
 actions = [{{ plugin = "sink" }}]
 "#,
         concurrency = args.dispatch_concurrency,
-        templates = std::path::absolute(&args.templates)
-            .unwrap_or_else(|_| args.templates.clone())
+        templates = std::path::absolute(&args.inputs.templates)
+            .unwrap_or_else(|_| args.inputs.templates.clone())
             .display(),
     )
 }

@@ -48,7 +48,7 @@ pub use context::Context;
 pub use event::{Customer, Event};
 pub use issues::Issues;
 pub use kind::{ActionContext, Instance, PluginConfig, ValidateContext};
-pub use params::{require_key, string_params};
+pub use params::{or_problems, require_key, string_params};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use preview::{Preview, MASKED};

@@ -39,6 +39,19 @@ pub fn require_key(
     }
 }
 
+/// `value` when no problem was recorded, else every problem: how a check that collects
+/// its findings ends.
+///
+/// # Errors
+/// `errors`, when there is any.
+pub fn or_problems<T>(value: T, errors: Vec<String>) -> Result<T, Vec<String>> {
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

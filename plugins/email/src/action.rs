@@ -5,7 +5,7 @@
 //! start-up against the loaded templates; the deliver stage parses them again with
 //! [`EmailAction::from_params`] on every job, which is cheap and keeps `Job` the only input.
 
-use herald_plugin_api::{require_key, string_params, TemplatePart, Templates};
+use herald_plugin_api::{or_problems, require_key, string_params, TemplatePart, Templates};
 use lettre::message::Mailbox;
 use serde_json::{Map, Value};
 
@@ -79,11 +79,7 @@ pub fn validate_action(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    or_problems((), errors)
 }
 
 /// A set needs a subject and at least one body; checked at start-up and again per

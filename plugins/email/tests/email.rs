@@ -108,21 +108,6 @@ async fn smtp_plugin(port: u16, extra: Value) -> Arc<dyn Plugin> {
     plugin_from(config, Path::new("/")).await
 }
 
-fn eml_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("outbox exists")
-        .map(|entry| {
-            entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 #[tokio::test]
 async fn file_transport_writes_one_eml_per_job() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -138,7 +123,10 @@ async fn file_transport_writes_one_eml_per_job() {
     assert_eq!(outcome, Outcome::Delivered);
 
     let token = message_token(KEY);
-    assert_eq!(eml_files(&outbox), [format!("{token}.eml")]);
+    assert_eq!(
+        herald_testkit::file_names(&outbox),
+        [format!("{token}.eml")]
+    );
     let eml = std::fs::read_to_string(outbox.join(format!("{token}.eml"))).expect("read eml");
     // lettre quotes display names.
     assert!(
@@ -166,7 +154,7 @@ async fn file_transport_writes_one_eml_per_job() {
     // A redelivery of the same job replaces the file; another job adds one.
     let again = deliver_paid(&plugin).await;
     assert_eq!(again, Outcome::Delivered);
-    assert_eq!(eml_files(&outbox).len(), 1);
+    assert_eq!(herald_testkit::file_names(&outbox).len(), 1);
     let other_key = "stripe:evt_2:payment_succeeded:0";
     deliver(
         plugin.as_ref(),
@@ -175,7 +163,7 @@ async fn file_transport_writes_one_eml_per_job() {
         other_key,
     )
     .await;
-    assert_eq!(eml_files(&outbox).len(), 2);
+    assert_eq!(herald_testkit::file_names(&outbox).len(), 2);
 }
 
 #[tokio::test]
@@ -343,7 +331,7 @@ async fn template_errors_hold_the_job_and_parameter_errors_fail() {
     let typo = params(json!({ "tmplate": "paid", "to": "{{customer.email}}" }));
     let outcome = deliver(plugin.as_ref(), &typo, &context("ada@example.com"), KEY).await;
     assert_failed(&outcome, "unknown key `tmplate`");
-    assert!(eml_files(&dir.path().join("outbox")).is_empty());
+    assert!(herald_testkit::file_names(&dir.path().join("outbox")).is_empty());
 }
 
 /// The header lines of a raw message, unfolded lines as they came.

@@ -8,7 +8,7 @@
 //! Each rendered argument becomes one argv entry of its own; no shell ever sees them, so
 //! event data cannot inject options' values into other arguments or run commands.
 
-use herald_plugin_api::Templates;
+use herald_plugin_api::{or_problems, Templates};
 use serde_json::{Map, Value};
 
 /// One exec action's parameters.
@@ -43,11 +43,7 @@ impl ExecAction {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(Self { args })
-        } else {
-            Err(errors)
-        }
+        or_problems(Self { args }, errors)
     }
 }
 
@@ -72,11 +68,7 @@ pub fn validate_action(
                 .map(|err| format!("`args[{index}]` is not a valid template: {err}"))
         })
         .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    or_problems((), errors)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! [`InventoryAction::from_params`] on every job, which is cheap and keeps `Job` the only
 //! input.
 
-use herald_plugin_api::Templates;
+use herald_plugin_api::{or_problems, Templates};
 use serde_json::{Map, Value};
 
 /// The `items` template when an action sets none: the storefront's metadata convention.
@@ -123,11 +123,7 @@ impl InventoryAction {
                 )),
             }
         }
-        if errors.is_empty() {
-            Ok(action)
-        } else {
-            Err(errors)
-        }
+        or_problems(action, errors)
     }
 }
 

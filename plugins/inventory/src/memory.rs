@@ -93,21 +93,23 @@ impl StockLedger for MemoryLedger {
 mod tests {
     use super::*;
 
-    fn mv(sku: &str, delta: i64) -> StockMove {
-        StockMove {
-            sku: sku.to_owned(),
-            delta,
-        }
-    }
-
     #[tokio::test]
     async fn applies_each_key_once() {
         let ledger = MemoryLedger::with_levels([("A", 10)]);
         assert_eq!(
-            ledger.apply("k1", "evt", &[mv("A", -2), mv("B", 1)]).await,
+            ledger
+                .apply(
+                    "k1",
+                    "evt",
+                    &[StockMove::new("A", -2), StockMove::new("B", 1)]
+                )
+                .await,
             Ok(true)
         );
-        assert_eq!(ledger.apply("k1", "evt", &[mv("A", -2)]).await, Ok(false));
+        assert_eq!(
+            ledger.apply("k1", "evt", &[StockMove::new("A", -2)]).await,
+            Ok(false)
+        );
         assert_eq!(
             ledger.levels(None).await.unwrap(),
             vec![("A".to_owned(), 8), ("B".to_owned(), 1)]
@@ -123,7 +125,15 @@ mod tests {
     async fn an_overflowing_adjustment_changes_nothing() {
         let ledger = MemoryLedger::with_levels([("A", 1), ("B", i64::MAX - 1)]);
         let err = ledger
-            .apply("k1", "evt", &[mv("A", -1), mv("B", 1), mv("B", 1)])
+            .apply(
+                "k1",
+                "evt",
+                &[
+                    StockMove::new("A", -1),
+                    StockMove::new("B", 1),
+                    StockMove::new("B", 1),
+                ],
+            )
             .await
             .unwrap_err();
         assert!(err.is_permanent(), "{err}");
@@ -132,6 +142,9 @@ mod tests {
             vec![("A".to_owned(), 1), ("B".to_owned(), i64::MAX - 1)]
         );
         // Not recorded as applied: a corrected adjustment under the key goes through.
-        assert_eq!(ledger.apply("k1", "evt", &[mv("A", -1)]).await, Ok(true));
+        assert_eq!(
+            ledger.apply("k1", "evt", &[StockMove::new("A", -1)]).await,
+            Ok(true)
+        );
     }
 }

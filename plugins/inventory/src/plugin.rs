@@ -111,10 +111,7 @@ impl InventoryPlugin {
         };
         Ok(items
             .into_iter()
-            .map(|(sku, quantity)| StockMove {
-                sku,
-                delta: sign * quantity,
-            })
+            .map(|(sku, quantity)| StockMove::new(sku, sign * quantity))
             .collect())
     }
 }

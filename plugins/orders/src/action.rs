@@ -4,6 +4,7 @@
 //! [`validate_action`] checks them at start-up; the deliver stage parses them again with
 //! [`OrdersAction::from_params`] on every job, which is cheap and keeps `Job` the only input.
 
+use herald_plugin_api::or_problems;
 use serde_json::{Map, Value};
 
 use crate::status::OrderStatus;
@@ -38,11 +39,7 @@ impl OrdersAction {
                 )),
             }
         }
-        if errors.is_empty() {
-            Ok(Self { status })
-        } else {
-            Err(errors)
-        }
+        or_problems(Self { status }, errors)
     }
 }
 

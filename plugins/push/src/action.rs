@@ -9,7 +9,7 @@
 //! `topic` is literal text (checked at start-up, so event data never picks the
 //! audience); `title`, `body`, `token` and `click` are inline templates.
 
-use herald_plugin_api::{require_key, string_params, Templates};
+use herald_plugin_api::{or_problems, require_key, string_params, Templates};
 use serde_json::{Map, Value};
 
 use crate::config::{PushSettings, ValidatedPush};
@@ -123,11 +123,7 @@ pub fn validate_action(
     if action.topic.is_some() && action.token.is_some() {
         errors.push("set either `topic` or `token`, not both".to_owned());
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    or_problems((), errors)
 }
 
 impl ValidatedPush {
@@ -167,10 +163,6 @@ impl ValidatedPush {
                 ),
             },
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        or_problems((), errors)
     }
 }

@@ -5,7 +5,7 @@
 //! start-up; the deliver stage parses them again with [`SmsAction::from_params`] on
 //! every job, which is cheap and keeps `Job` the only input.
 
-use herald_plugin_api::{require_key, string_params, TemplatePart, Templates};
+use herald_plugin_api::{or_problems, require_key, string_params, TemplatePart, Templates};
 use serde_json::{Map, Value};
 
 /// The recipient when an action sets no `to`.
@@ -73,9 +73,5 @@ pub fn validate_action(
             errors.push(format!("`to` is not a valid template: {err}"));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    or_problems((), errors)
 }

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::form::form_fields;
+use crate::http_sink::serve_until_stopped;
 
 /// The test-only service-account private key (PKCS#8 PEM); see fixtures/README.md.
 pub const TEST_ONLY_PRIVATE_KEY: &str =
@@ -124,14 +125,7 @@ impl FakeGoogle {
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let stop = serve_until_stopped(listener, app);
         FakeGoogle {
             addr,
             shared,

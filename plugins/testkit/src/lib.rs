@@ -52,6 +52,19 @@ pub use smtp_sink::{DataReply, ReceivedMail, SmtpSink};
 pub use tcp_gate::TcpGate;
 pub use templates::{FakeTemplates, TemplateFiles};
 
+/// The names of the entries in `dir`, sorted.
+///
+/// # Panics
+/// When `dir` cannot be read: the test's own folder is missing.
+pub fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("{}: {err}", dir.display()))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A rule action's parameters (or any JSON table) from a `json!({ … })` object.
 ///
 /// # Panics

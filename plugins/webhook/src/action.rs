@@ -10,7 +10,7 @@
 //! the path's shape, the host or the query. A block helper therefore has to open and
 //! close within one segment.
 
-use herald_plugin_api::{string_params, Templates};
+use herald_plugin_api::{or_problems, string_params, Templates};
 use serde_json::{Map, Value};
 
 /// The keys a webhook action accepts, in the order error messages list them.
@@ -76,11 +76,7 @@ pub fn validate_action(
         }
         _ => {}
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    or_problems((), errors)
 }
 
 /// Splits a path template after its leading `/` at every `/` outside `{{…}}`, so helpers

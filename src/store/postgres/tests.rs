@@ -111,14 +111,7 @@ async fn only_new_first_copies_bring_their_jobs() {
         .write_batch(&[NewEvent::sample("evt_old", &["a"])])
         .await
         .map(Committed::into_outputs);
-    let batch = [
-        NewEvent::sample("evt_new", &["x", "y"]),
-        // A later copy planned differently, and a stored event planned anew:
-        // neither adds a job.
-        NewEvent::sample("evt_new", &["z"]),
-        NewEvent::sample("evt_old", &["b"]),
-        NewEvent::sample("evt_quiet", &[]),
-    ];
+    let (batch, expected) = NewEvent::copies_batch();
     let outcomes = writer
         .write_batch(&batch)
         .await
@@ -132,12 +125,6 @@ async fn only_new_first_copies_bring_their_jobs() {
     drop_database(conn, store, &name).await;
 
     assert_eq!(first.expect("first"), [IngestOutcome::Stored { jobs: 1 }]);
-    let expected = [
-        IngestOutcome::Stored { jobs: 2 },
-        IngestOutcome::Duplicate,
-        IngestOutcome::Duplicate,
-        IngestOutcome::Stored { jobs: 0 },
-    ];
     assert_eq!(outcomes.expect("batch"), expected);
     let jobs: Vec<(&str, &str)> = jobs.iter().map(|(e, r)| (e.as_str(), r.as_str())).collect();
     assert_eq!(jobs, [("evt_old", "a"), ("evt_new", "x"), ("evt_new", "y")]);

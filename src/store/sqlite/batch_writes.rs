@@ -246,25 +246,12 @@ mod tests {
             .map(Committed::into_outputs);
         assert_eq!(first.expect("first"), [IngestOutcome::Stored { jobs: 1 }]);
 
-        let batch = [
-            NewEvent::sample("evt_new", &["x", "y"]),
-            // A later copy planned differently, and a stored event planned anew:
-            // neither adds a job.
-            NewEvent::sample("evt_new", &["z"]),
-            NewEvent::sample("evt_old", &["b"]),
-            NewEvent::sample("evt_quiet", &[]),
-        ];
+        let (batch, expected) = NewEvent::copies_batch();
         let outcomes = writer
             .write_batch(&batch)
             .await
             .expect("batch")
             .into_outputs();
-        let expected = [
-            IngestOutcome::Stored { jobs: 2 },
-            IngestOutcome::Duplicate,
-            IngestOutcome::Duplicate,
-            IngestOutcome::Stored { jobs: 0 },
-        ];
         assert_eq!(outcomes, expected);
         let expected = pairs(&[("evt_old", "a"), ("evt_new", "x"), ("evt_new", "y")]);
         assert_eq!(jobs(&store).await, expected);

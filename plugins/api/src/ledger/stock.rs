@@ -20,6 +20,16 @@ pub struct StockMove {
     pub delta: i64,
 }
 
+impl StockMove {
+    /// A move of `delta` units of `sku`.
+    pub fn new(sku: impl Into<String>, delta: i64) -> Self {
+        Self {
+            sku: sku.into(),
+            delta,
+        }
+    }
+}
+
 /// Why the ledger refused or failed an adjustment. Nothing is applied in either case.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
@@ -127,24 +137,21 @@ pub trait StockLedger: Send + Sync {
 mod tests {
     use super::*;
 
-    fn mv(sku: &str, delta: i64) -> StockMove {
-        StockMove {
-            sku: sku.to_owned(),
-            delta,
-        }
-    }
-
     #[test]
     fn moves_of_one_sku_are_netted() {
         assert_eq!(
-            net_moves(&[mv("A", 2), mv("B", 1), mv("A", -5)]),
-            Ok(vec![mv("A", -3), mv("B", 1)])
+            net_moves(&[
+                StockMove::new("A", 2),
+                StockMove::new("B", 1),
+                StockMove::new("A", -5)
+            ]),
+            Ok(vec![StockMove::new("A", -3), StockMove::new("B", 1)])
         );
     }
 
     #[test]
     fn moves_adding_up_past_i64_are_refused() {
-        let err = net_moves(&[mv("A", i64::MAX), mv("A", 1)]).unwrap_err();
+        let err = net_moves(&[StockMove::new("A", i64::MAX), StockMove::new("A", 1)]).unwrap_err();
         assert_eq!(
             err,
             StockOverflow::Moves {

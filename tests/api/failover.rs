@@ -9,7 +9,7 @@ use herald::clock::Clock;
 use herald::dispatch::{Dispatcher, ExecutionOutcome};
 use herald::metrics::Metrics;
 use herald::reload::{Live, Snapshot};
-use herald::store::{JobStatus, NewJob, Store};
+use herald::store::{AttemptSummary, JobStatus, NewJob, Store};
 use herald::Config;
 use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
@@ -24,6 +24,23 @@ const FAST: &str = "backoff_base_secs = 0.01\nbackoff_max_secs = 0.05";
 
 /// The payment fixture's event id.
 const EVENT: &str = "evt_1R4QrlHrLd9TstBbciwU1NSl";
+
+/// Three retries on the primary, then the backup delivered: the history of a job whose
+/// primary kept failing.
+const RETRIED_THEN_HANDED_OVER: [(&str, &str); 4] = [
+    ("primary", "retry"),
+    ("primary", "retry"),
+    ("primary", "retry"),
+    ("backup", "delivered"),
+];
+
+/// Who made each attempt and how it ended, oldest first.
+fn history(attempts: &[AttemptSummary]) -> Vec<(&str, &str)> {
+    attempts
+        .iter()
+        .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
+        .collect()
+}
 
 /// A Twilio instance named `name` sending to `sink`.
 fn twilio(name: &str, sink: &HttpSink) -> String {
@@ -67,10 +84,7 @@ actions = [
         backup = twilio("backup", &backup),
     );
     let app = spawn_app_with(&config).await;
-    assert_eq!(
-        app.post_fixture("payment_intent.succeeded").await.status(),
-        200
-    );
+    app.accept_fixture("payment_intent.succeeded").await;
 
     let jobs = app.settle(EVENT).await;
     assert_eq!(jobs.len(), 1);
@@ -86,19 +100,8 @@ actions = [
     assert_eq!(keys(&backup), [key.as_str()], "the fallback delivered once");
 
     let attempts = app.store.attempts(job.id).await.expect("attempts");
-    let history: Vec<(&str, &str)> = attempts
-        .iter()
-        .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
-        .collect();
-    assert_eq!(
-        history,
-        [
-            ("primary", "retry"),
-            ("primary", "retry"),
-            ("primary", "retry"),
-            ("backup", "delivered")
-        ]
-    );
+    let history = history(&attempts);
+    assert_eq!(history, RETRIED_THEN_HANDED_OVER);
     assert_eq!(
         app.metrics.get(
             "herald_failovers_total",
@@ -158,19 +161,13 @@ actions = [
         texts = twilio("texts", &sms),
     );
     let app = spawn_app_with(&config).await;
-    assert_eq!(
-        app.post_fixture("payment_intent.succeeded").await.status(),
-        200
-    );
+    app.accept_fixture("payment_intent.succeeded").await;
 
     let jobs = app.settle(EVENT).await;
     assert_eq!(jobs[0].status, JobStatus::Delivered);
     assert_eq!(jobs[0].delivered_by.as_deref(), Some("texts"));
     let attempts = app.store.attempts(jobs[0].id).await.expect("attempts");
-    let history: Vec<(&str, &str)> = attempts
-        .iter()
-        .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
-        .collect();
+    let history = history(&attempts);
     assert_eq!(history, [("mailer", "failed"), ("texts", "delivered")]);
     assert!(
         attempts[0].error.as_deref().unwrap_or("").contains("554"),
@@ -299,21 +296,10 @@ async fn a_primary_whose_breaker_stays_open_hands_over_after_failover_after_secs
     assert_eq!(job.delivered_by.as_deref(), Some("backup"));
     assert_eq!(keys(&backup), [format!("stripe:{EVENT}:notify:0")]);
     let attempts = store.attempts(job.id).await.expect("attempts");
-    let history: Vec<(&str, &str)> = attempts
-        .iter()
-        .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
-        .collect();
+    let history = history(&attempts);
     // The first try, then a probe each time the breaker's cooldown ran out
     // (10 s, then 20 s later); held back in between, with no attempt spent.
-    assert_eq!(
-        history,
-        [
-            ("primary", "retry"),
-            ("primary", "retry"),
-            ("primary", "retry"),
-            ("backup", "delivered")
-        ]
-    );
+    assert_eq!(history, RETRIED_THEN_HANDED_OVER);
     assert_eq!(
         metrics.get(
             "herald_failovers_total",
@@ -369,11 +355,8 @@ async fn a_hand_over_moves_the_job_to_the_fallback_on_every_backend() {
             assert_eq!(job.delivered_by, None, "{name}");
         }
         assert_eq!((jobs[0].attempts, jobs[1].attempts), (1, 0), "{name}");
-        let history = ok(name, "attempts", store.attempts(ids[0]).await);
-        let history: Vec<(&str, &str)> = history
-            .iter()
-            .map(|a| (a.plugin.as_str(), a.outcome.as_str()))
-            .collect();
+        let attempts = ok(name, "attempts", store.attempts(ids[0]).await);
+        let history = history(&attempts);
         assert_eq!(history, [("email", "failed")], "{name}");
 
         // Due at once for the fallback, with its parameters and the same key.
@@ -412,10 +395,7 @@ async fn a_reload_that_adds_a_fallback_helps_a_job_already_failing() {
         )
     };
     let app = spawn_app_with(&config(rule(""))).await;
-    assert_eq!(
-        app.post_fixture("payment_intent.succeeded").await.status(),
-        200
-    );
+    app.accept_fixture("payment_intent.succeeded").await;
     // One step, one attempt: stepping until the queue is empty would also take the
     // retries that fall due meanwhile (the backoff is milliseconds), on a slow
     // machine all of them.

@@ -392,6 +392,12 @@ impl TestApp {
         self.post_webhook(&fixture(name)).await
     }
 
+    /// POSTs a fixture correctly signed and checks that it is acknowledged.
+    pub async fn accept_fixture(&self, name: &str) {
+        let response = self.post_fixture(name).await;
+        assert_eq!(response.status(), 200, "{name}");
+    }
+
     /// Stops the app as a shutdown signal would; its store stays readable.
     pub fn stop(&self) {
         self.stop.cancel();

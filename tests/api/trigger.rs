@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use herald::cli::trigger::{build, send};
+use herald::cli::trigger::{build, send, Outgoing};
 use herald::samples;
 use herald::source::stripe::verify;
 use serde_json::Value;
 
-use crate::helpers::{repo, run_cli, spawn_app, SECRET};
+use crate::helpers::{repo, run_cli, spawn_app, TestApp, SECRET};
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
@@ -26,6 +26,32 @@ async fn cli(config: &Path, args: &[&str]) -> (bool, String, String) {
     .expect("cli ran")
 }
 
+/// `herald trigger payment_intent.succeeded` against `app`: its webhook URL, whether
+/// the command succeeded, and what it printed.
+async fn trigger_payment(app: &TestApp) -> (String, bool, String, String) {
+    let url = app.url("/webhooks/stripe");
+    let (ok, out, err) = cli(
+        &app.config_path(),
+        &["trigger", "payment_intent.succeeded", "--url", &url],
+    )
+    .await;
+    (url, ok, out, err)
+}
+
+/// Sends `outgoing` to `app`'s Stripe endpoint and reads back the event it stored.
+async fn deliver(app: &TestApp, outgoing: Outgoing) -> herald_plugin_api::Event {
+    let id = outgoing.id.clone().expect("an id");
+    let answer = send(&app.url("/webhooks/stripe"), SECRET, outgoing.body, now())
+        .await
+        .expect("answered");
+    assert_eq!(answer.status, 200, "{id}: {}", answer.body);
+    app.store
+        .event("stripe", &id)
+        .await
+        .expect("store")
+        .unwrap_or_else(|| panic!("{id} not stored"))
+}
+
 fn payload(event: &herald_plugin_api::Event) -> Value {
     event.raw.value().clone()
 }
@@ -33,23 +59,12 @@ fn payload(event: &herald_plugin_api::Event) -> Value {
 #[tokio::test]
 async fn every_sample_sent_by_the_trigger_code_is_stored_with_its_type() {
     let app = spawn_app().await;
-    let url = app.url("/webhooks/stripe");
     let kinds: Vec<&str> = samples::types().collect();
     assert!(kinds.len() >= 23, "{kinds:?}");
     for kind in kinds {
         let outgoing = build(kind, &[], now()).expect("a sample");
-        let id = outgoing.id.clone().expect("an id");
-        assert!(id.starts_with("evt_"), "{id}");
-        let answer = send(&url, SECRET, outgoing.body, now())
-            .await
-            .expect("answered");
-        assert_eq!(answer.status, 200, "{kind}: {}", answer.body);
-        let stored = app
-            .store
-            .event("stripe", &id)
-            .await
-            .expect("store")
-            .unwrap_or_else(|| panic!("{kind} {id} not stored"));
+        let stored = deliver(&app, outgoing).await;
+        assert!(stored.id.starts_with("evt_"), "{}", stored.id);
         assert_eq!(stored.kind, kind);
     }
 }
@@ -65,17 +80,7 @@ async fn set_edits_land_in_the_stored_event() {
     ]
     .map(|text| text.parse().expect("an assignment"));
     let outgoing = build("payment_intent.succeeded", &sets, now()).expect("built");
-    let id = outgoing.id.clone().expect("id");
-    let answer = send(&app.url("/webhooks/stripe"), SECRET, outgoing.body, now())
-        .await
-        .expect("answered");
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    let stored = app
-        .store
-        .event("stripe", &id)
-        .await
-        .unwrap()
-        .expect("stored");
+    let stored = deliver(&app, outgoing).await;
     assert_eq!(stored.order_id.as_deref(), Some("A17"));
     assert_eq!(stored.amount, Some(1234));
     let object = &payload(&stored)["data"]["object"];
@@ -101,12 +106,7 @@ async fn set_edits_land_in_the_stored_event() {
 #[tokio::test]
 async fn the_cli_sends_the_shipped_sample_and_the_shipped_mail_goes_out() {
     let app = spawn_app().await;
-    let url = app.url("/webhooks/stripe");
-    let (ok, out, err) = cli(
-        &app.config_path(),
-        &["trigger", "payment_intent.succeeded", "--url", &url],
-    )
-    .await;
+    let (url, ok, out, err) = trigger_payment(&app).await;
     assert!(ok, "{out}\n{err}");
     let mut lines = out.lines();
     let first = lines.next().expect("a first line");
@@ -275,12 +275,7 @@ async fn the_readme_shows_what_trigger_prints() {
         .map(|line| line.trim_start_matches("# "))
         .collect();
     let app = spawn_app().await;
-    let url = app.url("/webhooks/stripe");
-    let (ok, out, err) = cli(
-        &app.config_path(),
-        &["trigger", "payment_intent.succeeded", "--url", &url],
-    )
-    .await;
+    let (url, ok, out, err) = trigger_payment(&app).await;
     assert!(ok, "{err}");
     let printed: Vec<String> = out
         .lines()

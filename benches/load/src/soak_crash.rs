@@ -105,7 +105,13 @@ async fn sqlite(args: &Args, work_dir: &Path, payloads: Arc<Payloads>) -> anyhow
     let listen = free_addr()?;
     let database = format!("sqlite://{}", dir.join("herald.db").display());
     let config = config(args, listen, &database, sink);
-    let first = Target::herald(&args.inputs.herald, &subdir(&dir, "before")?, listen, &config).await?;
+    let first = Target::herald(
+        &args.inputs.herald,
+        &subdir(&dir, "before")?,
+        listen,
+        &config,
+    )
+    .await?;
     let load = tokio::spawn(load(listen, payloads.clone(), args.rate, args.secs));
     tokio::time::sleep(Duration::from_secs(args.kill_after)).await;
     first.stop().await;

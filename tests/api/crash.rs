@@ -26,13 +26,6 @@ const CONCURRENCY: usize = 8;
 fn crash_config(dir: &Path, sink: &HttpSink) -> String {
     format!(
         r#"{process}
-
-[dispatch]
-lease_secs = 1
-poll_interval_ms = 50
-backoff_base_secs = 0.05
-backoff_max_secs = 0.2
-
 [templates]
 dir = "{templates}"
 
@@ -40,7 +33,7 @@ dir = "{templates}"
 secret = "${{STRIPE_WEBHOOK_SECRET}}"
 
 {notify}"#,
-        process = process_config(dir),
+        process = process_config(dir, "lease_secs = 1\n"),
         templates = repo().join("templates").display(),
         notify = notify_sink(&sink.url(), r#"["*"]"#, ""),
     )

@@ -95,12 +95,14 @@ secret = "${{STRIPE_WEBHOOK_SECRET}}"
 /// `[admin]` with the token the tests sign in with (`HERALD_ADMIN_TOKEN`).
 pub const ADMIN_TABLE: &str = "[admin]\ntoken = \"${HERALD_ADMIN_TOKEN}\"\n";
 
-/// The listeners on ephemeral ports and a SQLite file in `dir`: the start of a
-/// config for a herald run as its own process.
-pub fn process_config(dir: &Path) -> String {
+/// The listeners on ephemeral ports, a SQLite file in `dir`, and `[dispatch]` polling
+/// and retrying within a test's patience, then `dispatch`: the start of a config for a
+/// herald run as its own process.
+pub fn process_config(dir: &Path, dispatch: &str) -> String {
     format!(
         "[server]\nlisten = \"127.0.0.1:0\"\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n\
-         [database]\nurl = \"sqlite://{}\"\n",
+         [database]\nurl = \"sqlite://{}\"\n\n\
+         [dispatch]\npoll_interval_ms = 50\nbackoff_base_secs = 0.05\nbackoff_max_secs = 0.2\n{dispatch}\n",
         dir.join("herald.db").display()
     )
 }
@@ -390,6 +392,16 @@ impl TestApp {
     /// POSTs a fixture correctly signed.
     pub async fn post_fixture(&self, name: &str) -> reqwest::Response {
         self.post_webhook(&fixture(name)).await
+    }
+
+    /// Rewrites the app's config file with `edit` applied to its table; a reload then
+    /// takes it.
+    pub fn edit_config(&self, edit: impl FnOnce(&mut toml::Table)) {
+        let path = self.config_path();
+        let text = std::fs::read_to_string(&path).expect("config");
+        let mut table: toml::Table = toml::from_str(&text).expect("toml");
+        edit(&mut table);
+        std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
     }
 
     /// POSTs a fixture correctly signed and checks that it is acknowledged.

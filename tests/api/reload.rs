@@ -14,12 +14,6 @@ use crate::helpers::{
 fn config(dir: &Path, extra: &str) -> String {
     format!(
         r#"{process}
-
-[dispatch]
-poll_interval_ms = 50
-backoff_base_secs = 0.05
-backoff_max_secs = 0.2
-
 [templates]
 dir = "templates"
 
@@ -40,7 +34,7 @@ name = "payment-confirmation"
 on = ["payment_intent.succeeded"]
 actions = [{{ plugin = "customer_mail", template = "payment_succeeded", to = "{{{{customer.email}}}}" }}]
 {extra}"#,
-        process = process_config(dir),
+        process = process_config(dir, ""),
     )
 }
 
@@ -98,6 +92,12 @@ impl Running {
 
     fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
+    }
+
+    /// Writes the config with `extra` appended and sends SIGHUP.
+    fn rewrite_and_hup(&self, extra: &str) {
+        std::fs::write(self.config_path(), config(self.dir.path(), extra)).expect("test step");
+        self.herald.signal("-HUP");
     }
 
     /// `herald_config_reloads_total{outcome}` as served at /metrics.
@@ -248,8 +248,7 @@ async fn sighup_applies_a_good_edit_and_keeps_the_old_config_on_a_bad_one() {
     let run = Running::start(&["--no-watch"]).await;
     let dir = run.dir.path();
     save_refund_template(dir, "Refunded by SIGHUP: {{order_id}}");
-    std::fs::write(run.config_path(), config(dir, REFUND_RULE)).expect("test step");
-    run.herald.signal("-HUP");
+    run.rewrite_and_hup(REFUND_RULE);
     run.wait_reloads("ok", 1).await;
     run.wait_log(&["SIGHUP received"]).await;
     assert_eq!(run.post("charge.refunded", "evt_hup").await, 1);
@@ -311,12 +310,7 @@ async fn a_reload_reads_secret_files_again_and_explains_a_missing_variable() {
              [[rules]]\nname = \"ship\"\non = [\"charge.refunded\"]\nactions = [{{ plugin = \"shipping\" }}]\n"
         )
     };
-    std::fs::write(
-        run.config_path(),
-        config(dir, &hook("${SHIPPING_SECRET_ADDED_LATER}")),
-    )
-    .expect("test step");
-    run.herald.signal("-HUP");
+    run.rewrite_and_hup(&hook("${SHIPPING_SECRET_ADDED_LATER}"));
     run.wait_reloads("failed", 1).await;
     run.wait_log(&[
         "SHIPPING_SECRET_ADDED_LATER",
@@ -351,12 +345,7 @@ async fn a_reload_reads_secret_files_again_and_explains_a_missing_variable() {
         "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n",
     )
     .expect("test step");
-    std::fs::write(
-        run.config_path(),
-        config(dir, &hook("${file:secrets/shipping}")),
-    )
-    .expect("test step");
-    run.herald.signal("-HUP");
+    run.rewrite_and_hup(&hook("${file:secrets/shipping}"));
     run.wait_reloads("ok", 1).await;
     assert_eq!(run.post("charge.refunded", "evt_ship").await, 1);
 }
@@ -474,13 +463,11 @@ fn queued_jobs_of_a_configured_instance_cannot_be_purged() {
 #[tokio::test]
 async fn restart_only_settings_are_reported_and_the_rest_applies() {
     let app = spawn_app().await;
-    let path = app.config_path();
-    let mut table: toml::Table =
-        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
-    table["server"]["body_limit_bytes"] = 10.into();
-    table["dispatch"]["concurrency"] = 1.into();
-    table["shop"]["name"] = "Renamed Shop".into();
-    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    app.edit_config(|table| {
+        table["server"]["body_limit_bytes"] = 10.into();
+        table["dispatch"]["concurrency"] = 1.into();
+        table["shop"]["name"] = "Renamed Shop".into();
+    });
     let changes = app.reload().await;
     assert_eq!(
         changes.restart_only,
@@ -504,12 +491,10 @@ async fn restart_only_settings_are_reported_and_the_rest_applies() {
 #[tokio::test]
 async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
     let app = spawn_app().await;
-    let path = app.config_path();
-    let mut table: toml::Table =
-        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
-    table["dispatch"]["concurrency"] = 0.into();
-    table["dispatch"]["lease_secs"] = 0.into();
-    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    app.edit_config(|table| {
+        table["dispatch"]["concurrency"] = 0.into();
+        table["dispatch"]["lease_secs"] = 0.into();
+    });
     let problems = app.reload_refused().await;
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(
@@ -562,13 +547,11 @@ async fn a_job_held_for_a_broken_template_is_sent_by_the_reload_that_fixes_it() 
 #[tokio::test]
 async fn a_new_metrics_listener_is_reported_at_every_reload_until_a_restart() {
     let app = spawn_app().await;
-    let path = app.config_path();
-    let mut table: toml::Table =
-        toml::from_str(&std::fs::read_to_string(&path).expect("config")).expect("toml");
-    let mut metrics = toml::Table::new();
-    metrics.insert("listen".to_owned(), "127.0.0.1:0".into());
-    table.insert("metrics".to_owned(), metrics.into());
-    std::fs::write(&path, toml::to_string(&table).expect("toml")).expect("written");
+    app.edit_config(|table| {
+        let mut metrics = toml::Table::new();
+        metrics.insert("listen".to_owned(), "127.0.0.1:0".into());
+        table.insert("metrics".to_owned(), metrics.into());
+    });
     for round in 1..=2 {
         let changes = app.reload().await;
         assert_eq!(changes.restart_only, ["metrics.listen"], "reload {round}");

@@ -33,7 +33,7 @@ pub struct Options {
 
 /// Where delivered jobs go.
 #[derive(Clone, Copy)]
-enum Destination {
+pub enum Destination {
     /// Nowhere: workers are off, jobs stay queued.
     Paused,
     Http(SocketAddr),
@@ -96,7 +96,7 @@ pub struct Row {
 /// The rules and plugin instance for `destination`, as TOML. The instance may
 /// use every dispatch slot (`max_concurrency`, `pool_max_size`): the defaults
 /// are polite to someone else's server, the sinks here measure herald.
-fn destination_toml(destination: Destination, slots: usize) -> String {
+pub fn destination_toml(destination: Destination, slots: usize) -> String {
     match destination {
         Destination::Paused | Destination::Http(_) => {
             let url = match destination {
@@ -158,6 +158,32 @@ fn herald_config(
     options: &Options,
 ) -> String {
     let enabled = !matches!(destination, Destination::Paused);
+    let concurrency = options.dispatch_concurrency;
+    format!(
+        r#"{base}
+[shop]
+name = "Bench Shop"
+support_email = "support@example.com"
+url = "https://shop.example.com"
+{rest}"#,
+        base = base_toml(
+            listen,
+            database,
+            &format!("enabled = {enabled}\nconcurrency = {concurrency}\n"),
+            &options.inputs.templates,
+        ),
+        rest = destination_toml(destination, concurrency),
+    )
+}
+
+/// What every config a bench runs starts with: where herald listens and stores, its
+/// `[dispatch]` lines, the templates and the Stripe secret the payloads are signed with.
+pub fn base_toml(
+    listen: SocketAddr,
+    database: &str,
+    dispatch: &str,
+    templates: &std::path::Path,
+) -> String {
     format!(
         r#"[server]
 listen = "{listen}"
@@ -169,23 +195,14 @@ listen = "127.0.0.1:0"
 url = "{database}"
 
 [dispatch]
-enabled = {enabled}
-concurrency = {concurrency}
-
+{dispatch}
 [templates]
 dir = "{templates}"
 
-[shop]
-name = "Bench Shop"
-support_email = "support@example.com"
-url = "https://shop.example.com"
-
 [sources.stripe]
 secret = "{SECRET}"
-{rest}"#,
-        templates = options.inputs.templates.display(),
-        concurrency = options.dispatch_concurrency,
-        rest = destination_toml(destination, options.dispatch_concurrency),
+"#,
+        templates = templates.display(),
     )
 }
 

@@ -23,7 +23,7 @@ use crate::client::{self, LoadReport, Pace};
 use crate::inputs::Inputs;
 use crate::payload::Payloads;
 use crate::pg_database::PgDatabase;
-use crate::scenario::SECRET;
+use crate::scenario::{base_toml, destination_toml, Destination, SECRET};
 use crate::sinks::{self, Arrivals};
 use crate::target::{free_addr, Target};
 
@@ -197,39 +197,16 @@ fn config(args: &Args, listen: SocketAddr, database: &str, sink: SocketAddr) -> 
         .lease_secs
         .map(|secs| format!("lease_secs = {secs}\n"))
         .unwrap_or_default();
-    format!(
-        r#"[server]
-listen = "{listen}"
-
-[admin]
-listen = "127.0.0.1:0"
-
-[database]
-url = "{database}"
-
-[dispatch]
-concurrency = {concurrency}
-{lease}
-[templates]
-dir = "{templates}"
-
-[sources.stripe]
-secret = "{SECRET}"
-
-[plugins.webhook.sink]
-url = "http://{sink}/hook"
-max_concurrency = {concurrency}
-
-[[rules]]
-name = "all"
-on = ["*"]
-actions = [{{ plugin = "sink" }}]
-"#,
-        concurrency = args.dispatch_concurrency,
-        templates = std::path::absolute(&args.inputs.templates)
-            .unwrap_or_else(|_| args.inputs.templates.clone())
-            .display(),
-    )
+    let concurrency = args.dispatch_concurrency;
+    let templates = std::path::absolute(&args.inputs.templates)
+        .unwrap_or_else(|_| args.inputs.templates.clone());
+    let base = base_toml(
+        listen,
+        database,
+        &format!("concurrency = {concurrency}\n{lease}"),
+        &templates,
+    );
+    base + &destination_toml(Destination::Http(sink), concurrency)
 }
 
 fn now_ms() -> i64 {

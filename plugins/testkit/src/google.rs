@@ -18,7 +18,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::json;
@@ -122,15 +121,8 @@ impl FakeGoogle {
                 ..Record::default()
             }),
         });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
-        let stop = serve_until_stopped(listener, app);
-        FakeGoogle {
-            addr,
-            shared,
-            stop: Some(stop),
-        }
+        let stop = Some(serve_until_stopped(listener, handle, Arc::clone(&shared)));
+        FakeGoogle { addr, shared, stop }
     }
 
     /// `http://127.0.0.1:PORT`: FCM's `api_base`.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -130,15 +131,8 @@ impl HttpSink {
             entries: watch::Sender::new(Vec::new()),
             in_flight: Mutex::new((0, 0)),
         });
-        let app = Router::new()
-            .fallback(handle)
-            .with_state(Arc::clone(&shared));
-        let stop = serve_until_stopped(listener, app);
-        HttpSink {
-            addr,
-            shared,
-            stop: Some(stop),
-        }
+        let stop = Some(serve_until_stopped(listener, handle, Arc::clone(&shared)));
+        HttpSink { addr, shared, stop }
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.
@@ -329,8 +323,19 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("addr").port()
 }
 
-/// Serves `app` on `listener` in a task until the returned sender is used or dropped.
-pub(crate) fn serve_until_stopped(listener: TcpListener, app: Router) -> oneshot::Sender<()> {
+/// Serves every request on `listener` with `handler` in a task, until the returned
+/// sender is used or dropped.
+pub(crate) fn serve_until_stopped<H, T, S>(
+    listener: TcpListener,
+    handler: H,
+    state: S,
+) -> oneshot::Sender<()>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    let app = Router::new().fallback(handler).with_state(state);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use herald_testkit::assert_contains;
+
 use crate::helpers::{
     copy_dir, fixture_with_id, process_config, repo, run_cli, shipped_config_in, spawn_app,
     HeraldProcess,
@@ -371,10 +373,9 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
     assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
     let mails = app.outbox();
     assert_eq!(mails.len(), 1);
-    assert!(
-        mails[0].contains("From: \"Reloaded Shop\" <reloaded@example.com>"),
-        "{}",
-        mails[0]
+    assert_contains(
+        &mails[0],
+        &["From: \"Reloaded Shop\" <reloaded@example.com>"],
     );
 
     // Without the instance (and the rules that use it), its queued job waits.
@@ -479,11 +480,7 @@ async fn restart_only_settings_are_reported_and_the_rest_applies() {
     let jobs = app.settle("evt_1R4QrlHrLd9TstBbciwU1NSl").await;
     assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
     let mails = app.outbox();
-    assert!(
-        mails[0].contains("Subject: Renamed Shop: payment received"),
-        "{}",
-        mails[0]
-    );
+    assert_contains(&mails[0], &["Subject: Renamed Shop: payment received"]);
 }
 
 /// The reload log counted the lines it printed ("has 2 problems:" and each problem)
@@ -496,15 +493,14 @@ async fn a_refused_reload_lists_each_problem_once_as_check_counts_them() {
         table["dispatch"]["lease_secs"] = 0.into();
     });
     let problems = app.reload_refused().await;
-    assert_eq!(problems.len(), 2, "{problems:#?}");
-    assert!(
-        problems[0].ends_with("dispatch.concurrency: must be at least 1"),
-        "{problems:#?}"
-    );
-    assert!(
-        problems[1].ends_with("dispatch.lease_secs: must be at least 1"),
-        "{problems:#?}"
-    );
+    let endings = [
+        "dispatch.concurrency: must be at least 1",
+        "dispatch.lease_secs: must be at least 1",
+    ];
+    assert_eq!(problems.len(), endings.len(), "{problems:#?}");
+    for (problem, ending) in problems.iter().zip(endings) {
+        assert!(problem.ends_with(ending), "{problems:#?}");
+    }
 }
 
 /// A template that does not render made every job using it a dead letter, to be

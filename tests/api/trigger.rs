@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use herald::cli::trigger::{build, send, Outgoing};
 use herald::samples;
 use herald::source::stripe::verify;
+use herald_testkit::assert_contains;
 use serde_json::Value;
 
 use crate::helpers::{repo, run_cli, spawn_app, TestApp, SECRET};
@@ -126,15 +127,12 @@ async fn the_cli_sends_the_shipped_sample_and_the_shipped_mail_goes_out() {
     assert!(jobs.iter().all(|job| job.status == "delivered"), "{jobs:?}");
     let mails = app.outbox();
     assert_eq!(mails.len(), 1, "{mails:?}");
-    assert!(
-        mails[0].contains("To: jenny.rosen@example.com"),
-        "{}",
-        mails[0]
-    );
-    assert!(
-        mails[0].contains("Subject: Example Shop: payment received for order ORDER12345"),
-        "{}",
-        mails[0]
+    assert_contains(
+        &mails[0],
+        &[
+            "To: jenny.rosen@example.com",
+            "Subject: Example Shop: payment received for order ORDER12345",
+        ],
     );
 }
 

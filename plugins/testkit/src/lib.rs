@@ -52,6 +52,17 @@ pub use smtp_sink::{DataReply, ReceivedMail, SmtpSink};
 pub use tcp_gate::TcpGate;
 pub use templates::{FakeTemplates, TemplateFiles};
 
+/// Asserts that `text` holds every one of `needles`, showing the whole text if not.
+///
+/// # Panics
+/// When a needle is missing.
+#[track_caller]
+pub fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+}
+
 /// The names of the entries in `dir`, sorted.
 ///
 /// # Panics

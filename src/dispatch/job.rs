@@ -126,6 +126,10 @@ impl Shared {
             };
             return self.record(&job, back).await;
         }
+        let mut job = job;
+        if let Some(waits) = self.resolve_links(&mut job, &live).await {
+            return self.record(&job, waits).await;
+        }
         if let Some(gated) = self.order_gate(&job, &live).await {
             return self.record(&job, gated).await;
         }

@@ -10,6 +10,7 @@
 //! `run` holds the loops, `job` one claimed job's way from its turn to its record,
 //! `deliver` the plugin call and what it comes to, `claimed` the per-destination
 //! count of jobs in hand, `heartbeat` the jobs held and the beat that keeps them,
+//! `links` the order and customer an event lacks, found through the links,
 //! `order_gate` the second look at rules that read the order.
 
 mod backoff;
@@ -21,6 +22,7 @@ mod failover;
 mod heartbeat;
 mod in_flight;
 mod job;
+mod links;
 mod order_gate;
 mod rate;
 mod run;

@@ -438,7 +438,9 @@ fn context(fixture: &str, shop_name: &str) -> Value {
         livemode: raw["livemode"].as_bool().unwrap(),
         object_id: text(&object["id"]),
         order_id: text(&object["metadata"]["order_id"]),
+        links: Vec::new(),
         customer: Customer {
+            id: None,
             email: text(&who["email"]).or_else(|| text(&object["receipt_email"])),
             phone: text(&who["phone"]),
             name: text(&who["name"]),

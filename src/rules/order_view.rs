@@ -169,6 +169,7 @@ mod tests {
             livemode: false,
             object_id: None,
             order_id: Some("A17".into()),
+            links: Vec::new(),
             customer: Customer::default(),
             amount: None,
             currency: None,

@@ -11,7 +11,7 @@ use std::cell::OnceCell;
 use herald_plugin_api::Event;
 use serde_json::Value;
 
-use super::condition::{lookup, Scope};
+use super::condition::{is_order_id, lookup, Scope};
 
 /// An event's context, looked up lazily.
 pub struct EventScope<'a> {
@@ -36,9 +36,12 @@ impl<'a> EventScope<'a> {
 }
 
 impl Scope for EventScope<'_> {
-    /// `order.…` is the order at delivery, unknown while the event is routed.
+    /// `order.…` is the order at delivery, unknown while the event is routed; so is
+    /// `order_id` when the payload lacks it but names other objects, through which
+    /// it may be found at delivery.
     fn defers(&self, path: &[String]) -> bool {
         path.first().is_some_and(|first| first == "order")
+            || (is_order_id(path) && self.event.order_id.is_none() && !self.event.links.is_empty())
     }
 
     fn lookup(&self, path: &[String]) -> Option<&Value> {

@@ -13,6 +13,7 @@ use super::attempt::AttemptSummary;
 pub use super::cursor::EventCursor;
 use super::error::{Result, StoreError};
 use super::job::JobStatus;
+use super::links::Resolution;
 pub use super::listing::EventListing;
 use super::listing::{EventListingRow, EVENT_LIST_ORDER, EVENT_LIST_SELECT};
 use super::rows::{to_u32, AttemptRow, EventRow};
@@ -180,7 +181,12 @@ impl Store {
         .bind(event.pk);
         let attempts = tx.fetch_all(&attempts).await?;
         tx.commit().await?;
-        assemble(event, jobs, attempts).map(Some)
+        let mut detail = assemble(event, jobs, attempts)?;
+        let event = &detail.event;
+        if event.order_id.is_none() || event.customer.id.is_none() {
+            detail.resolved = self.resolve(event).await?;
+        }
+        Ok(Some(detail))
     }
 }
 
@@ -193,6 +199,8 @@ pub struct EventDetail {
     pub received_at_ms: i64,
     /// In creation order.
     pub jobs: Vec<EventJob>,
+    /// The order and customer id its payload lacks, as found through the links now.
+    pub resolved: Resolution,
 }
 
 impl EventDetail {
@@ -335,6 +343,7 @@ fn assemble(
         event,
         received_at_ms,
         jobs,
+        resolved: Resolution::default(),
     })
 }
 

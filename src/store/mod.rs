@@ -18,6 +18,7 @@ mod group_commit;
 mod inventory;
 mod job;
 mod leases;
+mod links;
 mod listing;
 mod lookups;
 mod new_event;
@@ -49,6 +50,7 @@ pub use self::failover::Handover;
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
+pub use self::links::Resolution;
 pub use self::listing::EventSummary;
 use self::new_event::NewEvent;
 pub use self::new_event::NewJob;

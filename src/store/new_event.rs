@@ -35,6 +35,8 @@ pub struct NewEvent {
     pub received_at: i64,
     /// The jobs its rules planned, inserted in the same transaction.
     pub jobs: Vec<NewJob>,
+    /// The links it adds, both ways (see `links`), inserted in the same transaction.
+    pub links: Vec<(String, String)>,
 }
 
 /// A job to queue for an event, as its rules planned it: a row ready to insert.
@@ -82,6 +84,7 @@ impl NewEvent {
             payload: event.raw.text().to_owned(),
             received_at,
             jobs,
+            links: super::links::edges(event),
         })
     }
 }
@@ -114,6 +117,22 @@ pub fn first_copies(events: &[NewEvent]) -> impl Iterator<Item = &NewEvent> {
     events
         .iter()
         .filter(move |event| seen.insert((event.source.as_str(), event.event_id.as_str())))
+}
+
+/// The links of a batch's first copies, each pair once, sorted: replicas writing
+/// overlapping batches take their locks in one order.
+pub fn batch_links(events: &[NewEvent]) -> Vec<(&str, &str, &str)> {
+    let mut links: Vec<(&str, &str, &str)> = first_copies(events)
+        .flat_map(|event| {
+            event
+                .links
+                .iter()
+                .map(move |(a, b)| (event.source.as_str(), a.as_str(), b.as_str()))
+        })
+        .collect();
+    links.sort_unstable();
+    links.dedup();
+    links
 }
 
 /// What a batch insert of `events` came to, given the `(source, event_id)` of
@@ -162,6 +181,7 @@ impl NewEvent {
                     )
                 })
                 .collect(),
+            links: Vec::new(),
         }
     }
 

@@ -292,10 +292,12 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
                 "customer",
                 "id",
                 "jobs",
+                "links",
                 "livemode",
                 "object_id",
                 "order_id",
                 "received_at_ms",
+                "resolved",
                 "source",
                 "status",
                 "type"

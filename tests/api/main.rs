@@ -18,6 +18,7 @@ mod helpers;
 mod hostile_templates;
 mod inventory;
 mod leases;
+mod links;
 mod log_injection;
 mod metrics;
 mod ops_cli;

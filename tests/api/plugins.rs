@@ -213,16 +213,17 @@ actions = [{{ plugin = "orders" }}]
     let (ok, shown, err) =
         crate::helpers::run_cli(&app.config_path(), &["orders", "show", "ORDER12345"]);
     assert!(ok, "{err}");
-    assert!(shown.starts_with("order ORDER12345: refunded"), "{shown}");
+    // The dispute, the newest fact, names only its charge: the links lead it here.
+    assert!(shown.starts_with("order ORDER12345: disputed"), "{shown}");
     assert_eq!(
         shown.lines().count(),
-        5,
-        "four facts under the status line: {shown}"
+        6,
+        "five facts under the status line: {shown}"
     );
 
     let order: Value = app.admin_json("/api/orders/ORDER12345").await;
-    assert_eq!(order["order"]["status"], "refunded");
-    assert_eq!(order["facts"].as_array().map(Vec::len), Some(4));
+    assert_eq!(order["order"]["status"], "disputed");
+    assert_eq!(order["facts"].as_array().map(Vec::len), Some(5));
 }
 
 #[tokio::test]

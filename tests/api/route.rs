@@ -118,6 +118,9 @@ rule order-confirmation: not matched
 rule dispute-alert: not matched
   on: no pattern matches payment_intent.succeeded
 
+rule dispute-alert-without-order: not matched
+  on: no pattern matches payment_intent.succeeded
+
 rule order-status: matched
   on: payment_intent.succeeded
   when: order_id exists
@@ -125,7 +128,7 @@ rule order-status: matched
   action 0: orders (orders)
     idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:order-status:0
 
-2 of 6 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
+2 of 7 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
 ";
     assert_eq!(stdout, expected);
     assert_eq!(
@@ -150,6 +153,7 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         "refund",
         "order-confirmation",
         "dispute-alert",
+        "dispute-alert-without-order",
         "order-status",
     ] {
         expected.push_str(&format!(
@@ -157,7 +161,7 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         ));
     }
     expected.push_str(
-        "\n0 of 6 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
+        "\n0 of 7 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
     );
     assert_eq!(stdout, expected);
     assert_eq!(shop.written(), Vec::<String>::new());
@@ -181,7 +185,7 @@ rule payment-confirmation: not matched
 
 rule payment-failed";
     assert!(stdout.contains(expected), "{stdout}");
-    assert!(stdout.contains("1 of 6 rules match"), "{stdout}");
+    assert!(stdout.contains("1 of 7 rules match"), "{stdout}");
 }
 
 #[test]
@@ -216,7 +220,7 @@ fn json_reports_rules_comparisons_and_action_lines() {
     assert_eq!(report["type"], "payment_intent.succeeded");
     assert_eq!(report["event_id"], "evt_1R4QrlHrLd9TstBbciwU1NSl");
     let rules = report["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 6);
+    assert_eq!(rules.len(), 7);
     let first = &rules[0];
     assert_eq!(first["name"], "payment-confirmation");
     assert_eq!(first["matched"], true);

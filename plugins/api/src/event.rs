@@ -24,8 +24,15 @@ pub struct Event {
     pub livemode: bool,
     /// The id of the object the event is about (`pi_…`, `ch_…`, `cs_…`).
     pub object_id: Option<String>,
-    /// The shop's order id, taken from the object's metadata when present.
+    /// The shop's order id, taken from the object's metadata when present; for an
+    /// event whose payload lacks it, herald fills it in at delivery through
+    /// [`Event::links`].
     pub order_id: Option<String>,
+    /// The ids of the other objects this event's object names (for Stripe: its
+    /// payment intent, charge, invoice, subscription). herald records them
+    /// as links, so an event that names only a charge still reaches its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
     /// Whom the event concerns, as far as the payload tells.
     pub customer: Customer,
     /// The amount in minor units (cents), when the object carries one.
@@ -40,6 +47,9 @@ pub struct Event {
 /// Contact details of the customer an event concerns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Customer {
+    /// The provider's id for the customer (`cus_…`), when the payload names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Email address, when the provider gives one.
     pub email: Option<String>,
     /// Phone number as the provider gives it (usually E.164).

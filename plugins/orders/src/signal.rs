@@ -103,6 +103,7 @@ mod tests {
             livemode: false,
             object_id: None,
             order_id: Some("O1".into()),
+            links: Vec::new(),
             customer: Customer::default(),
             amount: None,
             currency: None,

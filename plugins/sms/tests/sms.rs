@@ -38,6 +38,7 @@ fn files() -> Arc<dyn Templates> {
 fn event(phone: Option<&str>) -> Event {
     Event {
         customer: Customer {
+            id: None,
             email: Some(String::new()),
             phone: phone.map(str::to_owned),
             name: Some("Ada".into()),

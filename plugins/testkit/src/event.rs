@@ -22,6 +22,7 @@ pub fn event(kind: &str, object: Value) -> Event {
         livemode: false,
         object_id: object["id"].as_str().map(str::to_owned),
         order_id: Some("42".into()),
+        links: Vec::new(),
         customer: customer(),
         amount: Some(1999),
         currency: Some("usd".into()),
@@ -32,6 +33,7 @@ pub fn event(kind: &str, object: Value) -> Event {
 /// Ada, `ada@example.com`, without a phone number.
 pub fn customer() -> Customer {
     Customer {
+        id: None,
         email: Some("ada@example.com".into()),
         phone: None,
         name: Some("Ada".into()),

@@ -124,6 +124,7 @@ pub fn event_from(raw: Value) -> Event {
         .or_else(|| object["client_reference_id"].as_str())
         .map(str::to_owned);
     Event {
+        links: Vec::new(),
         id: raw["id"].as_str().expect("an event id").to_owned(),
         source: "stripe".to_owned(),
         kind: raw["type"].as_str().expect("an event type").to_owned(),

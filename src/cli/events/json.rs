@@ -74,6 +74,13 @@ pub(crate) fn detail_json(detail: &EventDetail) -> anyhow::Result<Value> {
             "object_id": event.object_id,
             "order_id": event.order_id,
             "customer": serde_json::to_value(&event.customer)?,
+            "links": event.links,
+            "resolved": {
+                "order_id": detail.resolved.order_id,
+                "order_via": detail.resolved.order_via,
+                "customer_id": detail.resolved.customer_id,
+                "customer_via": detail.resolved.customer_via,
+            },
             "amount": event.amount,
             "currency": event.currency,
             "received_at_ms": detail.received_at_ms,

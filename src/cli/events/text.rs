@@ -53,12 +53,19 @@ fn jobs_text(counts: JobCounts) -> String {
 /// The header block, the jobs and the attempts, as a person reads them.
 pub(super) fn detail_text(detail: &EventDetail) -> String {
     let event = &detail.event;
+    let resolved = &detail.resolved;
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     let mode = if event.livemode { "live" } else { "test" };
+    let customer_id = found(
+        &event.customer.id,
+        &resolved.customer_id,
+        &resolved.customer_via,
+    );
     let customer = [
         &event.customer.name,
         &event.customer.email,
         &event.customer.phone,
+        &(customer_id != "-").then_some(customer_id),
     ]
     .into_iter()
     .flatten()
@@ -91,7 +98,10 @@ pub(super) fn detail_text(detail: &EventDetail) -> String {
             "received",
             format!("{} UTC", format_ms(Some(detail.received_at_ms))),
         ),
-        ("order", or_dash(&event.order_id)),
+        (
+            "order",
+            found(&event.order_id, &resolved.order_id, &resolved.order_via),
+        ),
         ("object", or_dash(&event.object_id)),
         (
             "customer",
@@ -183,6 +193,15 @@ fn attempts_table(jobs: &[EventJob]) -> Table {
         }
     }
     table
+}
+
+/// What the payload names, else what the links led to and through which objects.
+fn found(named: &Option<String>, resolved: &Option<String>, via: &[String]) -> String {
+    match (named, resolved) {
+        (Some(named), _) => named.clone(),
+        (None, Some(resolved)) => format!("{resolved} (through the links: {})", via.join(" → ")),
+        (None, None) => "-".to_owned(),
+    }
 }
 
 #[cfg(test)]

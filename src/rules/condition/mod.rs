@@ -23,7 +23,7 @@ use self::lexer::{describe, tokenize, Kind, Token};
 use self::parser::Parser;
 
 pub use self::explain::Comparison;
-pub use self::order::ORDER_PATHS;
+pub use self::order::{is_order_id, ORDER_PATHS};
 
 use std::cmp::Ordering;
 use std::str::FromStr;

@@ -16,12 +16,20 @@ pub(super) fn is_order_path(path: &[String]) -> bool {
     path.first().is_some_and(|first| first == "order")
 }
 
+/// Whether `path` is the event's `order_id`, which may be found through the links
+/// only at delivery.
+pub fn is_order_id(path: &[String]) -> bool {
+    matches!(path, [only] if only == "order_id")
+}
+
 impl Condition {
-    /// Whether any comparison reads an `order.…` path, so the job must be checked
-    /// again at delivery.
+    /// Whether any comparison reads an `order.…` path or `order_id`, so the job must
+    /// be checked again at delivery.
     pub fn reads_order(&self) -> bool {
         let mut found = false;
-        visit(&self.expr, &mut |path| found |= is_order_path(path));
+        visit(&self.expr, &mut |path| {
+            found |= is_order_path(path) || is_order_id(path);
+        });
         found
     }
 

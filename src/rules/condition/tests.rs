@@ -504,9 +504,13 @@ fn order_paths_are_listed_and_unknown_ones_named() {
         condition.unknown_order_paths(),
         ["order.statsu", "order.id"]
     );
-    let plain = Condition::parse("order_id exists and customer.email exists").unwrap();
+    let plain = Condition::parse("amount > 0 and customer.email exists").unwrap();
     assert!(!plain.reads_order());
     assert!(plain.unknown_order_paths().is_empty());
+    // An event's order id may be found through the links only at delivery.
+    let linked = Condition::parse("order_id exists and customer.email exists").unwrap();
+    assert!(linked.reads_order());
+    assert!(linked.unknown_order_paths().is_empty());
 }
 
 #[test]

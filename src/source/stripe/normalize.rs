@@ -100,6 +100,7 @@ fn fields(raw: &Value) -> Result<Event, NormalizeError> {
         livemode,
         object_id: text(object, "/id"),
         order_id: order_id(object),
+        links: links(object),
         customer: customer(object),
         amount: amount(object),
         currency: text(object, "/currency").map(|c| c.to_ascii_lowercase()),
@@ -147,6 +148,39 @@ fn order_id(object: &Value) -> Option<String> {
     first_text(object, &pointers)
 }
 
+/// Where a Stripe object names the other objects of its case, each as an id or, when
+/// expanded, as the object itself.
+const LINKS: [&str; 9] = [
+    "/payment_intent",
+    "/charge",
+    "/latest_charge",
+    "/invoice",
+    "/subscription",
+    "/parent/subscription_details/subscription",
+    "/latest_invoice",
+    "/payment/payment_intent",
+    "/payment/charge",
+];
+
+/// The ids of the other objects `object` names (its payment intent, charges, invoice,
+/// subscription), in [`LINKS`] order, each once. The customer is `customer.id`.
+fn links(object: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for pointer in LINKS {
+        let id = at(object, pointer).and_then(|value| match value {
+            Value::String(id) => Some(id.as_str()),
+            Value::Object(_) => value.get("id").and_then(Value::as_str),
+            _ => None,
+        });
+        if let Some(id) = id.filter(|id| !id.is_empty()) {
+            if !ids.iter().any(|known| known == id) {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    ids
+}
+
 fn customer(object: &Value) -> Customer {
     let (email, phone, name): (&[&str], &[&str], &[&str]) = match object_kind(object) {
         "payment_intent" => (
@@ -178,7 +212,12 @@ fn customer(object: &Value) -> Customer {
             &["/name"],
         ),
     };
+    let id = match object_kind(object) {
+        "customer" => text(object, "/id"),
+        _ => text(object, "/customer").or_else(|| text(object, "/customer/id")),
+    };
     Customer {
+        id,
         email: first_text(object, email),
         phone: first_text(object, phone),
         name: first_text(object, name),

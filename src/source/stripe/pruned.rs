@@ -36,6 +36,8 @@ const CONTACT: Keep = Keep(&[
     ("name", Below::All),
 ]);
 const METADATA: Keep = Keep(&[("order_id", Below::All)]);
+/// A reference to another object: its id, or the object itself when expanded.
+const REFERENCE: Keep = Keep(&[("id", Below::All)]);
 
 /// Every member of a Stripe object that `normalize` looks at.
 const OBJECT: Keep = Keep(&[
@@ -52,13 +54,32 @@ const OBJECT: Keep = Keep(&[
         "parent",
         Below::Some(Keep(&[(
             "subscription_details",
-            Below::Some(Keep(&[("metadata", Below::Some(METADATA))])),
+            Below::Some(Keep(&[
+                ("metadata", Below::Some(METADATA)),
+                ("subscription", Below::Some(REFERENCE)),
+            ])),
         )])),
+    ),
+    ("customer", Below::Some(REFERENCE)),
+    ("payment_intent", Below::Some(REFERENCE)),
+    ("charge", Below::Some(REFERENCE)),
+    ("invoice", Below::Some(REFERENCE)),
+    ("subscription", Below::Some(REFERENCE)),
+    ("latest_invoice", Below::Some(REFERENCE)),
+    (
+        "payment",
+        Below::Some(Keep(&[
+            ("payment_intent", Below::Some(REFERENCE)),
+            ("charge", Below::Some(REFERENCE)),
+        ])),
     ),
     ("receipt_email", Below::All),
     (
         "latest_charge",
-        Below::Some(Keep(&[("billing_details", Below::Some(CONTACT))])),
+        Below::Some(Keep(&[
+            ("id", Below::All),
+            ("billing_details", Below::Some(CONTACT)),
+        ])),
     ),
     ("billing_details", Below::Some(CONTACT)),
     ("shipping", Below::Some(CONTACT)),

@@ -13,7 +13,7 @@ use crate::store::attempt::NewAttempt;
 use crate::store::error::Result;
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
-use crate::store::new_event::{first_copies, settle, NewEvent};
+use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
 
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
@@ -71,6 +71,10 @@ impl BatchWriter<NewEvent> for IngestWriter {
             keys.push(job.idempotency_key.as_str());
             now.push(event.received_at);
         }
+        let links = batch_links(events);
+        let link_sources: Vec<&str> = links.iter().map(|link| link.0).collect();
+        let link_from: Vec<&str> = links.iter().map(|link| link.1).collect();
+        let link_to: Vec<&str> = links.iter().map(|link| link.2).collect();
         // One statement, so one trip and its own transaction: events and jobs
         // commit together or not at all. A concurrent insert of the same event
         // (another replica) waits on the unique index and then does nothing:
@@ -104,6 +108,10 @@ impl BatchWriter<NewEvent> for IngestWriter {
                  JOIN inserted AS i ON i.source = j.source AND i.event_id = j.event_id
                  ORDER BY j.n
                  ON CONFLICT (idempotency_key) DO NOTHING
+             ), linked AS (
+                 INSERT INTO links (source, a, b)
+                 SELECT * FROM UNNEST($19::TEXT[], $20::TEXT[], $21::TEXT[])
+                 ON CONFLICT DO NOTHING
              )
              SELECT source, event_id FROM inserted",
         )
@@ -125,6 +133,9 @@ impl BatchWriter<NewEvent> for IngestWriter {
         .bind(&params)
         .bind(&keys)
         .bind(&now)
+        .bind(&link_sources)
+        .bind(&link_from)
+        .bind(&link_to)
         .fetch_all(&self.pool)
         .await?;
         let stored = rows

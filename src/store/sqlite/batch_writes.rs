@@ -18,7 +18,7 @@ use crate::store::attempt::NewAttempt;
 use crate::store::error::{Result, StoreError};
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
-use crate::store::new_event::{first_copies, settle, NewEvent};
+use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
 
 /// Rows per statement: SQLite binds at most 32,766 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -47,6 +47,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         );
         push_event_rows(&mut query, events);
         push_job_rows(&mut query, events);
+        push_link_rows(&mut query, events);
         query.push(
             "SELECT json_group_array(json_array(source, event_id)) AS inserted
              FROM events WHERE pk > (SELECT pk FROM temp.ingest_floor);",
@@ -123,6 +124,18 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
              ORDER BY v.column9
              ON CONFLICT (idempotency_key) DO NOTHING;\n",
         );
+    }
+}
+
+/// Inserts the links of the batch's events; a pair stored before is left as it is.
+fn push_link_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent]) {
+    let links = batch_links(events);
+    for chunk in links.chunks(ROWS_PER_STATEMENT) {
+        query.push("INSERT INTO links (source, a, b) ");
+        query.push_values(chunk, |mut row, (source, a, b)| {
+            row.push_bind(*source).push_bind(*a).push_bind(*b);
+        });
+        query.push(" ON CONFLICT DO NOTHING;\n");
     }
 }
 

@@ -1,0 +1,257 @@
+//! Links between Stripe objects (issue 30): a dispute names only its charge and payment
+//! intent, yet reaches its order, whichever of it and the payment arrives first, on
+//! both backends, with the shipped config. The clock stands still unless a test moves
+//! it, so a job waiting for its order is seen waiting without a sleep.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald::clock::Clock;
+use herald::dispatch::{Dispatcher, ExecutionOutcome};
+use herald::metrics::Metrics;
+use herald::reload::{Live, Snapshot};
+use herald::source::stripe::{normalize, sign, verify};
+use herald::store::{JobStatus, NewJob, Store};
+use herald::Config;
+use herald_plugin_api::Event;
+use herald_testkit::assert_contains;
+use herald_testkit::stripe::fixture_json;
+use tempfile::TempDir;
+
+use crate::helpers::{fresh_postgres, shipped_config_in, test_env, PgDatabase};
+
+const ORDER: &str = "ORDER12345";
+const PAYMENT: &str = "payment_intent.succeeded";
+const DISPUTE: &str = "charge.dispute.created";
+
+/// Fixture `name` as herald's receiver normalizes it, links and all.
+fn received(name: &str) -> Event {
+    let body = serde_json::to_vec(&fixture_json(name)).expect("json");
+    let header = format!("t=1,v1={}", sign(&body, b"s", 1));
+    let verified = verify(Some(&header), &body, b"s", 10, 1).expect("signed");
+    normalize(verified).expect("a Stripe event")
+}
+
+/// The shipped config on SQLite or on `postgres`, delivering on a clock of its own.
+struct Shop {
+    dir: TempDir,
+    config: Config,
+    store: Store,
+    dispatcher: Dispatcher,
+    clock: Clock,
+    _postgres: Option<PgDatabase>,
+}
+
+impl Shop {
+    async fn on(postgres: Option<PgDatabase>) -> Self {
+        let dir = TempDir::new().expect("dir");
+        let mut table: toml::Table = toml::from_str(&shipped_config_in(dir.path())).expect("toml");
+        let url = postgres.as_ref().map_or_else(
+            || format!("sqlite://{}", dir.path().join("herald.db").display()),
+            |db| db.url.clone(),
+        );
+        table["database"]["url"] = url.into();
+        let text = toml::to_string(&table).expect("toml");
+        let config =
+            Config::from_toml(&text, &dir.path().join("config.toml"), &test_env()).expect("config");
+        let store = Store::connect(&config.restart.database)
+            .await
+            .expect("store");
+        let snapshot = Snapshot::assemble(config.clone(), &store, Vec::new())
+            .await
+            .expect("plugins");
+        let clock = Clock::manual(herald::clock::now_ms());
+        let dispatcher = Dispatcher::with_clock(
+            store.clone(),
+            Live::new(snapshot),
+            config.restart.dispatch.clone(),
+            Arc::new(Metrics::default()),
+            clock.clone(),
+        );
+        Self {
+            dir,
+            config,
+            store,
+            dispatcher,
+            clock,
+            _postgres: postgres,
+        }
+    }
+
+    /// SQLite always, PostgreSQL when a test server is configured.
+    async fn each() -> Vec<(&'static str, Self)> {
+        let mut shops = vec![("sqlite", Self::on(None).await)];
+        if let Some(database) = fresh_postgres().await {
+            shops.push(("postgres", Self::on(Some(database)).await));
+        }
+        shops
+    }
+
+    /// Stores the fixture `name` with the jobs the shipped rules plan for it.
+    async fn receive(&self, name: &str) {
+        let event = received(name);
+        let jobs: Vec<NewJob> = self
+            .config
+            .reloadable
+            .rules
+            .plan(&event)
+            .iter()
+            .map(NewJob::from)
+            .collect();
+        self.store
+            .ingest(&event, jobs, self.clock.now_ms())
+            .await
+            .expect("ingest");
+    }
+
+    /// Delivers everything due at the clock's time.
+    async fn deliver(&self) {
+        while self.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {}
+    }
+
+    /// The order's status as the orders ledger folded it.
+    async fn status(&self) -> Option<String> {
+        self.store
+            .recent_orders()
+            .await
+            .expect("orders")
+            .into_iter()
+            .find(|order| order.state.order_id == ORDER)
+            .map(|order| order.state.status.as_str().to_owned())
+    }
+
+    /// The job of rule `rule` for fixture `name`'s event.
+    async fn job(&self, name: &str, rule: &str) -> herald::store::JobSummary {
+        let id = fixture_json(name)["id"].as_str().expect("id").to_owned();
+        self.store
+            .jobs_for_event("stripe", &id)
+            .await
+            .expect("jobs")
+            .into_iter()
+            .find(|job| job.rule == rule)
+            .unwrap_or_else(|| panic!("no {rule} job for {name}"))
+    }
+
+    /// The mail the outbox holds whose subject has `subject`.
+    fn mail(&self, subject: &str) -> String {
+        let outbox = self.dir.path().join("outbox");
+        herald_testkit::file_names(&outbox)
+            .into_iter()
+            .map(|name| std::fs::read_to_string(outbox.join(name)).expect("mail"))
+            .find(|mail| mail.contains(subject))
+            .unwrap_or_else(|| panic!("no mail about {subject:?}"))
+    }
+}
+
+#[tokio::test]
+async fn a_dispute_after_its_payment_reaches_the_order_and_the_alert_names_it() {
+    for (backend, shop) in Shop::each().await {
+        shop.receive(PAYMENT).await;
+        shop.deliver().await;
+        shop.receive(DISPUTE).await;
+        shop.deliver().await;
+        assert_eq!(
+            shop.status().await.as_deref(),
+            Some("disputed"),
+            "{backend}"
+        );
+        let orders = shop.job(DISPUTE, "order-status").await;
+        assert_eq!(orders.status, JobStatus::Delivered, "{backend}");
+        assert_contains(
+            &shop.mail("Dispute opened"),
+            &[&format!("Order:        {ORDER}")],
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_dispute_before_its_payment_waits_for_the_order_then_reaches_it() {
+    for (backend, shop) in Shop::each().await {
+        shop.receive(DISPUTE).await;
+        shop.deliver().await;
+        // Nothing names the order yet: the jobs that read it wait, with no attempt spent.
+        for rule in ["order-status", "dispute-alert"] {
+            let job = shop.job(DISPUTE, rule).await;
+            assert_eq!(
+                (job.status, job.attempts),
+                (JobStatus::Pending, 0),
+                "{backend} {rule}"
+            );
+        }
+        shop.receive(PAYMENT).await;
+        shop.deliver().await;
+        shop.clock.advance(Duration::from_secs(10));
+        shop.deliver().await;
+        assert_eq!(
+            shop.status().await.as_deref(),
+            Some("disputed"),
+            "{backend}"
+        );
+        assert_contains(
+            &shop.mail("Dispute opened"),
+            &[&format!("Order:        {ORDER}")],
+        );
+        let unlinked = shop.job(DISPUTE, "dispute-alert-without-order").await;
+        assert_eq!(unlinked.status, JobStatus::Skipped, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_dispute_whose_order_never_comes_is_alerted_without_one_after_the_wait() {
+    let shop = Shop::on(None).await;
+    shop.receive(DISPUTE).await;
+    shop.deliver().await;
+    shop.clock.advance(Duration::from_secs(15 * 60));
+    shop.deliver().await;
+    let alert = shop.job(DISPUTE, "dispute-alert-without-order").await;
+    assert_eq!(alert.status, JobStatus::Delivered);
+    assert_eq!(
+        shop.job(DISPUTE, "dispute-alert").await.status,
+        JobStatus::Skipped
+    );
+    assert_eq!(
+        shop.job(DISPUTE, "order-status").await.status,
+        JobStatus::Skipped
+    );
+    shop.mail("Dispute opened");
+}
+
+#[tokio::test]
+async fn herald_event_shows_the_order_found_through_the_links() {
+    let shop = Shop::on(None).await;
+    shop.receive(PAYMENT).await;
+    shop.receive(DISPUTE).await;
+    let id = fixture_json(DISPUTE)["id"].as_str().expect("id").to_owned();
+    let detail = shop
+        .store
+        .event_detail("stripe", &id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(detail.resolved.order_id.as_deref(), Some(ORDER));
+    let charge = fixture_json(DISPUTE)["data"]["object"]["charge"]
+        .as_str()
+        .expect("charge")
+        .to_owned();
+    let dispute = detail.event.object_id.clone().expect("object");
+    assert_eq!(detail.resolved.order_via.first(), Some(&dispute));
+    assert!(
+        detail.resolved.order_via.len() >= 2,
+        "{:?}",
+        detail.resolved
+    );
+    assert!(
+        detail.resolved.order_via.contains(&charge)
+            || detail
+                .resolved
+                .order_via
+                .iter()
+                .any(|id| id.starts_with("pi_")),
+        "{:?}",
+        detail.resolved
+    );
+    assert_eq!(
+        detail.resolved.customer_id.as_deref(),
+        fixture_json(PAYMENT)["data"]["object"]["customer"].as_str()
+    );
+}

@@ -24,8 +24,8 @@ pub(super) const ORDER_WAIT: Duration = Duration::from_secs(15 * 60);
 pub(super) const LOOK_AGAIN: Duration = Duration::from_secs(10);
 
 impl Shared {
-    /// Fills in `job`'s order and customer id from the links when its event lacks
-    /// them. `Some` when the job goes back to the queue instead: the links could not
+    /// Fills in `job`'s order, and its customer id when missing, from the links when
+    /// its event lacks the order. `Some` when the job goes back to the queue instead: the links could not
     /// be read, or its rule reads an order not known yet.
     pub(super) async fn resolve_links(
         &self,
@@ -33,8 +33,9 @@ impl Shared {
         live: &Snapshot,
     ) -> Option<Attempted> {
         let event = &mut job.event;
-        let lacks = event.order_id.is_none() || event.customer.id.is_none();
-        if !lacks || event.links.is_empty() {
+        // An event that names its order is not looked up, even without a customer id:
+        // most events name both, and a walk per delivery would cost every one of them.
+        if event.order_id.is_some() || event.links.is_empty() {
             return None;
         }
         let now = self.clock.now_ms();

@@ -79,7 +79,7 @@ pub struct Resolution {
 
 impl Store {
     /// Walks the links from the objects `event` names, nearest first, until its
-    /// order and customer are found or the walk ends. When two orders are equally
+    /// order is found or the walk ends, taking the nearest customer met on the way. When two orders are equally
     /// near, the one whose id sorts first is taken.
     ///
     /// # Errors
@@ -100,7 +100,8 @@ impl Store {
         }
         let dialect = self.dialect();
         for _ in 0..MAX_STEPS {
-            if frontier.is_empty() || (found.order_id.is_some() && found.customer_id.is_some()) {
+            // The order ends the walk: a customer further on is another case's as often.
+            if frontier.is_empty() || found.order_id.is_some() {
                 break;
             }
             let sql = Sql::new(format!(

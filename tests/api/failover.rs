@@ -8,15 +8,13 @@ use std::time::Duration;
 use herald::clock::Clock;
 use herald::dispatch::{Dispatcher, ExecutionOutcome};
 use herald::metrics::Metrics;
-use herald::reload::{Live, Snapshot};
-use herald::store::{AttemptSummary, JobStatus, NewJob, Store};
-use herald::Config;
+use herald::store::{AttemptSummary, JobStatus, Store};
 use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
 use crate::helpers::{
-    base_config_with_dispatch, copy_dir, repo, rule, run_cli, smtp_mailer, spawn_app_with,
-    test_env, webhook_instance,
+    base_config_with_dispatch, copy_dir, dispatcher_in, repo, rule, run_cli, smtp_mailer,
+    spawn_app_with, webhook_instance,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -206,41 +204,20 @@ actions = [
     );
 }
 
-/// A dispatcher over a fresh SQLite store, on `config`, reading the time from `clock`.
+/// A dispatcher over a fresh SQLite store, on `config`, reading the time from `clock`,
+/// with the payment fixture stored.
 async fn dispatcher_on(
     config: &str,
     clock: &Clock,
 ) -> (tempfile::TempDir, Dispatcher, Store, Arc<Metrics>) {
     let dir = tempfile::TempDir::new().expect("dir");
-    let path = dir.path().join("config.toml");
-    let config = Config::from_toml(config, &path, &test_env()).expect("config");
-    let store = Store::connect(&config.restart.database)
-        .await
-        .expect("store");
-    let snapshot = Snapshot::assemble(config.clone(), &store, Vec::new())
-        .await
-        .expect("plugins");
-    let metrics = Arc::new(Metrics::default());
-    let dispatcher = Dispatcher::with_clock(
-        store.clone(),
-        Live::new(snapshot),
-        config.restart.dispatch.clone(),
-        metrics.clone(),
-        clock.clone(),
-    );
-    let event = event_from(fixture_json("payment_intent.succeeded"));
-    let jobs: Vec<NewJob> = config
-        .reloadable
-        .rules
-        .plan(&event)
-        .iter()
-        .map(NewJob::from)
-        .collect();
-    store
-        .ingest(&event, jobs, clock.now_ms())
-        .await
-        .expect("ingest");
-    (dir, dispatcher, store, metrics)
+    let shop = dispatcher_in(dir.path(), config, clock).await;
+    shop.receive(
+        &event_from(fixture_json("payment_intent.succeeded")),
+        clock.now_ms(),
+    )
+    .await;
+    (dir, shop.dispatcher, shop.store, shop.metrics)
 }
 
 /// Steps `dispatcher` until nothing is due at the clock's time.

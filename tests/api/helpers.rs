@@ -746,3 +746,56 @@ async fn postgres(database: PgDatabase) -> (&'static str, herald::store::Store, 
         .expect("postgres store");
     ("postgres", store, guard)
 }
+
+/// What [`dispatcher_in`] sets up: the config read, its store, and a dispatcher on it.
+pub struct ClockedShop {
+    pub config: herald::Config,
+    pub store: herald::store::Store,
+    pub dispatcher: herald::dispatch::Dispatcher,
+    pub metrics: std::sync::Arc<herald::metrics::Metrics>,
+}
+
+/// herald's store and dispatcher on `text` (a config file in `dir`), reading the time
+/// from `clock`: a test moves the clock to see what waits, instead of sleeping.
+pub async fn dispatcher_in(dir: &Path, text: &str, clock: &herald::clock::Clock) -> ClockedShop {
+    let config =
+        herald::Config::from_toml(text, &dir.join("config.toml"), &test_env()).expect("config");
+    let store = herald::store::Store::connect(&config.restart.database)
+        .await
+        .expect("store");
+    let snapshot = herald::reload::Snapshot::assemble(config.clone(), &store, Vec::new())
+        .await
+        .expect("plugins");
+    let metrics = std::sync::Arc::new(herald::metrics::Metrics::default());
+    let dispatcher = herald::dispatch::Dispatcher::with_clock(
+        store.clone(),
+        herald::reload::Live::new(snapshot),
+        config.restart.dispatch.clone(),
+        metrics.clone(),
+        clock.clone(),
+    );
+    ClockedShop {
+        config,
+        store,
+        dispatcher,
+        metrics,
+    }
+}
+
+impl ClockedShop {
+    /// Stores `event` at `now_ms` with the jobs the config's rules plan for it.
+    pub async fn receive(&self, event: &herald_plugin_api::Event, now_ms: i64) {
+        let jobs: Vec<herald::store::NewJob> = self
+            .config
+            .reloadable
+            .rules
+            .plan(event)
+            .iter()
+            .map(herald::store::NewJob::from)
+            .collect();
+        self.store
+            .ingest(event, jobs, now_ms)
+            .await
+            .expect("ingest");
+    }
+}

@@ -3,22 +3,18 @@
 //! both backends, with the shipped config. The clock stands still unless a test moves
 //! it, so a job waiting for its order is seen waiting without a sleep.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use herald::clock::Clock;
-use herald::dispatch::{Dispatcher, ExecutionOutcome};
-use herald::metrics::Metrics;
-use herald::reload::{Live, Snapshot};
+use herald::dispatch::ExecutionOutcome;
 use herald::source::stripe::{normalize, sign, verify};
-use herald::store::{JobStatus, NewJob, Store};
-use herald::Config;
+use herald::store::JobStatus;
 use herald_plugin_api::Event;
 use herald_testkit::assert_contains;
 use herald_testkit::stripe::fixture_json;
 use tempfile::TempDir;
 
-use crate::helpers::{fresh_postgres, shipped_config_in, test_env, PgDatabase};
+use crate::helpers::{dispatcher_in, fresh_postgres, shipped_config_in, ClockedShop, PgDatabase};
 
 const ORDER: &str = "ORDER12345";
 const PAYMENT: &str = "payment_intent.succeeded";
@@ -35,9 +31,7 @@ fn received(name: &str) -> Event {
 /// The shipped config on SQLite or on `postgres`, delivering on a clock of its own.
 struct Shop {
     dir: TempDir,
-    config: Config,
-    store: Store,
-    dispatcher: Dispatcher,
+    shop: ClockedShop,
     clock: Clock,
     _postgres: Option<PgDatabase>,
 }
@@ -52,27 +46,11 @@ impl Shop {
         );
         table["database"]["url"] = url.into();
         let text = toml::to_string(&table).expect("toml");
-        let config =
-            Config::from_toml(&text, &dir.path().join("config.toml"), &test_env()).expect("config");
-        let store = Store::connect(&config.restart.database)
-            .await
-            .expect("store");
-        let snapshot = Snapshot::assemble(config.clone(), &store, Vec::new())
-            .await
-            .expect("plugins");
         let clock = Clock::manual(herald::clock::now_ms());
-        let dispatcher = Dispatcher::with_clock(
-            store.clone(),
-            Live::new(snapshot),
-            config.restart.dispatch.clone(),
-            Arc::new(Metrics::default()),
-            clock.clone(),
-        );
+        let shop = dispatcher_in(dir.path(), &text, &clock).await;
         Self {
             dir,
-            config,
-            store,
-            dispatcher,
+            shop,
             clock,
             _postgres: postgres,
         }
@@ -89,29 +67,21 @@ impl Shop {
 
     /// Stores the fixture `name` with the jobs the shipped rules plan for it.
     async fn receive(&self, name: &str) {
-        let event = received(name);
-        let jobs: Vec<NewJob> = self
-            .config
-            .reloadable
-            .rules
-            .plan(&event)
-            .iter()
-            .map(NewJob::from)
-            .collect();
-        self.store
-            .ingest(&event, jobs, self.clock.now_ms())
-            .await
-            .expect("ingest");
+        self.shop
+            .receive(&received(name), self.clock.now_ms())
+            .await;
     }
 
     /// Delivers everything due at the clock's time.
     async fn deliver(&self) {
-        while self.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {}
+        while self.shop.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {
+        }
     }
 
     /// The order's status as the orders ledger folded it.
     async fn status(&self) -> Option<String> {
-        self.store
+        self.shop
+            .store
             .recent_orders()
             .await
             .expect("orders")
@@ -123,7 +93,8 @@ impl Shop {
     /// The job of rule `rule` for fixture `name`'s event.
     async fn job(&self, name: &str, rule: &str) -> herald::store::JobSummary {
         let id = fixture_json(name)["id"].as_str().expect("id").to_owned();
-        self.store
+        self.shop
+            .store
             .jobs_for_event("stripe", &id)
             .await
             .expect("jobs")
@@ -223,6 +194,7 @@ async fn herald_event_shows_the_order_found_through_the_links() {
     shop.receive(DISPUTE).await;
     let id = fixture_json(DISPUTE)["id"].as_str().expect("id").to_owned();
     let detail = shop
+        .shop
         .store
         .event_detail("stripe", &id)
         .await

@@ -595,6 +595,17 @@ impl HeraldProcess {
     }
 }
 
+/// A herald a test left running is stopped with it: `Child` does not kill on drop, and
+/// every reload test once left three servers behind, each polling its database for good.
+impl Drop for HeraldProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Runs `herald --config <config> <args…>` to completion; returns (success, stdout, stderr).
 pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))

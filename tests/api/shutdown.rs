@@ -60,3 +60,18 @@ async fn sigterm_as_soon_as_it_says_listening_still_stops_cleanly() {
         stopped.expect("stopped cleanly");
     }
 }
+
+/// A test that ends without stopping its herald (a failed assertion, or none to make)
+/// left the server running after the suite: dropping it stops it.
+#[tokio::test]
+async fn a_herald_a_test_drops_is_stopped_with_it() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let herald = start_shipped(dir.path()).await;
+    let pid = herald.child.id().to_string();
+    drop(herald);
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(!alive.success(), "herald {pid} still runs");
+}

@@ -11,7 +11,6 @@ use herald::source::stripe::{normalize, sign, verify};
 use herald::store::JobStatus;
 use herald_plugin_api::Event;
 use herald_testkit::assert_contains;
-use herald_testkit::stripe::fixture_json;
 use tempfile::TempDir;
 
 use crate::helpers::{dispatcher_in, fresh_postgres, shipped_config_in, ClockedShop, PgDatabase};
@@ -19,10 +18,18 @@ use crate::helpers::{dispatcher_in, fresh_postgres, shipped_config_in, ClockedSh
 const ORDER: &str = "ORDER12345";
 const PAYMENT: &str = "payment_intent.succeeded";
 const DISPUTE: &str = "charge.dispute.created";
+const WARNING: &str = "radar.early_fraud_warning.created";
+const REVIEW: &str = "review.opened";
 
-/// Fixture `name` as herald's receiver normalizes it, links and all.
+/// The sample event of type `name` (the fixtures' story, continued).
+fn sample(name: &str) -> serde_json::Value {
+    let text = herald::samples::text(name).unwrap_or_else(|| panic!("no sample {name}"));
+    serde_json::from_str(text).expect("a JSON sample")
+}
+
+/// Sample `name` as herald's receiver normalizes it, links and all.
 fn received(name: &str) -> Event {
-    let body = serde_json::to_vec(&fixture_json(name)).expect("json");
+    let body = serde_json::to_vec(&sample(name)).expect("json");
     let header = format!("t=1,v1={}", sign(&body, b"s", 1));
     let verified = verify(Some(&header), &body, b"s", 10, 1).expect("signed");
     normalize(verified).expect("a Stripe event")
@@ -92,7 +99,7 @@ impl Shop {
 
     /// The job of rule `rule` for fixture `name`'s event.
     async fn job(&self, name: &str, rule: &str) -> herald::store::JobSummary {
-        let id = fixture_json(name)["id"].as_str().expect("id").to_owned();
+        let id = sample(name)["id"].as_str().expect("id").to_owned();
         self.shop
             .store
             .jobs_for_event("stripe", &id)
@@ -192,7 +199,7 @@ async fn herald_event_shows_the_order_found_through_the_links() {
     let shop = Shop::on(None).await;
     shop.receive(PAYMENT).await;
     shop.receive(DISPUTE).await;
-    let id = fixture_json(DISPUTE)["id"].as_str().expect("id").to_owned();
+    let id = sample(DISPUTE)["id"].as_str().expect("id").to_owned();
     let detail = shop
         .shop
         .store
@@ -201,7 +208,7 @@ async fn herald_event_shows_the_order_found_through_the_links() {
         .expect("read")
         .expect("stored");
     assert_eq!(detail.resolved.order_id.as_deref(), Some(ORDER));
-    let charge = fixture_json(DISPUTE)["data"]["object"]["charge"]
+    let charge = sample(DISPUTE)["data"]["object"]["charge"]
         .as_str()
         .expect("charge")
         .to_owned();
@@ -224,6 +231,34 @@ async fn herald_event_shows_the_order_found_through_the_links() {
     );
     assert_eq!(
         detail.resolved.customer_id.as_deref(),
-        fixture_json(PAYMENT)["data"]["object"]["customer"].as_str()
+        sample(PAYMENT)["data"]["object"]["customer"].as_str()
     );
+}
+
+#[tokio::test]
+async fn a_fraud_warning_and_a_review_before_the_payment_reach_its_order_and_the_alert_names_it() {
+    for (backend, shop) in Shop::each().await {
+        shop.receive(WARNING).await;
+        shop.receive(REVIEW).await;
+        shop.deliver().await;
+        shop.receive(PAYMENT).await;
+        shop.deliver().await;
+        shop.clock.advance(Duration::from_secs(10));
+        shop.deliver().await;
+        for name in [WARNING, REVIEW] {
+            let named = shop.job(name, "fraud-alert").await;
+            assert_eq!(named.status, JobStatus::Delivered, "{backend} {name}");
+            let unnamed = shop.job(name, "fraud-alert-without-order").await;
+            assert_eq!(unnamed.status, JobStatus::Skipped, "{backend} {name}");
+        }
+        let order_line = format!("Order:        {ORDER}");
+        assert_contains(
+            &shop.mail(&format!("Early fraud warning: order {ORDER}")),
+            &[&order_line, "unauthorized_use_of_card"],
+        );
+        assert_contains(
+            &shop.mail(&format!("Payment held for review: order {ORDER}")),
+            &[&order_line, "Reason:       rule"],
+        );
+    }
 }

@@ -121,6 +121,12 @@ rule dispute-alert: not matched
 rule dispute-alert-without-order: not matched
   on: no pattern matches payment_intent.succeeded
 
+rule fraud-alert: not matched
+  on: no pattern matches payment_intent.succeeded
+
+rule fraud-alert-without-order: not matched
+  on: no pattern matches payment_intent.succeeded
+
 rule order-status: matched
   on: payment_intent.succeeded
   when: order_id exists
@@ -128,7 +134,7 @@ rule order-status: matched
   action 0: orders (orders)
     idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:order-status:0
 
-2 of 7 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
+2 of 9 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
 ";
     assert_eq!(stdout, expected);
     assert_eq!(
@@ -154,6 +160,8 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         "order-confirmation",
         "dispute-alert",
         "dispute-alert-without-order",
+        "fraud-alert",
+        "fraud-alert-without-order",
         "order-status",
     ] {
         expected.push_str(&format!(
@@ -161,7 +169,7 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         ));
     }
     expected.push_str(
-        "\n0 of 7 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
+        "\n0 of 9 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
     );
     assert_eq!(stdout, expected);
     assert_eq!(shop.written(), Vec::<String>::new());
@@ -185,7 +193,7 @@ rule payment-confirmation: not matched
 
 rule payment-failed";
     assert!(stdout.contains(expected), "{stdout}");
-    assert!(stdout.contains("1 of 7 rules match"), "{stdout}");
+    assert!(stdout.contains("1 of 9 rules match"), "{stdout}");
 }
 
 #[test]
@@ -220,7 +228,7 @@ fn json_reports_rules_comparisons_and_action_lines() {
     assert_eq!(report["type"], "payment_intent.succeeded");
     assert_eq!(report["event_id"], "evt_1R4QrlHrLd9TstBbciwU1NSl");
     let rules = report["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), 9);
     let first = &rules[0];
     assert_eq!(first["name"], "payment-confirmation");
     assert_eq!(first["matched"], true);

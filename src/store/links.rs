@@ -11,7 +11,8 @@
 //! `customer:cus_…`) and end a walk: a customer has many orders, and walking
 //! through one would reach them all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, PoisonError};
 
 use herald_plugin_api::Event;
 
@@ -61,6 +62,58 @@ pub(super) fn edges(event: &Event) -> Vec<(String, String)> {
     edges.sort();
     edges.dedup();
     edges
+}
+
+/// How many stored edges [`RecentLinks`] remembers before it starts over.
+const REMEMBERED: usize = 16_384;
+
+/// The edges this process stored lately. A case's events repeat most of their edges (a
+/// payment intent names its charge and its customer in every event about it), so a
+/// batch writes only those not stored lately; one another replica stored is left to
+/// `ON CONFLICT DO NOTHING`, as every edge was before.
+#[derive(Default)]
+pub(super) struct RecentLinks(Mutex<HashSet<String>>);
+
+impl RecentLinks {
+    /// The edges of `links` not stored lately.
+    pub(super) fn unwritten<'a>(
+        &self,
+        links: Vec<(&'a str, &'a str, &'a str)>,
+    ) -> Vec<(&'a str, &'a str, &'a str)> {
+        let stored = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut key = String::new();
+        links
+            .into_iter()
+            .filter(|link| {
+                link_key(&mut key, *link);
+                !stored.contains(key.as_str())
+            })
+            .collect()
+    }
+
+    /// Records `links` as stored: called once their transaction committed.
+    pub(super) fn remember(&self, links: &[(&str, &str, &str)]) {
+        let mut stored = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if stored.len() + links.len() > REMEMBERED {
+            stored.clear();
+        }
+        let mut key = String::new();
+        for link in links {
+            link_key(&mut key, *link);
+            stored.insert(key.clone());
+        }
+    }
+}
+
+/// One edge as one string: its parts joined by NUL, which no id holds.
+fn link_key(key: &mut String, (source, a, b): (&str, &str, &str)) {
+    key.clear();
+    for (index, part) in [source, a, b].into_iter().enumerate() {
+        if index > 0 {
+            key.push('\0');
+        }
+        key.push_str(part);
+    }
 }
 
 /// Where a walk from an event's object found its order and customer, and through
@@ -154,4 +207,40 @@ fn path(came_from: &HashMap<String, Option<String>>, to: &str) -> Vec<String> {
     }
     path.reverse();
     path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_edges_not_stored_lately_are_written() {
+        let recent = RecentLinks::default();
+        let batch = vec![("stripe", "pi_1", "ch_1"), ("stripe", "ch_1", "pi_1")];
+        assert_eq!(recent.unwritten(batch.clone()), batch);
+        recent.remember(&batch);
+        assert!(recent.unwritten(batch.clone()).is_empty());
+        // Another edge, and the same ids from another source, are new.
+        let other = vec![("stripe", "pi_1", "order:A1"), ("shop", "pi_1", "ch_1")];
+        assert_eq!(recent.unwritten(other.clone()), other);
+        // Ids that only join up the same way are not mistaken for each other.
+        assert_eq!(
+            recent.unwritten(vec![("stripe", "pi_1c", "h_1")]),
+            [("stripe", "pi_1c", "h_1")]
+        );
+    }
+
+    #[test]
+    fn a_full_memory_starts_over() {
+        let recent = RecentLinks::default();
+        let ids: Vec<String> = (0..=REMEMBERED).map(|n| format!("ch_{n}")).collect();
+        let batch: Vec<(&str, &str, &str)> = ids
+            .iter()
+            .map(|id| ("stripe", "pi_1", id.as_str()))
+            .collect();
+        recent.remember(&batch[..REMEMBERED]);
+        assert!(recent.unwritten(batch[..1].to_vec()).is_empty());
+        recent.remember(&batch[REMEMBERED..]);
+        assert_eq!(recent.unwritten(batch[..1].to_vec()), batch[..1]);
+    }
 }

@@ -13,11 +13,14 @@ use crate::store::attempt::NewAttempt;
 use crate::store::error::Result;
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
+use crate::store::links::RecentLinks;
 use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
 
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
     pub(super) pool: PgPool,
+    /// The links stored lately, which a batch does not write again.
+    pub(super) links: RecentLinks,
 }
 
 #[async_trait]
@@ -71,7 +74,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
             keys.push(job.idempotency_key.as_str());
             now.push(event.received_at);
         }
-        let links = batch_links(events);
+        let links = self.links.unwritten(batch_links(events));
         let link_sources: Vec<&str> = links.iter().map(|link| link.0).collect();
         let link_from: Vec<&str> = links.iter().map(|link| link.1).collect();
         let link_to: Vec<&str> = links.iter().map(|link| link.2).collect();
@@ -138,6 +141,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         .bind(&link_to)
         .fetch_all(&self.pool)
         .await?;
+        self.links.remember(&links);
         let stored = rows
             .iter()
             .map(|row| Ok((row.try_get("source")?, row.try_get("event_id")?)))

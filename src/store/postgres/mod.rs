@@ -23,6 +23,7 @@ use super::attempt::NewAttempt;
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
+use super::links::RecentLinks;
 use super::new_event::{NewEvent, NewJob};
 use super::{GROUP_COMMIT_MAX, INGEST_LINGER};
 
@@ -150,7 +151,10 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         let ingest = GroupCommit::spawn_lingering(
             "herald-ingest",
-            IngestWriter { pool: pool.clone() },
+            IngestWriter {
+                pool: pool.clone(),
+                links: RecentLinks::default(),
+            },
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),
         );

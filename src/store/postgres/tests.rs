@@ -106,6 +106,7 @@ async fn only_new_first_copies_bring_their_jobs() {
         .expect("connect");
     let writer = IngestWriter {
         pool: store.pool.clone(),
+        links: RecentLinks::default(),
     };
     let first = writer
         .write_batch(&[NewEvent::sample("evt_old", &["a"])])

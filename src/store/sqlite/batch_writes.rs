@@ -18,6 +18,7 @@ use crate::store::attempt::NewAttempt;
 use crate::store::error::{Result, StoreError};
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
+use crate::store::links::RecentLinks;
 use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
 
 /// Rows per statement: SQLite binds at most 32,766 parameters per statement.
@@ -33,6 +34,8 @@ pub(super) const CREATE_INGEST_FLOOR: &str =
 /// survive a power loss.
 pub(super) struct IngestWriter {
     pub(super) writer: Writer,
+    /// The links stored lately, which a batch does not write again.
+    pub(super) links: RecentLinks,
 }
 
 #[async_trait]
@@ -47,12 +50,14 @@ impl BatchWriter<NewEvent> for IngestWriter {
         );
         push_event_rows(&mut query, events);
         push_job_rows(&mut query, events);
-        push_link_rows(&mut query, events);
+        let links = self.links.unwritten(batch_links(events));
+        push_link_rows(&mut query, &links);
         query.push(
             "SELECT json_group_array(json_array(source, event_id)) AS inserted
              FROM events WHERE pk > (SELECT pk FROM temp.ingest_floor);",
         );
         let (rows, unsynced) = write.commit_one_trip(query).await?;
+        self.links.remember(&links);
         let inserted: &str = rows
             .first()
             .ok_or_else(|| StoreError::Corrupt("the ingest batch read nothing back".to_owned()))?
@@ -127,9 +132,8 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
     }
 }
 
-/// Inserts the links of the batch's events; a pair stored before is left as it is.
-fn push_link_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent]) {
-    let links = batch_links(events);
+/// Inserts `links`; a pair stored before is left as it is.
+fn push_link_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, links: &[(&'a str, &'a str, &'a str)]) {
     for chunk in links.chunks(ROWS_PER_STATEMENT) {
         query.push("INSERT INTO links (source, a, b) ");
         query.push_values(chunk, |mut row, (source, a, b)| {
@@ -226,6 +230,7 @@ mod tests {
             .expect("connect");
         let writer = IngestWriter {
             writer: store.writer.clone(),
+            links: RecentLinks::default(),
         };
         (dir, store, writer)
     }

@@ -28,6 +28,7 @@ use super::attempt::NewAttempt;
 use super::error::{Result, StoreError};
 use super::group_commit::GroupCommit;
 use super::job::IngestOutcome;
+use super::links::RecentLinks;
 use super::new_event::{NewEvent, NewJob};
 use super::probe::PROBE_BYTES;
 use super::{ATTEMPTS_LINGER, GROUP_COMMIT_MAX, INGEST_LINGER};
@@ -156,6 +157,7 @@ impl SqliteStore {
             "herald-ingest",
             IngestWriter {
                 writer: writer.clone(),
+                links: RecentLinks::default(),
             },
             GROUP_COMMIT_MAX,
             Some(INGEST_LINGER),

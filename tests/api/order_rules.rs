@@ -298,3 +298,22 @@ async fn every_sample_is_delivered_by_the_shipped_config_without_a_dead_letter()
         }
     }
 }
+
+/// The shipped `order-status` rule listed `checkout.session.created`, a type Stripe never
+/// sends: every type a shipped rule names must be one `herald trigger` can send.
+#[test]
+fn every_type_the_shipped_rules_name_has_a_sample() {
+    let text = std::fs::read_to_string(crate::helpers::repo().join("config.toml")).expect("config");
+    let table: toml::Table = toml::from_str(&text).expect("toml");
+    let known: Vec<&str> = herald::samples::types().collect();
+    let mut missing = Vec::new();
+    for rule in table["rules"].as_array().expect("rules") {
+        for kind in rule["on"].as_array().expect("on") {
+            let kind = kind.as_str().expect("a type");
+            if !kind.contains('*') && !known.contains(&kind) {
+                missing.push(format!("{}: {kind}", rule["name"]));
+            }
+        }
+    }
+    assert_eq!(missing, Vec::<String>::new());
+}

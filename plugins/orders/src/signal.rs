@@ -35,7 +35,7 @@ pub fn signal_for(event: &Event) -> Option<(Signal, Option<i64>)> {
 pub fn read(event: &Event) -> Reading {
     let object = event.raw.pointer("/data/object").unwrap_or(&Value::Null);
     let signal = match event.kind.as_str() {
-        "payment_intent.created" | "checkout.session.created" => OrderStatus::Pending,
+        "payment_intent.created" => OrderStatus::Pending,
         "payment_intent.succeeded" | "charge.succeeded" | "invoice.payment_succeeded" => {
             OrderStatus::Paid
         }
@@ -120,7 +120,6 @@ mod tests {
         use OrderStatus::*;
         let cases = [
             ("payment_intent.created", Pending),
-            ("checkout.session.created", Pending),
             ("payment_intent.succeeded", Paid),
             ("charge.succeeded", Paid),
             ("invoice.payment_succeeded", Paid),

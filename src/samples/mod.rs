@@ -8,6 +8,7 @@
 
 mod edit;
 mod order;
+mod stories;
 mod times;
 
 use rand::distr::{Alphanumeric, SampleString};
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 pub use self::edit::{set, Assignment, SetError};
 pub use self::order::to_pretty_json;
+pub use self::stories::{story, UnknownStory, STORIES};
 
 /// `(type, JSON text)` for every sample, sorted by type.
 const STRIPE: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/stripe_samples.rs"));

@@ -324,3 +324,37 @@ fn sign_falls_back_to_the_configs_secret() {
     let expected = herald::source::stripe::sign(br#"{"id":"evt_1"}"#, b"whsec_from_file", t);
     assert_eq!(header, format!("t={t},v1={expected}"));
 }
+
+#[tokio::test]
+async fn a_story_sends_its_case_in_order_and_the_dispute_reaches_the_order() {
+    let app = spawn_app().await;
+    let url = app.url("/webhooks/stripe");
+    let (ok, out, err) = cli(
+        &app.config_path(),
+        &["trigger", "--story", "order-disputed", "--url", &url],
+    )
+    .await;
+    assert!(ok, "{out}\n{err}");
+    let sent: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("sending "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "payment_intent.succeeded",
+            "charge.succeeded",
+            "charge.dispute.created",
+            "charge.dispute.updated",
+            "charge.dispute.closed",
+        ]
+    );
+    app.dispatch_all_pending().await;
+    let (ok, shown, err) = run_cli(&app.config_path(), &["orders", "show", "ORDER12345"]);
+    assert!(ok, "{err}");
+    // Won: the dispute, reached through the links, settled back to paid.
+    assert!(shown.starts_with("order ORDER12345: paid"), "{shown}");
+    assert!(shown.contains("charge.dispute.created"), "{shown}");
+    assert!(shown.contains("charge.dispute.closed"), "{shown}");
+}

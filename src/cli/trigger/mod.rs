@@ -24,10 +24,14 @@ pub struct TriggerArgs {
     /// The event type, e.g. payment_intent.succeeded (`--list` shows them all).
     #[arg(
         value_name = "TYPE",
-        required_unless_present_any = ["list", "file"],
-        conflicts_with_all = ["list", "file"]
+        required_unless_present_any = ["list", "file", "story"],
+        conflicts_with_all = ["list", "file", "story"]
     )]
     pub kind: Option<String>,
+    /// Send a story's events one after the other, e.g. order-disputed (an unknown name
+    /// lists the stories).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "file", "set", "print"])]
+    pub story: Option<String>,
     /// List the event types there is a sample of, and exit.
     #[arg(long)]
     pub list: bool,
@@ -83,12 +87,16 @@ pub fn build(kind: &str, sets: &[Assignment], now: i64) -> anyhow::Result<Outgoi
     for assignment in sets {
         samples::set(&mut event, assignment)?;
     }
-    let body = samples::to_pretty_json(&event);
-    Ok(Outgoing {
+    Ok(outgoing_of(&event))
+}
+
+/// `event` as Stripe sends it: pretty JSON with a final newline.
+fn outgoing_of(event: &Value) -> Outgoing {
+    Outgoing {
         kind: event.get("type").and_then(Value::as_str).map(str::to_owned),
         id: event.get("id").and_then(Value::as_str).map(str::to_owned),
-        body,
-    })
+        body: samples::to_pretty_json(event),
+    }
 }
 
 /// A file's bytes to send unchanged; its type and id are read if it is JSON.
@@ -158,6 +166,14 @@ pub async fn run(config: &Path, args: &TriggerArgs, env: &dyn Env) -> anyhow::Re
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp();
+    if let Some(name) = &args.story {
+        let events = samples::story(name, now)?;
+        let target = resolve(config, args.url.as_deref(), args.secret.as_deref(), env)?;
+        for event in events {
+            send_and_report(&target, outgoing_of(&event), now).await?;
+        }
+        return Ok(());
+    }
     let outgoing = match (&args.file, &args.kind) {
         (Some(file), _) => from_file(file)?,
         (None, Some(kind)) => build(kind, &args.set, now)?,
@@ -174,6 +190,11 @@ pub async fn run(config: &Path, args: &TriggerArgs, env: &dyn Env) -> anyhow::Re
         return Ok(());
     }
     let target = resolve(config, args.url.as_deref(), args.secret.as_deref(), env)?;
+    send_and_report(&target, outgoing, now).await
+}
+
+/// Sends `outgoing` to `target`, printing what goes and what herald answered.
+async fn send_and_report(target: &Target, outgoing: Outgoing, now: i64) -> anyhow::Result<()> {
     println!(
         "sending {} {} to {}",
         outgoing.kind.as_deref().unwrap_or("event"),

@@ -25,8 +25,8 @@ pub(super) const LOOK_AGAIN: Duration = Duration::from_secs(10);
 
 impl Shared {
     /// Fills in `job`'s order, and its customer id when missing, from the links when
-    /// its event lacks the order. `Some` when the job goes back to the queue instead: the links could not
-    /// be read, or its rule reads an order not known yet.
+    /// its event lacks the order. `Some` when the job goes back to the queue instead:
+    /// the links could not be read, or its rule reads an order not known yet.
     pub(super) async fn resolve_links(
         &self,
         job: &mut ClaimedJob,
@@ -49,9 +49,7 @@ impl Shared {
                 return Some(look_again);
             }
         };
-        if event.order_id.is_none() {
-            event.order_id = found.order_id;
-        }
+        event.order_id = found.order_id;
         if event.customer.id.is_none() {
             event.customer.id = found.customer_id;
         }

@@ -34,8 +34,8 @@ const MAX_STEPS: usize = 4;
 /// invoices) cannot make one delivery read the whole table.
 const MAX_NODES: usize = 256;
 
-/// The edges `event` adds, both ways, sorted: replicas storing overlapping edges
-/// take their locks in one order. None when the event names no object of its own.
+/// The edges `event` adds, both ways; none when the event names no object of its own.
+/// The writers sort and dedupe a whole batch's edges (`new_event::batch_links`).
 pub(super) fn edges(event: &Event) -> Vec<(String, String)> {
     let Some(object) = event.object_id.as_deref() else {
         return Vec::new();
@@ -59,8 +59,6 @@ pub(super) fn edges(event: &Event) -> Vec<(String, String)> {
         edges.push((object.to_owned(), end.clone()));
         edges.push((end, object.to_owned()));
     }
-    edges.sort();
-    edges.dedup();
     edges
 }
 

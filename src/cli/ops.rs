@@ -273,9 +273,10 @@ pub async fn orders(config: &StoreConfig, order_id: &str, json: bool) -> anyhow:
         return Ok(());
     }
     println!(
-        "order {}: {} (decided by {} at {})",
+        "order {}: {}{} (decided by {} at {})",
         state.order_id,
         state.status,
+        if state.on_hold { ", ON HOLD" } else { "" },
         state.decided_by,
         format_ms(Some(state.decided_at.saturating_mul(1000)))
     );

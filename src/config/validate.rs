@@ -64,6 +64,9 @@ pub(super) fn validate(
     }
     let admin = super::admin::admin_settings(&raw.admin, env, &mut issues);
     let shop = serde_json::to_value(&raw.shop).unwrap_or(serde_json::Value::Null);
+    if let Err(message) = crate::render::time_zone(shop.get("time_zone")) {
+        issues.plugin_issue(ConfigIssue::new("shop.time_zone", message));
+    }
     let templates_dir = base_dir.join(&raw.templates.dir);
     let templates = match Renderer::load(&templates_dir) {
         Ok(renderer) => Some(Arc::new(renderer)),

@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use herald_plugin_orders::ledger::OrderLedger as _;
+use herald_plugin_orders::ledger::{OrderLedger as _, OrderState};
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -60,7 +60,7 @@ pub async fn search(
                     @let order = &listing.state;
                     tr {
                         td data-label="Order" { a href={ "/orders/" (url(&order.order_id)) } { (order.order_id) } }
-                        td data-label="Status" { span.badge.badge-order { (name(&order.status)) } }
+                        td data-label="Status" { (status_badges(order)) }
                         td data-label="Decided by" { (order.decided_by) }
                         td data-label="At (UTC)" { (time_s(order.decided_at)) }
                         td data-label="Facts" { (order.facts) }
@@ -98,7 +98,7 @@ pub async fn show(
     let body = html! {
         (search_form(&id))
         dl.fields {
-            dt { "Status" } dd { span.badge.badge-order { (name(&order.status)) } }
+            dt { "Status" } dd { (status_badges(&order)) }
             dt { "Decided by" } dd { (order.decided_by) }
             dt { "At (UTC)" } dd { (time_s(order.decided_at)) }
         }
@@ -122,4 +122,14 @@ pub async fn show(
         }
     };
     Ok(page(&title, "/orders", &shell, &body).into_response())
+}
+
+/// An order's status badge, and the hold's beside it when the order is held.
+fn status_badges(order: &OrderState) -> Markup {
+    html! {
+        span.badge.badge-order { (name(&order.status)) }
+        @if order.on_hold {
+            " " span.badge.badge-hold title="A fraud warning or an open review: do not ship" { "on hold" }
+        }
+    }
 }

@@ -24,8 +24,8 @@ pub(super) const ORDER_WAIT: Duration = Duration::from_secs(15 * 60);
 pub(super) const LOOK_AGAIN: Duration = Duration::from_secs(10);
 
 impl Shared {
-    /// Fills in `job`'s order, and its customer id when missing, from the links when
-    /// its event lacks the order. `Some` when the job goes back to the queue instead:
+    /// Fills in `job`'s order, and its customer id and amount when missing, from the
+    /// links when its event lacks the order. `Some` when the job goes back to the queue instead:
     /// the links could not be read, or its rule reads an order not known yet.
     pub(super) async fn resolve_links(
         &self,
@@ -52,6 +52,20 @@ impl Shared {
         event.order_id = found.order_id;
         if event.customer.id.is_none() {
             event.customer.id = found.customer_id;
+        }
+        if let (None, Some(order_id)) = (event.amount, event.order_id.as_deref()) {
+            // A fraud warning or a review carries no amount; its order's payment does.
+            match self.store.order_amount(order_id).await {
+                Ok(Some((amount, currency))) => {
+                    event.amount = Some(amount);
+                    event.currency = Some(currency);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    warn!(job_id = job.id, error = %err, "could not read the order's amount; will try again");
+                    return Some(look_again);
+                }
+            }
         }
         let waited = now.saturating_sub(job.queued_at_ms);
         if event.order_id.is_none()

@@ -1,9 +1,11 @@
 //! The helpers every template can call: `money`, `date`, `upper`, `lower`, `json`.
 
 use super::*;
+use chrono_tz::Tz;
 
-/// A helper as a plain function of its arguments; the error is the message shown.
-pub(super) type HelperFn = fn(&Helper<'_>) -> Result<Value, String>;
+/// A helper as a plain function of its arguments and the template's data (for
+/// `shop.time_zone`); the error is the message shown.
+pub(super) type HelperFn = fn(&Helper<'_>, &Value) -> Result<Value, String>;
 
 pub(super) const HELPERS: [(&str, HelperFn); 5] = [
     ("money", money),
@@ -23,10 +25,10 @@ impl HelperDef for FnHelper {
         &self,
         h: &Helper<'rc>,
         _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
+        context: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, handlebars::RenderError> {
-        (self.0)(h)
+        (self.0)(h, context.data())
             .map(ScopedJson::Derived)
             .map_err(|message| RenderErrorReason::Other(message).into())
     }
@@ -58,7 +60,7 @@ pub(super) fn arg<'a>(h: &'a Helper<'_>, idx: usize, what: &str) -> Result<&'a V
 }
 
 /// `{{money amount currency}}`: minor units (as Stripe sends them) to a human amount.
-pub(super) fn money(h: &Helper<'_>) -> Result<Value, String> {
+pub(super) fn money(h: &Helper<'_>, _: &Value) -> Result<Value, String> {
     arity(h, 2, 2, "an amount in minor units and a currency code")?;
     let amount = arg(h, 0, "amount")?;
     let amount = amount.as_i64().ok_or_else(|| {
@@ -125,11 +127,12 @@ pub(super) fn format_money(amount: i64, currency: &str) -> Result<String, String
     })
 }
 
-/// The format `{{date created}}` uses when none is given.
-pub(super) const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d %H:%M UTC";
+/// The format `{{date created}}` uses when none is given: `%Z` names the zone (`UTC`,
+/// `CET`, …) so a reader never guesses which one a deadline is in.
+pub(super) const DEFAULT_DATE_FORMAT: &str = "%Y-%m-%d %H:%M %Z";
 
 /// `{{date unix_seconds [format]}}`: a Unix time in UTC, with a chrono strftime format.
-pub(super) fn date(h: &Helper<'_>) -> Result<Value, String> {
+pub(super) fn date(h: &Helper<'_>, data: &Value) -> Result<Value, String> {
     arity(h, 1, 2, "a Unix time in seconds and an optional format")?;
     let seconds = arg(h, 0, "time")?;
     let seconds = seconds
@@ -144,8 +147,10 @@ pub(super) fn date(h: &Helper<'_>) -> Result<Value, String> {
         }
         _ => DEFAULT_DATE_FORMAT,
     };
+    let zone = time_zone(data.pointer("/shop/time_zone"))?;
     let time = DateTime::from_timestamp(seconds, 0)
-        .ok_or_else(|| format!("date: {seconds} is out of range"))?;
+        .ok_or_else(|| format!("date: {seconds} is out of range"))?
+        .with_timezone(&zone);
     let mut out = String::new();
     // chrono reports an invalid specifier as a fmt::Error here; `to_string()` would panic.
     write!(out, "{}", time.format(format))
@@ -153,19 +158,35 @@ pub(super) fn date(h: &Helper<'_>) -> Result<Value, String> {
     Ok(Value::String(out))
 }
 
+/// The shop's time zone (`[shop] time_zone`, an IANA name); UTC when unset.
+///
+/// # Errors
+/// A value that is not a known zone's name; config validation reports it at start-up.
+pub fn time_zone(value: Option<&Value>) -> Result<Tz, String> {
+    match value {
+        None | Some(Value::Null) => Ok(Tz::UTC),
+        Some(Value::String(name)) => name.parse().map_err(|_| {
+            format!("unknown time zone `{name}` (an IANA name like \"Europe/Paris\" or \"America/New_York\")")
+        }),
+        Some(other) => Err(format!(
+            "the time zone must be a name like \"Europe/Paris\", got {other}"
+        )),
+    }
+}
+
 /// `{{upper text}}`.
-pub(super) fn upper(h: &Helper<'_>) -> Result<Value, String> {
+pub(super) fn upper(h: &Helper<'_>, _: &Value) -> Result<Value, String> {
     string_arg(h).map(|s| Value::String(s.to_uppercase()))
 }
 
 /// `{{lower text}}`.
-pub(super) fn lower(h: &Helper<'_>) -> Result<Value, String> {
+pub(super) fn lower(h: &Helper<'_>, _: &Value) -> Result<Value, String> {
     string_arg(h).map(|s| Value::String(s.to_lowercase()))
 }
 
 /// `{{json value}}`: the value as JSON text, quotes and escapes included, so a webhook
 /// `body` template stays valid JSON whatever a customer typed.
-pub(super) fn json(h: &Helper<'_>) -> Result<Value, String> {
+pub(super) fn json(h: &Helper<'_>, _: &Value) -> Result<Value, String> {
     arity(h, 1, 1, "one value")?;
     serde_json::to_string(arg(h, 0, "value")?)
         .map(Value::String)

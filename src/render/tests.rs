@@ -115,6 +115,26 @@ fn date_formats_unix_seconds_in_utc() {
 }
 
 #[test]
+fn date_is_in_the_shops_time_zone_even_inside_a_block() {
+    let context = json!({"shop": {"time_zone": "Europe/Paris"}, "o": {"t": 1789927243}});
+    assert_eq!(
+        inline("{{#with o}}{{date t}}{{/with}}", &context).unwrap(),
+        "2026-09-20 20:00 CEST"
+    );
+    let winter = json!({"shop": {"time_zone": "America/New_York"}, "t": 1798761600});
+    assert_eq!(
+        inline("{{date t}}", &winter).unwrap(),
+        "2026-12-31 19:00 EST"
+    );
+    let unknown = json!({"shop": {"time_zone": "Mars/Olympus"}, "t": 0});
+    let message = inline("{{date t}}", &unknown).unwrap_err().0;
+    assert!(
+        message.contains("unknown time zone `Mars/Olympus`"),
+        "{message}"
+    );
+}
+
+#[test]
 fn date_rejects_bad_input_with_an_error() {
     for (template, context) in [
         ("{{date t}}", json!({"t": i64::MAX})),

@@ -5,7 +5,10 @@
 //!   event's included, so a late event sees what happened after it.
 //! - `order.previous_status`: the status just before this event's fact in the
 //!   folded history (sorted by `created`, as the orders plugin folds).
-//! - `order.changed`: whether this event's fact moved the order there.
+//! - `order.changed`: whether this event's fact moved the order there (or put
+//!   on or lifted its hold).
+//! - `order.on_hold`: whether the order is held (a fraud warning, an open review),
+//!   every known fact folded in.
 //!
 //! The facts are those the orders plugin recorded (a rule's forced `status` wins)
 //! and, for every other stored event of the order, what its type means
@@ -27,8 +30,10 @@ pub struct OrderView {
     pub status: Option<OrderStatus>,
     /// The status just before this event's fact.
     pub previous_status: Option<OrderStatus>,
-    /// Whether this event's fact moved the order.
+    /// Whether this event's fact moved the order or its hold.
     pub changed: bool,
+    /// Whether the order is held now, every known fact folded in.
+    pub on_hold: bool,
 }
 
 impl OrderView {
@@ -51,21 +56,23 @@ impl OrderView {
             }
         }
         let steps = history(&facts);
-        let status = steps
-            .iter()
-            .rfind(|step| step.applied)
-            .map(|step| step.fact.signal);
+        let last = steps.last();
+        let status = last.and_then(|step| step.after);
+        let on_hold = last.is_some_and(|step| step.on_hold);
         match steps.iter().find(|step| step.fact.event_id == event.id) {
             Some(step) => Self {
                 status,
                 previous_status: step.before,
-                changed: step.applied && step.before != Some(step.fact.signal),
+                changed: step.applied
+                    && (step.before != step.after || step.fact.signal.status().is_none()),
+                on_hold,
             },
             // The event says nothing about the order: it moved nothing.
             None => Self {
                 status,
                 previous_status: status,
                 changed: false,
+                on_hold,
             },
         }
     }
@@ -77,6 +84,7 @@ impl OrderView {
             "status": name(self.status),
             "previous_status": name(self.previous_status),
             "changed": self.changed,
+            "on_hold": self.on_hold,
         })
     }
 }
@@ -203,6 +211,7 @@ mod tests {
                 status: Some(Refunded),
                 previous_status: None,
                 changed: true,
+                on_hold: false,
             }
         );
         // Arrival order does not matter: only what is known.
@@ -235,7 +244,7 @@ mod tests {
             event_id: "evt_refund".into(),
             event_type: "charge.refunded".into(),
             created: 200,
-            signal: Pending,
+            signal: Pending.into(),
             amount: None,
         };
         let view = OrderView::of(&failed, &[forced], &stored);

@@ -64,6 +64,7 @@ struct StateRow {
     decided_by: String,
     decided_at: i64,
     facts: i64,
+    on_hold: bool,
 }
 
 impl StateRow {
@@ -74,6 +75,7 @@ impl StateRow {
             decided_by: self.decided_by,
             decided_at: self.decided_at,
             facts: usize::try_from(self.facts.max(0)).unwrap_or(usize::MAX),
+            on_hold: self.on_hold,
         })
     }
 }
@@ -118,17 +120,18 @@ async fn apply_fact(
     let state = fold(order_id, &facts);
     if let Some(state) = &state {
         let upsert = Sql::new(
-            "INSERT INTO orders (order_id, status, decided_by, decided_at, facts, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO orders (order_id, status, decided_by, decided_at, facts, updated_at, on_hold)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (order_id) DO UPDATE SET status = $2, decided_by = $3,
-                 decided_at = $4, facts = $5, updated_at = $6",
+                 decided_at = $4, facts = $5, updated_at = $6, on_hold = $7",
         )
         .bind(order_id)
         .bind(to_text(&state.status)?)
         .bind(&state.decided_by)
         .bind(state.decided_at)
         .bind(i64::try_from(state.facts).unwrap_or(i64::MAX))
-        .bind(now);
+        .bind(now)
+        .bind(state.on_hold);
         tx.execute(&upsert).await?;
     }
     Ok(state)
@@ -147,7 +150,7 @@ impl Store {
     /// On a database error, or a stored status herald does not know.
     pub async fn recent_orders(&self) -> Result<Vec<OrderListing>> {
         let sql = Sql::new(format!(
-            "SELECT order_id, status, decided_by, decided_at, facts FROM orders \
+            "SELECT order_id, status, decided_by, decided_at, facts, on_hold FROM orders \
              ORDER BY updated_at DESC, order_id LIMIT {RECENT_ORDERS}"
         ));
         let rows: Vec<StateRow> = self.read().await?.fetch_all(&sql).await?;
@@ -176,11 +179,42 @@ impl Store {
         Ok((events, facts(&mut read, order_id).await?))
     }
 
+    /// The amount and currency of order `order_id`: those of its latest stored event
+    /// that has both (a payment, a checkout). For events that name an order only
+    /// through the links and carry no amount (a fraud warning, a review), so an
+    /// alert can say what is at stake.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn order_amount(&self, order_id: &str) -> Result<Option<(i64, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct Normalized {
+            normalized: String,
+        }
+        /// The normalized members read here; the rest is not parsed.
+        #[derive(serde::Deserialize)]
+        struct Money {
+            amount: Option<i64>,
+            currency: Option<String>,
+        }
+        let sql = Sql::new(
+            "SELECT normalized FROM events WHERE order_id = $1
+             ORDER BY received_at DESC LIMIT 20",
+        )
+        .bind(order_id);
+        let rows: Vec<Normalized> = self.read().await?.fetch_all(&sql).await?;
+        Ok(rows.iter().find_map(|row| {
+            let money: Money = serde_json::from_str(&row.normalized).ok()?;
+            Some((money.amount?, money.currency?))
+        }))
+    }
+
     /// An order's state and facts; `None` before its first fact.
     async fn order(&self, order_id: &str) -> Result<Option<(OrderState, Vec<Fact>)>> {
         let mut read = self.read().await?;
         let sql = Sql::new(
-            "SELECT order_id, status, decided_by, decided_at, facts FROM orders WHERE order_id = $1",
+            "SELECT order_id, status, decided_by, decided_at, facts, on_hold FROM orders
+             WHERE order_id = $1",
         )
         .bind(order_id);
         let Some(row) = read.fetch_optional::<StateRow>(&sql).await? else {

@@ -61,6 +61,21 @@ fn a_config_with_no_source_is_refused() {
 }
 
 #[test]
+fn an_unknown_shop_time_zone_is_named_with_its_line() {
+    let text = base_config().replacen("[shop]", "[shop]\ntime_zone = \"Europe/Pariss\"", 1);
+    assert!(
+        text.contains("Pariss"),
+        "the base config has a [shop] table"
+    );
+    let message = load_err(&text);
+    assert!(message.contains("shop.time_zone"), "{message}");
+    assert!(
+        message.contains("unknown time zone `Europe/Pariss`"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_missing_plugin_reference_is_named_with_its_line() {
     let text = with_rule(
         r#"[[rules]]

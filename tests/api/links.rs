@@ -87,6 +87,17 @@ impl Shop {
 
     /// The order's status as the orders ledger folded it.
     async fn status(&self) -> Option<String> {
+        self.order()
+            .await
+            .map(|order| order.status.as_str().to_owned())
+    }
+
+    /// Whether the orders ledger holds the order.
+    async fn on_hold(&self) -> bool {
+        self.order().await.is_some_and(|order| order.on_hold)
+    }
+
+    async fn order(&self) -> Option<herald_plugin_orders::ledger::OrderState> {
         self.shop
             .store
             .recent_orders()
@@ -94,7 +105,7 @@ impl Shop {
             .expect("orders")
             .into_iter()
             .find(|order| order.state.order_id == ORDER)
-            .map(|order| order.state.status.as_str().to_owned())
+            .map(|order| order.state)
     }
 
     /// The job of rule `rule` for fixture `name`'s event.
@@ -251,14 +262,39 @@ async fn a_fraud_warning_and_a_review_before_the_payment_reach_its_order_and_the
             let unnamed = shop.job(name, "fraud-alert-without-order").await;
             assert_eq!(unnamed.status, JobStatus::Skipped, "{backend} {name}");
         }
+        assert!(shop.on_hold().await, "{backend}");
+        assert_eq!(shop.status().await.as_deref(), Some("paid"), "{backend}");
         let order_line = format!("Order:        {ORDER}");
         assert_contains(
             &shop.mail(&format!("Early fraud warning: order {ORDER}")),
-            &[&order_line, "unauthorized_use_of_card"],
+            &[
+                &order_line,
+                "unauthorized_use_of_card",
+                "Amount:       $49.98",
+                &format!("herald has put order {ORDER} on hold"),
+            ],
         );
         assert_contains(
             &shop.mail(&format!("Payment held for review: order {ORDER}")),
             &[&order_line, "Reason:       rule"],
         );
+    }
+}
+
+#[tokio::test]
+async fn a_review_holds_its_order_until_it_is_approved_and_a_later_warning_holds_it_again() {
+    for (backend, shop) in Shop::each().await {
+        shop.receive(PAYMENT).await;
+        shop.receive(REVIEW).await;
+        shop.deliver().await;
+        assert!(shop.on_hold().await, "{backend}: held by the review");
+        shop.receive("review.closed").await;
+        shop.deliver().await;
+        assert!(!shop.on_hold().await, "{backend}: released on approval");
+        assert_eq!(shop.status().await.as_deref(), Some("paid"), "{backend}");
+        // The warning was created after the review closed: the order is held again.
+        shop.receive(WARNING).await;
+        shop.deliver().await;
+        assert!(shop.on_hold().await, "{backend}: held by the warning");
     }
 }

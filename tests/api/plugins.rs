@@ -228,14 +228,15 @@ actions = [{{ plugin = "orders" }}]
 
 #[tokio::test]
 async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
-    use herald_plugin_orders::{fold, Fact, OrderLedger, OrderStatus};
+    use herald_plugin_orders::{fold, Fact, OrderLedger, OrderStatus, Signal};
 
     for (backend, store, _guard) in crate::helpers::backends().await {
         let facts = [
-            ("evt_paid", 10, OrderStatus::Paid),
-            ("evt_partial", 20, OrderStatus::PartiallyRefunded),
-            ("evt_refunded", 30, OrderStatus::Refunded),
-            ("evt_stale_pending", 5, OrderStatus::Pending),
+            ("evt_paid", 10, OrderStatus::Paid.into()),
+            ("evt_partial", 20, OrderStatus::PartiallyRefunded.into()),
+            ("evt_refunded", 30, OrderStatus::Refunded.into()),
+            ("evt_stale_pending", 5, OrderStatus::Pending.into()),
+            ("evt_warning", 15, Signal::Hold),
         ];
         let mut tasks = tokio::task::JoinSet::new();
         for (id, created, signal) in facts {
@@ -259,7 +260,8 @@ async fn the_order_ledger_folds_concurrent_facts_on_every_backend() {
         let (state, facts) = store.get("O1").await.expect("get").expect("order");
         assert_eq!(state.status, OrderStatus::Refunded, "{backend}");
         assert_eq!(state.decided_by, "evt_refunded", "{backend}");
-        assert_eq!((state.facts, facts.len()), (4, 4), "{backend}");
+        assert!(state.on_hold, "the warning's hold is kept: {backend}");
+        assert_eq!((state.facts, facts.len()), (5, 5), "{backend}");
         assert!(store.get("O2").await.expect("get").is_none());
     }
 }

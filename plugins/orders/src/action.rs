@@ -7,14 +7,14 @@
 use herald_plugin_api::or_problems;
 use serde_json::{Map, Value};
 
-use crate::status::OrderStatus;
+use crate::status::Signal;
 
 /// One orders action's parameters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OrdersAction {
-    /// A status forced on every event the rule matches, instead of the one read from
-    /// the event's type and payload.
-    pub status: Option<OrderStatus>,
+    /// A signal forced on every event the rule matches (a status, `hold` or
+    /// `release`), instead of the one read from the event's type and payload.
+    pub status: Option<Signal>,
 }
 
 impl OrdersAction {
@@ -30,12 +30,12 @@ impl OrdersAction {
                 errors.push(format!("unknown key `{key}` (expected `status`)"));
                 continue;
             }
-            match value.as_str().map(str::parse::<OrderStatus>) {
+            match value.as_str().map(str::parse::<Signal>) {
                 Some(Ok(parsed)) => status = Some(parsed),
                 Some(Err(err)) => errors.push(format!("`status`: {err}")),
                 None => errors.push(format!(
                     "`status` must be a string, one of: {}",
-                    OrderStatus::names()
+                    Signal::names()
                 )),
             }
         }
@@ -73,7 +73,7 @@ mod tests {
         assert_eq!(
             action,
             Ok(OrdersAction {
-                status: Some(OrderStatus::Paid)
+                status: Some(Signal::Status(crate::status::OrderStatus::Paid))
             })
         );
     }

@@ -25,6 +25,7 @@ pub(crate) async fn notify(
         "decided_by": state.decided_by,
         "decided_at": state.decided_at,
         "facts": state.facts,
+        "on_hold": state.on_hold,
         "event_id": job.event.id,
         "event_type": job.event.kind,
     })

@@ -47,4 +47,6 @@ pub use config::{
 pub use ledger::{Fact, Fold, LedgerError, OrderLedger, OrderState};
 pub use memory::MemoryLedger;
 pub use signal::{read, signal_for, Reading};
-pub use status::{can_move, fold, history, OrderStatus, Signal, Step, UnknownStatus};
+pub use status::{
+    can_move, fold, history, OrderStatus, Signal, Step, UnknownSignal, UnknownStatus,
+};

@@ -6,6 +6,11 @@ use serde_json::Value;
 
 use crate::status::{OrderStatus, Signal};
 
+/// What a closed review's reason means: only `approved` lifts the hold. A review closed
+/// because the charge was refunded or disputed leaves the order held; the refund or the
+/// dispute moves its status.
+const REVIEW_APPROVED: &str = "approved";
+
 /// What an event says about its order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
@@ -61,9 +66,21 @@ pub fn read(event: &Event) -> Reading {
             None => return Reading::Unreadable("data.object.status"),
         },
         "checkout.session.expired" | "payment_intent.canceled" => OrderStatus::Canceled,
+        "radar.early_fraud_warning.created" | "review.opened" => {
+            return Reading::Signal(Signal::Hold, None)
+        }
+        "review.closed" => {
+            // `closed_reason` since 2024; `reason` before, and still filled alike.
+            let reason = str_field(object, "closed_reason").or(str_field(object, "reason"));
+            return match reason {
+                Some(REVIEW_APPROVED) => Reading::Signal(Signal::Release, None),
+                Some(_) => Reading::Nothing,
+                None => Reading::Unreadable("data.object.closed_reason"),
+            };
+        }
         _ => return Reading::Nothing,
     };
-    Reading::Signal(signal, None)
+    Reading::Signal(signal.into(), None)
 }
 
 /// A `charge.refunded` event: full or partial, by comparing what was refunded so far
@@ -81,7 +98,7 @@ fn refund(object: &Value) -> Reading {
     } else {
         OrderStatus::PartiallyRefunded
     };
-    Reading::Signal(signal, Some(refunded))
+    Reading::Signal(signal.into(), Some(refunded))
 }
 
 fn str_field<'a>(object: &'a Value, name: &str) -> Option<&'a str> {
@@ -132,7 +149,11 @@ mod tests {
             ("payment_intent.canceled", Canceled),
         ];
         for (kind, expected) in cases {
-            assert_eq!(signal(kind, json!({})), Some((expected, None)), "{kind}");
+            assert_eq!(
+                signal(kind, json!({})),
+                Some((expected.into(), None)),
+                "{kind}"
+            );
         }
         assert_eq!(signal("customer.subscription.created", json!({})), None);
     }
@@ -144,9 +165,9 @@ mod tests {
             "checkout.session.async_payment_succeeded",
         ] {
             let paid = signal(kind, json!({ "payment_status": "paid" }));
-            assert_eq!(paid, Some((OrderStatus::Paid, None)));
+            assert_eq!(paid, Some((OrderStatus::Paid.into(), None)));
             let unpaid = signal(kind, json!({ "payment_status": "unpaid" }));
-            assert_eq!(unpaid, Some((OrderStatus::Pending, None)));
+            assert_eq!(unpaid, Some((OrderStatus::Pending.into(), None)));
         }
     }
 
@@ -155,12 +176,12 @@ mod tests {
         let full = json!({ "amount": 4998, "amount_refunded": 4998 });
         assert_eq!(
             signal("charge.refunded", full),
-            Some((OrderStatus::Refunded, Some(4998)))
+            Some((OrderStatus::Refunded.into(), Some(4998)))
         );
         let partial = json!({ "amount": 4998, "amount_refunded": 1000, "refunded": false });
         assert_eq!(
             signal("charge.refunded", partial),
-            Some((OrderStatus::PartiallyRefunded, Some(1000)))
+            Some((OrderStatus::PartiallyRefunded.into(), Some(1000)))
         );
         assert_eq!(signal("charge.refunded", json!({ "amount": 1 })), None);
     }
@@ -168,13 +189,43 @@ mod tests {
     #[test]
     fn dispute_closed_by_outcome() {
         let won = signal("charge.dispute.closed", json!({ "status": "won" }));
-        assert_eq!(won, Some((OrderStatus::Paid, None)));
+        assert_eq!(won, Some((OrderStatus::Paid.into(), None)));
         let lost = signal("charge.dispute.closed", json!({ "status": "lost" }));
-        assert_eq!(lost, Some((OrderStatus::Refunded, None)));
+        assert_eq!(lost, Some((OrderStatus::Refunded.into(), None)));
         let other = signal(
             "charge.dispute.closed",
             json!({ "status": "warning_closed" }),
         );
         assert_eq!(other, None);
+    }
+
+    #[test]
+    fn fraud_warnings_and_reviews_hold_and_approval_releases() {
+        let warning = signal("radar.early_fraud_warning.created", json!({}));
+        assert_eq!(warning, Some((Signal::Hold, None)));
+        assert_eq!(
+            signal("review.opened", json!({})),
+            Some((Signal::Hold, None))
+        );
+        let approved = json!({ "closed_reason": "approved", "reason": "approved" });
+        assert_eq!(
+            signal("review.closed", approved),
+            Some((Signal::Release, None))
+        );
+        let legacy = json!({ "reason": "approved" });
+        assert_eq!(
+            signal("review.closed", legacy),
+            Some((Signal::Release, None))
+        );
+        let refunded = event(
+            "review.closed",
+            json!({ "closed_reason": "refunded_as_fraud" }),
+        );
+        assert_eq!(read(&refunded), Reading::Nothing);
+        let blank = event("review.closed", json!({}));
+        assert_eq!(
+            read(&blank),
+            Reading::Unreadable("data.object.closed_reason")
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! same facts give the same status whatever order they arrived in, and herald's
 //! ledger can call it inside its transaction.
 
-pub use herald_plugin_api::ledger::orders::{OrderStatus, Signal, UnknownStatus};
+pub use herald_plugin_api::ledger::orders::{OrderStatus, Signal, UnknownSignal, UnknownStatus};
 
 use crate::ledger::{Fact, OrderState};
 
@@ -32,19 +32,24 @@ pub fn can_move(from: Option<OrderStatus>, to: OrderStatus) -> bool {
 
 /// Computes an order's state from all its facts, in any order.
 ///
-/// Facts are sorted by `created`, then the signal's [`OrderStatus::rank`], then event id
+/// Facts are sorted by `created`, then the signal's [`Signal::rank`], then event id
 /// (so even identical timestamps and signals fold the same way every time), and each
-/// fact's signal applies only if [`can_move`] allows it; skipped facts still count in
-/// [`OrderState::facts`]. `decided_by`/`decided_at` name the last fact applied. `None`
-/// when there are no facts.
+/// fact's status applies only if [`can_move`] allows it; skipped facts still count in
+/// [`OrderState::facts`]. `decided_by`/`decided_at` name the last status applied; the
+/// hold is the last hold or release. `None` until a fact gives the order a status (a
+/// hold that arrives first waits in the facts for it).
 pub fn fold(order_id: &str, facts: &[Fact]) -> Option<OrderState> {
-    let last = history(facts).into_iter().rfind(|step| step.applied)?;
+    let steps = history(facts);
+    let last = steps
+        .iter()
+        .rfind(|step| step.applied && step.fact.signal.status().is_some())?;
     Some(OrderState {
         order_id: order_id.to_owned(),
-        status: last.fact.signal,
+        status: last.after?,
         decided_by: last.fact.event_id.clone(),
         decided_at: last.fact.created,
         facts: facts.len(),
+        on_hold: steps.last().is_some_and(|step| step.on_hold),
     })
 }
 
@@ -55,7 +60,12 @@ pub struct Step<'a> {
     pub fact: &'a Fact,
     /// The status just before it (`None`: no status yet).
     pub before: Option<OrderStatus>,
-    /// Whether [`can_move`] let it apply; the status after it is then its signal.
+    /// The status just after it: its own if it applied, `before` otherwise.
+    pub after: Option<OrderStatus>,
+    /// Whether the order is held just after it.
+    pub on_hold: bool,
+    /// Whether it changed anything: a status [`can_move`] allowed, or a hold put on or
+    /// lifted.
     pub applied: bool,
 }
 
@@ -66,17 +76,34 @@ pub fn history(facts: &[Fact]) -> Vec<Step<'_>> {
         (a.created, a.signal.rank(), &a.event_id).cmp(&(b.created, b.signal.rank(), &b.event_id))
     });
     let mut current = None;
+    let mut held = false;
     sorted
         .into_iter()
         .map(|fact| {
             let before = current;
-            let applied = can_move(before, fact.signal);
-            if applied {
-                current = Some(fact.signal);
-            }
+            let was_held = held;
+            let applied = match fact.signal {
+                Signal::Status(status) => {
+                    let legal = can_move(before, status);
+                    if legal {
+                        current = Some(status);
+                    }
+                    legal
+                }
+                Signal::Hold => {
+                    held = true;
+                    !was_held
+                }
+                Signal::Release => {
+                    held = false;
+                    was_held
+                }
+            };
             Step {
                 fact,
                 before,
+                after: current,
+                on_hold: held,
                 applied,
             }
         })
@@ -88,12 +115,12 @@ mod tests {
     use super::OrderStatus::*;
     use super::*;
 
-    fn fact(id: &str, created: i64, signal: Signal) -> Fact {
+    fn fact(id: &str, created: i64, signal: impl Into<Signal>) -> Fact {
         Fact {
             event_id: id.to_owned(),
             event_type: "test".to_owned(),
             created,
-            signal,
+            signal: signal.into(),
             amount: None,
         }
     }
@@ -187,5 +214,33 @@ mod tests {
         assert_eq!(fold("o", &base).unwrap().status, Disputed);
         assert_eq!(fold("o", &won).unwrap().status, Paid);
         assert_eq!(fold("o", &lost).unwrap().status, Refunded);
+    }
+
+    #[test]
+    fn a_hold_sits_beside_the_status_in_any_order() {
+        let paid = fact("p", 1, Paid);
+        let hold = fact("h", 2, Signal::Hold);
+        let release = fact("r", 3, Signal::Release);
+        let held = fold("o", &[hold.clone(), paid.clone()]).unwrap();
+        assert_eq!((held.status, held.on_hold), (Paid, true));
+        assert_eq!(held.decided_by, "p");
+        let released = fold("o", &[release, paid.clone(), hold.clone()]).unwrap();
+        assert_eq!((released.status, released.on_hold), (Paid, false));
+        // A hold alone gives no status yet: it waits in the facts.
+        assert_eq!(fold("o", std::slice::from_ref(&hold)), None);
+        // A refund on a held order keeps it held.
+        let refunded = fold("o", &[paid, hold, fact("f", 4, Refunded)]).unwrap();
+        assert_eq!((refunded.status, refunded.on_hold), (Refunded, true));
+    }
+
+    #[test]
+    fn signal_names_round_trip() {
+        for name in ["paid", "hold", "release", "partially_refunded"] {
+            let signal: Signal = name.parse().unwrap();
+            assert_eq!(signal.as_str(), name);
+            assert_eq!(serde_json::to_value(signal).unwrap(), name);
+        }
+        let err = "shipped".parse::<Signal>().unwrap_err();
+        assert!(err.to_string().contains("hold, release"), "{err}");
     }
 }

@@ -65,6 +65,7 @@ async fn the_storefront_gets_a_signed_status_after_each_fact() {
     let body: Value = serde_json::from_slice(&request.body).expect("json");
     assert_eq!(body["order_id"], "ORDER1");
     assert_eq!(body["status"], "paid");
+    assert_eq!(body["on_hold"], false, "the hold travels with the status");
     assert_eq!(body["event_id"], "evt_paid");
     let timestamp: i64 = request
         .header("webhook-timestamp")

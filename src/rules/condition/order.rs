@@ -6,7 +6,12 @@
 use super::{leaf_path, Condition, Expr};
 
 /// The `order.…` paths a condition may read.
-pub const ORDER_PATHS: [&str; 3] = ["order.status", "order.previous_status", "order.changed"];
+pub const ORDER_PATHS: [&str; 4] = [
+    "order.status",
+    "order.previous_status",
+    "order.changed",
+    "order.on_hold",
+];
 
 /// The paths that may be written alone, as a boolean: `order.changed and …`.
 pub(super) const FLAGS: [&str; 1] = ["order.changed"];

@@ -226,6 +226,7 @@ fn sqlite_args(args: &[Arg]) -> Result<SqliteArguments<'_>> {
     for arg in args {
         match arg {
             Arg::Int(value) => out.add(*value),
+            Arg::Bool(value) => out.add(*value),
             Arg::Text(value) => out.add(value.as_deref()),
             Arg::Bytes(value) => out.add(value.as_slice()),
             Arg::Ints(list) => out.add(json_list(list)?),
@@ -241,6 +242,7 @@ fn pg_args(args: &[Arg]) -> Result<PgArguments> {
     for arg in args {
         match arg {
             Arg::Int(value) => out.add(*value),
+            Arg::Bool(value) => out.add(*value),
             Arg::Text(value) => out.add(value.as_deref()),
             Arg::Bytes(value) => out.add(value.as_slice()),
             Arg::Ints(list) => out.add(list.as_slice()),

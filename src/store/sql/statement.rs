@@ -5,6 +5,8 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(in crate::store) enum Arg {
     Int(Option<i64>),
+    /// A flag: `BOOLEAN` on PostgreSQL, 0 or 1 on SQLite.
+    Bool(bool),
     Text(Option<String>),
     Bytes(Vec<u8>),
     /// A list for [`super::Dialect::any`]: an array on PostgreSQL, a JSON array on SQLite.
@@ -61,6 +63,12 @@ impl Sql {
 
     pub(in crate::store) fn args(&self) -> &[Arg] {
         &self.args
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
     }
 }
 

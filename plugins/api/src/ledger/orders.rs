@@ -24,8 +24,103 @@ pub enum OrderStatus {
     Canceled,
 }
 
-/// What an event moves an order towards: the status it would set if the move is legal.
-pub type Signal = OrderStatus;
+/// What one event says about its order: a status it moves towards (set if the move is
+/// legal), or a hold put on or lifted.
+///
+/// A hold sits beside the status, never instead of it: a fraud warning stops an order
+/// being shipped whether it is paid, refunded or disputed. Stored and written in config
+/// by name: a status's name, `hold` or `release`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Signal {
+    /// Move towards this status.
+    Status(OrderStatus),
+    /// Put the order on hold (an early fraud warning, a review opened).
+    Hold,
+    /// Lift the hold (a review closed as approved).
+    Release,
+}
+
+impl Signal {
+    /// The status it moves towards; `None` for a hold or a release.
+    pub fn status(self) -> Option<OrderStatus> {
+        match self {
+            Self::Status(status) => Some(status),
+            Self::Hold | Self::Release => None,
+        }
+    }
+
+    /// Its name in config, storage and logs: a status's name, `hold` or `release`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Status(status) => status.as_str(),
+            Self::Hold => "hold",
+            Self::Release => "release",
+        }
+    }
+
+    /// Orders facts that share a `created` second (see [`OrderStatus::rank`]); a
+    /// hold comes after every status and a release after the hold, so a review opened
+    /// and approved in one second ends released.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Status(status) => status.rank(),
+            Self::Hold => 6,
+            Self::Release => 7,
+        }
+    }
+
+    /// The valid names, comma-separated, for error messages.
+    pub fn names() -> String {
+        format!("{}, hold, release", OrderStatus::names())
+    }
+}
+
+impl From<OrderStatus> for Signal {
+    fn from(status: OrderStatus) -> Self {
+        Self::Status(status)
+    }
+}
+
+impl From<Signal> for String {
+    fn from(signal: Signal) -> Self {
+        signal.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A signal name that is neither a status's nor `hold`/`release`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown order signal `{0}` (expected one of: {names})", names = Signal::names())]
+pub struct UnknownSignal(pub String);
+
+impl FromStr for Signal {
+    type Err = UnknownSignal;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "hold" => Ok(Self::Hold),
+            "release" => Ok(Self::Release),
+            _ => s
+                .parse()
+                .map(Self::Status)
+                .map_err(|_| UnknownSignal(s.to_owned())),
+        }
+    }
+}
+
+impl TryFrom<String> for Signal {
+    type Error = UnknownSignal;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
 
 impl OrderStatus {
     /// Every status, in rank order (ties broken by declaration).
@@ -107,7 +202,7 @@ pub struct Fact {
     pub event_type: String,
     /// When the provider created the event (Unix seconds): facts are folded in this order.
     pub created: i64,
-    /// The status the event moves the order towards.
+    /// What the event says: a status to move towards, or a hold put on or lifted.
     pub signal: Signal,
     /// An amount the signal carries (refunded so far, for refunds), in minor units.
     pub amount: Option<i64>,
@@ -123,6 +218,10 @@ pub struct OrderState {
     pub decided_at: i64,
     /// How many facts the status was computed from.
     pub facts: usize,
+    /// Whether the order is held (a fraud warning or an open review): the shop
+    /// should not ship it, whatever its status.
+    #[serde(default)]
+    pub on_hold: bool,
 }
 
 /// The ledger could not be read or written; the delivery is retried.

@@ -10,7 +10,8 @@
 //! job wait for the first and then find it applied.
 
 use herald_plugin_inventory::ledger::{
-    checked_level, net_moves, LedgerError, StockLedger, StockMove,
+    checked_level, net_moves, order_moves, outstanding, LedgerError, Moved, OrderApplied,
+    OrderLines, OrderStockFact, StockLedger, StockMove,
 };
 
 use super::error::{Result, StoreError};
@@ -38,8 +39,20 @@ async fn apply_moves(
     if tx.execute(&applied).await? != 1 {
         return Ok(false);
     }
+    move_levels(tx, key, &moves, now).await?;
+    Ok(true)
+}
+
+/// Moves each SKU's level by its (netted, sorted) move, logged under `key`.
+async fn move_levels(
+    tx: &mut Tx<'_>,
+    key: &str,
+    moves: &[StockMove],
+    now: i64,
+) -> Result<Vec<Moved>> {
     let lock = tx.dialect().for_update();
-    for StockMove { sku, delta } in &moves {
+    let mut moved = Vec::with_capacity(moves.len());
+    for StockMove { sku, delta } in moves {
         let row = Sql::new(
             "INSERT INTO stock_levels (sku, quantity, updated_at) VALUES ($1, 0, $2)
              ON CONFLICT (sku) DO NOTHING",
@@ -63,8 +76,95 @@ async fn apply_moves(
             .bind(level)
             .bind(now);
         tx.execute(&set).await?;
+        moved.push(Moved {
+            sku: sku.clone(),
+            delta: *delta,
+            level,
+        });
     }
-    Ok(true)
+    Ok(moved)
+}
+
+/// A stored order-stock fact's columns.
+#[derive(Debug, sqlx::FromRow)]
+struct OrderStockRow {
+    key: String,
+    sku: String,
+    quantity: i64,
+}
+
+/// Records `lines` against `order_id` unless their key was recorded, and moves the
+/// levels by what the order's holding changed.
+async fn apply_order_lines(
+    tx: &mut Tx<'_>,
+    order_id: &str,
+    job_key: &str,
+    event_id: &str,
+    lines: &OrderLines,
+) -> Result<OrderApplied> {
+    let now = crate::clock::now_ms();
+    tx.lock(&format!("stock:{order_id}")).await?;
+    let lines_netted = net_moves(lines.lines())?;
+    // The marker (an empty SKU) goes first: it finds a repeat, and on SQLite takes the
+    // write lock before anything is read.
+    let insert = "INSERT INTO order_stock (order_id, key, sku, quantity, event_id, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id, key, sku) DO NOTHING";
+    let marker = Sql::new(insert)
+        .bind(order_id)
+        .bind(lines.key())
+        .bind("")
+        .bind(0_i64)
+        .bind(event_id)
+        .bind(now);
+    if tx.execute(&marker).await? != 1 {
+        let by = Sql::new(
+            "SELECT event_id FROM order_stock WHERE order_id = $1 AND key = $2 AND sku = ''",
+        )
+        .bind(order_id)
+        .bind(lines.key());
+        let by: Option<String> = tx.scalar(&by).await?;
+        return Ok(OrderApplied::Already {
+            by: by.unwrap_or_default(),
+        });
+    }
+    let read =
+        Sql::new("SELECT key, sku, quantity FROM order_stock WHERE order_id = $1").bind(order_id);
+    let rows: Vec<OrderStockRow> = tx.fetch_all(&read).await?;
+    // The marker just written is this key's; every other row came before.
+    let before: Vec<OrderStockFact> = rows
+        .into_iter()
+        .filter(|row| row.key != lines.key())
+        .map(|row| OrderStockFact {
+            key: row.key,
+            sku: row.sku,
+            quantity: row.quantity,
+        })
+        .collect();
+    let mut after = before.clone();
+    after.push(OrderStockFact {
+        key: lines.key().to_owned(),
+        sku: String::new(),
+        quantity: 0,
+    });
+    for line in &lines_netted {
+        let row = Sql::new(insert)
+            .bind(order_id)
+            .bind(lines.key())
+            .bind(&line.sku)
+            .bind(line.delta)
+            .bind(event_id)
+            .bind(now);
+        tx.execute(&row).await?;
+        after.push(OrderStockFact {
+            key: lines.key().to_owned(),
+            sku: line.sku.clone(),
+            quantity: line.delta,
+        });
+    }
+    let moves = order_moves(&outstanding(&before), &outstanding(&after));
+    move_levels(tx, job_key, &moves, now)
+        .await
+        .map(OrderApplied::Moved)
 }
 
 /// herald's database is the inventory plugin's stock ledger, on either backend.
@@ -87,10 +187,28 @@ impl StockLedger for Store {
         }
         .await;
         self.health.observe(&result);
-        result.map_err(|err| match err {
-            StoreError::StockOverflow(overflow) => LedgerError::Overflow(overflow),
-            other => LedgerError::Unavailable(other.to_string()),
-        })
+        result.map_err(ledger_error)
+    }
+
+    async fn apply_to_order(
+        &self,
+        order_id: &str,
+        job_key: &str,
+        event_id: &str,
+        lines: &OrderLines,
+    ) -> std::result::Result<OrderApplied, LedgerError> {
+        let result = async {
+            let mut write = self.durable().await?;
+            let mut tx = write.begin().await?;
+            let applied = apply_order_lines(&mut tx, order_id, job_key, event_id, lines).await?;
+            if matches!(applied, OrderApplied::Moved(_)) {
+                tx.commit().await?;
+            }
+            Ok(applied)
+        }
+        .await;
+        self.health.observe(&result);
+        result.map_err(ledger_error)
     }
 
     async fn levels(
@@ -105,5 +223,12 @@ impl StockLedger for Store {
         async { self.read().await?.fetch_all(&sql).await }
             .await
             .map_err(|err: StoreError| LedgerError::Unavailable(err.to_string()))
+    }
+}
+
+fn ledger_error(err: StoreError) -> LedgerError {
+    match err {
+        StoreError::StockOverflow(overflow) => LedgerError::Overflow(overflow),
+        other => LedgerError::Unavailable(other.to_string()),
     }
 }

@@ -3,7 +3,9 @@
 //! nothing of it.
 
 use herald::store::JobStatus;
-use herald_plugin_inventory::ledger::{LedgerError, StockLedger, StockMove};
+use herald_plugin_inventory::ledger::{
+    LedgerError, OrderApplied, OrderLines, StockLedger, StockMove,
+};
 use serde_json::Value;
 
 use crate::helpers::{
@@ -37,9 +39,13 @@ fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     run_cli(&app.config_path(), args)
 }
 
+/// A refund of no order: its own lines go back as they are, once per job.
 fn refund(id: &str, items: &str) -> Vec<u8> {
     let mut event = herald_testkit::stripe::fixture_with_items("charge.refunded", items);
     event["id"] = Value::from(id);
+    if let Some(metadata) = event["data"]["object"]["metadata"].as_object_mut() {
+        metadata.remove("order_id");
+    }
     serde_json::to_vec(&event).expect("json")
 }
 
@@ -169,6 +175,93 @@ async fn the_ledger_nets_one_adjustments_moves_with_checked_sums_on_every_backen
             store.apply("k1", "evt", &[StockMove::new("B", 1)]).await,
             Ok(true),
             "{backend}"
+        );
+    }
+}
+
+/// One order's announcements and refunds: the checkout, the payment and the charge
+/// each take (only the first counts), a refund of one mug, then the full refund.
+fn order_story() -> Vec<(&'static str, OrderLines)> {
+    let lines = || vec![StockMove::new("TEE", 2), StockMove::new("MUG", 1)];
+    vec![
+        ("evt_session", OrderLines::Take(lines())),
+        ("evt_payment", OrderLines::Take(lines())),
+        ("evt_charge", OrderLines::Take(lines())),
+        (
+            "evt_refund_mug",
+            OrderLines::Return {
+                key: "refund:re_1".into(),
+                lines: vec![StockMove::new("MUG", 1)],
+            },
+        ),
+        ("evt_refunded", OrderLines::ReturnAll),
+    ]
+}
+
+#[tokio::test]
+async fn an_order_takes_stock_once_and_gets_it_back_once_across_two_replicas_on_every_backend() {
+    for (backend, store, guard) in crate::helpers::backends().await {
+        let replica = herald::store::Store::connect(guard.settings())
+            .await
+            .expect("second replica");
+        // The announcements race on two replicas, each delivered twice.
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, (event, lines)) in order_story().into_iter().take(3).enumerate() {
+            for store in [store.clone(), replica.clone()] {
+                let lines = lines.clone();
+                tasks.spawn(async move {
+                    let key = format!("job:{n}");
+                    store.apply_to_order("O1", &key, event, &lines).await
+                });
+            }
+        }
+        let mut moved = 0;
+        while let Some(done) = tasks.join_next().await {
+            match done.expect("task").expect("applied") {
+                OrderApplied::Moved(lines) => moved += usize::from(!lines.is_empty()),
+                OrderApplied::Already { .. } => {}
+            }
+        }
+        assert_eq!(moved, 1, "{backend}: one announcement took the stock");
+        let levels = store.levels(None).await.expect("levels");
+        assert_eq!(
+            levels,
+            [("MUG".to_owned(), -1), ("TEE".to_owned(), -2)],
+            "{backend}"
+        );
+
+        // Refunds in every order, and twice each, end with everything back once.
+        let story = order_story();
+        let refunds = &story[3..];
+        for first in [0, 1] {
+            let order = format!("O-refunds-first-{first}");
+            let sequence = [
+                &refunds[first],
+                &refunds[1 - first],
+                &story[0],
+                &refunds[first],
+            ];
+            for (event, lines) in sequence {
+                replica
+                    .apply_to_order(&order, event, event, lines)
+                    .await
+                    .expect("applied");
+            }
+        }
+        for (event, lines) in refunds {
+            store
+                .apply_to_order("O1", event, event, lines)
+                .await
+                .expect("applied");
+            store
+                .apply_to_order("O1", event, event, lines)
+                .await
+                .expect("again");
+        }
+        assert_eq!(
+            store.levels(None).await.expect("levels"),
+            [("MUG".to_owned(), 0), ("TEE".to_owned(), 0)],
+            "{backend}: O1 back to where it started, the refund-first orders never took"
         );
     }
 }

@@ -22,6 +22,9 @@ const PAYMENT_EVENTS: [&str; 4] = [
 /// The event type that means an order was refunded: `adjust = "auto"` increments on it.
 pub(crate) const REFUND_EVENT: &str = "charge.refunded";
 
+/// A refund made: `adjust = "auto"` puts back the lines its `metadata.items` names.
+pub(crate) const REFUNDS_EVENT: &str = "refund.created";
+
 /// Which way an action moves stock, as written in the rule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Adjust {
@@ -29,7 +32,8 @@ pub enum Adjust {
     Decrement,
     /// Stock comes back: the order was refunded.
     Increment,
-    /// Decided by the event's type: payments decrement, `charge.refunded` increments.
+    /// Decided by the event's type: payments decrement, `charge.refunded` and
+    /// `refund.created` increment.
     #[default]
     Auto,
 }
@@ -66,7 +70,7 @@ impl Adjust {
             Self::Decrement => Ok(Direction::Decrement),
             Self::Increment => Ok(Direction::Increment),
             Self::Auto if PAYMENT_EVENTS.contains(&kind) => Ok(Direction::Decrement),
-            Self::Auto if kind == REFUND_EVENT => Ok(Direction::Increment),
+            Self::Auto if kind == REFUND_EVENT || kind == REFUNDS_EVENT => Ok(Direction::Increment),
             Self::Auto => Err(format!(
                 "cannot tell which way a `{kind}` event moves stock; set \
                  `adjust = \"decrement\"` or `adjust = \"increment\"` on the rule's action"

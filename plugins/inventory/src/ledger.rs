@@ -6,5 +6,6 @@
 //! these are the same types, under the path herald's store imports them from.
 
 pub use herald_plugin_api::ledger::stock::{
-    checked_level, net_moves, LedgerError, StockLedger, StockMove, StockOverflow,
+    checked_level, net_moves, order_moves, outstanding, LedgerError, Moved, OrderApplied,
+    OrderLines, OrderStockFact, StockLedger, StockMove, StockOverflow, RETURN_ALL_KEY, TAKE_KEY,
 };

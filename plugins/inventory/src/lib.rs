@@ -39,5 +39,8 @@ mod plugin;
 pub use action::{validate_action, Adjust, Direction, InventoryAction, DEFAULT_ITEMS};
 pub use config::{InventoryConfig, ValidatedInventory, DEFAULT_MAX_CONCURRENCY};
 pub use items::{parse_items, ItemsError, MAX_QUANTITY};
-pub use ledger::{LedgerError, StockLedger, StockMove, StockOverflow};
+pub use ledger::{
+    outstanding, LedgerError, Moved, OrderApplied, OrderLines, OrderStockFact, StockLedger,
+    StockMove, StockOverflow,
+};
 pub use memory::MemoryLedger;

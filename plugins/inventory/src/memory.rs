@@ -6,14 +6,37 @@ use std::sync::{Mutex, MutexGuard};
 
 use herald_plugin_api::async_trait;
 
-use crate::ledger::{checked_level, net_moves, LedgerError, StockLedger, StockMove};
+use crate::ledger::{
+    checked_level, net_moves, order_moves, outstanding, LedgerError, Moved, OrderApplied,
+    OrderLines, OrderStockFact, StockLedger, StockMove,
+};
 
-/// What the mutex guards: levels and the keys already applied, changed together.
+/// What the mutex guards: levels, the keys already applied and each order's facts,
+/// changed together.
 #[derive(Debug, Default)]
 struct Stock {
     /// By SKU; a `BTreeMap` so [`StockLedger::levels`] lists SKUs in order.
     levels: BTreeMap<String, i64>,
     applied: HashSet<String>,
+    /// By order id: each fact with the event that recorded it.
+    orders: BTreeMap<String, Vec<(OrderStockFact, String)>>,
+}
+
+impl Stock {
+    /// Applies `moves`, netted, all or nothing: every new level is worked out before
+    /// any is stored, so an overflow changes nothing.
+    fn apply(&mut self, moves: &[StockMove]) -> Result<Vec<Moved>, LedgerError> {
+        let mut moved = Vec::new();
+        for StockMove { sku, delta } in net_moves(moves)? {
+            let level = self.levels.get(&sku).copied().unwrap_or_default();
+            let level = checked_level(&sku, level, delta)?;
+            moved.push(Moved { sku, delta, level });
+        }
+        for Moved { sku, level, .. } in &moved {
+            self.levels.insert(sku.clone(), *level);
+        }
+        Ok(moved)
+    }
 }
 
 /// Stock levels and applied keys in memory, behind a mutex.
@@ -40,7 +63,7 @@ impl MemoryLedger {
         Self {
             stock: Mutex::new(Stock {
                 levels,
-                applied: HashSet::new(),
+                ..Stock::default()
             }),
         }
     }
@@ -65,17 +88,37 @@ impl StockLedger for MemoryLedger {
         if stock.applied.contains(key) {
             return Ok(false);
         }
-        // Every new level is worked out before any is stored: an overflow changes nothing.
-        let mut levels = Vec::new();
-        for StockMove { sku, delta } in net_moves(moves)? {
-            let level = stock.levels.get(&sku).copied().unwrap_or_default();
-            levels.push((checked_level(&sku, level, delta)?, sku));
-        }
-        for (level, sku) in levels {
-            stock.levels.insert(sku, level);
-        }
+        stock.apply(moves)?;
         stock.applied.insert(key.to_owned());
         Ok(true)
+    }
+
+    async fn apply_to_order(
+        &self,
+        order_id: &str,
+        _job_key: &str,
+        event_id: &str,
+        lines: &OrderLines,
+    ) -> Result<OrderApplied, LedgerError> {
+        let mut stock = self.lock()?;
+        let recorded = stock.orders.get(order_id).cloned().unwrap_or_default();
+        if let Some((_, by)) = recorded.iter().find(|(fact, _)| fact.key == lines.key()) {
+            return Ok(OrderApplied::Already { by: by.clone() });
+        }
+        let before: Vec<OrderStockFact> = recorded.iter().map(|(fact, _)| fact.clone()).collect();
+        let new = std::iter::once(StockMove::new("", 0)).chain(net_moves(lines.lines())?);
+        let new: Vec<OrderStockFact> = new
+            .map(|line| OrderStockFact {
+                key: lines.key().to_owned(),
+                sku: line.sku,
+                quantity: line.delta,
+            })
+            .collect();
+        let after: Vec<OrderStockFact> = before.iter().chain(&new).cloned().collect();
+        let moved = stock.apply(&order_moves(&outstanding(&before), &outstanding(&after)))?;
+        let entry = stock.orders.entry(order_id.to_owned()).or_default();
+        entry.extend(new.into_iter().map(|fact| (fact, event_id.to_owned())));
+        Ok(OrderApplied::Moved(moved))
     }
 
     async fn levels(&self, sku: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
@@ -119,6 +162,39 @@ mod tests {
             vec![("B".to_owned(), 1)]
         );
         assert_eq!(ledger.levels(Some("C")).await.unwrap(), vec![]);
+    }
+
+    #[tokio::test]
+    async fn an_order_takes_once_and_gets_back_no_more_than_it_took() {
+        let ledger = MemoryLedger::with_levels([("A", 10)]);
+        let take = OrderLines::Take(vec![StockMove::new("A", 2)]);
+        let again = OrderLines::Take(vec![StockMove::new("A", 3)]);
+        let moved = ledger
+            .apply_to_order("O1", "k1", "e1", &take)
+            .await
+            .unwrap();
+        let OrderApplied::Moved(moved) = moved else {
+            panic!("{moved:?}")
+        };
+        assert_eq!(moved[0].level, 8);
+        let by = "e1".to_owned();
+        let again = ledger.apply_to_order("O1", "k2", "e2", &again).await;
+        assert_eq!(again, Ok(OrderApplied::Already { by }));
+        let part = OrderLines::Return {
+            key: "re_1".into(),
+            lines: vec![StockMove::new("A", 5)],
+        };
+        ledger
+            .apply_to_order("O1", "k3", "e3", &part)
+            .await
+            .unwrap();
+        let all = OrderLines::ReturnAll;
+        let moved = ledger.apply_to_order("O1", "k4", "e4", &all).await.unwrap();
+        assert_eq!(moved, OrderApplied::Moved(vec![]));
+        assert_eq!(
+            ledger.levels(Some("A")).await.unwrap(),
+            vec![("A".to_owned(), 10)]
+        );
     }
 
     #[tokio::test]

@@ -2,19 +2,23 @@
 //! dispatcher's workers in the deliver stage.
 //!
 //! A delivery decides the direction (the action's `adjust`, or the event's type), skips
-//! partial refunds unless configured to restock them, renders and parses the items, and
-//! hands the resulting [`StockMove`]s to the [`StockLedger`] under the job's idempotency
-//! key, which the ledger applies at most once.
+//! partial refunds unless configured to restock them or their refund names its lines,
+//! renders and parses the items, and hands them to the [`StockLedger`]:
+//!
+//! - for an event of an order, as [`OrderLines`]: the order's stock is taken once,
+//!   whichever of its announcements comes first, and never more than it took comes back;
+//! - for an event without an order, as [`StockMove`]s under the job's idempotency key,
+//!   which the ledger applies at most once.
 
 use std::sync::Arc;
 
 use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError, Templates};
 use serde_json::Value;
 
-use crate::action::{Direction, InventoryAction, REFUND_EVENT};
+use crate::action::{Direction, InventoryAction, REFUNDS_EVENT, REFUND_EVENT};
 use crate::config::ValidatedInventory;
 use crate::items::{parse_items, ItemsError};
-use crate::ledger::{StockLedger, StockMove};
+use crate::ledger::{LedgerError, OrderApplied, OrderLines, StockLedger, StockMove};
 
 /// What to tell the operator when an event carries no items.
 const NO_ITEMS_HINT: &str = "the storefront should set metadata.items";
@@ -49,10 +53,18 @@ pub(crate) fn build(
 
 /// Why a job makes no moves: either nothing to do, or a permanent failure.
 enum Skip {
-    /// Nothing to apply; the job is done.
-    Done,
+    /// Nothing to apply; the job ends skipped, with this reason.
+    Nothing(String),
     /// The job cannot succeed, however often it is retried.
     Failed(String),
+}
+
+/// What a job asks of the ledger.
+enum Plan<'a> {
+    /// Lines of order `.0`, applied once per order.
+    Order(&'a str, OrderLines),
+    /// Moves of an event without an order, applied once per job.
+    Job(Vec<StockMove>),
 }
 
 /// Whether a `charge.refunded` payload refunds less than was charged.
@@ -71,8 +83,8 @@ fn is_partial_refund(raw: &Value) -> bool {
 }
 
 impl InventoryPlugin {
-    /// The moves the job makes, or why it makes none.
-    fn moves(&self, job: &Job<'_>) -> Result<Vec<StockMove>, Skip> {
+    /// What the job asks of the ledger, or why it asks nothing.
+    fn plan<'a>(&self, job: &'a Job<'_>) -> Result<Plan<'a>, Skip> {
         let event = job.event;
         let action = InventoryAction::from_params(job.params)
             .map_err(|errors| Skip::Failed(errors.join("; ")))?;
@@ -80,20 +92,52 @@ impl InventoryPlugin {
             .adjust
             .resolve(&event.kind)
             .map_err(|reason| Skip::Failed(format!("inventory `{}`: {reason}", self.name)))?;
-
-        if direction == Direction::Increment
-            && event.kind == REFUND_EVENT
-            && !self.restock_partial_refunds
-            && is_partial_refund(&event.raw)
-        {
-            tracing::info!(
-                plugin = %self.name,
-                event_id = %event.id,
-                "partial refund: not restocked (set restock_partial_refunds = true to restock)"
-            );
-            return Err(Skip::Done);
+        let refund = direction == Direction::Increment && event.kind == REFUND_EVENT;
+        let partial = refund && is_partial_refund(&event.raw);
+        if let (Some(order_id), true, false) = (event.order_id.as_deref(), refund, partial) {
+            // A full refund puts back whatever the order still holds out, lines or not.
+            return Ok(Plan::Order(order_id, OrderLines::ReturnAll));
         }
+        if partial && !self.restock_partial_refunds {
+            return Err(Skip::Nothing(
+                "no change: a partial refund puts nothing back (set restock_partial_refunds = \
+                 true, or name the lines in the refund's metadata.items)"
+                    .to_owned(),
+            ));
+        }
+        let lines = match self.lines(&action, job) {
+            Ok(lines) => lines,
+            // A refund of money only: nothing names a line to put back.
+            Err(Skip::Failed(_)) if event.kind == REFUNDS_EVENT => {
+                return Err(Skip::Nothing(
+                    "no change: the refund names no lines in metadata.items".to_owned(),
+                ))
+            }
+            Err(skip) => return Err(skip),
+        };
+        Ok(match (event.order_id.as_deref(), direction) {
+            (Some(order_id), Direction::Decrement) => {
+                Plan::Order(order_id, OrderLines::Take(lines))
+            }
+            (Some(order_id), Direction::Increment) => Plan::Order(
+                order_id,
+                OrderLines::Return {
+                    // A refund event's object is the refund; a charge's partial refunds
+                    // share the charge, so each event is a return of its own.
+                    key: match (&event.object_id, event.kind.as_str()) {
+                        (Some(refund), REFUNDS_EVENT) => format!("refund:{refund}"),
+                        _ => format!("event:{}", event.id),
+                    },
+                    lines,
+                },
+            ),
+            (None, Direction::Decrement) => Plan::Job(negated(lines)),
+            (None, Direction::Increment) => Plan::Job(lines),
+        })
+    }
 
+    /// The action's line items, rendered and parsed, with positive quantities.
+    fn lines(&self, action: &InventoryAction, job: &Job<'_>) -> Result<Vec<StockMove>, Skip> {
         let text = self
             .templates
             .render_inline(&action.items, job.context.get())
@@ -104,16 +148,46 @@ impl InventoryPlugin {
             )),
             other => Skip::Failed(format!("bad line items: {other}")),
         })?;
-
-        let sign = match direction {
-            Direction::Decrement => -1,
-            Direction::Increment => 1,
-        };
         Ok(items
             .into_iter()
-            .map(|(sku, quantity)| StockMove::new(sku, sign * quantity))
+            .map(|(sku, quantity)| StockMove::new(sku, quantity))
             .collect())
     }
+
+    /// The ledger's answer as the job's outcome.
+    fn outcome(
+        &self,
+        key: &str,
+        event_id: &str,
+        applied: Result<OrderApplied, LedgerError>,
+    ) -> Outcome {
+        match applied {
+            Ok(OrderApplied::Moved(moved)) => {
+                // The key and a count only: line items can be read as customer data.
+                tracing::info!(plugin = %self.name, key, skus = moved.len(), "stock adjusted");
+                Outcome::Delivered
+            }
+            // This very event, delivered again after its moves were committed.
+            Ok(OrderApplied::Already { by }) if by == event_id => Outcome::Delivered,
+            Ok(OrderApplied::Already { by }) => Outcome::skipped(format!(
+                "no change: event {by} already moved this order's stock (the order is \
+                 taken once, whichever of its announcements arrives first)"
+            )),
+            // An overflow is refused the same way every time: dead-letter it at once.
+            Err(err) if err.is_permanent() => {
+                Outcome::failed(format!("inventory `{}`: {err}", self.name))
+            }
+            Err(err) => Outcome::retry(err.to_string()),
+        }
+    }
+}
+
+/// Lines leaving stock.
+fn negated(lines: Vec<StockMove>) -> Vec<StockMove> {
+    lines
+        .into_iter()
+        .map(|line| StockMove::new(line.sku, line.delta.saturating_neg()))
+        .collect()
 }
 
 #[async_trait]
@@ -123,27 +197,31 @@ impl Plugin for InventoryPlugin {
     }
 
     async fn deliver(&self, job: &Job<'_>) -> Outcome {
-        let moves = match self.moves(job) {
-            Ok(moves) => moves,
-            Err(Skip::Done) => return Outcome::Delivered,
+        let plan = match self.plan(job) {
+            Ok(plan) => plan,
+            Err(Skip::Nothing(reason)) => {
+                tracing::info!(plugin = %self.name, event_id = %job.event.id, "{reason}");
+                return Outcome::skipped(reason);
+            }
             Err(Skip::Failed(reason)) => return Outcome::failed(reason),
         };
         let key = job.idempotency_key;
-        match self.ledger.apply(key, &job.event.id, &moves).await {
-            Ok(true) => {
-                // The key and a count only: line items can be read as customer data.
-                tracing::info!(plugin = %self.name, key, skus = moves.len(), "stock adjusted");
-                Outcome::Delivered
+        match plan {
+            Plan::Order(order_id, lines) => {
+                let applied = self
+                    .ledger
+                    .apply_to_order(order_id, key, &job.event.id, &lines)
+                    .await;
+                self.outcome(key, &job.event.id, applied)
             }
-            Ok(false) => {
-                tracing::debug!(plugin = %self.name, key, "stock moves already applied");
-                Outcome::Delivered
-            }
-            // An overflow is refused the same way every time: dead-letter it at once.
-            Err(err) if err.is_permanent() => {
-                Outcome::failed(format!("inventory `{}`: {err}", self.name))
-            }
-            Err(err) => Outcome::retry(err.to_string()),
+            Plan::Job(moves) => match self.ledger.apply(key, &job.event.id, &moves).await {
+                Ok(true) => self.outcome(key, &job.event.id, Ok(OrderApplied::Moved(Vec::new()))),
+                Ok(false) => {
+                    tracing::debug!(plugin = %self.name, key, "stock moves already applied");
+                    Outcome::Delivered
+                }
+                Err(err) => self.outcome(key, &job.event.id, Err(err)),
+            },
         }
     }
 }

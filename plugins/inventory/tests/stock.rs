@@ -9,8 +9,8 @@ use herald_plugin_api::{
 use std::collections::HashMap;
 
 use herald_plugin_inventory::{
-    validate_action, InventoryConfig, LedgerError, MemoryLedger, StockLedger, StockMove,
-    ValidatedInventory,
+    validate_action, InventoryConfig, LedgerError, MemoryLedger, OrderApplied, OrderLines,
+    StockLedger, StockMove, ValidatedInventory,
 };
 use herald_testkit::stripe::{event_from, fixture_json, fixture_with_items};
 use herald_testkit::{failed_reason, params, Attempt, FakeTemplates};
@@ -113,21 +113,66 @@ fn partial_refund() -> Value {
 #[tokio::test]
 async fn a_partial_refund_does_not_restock_by_default() {
     let (ledger, plugin) = setup(false).await;
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    deliver(&*plugin, paid, "k:paid").await;
+    match deliver(&*plugin, partial_refund(), KEY).await {
+        Outcome::Skipped { reason } => assert!(reason.contains("partial refund"), "{reason}"),
+        other => panic!("expected Skipped, got {other:?}"),
+    }
+    assert_eq!(levels(&ledger).await, level_list(4, 8));
+}
+
+#[tokio::test]
+async fn a_partial_refund_restocks_when_configured_never_more_than_was_taken() {
+    let (ledger, plugin) = setup(true).await;
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    deliver(&*plugin, paid, "k:paid").await;
     assert_eq!(
         deliver(&*plugin, partial_refund(), KEY).await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+    // The full refund after it finds nothing left out.
+    let refunded = with_items("charge.refunded", Some(ITEMS));
+    assert_eq!(
+        deliver(&*plugin, refunded, "k:full").await,
         Outcome::Delivered
     );
     assert_eq!(levels(&ledger).await, level_list(5, 10));
 }
 
 #[tokio::test]
-async fn a_partial_refund_restocks_when_configured() {
-    let (ledger, plugin) = setup(true).await;
+async fn an_order_announced_by_checkout_and_payment_takes_stock_once() {
+    let (ledger, plugin) = setup(false).await;
+    let session = with_items("checkout.session.completed", Some(ITEMS));
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    assert_eq!(deliver(&*plugin, paid, "k:paid").await, Outcome::Delivered);
+    match deliver(&*plugin, session, "k:session").await {
+        Outcome::Skipped { reason } => assert!(reason.contains("already moved"), "{reason}"),
+        other => panic!("expected Skipped, got {other:?}"),
+    }
+    assert_eq!(levels(&ledger).await, level_list(4, 8));
+}
+
+#[tokio::test]
+async fn a_refund_naming_its_lines_puts_back_those_once_in_any_order() {
+    let (ledger, plugin) = setup(false).await;
+    let mut refund = with_items("refund.created", Some("SKU-MUG:1"));
+    refund["data"]["object"]["metadata"]["order_id"] = json!("ORDER12345");
+    // Before the payment: counted when the take comes.
     assert_eq!(
-        deliver(&*plugin, partial_refund(), KEY).await,
+        deliver(&*plugin, refund.clone(), "k:refund").await,
         Outcome::Delivered
     );
-    assert_eq!(levels(&ledger).await, level_list(6, 12));
+    assert_eq!(levels(&ledger).await, level_list(5, 10));
+    let paid = with_items("payment_intent.succeeded", Some(ITEMS));
+    assert_eq!(deliver(&*plugin, paid, "k:paid").await, Outcome::Delivered);
+    assert_eq!(levels(&ledger).await, level_list(5, 8));
+    assert_eq!(
+        deliver(&*plugin, refund, "k:refund").await,
+        Outcome::Delivered
+    );
+    assert_eq!(levels(&ledger).await, level_list(5, 8));
 }
 
 #[tokio::test]
@@ -206,6 +251,16 @@ impl StockLedger for DownLedger {
         Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
 
+    async fn apply_to_order(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: &OrderLines,
+    ) -> Result<OrderApplied, LedgerError> {
+        Err(LedgerError::Unavailable("connection refused".to_owned()))
+    }
+
     async fn levels(&self, _: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
         Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
@@ -228,7 +283,12 @@ async fn a_refund_that_would_overflow_a_level_fails_for_good_and_moves_nothing()
         ("SKU-MUG", 5),
     ]));
     let plugin = plugin_with(ledger.clone(), false).await;
-    let refunded = with_items("charge.refunded", Some(ITEMS));
+    // Without an order, the refund's own lines go back as they are.
+    let mut refunded = with_items("charge.refunded", Some(ITEMS));
+    let metadata = refunded["data"]["object"]["metadata"]
+        .as_object_mut()
+        .expect("metadata");
+    metadata.remove("order_id");
     let reason = failed_reason(&deliver(&*plugin, refunded, KEY).await);
     assert!(reason.contains("overflow"), "{reason}");
     assert!(reason.contains("SKU-TEE-M"), "{reason}");

@@ -1,23 +1,30 @@
 //! `sqlx::migrate!` embeds the migrations at compile time: rebuild when they change.
-//! The trigger samples are data files: list them for `include_str!`, so adding a
-//! `src/samples/stripe/<type>.json` is all it takes to add a sample.
+//! The samples are data files: list them for `include_str!`, so adding a
+//! `src/samples/stripe/<type>.json` (or `src/samples/herald/<type>.json`, for an
+//! event of herald's own) is all it takes to add a sample.
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/samples/stripe");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("src/samples/stripe is readable")
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".json").map(str::to_owned)
-        })
-        .collect();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/samples");
+    let mut names: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for source in ["stripe", "herald"] {
+        let dir = samples.join(source);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        names.extend(
+            std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
+                .filter_map(|entry| {
+                    let name = entry.ok()?.file_name().into_string().ok()?;
+                    let kind = name.strip_suffix(".json")?.to_owned();
+                    Some((kind, dir.clone()))
+                }),
+        );
+    }
     names.sort();
     let mut out = String::from("&[\n");
-    for name in &names {
+    for (name, dir) in &names {
         let path = dir.join(format!("{name}.json"));
         writeln!(
             out,

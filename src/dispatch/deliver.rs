@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use herald_plugin_api::{Context, Job, Outcome};
+use herald_plugin_api::{Context, Job, Outcome, Raised, RaisedEvent};
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -21,8 +21,9 @@ pub enum Reached {
     No,
 }
 
-/// Delivers `job` and returns the record to store. Never fails: every problem,
-/// including a plugin that is no longer configured, becomes the attempt's outcome.
+/// Delivers `job` and returns the record to store, with the events the delivery
+/// raised (none unless it was delivered). Never fails: every problem, including a
+/// plugin that is no longer configured, becomes the attempt's outcome.
 pub async fn deliver(
     job: &ClaimedJob,
     plugins: &PluginSet,
@@ -30,9 +31,10 @@ pub async fn deliver(
     policy: &RetryPolicy,
     metrics: &Metrics,
     clock: &Clock,
-) -> (AttemptRecord, Reached) {
+) -> (AttemptRecord, Reached, Vec<RaisedEvent>) {
     let started_at_ms = clock.now_ms();
     let started = Instant::now();
+    let raised = Raised::new();
     let outcome = match plugins.get(&job.plugin) {
         None => Outcome::failed(format!(
             "plugin instance `{}` is not configured",
@@ -48,6 +50,7 @@ pub async fn deliver(
                     idempotency_key: &job.idempotency_key,
                     attempt: job.attempt,
                     rule: &job.rule,
+                    raised: &raised,
                 })
                 .await
         }
@@ -119,7 +122,12 @@ pub async fn deliver(
         outcome: next,
         error,
     };
-    (record, reached)
+    let raised = if next == AttemptOutcome::Delivered {
+        raised.take()
+    } else {
+        Vec::new()
+    };
+    (record, reached, raised)
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -160,7 +168,7 @@ mod tests {
     async fn an_attempt_is_stamped_by_the_clock_and_a_missing_plugin_is_permanent() {
         let clock = Clock::manual(1_700_000_000_000);
         let policy = RetryPolicy::from_config(RetryConfig::default());
-        let (record, reached) = deliver(
+        let (record, reached, _) = deliver(
             &job("gone"),
             &PluginSet::default(),
             &Value::Null,

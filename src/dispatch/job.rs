@@ -20,6 +20,10 @@ use crate::store::{ClaimedJob, StoreError};
 /// but the job is only claimed once due.
 pub(super) const UNKNOWN_PLUGIN_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a delivered job whose raised events could not be stored waits to be
+/// delivered again.
+const RAISED_RETRY_MS: i64 = 10_000;
+
 impl Shared {
     /// The policy for `job`: the rule's overrides, then the plugin instance's, then `[dispatch]`.
     fn policy(&self, job: &ClaimedJob, live: &Snapshot) -> RetryPolicy {
@@ -52,7 +56,7 @@ impl Shared {
             return Attempted::PutBack { run_at };
         }
         let policy = self.policy(job, live);
-        let (record, reached) = deliver(
+        let (mut record, reached, raised) = deliver(
             job,
             &live.plugins,
             live.shop(),
@@ -75,6 +79,14 @@ impl Shared {
                     self.metrics.breaker(&job.plugin, true);
                 }
             }
+        }
+        if let Err(err) = self.store_raised(job, live, raised).await {
+            // Delivered, but what it raised is not stored: deliver it again, which
+            // raises the same events (the plugin's effect is applied once).
+            warn!(job_id = job.id, error = %err, "could not store the events the delivery raised; will try again");
+            let at = self.clock.now_ms().saturating_add(RAISED_RETRY_MS);
+            record.outcome = crate::store::AttemptOutcome::RetryAt(at);
+            record.error = Some(format!("could not store the events it raised: {err}"));
         }
         self.after_attempt(job, live, record)
     }

@@ -24,6 +24,7 @@ mod in_flight;
 mod job;
 mod links;
 mod order_gate;
+mod raised;
 mod rate;
 mod run;
 mod shared;

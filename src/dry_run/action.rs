@@ -125,6 +125,7 @@ pub fn preview_action(
             idempotency_key: &idempotency_key,
             attempt: 1,
             rule,
+            raised: &herald_plugin_api::DISCARDED,
         };
         match instance.preview(&job, templates.as_ref()) {
             Some(Ok(preview)) => {

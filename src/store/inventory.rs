@@ -66,10 +66,12 @@ async fn move_levels(
         .bind(sku);
         let level: i64 = tx.scalar(&read).await?.unwrap_or_default();
         let level = checked_level(sku, level, *delta)?;
-        let logged = Sql::new("INSERT INTO stock_moves (key, sku, delta) VALUES ($1, $2, $3)")
-            .bind(key)
-            .bind(sku)
-            .bind(*delta);
+        let logged =
+            Sql::new("INSERT INTO stock_moves (key, sku, delta, level) VALUES ($1, $2, $3, $4)")
+                .bind(key)
+                .bind(sku)
+                .bind(*delta)
+                .bind(level);
         tx.execute(&logged).await?;
         let set = Sql::new("UPDATE stock_levels SET quantity = $2, updated_at = $3 WHERE sku = $1")
             .bind(sku)
@@ -209,6 +211,32 @@ impl StockLedger for Store {
         .await;
         self.health.observe(&result);
         result.map_err(ledger_error)
+    }
+
+    async fn moved_by(&self, job_key: &str) -> std::result::Result<Vec<Moved>, LedgerError> {
+        #[derive(sqlx::FromRow)]
+        struct MoveRow {
+            sku: String,
+            delta: i64,
+            level: Option<i64>,
+        }
+        let sql = Sql::new(
+            "SELECT sku, delta, level FROM stock_moves WHERE key = $1 AND level IS NOT NULL ORDER BY sku",
+        )
+        .bind(job_key);
+        let rows: Vec<MoveRow> = async { self.read().await?.fetch_all(&sql).await }
+            .await
+            .map_err(ledger_error)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(Moved {
+                    sku: row.sku,
+                    delta: row.delta,
+                    level: row.level?,
+                })
+            })
+            .collect())
     }
 
     async fn levels(

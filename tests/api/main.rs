@@ -15,6 +15,7 @@ mod events;
 mod failover;
 mod failover_config;
 mod helpers;
+mod herald_events;
 mod hostile_templates;
 mod inventory;
 mod leases;

@@ -283,7 +283,7 @@ async fn every_sample_is_delivered_by_the_shipped_config_without_a_dead_letter()
     let now = 1_789_927_300;
     // All received before any is delivered: a dispute waits for the payment that
     // names its order, which a later sample brings.
-    let kinds: Vec<&str> = herald::samples::types().collect();
+    let kinds: Vec<&str> = herald::samples::stripe_types().collect();
     for (n, kind) in kinds.iter().enumerate() {
         let event =
             herald::samples::sample(kind, now, &format!("evt_sample_{n}")).expect("a sample");

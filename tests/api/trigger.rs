@@ -60,7 +60,7 @@ fn payload(event: &herald_plugin_api::Event) -> Value {
 #[tokio::test]
 async fn every_sample_sent_by_the_trigger_code_is_stored_with_its_type() {
     let app = spawn_app().await;
-    let kinds: Vec<&str> = samples::types().collect();
+    let kinds: Vec<&str> = samples::stripe_types().collect();
     assert!(kinds.len() >= 23, "{kinds:?}");
     for kind in kinds {
         let outgoing = build(kind, &[], now()).expect("a sample");
@@ -252,7 +252,7 @@ async fn list_shows_every_sample_type() {
     let (ok, out, err) = cli(&app.config_path(), &["trigger", "--list"]).await;
     assert!(ok, "{err}");
     let listed: Vec<&str> = out.lines().collect();
-    assert_eq!(listed, samples::types().collect::<Vec<_>>());
+    assert_eq!(listed, samples::stripe_types().collect::<Vec<_>>());
     let (ok, json, _) = cli(&app.config_path(), &["trigger", "--list", "--json"]).await;
     assert!(ok);
     let parsed: Vec<String> = serde_json::from_str(&json).unwrap();
@@ -357,4 +357,15 @@ async fn a_story_sends_its_case_in_order_and_the_dispute_reaches_the_order() {
     assert!(shown.starts_with("order ORDER12345: paid"), "{shown}");
     assert!(shown.contains("charge.dispute.created"), "{shown}");
     assert!(shown.contains("charge.dispute.closed"), "{shown}");
+}
+
+#[test]
+fn a_herald_event_type_is_not_sent_as_if_stripe_had_sent_it() {
+    let err = herald::cli::trigger::build("herald.stock_low", &[], 1)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("event of herald's own"), "{err}");
+    assert!(!samples::stripe_types().any(|kind| kind.starts_with("herald.")));
+    assert!(samples::types().any(|kind| kind == "herald.stock_low"));
 }

@@ -37,6 +37,7 @@ pub mod params;
 pub mod payload;
 pub mod plugin;
 pub mod preview;
+pub mod raised;
 pub mod retry;
 pub mod templates;
 
@@ -52,5 +53,6 @@ pub use params::{or_problems, require_key, string_params};
 pub use payload::Payload;
 pub use plugin::{Job, Outcome, Plugin, PluginError};
 pub use preview::{Preview, MASKED};
+pub use raised::{Raised, RaisedEvent, DISCARDED};
 pub use retry::RetryConfig;
 pub use templates::{RenderError, TemplatePart, Templates};

@@ -26,6 +26,8 @@ pub struct Job<'a> {
     pub attempt: u32,
     /// The rule that planned this job.
     pub rule: &'a str,
+    /// Where the delivery raises events of herald's own (see [`crate::raised`]).
+    pub raised: &'a crate::Raised,
 }
 
 /// What a delivery attempt came to. Plugins classify; the dispatcher owns backoff.

@@ -20,6 +20,9 @@ pub struct InventoryConfig {
     /// a partial refund is usually a goodwill discount, not a return.
     #[serde(default)]
     pub restock_partial_refunds: bool,
+    /// A level at or below which a SKU is low: a move that takes a level there
+    /// raises `herald.stock_low`. Unset: only a level going below zero raises it.
+    pub low_stock_at: Option<i64>,
     /// Most jobs at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
 }
@@ -30,6 +33,8 @@ pub struct InventoryConfig {
 pub struct ValidatedInventory {
     /// Whether a partial refund restocks the order's items.
     pub restock_partial_refunds: bool,
+    /// The level at or below which a SKU is low, if any.
+    pub low_stock_at: Option<i64>,
     /// Most jobs at once.
     pub max_concurrency: usize,
 }
@@ -47,6 +52,7 @@ impl PluginConfig for InventoryConfig {
         issues.finish(|| {
             Some(ValidatedInventory {
                 restock_partial_refunds: self.restock_partial_refunds,
+                low_stock_at: self.low_stock_at,
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
             })
         })
@@ -68,6 +74,7 @@ mod tests {
             validate_table::<InventoryConfig>(KEY, json!({})),
             Ok(ValidatedInventory {
                 restock_partial_refunds: false,
+                low_stock_at: None,
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
             })
         );
@@ -75,9 +82,11 @@ mod tests {
 
     #[test]
     fn values_pass_through() {
-        let table = json!({ "restock_partial_refunds": true, "max_concurrency": 2 });
+        let table =
+            json!({ "restock_partial_refunds": true, "max_concurrency": 2, "low_stock_at": 3 });
         let config = validate_table::<InventoryConfig>(KEY, table).unwrap();
         assert!(config.restock_partial_refunds);
+        assert_eq!(config.low_stock_at, Some(3));
         assert_eq!(config.max_concurrency, 2);
     }
 

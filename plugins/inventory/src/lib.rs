@@ -33,6 +33,7 @@ pub mod config;
 pub mod items;
 pub mod kind;
 pub mod ledger;
+pub mod low_stock;
 pub mod memory;
 mod plugin;
 
@@ -43,4 +44,5 @@ pub use ledger::{
     outstanding, LedgerError, Moved, OrderApplied, OrderLines, OrderStockFact, StockLedger,
     StockMove, StockOverflow,
 };
+pub use low_stock::STOCK_LOW;
 pub use memory::MemoryLedger;

@@ -20,6 +20,8 @@ struct Stock {
     applied: HashSet<String>,
     /// By order id: each fact with the event that recorded it.
     orders: BTreeMap<String, Vec<(OrderStockFact, String)>>,
+    /// By job key: what it moved.
+    moved: BTreeMap<String, Vec<Moved>>,
 }
 
 impl Stock {
@@ -88,7 +90,8 @@ impl StockLedger for MemoryLedger {
         if stock.applied.contains(key) {
             return Ok(false);
         }
-        stock.apply(moves)?;
+        let moved = stock.apply(moves)?;
+        stock.moved.insert(key.to_owned(), moved);
         stock.applied.insert(key.to_owned());
         Ok(true)
     }
@@ -96,7 +99,7 @@ impl StockLedger for MemoryLedger {
     async fn apply_to_order(
         &self,
         order_id: &str,
-        _job_key: &str,
+        job_key: &str,
         event_id: &str,
         lines: &OrderLines,
     ) -> Result<OrderApplied, LedgerError> {
@@ -118,7 +121,12 @@ impl StockLedger for MemoryLedger {
         let moved = stock.apply(&order_moves(&outstanding(&before), &outstanding(&after)))?;
         let entry = stock.orders.entry(order_id.to_owned()).or_default();
         entry.extend(new.into_iter().map(|fact| (fact, event_id.to_owned())));
+        stock.moved.insert(job_key.to_owned(), moved.clone());
         Ok(OrderApplied::Moved(moved))
+    }
+
+    async fn moved_by(&self, job_key: &str) -> Result<Vec<Moved>, LedgerError> {
+        Ok(self.lock()?.moved.get(job_key).cloned().unwrap_or_default())
     }
 
     async fn levels(&self, sku: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {

@@ -27,6 +27,7 @@ const NO_ITEMS_HINT: &str = "the storefront should set metadata.items";
 struct InventoryPlugin {
     name: String,
     restock_partial_refunds: bool,
+    low_stock_at: Option<i64>,
     ledger: Arc<dyn StockLedger>,
     templates: Arc<dyn Templates>,
 }
@@ -46,6 +47,7 @@ pub(crate) fn build(
     Ok(Arc::new(InventoryPlugin {
         name: cx.name().to_owned(),
         restock_partial_refunds: config.restock_partial_refunds,
+        low_stock_at: config.low_stock_at,
         ledger: cx.stock_ledger()?,
         templates: cx.templates(),
     }))
@@ -154,21 +156,20 @@ impl InventoryPlugin {
             .collect())
     }
 
-    /// The ledger's answer as the job's outcome.
-    fn outcome(
-        &self,
-        key: &str,
-        event_id: &str,
-        applied: Result<OrderApplied, LedgerError>,
-    ) -> Outcome {
+    /// The ledger's answer as the job's outcome, raising `herald.stock_low` for each
+    /// level the job took low.
+    async fn outcome(&self, job: &Job<'_>, applied: Result<OrderApplied, LedgerError>) -> Outcome {
+        let key = job.idempotency_key;
         match applied {
             Ok(OrderApplied::Moved(moved)) => {
                 // The key and a count only: line items can be read as customer data.
                 tracing::info!(plugin = %self.name, key, skus = moved.len(), "stock adjusted");
+                crate::low_stock::raise(job, &moved, self.low_stock_at);
                 Outcome::Delivered
             }
-            // This very event, delivered again after its moves were committed.
-            Ok(OrderApplied::Already { by }) if by == event_id => Outcome::Delivered,
+            // This very event, delivered again after its moves were committed: raise
+            // again what its first delivery may not have got to store.
+            Ok(OrderApplied::Already { by }) if by == job.event.id => self.again(job).await,
             Ok(OrderApplied::Already { by }) => Outcome::skipped(format!(
                 "no change: event {by} already moved this order's stock (the order is \
                  taken once, whichever of its announcements arrives first)"
@@ -176,6 +177,20 @@ impl InventoryPlugin {
             // An overflow is refused the same way every time: dead-letter it at once.
             Err(err) if err.is_permanent() => {
                 Outcome::failed(format!("inventory `{}`: {err}", self.name))
+            }
+            Err(err) => Outcome::retry(err.to_string()),
+        }
+    }
+}
+
+impl InventoryPlugin {
+    /// A job whose moves were applied by an earlier delivery: delivered, raising
+    /// again the events those moves call for.
+    async fn again(&self, job: &Job<'_>) -> Outcome {
+        match self.ledger.moved_by(job.idempotency_key).await {
+            Ok(moved) => {
+                crate::low_stock::raise(job, &moved, self.low_stock_at);
+                Outcome::Delivered
             }
             Err(err) => Outcome::retry(err.to_string()),
         }
@@ -212,15 +227,18 @@ impl Plugin for InventoryPlugin {
                     .ledger
                     .apply_to_order(order_id, key, &job.event.id, &lines)
                     .await;
-                self.outcome(key, &job.event.id, applied)
+                self.outcome(job, applied).await
             }
             Plan::Job(moves) => match self.ledger.apply(key, &job.event.id, &moves).await {
-                Ok(true) => self.outcome(key, &job.event.id, Ok(OrderApplied::Moved(Vec::new()))),
+                Ok(true) => match self.ledger.moved_by(key).await {
+                    Ok(moved) => self.outcome(job, Ok(OrderApplied::Moved(moved))).await,
+                    Err(err) => Outcome::retry(err.to_string()),
+                },
                 Ok(false) => {
                     tracing::debug!(plugin = %self.name, key, "stock moves already applied");
-                    Outcome::Delivered
+                    self.again(job).await
                 }
-                Err(err) => self.outcome(key, &job.event.id, Err(err)),
+                Err(err) => self.outcome(job, Err(err)).await,
             },
         }
     }

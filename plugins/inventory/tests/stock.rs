@@ -9,7 +9,7 @@ use herald_plugin_api::{
 use std::collections::HashMap;
 
 use herald_plugin_inventory::{
-    validate_action, InventoryConfig, LedgerError, MemoryLedger, OrderApplied, OrderLines,
+    validate_action, InventoryConfig, LedgerError, MemoryLedger, Moved, OrderApplied, OrderLines,
     StockLedger, StockMove, ValidatedInventory,
 };
 use herald_testkit::stripe::{event_from, fixture_json, fixture_with_items};
@@ -31,10 +31,21 @@ async fn plugin_with(
     ledger: Arc<dyn StockLedger>,
     restock_partial_refunds: bool,
 ) -> Arc<dyn Plugin> {
-    let config = ValidatedInventory {
-        restock_partial_refunds,
-        max_concurrency: 8,
-    };
+    plugin_configured(
+        ledger,
+        ValidatedInventory {
+            restock_partial_refunds,
+            low_stock_at: None,
+            max_concurrency: 8,
+        },
+    )
+    .await
+}
+
+async fn plugin_configured(
+    ledger: Arc<dyn StockLedger>,
+    config: ValidatedInventory,
+) -> Arc<dyn Plugin> {
     let cx = BuildContext::new(Arc::new(FakeTemplates))
         .with_stock_ledger(ledger)
         .for_instance("shop");
@@ -261,6 +272,10 @@ impl StockLedger for DownLedger {
         Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
 
+    async fn moved_by(&self, _: &str) -> Result<Vec<Moved>, LedgerError> {
+        Err(LedgerError::Unavailable("connection refused".to_owned()))
+    }
+
     async fn levels(&self, _: Option<&str>) -> Result<Vec<(String, i64)>, LedgerError> {
         Err(LedgerError::Unavailable("connection refused".to_owned()))
     }
@@ -321,4 +336,80 @@ fn validate_action_checks_keys_values_and_template() {
     let errors =
         validate_action(&params(json!({ "items": "{{data.object" })), &templates).unwrap_err();
     assert!(errors[0].contains("items"), "{errors:?}");
+}
+
+/// Delivers `raw` under `key` and returns the outcome and the events it raised.
+async fn deliver_raising(
+    plugin: &dyn Plugin,
+    raw: Value,
+    key: &str,
+) -> (Outcome, Vec<herald_plugin_api::RaisedEvent>) {
+    let event = event_from(raw);
+    let params = Map::new();
+    let context = herald_plugin_api::Context::new(&event, &Value::Null, &params);
+    let raised = herald_plugin_api::Raised::new();
+    let job = herald_plugin_api::Job {
+        event: &event,
+        params: &params,
+        context: &context,
+        idempotency_key: key,
+        attempt: 1,
+        rule: "stock",
+        raised: &raised,
+    };
+    let outcome = plugin.deliver(&job).await;
+    (outcome, raised.take())
+}
+
+#[tokio::test]
+async fn a_level_taken_to_low_stock_at_raises_one_event_however_often_delivered() {
+    let ledger = Arc::new(MemoryLedger::with_levels([
+        ("SKU-TEE-M", 10),
+        ("SKU-MUG", 1),
+    ]));
+    let config = ValidatedInventory {
+        restock_partial_refunds: false,
+        low_stock_at: Some(8),
+        max_concurrency: 8,
+    };
+    let plugin = plugin_configured(ledger, config).await;
+    let paid = with_items("payment_intent.succeeded", Some("SKU-TEE-M:2, SKU-MUG:2"));
+    let (outcome, first) = deliver_raising(&*plugin, paid.clone(), KEY).await;
+    assert_eq!(outcome, Outcome::Delivered);
+    let mut seen: Vec<(String, Value, Value)> = first
+        .iter()
+        .map(|e| {
+            (
+                e.kind.clone(),
+                e.object["sku"].clone(),
+                e.object["reason"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by_key(|(_, sku, _)| sku.to_string());
+    assert_eq!(
+        seen,
+        [
+            (
+                "herald.stock_low".into(),
+                json!("SKU-MUG"),
+                json!("below_zero")
+            ),
+            (
+                "herald.stock_low".into(),
+                json!("SKU-TEE-M"),
+                json!("low_stock_at")
+            ),
+        ]
+    );
+    assert_eq!(first[0].object["order_id"], "ORDER12345");
+    // The same job again (its first delivery's record lost): the same events, by id.
+    let (outcome, again) = deliver_raising(&*plugin, paid, KEY).await;
+    assert_eq!(outcome, Outcome::Delivered);
+    let ids = |events: &[herald_plugin_api::RaisedEvent]| {
+        let mut ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&again), ids(&first));
 }

@@ -44,6 +44,7 @@ pub fn job<'a>(
         idempotency_key: attempt.key,
         attempt: attempt.number,
         rule: attempt.rule,
+        raised: &herald_plugin_api::DISCARDED,
     }
 }
 

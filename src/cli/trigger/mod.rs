@@ -83,6 +83,12 @@ pub struct Answer {
 /// # Errors
 /// An unknown type (naming close ones), or a `--set` through a non-object.
 pub fn build(kind: &str, sets: &[Assignment], now: i64) -> anyhow::Result<Outgoing> {
+    if samples::is_herald(kind) {
+        bail!(
+            "`{kind}` is an event of herald's own: herald raises it (see docs/operations.md), \
+             Stripe never sends it, so trigger does not either"
+        );
+    }
     let mut event = samples::sample(kind, now, &samples::fresh_event_id())?;
     for assignment in sets {
         samples::set(&mut event, assignment)?;
@@ -214,7 +220,7 @@ async fn send_and_report(target: &Target, outgoing: Outgoing, now: i64) -> anyho
 
 /// `--list`: one type a line, or a JSON array.
 fn print_list(json: bool) {
-    let kinds: Vec<&str> = samples::types().collect();
+    let kinds: Vec<&str> = samples::stripe_types().collect();
     if json {
         println!("{}", Value::from(kinds));
     } else {

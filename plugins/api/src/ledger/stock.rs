@@ -272,6 +272,13 @@ pub trait StockLedger: Send + Sync {
         lines: &OrderLines,
     ) -> Result<OrderApplied, LedgerError>;
 
+    /// The moves logged under `job_key` with the levels they left (none for a key
+    /// never applied), so a job delivered again can tell what its first delivery did.
+    ///
+    /// # Errors
+    /// When the database fails.
+    async fn moved_by(&self, job_key: &str) -> Result<Vec<Moved>, LedgerError>;
+
     /// Stock levels, by SKU; all SKUs when `sku` is `None`.
     ///
     /// # Errors

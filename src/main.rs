@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, error, events, ops, purge_queued, render, route, trigger, Cli, Command,
-    OrdersCommand,
+    backfill, check, customers, error, events, ops, purge_queued, render, route, trigger, Cli,
+    Command, OrdersCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -85,6 +85,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Orders {
             command: OrdersCommand::Show { order_id, json },
         } => ops::orders(&load_store(&cli.config)?, &order_id, json).await,
+        Command::Customer {
+            customer_id,
+            source,
+            json,
+        } => customers::show(&load_store(&cli.config)?, &source, &customer_id, json).await,
     }
 }
 

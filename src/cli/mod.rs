@@ -2,6 +2,7 @@
 
 pub mod backfill;
 pub mod check;
+pub mod customers;
 pub mod error;
 pub mod events;
 pub mod ops;
@@ -218,6 +219,17 @@ pub enum Command {
     Orders {
         #[command(subcommand)]
         command: OrdersCommand,
+    },
+    /// Show what herald learned of a customer's contact from the events naming them.
+    Customer {
+        /// The provider's customer id, e.g. cus_….
+        customer_id: String,
+        /// The source whose customer it is.
+        #[arg(long, default_value = "stripe")]
+        source: String,
+        /// Print JSON (the admin API's shape) instead of lines, for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 

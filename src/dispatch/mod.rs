@@ -16,6 +16,7 @@
 mod backoff;
 mod breaker;
 mod claimed;
+mod customer;
 mod deliver;
 mod destinations;
 mod failover;

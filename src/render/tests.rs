@@ -464,6 +464,7 @@ fn context(fixture: &str, shop_name: &str) -> Value {
             email: text(&who["email"]).or_else(|| text(&object["receipt_email"])),
             phone: text(&who["phone"]),
             name: text(&who["name"]),
+            locales: Vec::new(),
         },
         amount: object["amount"]
             .as_i64()

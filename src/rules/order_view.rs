@@ -111,9 +111,22 @@ impl Rule {
     pub fn reads_order(&self) -> bool {
         self.when.as_ref().is_some_and(Condition::reads_order)
     }
+
+    /// Whether its `when` reads `customer.…`, so its jobs are checked again at
+    /// delivery, once the directory filled what the event lacked.
+    pub fn reads_customer(&self) -> bool {
+        self.when.as_ref().is_some_and(Condition::reads_customer)
+    }
 }
 
 impl Rules {
+    /// Whether the jobs of rule `name` read `customer.…` in their `when`.
+    pub fn reads_customer(&self, name: &str) -> bool {
+        self.iter()
+            .find(|rule| rule.name() == name)
+            .is_some_and(Rule::reads_customer)
+    }
+
     /// Whether the jobs of rule `name` are checked at delivery (a rule no longer
     /// configured is not: its jobs go out as planned).
     pub fn reads_order(&self, name: &str) -> bool {
@@ -150,7 +163,12 @@ impl Rules {
         }
         let order: Vec<String> = steps
             .iter()
-            .filter(|step| ORDER_PATHS.iter().any(|path| step.text.starts_with(path)))
+            // The order's comparisons, and a customer's that came out false (its
+            // field was not in the directory either).
+            .filter(|step| {
+                ORDER_PATHS.iter().any(|path| step.text.starts_with(path))
+                    || (step.text.starts_with("customer.") && !step.result)
+            })
             .map(Comparison::line)
             .collect();
         Err(format!(

@@ -33,15 +33,36 @@ impl<'a> EventScope<'a> {
     fn raw(&self) -> &Value {
         self.event.raw.value()
     }
+
+    /// Whether `path` is a contact field of the event's customer that it names by id
+    /// but does not carry.
+    fn lacks_contact(&self, path: &[String]) -> bool {
+        let customer = &self.event.customer;
+        if customer.id.is_none() {
+            return false;
+        }
+        match path {
+            [first, field] if first == "customer" => match field.as_str() {
+                "email" => customer.email.is_none(),
+                "name" => customer.name.is_none(),
+                "phone" => customer.phone.is_none(),
+                "locales" => customer.locales.is_empty(),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 impl Scope for EventScope<'_> {
     /// `order.…` is the order at delivery, unknown while the event is routed; so is
     /// `order_id` when the payload lacks it but names other objects, through which
-    /// it may be found at delivery.
+    /// it may be found at delivery, and a `customer.…` contact field the payload
+    /// lacks for a customer id it names, which the directory may fill at delivery.
     fn defers(&self, path: &[String]) -> bool {
         path.first().is_some_and(|first| first == "order")
             || (is_order_id(path) && self.event.order_id.is_none() && !self.event.links.is_empty())
+            || self.lacks_contact(path)
     }
 
     fn lookup(&self, path: &[String]) -> Option<&Value> {

@@ -10,6 +10,7 @@ mod attempt;
 mod backend;
 mod claim;
 mod cursor;
+mod customers;
 mod error;
 mod event_pages;
 mod events;

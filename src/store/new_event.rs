@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use herald_plugin_api::Event;
 use serde_json::{Map, Value};
 
+use super::customers::{batch_contacts, Contact};
 use super::error::{Result, StoreError};
 use super::job::IngestOutcome;
 use crate::rules::PlannedJob;
@@ -37,6 +38,9 @@ pub struct NewEvent {
     pub jobs: Vec<NewJob>,
     /// The links it adds, both ways (see `links`), inserted in the same transaction.
     pub links: Vec<(String, String)>,
+    /// What it tells of its customer, merged into the directory in the same
+    /// transaction (see `customers`).
+    pub contact: Option<Contact>,
 }
 
 /// A job to queue for an event, as its rules planned it: a row ready to insert.
@@ -85,6 +89,7 @@ impl NewEvent {
             received_at,
             jobs,
             links: super::links::edges(event),
+            contact: Contact::of(event),
         })
     }
 }
@@ -135,6 +140,12 @@ pub fn batch_links(events: &[NewEvent]) -> Vec<(&str, &str, &str)> {
     links
 }
 
+/// The contacts of a batch's first copies, one per customer, sorted (see
+/// [`batch_contacts`]).
+pub fn batch_customers(events: &[NewEvent]) -> Vec<Contact> {
+    batch_contacts(first_copies(events).filter_map(|event| event.contact.as_ref()))
+}
+
 /// What a batch insert of `events` came to, given the `(source, event_id)` of
 /// the rows it inserted: each event's outcome. The first copy of an event in a
 /// batch takes its row; later copies are duplicates, like events stored before.
@@ -182,6 +193,7 @@ impl NewEvent {
                 })
                 .collect(),
             links: Vec::new(),
+            contact: None,
         }
     }
 

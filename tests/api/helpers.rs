@@ -810,3 +810,23 @@ impl ClockedShop {
             .expect("ingest");
     }
 }
+
+/// The sample event of type `name` (the fixtures' story, continued).
+pub fn sample(name: &str) -> serde_json::Value {
+    let text = herald::samples::text(name).unwrap_or_else(|| panic!("no sample {name}"));
+    serde_json::from_str(text).expect("a JSON sample")
+}
+
+/// `event` as herald's receiver normalizes it, links and all.
+pub fn normalized(event: &serde_json::Value) -> herald_plugin_api::Event {
+    use herald::source::stripe::{normalize, sign, verify};
+    let body = serde_json::to_vec(event).expect("json");
+    let header = format!("t=1,v1={}", sign(&body, b"s", 1));
+    let verified = verify(Some(&header), &body, b"s", 10, 1).expect("signed");
+    normalize(verified).expect("a Stripe event")
+}
+
+/// Sample `name` as herald's receiver normalizes it.
+pub fn received(name: &str) -> herald_plugin_api::Event {
+    normalized(&sample(name))
+}

@@ -7,33 +7,19 @@ use std::time::Duration;
 
 use herald::clock::Clock;
 use herald::dispatch::ExecutionOutcome;
-use herald::source::stripe::{normalize, sign, verify};
 use herald::store::JobStatus;
-use herald_plugin_api::Event;
 use herald_testkit::assert_contains;
 use tempfile::TempDir;
 
-use crate::helpers::{dispatcher_in, fresh_postgres, shipped_config_in, ClockedShop, PgDatabase};
+use crate::helpers::{
+    dispatcher_in, fresh_postgres, received, sample, shipped_config_in, ClockedShop, PgDatabase,
+};
 
 const ORDER: &str = "ORDER12345";
 const PAYMENT: &str = "payment_intent.succeeded";
 const DISPUTE: &str = "charge.dispute.created";
 const WARNING: &str = "radar.early_fraud_warning.created";
 const REVIEW: &str = "review.opened";
-
-/// The sample event of type `name` (the fixtures' story, continued).
-fn sample(name: &str) -> serde_json::Value {
-    let text = herald::samples::text(name).unwrap_or_else(|| panic!("no sample {name}"));
-    serde_json::from_str(text).expect("a JSON sample")
-}
-
-/// Sample `name` as herald's receiver normalizes it, links and all.
-fn received(name: &str) -> Event {
-    let body = serde_json::to_vec(&sample(name)).expect("json");
-    let header = format!("t=1,v1={}", sign(&body, b"s", 1));
-    let verified = verify(Some(&header), &body, b"s", 10, 1).expect("signed");
-    normalize(verified).expect("a Stripe event")
-}
 
 /// The shipped config on SQLite or on `postgres`, delivering on a clock of its own.
 struct Shop {

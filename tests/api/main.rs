@@ -8,6 +8,7 @@ mod config_roundtrip;
 mod connections;
 mod console;
 mod crash;
+mod customers;
 mod delivery;
 mod docs;
 mod email;

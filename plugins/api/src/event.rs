@@ -56,6 +56,10 @@ pub struct Customer {
     pub phone: Option<String>,
     /// Full name.
     pub name: Option<String>,
+    /// Preferred languages, most preferred first (`fr-FR`, `en`), when the payload
+    /// names them (a customer's `preferred_locales`, a checkout session's `locale`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locales: Vec<String>,
 }
 
 impl Event {

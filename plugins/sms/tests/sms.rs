@@ -42,6 +42,7 @@ fn event(phone: Option<&str>) -> Event {
             email: Some(String::new()),
             phone: phone.map(str::to_owned),
             name: Some("Ada".into()),
+            locales: Vec::new(),
         },
         ..herald_testkit::event("payment_intent.succeeded", json!({ "id": "pi_1" }))
     }

@@ -37,5 +37,6 @@ pub fn customer() -> Customer {
         email: Some("ada@example.com".into()),
         phone: None,
         name: Some("Ada".into()),
+        locales: Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 //! line's `--json`.
 
 mod config;
+mod customers;
 mod dead_letters;
 mod events;
 mod inventory;
@@ -32,6 +33,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/jobs/{id}", get(jobs::show))
         .route("/api/orders/{order_id}", get(orders::show))
+        .route(
+            "/api/customers/{source}/{customer_id}",
+            get(customers::show),
+        )
         .route("/api/inventory", get(inventory::list))
         .route("/api/inventory/{sku}", get(inventory::show))
         // The template editor's, which the console's pages call.

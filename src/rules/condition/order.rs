@@ -38,6 +38,16 @@ impl Condition {
         found
     }
 
+    /// Whether any comparison reads `customer.…`, which the customer directory may
+    /// fill at delivery, so the job is checked again then.
+    pub fn reads_customer(&self) -> bool {
+        let mut found = false;
+        visit(&self.expr, &mut |path| {
+            found |= path.first().is_some_and(|first| first == "customer");
+        });
+        found
+    }
+
     /// The `order.…` paths it reads that are not in [`ORDER_PATHS`], as written.
     pub fn unknown_order_paths(&self) -> Vec<String> {
         let mut unknown = Vec::new();

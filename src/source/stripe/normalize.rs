@@ -221,6 +221,31 @@ fn customer(object: &Value) -> Customer {
         email: first_text(object, email),
         phone: first_text(object, phone),
         name: first_text(object, name),
+        locales: locales(object),
+    }
+}
+
+/// A customer's `preferred_locales`, or a checkout session's `locale` (unless
+/// `auto`, which says nothing of the customer).
+fn locales(object: &Value) -> Vec<String> {
+    let texts = |value: Option<&Value>| -> Vec<String> {
+        value
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match object_kind(object) {
+        "customer" => texts(object.get("preferred_locales")),
+        "checkout.session" => text(object, "/locale")
+            .filter(|locale| locale != "auto")
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -34,6 +34,8 @@ const CONTACT: Keep = Keep(&[
     ("email", Below::All),
     ("phone", Below::All),
     ("name", Below::All),
+    ("preferred_locales", Below::All),
+    ("locale", Below::All),
 ]);
 const METADATA: Keep = Keep(&[("order_id", Below::All)]);
 /// A reference to another object: its id, or the object itself when expanded.
@@ -94,6 +96,8 @@ const OBJECT: Keep = Keep(&[
     ("email", Below::All),
     ("phone", Below::All),
     ("name", Below::All),
+    ("preferred_locales", Below::All),
+    ("locale", Below::All),
 ]);
 
 /// The event envelope and its object.

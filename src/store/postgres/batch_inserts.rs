@@ -10,11 +10,12 @@ use async_trait::async_trait;
 use sqlx::{PgPool, Row};
 
 use crate::store::attempt::NewAttempt;
+use crate::store::customers;
 use crate::store::error::Result;
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
 use crate::store::links::RecentLinks;
-use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
+use crate::store::new_event::{batch_customers, batch_links, first_copies, settle, NewEvent};
 
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
@@ -78,6 +79,24 @@ impl BatchWriter<NewEvent> for IngestWriter {
         let link_sources: Vec<&str> = links.iter().map(|link| link.0).collect();
         let link_from: Vec<&str> = links.iter().map(|link| link.1).collect();
         let link_to: Vec<&str> = links.iter().map(|link| link.2).collect();
+        let contacts = batch_customers(events);
+        let column = |field: fn(&customers::Contact) -> &Option<(String, i64)>| {
+            let values: Vec<Option<&str>> = contacts
+                .iter()
+                .map(|c| field(c).as_ref().map(|(value, _)| value.as_str()))
+                .collect();
+            let times: Vec<Option<i64>> = contacts
+                .iter()
+                .map(|c| field(c).as_ref().map(|(_, at)| *at))
+                .collect();
+            (values, times)
+        };
+        let customer_sources: Vec<&str> = contacts.iter().map(|c| c.source.as_str()).collect();
+        let customer_ids: Vec<&str> = contacts.iter().map(|c| c.customer_id.as_str()).collect();
+        let (emails, email_ats) = column(|c| &c.email);
+        let (names, name_ats) = column(|c| &c.name);
+        let (phones, phone_ats) = column(|c| &c.phone);
+        let (locales, locales_ats) = column(|c| &c.locales);
         // One statement, so one trip and its own transaction: events and jobs
         // commit together or not at all. A concurrent insert of the same event
         // (another replica) waits on the unique index and then does nothing:
@@ -85,7 +104,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         // The jobs' foreign key is checked at the end of the statement, when the
         // events are in. ORDER BY the ordinality: ids follow the batch's and the
         // plan's order, as SQLite's do.
-        let rows = sqlx::query(
+        let statement = format!(
             "WITH inserted AS (
                  INSERT INTO events (source, event_id, kind, created, livemode, object_id,
                                      order_id, normalized, payload, received_at)
@@ -115,32 +134,51 @@ impl BatchWriter<NewEvent> for IngestWriter {
                  INSERT INTO links (source, a, b)
                  SELECT * FROM UNNEST($19::TEXT[], $20::TEXT[], $21::TEXT[])
                  ON CONFLICT DO NOTHING
+             ), known AS (
+                 INSERT INTO customers ({columns})
+                 SELECT * FROM UNNEST($22::TEXT[], $23::TEXT[], $24::TEXT[], $25::BIGINT[],
+                                      $26::TEXT[], $27::BIGINT[], $28::TEXT[], $29::BIGINT[],
+                                      $30::TEXT[], $31::BIGINT[])
+                 {upsert}
              )
              SELECT source, event_id FROM inserted",
-        )
-        .bind(&sources)
-        .bind(&ids)
-        .bind(&kinds)
-        .bind(&created)
-        .bind(&livemode)
-        .bind(&objects)
-        .bind(&orders)
-        .bind(&normalized)
-        .bind(&payloads)
-        .bind(&received)
-        .bind(&job_sources)
-        .bind(&job_ids)
-        .bind(&rules)
-        .bind(&indexes)
-        .bind(&plugins)
-        .bind(&params)
-        .bind(&keys)
-        .bind(&now)
-        .bind(&link_sources)
-        .bind(&link_from)
-        .bind(&link_to)
-        .fetch_all(&self.pool)
-        .await?;
+            columns = customers::COLUMNS,
+            upsert = customers::UPSERT,
+        );
+        let rows = sqlx::query(&statement)
+            .bind(&sources)
+            .bind(&ids)
+            .bind(&kinds)
+            .bind(&created)
+            .bind(&livemode)
+            .bind(&objects)
+            .bind(&orders)
+            .bind(&normalized)
+            .bind(&payloads)
+            .bind(&received)
+            .bind(&job_sources)
+            .bind(&job_ids)
+            .bind(&rules)
+            .bind(&indexes)
+            .bind(&plugins)
+            .bind(&params)
+            .bind(&keys)
+            .bind(&now)
+            .bind(&link_sources)
+            .bind(&link_from)
+            .bind(&link_to)
+            .bind(&customer_sources)
+            .bind(&customer_ids)
+            .bind(&emails)
+            .bind(&email_ats)
+            .bind(&names)
+            .bind(&name_ats)
+            .bind(&phones)
+            .bind(&phone_ats)
+            .bind(&locales)
+            .bind(&locales_ats)
+            .fetch_all(&self.pool)
+            .await?;
         self.links.remember(&links);
         let stored = rows
             .iter()

@@ -15,11 +15,12 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use super::one_trip;
 use super::writer::Writer;
 use crate::store::attempt::NewAttempt;
+use crate::store::customers::{self, Contact};
 use crate::store::error::{Result, StoreError};
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
 use crate::store::links::RecentLinks;
-use crate::store::new_event::{batch_links, first_copies, settle, NewEvent};
+use crate::store::new_event::{batch_customers, batch_links, first_copies, settle, NewEvent};
 
 /// Rows per statement: SQLite binds at most 32,766 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -52,6 +53,8 @@ impl BatchWriter<NewEvent> for IngestWriter {
         push_job_rows(&mut query, events);
         let links = self.links.unwritten(batch_links(events));
         push_link_rows(&mut query, &links);
+        let contacts = batch_customers(events);
+        push_contact_rows(&mut query, &contacts);
         query.push(
             "SELECT json_group_array(json_array(source, event_id)) AS inserted
              FROM events WHERE pk > (SELECT pk FROM temp.ingest_floor);",
@@ -140,6 +143,40 @@ fn push_link_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, links: &[(&'a str, &
             row.push_bind(*source).push_bind(*a).push_bind(*b);
         });
         query.push(" ON CONFLICT DO NOTHING;\n");
+    }
+}
+
+/// Merges `contacts` into the customer directory, each field newest first.
+fn push_contact_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, contacts: &'a [Contact]) {
+    for chunk in contacts.chunks(ROWS_PER_STATEMENT) {
+        query.push(format!("INSERT INTO customers ({}) ", customers::COLUMNS));
+        query.push_values(chunk, |mut row, contact| {
+            let (email, email_at) = split(&contact.email);
+            let (name, name_at) = split(&contact.name);
+            let (phone, phone_at) = split(&contact.phone);
+            let (locales, locales_at) = split(&contact.locales);
+            row.push_bind(&contact.source)
+                .push_bind(&contact.customer_id)
+                .push_bind(email)
+                .push_bind(email_at)
+                .push_bind(name)
+                .push_bind(name_at)
+                .push_bind(phone)
+                .push_bind(phone_at)
+                .push_bind(locales)
+                .push_bind(locales_at);
+        });
+        // SQLite reads `INSERT … SELECT … ON CONFLICT` ambiguously, VALUES it does not.
+        query.push(customers::UPSERT);
+        query.push(";\n");
+    }
+}
+
+/// A field and its time as two columns.
+fn split(field: &Option<(String, i64)>) -> (Option<&str>, Option<i64>) {
+    match field {
+        Some((value, at)) => (Some(value.as_str()), Some(*at)),
+        None => (None, None),
     }
 }
 

@@ -572,7 +572,7 @@ fn a_shops_own_set_beside_the_shipped_ones_is_accepted() {
     let renderer = Renderer::load(&dir).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(missing_shipped_parts(&renderer), Vec::<String>::new());
     assert!(renderer.names().contains(&"gift_card".to_owned()));
-    assert_eq!(renderer.names().len(), SETS.len() + 1);
+    assert_eq!(renderer.names().len(), shipped().names().len() + 1);
     let context = json!({ "shop": { "name": "Example Shop" } });
     assert_eq!(
         renderer
@@ -753,4 +753,23 @@ fn the_probe_renders_inline_templates_and_fills_through_null() {
         "{found:?}"
     );
     assert!(found[1].contains("`order.id`"), "{found:?}");
+}
+
+#[test]
+fn the_shipped_sms_text_fits_one_segment() {
+    let context = context("payment_intent.succeeded", "Example Shop");
+    let text = shipped()
+        .render("payment_succeeded_sms", TemplatePart::Text, &context)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = text.trim();
+    assert!(
+        text.contains("$49.98") && text.contains("ORDER12345"),
+        "{text}"
+    );
+    assert!(
+        text.chars().count() <= 160,
+        "{} characters: {text}",
+        text.chars().count()
+    );
+    assert!(text.is_ascii(), "GSM-7 friendly: {text}");
 }

@@ -115,6 +115,12 @@ rule refund: not matched
 rule order-confirmation: not matched
   on: no pattern matches payment_intent.succeeded
 
+rule async-payment-succeeded: not matched
+  on: no pattern matches payment_intent.succeeded
+
+rule async-payment-failed: not matched
+  on: no pattern matches payment_intent.succeeded
+
 rule dispute-alert: not matched
   on: no pattern matches payment_intent.succeeded
 
@@ -134,7 +140,7 @@ rule order-status: matched
   action 0: orders (orders)
     idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:order-status:0
 
-2 of 9 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
+2 of 11 rules match, 2 actions would run (dry run: nothing sent, nothing stored)
 ";
     assert_eq!(stdout, expected);
     assert_eq!(
@@ -158,6 +164,8 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         "payment-failed",
         "refund",
         "order-confirmation",
+        "async-payment-succeeded",
+        "async-payment-failed",
         "dispute-alert",
         "dispute-alert-without-order",
         "fraud-alert",
@@ -169,7 +177,7 @@ fn an_event_no_rule_matches_says_so_for_each_rule() {
         ));
     }
     expected.push_str(
-        "\n0 of 9 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
+        "\n0 of 11 rules match, 0 actions would run (dry run: nothing sent, nothing stored)\n",
     );
     assert_eq!(stdout, expected);
     assert_eq!(shop.written(), Vec::<String>::new());
@@ -193,7 +201,7 @@ rule payment-confirmation: not matched
 
 rule payment-failed";
     assert!(stdout.contains(expected), "{stdout}");
-    assert!(stdout.contains("1 of 9 rules match"), "{stdout}");
+    assert!(stdout.contains("1 of 11 rules match"), "{stdout}");
 }
 
 #[test]
@@ -228,7 +236,7 @@ fn json_reports_rules_comparisons_and_action_lines() {
     assert_eq!(report["type"], "payment_intent.succeeded");
     assert_eq!(report["event_id"], "evt_1R4QrlHrLd9TstBbciwU1NSl");
     let rules = report["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 9);
+    assert_eq!(rules.len(), 11);
     let first = &rules[0];
     assert_eq!(first["name"], "payment-confirmation");
     assert_eq!(first["matched"], true);

@@ -369,3 +369,46 @@ fn a_herald_event_type_is_not_sent_as_if_stripe_had_sent_it() {
     assert!(!samples::stripe_types().any(|kind| kind.starts_with("herald.")));
     assert!(samples::types().any(|kind| kind == "herald.stock_low"));
 }
+
+/// The stock recipe of docs/recipes.md: a story's `--set` reaches every event, and
+/// the order announced by its payment, charge and checkout takes stock once.
+#[tokio::test]
+async fn a_story_with_line_items_takes_the_orders_stock_once() {
+    let config = [
+        crate::helpers::base_config(),
+        "[plugins.inventory.stock]\n".to_owned(),
+        crate::helpers::rule(
+            "stock",
+            "[\"checkout.session.completed\", \"payment_intent.succeeded\", \"charge.refunded\", \
+             \"refund.created\"]\nwhen = \"order_id exists\"",
+            r#"plugin = "stock""#,
+        ),
+    ]
+    .concat();
+    let app = crate::helpers::spawn_app_with(&config).await;
+    let (ok, _, err) = run_cli(
+        &app.config_path(),
+        &["inventory", "SKU-TEE-M", "--adjust", "6"],
+    );
+    assert!(ok, "{err}");
+    let url = app.url("/webhooks/stripe");
+    let items = "data.object.metadata.items=SKU-TEE-M:2";
+    let args = [
+        "trigger",
+        "--story",
+        "order-paid",
+        "--set",
+        items,
+        "--url",
+        &url,
+    ];
+    let (ok, out, err) = cli(&app.config_path(), &args).await;
+    assert!(ok, "{out}\n{err}");
+    app.dispatch_all_pending().await;
+    let (ok, levels, err) = run_cli(&app.config_path(), &["inventory", "SKU-TEE-M"]);
+    assert!(ok, "{err}");
+    assert!(
+        levels.split_whitespace().any(|w| w == "4"),
+        "taken once: {levels}"
+    );
+}

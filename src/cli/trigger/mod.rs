@@ -29,8 +29,8 @@ pub struct TriggerArgs {
     )]
     pub kind: Option<String>,
     /// Send a story's events one after the other, e.g. order-disputed (an unknown name
-    /// lists the stories).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "file", "set", "print"])]
+    /// lists the stories); each --set applies to every one of them.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "file", "print"])]
     pub story: Option<String>,
     /// List the event types there is a sample of, and exit.
     #[arg(long)]
@@ -41,9 +41,9 @@ pub struct TriggerArgs {
     /// Send this file's bytes exactly as they are instead of a sample.
     #[arg(long, value_name = "FILE", conflicts_with = "set")]
     pub file: Option<PathBuf>,
-    /// Change a field of the sample first (repeatable): a dotted path from the event's
-    /// top, missing objects created; VALUE is JSON if it parses (49, true, null,
-    /// "007"), else text. E.g. --set data.object.metadata.order_id=A17
+    /// Change a field of the sample (of every event, with --story) first (repeatable): a
+    /// dotted path from the event's top, missing objects created; VALUE is JSON if it
+    /// parses (49, true, null, "007"), else text. E.g. --set data.object.metadata.order_id=A17
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<Assignment>,
     /// Where to POST [default: http://<[server].listen of the config>/webhooks/stripe].
@@ -173,7 +173,13 @@ pub async fn run(config: &Path, args: &TriggerArgs, env: &dyn Env) -> anyhow::Re
     }
     let now = chrono::Utc::now().timestamp();
     if let Some(name) = &args.story {
-        let events = samples::story(name, now)?;
+        let mut events = samples::story(name, now)?;
+        // Each `--set` applies to every event of the story (the order's line items…).
+        for event in &mut events {
+            for assignment in &args.set {
+                samples::set(event, assignment)?;
+            }
+        }
         let target = resolve(config, args.url.as_deref(), args.secret.as_deref(), env)?;
         for event in events {
             send_and_report(&target, outgoing_of(&event), now).await?;

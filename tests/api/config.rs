@@ -452,3 +452,27 @@ fn plugin_secret_problems_name_their_line_in_every_table_form() {
         );
     }
 }
+
+/// Issue 30: `check` renders every shipped template against every sample its rules
+/// match, the recipes' commented-out rules (stock and its alert) included.
+#[test]
+fn check_renders_the_shipped_templates_against_every_sample_their_rules_match() {
+    let dir = tempfile::TempDir::new().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    let text = format!(
+        "{}\n[plugins.inventory.stock]\nlow_stock_at = 5\n\n[[rules]]\nname = \"stock-alert\"\n\
+         on = [\"herald.stock_low\"]\nactions = [{{ plugin = \"customer_mail\", template = \"stock_low\", \
+         to = \"{{{{shop.support_email}}}}\" }}]\n",
+        crate::helpers::shipped_config_in(dir.path())
+    );
+    std::fs::write(&config, &text).expect("config written");
+    let (ok, out, err) = crate::helpers::run_cli(&config, &["check"]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("config is valid"), "{out}");
+    let renders = out
+        .lines()
+        .find(|line| line.starts_with("templates: ") && line.contains("renders"))
+        .unwrap_or_else(|| panic!("no templates line: {out}"));
+    // payment, failure, refund, checkout, async ×2, dispute, warning, review, stock.
+    assert!(renders.contains("against the 10 of 47 sample events"), "{renders}");
+}

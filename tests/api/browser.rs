@@ -190,6 +190,7 @@ actions = [{{ plugin = "ops_hook" }}]
     }
     events_list_updates_live(&client, &app).await;
     detail_shows_attempts(&client, &app).await;
+    a_held_order_shows_its_hold(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
     editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
@@ -246,6 +247,23 @@ async fn detail_shows_attempts(client: &Client, app: &TestApp) {
         job_status(app, "evt_console_dispute", "ops_hook").await,
         JobStatus::Dead
     );
+}
+
+/// An early fraud warning names only the charge: reached through the links, it puts
+/// the paid order on hold, which its page shows beside the status.
+async fn a_held_order_shows_its_hold(client: &Client, app: &TestApp) {
+    let mut warning = crate::helpers::sample("radar.early_fraud_warning.created");
+    warning["id"] = "evt_console_warning".into();
+    let body = serde_json::to_vec(&warning).expect("json");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    app.settle("evt_console_warning").await;
+    client
+        .goto(&app.console_url("/orders/ORDER12345"))
+        .await
+        .expect("order page");
+    wait_for_text(client, "dl.fields", "on hold").await;
+    assert!(text(client, "table.history").await.contains("hold"));
+    screenshot(client, "order-held").await;
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

@@ -474,5 +474,8 @@ fn check_renders_the_shipped_templates_against_every_sample_their_rules_match() 
         .find(|line| line.starts_with("templates: ") && line.contains("renders"))
         .unwrap_or_else(|| panic!("no templates line: {out}"));
     // payment, failure, refund, checkout, async ×2, dispute, warning, review, stock.
-    assert!(renders.contains("against the 10 of 47 sample events"), "{renders}");
+    assert!(
+        renders.contains("against the 10 of 47 sample events"),
+        "{renders}"
+    );
 }

@@ -35,7 +35,7 @@ impl Shared {
         let event = &mut job.event;
         // An event that names its order is not looked up, even without a customer id:
         // most events name both, and a walk per delivery would cost every one of them.
-        if event.order_id.is_some() || event.links.is_empty() {
+        if !crate::store::resolves(event) {
             return None;
         }
         let now = self.clock.now_ms();

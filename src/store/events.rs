@@ -183,7 +183,7 @@ impl Store {
         tx.commit().await?;
         let mut detail = assemble(event, jobs, attempts)?;
         let event = &detail.event;
-        if event.order_id.is_none() || event.customer.id.is_none() {
+        if super::links::resolves(event) {
             detail.resolved = self.resolve(event).await?;
         }
         Ok(Some(detail))

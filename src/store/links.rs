@@ -128,6 +128,14 @@ pub struct Resolution {
     pub customer_via: Vec<String>,
 }
 
+/// Whether herald looks `event`'s order up through the links at delivery: it lacks
+/// its order and names other objects. Its customer id is then filled in on the way
+/// when missing; an event that names its order is never looked up. `herald event`
+/// asks the same question, so it shows what delivery does.
+pub fn resolves(event: &Event) -> bool {
+    event.order_id.is_none() && !event.links.is_empty()
+}
+
 impl Store {
     /// Walks the links from the objects `event` names, nearest first, until its
     /// order is found or the walk ends, taking the nearest customer met on the way. When two orders are equally

@@ -51,7 +51,7 @@ pub use self::failover::Handover;
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
-pub use self::links::Resolution;
+pub use self::links::{resolves, Resolution};
 pub use self::listing::EventSummary;
 use self::new_event::NewEvent;
 pub use self::new_event::NewJob;

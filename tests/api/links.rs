@@ -284,3 +284,27 @@ async fn a_review_holds_its_order_until_it_is_approved_and_a_later_warning_holds
         assert!(shop.on_hold().await, "{backend}: held by the warning");
     }
 }
+
+/// `herald event` shows what delivery does: an event that names its order is not
+/// looked up, so no customer is shown as found through the links for it either (it
+/// used to be, though delivery never filled it in).
+#[tokio::test]
+async fn herald_event_resolves_only_what_delivery_resolves() {
+    let shop = Shop::on(None).await;
+    shop.receive("charge.succeeded").await;
+    let mut payment = sample(PAYMENT);
+    payment["id"] = "evt_payment_without_customer".into();
+    payment["data"]["object"]["customer"] = serde_json::Value::Null;
+    shop.shop
+        .receive(&crate::helpers::normalized(&payment), shop.clock.now_ms())
+        .await;
+    let detail = shop
+        .shop
+        .store
+        .event_detail("stripe", "evt_payment_without_customer")
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(detail.event.order_id.as_deref(), Some(ORDER));
+    assert_eq!(detail.resolved.customer_id, None, "{:?}", detail.resolved);
+}

@@ -8,6 +8,7 @@ pub mod events;
 pub mod ops;
 mod progress;
 pub mod purge_queued;
+pub mod relink;
 pub mod render;
 pub mod route;
 mod running;
@@ -160,6 +161,13 @@ pub enum Command {
     ///   herald backfill --rule refund_mail --since 2026-11-23T00:00:00Z
     #[command(verbatim_doc_comment)]
     Backfill(backfill::BackfillArgs),
+    /// Learn the links between Stripe objects and the customers' contacts from the
+    /// events stored before herald kept them (after upgrading to this version).
+    ///
+    /// Nothing is sent and no job is added; running it twice changes nothing more.
+    /// Until it has run, a dispute on a payment made before the upgrade finds no order.
+    #[command(verbatim_doc_comment)]
+    Relink,
     /// Delete dead letters (or, with --queued, the jobs waiting for a removed
     /// plugin instance) and their attempt history for good.
     ///

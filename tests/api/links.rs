@@ -308,3 +308,57 @@ async fn herald_event_resolves_only_what_delivery_resolves() {
     assert_eq!(detail.event.order_id.as_deref(), Some(ORDER));
     assert_eq!(detail.resolved.customer_id, None, "{:?}", detail.resolved);
 }
+
+/// After an upgrade, the payments stored before it have no links: `herald relink`
+/// reads them again, so a dispute on one of them reaches its order.
+#[tokio::test]
+async fn relink_gives_the_events_stored_before_links_their_links_and_contacts() {
+    use sqlx::{Connection, Executor};
+
+    let shop = Shop::on(None).await;
+    shop.receive(PAYMENT).await;
+    shop.receive("charge.succeeded").await;
+    let url = format!("sqlite://{}", shop.dir.path().join("herald.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("sqlite");
+    conn.execute("DELETE FROM links; DELETE FROM customers;")
+        .await
+        .expect("as before the upgrade");
+    // A fresh process, as `herald relink` is: the running one's writer remembers the
+    // links it wrote and would not write them again.
+    let store = &herald::store::Store::connect(&shop.shop.config.restart.database)
+        .await
+        .expect("store");
+    let dispute = received(DISPUTE);
+    assert_eq!(store.resolve(&dispute).await.expect("walk").order_id, None);
+
+    let mut read = 0;
+    let report = herald::cli::relink::relink(store, &mut |n| read = n)
+        .await
+        .expect("relinked");
+    assert_eq!((report.read, report.relinked, report.unreadable), (2, 2, 0));
+    assert_eq!(read, 2);
+    let found = store.resolve(&dispute).await.expect("walk");
+    assert_eq!(found.order_id.as_deref(), Some(ORDER));
+    let customer = dispute
+        .customer
+        .id
+        .clone()
+        .or(found.customer_id)
+        .expect("a customer");
+    let known = store.customer("stripe", &customer).await.expect("read");
+    assert!(known.and_then(|c| c.email).is_some());
+    // Again: nothing more, no job added.
+    herald::cli::relink::relink(store, &mut |_| {})
+        .await
+        .expect("again");
+    let jobs = store
+        .jobs_for_event("stripe", sample(PAYMENT)["id"].as_str().expect("id"))
+        .await
+        .expect("jobs");
+    let planned = jobs.len();
+    assert!(
+        jobs.iter().all(|job| job.status == JobStatus::Pending),
+        "{jobs:?}"
+    );
+    assert!(planned > 0);
+}

@@ -8,6 +8,7 @@
 //! (provider error documents, hints); the rules stay the same everywhere.
 #![forbid(unsafe_code)]
 
+pub mod callback;
 mod client;
 pub mod provider;
 pub mod signature;

@@ -1,14 +1,11 @@
-//! The storefront callback: after a fact changes an order, POST its status, signed
-//! the Standard Webhooks way, so the storefront can trust it and drop repeats.
+//! The storefront callback: after a fact changes an order, POST its status (see
+//! [`herald_plugin_http::callback`]).
 
 use herald_plugin_api::{Job, Outcome};
-use herald_plugin_http::signature::{sign, SIGNATURE_HEADER, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER};
-use herald_plugin_http::{answered, excerpt, outcome};
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use herald_plugin_http::callback::Callback;
 use reqwest::Client;
 use serde_json::json;
 
-use crate::config::Callback;
 use crate::ledger::OrderState;
 
 /// Sends `state` to the storefront; the job's idempotency key names the call.
@@ -30,35 +27,5 @@ pub(crate) async fn notify(
         "event_type": job.event.kind,
     })
     .to_string();
-    let mut request = client
-        .post(callback.url.clone())
-        .timeout(callback.timeout)
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-        .header("idempotency-key", job.idempotency_key);
-    if let Some(secret) = &callback.secret {
-        let timestamp = herald_plugin_http::unix_now();
-        request = request
-            .header(WEBHOOK_ID_HEADER, job.idempotency_key)
-            .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(
-                SIGNATURE_HEADER,
-                sign(secret, job.idempotency_key, timestamp, body.as_bytes()),
-            );
-    }
-    let destination = callback.url.origin().ascii_serialization();
-    match herald_plugin_http::send(request.body(body), &destination, callback.timeout).await {
-        Err(outcome) => outcome,
-        Ok(answer) => {
-            let text = if answer.status.is_success() {
-                String::new()
-            } else {
-                excerpt(&answer.body)
-            };
-            outcome(
-                answer.status,
-                &answer.headers,
-                answered("storefront", answer.status, &text),
-            )
-        }
-    }
+    herald_plugin_http::callback::notify(client, callback, job, body).await
 }

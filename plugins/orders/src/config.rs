@@ -6,15 +6,9 @@
 //! resulting [`ValidatedOrders`] to
 //! [`Instance::build`](herald_plugin_api::Instance::build).
 
-use std::time::Duration;
-
-use herald_plugin_api::{expand_env, Env, Issues, PluginConfig, ValidateContext};
-use herald_plugin_http::signature::decode_secret;
-use reqwest::Url;
+use herald_plugin_api::{Issues, PluginConfig, ValidateContext};
+pub use herald_plugin_http::callback::{Callback, CallbackConfig, DEFAULT_CALLBACK_TIMEOUT_SECS};
 use serde::Deserialize;
-
-/// Seconds a storefront callback may take when `timeout_secs` is not set.
-pub const DEFAULT_CALLBACK_TIMEOUT_SECS: u64 = 10;
 
 /// Jobs of one instance at once when `max_concurrency` is not set.
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
@@ -27,37 +21,6 @@ pub struct OrdersConfig {
     pub max_concurrency: Option<usize>,
     /// Tell the storefront each order's status after every change, by a signed POST.
     pub callback: Option<CallbackConfig>,
-}
-
-/// `callback = { url = "…", secret = "${…}" }`
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CallbackConfig {
-    /// Where the status is POSTed.
-    pub url: String,
-    /// Standard Webhooks signing secret (`whsec_<base64>`), as a `${VAR}` reference.
-    pub secret: Option<String>,
-    /// Seconds one call may take, connecting included. Default 10.
-    pub timeout_secs: Option<u64>,
-}
-
-/// A checked storefront callback.
-#[derive(Clone, PartialEq)]
-pub struct Callback {
-    pub url: Url,
-    /// The HMAC key; unsigned calls when `None`.
-    pub secret: Option<Vec<u8>>,
-    pub timeout: Duration,
-}
-
-impl std::fmt::Debug for Callback {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Callback")
-            .field("url", &self.url.as_str())
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// A checked configuration, ready for
@@ -82,53 +45,15 @@ impl PluginConfig for OrdersConfig {
         }
         let callback = match &self.callback {
             None => Some(None),
-            Some(callback) => callback.validate(cx.env, &mut issues).map(Some),
+            Some(callback) => callback
+                .validate(cx.env, &mut issues, "https://shop.example.com/hooks/orders")
+                .map(Some),
         };
         issues.finish(|| {
             Some(ValidatedOrders {
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
                 callback: callback?,
             })
-        })
-    }
-}
-
-impl CallbackConfig {
-    fn validate(&self, env: &dyn Env, issues: &mut Issues) -> Option<Callback> {
-        let mut report = |field: &str, message: String| {
-            issues.push(&format!("callback.{field}"), message);
-        };
-        let url = herald_plugin_http::parse_url(&self.url, "https://shop.example.com/hooks/orders")
-            .map_err(|message| report("url", message))
-            .ok();
-        let secret = match self.secret.as_deref() {
-            None => Some(None),
-            Some(raw) => match expand_env(raw, env) {
-                Err(err) => {
-                    report("secret", err.to_string());
-                    None
-                }
-                Ok(expanded) => match decode_secret(expanded.trim()) {
-                    Ok(key) => Some(Some(key)),
-                    Err(err) => {
-                        report(
-                            "secret",
-                            format!("{err} (after expanding `${{...}}` references)"),
-                        );
-                        None
-                    }
-                },
-            },
-        };
-        if self.timeout_secs == Some(0) {
-            report("timeout_secs", "must be at least 1".to_owned());
-        }
-        Some(Callback {
-            url: url?,
-            secret: secret?,
-            timeout: Duration::from_secs(
-                self.timeout_secs.unwrap_or(DEFAULT_CALLBACK_TIMEOUT_SECS),
-            ),
         })
     }
 }

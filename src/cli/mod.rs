@@ -12,6 +12,7 @@ pub mod relink;
 pub mod render;
 pub mod route;
 mod running;
+pub mod subscriptions;
 pub mod trigger;
 
 use std::path::PathBuf;
@@ -228,6 +229,13 @@ pub enum Command {
         #[command(subcommand)]
         command: OrdersCommand,
     },
+    /// Subscriptions as the subscriptions plugin keeps them; `show SUB_ID` for one.
+    ///
+    /// Examples:
+    ///   herald subscriptions --status past_due
+    ///   herald subscriptions show sub_1PpTbmHrLd9TstRsHdRXfr8n
+    #[command(verbatim_doc_comment)]
+    Subscriptions(subscriptions::SubscriptionsArgs),
     /// Show what herald learned of a customer's contact from the events naming them.
     Customer {
         /// The provider's customer id, e.g. cus_….

@@ -67,6 +67,7 @@ plugin_kinds! {
     push: herald_plugin_push::PushConfig,
     orders: herald_plugin_orders::OrdersConfig,
     inventory: herald_plugin_inventory::InventoryConfig,
+    subscriptions: herald_plugin_subscriptions::SubscriptionsConfig,
 }
 
 /// `a == b`, usable in a `const` assertion.

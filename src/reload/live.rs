@@ -40,7 +40,8 @@ impl Snapshot {
     ) -> Result<Self, PluginError> {
         let handles = BuildContext::new(config.reloadable.templates.clone())
             .with_order_ledger(Arc::new(store.clone()))
-            .with_stock_ledger(Arc::new(store.clone()));
+            .with_stock_ledger(Arc::new(store.clone()))
+            .with_subscription_ledger(Arc::new(store.clone()));
         let plugins = PluginSet::build(&config.reloadable.plugins, &handles).await?;
         Ok(Self::new(config, plugins, problems))
     }

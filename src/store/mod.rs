@@ -32,6 +32,7 @@ mod shared_events;
 mod sql;
 mod sqlite;
 mod stats;
+mod subscriptions;
 mod write_health;
 
 use std::sync::Arc;

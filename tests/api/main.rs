@@ -35,5 +35,6 @@ mod route;
 mod rules;
 mod shutdown;
 mod store;
+mod subscriptions;
 mod trigger;
 mod webhooks;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::ledger::orders::OrderLedger;
 use crate::ledger::stock::StockLedger;
+use crate::ledger::subscriptions::SubscriptionLedger;
 use crate::plugin::PluginError;
 use crate::templates::{RenderError, TemplatePart, Templates};
 
@@ -86,6 +87,7 @@ pub struct BuildContext {
     http: Arc<dyn HttpClients>,
     orders: Option<Arc<dyn OrderLedger>>,
     stock: Option<Arc<dyn StockLedger>>,
+    subscriptions: Option<Arc<dyn SubscriptionLedger>>,
 }
 
 impl Default for BuildContext {
@@ -105,6 +107,7 @@ impl BuildContext {
             http: Arc::new(StandardClients),
             orders: None,
             stock: None,
+            subscriptions: None,
         }
     }
 
@@ -128,6 +131,15 @@ impl BuildContext {
     pub fn with_stock_ledger(self, ledger: Arc<dyn StockLedger>) -> Self {
         Self {
             stock: Some(ledger),
+            ..self
+        }
+    }
+
+    /// The same context with the ledger the subscriptions plugin keeps subscriptions in.
+    #[must_use]
+    pub fn with_subscription_ledger(self, ledger: Arc<dyn SubscriptionLedger>) -> Self {
+        Self {
+            subscriptions: Some(ledger),
             ..self
         }
     }
@@ -182,6 +194,16 @@ impl BuildContext {
         self.stock
             .clone()
             .ok_or_else(|| self.missing("a stock ledger"))
+    }
+
+    /// The subscription ledger.
+    ///
+    /// # Errors
+    /// When herald gave none (a bug in herald, or a test that forgot one).
+    pub fn subscription_ledger(&self) -> Result<Arc<dyn SubscriptionLedger>, PluginError> {
+        self.subscriptions
+            .clone()
+            .ok_or_else(|| self.missing("a subscription ledger"))
     }
 
     fn missing(&self, what: &str) -> PluginError {

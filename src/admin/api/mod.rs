@@ -9,6 +9,7 @@ mod events;
 mod inventory;
 mod jobs;
 mod orders;
+mod subscriptions;
 
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -37,6 +38,8 @@ pub fn router() -> Router<AppState> {
             "/api/customers/{source}/{customer_id}",
             get(customers::show),
         )
+        .route("/api/subscriptions", get(subscriptions::list))
+        .route("/api/subscriptions/{id}", get(subscriptions::show))
         .route("/api/inventory", get(inventory::list))
         .route("/api/inventory/{sku}", get(inventory::show))
         // The template editor's, which the console's pages call.

@@ -5,3 +5,4 @@
 
 pub mod orders;
 pub mod stock;
+pub mod subscriptions;

@@ -213,4 +213,7 @@ pub struct RuleConfig {
     /// Retry overrides for this rule's jobs.
     #[serde(default)]
     pub retry: RetryConfig,
+    /// Dotted paths: one job per distinct set of their values, not per event.
+    #[serde(default)]
+    pub once_per: Vec<Spanned<String>>,
 }

@@ -272,8 +272,43 @@ fn validate_rule(
     }
 
     check_retry(&format!("{label}.retry"), &raw.retry, issues);
-    (issues.issues.len() == before)
-        .then(|| Rule::new(name.clone(), patterns, condition, actions).with_retry(raw.retry))
+    let once_per = once_per_paths(&label, &raw.once_per, issues);
+    (issues.issues.len() == before).then(|| {
+        Rule::new(name.clone(), patterns, condition, actions)
+            .with_retry(raw.retry)
+            .with_once_per(once_per)
+    })
+}
+
+/// `once_per`'s dotted paths, split; each must name a field (`data.object.id`).
+fn once_per_paths(
+    label: &str,
+    raw: &[toml::Spanned<String>],
+    issues: &mut Collector<'_>,
+) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    for path in raw {
+        let segments: Vec<String> = path.get_ref().split('.').map(str::to_owned).collect();
+        let valid = segments.iter().all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+        if valid {
+            paths.push(segments);
+        } else {
+            issues.at(
+                path.span(),
+                format!("{label}.once_per"),
+                format!(
+                    "`{}` is not a field path: write dotted names, e.g. \"data.object.id\"",
+                    path.get_ref()
+                ),
+            );
+        }
+    }
+    paths
 }
 
 #[cfg(test)]

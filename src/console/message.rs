@@ -7,23 +7,22 @@ use herald_plugin_api::Event;
 use maud::{html, Markup};
 
 use crate::dry_run::preview_action;
-use crate::rules::idempotency_key;
 use crate::store::EventJob;
 use crate::Config;
 
 /// A folded block under `job` with its message, or a line saying why there is none.
 pub fn job_message(config: &Config, event: &Event, job: &EventJob) -> Markup {
     let index = usize::try_from(job.action_index).unwrap_or(usize::MAX);
-    let action = config
+    let rule = config
         .reloadable
         .rules
         .iter()
-        .find(|rule| rule.name() == job.rule)
-        .and_then(|rule| rule.actions().get(index));
-    let Some(action) = action else {
+        .find(|rule| rule.name() == job.rule);
+    let Some((rule, action)) = rule.and_then(|rule| Some((rule, rule.actions().get(index)?)))
+    else {
         return html! { p.note { "Its rule or action is no longer in the config: no message to show." } };
     };
-    let key = idempotency_key(event, &job.rule, index);
+    let key = rule.idempotency_key(event, index);
     let preview = preview_action(config, &job.rule, (index, action), event, key);
     html! {
         @if !preview.lines.is_empty() {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 pub use self::action::{preview_action, ActionPreview, Line};
 use crate::check::SampleEvent;
-use crate::rules::{idempotency_key, Comparison};
+use crate::rules::Comparison;
 use crate::Config;
 
 /// The whole dry run for one event.
@@ -60,7 +60,7 @@ impl RouteReport {
                         .iter()
                         .enumerate()
                         .map(|(index, action)| {
-                            let key = idempotency_key(event, &name, index);
+                            let key = trace.rule.idempotency_key(event, index);
                             preview_action(config, &name, (index, action), event, key)
                         })
                         .collect()

@@ -27,6 +27,8 @@ pub struct Rule {
     when: Option<Condition>,
     actions: Vec<Action>,
     retry: RetryConfig,
+    /// Paths whose values, not the event, make a job one: `once_per`.
+    once_per: Vec<Vec<String>>,
 }
 
 /// One action of a rule: the plugin instance and its parameters.
@@ -107,7 +109,43 @@ impl Rule {
             when,
             actions,
             retry: RetryConfig::default(),
+            once_per: Vec::new(),
         }
+    }
+
+    /// The rule sending once per distinct value of `paths` (dotted, split) instead of
+    /// once per event: `once_per = ["data.object.id", "data.object.attempt_count"]`
+    /// mails once per invoice attempt however many events Stripe sends for it.
+    pub fn with_once_per(mut self, paths: Vec<Vec<String>>) -> Self {
+        self.once_per = paths;
+        self
+    }
+
+    /// The idempotency key of its action `index` for `event`: `{source}:{event
+    /// id}:{rule}:{index}`, or with `once_per`, `{source}:once:{values…}:{rule}:{index}`,
+    /// which a second event with the same values shares, so its job is not queued.
+    pub fn idempotency_key(&self, event: &Event, index: usize) -> String {
+        if self.once_per.is_empty() {
+            return idempotency_key(event, &self.name, index);
+        }
+        use self::condition::Scope as _;
+        let scope = EventScope::new(event);
+        let values: Vec<String> = self
+            .once_per
+            .iter()
+            .map(|path| match scope.lookup(path) {
+                Some(Value::String(text)) => text.clone(),
+                Some(value) => value.to_string(),
+                None => "null".to_owned(),
+            })
+            .collect();
+        format!(
+            "{}:once:{}:{}:{}",
+            event.source,
+            values.join(":"),
+            self.name,
+            index
+        )
     }
 
     /// The rule with retry overrides for its jobs.
@@ -224,7 +262,7 @@ impl Rules {
                         action_index: index,
                         plugin: action.plugin.clone(),
                         params: action.params.clone(),
-                        idempotency_key: idempotency_key(event, &rule.name, index),
+                        idempotency_key: rule.idempotency_key(event, index),
                     })
             })
             .collect()

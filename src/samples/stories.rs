@@ -4,9 +4,11 @@
 
 use serde_json::Value;
 
-use super::{fresh_event_id, text, times};
+use super::{fresh_event_id, set, text, times, Assignment};
 
-/// Every story: its name, what it shows, and its event types in the order sent.
+/// Every story: its name, what it shows, and its steps in the order sent. A step is
+/// an event type, then any `PATH=VALUE` changes to its sample, as `--set` takes them
+/// (a second attempt of an invoice, a `created` that keeps the story in order).
 pub const STORIES: &[(&str, &str, &[&str])] = &[
     (
         "order-paid",
@@ -22,7 +24,7 @@ pub const STORIES: &[(&str, &str, &[&str])] = &[
         "payment-failed",
         "a declined card, then a payment that goes through",
         &[
-            "payment_intent.created",
+            "payment_intent.created created=1789927100",
             "payment_intent.payment_failed",
             "charge.failed",
             "payment_intent.succeeded",
@@ -52,13 +54,28 @@ pub const STORIES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
+        "subscription",
+        "a subscription created, its renewal failed twice then paid, canceled at period end",
+        &[
+            "customer.created",
+            "customer.subscription.created created=1789923700",
+            "invoice.payment_failed",
+            "invoice.payment_failed data.object.attempt_count=2 \
+             data.object.next_payment_attempt=1793037600 created=1792778500",
+            "invoice.paid data.object.id=in_1RWSNqHrLd9Tsti0xTEfYiW3 \
+             data.object.attempt_count=3 created=1793037700",
+            "customer.subscription.updated created=1793100000",
+            "customer.subscription.deleted",
+        ],
+    ),
+    (
         "refund",
         "a paid order refunded in full",
         &[
             "payment_intent.succeeded",
             "charge.succeeded",
-            "charge.refunded",
             "refund.created",
+            "charge.refunded",
             "refund.updated",
         ],
     ),
@@ -87,11 +104,7 @@ pub fn story(name: &str, now: i64) -> Result<Vec<Value>, UnknownStory> {
         .iter()
         .find(|(known, _, _)| *known == name)
         .ok_or_else(|| UnknownStory(name.to_owned()))?;
-    let mut events: Vec<Value> = kinds
-        .iter()
-        .filter_map(|kind| text(kind))
-        .filter_map(|text| serde_json::from_str(text).ok())
-        .collect();
+    let mut events: Vec<Value> = kinds.iter().filter_map(|step| event_of(step)).collect();
     let latest = events
         .iter()
         .filter_map(|event| event.get("created").and_then(Value::as_i64))
@@ -104,6 +117,17 @@ pub fn story(name: &str, now: i64) -> Result<Vec<Value>, UnknownStory> {
     Ok(events)
 }
 
+/// A story step's event: its type's sample with the step's changes.
+fn event_of(step: &str) -> Option<Value> {
+    let mut words = step.split_whitespace();
+    let mut event: Value = serde_json::from_str(text(words.next()?)?).ok()?;
+    for change in words {
+        let assignment: Assignment = change.parse().ok()?;
+        set(&mut event, &assignment).ok()?;
+    }
+    Some(event)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,8 +135,11 @@ mod tests {
     #[test]
     fn every_story_is_told_by_samples_that_exist() {
         for (name, _, kinds) in STORIES {
-            for kind in *kinds {
-                assert!(text(kind).is_some(), "{name}: no sample {kind}");
+            for step in *kinds {
+                assert!(
+                    event_of(step).is_some(),
+                    "{name}: no sample, or a bad change: {step}"
+                );
             }
             let events = story(name, 2_000_000_000).expect("a story");
             assert_eq!(events.len(), kinds.len(), "{name}");
@@ -121,6 +148,10 @@ mod tests {
                 .filter_map(|event| event["created"].as_i64())
                 .collect();
             assert_eq!(created.iter().max(), Some(&2_000_000_000), "{name}");
+            assert!(
+                created.is_sorted(),
+                "{name}: sent in the order they happened: {created:?}"
+            );
         }
     }
 

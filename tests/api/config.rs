@@ -473,9 +473,10 @@ fn check_renders_the_shipped_templates_against_every_sample_their_rules_match() 
         .lines()
         .find(|line| line.starts_with("templates: ") && line.contains("renders"))
         .unwrap_or_else(|| panic!("no templates line: {out}"));
-    // payment, failure, refund, checkout, async ×2, dispute, warning, review, stock.
+    // payment, failure, refund, checkout, async ×2, dispute, warning, review, stock,
+    // and the subscription's welcome, renewal failed, action required, paid, trial, end.
     assert!(
-        renders.contains("against the 10 of 47 sample events"),
+        renders.contains("against the 16 of 47 sample events"),
         "{renders}"
     );
 }

@@ -228,3 +228,85 @@ async fn herald_subscriptions_and_the_api_list_and_show_them() {
         .await;
     assert_eq!(one["facts"].as_array().map(Vec::len), Some(2), "{one}");
 }
+
+/// Issue 31's acceptance: with the shipped config, the `subscription` story (the
+/// customer, then a subscription whose events name only `cus_…`, a renewal failed
+/// twice then paid, a cancellation) mails the subscriber once per step, with the
+/// invoice's links; a second event for the same attempt mails nothing more.
+#[tokio::test]
+async fn a_subscription_life_mails_the_subscriber_once_per_step() {
+    let app = crate::helpers::spawn_app().await;
+    let url = app.url("/webhooks/stripe");
+    let trigger = |args: Vec<String>| {
+        let config = app.config_path();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                crate::helpers::run_cli(&config, &args)
+            })
+            .await
+            .expect("cli ran")
+        }
+    };
+    let story = ["trigger", "--story", "subscription", "--url", &url];
+    let (ok, out, err) = trigger(story.map(str::to_owned).to_vec()).await;
+    assert!(ok, "{out}\n{err}");
+    app.dispatch_all_pending().await;
+    // Stripe sends the second attempt's failure again, under a new event id.
+    let again = [
+        "trigger",
+        "invoice.payment_failed",
+        "--set",
+        "data.object.attempt_count=2",
+        "--url",
+        &url,
+    ];
+    let (ok, out, err) = trigger(again.map(str::to_owned).to_vec()).await;
+    assert!(ok, "{out}\n{err}");
+    app.dispatch_all_pending().await;
+
+    let subjects: Vec<String> = app
+        .outbox()
+        .iter()
+        .filter(|mail| mail.contains("To: jenny.rosen@example.com"))
+        .filter_map(|mail| {
+            mail.lines()
+                .find(|line| line.starts_with("Subject: "))
+                .map(str::to_owned)
+        })
+        .collect();
+    let count = |text: &str| {
+        subjects
+            .iter()
+            .filter(|subject| subject.contains(text))
+            .count()
+    };
+    assert_eq!(count("welcome to Coffee club monthly"), 1, "{subjects:#?}");
+    assert_eq!(
+        count("didn't go through"),
+        2,
+        "one per attempt: {subjects:#?}"
+    );
+    assert_eq!(count("you're all set"), 1, "{subjects:#?}");
+    assert_eq!(count("your subscription has ended"), 1, "{subjects:#?}");
+    assert_eq!(subjects.len(), 5, "{subjects:#?}");
+    let failures: Vec<String> = app
+        .outbox()
+        .into_iter()
+        .filter(|mail| mail.contains("didn't go through"))
+        .collect();
+    assert!(
+        failures
+            .iter()
+            .all(|mail| mail.contains("https://invoice.stripe.com/i/")),
+        "the hosted invoice link: {failures:#?}"
+    );
+    assert!(
+        failures.iter().any(|mail| mail.contains("(attempt 2)")),
+        "{failures:#?}"
+    );
+
+    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["subscriptions"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("canceled") && out.contains(" no "), "{out}");
+}

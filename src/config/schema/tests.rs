@@ -30,7 +30,7 @@ fn every_unknown_key_and_wrong_type_is_reported_at_its_line() {
         "Some(13) rules[0].on: invalid type: string \"x\", expected a sequence",
         "Some(15) rules[1]: missing field `name`",
         "Some(18) rules[1].retyr: unknown field `retyr` (did you mean `retry`?), expected one of `name`, `on`, `when`, \
-         `actions`, `retry`",
+         `actions`, `retry`, `once_per`",
         "Some(20) sources.stripe: missing field `secret`",
         "Some(23) plugins.email.mailer: missing field `from`",
         "Some(24) plugins.email.mailer.from_adress: unknown field `from_adress`, expected one of \
@@ -55,7 +55,7 @@ fn a_later_element_keeps_its_index_in_the_file() {
         [
             "Some(1) rules[0]: missing field `name`",
             "Some(7) rules[1].actoins: unknown field `actoins` (did you mean `actions`?), expected one of `name`, `on`, \
-             `when`, `actions`, `retry`",
+             `when`, `actions`, `retry`, `once_per`",
         ]
     );
 }

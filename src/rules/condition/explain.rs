@@ -68,6 +68,10 @@ fn collect<S: Scope + ?Sized>(expr: &Expr, context: &S, found: &mut Vec<Comparis
             let text = format!("{} {} {value}", path.join("."), op.as_str());
             found.push(step(expr, path, text, context));
         }
+        Expr::CompareFields { path, op, other } => {
+            let text = format!("{} {} {}", path.join("."), op.as_str(), other.join("."));
+            found.push(step(expr, path, text, context));
+        }
         Expr::In { path, values } => {
             let list: Vec<String> = values.iter().map(Value::to_string).collect();
             let text = format!("{} in [{}]", path.join("."), list.join(", "));

@@ -89,6 +89,12 @@ enum Expr {
         op: Op,
         value: Value,
     },
+    /// Two fields compared with each other: `data.object.amount > data.previous_attributes.amount`.
+    CompareFields {
+        path: Vec<String>,
+        op: Op,
+        other: Vec<String>,
+    },
     /// The field equals one of `values` (`==` for each).
     In {
         path: Vec<String>,
@@ -192,6 +198,13 @@ impl Condition {
                         paths.push(dotted);
                     }
                 }
+                Expr::CompareFields { path, other, .. } => {
+                    for dotted in [path.join("."), other.join(".")] {
+                        if !paths.contains(&dotted) {
+                            paths.push(dotted);
+                        }
+                    }
+                }
             }
         }
         paths
@@ -269,6 +282,7 @@ fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> Option<bool> {
             (!unknown).then_some(true)
         }
         Expr::Not(inner) => eval(inner, context).map(|value| !value),
+        Expr::CompareFields { other, .. } if context.defers(other) => None,
         leaf => {
             let path = leaf_path(leaf)?;
             (!context.defers(path)).then(|| compare(leaf, context))
@@ -276,12 +290,14 @@ fn eval<S: Scope + ?Sized>(expr: &Expr, context: &S) -> Option<bool> {
     }
 }
 
-/// The path a comparison reads; `None` for `and`/`or`/`not`.
+/// The path a comparison reads (the left one of two fields); `None` for
+/// `and`/`or`/`not`.
 fn leaf_path(expr: &Expr) -> Option<&[String]> {
     match expr {
         Expr::Exists(path)
         | Expr::Flag(path)
         | Expr::Compare { path, .. }
+        | Expr::CompareFields { path, .. }
         | Expr::In { path, .. }
         | Expr::Contains { path, .. } => Some(path),
         Expr::Or(_) | Expr::And(_) | Expr::Not(_) => None,
@@ -293,18 +309,15 @@ fn compare<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
     match expr {
         Expr::Exists(path) => context.lookup(path).is_some_and(|value| !value.is_null()),
         Expr::Flag(path) => context.lookup(path) == Some(&Value::Bool(true)),
-        Expr::Compare { path, op, value } => {
-            let Some(actual) = context.lookup(path) else {
-                // A missing field is unequal to anything, and unordered.
-                return *op == Op::Ne;
-            };
-            match op {
-                Op::Eq => json_equal(actual, value),
-                Op::Ne => !json_equal(actual, value),
-                Op::Gt => ordering(actual, value).is_some_and(Ordering::is_gt),
-                Op::Ge => ordering(actual, value).is_some_and(Ordering::is_ge),
-                Op::Lt => ordering(actual, value).is_some_and(Ordering::is_lt),
-                Op::Le => ordering(actual, value).is_some_and(Ordering::is_le),
+        Expr::Compare { path, op, value } => match context.lookup(path) {
+            Some(actual) => op.holds(actual, value),
+            // A missing field is unequal to anything, and unordered.
+            None => *op == Op::Ne,
+        },
+        Expr::CompareFields { path, op, other } => {
+            match (context.lookup(path), context.lookup(other)) {
+                (Some(actual), Some(wanted)) => op.holds(actual, wanted),
+                _ => *op == Op::Ne,
             }
         }
         Expr::In { path, values } => context
@@ -314,6 +327,20 @@ fn compare<S: Scope + ?Sized>(expr: &Expr, context: &S) -> bool {
             .lookup(path)
             .is_some_and(|actual| contains(actual, value)),
         Expr::Or(_) | Expr::And(_) | Expr::Not(_) => false,
+    }
+}
+
+impl Op {
+    /// Whether `actual op wanted`.
+    fn holds(self, actual: &Value, wanted: &Value) -> bool {
+        match self {
+            Op::Eq => json_equal(actual, wanted),
+            Op::Ne => !json_equal(actual, wanted),
+            Op::Gt => ordering(actual, wanted).is_some_and(Ordering::is_gt),
+            Op::Ge => ordering(actual, wanted).is_some_and(Ordering::is_ge),
+            Op::Lt => ordering(actual, wanted).is_some_and(Ordering::is_lt),
+            Op::Le => ordering(actual, wanted).is_some_and(Ordering::is_le),
+        }
     }
 }
 

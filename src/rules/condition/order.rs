@@ -65,6 +65,10 @@ fn visit(expr: &Expr, found: &mut dyn FnMut(&[String])) {
     match expr {
         Expr::Or(items) | Expr::And(items) => items.iter().for_each(|item| visit(item, found)),
         Expr::Not(inner) => visit(inner, found),
+        Expr::CompareFields { path, other, .. } => {
+            found(path);
+            found(other);
+        }
         leaf => {
             if let Some(path) = leaf_path(leaf) {
                 found(path);

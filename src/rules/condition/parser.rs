@@ -133,6 +133,15 @@ impl Parser {
                 );
             }
         };
+        // A dotted name that is no number is a second field: `a.b > c.d`.
+        if let Kind::Word(word) = &self.peek()?.kind {
+            if word.contains('.') && word.parse::<f64>().is_err() {
+                let column = self.peek()?.column;
+                let other = parse_path(word, column)?;
+                self.pos += 1;
+                return Ok(Expr::CompareFields { path, op, other });
+            }
+        }
         let value = self.parse_value(op.as_str())?;
         Ok(Expr::Compare { path, op, value })
     }
@@ -227,7 +236,12 @@ pub(super) fn parse_literal(word: &str, column: usize) -> Result<Value, Conditio
         .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
     if !is_number {
         let message = format!("expected {VALUE_HINT}, found `{word}`");
-        return fail(column, format!("{message}; quote strings, e.g. \"{word}\""));
+        return fail(
+            column,
+            format!(
+                "{message}; quote strings, e.g. \"{word}\", or name a field by its dotted path"
+            ),
+        );
     }
     let number = if let Ok(n) = word.parse::<i64>() {
         Some(Number::from(n))

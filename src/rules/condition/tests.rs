@@ -528,3 +528,46 @@ fn route_shows_order_comparisons_as_evaluated_at_delivery() {
     );
     assert!(steps[1].deferred && !steps[0].deferred);
 }
+
+#[test]
+fn two_fields_compare_with_each_other_for_upgrades_and_downgrades() {
+    let upgrade = "data.object.items.data.0.price.unit_amount > \
+                   data.previous_attributes.items.data.0.price.unit_amount";
+    let condition = Condition::parse(upgrade).unwrap();
+    let change = |now: i64, before: i64| {
+        json!({"data": {
+            "object": {"items": {"data": [{"price": {"unit_amount": now}}]}},
+            "previous_attributes": {"items": {"data": [{"price": {"unit_amount": before}}]}},
+        }})
+    };
+    assert!(condition.evaluate(&change(3000, 1500)));
+    assert!(!condition.evaluate(&change(1500, 3000)));
+    assert!(!condition.evaluate(&change(1500, 1500)));
+    // An update that did not touch the items has no previous price: not an upgrade.
+    let unrelated =
+        json!({"data": {"object": {"items": {"data": [{"price": {"unit_amount": 1}}]}}}});
+    assert!(!condition.evaluate(&unrelated));
+    let same =
+        Condition::parse("data.object.currency != data.previous_attributes.currency").unwrap();
+    assert!(same.evaluate(&unrelated), "a missing field is unequal");
+    assert!(condition
+        .paths()
+        .contains(&"data.previous_attributes.items.data.0.price.unit_amount".to_owned()));
+    let (_, steps) = condition.explain(&change(3000, 1500));
+    assert_eq!(
+        steps[0].line(),
+        "data.object.items.data.0.price.unit_amount > \
+         data.previous_attributes.items.data.0.price.unit_amount → true (3000)"
+    );
+}
+
+#[test]
+fn a_bare_word_is_still_refused_naming_both_ways_out() {
+    let err = Condition::parse("status == paid").unwrap_err().to_string();
+    assert!(err.contains("quote strings, e.g. \"paid\""), "{err}");
+    assert!(err.contains("dotted path"), "{err}");
+    // A number with a dot is a number, not a field.
+    assert!(Condition::parse("amount > 1.5")
+        .unwrap()
+        .evaluate(&json!({"amount": 2})));
+}

@@ -17,6 +17,7 @@ mod message;
 mod orders;
 mod page;
 mod shell;
+mod subscriptions;
 
 pub(crate) mod templates_api;
 mod templates_page;
@@ -38,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/dead-letters/purge", post(actions::purge))
         .route("/orders", get(orders::search))
         .route("/orders/{id}", get(orders::show))
+        .route("/subscriptions", get(subscriptions::search))
+        .route("/subscriptions/{id}", get(subscriptions::show))
         .route("/templates", get(templates_page::editor_page))
         .route("/assets/{file}", get(assets::asset))
 }

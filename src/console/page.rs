@@ -11,10 +11,11 @@ use serde_json::Value;
 use super::shell::Shell;
 
 /// The sections of the navigation bar: path and label.
-const NAV: [(&str, &str); 4] = [
+const NAV: [(&str, &str); 5] = [
     ("/", "Events"),
     ("/dead-letters", "Dead letters"),
     ("/orders", "Orders"),
+    ("/subscriptions", "Subscriptions"),
     ("/templates", "Templates"),
 ];
 

@@ -191,6 +191,7 @@ actions = [{{ plugin = "ops_hook" }}]
     events_list_updates_live(&client, &app).await;
     detail_shows_attempts(&client, &app).await;
     a_held_order_shows_its_hold(&client, &app).await;
+    a_subscription_shows_its_access(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
     editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
@@ -264,6 +265,27 @@ async fn a_held_order_shows_its_hold(client: &Client, app: &TestApp) {
     wait_for_text(client, "dl.fields", "on hold").await;
     assert!(text(client, "table.history").await.contains("hold"));
     screenshot(client, "order-held").await;
+}
+
+/// A subscription whose events name only `cus_…`: its page shows the plan and access.
+async fn a_subscription_shows_its_access(client: &Client, app: &TestApp) {
+    for name in [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+    ] {
+        let body = serde_json::to_vec(&crate::helpers::sample(name)).expect("json");
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+    }
+    app.dispatch_all_pending().await;
+    client
+        .goto(&app.console_url("/subscriptions/sub_1PpTbmHrLd9TstRsHdRXfr8n"))
+        .await
+        .expect("subscription page");
+    wait_for_text(client, "dl.fields", "Coffee club monthly").await;
+    assert!(text(client, "dl.fields")
+        .await
+        .contains("at the end of the period"));
+    screenshot(client, "subscription").await;
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

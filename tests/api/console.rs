@@ -101,7 +101,7 @@ pub async fn send_json(
     (status, response.json().await.expect("json"))
 }
 
-async fn page(app: &TestApp, path: &str) -> (u16, String) {
+pub async fn page(app: &TestApp, path: &str) -> (u16, String) {
     let response = app
         .send_as(Method::GET, app.console_url(path), ADMIN_TOKEN)
         .await;

@@ -54,11 +54,20 @@ pub async fn run(config: &StoreConfig, args: &SubscriptionsArgs) -> anyhow::Resu
         let Some((state, facts)) = store.get(id).await? else {
             bail!("no subscription {id}: the subscriptions plugin has seen no event for it");
         };
+        let entitlements = match &state.customer {
+            Some(customer) => store.entitlements(customer).await?,
+            None => Vec::new(),
+        };
         if *json {
-            println!("{:#}", json!({ "subscription": state, "facts": facts }));
+            let shown =
+                json!({ "subscription": state, "entitlements": entitlements, "facts": facts });
+            println!("{shown:#}");
             return Ok(());
         }
         println!("{}", describe(&state));
+        if !entitlements.is_empty() {
+            println!("  the customer's entitlements: {}", entitlements.join(", "));
+        }
         for fact in facts {
             println!(
                 "  {}  {:<40}  {}",

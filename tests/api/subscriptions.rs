@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::helpers::{base_config, normalized, rule, sample, spawn_app_with};
 
+/// The callback's signing secret (base64 of `secret-key-for-tests`).
+const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
 /// A subscription's life in samples: created, renewal failed, paid, paused, resumed,
 /// set to cancel at period end, deleted.
 const LIFE: [&str; 7] = [
@@ -103,7 +106,8 @@ async fn the_storefront_hears_each_change_once_and_a_stale_event_never_regrants(
     let config = [
         base_config(),
         format!(
-            "[plugins.subscriptions.members]\ncallback = {{ url = \"{}/subscriptions\" }}\n",
+            "[plugins.subscriptions.members]\ncallback = {{ url = \"{}/subscriptions\", \
+             secret = \"{SECRET}\" }}\n",
             sink.url()
         ),
         rule(

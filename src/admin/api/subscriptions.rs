@@ -40,7 +40,15 @@ pub async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>)
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.store.get(&id).await {
         Ok(Some((subscription, facts))) => {
-            Json(json!({ "subscription": subscription, "facts": facts })).into_response()
+            let entitlements = match &subscription.customer {
+                Some(customer) => match state.store.entitlements(customer).await {
+                    Ok(features) => features,
+                    Err(err) => return internal(&err),
+                },
+                None => Vec::new(),
+            };
+            let body = json!({ "subscription": subscription, "entitlements": entitlements, "facts": facts });
+            Json(body).into_response()
         }
         Ok(None) => not_found(format!("no subscription {id}")),
         Err(err) => internal(&err),

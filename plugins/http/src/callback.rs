@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use herald_plugin_api::{expand_env, Env, Issues, Job, Outcome};
+use herald_plugin_api::{
+    expand_env, BuildContext, ClientSettings, Env, Issues, Job, Outcome, PluginError,
+};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Client, Url};
 use serde::Deserialize;
@@ -91,6 +93,27 @@ impl CallbackConfig {
             ),
         })
     }
+}
+
+/// `callback` with the client it is sent with, made from `cx` for an instance of at
+/// most `max_in_flight` jobs at once; `None` without a callback.
+///
+/// # Errors
+/// When the client cannot be built.
+pub fn with_client(
+    callback: Option<Callback>,
+    cx: &BuildContext,
+    max_in_flight: usize,
+) -> Result<Option<(Callback, Client)>, PluginError> {
+    callback
+        .map(|callback| {
+            let client = cx.http_client(ClientSettings {
+                timeout: callback.timeout,
+                max_idle: max_in_flight,
+            })?;
+            Ok((callback, client))
+        })
+        .transpose()
 }
 
 /// POSTs `body` (JSON) to the storefront for `job`; the job's idempotency key names

@@ -7,9 +7,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{
-    async_trait, BuildContext, ClientSettings, Job, Outcome, Plugin, PluginError,
-};
+use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError};
 
 use crate::action::OrdersAction;
 use crate::callback;
@@ -38,16 +36,8 @@ pub(crate) fn build(
     config: ValidatedOrders,
     cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let callback = match config.callback {
-        Some(callback) => {
-            let client = cx.http_client(ClientSettings {
-                timeout: callback.timeout,
-                max_idle: config.max_concurrency,
-            })?;
-            Some((callback, client))
-        }
-        None => None,
-    };
+    let callback =
+        herald_plugin_http::callback::with_client(config.callback, cx, config.max_concurrency)?;
     Ok(Arc::new(OrdersPlugin {
         name: cx.name().to_owned(),
         ledger: cx.order_ledger()?,

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use herald_plugin_api::{
-    async_trait, BuildContext, ClientSettings, Job, Outcome, Plugin, PluginError,
-};
+use herald_plugin_api::{async_trait, BuildContext, Job, Outcome, Plugin, PluginError};
 use herald_plugin_http::callback::{notify, Callback};
 use serde_json::json;
 
@@ -31,16 +29,8 @@ pub(crate) fn build(
     config: ValidatedSubscriptions,
     cx: &BuildContext,
 ) -> Result<Arc<dyn Plugin>, PluginError> {
-    let callback = match config.callback {
-        Some(callback) => {
-            let client = cx.http_client(ClientSettings {
-                timeout: callback.timeout,
-                max_idle: config.max_concurrency,
-            })?;
-            Some((callback, client))
-        }
-        None => None,
-    };
+    let callback =
+        herald_plugin_http::callback::with_client(config.callback, cx, config.max_concurrency)?;
     Ok(Arc::new(SubscriptionsPlugin {
         name: cx.name().to_owned(),
         ledger: cx.subscription_ledger()?,

@@ -2,16 +2,10 @@
 //! customer, newest first whatever the arrival order, fill `customer.*` for events
 //! that carry only `cus_…`, and never give one customer another's address.
 
-use herald::clock::Clock;
-use herald::dispatch::ExecutionOutcome;
 use herald::store::JobStatus;
 use serde_json::Value;
-use tempfile::TempDir;
 
-use crate::helpers::{
-    base_config, dispatcher_in, fresh_postgres, normalized, received, rule, sample, ClockedShop,
-    PgDatabase,
-};
+use crate::helpers::{base_config, normalized, received, rule, sample, BackendShop};
 
 const CUSTOMER: &str = "cus_WK59PFkl0JfI2y";
 const CHECKOUT: &str = "checkout.session.completed";
@@ -19,74 +13,40 @@ const UPDATED: &str = "customer.updated";
 const SUBSCRIBED: &str = "customer.subscription.created";
 
 /// A shop on SQLite or `postgres` that mails a welcome for each new subscription.
-struct Shop {
-    dir: TempDir,
-    shop: ClockedShop,
-    clock: Clock,
-    _postgres: Option<PgDatabase>,
+type Shop = BackendShop;
+
+/// The welcome shop's config in `dir`, on the database at `url`.
+fn welcoming(dir: &std::path::Path, url: &str) -> String {
+    // A welcome of the shop's own, in a templates folder of its own.
+    let templates = dir.join("templates");
+    std::fs::create_dir_all(&templates).expect("templates");
+    std::fs::write(
+        templates.join("welcome.subject.hbs"),
+        "Welcome, {{customer.name}}",
+    )
+    .expect("subject");
+    std::fs::write(templates.join("welcome.txt.hbs"), "Your plan starts today.").expect("text");
+    let shipped = crate::helpers::repo()
+        .join("templates")
+        .display()
+        .to_string();
+    [
+        base_config().replace(&shipped, &templates.display().to_string()),
+        format!("[database]\nurl = \"{url}\"\n"),
+        format!(
+            "[plugins.email.mail]\ntransport = \"file\"\noutbox = \"{}\"\nfrom = \"Shop <shop@example.com>\"\n",
+            dir.join("outbox").display()
+        ),
+        rule(
+            "welcome",
+            &format!("[\"{SUBSCRIBED}\"]\nwhen = \"customer.email exists\""),
+            r#"plugin = "mail", template = "welcome", to = "{{customer.email}}""#,
+        ),
+    ]
+    .concat()
 }
 
 impl Shop {
-    async fn on(postgres: Option<PgDatabase>) -> Self {
-        let dir = TempDir::new().expect("dir");
-        let url = postgres.as_ref().map_or_else(
-            || format!("sqlite://{}", dir.path().join("herald.db").display()),
-            |db| db.url.clone(),
-        );
-        // A welcome of the shop's own: the shipped sets are about payments.
-        let templates = dir.path().join("templates");
-        std::fs::create_dir_all(&templates).expect("templates");
-        std::fs::write(
-            templates.join("welcome.subject.hbs"),
-            "Welcome, {{customer.name}}",
-        )
-        .expect("subject");
-        std::fs::write(templates.join("welcome.txt.hbs"), "Your plan starts today.").expect("text");
-        let shipped = crate::helpers::repo()
-            .join("templates")
-            .display()
-            .to_string();
-        let config = [
-            base_config().replace(&shipped, &templates.display().to_string()),
-            format!("[database]\nurl = \"{url}\"\n"),
-            format!(
-                "[plugins.email.mail]\ntransport = \"file\"\noutbox = \"{}\"\nfrom = \"Shop <shop@example.com>\"\n",
-                dir.path().join("outbox").display()
-            ),
-            rule(
-                "welcome",
-                &format!("[\"{SUBSCRIBED}\"]\nwhen = \"customer.email exists\""),
-                r#"plugin = "mail", template = "welcome", to = "{{customer.email}}""#,
-            ),
-        ]
-        .concat();
-        let clock = Clock::manual(herald::clock::now_ms());
-        let shop = dispatcher_in(dir.path(), &config, &clock).await;
-        Self {
-            dir,
-            shop,
-            clock,
-            _postgres: postgres,
-        }
-    }
-
-    async fn each() -> Vec<(&'static str, Self)> {
-        let mut shops = vec![("sqlite", Self::on(None).await)];
-        if let Some(database) = fresh_postgres().await {
-            shops.push(("postgres", Self::on(Some(database)).await));
-        }
-        shops
-    }
-
-    async fn receive(&self, event: &herald_plugin_api::Event) {
-        self.shop.receive(event, self.clock.now_ms()).await;
-    }
-
-    async fn deliver(&self) {
-        while self.shop.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {
-        }
-    }
-
     async fn known(&self) -> herald_plugin_api::Customer {
         self.shop
             .store
@@ -99,10 +59,10 @@ impl Shop {
 
 #[tokio::test]
 async fn the_newest_contact_wins_whatever_the_arrival_order_on_every_backend() {
-    for (backend, shop) in Shop::each().await {
+    for (backend, shop) in Shop::each(&welcoming).await {
         // The profile update is newer than the checkout, but arrives first.
-        shop.receive(&received(UPDATED)).await;
-        shop.receive(&received(CHECKOUT)).await;
+        shop.receive_event(&received(UPDATED)).await;
+        shop.receive_event(&received(CHECKOUT)).await;
         let known = shop.known().await;
         assert_eq!(
             known.email.as_deref(),
@@ -117,12 +77,12 @@ async fn the_newest_contact_wins_whatever_the_arrival_order_on_every_backend() {
         older["id"] = "evt_older_update".into();
         older["created"] = Value::from(1_000);
         older["data"]["object"]["email"] = "stale@example.com".into();
-        shop.receive(&normalized(&older)).await;
+        shop.receive_event(&normalized(&older)).await;
         let mut newer = older.clone();
         newer["id"] = "evt_newer_update".into();
         newer["created"] = Value::from(2_000_000_000);
         newer["data"]["object"]["email"] = "jenny@new.example.com".into();
-        shop.receive(&normalized(&newer)).await;
+        shop.receive_event(&normalized(&newer)).await;
         assert_eq!(
             shop.known().await.email.as_deref(),
             Some("jenny@new.example.com"),
@@ -133,19 +93,19 @@ async fn the_newest_contact_wins_whatever_the_arrival_order_on_every_backend() {
 
 #[tokio::test]
 async fn an_event_naming_only_its_customer_id_is_mailed_at_the_address_the_directory_knows() {
-    for (backend, shop) in Shop::each().await {
-        shop.receive(&received(CHECKOUT)).await;
+    for (backend, shop) in Shop::each(&welcoming).await {
+        shop.receive_event(&received(CHECKOUT)).await;
         let subscribed = received(SUBSCRIBED);
         assert!(
             subscribed.customer.email.is_none(),
             "the sample names only cus_…"
         );
-        shop.receive(&subscribed).await;
+        shop.receive_event(&subscribed).await;
         // Another customer's subscription: the directory knows nothing of them.
         let mut stranger = sample(SUBSCRIBED);
         stranger["id"] = "evt_stranger".into();
         stranger["data"]["object"]["customer"] = "cus_Stranger".into();
-        shop.receive(&normalized(&stranger)).await;
+        shop.receive_event(&normalized(&stranger)).await;
         shop.deliver().await;
 
         let store = &shop.shop.store;

@@ -830,3 +830,57 @@ pub fn normalized(event: &serde_json::Value) -> herald_plugin_api::Event {
 pub fn received(name: &str) -> herald_plugin_api::Event {
     normalized(&sample(name))
 }
+
+/// A config on SQLite, or on `postgres`, in a folder of its own, delivering on a
+/// manual clock: a job waiting for something is seen waiting without a sleep.
+/// `config` writes the config for the folder and the database URL.
+pub struct BackendShop {
+    pub dir: TempDir,
+    pub shop: ClockedShop,
+    pub clock: herald::clock::Clock,
+    _postgres: Option<PgDatabase>,
+}
+
+/// Writes a config for a folder and a database URL.
+pub type ShopConfig = dyn Fn(&Path, &str) -> String;
+
+impl BackendShop {
+    /// The shop on SQLite, or on `postgres`.
+    pub async fn on(postgres: Option<PgDatabase>, config: &ShopConfig) -> Self {
+        let dir = TempDir::new().expect("dir");
+        let url = postgres.as_ref().map_or_else(
+            || format!("sqlite://{}", dir.path().join("herald.db").display()),
+            |db| db.url.clone(),
+        );
+        let text = config(dir.path(), &url);
+        let clock = herald::clock::Clock::manual(herald::clock::now_ms());
+        let shop = dispatcher_in(dir.path(), &text, &clock).await;
+        Self {
+            dir,
+            shop,
+            clock,
+            _postgres: postgres,
+        }
+    }
+
+    /// On SQLite always, on PostgreSQL when a test server is configured.
+    pub async fn each(config: &ShopConfig) -> Vec<(&'static str, Self)> {
+        let mut shops = vec![("sqlite", Self::on(None, config).await)];
+        if let Some(database) = fresh_postgres().await {
+            shops.push(("postgres", Self::on(Some(database), config).await));
+        }
+        shops
+    }
+
+    /// Stores `event` now, with the jobs the config's rules plan for it.
+    pub async fn receive_event(&self, event: &herald_plugin_api::Event) {
+        self.shop.receive(event, self.clock.now_ms()).await;
+    }
+
+    /// Delivers everything due at the clock's time.
+    pub async fn deliver(&self) {
+        use herald::dispatch::ExecutionOutcome;
+        while self.shop.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {
+        }
+    }
+}

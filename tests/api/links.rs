@@ -5,15 +5,10 @@
 
 use std::time::Duration;
 
-use herald::clock::Clock;
-use herald::dispatch::ExecutionOutcome;
 use herald::store::JobStatus;
 use herald_testkit::assert_contains;
-use tempfile::TempDir;
 
-use crate::helpers::{
-    dispatcher_in, fresh_postgres, received, sample, shipped_config_in, ClockedShop, PgDatabase,
-};
+use crate::helpers::{received, sample, shipped_config_in, BackendShop};
 
 const ORDER: &str = "ORDER12345";
 const PAYMENT: &str = "payment_intent.succeeded";
@@ -22,53 +17,19 @@ const WARNING: &str = "radar.early_fraud_warning.created";
 const REVIEW: &str = "review.opened";
 
 /// The shipped config on SQLite or on `postgres`, delivering on a clock of its own.
-struct Shop {
-    dir: TempDir,
-    shop: ClockedShop,
-    clock: Clock,
-    _postgres: Option<PgDatabase>,
+type Shop = BackendShop;
+
+/// The shipped config in `dir`, on the database at `url`.
+fn shipped(dir: &std::path::Path, url: &str) -> String {
+    let mut table: toml::Table = toml::from_str(&shipped_config_in(dir)).expect("toml");
+    table["database"]["url"] = url.into();
+    toml::to_string(&table).expect("toml")
 }
 
 impl Shop {
-    async fn on(postgres: Option<PgDatabase>) -> Self {
-        let dir = TempDir::new().expect("dir");
-        let mut table: toml::Table = toml::from_str(&shipped_config_in(dir.path())).expect("toml");
-        let url = postgres.as_ref().map_or_else(
-            || format!("sqlite://{}", dir.path().join("herald.db").display()),
-            |db| db.url.clone(),
-        );
-        table["database"]["url"] = url.into();
-        let text = toml::to_string(&table).expect("toml");
-        let clock = Clock::manual(herald::clock::now_ms());
-        let shop = dispatcher_in(dir.path(), &text, &clock).await;
-        Self {
-            dir,
-            shop,
-            clock,
-            _postgres: postgres,
-        }
-    }
-
-    /// SQLite always, PostgreSQL when a test server is configured.
-    async fn each() -> Vec<(&'static str, Self)> {
-        let mut shops = vec![("sqlite", Self::on(None).await)];
-        if let Some(database) = fresh_postgres().await {
-            shops.push(("postgres", Self::on(Some(database)).await));
-        }
-        shops
-    }
-
     /// Stores the fixture `name` with the jobs the shipped rules plan for it.
     async fn receive(&self, name: &str) {
-        self.shop
-            .receive(&received(name), self.clock.now_ms())
-            .await;
-    }
-
-    /// Delivers everything due at the clock's time.
-    async fn deliver(&self) {
-        while self.shop.dispatcher.run_once().await.expect("step") != ExecutionOutcome::EmptyQueue {
-        }
+        self.receive_event(&received(name)).await;
     }
 
     /// The order's status as the orders ledger folded it.
@@ -120,7 +81,7 @@ impl Shop {
 
 #[tokio::test]
 async fn a_dispute_after_its_payment_reaches_the_order_and_the_alert_names_it() {
-    for (backend, shop) in Shop::each().await {
+    for (backend, shop) in Shop::each(&shipped).await {
         shop.receive(PAYMENT).await;
         shop.deliver().await;
         shop.receive(DISPUTE).await;
@@ -141,7 +102,7 @@ async fn a_dispute_after_its_payment_reaches_the_order_and_the_alert_names_it() 
 
 #[tokio::test]
 async fn a_dispute_before_its_payment_waits_for_the_order_then_reaches_it() {
-    for (backend, shop) in Shop::each().await {
+    for (backend, shop) in Shop::each(&shipped).await {
         shop.receive(DISPUTE).await;
         shop.deliver().await;
         // Nothing names the order yet: the jobs that read it wait, with no attempt spent.
@@ -173,7 +134,7 @@ async fn a_dispute_before_its_payment_waits_for_the_order_then_reaches_it() {
 
 #[tokio::test]
 async fn a_dispute_whose_order_never_comes_is_alerted_without_one_after_the_wait() {
-    let shop = Shop::on(None).await;
+    let shop = Shop::on(None, &shipped).await;
     shop.receive(DISPUTE).await;
     shop.deliver().await;
     shop.clock.advance(Duration::from_secs(15 * 60));
@@ -193,7 +154,7 @@ async fn a_dispute_whose_order_never_comes_is_alerted_without_one_after_the_wait
 
 #[tokio::test]
 async fn herald_event_shows_the_order_found_through_the_links() {
-    let shop = Shop::on(None).await;
+    let shop = Shop::on(None, &shipped).await;
     shop.receive(PAYMENT).await;
     shop.receive(DISPUTE).await;
     let id = sample(DISPUTE)["id"].as_str().expect("id").to_owned();
@@ -234,7 +195,7 @@ async fn herald_event_shows_the_order_found_through_the_links() {
 
 #[tokio::test]
 async fn a_fraud_warning_and_a_review_before_the_payment_reach_its_order_and_the_alert_names_it() {
-    for (backend, shop) in Shop::each().await {
+    for (backend, shop) in Shop::each(&shipped).await {
         shop.receive(WARNING).await;
         shop.receive(REVIEW).await;
         shop.deliver().await;
@@ -269,7 +230,7 @@ async fn a_fraud_warning_and_a_review_before_the_payment_reach_its_order_and_the
 
 #[tokio::test]
 async fn a_review_holds_its_order_until_it_is_approved_and_a_later_warning_holds_it_again() {
-    for (backend, shop) in Shop::each().await {
+    for (backend, shop) in Shop::each(&shipped).await {
         shop.receive(PAYMENT).await;
         shop.receive(REVIEW).await;
         shop.deliver().await;
@@ -290,7 +251,7 @@ async fn a_review_holds_its_order_until_it_is_approved_and_a_later_warning_holds
 /// used to be, though delivery never filled it in).
 #[tokio::test]
 async fn herald_event_resolves_only_what_delivery_resolves() {
-    let shop = Shop::on(None).await;
+    let shop = Shop::on(None, &shipped).await;
     shop.receive("charge.succeeded").await;
     let mut payment = sample(PAYMENT);
     payment["id"] = "evt_payment_without_customer".into();
@@ -315,7 +276,7 @@ async fn herald_event_resolves_only_what_delivery_resolves() {
 async fn relink_gives_the_events_stored_before_links_their_links_and_contacts() {
     use sqlx::{Connection, Executor};
 
-    let shop = Shop::on(None).await;
+    let shop = Shop::on(None, &shipped).await;
     shop.receive(PAYMENT).await;
     shop.receive("charge.succeeded").await;
     let url = format!("sqlite://{}", shop.dir.path().join("herald.db").display());

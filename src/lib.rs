@@ -50,6 +50,7 @@ pub mod server;
 pub mod shutdown;
 pub mod source;
 pub mod store;
+pub mod stripe_api;
 pub mod telemetry;
 
 pub use app::Application;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, customers, error, events, ops, purge_queued, relink, render, route,
+    backfill, check, customers, error, events, ops, purge_queued, reconcile, relink, render, route,
     subscriptions, trigger, Cli, Command, OrdersCommand,
 };
 use herald::config::StoreConfig;
@@ -65,6 +65,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
         Command::Relink => relink::run(&load_store(&cli.config)?).await,
+        Command::Reconcile(args) => reconcile::run(&load(&cli.config)?, &args).await,
         Command::Subscriptions(args) => subscriptions::run(&load_store(&cli.config)?, &args).await,
         Command::Purge {
             filter,

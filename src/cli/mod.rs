@@ -8,6 +8,7 @@ pub mod events;
 pub mod ops;
 mod progress;
 pub mod purge_queued;
+pub mod reconcile;
 pub mod relink;
 pub mod render;
 pub mod route;
@@ -169,6 +170,16 @@ pub enum Command {
     /// Until it has run, a dispute on a payment made before the upgrade finds no order.
     #[command(verbatim_doc_comment)]
     Relink,
+    /// Fetch from Stripe's API the events it could not deliver (herald was down, the
+    /// endpoint misconfigured) and store and route those herald lacks.
+    ///
+    /// Needs [sources.stripe] api_key. Stripe keeps events for 30 days.
+    ///
+    /// Examples:
+    ///   herald reconcile --since 6h --dry-run
+    ///   herald reconcile --from 2026-12-01T00:00:00Z --all
+    #[command(verbatim_doc_comment)]
+    Reconcile(reconcile::ReconcileArgs),
     /// Delete dead letters (or, with --queued, the jobs waiting for a removed
     /// plugin instance) and their attempt history for good.
     ///

@@ -195,6 +195,13 @@ pub struct StripeConfig {
     /// How far a signature's timestamp may be from now, either way.
     #[serde(default = "default_tolerance")]
     pub tolerance_secs: u64,
+    /// A secret or restricted key for Stripe's API (`herald reconcile`), as a
+    /// `${VAR}` reference.
+    pub api_key: Option<Spanned<String>>,
+    /// Stripe's API; tests point it at a local fake.
+    pub api_base: Option<Spanned<String>>,
+    /// Most API requests a second.
+    pub api_requests_per_second: Option<u32>,
 }
 
 fn default_tolerance() -> u64 {

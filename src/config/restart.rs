@@ -66,6 +66,16 @@ pub struct DispatchSettings {
 pub struct StripeSettings {
     pub secret: SecretString,
     pub tolerance: Duration,
+    /// Stripe's API, when a key is set.
+    pub api: Option<StripeApiSettings>,
+}
+
+/// Checked `api_key`, `api_base` and `api_requests_per_second` of `[sources.stripe]`.
+#[derive(Clone)]
+pub struct StripeApiSettings {
+    pub key: SecretString,
+    pub base: reqwest::Url,
+    pub per_second: u32,
 }
 
 /// Checked `[admin]` values.
@@ -102,9 +112,22 @@ impl RestartOnly {
         }
         changed.extend(dispatch.changed(&new.dispatch));
         let secret = |stripe: &Option<StripeSettings>| {
-            stripe.as_ref().map(|StripeSettings { secret, tolerance }| {
-                (secret.expose_secret().to_owned(), *tolerance)
-            })
+            stripe.as_ref().map(
+                |StripeSettings {
+                     secret,
+                     tolerance,
+                     api,
+                 }| {
+                    let api = api.as_ref().map(|api| {
+                        (
+                            api.key.expose_secret().to_owned(),
+                            api.base.clone(),
+                            api.per_second,
+                        )
+                    });
+                    (secret.expose_secret().to_owned(), *tolerance, api)
+                },
+            )
         };
         if secret(stripe) != secret(&new.stripe) {
             changed.push("sources.stripe");

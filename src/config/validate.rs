@@ -47,9 +47,11 @@ pub(super) fn validate(
             );
             return None;
         }
+        let api = stripe_api(stripe, env, &mut issues);
         Some(StripeSettings {
             secret: SecretString::from(secret),
             tolerance: Duration::from_secs(stripe.tolerance_secs),
+            api,
         })
     });
 
@@ -277,6 +279,45 @@ fn validate_rule(
         Rule::new(name.clone(), patterns, condition, actions)
             .with_retry(raw.retry)
             .with_once_per(once_per)
+    })
+}
+
+/// `[sources.stripe]`'s API settings, when `api_key` is set.
+fn stripe_api(
+    stripe: &super::raw::StripeConfig,
+    env: &dyn Env,
+    issues: &mut Collector<'_>,
+) -> Option<super::restart::StripeApiSettings> {
+    let key = issues.expand(stripe.api_key.as_ref()?, "sources.stripe.api_key", env)?;
+    let base_text = stripe
+        .api_base
+        .as_ref()
+        .map_or(crate::stripe_api::DEFAULT_API_BASE, |base| {
+            base.get_ref().as_str()
+        });
+    let base = match reqwest::Url::parse(base_text) {
+        Ok(base) if matches!(base.scheme(), "http" | "https") => base,
+        _ => {
+            let span = stripe.api_base.as_ref().map_or(0..0, toml::Spanned::span);
+            issues.at(
+                span,
+                "sources.stripe.api_base",
+                format!("`{base_text}` is not an http(s) URL"),
+            );
+            return None;
+        }
+    };
+    if key.trim().is_empty() {
+        issues.unplaced("sources.stripe.api_key", "the API key is empty");
+        return None;
+    }
+    Some(super::restart::StripeApiSettings {
+        key: SecretString::from(key),
+        base,
+        per_second: stripe
+            .api_requests_per_second
+            .unwrap_or(crate::stripe_api::budget::DEFAULT_PER_SECOND)
+            .max(1),
     })
 }
 

@@ -63,4 +63,23 @@ impl Store {
             .await?;
         Ok(count.unwrap_or(0))
     }
+
+    /// Which of `event_ids` of `source` are stored.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn stored_event_ids(
+        &self,
+        source: &str,
+        event_ids: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let sql = Sql::new(format!(
+            "SELECT event_id FROM events WHERE source = $1 AND event_id {}",
+            self.dialect().any(2)
+        ))
+        .bind(source)
+        .bind(event_ids);
+        let found: Vec<String> = self.read().await?.scalars(&sql).await?;
+        Ok(found.into_iter().collect())
+    }
 }

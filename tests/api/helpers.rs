@@ -233,7 +233,7 @@ pub async fn spawn_app_with_dir(dir: TempDir, text: &str) -> TestApp {
     spawn_app_in(dir, text).await
 }
 
-async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
+pub async fn spawn_app_in(dir: TempDir, text: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         herald::telemetry::init();
     }

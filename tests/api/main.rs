@@ -28,6 +28,7 @@ mod order_rules;
 mod plugins;
 mod rate_limit;
 mod readiness;
+mod reconcile;
 mod reload;
 mod render;
 mod replicas;

@@ -34,6 +34,7 @@ pub mod job;
 pub mod outcome;
 pub mod smtp_sink;
 pub mod stripe;
+pub mod stripe_api;
 pub mod tcp_gate;
 pub mod templates;
 

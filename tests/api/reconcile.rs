@@ -1,0 +1,134 @@
+//! `herald reconcile` (issue 32) against a fake of Stripe's API on loopback: the
+//! events herald missed are stored once and routed, the ones it has are skipped, a
+//! second run adds nothing, a 429 is waited out, pages are followed.
+
+use herald_testkit::stripe_api::FakeStripe;
+use serde_json::Value;
+
+use crate::helpers::{run_cli, sample, shipped_config_in, spawn_app_with, TestApp};
+
+/// Five events of the last hour, newest last: a payment's life and a refund.
+fn recent_events() -> Vec<Value> {
+    let now = chrono::Utc::now().timestamp();
+    [
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "checkout.session.completed",
+        "charge.refunded",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, name)| {
+        let mut event = sample(name);
+        event["id"] = format!("evt_reconcile_{n}").into();
+        event["created"] = Value::from(now - 600 + i64::try_from(n).expect("small") * 60);
+        event
+    })
+    .collect()
+}
+
+/// The shipped config, its Stripe API at `fake`.
+async fn app_against(fake: &FakeStripe) -> TestApp {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let mut table: toml::Table = toml::from_str(&shipped_config_in(dir.path())).expect("toml");
+    let stripe = table["sources"]["stripe"].as_table_mut().expect("stripe");
+    stripe.insert("api_key".into(), "rk_test_reconcile".into());
+    stripe.insert("api_base".into(), fake.url().into());
+    stripe.insert("api_requests_per_second".into(), 50.into());
+    let text = toml::to_string(&table).expect("toml");
+    crate::helpers::spawn_app_in(dir, &text).await
+}
+
+async fn reconcile(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let config = app.config_path();
+    let args: Vec<String> = ["reconcile"]
+        .iter()
+        .chain(args)
+        .map(|a| (*a).to_owned())
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_cli(&config, &args)
+    })
+    .await
+    .expect("cli ran")
+}
+
+#[tokio::test]
+async fn missed_events_are_stored_once_and_routed_and_known_ones_skipped() {
+    let events = recent_events();
+    let fake = FakeStripe::start(events.clone()).await;
+    fake.page_size(2);
+    fake.throttle(1);
+    let app = app_against(&fake).await;
+    // Two came in as webhooks before herald went down.
+    for event in &events[..2] {
+        let body = serde_json::to_vec(event).expect("json");
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+    }
+
+    let (ok, out, err) = reconcile(&app, &["--since", "1h", "--dry-run"]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("5 events listed: 2 stored already, 3 would be stored"),
+        "{out}"
+    );
+    let (ok, out, err) = reconcile(&app, &["--since", "1h"]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("5 events listed: 2 stored already, 3 stored with"),
+        "{out}"
+    );
+    for event in &events[2..] {
+        let id = event["id"].as_str().expect("id");
+        let jobs = app.store.jobs_for_event("stripe", id).await.expect("jobs");
+        assert!(!jobs.is_empty(), "{id} was routed by the shipped rules");
+    }
+    let (ok, out, err) = reconcile(&app, &["--since", "1h", "--json"]).await;
+    assert!(ok, "{out}\n{err}");
+    let again: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (again["known"].as_u64(), again["added"].as_u64()),
+        (Some(5), Some(0))
+    );
+
+    let seen = fake.seen();
+    assert_eq!(seen[0].status, 429, "the first answer was a 429: {seen:#?}");
+    assert!(
+        seen[1..].iter().all(|request| request.status == 200),
+        "{seen:#?}"
+    );
+    // Three pages of two in each of the three runs, and the 429.
+    assert_eq!(seen.len(), 10, "{seen:#?}");
+    let first = &seen[1];
+    assert_eq!(
+        first.authorization.as_deref(),
+        Some("Bearer rk_test_reconcile")
+    );
+    assert_eq!(
+        first.stripe_version.as_deref(),
+        Some(herald::stripe_api::STRIPE_VERSION)
+    );
+    let has = |key: &str, value: &str| first.query.iter().any(|(k, v)| k == key && v == value);
+    assert!(has("delivery_success", "false"), "{first:?}");
+    assert!(
+        first.query.iter().any(|(k, _)| k == "created[gte]"),
+        "{first:?}"
+    );
+    assert!(
+        seen[2].query.iter().any(|(k, _)| k == "starting_after"),
+        "{:?}",
+        seen[2]
+    );
+}
+
+#[tokio::test]
+async fn without_an_api_key_reconcile_says_what_to_set() {
+    let app = spawn_app_with(&crate::helpers::base_config()).await;
+    let (ok, _, err) = reconcile(&app, &["--since", "1h"]).await;
+    assert!(!ok);
+    assert!(err.contains("api_key = \"${STRIPE_SECRET_KEY}\""), "{err}");
+    let (ok, _, err) = reconcile(&app, &["--since", "6w"]).await;
+    assert!(!ok && err.contains("not a duration"), "{err}");
+}

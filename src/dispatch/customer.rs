@@ -2,9 +2,10 @@
 //! and delivered: a subscription or an invoice names only `cus_…`, yet its mail
 //! needs an address.
 //!
-//! Only the fields the event lacks are filled, and only from what events naming the
-//! same customer id told: the event's own contact always wins, and an event without
-//! a customer id is never given one's contact.
+//! Only events that name their customer by id without an address are filled, only
+//! in the fields they lack, and only from what events naming the same customer id
+//! told: the event's own contact always wins, and an event without a customer id is
+//! never given one's contact.
 
 use tracing::warn;
 
@@ -17,11 +18,12 @@ impl Shared {
     /// goes back to the queue instead: the directory could not be read.
     pub(super) async fn fill_customer(&self, job: &mut ClaimedJob) -> Option<Attempted> {
         let event = &mut job.event;
-        let customer = &event.customer;
-        let id = customer.id.as_deref()?;
-        if customer.email.is_some() && customer.name.is_some() && customer.phone.is_some() {
+        // Only an event without an address is looked up: one per delivery of such an
+        // event, none for the payments and charges that carry their own.
+        if !event.customer.named_only() {
             return None;
         }
+        let id = event.customer.id.as_deref()?;
         let known = match self.store.customer(&event.source, id).await {
             Ok(Some(known)) => known,
             Ok(None) => return None,

@@ -34,11 +34,11 @@ impl<'a> EventScope<'a> {
         self.event.raw.value()
     }
 
-    /// Whether `path` is a contact field of the event's customer that it names by id
-    /// but does not carry.
+    /// Whether `path` is a contact field of a customer the event names by id only
+    /// (see `Customer::named_only`), which the directory fills at delivery.
     fn lacks_contact(&self, path: &[String]) -> bool {
         let customer = &self.event.customer;
-        if customer.id.is_none() {
+        if !customer.named_only() {
             return false;
         }
         match path {

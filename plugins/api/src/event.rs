@@ -81,3 +81,12 @@ impl Event {
         value
     }
 }
+
+impl Customer {
+    /// Whether it names the customer by id only, without an address (a subscription,
+    /// an invoice of some API versions): herald then fills its contact from what
+    /// earlier events told of that customer.
+    pub fn named_only(&self) -> bool {
+        self.id.is_some() && self.email.is_none()
+    }
+}

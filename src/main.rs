@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
     backfill, check, customers, error, events, ops, purge_queued, reconcile, relink, render, route,
-    subscriptions, trigger, Cli, Command, OrdersCommand,
+    stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand, StripeCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -66,6 +66,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
         Command::Relink => relink::run(&load_store(&cli.config)?).await,
         Command::Reconcile(args) => reconcile::run(&load(&cli.config)?, &args).await,
+        Command::Stripe {
+            command: StripeCommand::Check { json },
+        } => stripe_check::run(&load(&cli.config)?, json).await,
         Command::Subscriptions(args) => subscriptions::run(&load_store(&cli.config)?, &args).await,
         Command::Purge {
             filter,

@@ -13,6 +13,7 @@ pub mod relink;
 pub mod render;
 pub mod route;
 mod running;
+pub mod stripe_check;
 pub mod subscriptions;
 pub mod trigger;
 
@@ -180,6 +181,11 @@ pub enum Command {
     ///   herald reconcile --from 2026-12-01T00:00:00Z --all
     #[command(verbatim_doc_comment)]
     Reconcile(reconcile::ReconcileArgs),
+    /// Talk to Stripe's API about the account (needs [sources.stripe] api_key).
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
     /// Delete dead letters (or, with --queued, the jobs waiting for a removed
     /// plugin instance) and their attempt history for good.
     ///
@@ -255,6 +261,19 @@ pub enum Command {
         #[arg(long, default_value = "stripe")]
         source: String,
         /// Print JSON (the admin API's shape) instead of lines, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `herald stripe …`
+#[derive(Debug, Subcommand)]
+pub enum StripeCommand {
+    /// Compare the account's webhook endpoints with the rules: exit 1 when a rule
+    /// waits for a type no enabled endpoint sends; warn about types sent that no rule
+    /// uses and about an endpoint on another API version.
+    Check {
+        /// Print the findings as JSON.
         #[arg(long)]
         json: bool,
     },

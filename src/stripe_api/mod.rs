@@ -6,6 +6,7 @@
 //! limits, and is retried on 429 and 5xx, honouring `Retry-After`.
 
 pub mod budget;
+mod endpoints;
 mod events;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 pub use self::budget::Budget;
+pub use self::endpoints::Endpoint;
 pub use self::events::{EventsPage, EventsQuery};
 
 /// The API version herald's requests ask for, and its samples are shaped on.

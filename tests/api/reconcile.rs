@@ -132,3 +132,82 @@ async fn without_an_api_key_reconcile_says_what_to_set() {
     let (ok, _, err) = reconcile(&app, &["--since", "6w"]).await;
     assert!(!ok && err.contains("not a duration"), "{err}");
 }
+
+/// An endpoint object as `GET /v1/webhook_endpoints` lists it.
+fn endpoint(events: &[&str], version: &str) -> Value {
+    serde_json::json!({
+        "id": "we_1", "object": "webhook_endpoint", "status": "enabled",
+        "url": "https://shop.example.com/webhooks/stripe",
+        "enabled_events": events, "api_version": version,
+    })
+}
+
+#[tokio::test]
+async fn stripe_check_names_a_type_the_rules_use_that_no_endpoint_sends() {
+    let fake = FakeStripe::start(Vec::new()).await;
+    let app = app_against(&fake).await;
+    // The shipped rules' types, but the dispute's; and a payout no rule uses.
+    let sent = [
+        "payment_intent.created",
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "charge.succeeded",
+        "charge.failed",
+        "charge.refunded",
+        "charge.dispute.closed",
+        "checkout.session.completed",
+        "checkout.session.expired",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "radar.early_fraud_warning.created",
+        "review.opened",
+        "review.closed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.trial_will_end",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.payment_action_required",
+        "entitlements.active_entitlement_summary.updated",
+        "payout.paid",
+    ];
+    fake.set_endpoints(vec![endpoint(&sent, "2025-01-27.acacia")]);
+    let cli = |args: &'static [&'static str]| {
+        let config = app.config_path();
+        async move {
+            tokio::task::spawn_blocking(move || run_cli(&config, args))
+                .await
+                .expect("cli ran")
+        }
+    };
+    let (ok, out, err) = cli(&["stripe", "check"]).await;
+    assert!(!ok, "exit 1: {out}");
+    assert!(
+        out.contains(
+            "error: a rule waits for charge.dispute.created, which no enabled endpoint sends"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: payout.paid is sent but no rule uses it"),
+        "{out}"
+    );
+    assert!(out.contains("API version 2025-01-27.acacia"), "{out}");
+    assert!(
+        err.contains("1 of the rules' types are sent by no endpoint"),
+        "{err}"
+    );
+
+    fake.set_endpoints(vec![endpoint(&["*"], herald::stripe_api::STRIPE_VERSION)]);
+    let (ok, out, err) = cli(&["stripe", "check"]).await;
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("every type the rules use is sent"), "{out}");
+    let seen = fake.seen();
+    assert!(
+        seen.iter()
+            .all(|request| request.path == "/v1/webhook_endpoints"),
+        "{seen:?}"
+    );
+}

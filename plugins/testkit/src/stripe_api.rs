@@ -23,6 +23,8 @@ struct Books {
     throttle: usize,
     /// Events a page, whatever `limit` asks: small pages test the paging.
     page_size: Option<usize>,
+    /// What `GET /v1/webhook_endpoints` lists.
+    endpoints: Vec<Value>,
     /// Every request: its path and query, and its `Authorization` and `Stripe-Version`.
     seen: Vec<SeenRequest>,
 }
@@ -72,6 +74,11 @@ impl FakeStripe {
         self.lock().throttle = n;
     }
 
+    /// Lists `endpoints` (webhook endpoint objects) at `GET /v1/webhook_endpoints`.
+    pub fn set_endpoints(&self, endpoints: Vec<Value>) {
+        self.lock().endpoints = endpoints;
+    }
+
     /// Answers pages of at most `n` events.
     pub fn page_size(&self, n: usize) {
         self.lock().page_size = Some(n);
@@ -113,6 +120,12 @@ async fn answer(
         books.seen.push(seen);
         let body = json!({"error": {"type": "rate_limit_error", "message": "Too many requests"}});
         return json_answer(StatusCode::TOO_MANY_REQUESTS, &body, Some("1"));
+    }
+    if uri.path() == "/v1/webhook_endpoints" {
+        books.seen.push(seen);
+        let data = books.endpoints.clone();
+        let body = json!({"object": "list", "url": "/v1/webhook_endpoints", "has_more": false, "data": data});
+        return json_answer(StatusCode::OK, &body, None);
     }
     if uri.path() != "/v1/events" {
         seen.status = 404;

@@ -1,0 +1,67 @@
+//! `GET /v1/webhook_endpoints`: where the account sends its events, and which.
+
+use serde_json::Value;
+
+use super::{ApiError, StripeApi};
+
+/// One webhook endpoint of the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: String,
+    pub url: String,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    /// The types it sends; `*` for every type.
+    pub enabled_events: Vec<String>,
+    /// The API version its events are shaped on; `None`: the account's default.
+    pub api_version: Option<String>,
+}
+
+impl Endpoint {
+    /// Whether it is enabled and sends events of type `kind`.
+    pub fn sends(&self, kind: &str) -> bool {
+        self.status == "enabled"
+            && self
+                .enabled_events
+                .iter()
+                .any(|enabled| enabled == "*" || enabled == kind)
+    }
+}
+
+impl StripeApi {
+    /// The account's webhook endpoints (at most 100, Stripe's largest page).
+    ///
+    /// # Errors
+    /// As [`StripeApi::get`], and a list without `data`.
+    pub async fn webhook_endpoints(&self) -> Result<Vec<Endpoint>, ApiError> {
+        let list = self
+            .get("/v1/webhook_endpoints", &[("limit", "100".to_owned())])
+            .await?;
+        let data = list
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ApiError::Unreadable("a list without `data`".to_owned()))?;
+        let text =
+            |value: &Value, name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
+        Ok(data
+            .iter()
+            .map(|endpoint| Endpoint {
+                id: text(endpoint, "id").unwrap_or_default(),
+                url: text(endpoint, "url").unwrap_or_default(),
+                status: text(endpoint, "status").unwrap_or_default(),
+                enabled_events: endpoint
+                    .get("enabled_events")
+                    .and_then(Value::as_array)
+                    .map(|events| {
+                        events
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                api_version: text(endpoint, "api_version"),
+            })
+            .collect())
+    }
+}

@@ -202,6 +202,8 @@ pub struct StripeConfig {
     pub api_base: Option<Spanned<String>>,
     /// Most API requests a second.
     pub api_requests_per_second: Option<u32>,
+    /// Take only live-mode (`true`) or only test-mode (`false`) events; both when unset.
+    pub livemode: Option<bool>,
 }
 
 fn default_tolerance() -> u64 {

@@ -68,6 +68,8 @@ pub struct StripeSettings {
     pub tolerance: Duration,
     /// Stripe's API, when a key is set.
     pub api: Option<StripeApiSettings>,
+    /// Only live-mode (`true`) or only test-mode (`false`) events; both when `None`.
+    pub livemode: Option<bool>,
 }
 
 /// Checked `api_key`, `api_base` and `api_requests_per_second` of `[sources.stripe]`.
@@ -117,6 +119,7 @@ impl RestartOnly {
                      secret,
                      tolerance,
                      api,
+                     livemode,
                  }| {
                     let api = api.as_ref().map(|api| {
                         (
@@ -125,7 +128,12 @@ impl RestartOnly {
                             api.per_second,
                         )
                     });
-                    (secret.expose_secret().to_owned(), *tolerance, api)
+                    (
+                        secret.expose_secret().to_owned(),
+                        *tolerance,
+                        api,
+                        *livemode,
+                    )
                 },
             )
         };

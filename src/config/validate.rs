@@ -52,6 +52,7 @@ pub(super) fn validate(
             secret: SecretString::from(secret),
             tolerance: Duration::from_secs(stripe.tolerance_secs),
             api,
+            livemode: stripe.livemode,
         })
     });
 

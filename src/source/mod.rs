@@ -23,11 +23,24 @@ pub enum SourceError {
     /// Authentic, but not an event herald understands.
     #[error(transparent)]
     Normalize(#[from] stripe::NormalizeError),
+    /// Authentic, but from the other mode than the source is set to take
+    /// (`livemode = true` refuses test-mode events, and the reverse).
+    #[error("a {got} event on a source set to take {expected} events only (sources.stripe.livemode)", got = mode(*got), expected = mode(*expected))]
+    Livemode { expected: bool, got: bool },
+}
+
+/// `live` or `test`.
+fn mode(livemode: bool) -> &'static str {
+    if livemode {
+        "live-mode"
+    } else {
+        "test-mode"
+    }
 }
 
 impl SourceError {
     /// Every [`SourceError::reason`], so their series exist before the first refusal.
-    pub const REASONS: [&'static str; 7] = [
+    pub const REASONS: [&'static str; 8] = [
         "missing_header",
         "missing_timestamp",
         "bad_timestamp",
@@ -35,6 +48,7 @@ impl SourceError {
         "outside_tolerance",
         "bad_signature",
         "bad_payload",
+        "livemode_mismatch",
     ];
 
     /// A short, stable label for metrics and the answer's `reason`.
@@ -42,6 +56,7 @@ impl SourceError {
         match self {
             Self::Verify(err) => err.reason(),
             Self::Normalize(_) => "bad_payload",
+            Self::Livemode { .. } => "livemode_mismatch",
         }
     }
 
@@ -49,7 +64,7 @@ impl SourceError {
     pub fn is_unauthorized(&self) -> bool {
         match self {
             Self::Verify(err) => err.is_unauthorized(),
-            Self::Normalize(_) => false,
+            Self::Normalize(_) | Self::Livemode { .. } => false,
         }
     }
 }
@@ -143,6 +158,14 @@ impl Head<'_, '_> {
                 let verified =
                     signature.verify(body, settings.secret.expose_secret().as_bytes())?;
                 let mut event = stripe::normalize_fields(verified)?;
+                if let Some(expected) = settings.livemode {
+                    if event.livemode != expected {
+                        return Err(SourceError::Livemode {
+                            expected,
+                            got: event.livemode,
+                        });
+                    }
+                }
                 event.raw = Payload::from_body(body);
                 Ok(event)
             }

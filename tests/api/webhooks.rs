@@ -241,3 +241,36 @@ actions = [{{ plugin = "stock" }}]
         "{jobs:?}"
     );
 }
+
+/// `[sources.stripe] livemode = true` takes live-mode events only: a test-mode event
+/// is refused with a 400 that says why, and stored nowhere; a live one goes in.
+#[tokio::test]
+async fn a_source_set_to_live_mode_refuses_a_test_mode_event() {
+    let config = crate::helpers::base_config().replacen(
+        "[sources.stripe]\n",
+        "[sources.stripe]\nlivemode = true\n",
+        1,
+    );
+    assert!(config.contains("livemode = true"), "{config}");
+    let app = crate::helpers::spawn_app_with(&config).await;
+    let mut event = herald_testkit::stripe::fixture_json("payment_intent.succeeded");
+    assert_eq!(event["livemode"], false);
+    let response = app
+        .post_webhook(&serde_json::to_vec(&event).expect("json"))
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["reason"], "livemode_mismatch", "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("a test-mode event")),
+        "{body}"
+    );
+    assert_eq!(app.store.event_count().await.expect("count"), 0);
+    event["livemode"] = true.into();
+    let response = app
+        .post_webhook(&serde_json::to_vec(&event).expect("json"))
+        .await;
+    assert_eq!(response.status(), 200);
+}

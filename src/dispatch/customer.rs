@@ -9,7 +9,7 @@
 
 use tracing::warn;
 
-use super::links::LOOK_AGAIN;
+use super::links::{millis, LOOK_AGAIN};
 use super::shared::{Attempted, Shared};
 use crate::store::ClaimedJob;
 
@@ -29,10 +29,7 @@ impl Shared {
             Ok(None) => return None,
             Err(err) => {
                 warn!(job_id = job.id, error = %err, "could not read the customer directory; will try again");
-                let run_at = self
-                    .clock
-                    .now_ms()
-                    .saturating_add(i64::try_from(LOOK_AGAIN.as_millis()).unwrap_or(i64::MAX));
+                let run_at = self.clock.now_ms().saturating_add(millis(LOOK_AGAIN));
                 return Some(Attempted::PutBack { run_at });
             }
         };

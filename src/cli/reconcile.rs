@@ -13,7 +13,7 @@ use crate::config::StoreConfig;
 use crate::rules::Rules;
 use crate::source::stripe::{normalize, Verified};
 use crate::store::{NewJob, Store};
-use crate::stripe_api::{Budget, EventsQuery, StripeApi};
+use crate::stripe_api::{EventsQuery, StripeApi};
 use crate::Config;
 
 /// How far back Stripe keeps events.
@@ -130,22 +130,7 @@ pub async fn run(config: &Config, args: &ReconcileArgs) -> anyhow::Result<()> {
     if now.saturating_sub(since) > STRIPE_KEEPS_DAYS * 86_400 {
         eprintln!("note: Stripe keeps events for 30 days; older ones cannot be fetched");
     }
-    let Some(settings) = config
-        .restart
-        .stripe
-        .as_ref()
-        .and_then(|stripe| stripe.api.clone())
-    else {
-        bail!(
-            "no Stripe API key: set [sources.stripe] api_key = \"${{STRIPE_SECRET_KEY}}\" \
-             (a restricted key that may read events is enough; docs/stripe-api.md)"
-        );
-    };
-    let api = StripeApi::new(
-        settings.base,
-        settings.key,
-        Budget::per_second(settings.per_second),
-    )?;
+    let api = StripeApi::configured(&config.restart)?;
     let store = open(&StoreConfig::from(config)).await?;
     let spinner = progress::spinner("reconciling: 0 events listed".to_owned());
     let mut report_progress = |listed: usize| {

@@ -5,7 +5,7 @@ use anyhow::bail;
 use serde::Serialize;
 
 use crate::rules::Rules;
-use crate::stripe_api::{Budget, Endpoint, StripeApi, STRIPE_VERSION};
+use crate::stripe_api::{Endpoint, StripeApi, STRIPE_VERSION};
 use crate::Config;
 
 /// What comparing the rules with the endpoints found.
@@ -71,22 +71,7 @@ pub fn compare(rules: &Rules, endpoints: &[Endpoint]) -> Findings {
 /// # Errors
 /// When no API key is configured, Stripe fails, or a type is missing.
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
-    let Some(settings) = config
-        .restart
-        .stripe
-        .as_ref()
-        .and_then(|stripe| stripe.api.clone())
-    else {
-        bail!(
-            "no Stripe API key: set [sources.stripe] api_key = \"${{STRIPE_SECRET_KEY}}\" \
-             (with Webhook Endpoints: Read; docs/stripe-api.md)"
-        );
-    };
-    let api = StripeApi::new(
-        settings.base,
-        settings.key,
-        Budget::per_second(settings.per_second),
-    )?;
+    let api = StripeApi::configured(&config.restart)?;
     let endpoints = api.webhook_endpoints().await?;
     let findings = compare(&config.reloadable.rules, &endpoints);
     if json {

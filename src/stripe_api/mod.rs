@@ -46,6 +46,12 @@ pub enum ApiError {
     /// The answer was not the JSON Stripe sends.
     #[error("Stripe's answer could not be read: {0}")]
     Unreadable(String),
+    /// The config has no key for the API.
+    #[error(
+        "no Stripe API key: set [sources.stripe] api_key = \"${{STRIPE_SECRET_KEY}}\" \
+         (a restricted key with the permissions docs/stripe-api.md lists)"
+    )]
+    NoKey,
 }
 
 /// A Stripe API client for one account.
@@ -67,6 +73,23 @@ impl std::fmt::Debug for StripeApi {
 }
 
 impl StripeApi {
+    /// The client `config`'s `[sources.stripe]` API settings describe.
+    ///
+    /// # Errors
+    /// [`ApiError::NoKey`] without `api_key`; when the HTTP client cannot be built.
+    pub fn configured(config: &crate::config::RestartOnly) -> Result<Self, ApiError> {
+        let settings = config
+            .stripe
+            .as_ref()
+            .and_then(|stripe| stripe.api.clone())
+            .ok_or(ApiError::NoKey)?;
+        Self::new(
+            settings.base,
+            settings.key,
+            Budget::per_second(settings.per_second),
+        )
+    }
+
     /// A client for the account whose secret (or restricted) key is `key`, at `base`.
     ///
     /// # Errors

@@ -3,8 +3,8 @@
 //! (PostgreSQL; SQLite's single writer serializes them anyway).
 
 use herald_plugin_subscriptions::ledger::{
-    Entitlements, LedgerError, Recorded, SubscriptionFact, SubscriptionFilter, SubscriptionFold,
-    SubscriptionLedger, SubscriptionState,
+    terms_changed, Entitlements, LedgerError, Recorded, SubscriptionFact, SubscriptionFilter,
+    SubscriptionFold, SubscriptionLedger, SubscriptionState,
 };
 use serde::de::DeserializeOwned;
 
@@ -98,11 +98,7 @@ async fn apply_fact(
         .collect();
     let old = fold(id, &before);
     let new = fold(id, &after);
-    let changed = match (&old, &new) {
-        (Some(old), Some(new)) => old.terms() != new.terms(),
-        (None, Some(_)) => true,
-        _ => false,
-    };
+    let changed = terms_changed(old.as_ref(), new.as_ref());
     if changed {
         let mark = Sql::new(
             "UPDATE subscription_facts SET changed = $3 WHERE subscription_id = $1 AND event_id = $2",

@@ -3,7 +3,7 @@
 //! `herald_plugin_api::ledger::subscriptions`; these are the same types.
 
 pub use herald_plugin_api::ledger::subscriptions::{
-    Entitlements, Item, LedgerError, Observation, Recorded, Snapshot, SubscriptionFact,
-    SubscriptionFilter, SubscriptionFold, SubscriptionLedger, SubscriptionState,
+    terms_changed, Entitlements, Item, LedgerError, Observation, Recorded, Snapshot,
+    SubscriptionFact, SubscriptionFilter, SubscriptionFold, SubscriptionLedger, SubscriptionState,
     SubscriptionStatus,
 };

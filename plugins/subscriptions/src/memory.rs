@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use herald_plugin_api::async_trait;
 
 use crate::ledger::{
-    Entitlements, LedgerError, Recorded, SubscriptionFact, SubscriptionFilter, SubscriptionFold,
-    SubscriptionLedger, SubscriptionState,
+    terms_changed, Entitlements, LedgerError, Recorded, SubscriptionFact, SubscriptionFilter,
+    SubscriptionFold, SubscriptionLedger, SubscriptionState,
 };
 
 #[derive(Debug, Default)]
@@ -57,11 +57,7 @@ impl SubscriptionLedger for MemoryLedger {
         after.push(fact.clone());
         let old = fold(subscription_id, &before);
         let new = fold(subscription_id, &after);
-        let changed = match (&old, &new) {
-            (Some(old), Some(new)) => old.terms() != new.terms(),
-            (None, Some(_)) => true,
-            _ => false,
-        };
+        let changed = terms_changed(old.as_ref(), new.as_ref());
         known.push((fact.clone(), changed));
         if let Some(state) = &new {
             books

@@ -171,6 +171,17 @@ impl SubscriptionState {
     }
 }
 
+/// Whether going from `old` to `new` (each `None` before the subscription shows)
+/// changes what a storefront acts on ([`SubscriptionState::terms`]): a first state
+/// does, a state that stays away does not.
+pub fn terms_changed(old: Option<&SubscriptionState>, new: Option<&SubscriptionState>) -> bool {
+    match (old, new) {
+        (Some(old), Some(new)) => old.terms() != new.terms(),
+        (None, Some(_)) => true,
+        (_, None) => false,
+    }
+}
+
 /// Folds a subscription's facts (all of them, any order) into its state; `None`
 /// while no fact shows the subscription itself.
 pub type SubscriptionFold =

@@ -88,6 +88,8 @@ impl Dispatcher {
         clock: Clock,
     ) -> Self {
         let destinations = Destinations::new(settings.breaker_failures, settings.breaker_cooldown);
+        // Restart-only settings: the snapshot's are the ones herald started with.
+        let stripe = crate::stripe_api::StripeApi::configured(&live.get().config.restart).ok();
         Self {
             shared: Arc::new(Shared {
                 store,
@@ -98,6 +100,7 @@ impl Dispatcher {
                 metrics,
                 clock,
                 in_flight: in_flight::InFlight::default(),
+                stripe,
             }),
             wake: Arc::new(Notify::new()),
         }

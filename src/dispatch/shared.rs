@@ -29,6 +29,9 @@ pub(super) struct Shared {
     pub(super) clock: Clock,
     /// The jobs claimed and not yet recorded, whose leases the heartbeat renews.
     pub(super) in_flight: InFlight,
+    /// Stripe's API, when `[sources.stripe] api_key` is set: a customer the
+    /// directory does not know is asked for there.
+    pub(super) stripe: Option<crate::stripe_api::StripeApi>,
 }
 
 /// What became of a claimed job, before it is stored.

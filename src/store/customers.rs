@@ -29,15 +29,20 @@ impl Contact {
     /// What `event` tells of its customer; `None` when it names no customer id or
     /// tells nothing of it.
     pub fn of(event: &Event) -> Option<Self> {
-        let customer = &event.customer;
+        Self::told(&event.source, &event.customer, event.created)
+    }
+
+    /// What `customer` of `source` tells, as of `created` (Unix seconds); `None`
+    /// without an id or anything to tell.
+    pub fn told(source: &str, customer: &Customer, created: i64) -> Option<Self> {
         let id = customer.id.as_ref()?;
-        let at = |value: &Option<String>| value.clone().map(|value| (value, event.created));
+        let at = |value: &Option<String>| value.clone().map(|value| (value, created));
         let locales = (!customer.locales.is_empty())
             .then(|| serde_json::to_string(&customer.locales).ok())
             .flatten()
-            .map(|list| (list, event.created));
+            .map(|list| (list, created));
         let contact = Self {
-            source: event.source.clone(),
+            source: source.to_owned(),
             customer_id: id.clone(),
             email: at(&customer.email),
             name: at(&customer.name),
@@ -114,6 +119,41 @@ struct CustomerRow {
 }
 
 impl Store {
+    /// Merges `contact` into the directory, each field newest first, as the ingest
+    /// batch does; for a contact learned outside an event (from Stripe's API).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn learn_contact(&self, contact: &Contact) -> Result<()> {
+        let field = |field: &Option<(String, i64)>| {
+            field
+                .as_ref()
+                .map_or((None, None), |(value, at)| (Some(value.clone()), Some(*at)))
+        };
+        let (email, email_at) = field(&contact.email);
+        let (name, name_at) = field(&contact.name);
+        let (phone, phone_at) = field(&contact.phone);
+        let (locales, locales_at) = field(&contact.locales);
+        let sql = Sql::new(format!(
+            "INSERT INTO customers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){UPSERT}"
+        ))
+        .bind(contact.source.as_str())
+        .bind(contact.customer_id.as_str())
+        .bind(email.as_deref())
+        .bind(email_at)
+        .bind(name.as_deref())
+        .bind(name_at)
+        .bind(phone.as_deref())
+        .bind(phone_at)
+        .bind(locales.as_deref())
+        .bind(locales_at);
+        let mut write = self.durable().await?;
+        let mut tx = write.begin().await?;
+        tx.execute(&sql).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// What the directory knows of customer `customer_id` of `source`.
     ///
     /// # Errors

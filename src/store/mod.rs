@@ -43,6 +43,7 @@ use secrecy::ExposeSecret;
 use self::attempt::NewAttempt;
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 use self::backend::Backend;
+pub use self::customers::Contact;
 pub use self::error::{Result, StoreError};
 pub use self::event_pages::{EventJobs, EventPage, StoredEvent};
 pub use self::events::{

@@ -1,4 +1,5 @@
-//! `GET /v1/webhook_endpoints`: where the account sends its events, and which.
+//! `GET /v1/webhook_endpoints` (where the account sends its events, and which) and
+//! `GET /v1/customers/{id}` (a customer's contact, for an event that names only its id).
 
 use serde_json::Value;
 
@@ -29,6 +30,24 @@ impl Endpoint {
 }
 
 impl StripeApi {
+    /// `GET /v1/customers/{id}`: the customer object; `None` for an id that is not a
+    /// Stripe customer id (never sent) or a deleted customer.
+    ///
+    /// # Errors
+    /// As [`StripeApi::get`].
+    pub async fn customer(&self, id: &str) -> Result<Option<Value>, ApiError> {
+        // The id comes from a payload: only Stripe's own alphabet goes into the path.
+        let valid = id.starts_with("cus_")
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Ok(None);
+        }
+        let customer = self.get(&format!("/v1/customers/{id}"), &[]).await?;
+        let deleted = customer.get("deleted").and_then(Value::as_bool) == Some(true);
+        Ok((!deleted).then_some(customer))
+    }
+
     /// The account's webhook endpoints (at most 100, Stripe's largest page).
     ///
     /// # Errors

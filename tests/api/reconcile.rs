@@ -211,3 +211,57 @@ async fn stripe_check_names_a_type_the_rules_use_that_no_endpoint_sends() {
         "{seen:?}"
     );
 }
+
+/// A subscription event naming a customer herald has never seen: the customer is
+/// asked of Stripe's API, the welcome goes to the address it returns, and the
+/// directory keeps it, so their next event is not asked again.
+#[tokio::test]
+async fn an_unknown_customer_is_asked_of_stripe_and_remembered() {
+    let fake = FakeStripe::start(Vec::new()).await;
+    fake.set_customers(vec![serde_json::json!({
+        "id": "cus_NewToHerald", "object": "customer", "email": "ada@example.com",
+        "name": "Ada Lovelace", "phone": null, "preferred_locales": ["en-GB"],
+    })]);
+    let app = app_against(&fake).await;
+    let asked = || {
+        fake.seen()
+            .iter()
+            .filter(|request| request.path == "/v1/customers/cus_NewToHerald")
+            .count()
+    };
+    let mut after_each = Vec::new();
+    for (n, name) in [
+        "customer.subscription.created",
+        "customer.subscription.updated",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut event = sample(name);
+        event["id"] = format!("evt_new_customer_{n}").into();
+        event["data"]["object"]["customer"] = "cus_NewToHerald".into();
+        let body = serde_json::to_vec(&event).expect("json");
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+        app.dispatch_all_pending().await;
+        after_each.push(asked());
+    }
+    let welcome = app
+        .outbox()
+        .into_iter()
+        .find(|mail| mail.contains("welcome to"))
+        .expect("a welcome");
+    assert!(welcome.contains("ada@example.com"), "{welcome}");
+    // The first event's jobs (the ledger's and the welcome's, delivered side by side)
+    // asked; the next event of the same customer found the directory filled.
+    assert!(after_each[0] >= 1, "{after_each:?}");
+    assert_eq!(
+        after_each[1], after_each[0],
+        "not asked again: {after_each:?}"
+    );
+    let (ok, out, err) = run_cli(&app.config_path(), &["customer", "cus_NewToHerald"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("ada@example.com") && out.contains("en-GB"),
+        "{out}"
+    );
+}

@@ -25,6 +25,8 @@ struct Books {
     page_size: Option<usize>,
     /// What `GET /v1/webhook_endpoints` lists.
     endpoints: Vec<Value>,
+    /// What `GET /v1/customers/{id}` answers, by id.
+    customers: Vec<Value>,
     /// Every request: its path and query, and its `Authorization` and `Stripe-Version`.
     seen: Vec<SeenRequest>,
 }
@@ -79,6 +81,11 @@ impl FakeStripe {
         self.lock().endpoints = endpoints;
     }
 
+    /// Answers `GET /v1/customers/{id}` with these customer objects (404 for others).
+    pub fn set_customers(&self, customers: Vec<Value>) {
+        self.lock().customers = customers;
+    }
+
     /// Answers pages of at most `n` events.
     pub fn page_size(&self, n: usize) {
         self.lock().page_size = Some(n);
@@ -126,6 +133,23 @@ async fn answer(
         let data = books.endpoints.clone();
         let body = json!({"object": "list", "url": "/v1/webhook_endpoints", "has_more": false, "data": data});
         return json_answer(StatusCode::OK, &body, None);
+    }
+    if let Some(id) = uri.path().strip_prefix("/v1/customers/") {
+        let found = books
+            .customers
+            .iter()
+            .find(|customer| customer["id"] == id)
+            .cloned();
+        let status = if found.is_some() { 200 } else { 404 };
+        seen.status = status;
+        books.seen.push(seen);
+        return match found {
+            Some(customer) => json_answer(StatusCode::OK, &customer, None),
+            None => {
+                let body = json!({"error": {"type": "invalid_request_error", "message": format!("No such customer: '{id}'")}});
+                json_answer(StatusCode::NOT_FOUND, &body, None)
+            }
+        };
     }
     if uri.path() != "/v1/events" {
         seen.status = 404;

@@ -9,7 +9,7 @@ mod verify;
 pub const NAME: &str = "stripe";
 
 pub use self::depth::MAX_DEPTH;
-pub use self::normalize::{normalize, normalize_fields, NormalizeError};
+pub use self::normalize::{customer, normalize, normalize_fields, NormalizeError};
 pub use self::verify::{
     check_header, sign, verify, SignatureHeader, Verified, VerifyError, SIGNATURE_HEADER,
 };

@@ -181,7 +181,9 @@ fn links(object: &Value) -> Vec<String> {
     ids
 }
 
-fn customer(object: &Value) -> Customer {
+/// The contact a Stripe object carries (a payment intent's receipt email, a
+/// customer's own fields, …), as the event's `customer` holds it.
+pub fn customer(object: &Value) -> Customer {
     let (email, phone, name): (&[&str], &[&str], &[&str]) = match object_kind(object) {
         "payment_intent" => (
             &["/receipt_email", "/latest_charge/billing_details/email"],

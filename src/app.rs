@@ -250,6 +250,9 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
+        if let Some(reconciler) = self.reconciler() {
+            tokio::spawn(reconciler.run_until_stopped(stop.clone()));
+        }
         let serve = |listener, router, limits| {
             listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())
         };
@@ -284,6 +287,29 @@ impl Application {
             }
         }
         webhooks.and(admin).and(metrics)
+    }
+}
+
+impl Application {
+    /// The scheduled reconcile, when `[sources.stripe] reconcile_every` is set. It
+    /// receives (stores events with their jobs), so it runs with or without
+    /// `dispatch.enabled`.
+    fn reconciler(&self) -> Option<crate::reconcile::every::Reconciler> {
+        let config = &self.live.get().config;
+        let every = config.restart.stripe.as_ref()?.reconcile_every?;
+        match crate::stripe_api::StripeApi::configured(&config.restart) {
+            Ok(api) => Some(crate::reconcile::every::Reconciler {
+                store: self.store.clone(),
+                live: self.live.clone(),
+                api,
+                every,
+                wake: self.dispatcher.waker(),
+            }),
+            Err(err) => {
+                warn!(error = %err, "reconcile_every is set but Stripe's API cannot be used");
+                None
+            }
+        }
     }
 }
 

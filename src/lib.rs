@@ -41,6 +41,7 @@ pub mod dispatch;
 pub mod dry_run;
 pub mod metrics;
 pub mod plugins;
+pub mod reconcile;
 pub mod reload;
 pub mod render;
 pub mod replay;

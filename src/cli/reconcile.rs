@@ -1,18 +1,12 @@
-//! `herald reconcile`: the events Stripe could not deliver while herald was down (or
-//! the endpoint misconfigured), fetched from Stripe's API and fed through the same
-//! ingest path as a webhook: normalized, routed by the rules, stored with their jobs.
-//! Events herald has are skipped, so a second run adds nothing.
+//! `herald reconcile`: one run of [`crate::reconcile`], with a spinner and a summary.
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use clap::Args;
-use serde::Serialize;
 
 use super::ops::{open, parse_time};
 use super::progress;
 use crate::config::StoreConfig;
-use crate::rules::Rules;
-use crate::source::stripe::{normalize, Verified};
-use crate::store::{NewJob, Store};
+use crate::reconcile::reconcile;
 use crate::stripe_api::{EventsQuery, StripeApi};
 use crate::Config;
 
@@ -44,78 +38,6 @@ pub struct ReconcileArgs {
     pub json: bool,
 }
 
-/// What a reconcile found and did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct ReconcileReport {
-    /// Events Stripe listed.
-    pub listed: usize,
-    /// Of them, stored already.
-    pub known: usize,
-    /// Of them, stored now (or, in a dry run, that would be).
-    pub added: usize,
-    /// Jobs the rules planned for the added events.
-    pub jobs: usize,
-    /// Listed events that could not be read as Stripe events (left out).
-    pub unreadable: usize,
-    pub dry_run: bool,
-}
-
-/// Lists the events `query` asks for and stores the ones herald lacks, with the jobs
-/// `rules` plan, received now; `progress` hears the count listed so far.
-///
-/// # Errors
-/// When Stripe's API or the database fails; what was stored until then stays.
-pub async fn reconcile(
-    store: &Store,
-    rules: &Rules,
-    api: &StripeApi,
-    query: &EventsQuery,
-    dry_run: bool,
-    progress: &mut dyn FnMut(usize),
-) -> anyhow::Result<ReconcileReport> {
-    let mut report = ReconcileReport {
-        dry_run,
-        ..ReconcileReport::default()
-    };
-    let mut after: Option<String> = None;
-    loop {
-        let page = api.events(query, after.as_deref()).await?;
-        report.listed += page.events.len();
-        let ids: Vec<String> = page
-            .events
-            .iter()
-            .filter_map(|event| event.get("id")?.as_str().map(str::to_owned))
-            .collect();
-        let known = store.stored_event_ids("stripe", &ids).await?;
-        for raw in &page.events {
-            let id = raw
-                .get("id")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default();
-            if known.contains(id) {
-                report.known += 1;
-                continue;
-            }
-            let body = serde_json::to_vec(raw)?;
-            let Ok(event) = normalize(Verified::local(&body)) else {
-                report.unreadable += 1;
-                continue;
-            };
-            let jobs: Vec<NewJob> = rules.plan(&event).iter().map(NewJob::from).collect();
-            report.added += 1;
-            report.jobs += jobs.len();
-            if !dry_run {
-                store.ingest(&event, jobs, crate::clock::now_ms()).await?;
-            }
-        }
-        progress(report.listed);
-        after = ids.last().cloned();
-        if !page.has_more || after.is_none() {
-            return Ok(report);
-        }
-    }
-}
-
 /// `herald reconcile`
 ///
 /// # Errors
@@ -123,7 +45,10 @@ pub async fn reconcile(
 pub async fn run(config: &Config, args: &ReconcileArgs) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp();
     let since = match (&args.since, &args.from) {
-        (Some(span), _) => now.saturating_sub(parse_span(span)?),
+        (Some(span), _) => {
+            let span = crate::config::parse_span(span)?;
+            now.saturating_sub(i64::try_from(span.as_secs()).unwrap_or(i64::MAX))
+        }
         (None, Some(time)) => parse_time(time)? / 1000,
         (None, None) => bail!("say how far back: --since 6h or --from 2026-12-01T00:00:00Z"),
     };
@@ -177,38 +102,4 @@ pub async fn run(config: &Config, args: &ReconcileArgs) -> anyhow::Result<()> {
         println!("a running `herald serve` delivers them within dispatch.poll_interval_ms");
     }
     Ok(())
-}
-
-/// `90s`, `15m`, `6h`, `2d` in seconds.
-fn parse_span(text: &str) -> anyhow::Result<i64> {
-    let text = text.trim();
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number
-        .parse()
-        .map_err(|_| anyhow!("`{text}` is not a duration: write 90s, 15m, 6h or 2d"))?;
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => bail!("`{text}` is not a duration: write 90s, 15m, 6h or 2d"),
-    };
-    Ok(number.saturating_mul(unit))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_read_in_seconds_minutes_hours_days() {
-        assert_eq!(parse_span("90s").unwrap(), 90);
-        assert_eq!(parse_span("15m").unwrap(), 900);
-        assert_eq!(parse_span("6h").unwrap(), 21_600);
-        assert_eq!(parse_span("2d").unwrap(), 172_800);
-        for bad in ["", "h", "6", "6w", "-h", "1.5h"] {
-            assert!(parse_span(bad).is_err(), "{bad}");
-        }
-    }
 }

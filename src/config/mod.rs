@@ -14,6 +14,7 @@ mod raw;
 mod restart;
 mod schema;
 mod server;
+mod span;
 mod store_only;
 mod token;
 mod validate;
@@ -28,6 +29,7 @@ pub use self::raw::RawConfig;
 pub use self::restart::{
     AdminSettings, DatabaseSettings, DispatchSettings, RestartOnly, ServerSettings, StripeSettings,
 };
+pub use self::span::{parse_span, NotASpan};
 pub use self::store_only::StoreConfig;
 use crate::plugins::PluginSpec;
 use crate::render::Renderer;

@@ -204,6 +204,8 @@ pub struct StripeConfig {
     pub api_requests_per_second: Option<u32>,
     /// Take only live-mode (`true`) or only test-mode (`false`) events; both when unset.
     pub livemode: Option<bool>,
+    /// Run `herald reconcile` inside `serve` this often (`15m`); needs `api_key`.
+    pub reconcile_every: Option<Spanned<String>>,
 }
 
 fn default_tolerance() -> u64 {

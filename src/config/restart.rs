@@ -70,6 +70,8 @@ pub struct StripeSettings {
     pub api: Option<StripeApiSettings>,
     /// Only live-mode (`true`) or only test-mode (`false`) events; both when `None`.
     pub livemode: Option<bool>,
+    /// How often `serve` asks Stripe for the events it could not deliver; `None`: never.
+    pub reconcile_every: Option<Duration>,
 }
 
 /// Checked `api_key`, `api_base` and `api_requests_per_second` of `[sources.stripe]`.
@@ -120,6 +122,7 @@ impl RestartOnly {
                      tolerance,
                      api,
                      livemode,
+                     reconcile_every,
                  }| {
                     let api = api.as_ref().map(|api| {
                         (
@@ -133,6 +136,7 @@ impl RestartOnly {
                         *tolerance,
                         api,
                         *livemode,
+                        *reconcile_every,
                     )
                 },
             )

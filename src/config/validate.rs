@@ -48,11 +48,13 @@ pub(super) fn validate(
             return None;
         }
         let api = stripe_api(stripe, env, &mut issues);
+        let reconcile_every = reconcile_every(stripe, &mut issues);
         Some(StripeSettings {
             secret: SecretString::from(secret),
             tolerance: Duration::from_secs(stripe.tolerance_secs),
             api,
             livemode: stripe.livemode,
+            reconcile_every,
         })
     });
 
@@ -320,6 +322,30 @@ fn stripe_api(
             .unwrap_or(crate::stripe_api::budget::DEFAULT_PER_SECOND)
             .max(1),
     })
+}
+
+/// `[sources.stripe] reconcile_every`, which needs an API key to ask with.
+fn reconcile_every(
+    stripe: &super::raw::StripeConfig,
+    issues: &mut Collector<'_>,
+) -> Option<Duration> {
+    let every = stripe.reconcile_every.as_ref()?;
+    let key = "sources.stripe.reconcile_every";
+    if stripe.api_key.is_none() {
+        issues.at(
+            every.span(),
+            key,
+            "reconcile_every asks Stripe's API: set api_key = \"${STRIPE_SECRET_KEY}\" too",
+        );
+        return None;
+    }
+    match super::parse_span(every.get_ref()) {
+        Ok(span) => Some(span),
+        Err(err) => {
+            issues.at(every.span(), key, err.to_string());
+            None
+        }
+    }
 }
 
 /// `once_per`'s dotted paths, split; each must name a field (`data.object.id`).

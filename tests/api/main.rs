@@ -34,6 +34,7 @@ mod render;
 mod replicas;
 mod route;
 mod rules;
+mod schedules;
 mod shutdown;
 mod store;
 mod subscriptions;

@@ -30,12 +30,18 @@ fn recent_events() -> Vec<Value> {
 
 /// The shipped config, its Stripe API at `fake`.
 async fn app_against(fake: &FakeStripe) -> TestApp {
+    app_against_with(fake, |_| {}).await
+}
+
+/// The shipped config, its Stripe API at `fake`, `[sources.stripe]` then edited.
+async fn app_against_with(fake: &FakeStripe, edit: impl FnOnce(&mut toml::Table)) -> TestApp {
     let dir = tempfile::TempDir::new().expect("dir");
     let mut table: toml::Table = toml::from_str(&shipped_config_in(dir.path())).expect("toml");
     let stripe = table["sources"]["stripe"].as_table_mut().expect("stripe");
     stripe.insert("api_key".into(), "rk_test_reconcile".into());
     stripe.insert("api_base".into(), fake.url().into());
     stripe.insert("api_requests_per_second".into(), 50.into());
+    edit(stripe);
     let text = toml::to_string(&table).expect("toml");
     crate::helpers::spawn_app_in(dir, &text).await
 }
@@ -123,6 +129,87 @@ async fn missed_events_are_stored_once_and_routed_and_known_ones_skipped() {
     );
 }
 
+/// Waits (at most 30 s) until `done` holds.
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited 30 s for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn serve_reconciles_on_its_schedule_and_resumes_from_its_cursor() {
+    let events = recent_events();
+    let fake = FakeStripe::start(events.clone()).await;
+    let app = app_against_with(&fake, |stripe| {
+        stripe.insert("reconcile_every".into(), "1s".into());
+    })
+    .await;
+    let ids: Vec<String> = events
+        .iter()
+        .map(|event| event["id"].as_str().expect("id").to_owned())
+        .collect();
+    until("every missed event stored", async || {
+        let stored = app.store.stored_event_ids("stripe", &ids).await;
+        stored.expect("read").len() == ids.len()
+    })
+    .await;
+    let refund = app
+        .store
+        .jobs_for_event("stripe", &ids[4])
+        .await
+        .expect("jobs");
+    assert!(!refund.is_empty(), "and routed by the shipped rules");
+    let since = |request: &herald_testkit::stripe_api::SeenRequest| {
+        request
+            .query
+            .iter()
+            .find(|(key, _)| key == "created[gte]")
+            .and_then(|(_, value)| value.parse::<i64>().ok())
+    };
+    let first = since(&fake.seen()[0]).expect("created[gte]");
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        now - first >= 3 * 86_400 - 60,
+        "the first run looks back three days"
+    );
+    // The next run lists from where the first got to (its start, less the overlap).
+    until("a second run", async || fake.seen().len() >= 2).await;
+    let schedule = herald::reconcile::every::SCHEDULE;
+    let stored = app
+        .store
+        .schedule(schedule)
+        .await
+        .expect("read")
+        .expect("row");
+    let cursor: i64 = stored.cursor.expect("cursor").parse().expect("seconds");
+    assert_eq!(since(&fake.seen()[1]), Some(cursor));
+    assert!((now - cursor - 600).abs() < 60, "{now} {cursor}");
+    assert!(fake.seen().iter().all(|request| request.status == 200));
+}
+
+#[tokio::test]
+async fn reconcile_every_without_an_api_key_is_refused_with_its_line() {
+    let mut table: toml::Table = toml::from_str(&crate::helpers::base_config()).expect("toml");
+    table["sources"]["stripe"]
+        .as_table_mut()
+        .expect("stripe")
+        .insert("reconcile_every".into(), "15m".into());
+    let text = toml::to_string(&table).expect("toml");
+    let dir = tempfile::TempDir::new().expect("dir");
+    let path = dir.path().join("config.toml");
+    let err = herald::Config::from_toml(&text, &path, &crate::helpers::test_env())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("sources.stripe.reconcile_every"), "{err}");
+    assert!(err.contains("set api_key"), "{err}");
+}
+
 #[tokio::test]
 async fn without_an_api_key_reconcile_says_what_to_set() {
     let app = spawn_app_with(&crate::helpers::base_config()).await;
@@ -130,7 +217,7 @@ async fn without_an_api_key_reconcile_says_what_to_set() {
     assert!(!ok);
     assert!(err.contains("api_key = \"${STRIPE_SECRET_KEY}\""), "{err}");
     let (ok, _, err) = reconcile(&app, &["--since", "6w"]).await;
-    assert!(!ok && err.contains("not a duration"), "{err}");
+    assert!(!ok && err.contains("not a span of time"), "{err}");
 }
 
 /// An endpoint object as `GET /v1/webhook_endpoints` lists it.

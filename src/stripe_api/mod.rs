@@ -61,6 +61,8 @@ pub struct StripeApi {
     base: Url,
     key: SecretString,
     budget: Budget,
+    /// How long one request may take before it is tried again.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for StripeApi {
@@ -96,7 +98,6 @@ impl StripeApi {
     /// When the HTTP client cannot be built.
     pub fn new(base: Url, key: SecretString, budget: Budget) -> Result<Self, ApiError> {
         let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
             .user_agent(herald_plugin_api::USER_AGENT)
             .build()
             .map_err(|err| ApiError::Unavailable(err.to_string()))?;
@@ -105,7 +106,16 @@ impl StripeApi {
             base,
             key,
             budget,
+            timeout: TIMEOUT,
         })
+    }
+
+    /// The same client, giving up on one request after `timeout` (30 s by default)
+    /// and trying it again.
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// `GET {base}{path}?{query}`, as JSON; throttled answers and server errors are
@@ -125,6 +135,7 @@ impl StripeApi {
             let sent = self
                 .client
                 .get(url.clone())
+                .timeout(self.timeout)
                 .bearer_auth(self.key.expose_secret())
                 .header("Stripe-Version", STRIPE_VERSION)
                 .send()

@@ -211,6 +211,42 @@ async fn reconcile_every_without_an_api_key_is_refused_with_its_line() {
 }
 
 #[tokio::test]
+async fn server_errors_and_slow_answers_are_tried_again() {
+    use herald::stripe_api::{ApiError, Budget, EventsQuery, StripeApi};
+    use std::time::Duration;
+
+    let fake = FakeStripe::start(recent_events()).await;
+    let base = reqwest::Url::parse(&fake.url()).expect("url");
+    let api = StripeApi::new(base, "rk_test_x".to_owned().into(), Budget::per_second(100))
+        .expect("client")
+        .with_timeout(Duration::from_millis(300));
+    let everything = EventsQuery {
+        since: 0,
+        all: true,
+    };
+    fake.fail(2);
+    let page = api.events(&everything, None).await.expect("the third try");
+    assert_eq!(page.events.len(), 5);
+    let statuses: Vec<u16> = fake.seen().iter().map(|seen| seen.status).collect();
+    assert_eq!(statuses, [500, 500, 200]);
+    // An answer slower than the timeout is given up on and asked again.
+    fake.slow(1, Duration::from_secs(30));
+    let page = api.events(&everything, None).await.expect("the second try");
+    assert_eq!(page.events.len(), 5);
+    assert_eq!(fake.seen().len(), 5, "{:#?}", fake.seen());
+    // A refusal is not retried, and says what Stripe said.
+    let missing = api.get("/v1/nothing/here", &[]).await;
+    let Err(ApiError::Refused { status, message }) = missing else {
+        panic!("{missing:?}");
+    };
+    assert_eq!(
+        (status, message.as_str()),
+        (404, "Unrecognized request URL")
+    );
+    assert_eq!(fake.seen().len(), 6);
+}
+
+#[tokio::test]
 async fn without_an_api_key_reconcile_says_what_to_set() {
     let app = spawn_app_with(&crate::helpers::base_config()).await;
     let (ok, _, err) = reconcile(&app, &["--since", "1h"]).await;

@@ -1,7 +1,8 @@
 //! A fake of Stripe's API on 127.0.0.1, for the tests of herald's Stripe client: it
 //! lists events the way `GET /v1/events` does (newest first, `limit`,
-//! `starting_after`, `created[gte]`, `object: "list"`, `has_more`), answers the
-//! first requests with 429 and `Retry-After` when told to, and records each request.
+//! `starting_after`, `created[gte]`, `object: "list"`, `has_more`), answers any other
+//! path it was given an object for, answers the next requests with 429 and
+//! `Retry-After`, with 500, or slowly when told to, and records each request.
 
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +22,13 @@ struct Books {
     events: Vec<Value>,
     /// Requests still to answer with 429.
     throttle: usize,
+    /// Requests still to answer with 500.
+    fail: usize,
+    /// Requests still to answer late, and how late.
+    slow: usize,
+    delay: std::time::Duration,
+    /// What other paths answer (`/v1/checkout/sessions/cs_1/line_items`, …).
+    objects: Vec<(String, Value)>,
     /// Events a page, whatever `limit` asks: small pages test the paging.
     page_size: Option<usize>,
     /// What `GET /v1/webhook_endpoints` lists.
@@ -76,6 +84,25 @@ impl FakeStripe {
         self.lock().throttle = n;
     }
 
+    /// Answers the next `n` requests with 500.
+    pub fn fail(&self, n: usize) {
+        self.lock().fail = n;
+    }
+
+    /// Answers the next `n` requests only after `delay`.
+    pub fn slow(&self, n: usize, delay: std::time::Duration) {
+        let mut books = self.lock();
+        books.slow = n;
+        books.delay = delay;
+    }
+
+    /// Answers `GET {path}` with `object`.
+    pub fn set_object(&self, path: &str, object: Value) {
+        let mut books = self.lock();
+        books.objects.retain(|(known, _)| known != path);
+        books.objects.push((path.to_owned(), object));
+    }
+
     /// Lists `endpoints` (webhook endpoint objects) at `GET /v1/webhook_endpoints`.
     pub fn set_endpoints(&self, endpoints: Vec<Value>) {
         self.lock().endpoints = endpoints;
@@ -106,8 +133,22 @@ async fn answer(
     uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Response {
+    let (delay, response) = {
+        let mut books = books.lock().expect("fake stripe lock");
+        let delay = (books.slow > 0).then(|| {
+            books.slow -= 1;
+            books.delay
+        });
+        (delay, respond(&mut books, &uri, &headers))
+    };
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+fn respond(books: &mut Books, uri: &axum::http::Uri, headers: &HeaderMap) -> Response {
     let query = pairs(uri.query().unwrap_or_default());
-    let mut books = books.lock().expect("fake stripe lock");
     let header = |name: &str| {
         headers
             .get(name)
@@ -127,6 +168,18 @@ async fn answer(
         books.seen.push(seen);
         let body = json!({"error": {"type": "rate_limit_error", "message": "Too many requests"}});
         return json_answer(StatusCode::TOO_MANY_REQUESTS, &body, Some("1"));
+    }
+    if books.fail > 0 {
+        books.fail -= 1;
+        seen.status = 500;
+        books.seen.push(seen);
+        let body = json!({"error": {"type": "api_error", "message": "An unknown error occurred"}});
+        return json_answer(StatusCode::INTERNAL_SERVER_ERROR, &body, None);
+    }
+    if let Some((_, object)) = books.objects.iter().find(|(path, _)| path == uri.path()) {
+        let object = object.clone();
+        books.seen.push(seen);
+        return json_answer(StatusCode::OK, &object, None);
     }
     if uri.path() == "/v1/webhook_endpoints" {
         books.seen.push(seen);

@@ -66,6 +66,7 @@ pub fn herald_event(raised: RaisedEvent, cause: &Event, now_ms: i64) -> Event {
         kind: raised.kind,
         created,
         livemode: cause.livemode,
+        api_version: None,
         object_id: None,
         order_id: None,
         links: Vec::new(),

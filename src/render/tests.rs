@@ -456,6 +456,7 @@ fn context(fixture: &str, shop_name: &str) -> Value {
         kind: text(&raw["type"]).unwrap(),
         created: raw["created"].as_i64().unwrap(),
         livemode: raw["livemode"].as_bool().unwrap(),
+        api_version: None,
         object_id: text(&object["id"]),
         order_id: text(&object["metadata"]["order_id"]),
         links: Vec::new(),

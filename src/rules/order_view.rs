@@ -193,6 +193,7 @@ mod tests {
             kind: kind.into(),
             created,
             livemode: false,
+            api_version: None,
             object_id: None,
             order_id: Some("A17".into()),
             links: Vec::new(),

@@ -93,7 +93,8 @@ async fn receive_inner(
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {
             state.metrics.webhook_received(source, &event.kind, false);
-            info!(source, event_id = %event.id, kind = %event.kind, jobs, "event stored");
+            info!(source, event_id = %event.id, kind = %event.kind, api_version = event.api_version.as_deref(), jobs, "event stored");
+            crate::source::stripe::note_api_version(&event);
             if jobs > 0 {
                 state.wake_dispatcher.notify_one();
             }

@@ -245,7 +245,7 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
             "{out}"
         );
         assert!(
-            out.contains("\ntype      payment_intent.succeeded\n"),
+            out.contains("\ntype      payment_intent.succeeded\nversion   2026-07-29.dahlia\n"),
             "{out}"
         );
         assert!(
@@ -287,6 +287,7 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
             keys,
             [
                 "amount",
+                "api_version",
                 "created",
                 "currency",
                 "customer",

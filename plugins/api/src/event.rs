@@ -22,6 +22,10 @@ pub struct Event {
     pub created: i64,
     /// Whether the event comes from live (real money) mode.
     pub livemode: bool,
+    /// The provider's API version the payload is shaped on (Stripe's `api_version`:
+    /// the endpoint's, at the time the event was created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
     /// The id of the object the event is about (`pi_…`, `ch_…`, `cs_…`).
     pub object_id: Option<String>,
     /// The shop's order id, taken from the object's metadata when present; for an

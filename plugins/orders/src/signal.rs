@@ -118,6 +118,7 @@ mod tests {
             kind: kind.into(),
             created: 1,
             livemode: false,
+            api_version: None,
             object_id: None,
             order_id: Some("O1".into()),
             links: Vec::new(),

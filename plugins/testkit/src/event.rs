@@ -20,6 +20,7 @@ pub fn event(kind: &str, object: Value) -> Event {
         kind: kind.into(),
         created: CREATED,
         livemode: false,
+        api_version: None,
         object_id: object["id"].as_str().map(str::to_owned),
         order_id: Some("42".into()),
         links: Vec::new(),

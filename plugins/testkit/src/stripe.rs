@@ -130,6 +130,7 @@ pub fn event_from(raw: Value) -> Event {
         kind: raw["type"].as_str().expect("an event type").to_owned(),
         created: raw["created"].as_i64().expect("a created time"),
         livemode: false,
+        api_version: None,
         object_id: object["id"].as_str().map(str::to_owned),
         order_id,
         customer: Customer::default(),

@@ -71,6 +71,7 @@ pub(crate) fn detail_json(detail: &EventDetail) -> anyhow::Result<Value> {
             "type": event.kind,
             "created": event.created,
             "livemode": event.livemode,
+            "api_version": event.api_version.as_deref().or_else(|| event.raw.value().get("api_version").and_then(serde_json::Value::as_str)),
             "object_id": event.object_id,
             "order_id": event.order_id,
             "customer": serde_json::to_value(&event.customer)?,

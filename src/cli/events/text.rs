@@ -1,5 +1,6 @@
 //! The tables and the header block a person reads.
 
+use crate::stripe_api::STRIPE_VERSION;
 use std::fmt::Write as _;
 
 use comfy_table::{presets, CellAlignment, Table};
@@ -50,6 +51,26 @@ fn jobs_text(counts: JobCounts) -> String {
     }
 }
 
+/// The event's API version, and the one herald reads when they differ; an event
+/// stored before herald recorded it has it in its payload.
+fn api_version(event: &herald_plugin_api::Event) -> String {
+    let version = event.api_version.clone().or_else(|| {
+        event
+            .raw
+            .value()
+            .get("api_version")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    });
+    match version {
+        Some(version) if event.source == "stripe" && version != STRIPE_VERSION => {
+            format!("{version} (herald reads {STRIPE_VERSION})")
+        }
+        Some(version) => version,
+        None => "-".to_owned(),
+    }
+}
+
 /// The header block, the jobs and the attempts, as a person reads them.
 pub(super) fn detail_text(detail: &EventDetail) -> String {
     let event = &detail.event;
@@ -83,6 +104,7 @@ pub(super) fn detail_text(detail: &EventDetail) -> String {
             format!("{} ({}, {mode} mode)", event.id, event.source),
         ),
         ("type", event.kind.clone()),
+        ("version", api_version(event)),
         (
             "status",
             format!("{} ({})", detail.status(), jobs_text(detail.counts())),

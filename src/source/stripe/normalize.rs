@@ -98,6 +98,7 @@ fn fields(raw: &Value) -> Result<Event, NormalizeError> {
         kind,
         created,
         livemode,
+        api_version: text(raw, "/api_version"),
         object_id: text(object, "/id"),
         order_id: order_id(object),
         links: links(object),
@@ -284,6 +285,17 @@ mod tests {
 
     fn normalized_fields(body: &[u8]) -> Result<Event, NormalizeError> {
         through(normalize_fields, body)
+    }
+
+    #[test]
+    fn the_api_version_is_recorded_and_an_old_payload_without_one_still_reads() {
+        let body = br#"{"id":"evt_1","type":"charge.refunded","created":1,"api_version":"2025-01-27.acacia","data":{"object":{"id":"ch_1"}}}"#;
+        for event in [normalized(body), normalized_fields(body)] {
+            let event = event.expect("reads");
+            assert_eq!(event.api_version.as_deref(), Some("2025-01-27.acacia"));
+        }
+        let body = br#"{"id":"evt_1","type":"charge.refunded","created":1,"data":{"object":{"id":"ch_1"}}}"#;
+        assert_eq!(normalized(body).expect("reads").api_version, None);
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub(super) const EVENT: Keep = Keep(&[
     ("type", Below::All),
     ("created", Below::All),
     ("livemode", Below::All),
+    ("api_version", Below::All),
     (
         "data",
         Below::Some(Keep(&[("object", Below::Some(OBJECT))])),

@@ -62,6 +62,8 @@ pub struct Application {
     limits: ListenerSettings,
     /// The config in force and its plugins, which the reloader swaps.
     live: Live,
+    /// Rung by the receiver when it kept a thin event.
+    wake_thin: Arc<tokio::sync::Notify>,
 }
 
 impl Application {
@@ -108,12 +110,14 @@ impl Application {
             config.restart.dispatch.clone(),
             metrics.clone(),
         );
+        let wake_thin = Arc::new(tokio::sync::Notify::new());
         let state = AppState::new(Shared {
             store: store.clone(),
             live: live.clone(),
             sources: Sources::from(&config.restart),
             metrics: metrics.clone(),
             wake_dispatcher: dispatcher.waker(),
+            wake_thin: wake_thin.clone(),
             body_limit: config.restart.server.body_limit_bytes,
         });
         if let Some(warning) = listener::exposure_warning(config.restart.server.listen) {
@@ -167,6 +171,7 @@ impl Application {
             run_workers: config.restart.dispatch.enabled,
             limits,
             live,
+            wake_thin,
         })
     }
 
@@ -252,6 +257,16 @@ impl Application {
         });
         if let Some(reconciler) = self.reconciler() {
             tokio::spawn(reconciler.run_until_stopped(stop.clone()));
+        }
+        if let Ok(api) = crate::stripe_api::StripeApi::configured(&self.live.get().config.restart) {
+            let fetcher = crate::thin::ThinFetcher {
+                store: self.store.clone(),
+                live: self.live.clone(),
+                api,
+                wake: self.wake_thin.clone(),
+                wake_dispatcher: self.dispatcher.waker(),
+            };
+            tokio::spawn(fetcher.run_until_stopped(stop.clone()));
         }
         let serve = |listener, router, limits| {
             listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())

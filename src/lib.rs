@@ -53,6 +53,7 @@ pub mod source;
 pub mod store;
 pub mod stripe_api;
 pub mod telemetry;
+pub mod thin;
 
 pub use app::Application;
 pub use config::Config;

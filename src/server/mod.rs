@@ -62,6 +62,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Rung when a webhook queued jobs, so the dispatcher need not wait for its poll.
     pub wake_dispatcher: Arc<Notify>,
+    /// Rung when a thin event was kept, so its object is fetched now.
+    pub wake_thin: Arc<Notify>,
     /// The largest webhook body accepted, in bytes.
     pub body_limit: usize,
 }

@@ -13,6 +13,7 @@ use super::error::ApiError;
 use super::listener::BodyTimedOut;
 use super::AppState;
 use crate::clock::now_ms;
+use crate::source::stripe::{Incoming, ThinEvent};
 use crate::store::{IngestOutcome, NewJob};
 
 /// The body of a 200 answer.
@@ -80,7 +81,12 @@ async fn receive_inner(
     let received_at_ms = now_ms();
     let head = receiver.check_head(headers, received_at_ms.div_euclid(1000))?;
     let body = read_body(body, state.body_limit).await?;
-    let event = head.verify(&body)?;
+    let event = match head.verify(&body)? {
+        Incoming::Snapshot(event) => event,
+        Incoming::Thin(thin) => {
+            return keep_thin(state, source, &thin, &body, received_at_ms).await
+        }
+    };
     let jobs = state
         .live
         .get()
@@ -143,4 +149,34 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         }
     }
     Ok(Bytes::from(bytes))
+}
+
+/// Keeps a thin event until its object is fetched (by [`crate::thin`]), and
+/// acknowledges it: it is routed once it is whole.
+async fn keep_thin(
+    state: &AppState,
+    source: &str,
+    thin: &ThinEvent,
+    body: &[u8],
+    received_at_ms: i64,
+) -> Result<Ack, ApiError> {
+    let text = String::from_utf8_lossy(body);
+    let kept = state
+        .store
+        .keep_thin(source, &thin.id, &text, received_at_ms)
+        .await?;
+    state
+        .metrics
+        .webhook_received(source, thin.snapshot_type(), !kept);
+    if kept {
+        info!(source, event_id = %thin.id, kind = %thin.kind, object = %thin.object_id, "thin event kept; its object is fetched next");
+        state.wake_thin.notify_one();
+    } else {
+        info!(source, event_id = %thin.id, kind = %thin.kind, "duplicate thin event acknowledged");
+    }
+    Ok(Ack {
+        received: true,
+        duplicate: !kept,
+        jobs: 0,
+    })
 }

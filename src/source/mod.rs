@@ -9,7 +9,7 @@
 pub mod stripe;
 
 use axum::http::HeaderMap;
-use herald_plugin_api::{Event, Payload};
+use herald_plugin_api::Payload;
 use secrecy::ExposeSecret;
 
 use crate::config::{RestartOnly, StripeSettings};
@@ -27,6 +27,9 @@ pub enum SourceError {
     /// (`livemode = true` refuses test-mode events, and the reverse).
     #[error("a {got} event on a source set to take {expected} events only (sources.stripe.livemode)", got = mode(*got), expected = mode(*expected))]
     Livemode { expected: bool, got: bool },
+    /// A thin event, which herald can only complete through Stripe's API.
+    #[error("a thin event names its object without carrying it; set [sources.stripe] api_key so herald can fetch it (Stripe retries meanwhile)")]
+    ThinWithoutApi,
 }
 
 /// `live` or `test`.
@@ -40,7 +43,7 @@ fn mode(livemode: bool) -> &'static str {
 
 impl SourceError {
     /// Every [`SourceError::reason`], so their series exist before the first refusal.
-    pub const REASONS: [&'static str; 8] = [
+    pub const REASONS: [&'static str; 9] = [
         "missing_header",
         "missing_timestamp",
         "bad_timestamp",
@@ -49,6 +52,7 @@ impl SourceError {
         "bad_signature",
         "bad_payload",
         "livemode_mismatch",
+        "thin_needs_api_key",
     ];
 
     /// A short, stable label for metrics and the answer's `reason`.
@@ -57,6 +61,7 @@ impl SourceError {
             Self::Verify(err) => err.reason(),
             Self::Normalize(_) => "bad_payload",
             Self::Livemode { .. } => "livemode_mismatch",
+            Self::ThinWithoutApi => "thin_needs_api_key",
         }
     }
 
@@ -64,7 +69,7 @@ impl SourceError {
     pub fn is_unauthorized(&self) -> bool {
         match self {
             Self::Verify(err) => err.is_unauthorized(),
-            Self::Normalize(_) | Self::Livemode { .. } => false,
+            Self::Normalize(_) | Self::Livemode { .. } | Self::ThinWithoutApi => false,
         }
     }
 }
@@ -145,11 +150,11 @@ pub enum Head<'a, 'h> {
 impl Head<'_, '_> {
     /// Verifies `body` and normalizes it into an event whose payload stays the text
     /// received: stored as it came, parsed again only if a rule's `when` or a template
-    /// reads `data.…` or `raw.…`.
+    /// reads `data.…` or `raw.…`; or, for a thin event, reads what it names.
     ///
     /// # Errors
     /// When the body is not authentic, or not an event herald understands.
-    pub fn verify(self, body: &[u8]) -> Result<Event, SourceError> {
+    pub fn verify(self, body: &[u8]) -> Result<stripe::Incoming, SourceError> {
         match self {
             Self::Stripe {
                 signature,
@@ -157,17 +162,29 @@ impl Head<'_, '_> {
             } => {
                 let verified =
                     signature.verify(body, settings.secret.expose_secret().as_bytes())?;
-                let mut event = stripe::normalize_fields(verified)?;
+                let incoming = stripe::read_fields(verified)?;
+                let livemode = match &incoming {
+                    stripe::Incoming::Snapshot(event) => event.livemode,
+                    stripe::Incoming::Thin(thin) => thin.livemode,
+                };
                 if let Some(expected) = settings.livemode {
-                    if event.livemode != expected {
+                    if livemode != expected {
                         return Err(SourceError::Livemode {
                             expected,
-                            got: event.livemode,
+                            got: livemode,
                         });
                     }
                 }
-                event.raw = Payload::from_body(body);
-                Ok(event)
+                Ok(match incoming {
+                    stripe::Incoming::Snapshot(mut event) => {
+                        event.raw = Payload::from_body(body);
+                        stripe::Incoming::Snapshot(event)
+                    }
+                    stripe::Incoming::Thin(_) if settings.api.is_none() => {
+                        return Err(SourceError::ThinWithoutApi);
+                    }
+                    thin @ stripe::Incoming::Thin(_) => thin,
+                })
             }
         }
     }

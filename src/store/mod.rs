@@ -34,6 +34,7 @@ mod sql;
 mod sqlite;
 mod stats;
 mod subscriptions;
+mod thin;
 mod write_health;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ use self::postgres::PostgresStore;
 pub use self::schedules::{ScheduleRow, Turn};
 use self::sqlite::SqliteStore;
 pub use self::stats::QueueDepth;
+pub use self::thin::WaitingThin;
 use self::write_health::WriteHealth;
 use crate::config::DatabaseSettings;
 

@@ -38,5 +38,6 @@ mod schedules;
 mod shutdown;
 mod store;
 mod subscriptions;
+mod thin;
 mod trigger;
 mod webhooks;

@@ -3,13 +3,17 @@
 mod depth;
 mod normalize;
 mod pruned;
+mod thin;
 mod verify;
 
 /// The source's name: `POST /webhooks/stripe`, `[sources.stripe]`.
 pub const NAME: &str = "stripe";
 
 pub use self::depth::MAX_DEPTH;
-pub use self::normalize::{customer, normalize, normalize_fields, NormalizeError};
+pub use self::normalize::{
+    customer, normalize, normalize_fields, read_fields, Incoming, NormalizeError,
+};
+pub use self::thin::{ThinEvent, THIN_OBJECT};
 pub use self::verify::{
     check_header, sign, verify, SignatureHeader, Verified, VerifyError, SIGNATURE_HEADER,
 };

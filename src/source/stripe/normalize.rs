@@ -3,6 +3,7 @@
 //! Stripe puts the customer's contact details in a different place for each kind
 //! of object; this is the one place that knows where.
 
+use super::ThinEvent;
 use herald_plugin_api::{Customer, Event, Payload};
 use serde_json::Value;
 
@@ -34,10 +35,17 @@ pub enum NormalizeError {
 pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
     let raw: Value =
         serde_json::from_slice(verified.body()).map_err(|err| json_error(verified.body(), &err))?;
+    if raw.get("object").and_then(Value::as_str) == Some(super::THIN_OBJECT) {
+        return Err(NOT_WHOLE);
+    }
     let mut event = fields(&raw)?;
     event.raw = raw.into();
     Ok(event)
 }
+
+/// What both normalizers say of a thin event: it is not an event until completed.
+const NOT_WHOLE: NormalizeError =
+    NormalizeError::Shape("a thin event: its object must be fetched first");
 
 /// [`normalize`] without the payload: [`Event::raw`] is left `Null`, for a caller
 /// that keeps the body and parses it only if something asks (the receiver: a rule's
@@ -46,6 +54,28 @@ pub fn normalize(verified: Verified<'_>) -> Result<Event, NormalizeError> {
 /// # Errors
 /// Exactly those of [`normalize`].
 pub fn normalize_fields(verified: Verified<'_>) -> Result<Event, NormalizeError> {
+    match read_fields(verified)? {
+        Incoming::Snapshot(event) => Ok(event),
+        Incoming::Thin(_) => Err(NOT_WHOLE),
+    }
+}
+
+/// What a verified body holds: an event whole, or a thin event naming its object.
+#[derive(Debug)]
+// Boxing the snapshot would cost every webhook an allocation to save a move.
+#[allow(clippy::large_enum_variant)]
+pub enum Incoming {
+    /// As [`normalize_fields`] reads it.
+    Snapshot(Event),
+    /// A thin event (`object: "v2.core.event"`).
+    Thin(ThinEvent),
+}
+
+/// [`normalize_fields`], telling a thin event apart instead of refusing it.
+///
+/// # Errors
+/// Those of [`normalize`], and a thin event without what [`ThinEvent::read`] needs.
+pub fn read_fields(verified: Verified<'_>) -> Result<Incoming, NormalizeError> {
     let pruned = pruned::parse(verified.body(), pruned::EVENT)
         .map_err(|err| json_error(verified.body(), &err))?;
     // The pruned parse skips what it does not keep at any depth; the whole tree,
@@ -53,7 +83,10 @@ pub fn normalize_fields(verified: Verified<'_>) -> Result<Event, NormalizeError>
     if too_deep(verified.body()) {
         return Err(NormalizeError::TooDeep);
     }
-    fields(&pruned)
+    if pruned.get("object").and_then(Value::as_str) == Some(super::THIN_OBJECT) {
+        return ThinEvent::read(&pruned).map(Incoming::Thin);
+    }
+    fields(&pruned).map(Incoming::Snapshot)
 }
 
 /// Why `body` did not parse: serde_json stops at its recursion limit with an error
@@ -285,6 +318,13 @@ mod tests {
 
     fn normalized_fields(body: &[u8]) -> Result<Event, NormalizeError> {
         through(normalize_fields, body)
+    }
+
+    #[test]
+    fn both_normalizers_refuse_a_thin_event_even_with_an_object() {
+        let body = br#"{"id":"evt_1","object":"v2.core.event","type":"v1.charge.refunded","created":"2026-01-01T00:00:00Z","related_object":{"id":"ch_1","type":"charge","url":"/v1/charges/ch_1"},"data":{"object":{"id":"ch_1"}}}"#;
+        assert!(normalized(body).is_err());
+        assert!(normalized_fields(body).is_err());
     }
 
     #[test]

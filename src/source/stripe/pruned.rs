@@ -107,6 +107,8 @@ pub(super) const EVENT: Keep = Keep(&[
     ("created", Below::All),
     ("livemode", Below::All),
     ("api_version", Below::All),
+    ("object", Below::All),
+    ("related_object", Below::All),
     (
         "data",
         Below::Some(Keep(&[("object", Below::Some(OBJECT))])),

@@ -81,6 +81,15 @@ pub(super) fn validate(
         }
     };
 
+    let has_api = stripe.as_ref().is_some_and(|stripe| stripe.api.is_some());
+    for name in raw.plugins.wanting_line_items() {
+        if !has_api {
+            issues.plugin_issue(ConfigIssue::new(
+                format!("plugins.inventory.{name}.line_items_from_stripe"),
+                "fetching line items asks Stripe's API: set [sources.stripe] api_key = \"${STRIPE_SECRET_KEY}\"",
+            ));
+        }
+    }
     let checked = plugins::validate(
         raw.plugins,
         env,

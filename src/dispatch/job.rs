@@ -145,6 +145,9 @@ impl Shared {
         if let Some(waits) = self.fill_customer(&mut job).await {
             return self.record(&job, waits).await;
         }
+        if let Some(waits) = self.fill_line_items(&mut job, &live).await {
+            return self.record(&job, waits).await;
+        }
         if let Some(gated) = self.order_gate(&job, &live).await {
             return self.record(&job, gated).await;
         }

@@ -23,6 +23,7 @@ mod failover;
 mod heartbeat;
 mod in_flight;
 mod job;
+mod line_items;
 mod links;
 mod order_gate;
 mod raised;

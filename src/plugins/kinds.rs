@@ -92,3 +92,14 @@ impl fmt::Debug for PluginsConfig {
         f.debug_list().entries(self.names()).finish()
     }
 }
+
+impl PluginsConfig {
+    /// The inventory instances with `line_items_from_stripe`, which need Stripe's API.
+    pub(crate) fn wanting_line_items(&self) -> Vec<String> {
+        self.inventory
+            .iter()
+            .filter(|(_, config)| config.line_items_from_stripe)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+}

@@ -36,16 +36,27 @@ impl StripeApi {
     /// # Errors
     /// As [`StripeApi::get`].
     pub async fn customer(&self, id: &str) -> Result<Option<Value>, ApiError> {
-        // The id comes from a payload: only Stripe's own alphabet goes into the path.
-        let valid = id.starts_with("cus_")
-            && id.len() <= 64
-            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
+        if !stripe_id(id, "cus_") {
             return Ok(None);
         }
         let customer = self.get(&format!("/v1/customers/{id}"), &[]).await?;
         let deleted = customer.get("deleted").and_then(Value::as_bool) == Some(true);
         Ok((!deleted).then_some(customer))
+    }
+
+    /// `GET /v1/checkout/sessions/{id}/line_items` (the first 100 lines, Stripe's
+    /// largest page), as Stripe's `expand[]=line_items` would put it on the session;
+    /// `None` for an id that is not a checkout session id (never sent).
+    ///
+    /// # Errors
+    /// As [`StripeApi::get`].
+    pub async fn checkout_line_items(&self, id: &str) -> Result<Option<Value>, ApiError> {
+        if !stripe_id(id, "cs_") {
+            return Ok(None);
+        }
+        let path = format!("/v1/checkout/sessions/{id}/line_items");
+        let list = self.get(&path, &[("limit", "100".to_owned())]).await?;
+        Ok(Some(list))
     }
 
     /// The account's webhook endpoints (at most 100, Stripe's largest page).
@@ -83,4 +94,12 @@ impl StripeApi {
             })
             .collect())
     }
+}
+
+/// Whether `id`, which comes from a payload, is a Stripe id with `prefix` in Stripe's
+/// own alphabet: only such an id goes into a request path.
+fn stripe_id(id: &str, prefix: &str) -> bool {
+    id.starts_with(prefix)
+        && id.len() <= 255
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

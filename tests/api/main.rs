@@ -20,6 +20,7 @@ mod herald_events;
 mod hostile_templates;
 mod inventory;
 mod leases;
+mod line_items;
 mod links;
 mod log_injection;
 mod metrics;

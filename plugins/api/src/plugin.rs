@@ -112,4 +112,11 @@ pub trait Plugin: Send + Sync {
     async fn healthcheck(&self) -> Result<(), PluginError> {
         Ok(())
     }
+
+    /// Whether a checkout session that names no line items in its metadata should
+    /// have them fetched from the provider's API before it is delivered here (as
+    /// `data.object.line_items`, the shape Stripe's `expand` gives). Default: no.
+    fn wants_line_items(&self) -> bool {
+        false
+    }
 }

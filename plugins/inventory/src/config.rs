@@ -25,6 +25,10 @@ pub struct InventoryConfig {
     pub low_stock_at: Option<i64>,
     /// Most jobs at once (herald's dispatcher enforces it). Default 8.
     pub max_concurrency: Option<usize>,
+    /// Whether herald fetches a checkout session's line items from Stripe's API when
+    /// its metadata names none (needs `[sources.stripe] api_key`). Default false.
+    #[serde(default)]
+    pub line_items_from_stripe: bool,
 }
 
 /// A checked configuration, ready for
@@ -37,6 +41,8 @@ pub struct ValidatedInventory {
     pub low_stock_at: Option<i64>,
     /// Most jobs at once.
     pub max_concurrency: usize,
+    /// Whether a checkout session's line items are fetched from Stripe's API.
+    pub line_items_from_stripe: bool,
 }
 
 impl PluginConfig for InventoryConfig {
@@ -54,6 +60,7 @@ impl PluginConfig for InventoryConfig {
                 restock_partial_refunds: self.restock_partial_refunds,
                 low_stock_at: self.low_stock_at,
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
+                line_items_from_stripe: self.line_items_from_stripe,
             })
         })
     }
@@ -76,6 +83,7 @@ mod tests {
                 restock_partial_refunds: false,
                 low_stock_at: None,
                 max_concurrency: DEFAULT_MAX_CONCURRENCY,
+                line_items_from_stripe: false,
             })
         );
     }

@@ -3,7 +3,9 @@
 //!
 //! The text is `SKU:quantity` parts separated by commas, e.g. `"SKU-TEE-M:2, SKU-MUG:1"`.
 //! The deliver stage parses it on every job with [`parse_items`]; a bad part fails the
-//! job permanently, because retrying cannot fix what the storefront wrote.
+//! job permanently, because retrying cannot fix what the storefront wrote. A checkout
+//! session without it may carry its line items fetched from Stripe instead
+//! ([`from_line_items`]).
 
 /// The largest quantity one part may give; anything bigger is surely a typo.
 pub const MAX_QUANTITY: i64 = 1_000_000;
@@ -35,6 +37,30 @@ pub enum ItemsError {
         /// The whole part, as written.
         part: String,
     },
+}
+
+/// An items text from a checkout session's `line_items` (as Stripe's API lists them,
+/// fetched for an instance with `line_items_from_stripe`): each line's price
+/// `lookup_key` as its SKU, else its product id; `None` when `object` has none.
+pub fn from_line_items(object: &serde_json::Value) -> Option<String> {
+    let lines = object.pointer("/line_items/data")?.as_array()?;
+    let parts: Vec<String> = lines
+        .iter()
+        .filter_map(|line| {
+            let price = line.get("price")?;
+            let sku = price
+                .get("lookup_key")
+                .and_then(serde_json::Value::as_str)
+                .filter(|key| !key.is_empty())
+                .or_else(|| {
+                    let product = price.get("product")?;
+                    product.as_str().or_else(|| product.get("id")?.as_str())
+                })?;
+            let quantity = line.get("quantity")?.as_i64()?;
+            Some(format!("{sku}:{quantity}"))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Parses an items text into `(sku, quantity)` pairs, in order of first appearance.
@@ -103,6 +129,23 @@ fn parse_part(part: &str) -> Result<(&str, i64), ItemsError> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn line_items_read_the_price_lookup_key_else_the_product() {
+        let session = json!({"line_items": {"object": "list", "data": [
+            {"quantity": 2, "price": {"lookup_key": "SKU-TEE-M", "product": "prod_1"}},
+            {"quantity": 1, "price": {"lookup_key": null, "product": {"id": "prod_MUG"}}},
+            {"quantity": 3, "price": {"lookup_key": "", "product": "prod_CAP"}},
+            {"quantity": 1},
+        ]}});
+        let text = from_line_items(&session).expect("lines");
+        assert_eq!(text, "SKU-TEE-M:2, prod_MUG:1, prod_CAP:3");
+        assert!(parse_items(&text).is_ok());
+        assert_eq!(from_line_items(&json!({"id": "cs_1"})), None);
+        assert_eq!(from_line_items(&json!({"line_items": {"data": []}})), None);
+    }
+
     use super::*;
 
     fn items(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {

@@ -21,7 +21,8 @@ use crate::items::{parse_items, ItemsError};
 use crate::ledger::{LedgerError, OrderApplied, OrderLines, StockLedger, StockMove};
 
 /// What to tell the operator when an event carries no items.
-const NO_ITEMS_HINT: &str = "the storefront should set metadata.items";
+const NO_ITEMS_HINT: &str =
+    "the storefront should set metadata.items, or the instance line_items_from_stripe";
 
 /// One `[plugins.inventory.<name>]` instance.
 struct InventoryPlugin {
@@ -30,6 +31,7 @@ struct InventoryPlugin {
     low_stock_at: Option<i64>,
     ledger: Arc<dyn StockLedger>,
     templates: Arc<dyn Templates>,
+    line_items_from_stripe: bool,
 }
 
 /// Builds a plugin instance from its validated config and the context's stock ledger
@@ -50,6 +52,7 @@ pub(crate) fn build(
         low_stock_at: config.low_stock_at,
         ledger: cx.stock_ledger()?,
         templates: cx.templates(),
+        line_items_from_stripe: config.line_items_from_stripe,
     }))
 }
 
@@ -138,12 +141,32 @@ impl InventoryPlugin {
         })
     }
 
-    /// The action's line items, rendered and parsed, with positive quantities.
+    /// The action's line items, rendered and parsed, with positive quantities; when
+    /// they render to nothing, a checkout session's line items fetched from Stripe.
     fn lines(&self, action: &InventoryAction, job: &Job<'_>) -> Result<Vec<StockMove>, Skip> {
-        let text = self
+        let rendered = self
             .templates
             .render_inline(&action.items, job.context.get())
-            .map_err(|err| Skip::Failed(format!("no line items: {err} ({NO_ITEMS_HINT})")))?;
+            .map(|text| text.trim().to_owned())
+            .ok()
+            .filter(|text| !text.is_empty());
+        let fetched = || {
+            let object = job.event.raw.value().pointer("/data/object")?;
+            crate::items::from_line_items(object)
+        };
+        let text = match rendered.or_else(fetched) {
+            Some(text) => text,
+            None => {
+                // Rendered again for the error the operator needs to see.
+                let text = self
+                    .templates
+                    .render_inline(&action.items, job.context.get())
+                    .map_err(|err| {
+                        Skip::Failed(format!("no line items: {err} ({NO_ITEMS_HINT})"))
+                    })?;
+                text
+            }
+        };
         let items = parse_items(&text).map_err(|err| match err {
             ItemsError::Empty => Skip::Failed(format!(
                 "no line items: `items` rendered empty ({NO_ITEMS_HINT})"
@@ -209,6 +232,10 @@ fn negated(lines: Vec<StockMove>) -> Vec<StockMove> {
 impl Plugin for InventoryPlugin {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn wants_line_items(&self) -> bool {
+        self.line_items_from_stripe
     }
 
     async fn deliver(&self, job: &Job<'_>) -> Outcome {

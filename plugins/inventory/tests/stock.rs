@@ -37,6 +37,7 @@ async fn plugin_with(
             restock_partial_refunds,
             low_stock_at: None,
             max_concurrency: 8,
+            line_items_from_stripe: false,
         },
     )
     .await
@@ -371,6 +372,7 @@ async fn a_level_taken_to_low_stock_at_raises_one_event_however_often_delivered(
         restock_partial_refunds: false,
         low_stock_at: Some(8),
         max_concurrency: 8,
+        line_items_from_stripe: false,
     };
     let plugin = plugin_configured(ledger, config).await;
     let paid = with_items("payment_intent.succeeded", Some("SKU-TEE-M:2, SKU-MUG:2"));

@@ -14,7 +14,7 @@ use tracing::{info, warn};
 
 use crate::reload::Live;
 use crate::source::stripe::{self, normalize, ThinEvent, Verified};
-use crate::store::{NewJob, Store, WaitingThin};
+use crate::store::{Planned, Store, WaitingThin};
 use crate::stripe_api::{ApiError, StripeApi, STRIPE_VERSION};
 
 /// The `schedules` row whose turn lets a replica fetch.
@@ -150,15 +150,12 @@ impl ThinFetcher {
                 return;
             }
         };
-        let jobs: Vec<NewJob> = self
-            .live
-            .get()
-            .rules()
-            .plan(&event)
-            .iter()
-            .map(NewJob::from)
-            .collect();
-        match self.store.ingest(&event, jobs, waiting.received_at).await {
+        let planned = Planned::of(self.live.get().rules(), &event);
+        match self
+            .store
+            .ingest_planned(&event, planned, waiting.received_at)
+            .await
+        {
             Ok(outcome) => {
                 info!(event_id = id, kind = %event.kind, ?outcome, "thin event completed and stored");
                 self.wake_dispatcher.notify_one();

@@ -8,6 +8,7 @@
 mod action;
 mod admin;
 mod database;
+mod followups;
 mod instance;
 mod locate;
 mod raw;
@@ -16,6 +17,7 @@ mod schema;
 mod server;
 mod span;
 mod store_only;
+mod stripe;
 mod token;
 mod validate;
 

@@ -34,6 +34,9 @@ pub struct RawConfig {
     pub plugins: PluginsConfig,
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// `[[followups]]`: X, unless Y within T.
+    #[serde(default)]
+    pub followups: Vec<FollowupConfig>,
     #[serde(default)]
     pub admin: AdminConfig,
     #[serde(default)]
@@ -227,4 +230,33 @@ pub struct RuleConfig {
     /// Dotted paths: one job per distinct set of their values, not per event.
     #[serde(default)]
     pub once_per: Vec<Spanned<String>>,
+}
+
+/// One `[[followups]]` entry: a rule whose actions wait for a deadline and run only
+/// if no `unless` event about the same thing came first.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowupConfig {
+    pub name: Spanned<String>,
+    /// The event types that start it.
+    pub after: Vec<Spanned<String>>,
+    /// A condition on the starting event.
+    pub when: Option<Spanned<String>>,
+    /// The event types that cancel it.
+    #[serde(default)]
+    pub unless: Vec<Spanned<String>>,
+    /// A condition the cancelling event must meet too.
+    pub unless_when: Option<Spanned<String>>,
+    /// What the two events must share: `object` (default), `order`, `customer`,
+    /// `subscription`.
+    #[serde(rename = "match")]
+    pub match_on: Option<Spanned<String>>,
+    /// How long after the starting event was created: `3d`.
+    pub within: Option<Spanned<String>>,
+    /// A time the starting event holds, moved: `data.object.evidence_details.due_by - 3d`.
+    pub deadline: Option<Spanned<String>>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    pub retry: RetryConfig,
 }

@@ -47,8 +47,8 @@ pub(super) fn validate(
             );
             return None;
         }
-        let api = stripe_api(stripe, env, &mut issues);
-        let reconcile_every = reconcile_every(stripe, &mut issues);
+        let api = super::stripe::stripe_api(stripe, env, &mut issues);
+        let reconcile_every = super::stripe::reconcile_every(stripe, &mut issues);
         Some(StripeSettings {
             secret: SecretString::from(secret),
             tolerance: Duration::from_secs(stripe.tolerance_secs),
@@ -115,6 +115,7 @@ pub(super) fn validate(
     let mut names = HashSet::new();
     for (index, rule) in raw.rules.iter().enumerate() {
         if let Some(rule) = validate_rule(
+            "rules",
             index,
             rule,
             &kinds,
@@ -127,6 +128,25 @@ pub(super) fn validate(
                     raw.rules[index].name.span(),
                     format!("rules[{index}].name"),
                     format!("another rule is already named `{}`", rule.name()),
+                );
+            }
+            rules.push(rule);
+        }
+    }
+    for (index, followup) in raw.followups.iter().enumerate() {
+        if let Some(rule) = super::followups::validate_followup(
+            index,
+            followup,
+            &kinds,
+            &plugin_specs,
+            templates.as_deref(),
+            &mut issues,
+        ) {
+            if !names.insert(rule.name().to_owned()) {
+                issues.at(
+                    followup.name.span(),
+                    format!("followups[{index}].name"),
+                    format!("a rule or follow-up is already named `{}`", rule.name()),
                 );
             }
             rules.push(rule);
@@ -201,7 +221,8 @@ pub(super) fn check_retry(key: &str, retry: &RetryConfig, issues: &mut Collector
     }
 }
 
-fn validate_rule(
+pub(super) fn validate_rule(
+    section: &str,
     index: usize,
     raw: &RuleConfig,
     kinds: &BTreeMap<String, &'static str>,
@@ -218,11 +239,11 @@ fn validate_rule(
     if !name_ok {
         issues.at(
             raw.name.span(),
-            format!("rules[{index}].name"),
-            format!("`{name}` is not a valid rule name: use letters, digits, `-` and `_`"),
+            format!("{section}[{index}].name"),
+            format!("`{name}` is not a valid name: use letters, digits, `-` and `_`"),
         );
     }
-    let label = format!("rules[{index}] ({name})");
+    let label = format!("{section}[{index}] ({name})");
 
     if raw.on.is_empty() {
         issues.at(
@@ -292,69 +313,6 @@ fn validate_rule(
             .with_retry(raw.retry)
             .with_once_per(once_per)
     })
-}
-
-/// `[sources.stripe]`'s API settings, when `api_key` is set.
-fn stripe_api(
-    stripe: &super::raw::StripeConfig,
-    env: &dyn Env,
-    issues: &mut Collector<'_>,
-) -> Option<super::restart::StripeApiSettings> {
-    let key = issues.expand(stripe.api_key.as_ref()?, "sources.stripe.api_key", env)?;
-    let base_text = stripe
-        .api_base
-        .as_ref()
-        .map_or(crate::stripe_api::DEFAULT_API_BASE, |base| {
-            base.get_ref().as_str()
-        });
-    let base = match reqwest::Url::parse(base_text) {
-        Ok(base) if matches!(base.scheme(), "http" | "https") => base,
-        _ => {
-            let span = stripe.api_base.as_ref().map_or(0..0, toml::Spanned::span);
-            issues.at(
-                span,
-                "sources.stripe.api_base",
-                format!("`{base_text}` is not an http(s) URL"),
-            );
-            return None;
-        }
-    };
-    if key.trim().is_empty() {
-        issues.unplaced("sources.stripe.api_key", "the API key is empty");
-        return None;
-    }
-    Some(super::restart::StripeApiSettings {
-        key: SecretString::from(key),
-        base,
-        per_second: stripe
-            .api_requests_per_second
-            .unwrap_or(crate::stripe_api::budget::DEFAULT_PER_SECOND)
-            .max(1),
-    })
-}
-
-/// `[sources.stripe] reconcile_every`, which needs an API key to ask with.
-fn reconcile_every(
-    stripe: &super::raw::StripeConfig,
-    issues: &mut Collector<'_>,
-) -> Option<Duration> {
-    let every = stripe.reconcile_every.as_ref()?;
-    let key = "sources.stripe.reconcile_every";
-    if stripe.api_key.is_none() {
-        issues.at(
-            every.span(),
-            key,
-            "reconcile_every asks Stripe's API: set api_key = \"${STRIPE_SECRET_KEY}\" too",
-        );
-        return None;
-    }
-    match super::parse_span(every.get_ref()) {
-        Ok(span) => Some(span),
-        Err(err) => {
-            issues.at(every.span(), key, err.to_string());
-            None
-        }
-    }
 }
 
 /// `once_per`'s dotted paths, split; each must name a field (`data.object.id`).

@@ -148,6 +148,9 @@ impl Shared {
         if let Some(waits) = self.fill_line_items(&mut job, &live).await {
             return self.record(&job, waits).await;
         }
+        if let Some(gated) = self.followup_gate(&job, &live).await {
+            return self.record(&job, gated).await;
+        }
         if let Some(gated) = self.order_gate(&job, &live).await {
             return self.record(&job, gated).await;
         }

@@ -20,6 +20,7 @@ mod customer;
 mod deliver;
 mod destinations;
 mod failover;
+mod followup;
 mod heartbeat;
 mod in_flight;
 mod job;

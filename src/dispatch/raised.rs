@@ -12,7 +12,7 @@ use tracing::{debug, info};
 
 use super::shared::Shared;
 use crate::reload::Snapshot;
-use crate::store::{ClaimedJob, NewJob, StoreError};
+use crate::store::{ClaimedJob, Planned, StoreError};
 
 /// The source herald's own events carry.
 pub const HERALD_SOURCE: &str = "herald";
@@ -39,10 +39,10 @@ impl Shared {
         let now_ms = self.clock.now_ms();
         for raised in raised {
             let event = herald_event(raised, &job.event, now_ms);
-            let jobs: Vec<NewJob> = live.rules().plan(&event).iter().map(NewJob::from).collect();
-            info!(event_id = %event.id, event_type = %event.kind, jobs = jobs.len(),
+            let planned = Planned::of(live.rules(), &event);
+            info!(event_id = %event.id, event_type = %event.kind, jobs = planned.jobs.len(),
                   cause = %job.event.id, "herald raised an event");
-            self.store.ingest(&event, jobs, now_ms).await?;
+            self.store.ingest_planned(&event, planned, now_ms).await?;
         }
         Ok(())
     }

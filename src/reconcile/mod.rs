@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::rules::Rules;
 use crate::source::stripe::{normalize, Verified};
-use crate::store::{NewJob, Store};
+use crate::store::{Planned, Store};
 use crate::stripe_api::{EventsQuery, StripeApi};
 
 /// What a reconcile found and did.
@@ -70,11 +70,13 @@ pub async fn reconcile(
                 report.unreadable += 1;
                 continue;
             };
-            let jobs: Vec<NewJob> = rules.plan(&event).iter().map(NewJob::from).collect();
+            let planned = Planned::of(rules, &event);
             report.added += 1;
-            report.jobs += jobs.len();
+            report.jobs += planned.jobs.len();
             if !dry_run {
-                store.ingest(&event, jobs, crate::clock::now_ms()).await?;
+                store
+                    .ingest_planned(&event, planned, crate::clock::now_ms())
+                    .await?;
             }
         }
         progress(report.listed);

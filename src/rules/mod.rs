@@ -5,6 +5,7 @@
 //! [`Rules::plan`] turns one event into the jobs the store inserts together with it.
 
 pub mod condition;
+mod followup;
 pub mod glob;
 mod order_view;
 mod scope;
@@ -14,6 +15,7 @@ use herald_plugin_api::{ActionSpec, Event, RetryConfig};
 use serde_json::{Map, Value};
 
 pub use self::condition::{Comparison, Condition, ConditionError, ORDER_PATHS};
+pub use self::followup::{FollowUp, MatchOn, Wait};
 pub use self::glob::{EventPattern, PatternError};
 pub use self::order_view::OrderView;
 use self::scope::EventScope;
@@ -29,6 +31,8 @@ pub struct Rule {
     retry: RetryConfig,
     /// Paths whose values, not the event, make a job one: `once_per`.
     once_per: Vec<Vec<String>>,
+    /// Set for a `[[followups]]` entry: its jobs wait for a deadline and an absence.
+    followup: Option<FollowUp>,
 }
 
 /// One action of a rule: the plugin instance and its parameters.
@@ -110,7 +114,20 @@ impl Rule {
             actions,
             retry: RetryConfig::default(),
             once_per: Vec::new(),
+            followup: None,
         }
+    }
+
+    /// The rule as a follow-up: its `on` is the follow-up's `after`.
+    #[must_use]
+    pub fn with_followup(mut self, followup: FollowUp) -> Self {
+        self.followup = Some(followup);
+        self
+    }
+
+    /// What makes it a follow-up, when it is one.
+    pub fn followup(&self) -> Option<&FollowUp> {
+        self.followup.as_ref()
     }
 
     /// The rule sending once per distinct value of `paths` (dotted, split) instead of
@@ -125,6 +142,9 @@ impl Rule {
     /// id}:{rule}:{index}`, or with `once_per`, `{source}:once:{values…}:{rule}:{index}`,
     /// which a second event with the same values shares, so its job is not queued.
     pub fn idempotency_key(&self, event: &Event, index: usize) -> String {
+        if let Some(key) = self.followup.as_ref().and_then(|f| f.match_on.key(event)) {
+            return format!("{}:followup:{key}:{}:{index}", event.source, self.name);
+        }
         if self.once_per.is_empty() {
             return idempotency_key(event, &self.name, index);
         }
@@ -193,6 +213,8 @@ pub struct PlannedJob {
     /// `{source}:{event id}:{rule}:{action index}`: the same for every retry and
     /// every replica, so downstreams can drop duplicates.
     pub idempotency_key: String,
+    /// When it is first due (ms since the epoch), for a follow-up; `None`: at once.
+    pub run_at: Option<i64>,
 }
 
 /// The rule set, in file order.
@@ -244,6 +266,26 @@ impl Rules {
             .collect()
     }
 
+    /// The keys `event` is marked under for the follow-ups whose `unless` names its
+    /// type (stored with it, read at their deadlines), each once.
+    pub fn unless_keys(&self, event: &Event) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .rules
+            .iter()
+            .filter_map(|rule| rule.followup.as_ref())
+            .filter(|followup| {
+                followup
+                    .unless
+                    .iter()
+                    .any(|pattern| pattern.matches(&event.kind))
+            })
+            .filter_map(|followup| followup.match_on.key(event))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Every job `event` sets off: one per action of every matching rule.
     ///
     /// Conditions on `data.…` or `raw.…` read `event.raw`, which builds its tree
@@ -254,16 +296,28 @@ impl Rules {
             .iter()
             .filter(|rule| rule.matches(event, &context))
             .flat_map(|rule| {
+                // A follow-up needs its key and its deadline; without either it
+                // plans nothing.
+                let run_at = match &rule.followup {
+                    Some(followup) if followup.match_on.key(event).is_none() => return Vec::new(),
+                    Some(followup) => match followup.due_ms(event) {
+                        Some(due) => Some(due),
+                        None => return Vec::new(),
+                    },
+                    None => None,
+                };
                 rule.actions
                     .iter()
                     .enumerate()
-                    .map(move |(index, action)| PlannedJob {
+                    .map(|(index, action)| PlannedJob {
                         rule: rule.name.clone(),
                         action_index: index,
                         plugin: action.plugin.clone(),
                         params: action.params.clone(),
                         idempotency_key: rule.idempotency_key(event, index),
+                        run_at,
                     })
+                    .collect()
             })
             .collect()
     }

@@ -14,7 +14,7 @@ use super::listener::BodyTimedOut;
 use super::AppState;
 use crate::clock::now_ms;
 use crate::source::stripe::{Incoming, ThinEvent};
-use crate::store::{IngestOutcome, NewJob};
+use crate::store::{IngestOutcome, Planned};
 
 /// The body of a 200 answer.
 #[derive(Debug, Serialize)]
@@ -87,15 +87,11 @@ async fn receive_inner(
             return keep_thin(state, source, &thin, &body, received_at_ms).await
         }
     };
-    let jobs = state
-        .live
-        .get()
-        .rules()
-        .plan(&event)
-        .iter()
-        .map(NewJob::from)
-        .collect();
-    let outcome = state.store.ingest(&event, jobs, received_at_ms).await?;
+    let planned = Planned::of(state.live.get().rules(), &event);
+    let outcome = state
+        .store
+        .ingest_planned(&event, planned, received_at_ms)
+        .await?;
     let ack = match outcome {
         IngestOutcome::Stored { jobs } => {
             state.metrics.webhook_received(source, &event.kind, false);

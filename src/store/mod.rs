@@ -15,6 +15,7 @@ mod error;
 mod event_pages;
 mod events;
 mod failover;
+mod followups;
 mod group_commit;
 mod inventory;
 mod job;
@@ -52,13 +53,14 @@ pub use self::events::{
     EventCursor, EventDetail, EventFilter, EventJob, EventListing, EventStatus, JobCounts,
 };
 pub use self::failover::Handover;
+pub use self::followups::PendingFollowUp;
 pub use self::job::{
     ClaimedJob, IngestOutcome, JobFilter, JobStatus, JobSummary, Pruned, Redelivered,
 };
 pub use self::links::{resolves, Resolution};
 pub use self::listing::EventSummary;
 use self::new_event::NewEvent;
-pub use self::new_event::NewJob;
+pub use self::new_event::{NewJob, Planned};
 pub use self::orders::OrderListing;
 use self::postgres::PostgresStore;
 pub use self::schedules::{ScheduleRow, Turn};
@@ -168,7 +170,26 @@ impl Store {
         jobs: Vec<NewJob>,
         received_at_ms: i64,
     ) -> Result<IngestOutcome> {
-        let row = NewEvent::new(event, jobs, received_at_ms)?;
+        let planned = Planned {
+            jobs,
+            marks: Vec::new(),
+        };
+        self.ingest_planned(event, planned, received_at_ms).await
+    }
+
+    /// [`Store::ingest`] of what the rules planned for `event`: its jobs, and the
+    /// marks a follow-up's `unless` will look for it under.
+    ///
+    /// # Errors
+    /// As [`Store::ingest`].
+    pub async fn ingest_planned(
+        &self,
+        event: &Event,
+        planned: Planned,
+        received_at_ms: i64,
+    ) -> Result<IngestOutcome> {
+        let mut row = NewEvent::new(event, planned.jobs, received_at_ms)?;
+        row.marks = planned.marks;
         let result = self.ingest_writer().submit(row).await;
         self.health.observe(&result);
         result

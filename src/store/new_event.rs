@@ -38,6 +38,8 @@ pub struct NewEvent {
     pub jobs: Vec<NewJob>,
     /// The links it adds, both ways (see `links`), inserted in the same transaction.
     pub links: Vec<(String, String)>,
+    /// The keys a follow-up's `unless` finds it under (see the `unless_marks` table).
+    pub marks: Vec<String>,
     /// What it tells of its customer, merged into the directory in the same
     /// transaction (see `customers`).
     pub contact: Option<Contact>,
@@ -52,6 +54,27 @@ pub struct NewJob {
     /// The action's parameters as JSON.
     pub(super) params: String,
     pub(super) idempotency_key: String,
+    /// When it is first due (ms since the epoch): a follow-up's deadline; `None`
+    /// for at once.
+    pub(super) run_at: Option<i64>,
+}
+
+/// What the rules planned for an event, as the store takes it: its jobs, and the keys
+/// it is marked under for follow-ups ([`crate::rules::Rules::unless_keys`]).
+#[derive(Debug, Default)]
+pub struct Planned {
+    pub jobs: Vec<NewJob>,
+    pub marks: Vec<String>,
+}
+
+impl Planned {
+    /// What `rules` plan for `event`.
+    pub fn of(rules: &crate::rules::Rules, event: &Event) -> Self {
+        Self {
+            jobs: rules.plan(event).iter().map(NewJob::from).collect(),
+            marks: rules.unless_keys(event),
+        }
+    }
 }
 
 /// A planned job as a row: the store reads the rules' plan, never the other way.
@@ -64,6 +87,7 @@ impl From<&PlannedJob> for NewJob {
             &job.params,
             &job.idempotency_key,
         )
+        .due_at(job.run_at)
     }
 }
 
@@ -89,6 +113,7 @@ impl NewEvent {
             received_at,
             jobs,
             links: super::links::edges(event),
+            marks: Vec::new(),
             contact: Contact::of(event),
         })
     }
@@ -111,7 +136,20 @@ impl NewJob {
             plugin: plugin.to_owned(),
             params: Value::Object(params.clone()).to_string(),
             idempotency_key: idempotency_key.to_owned(),
+            run_at: None,
         }
+    }
+
+    /// The job first due at `run_at` (ms since the epoch) instead of at once.
+    #[must_use]
+    pub fn due_at(mut self, run_at: Option<i64>) -> Self {
+        self.run_at = run_at;
+        self
+    }
+
+    /// When the job is first due, given that its event arrived at `now`.
+    pub(super) fn first_run(&self, now: i64) -> i64 {
+        self.run_at.unwrap_or(now)
     }
 }
 
@@ -122,6 +160,21 @@ pub fn first_copies(events: &[NewEvent]) -> impl Iterator<Item = &NewEvent> {
     events
         .iter()
         .filter(move |event| seen.insert((event.source.as_str(), event.event_id.as_str())))
+}
+
+/// The unless marks of a batch's first copies: `(source, key, event id)`, sorted.
+pub fn batch_marks(events: &[NewEvent]) -> Vec<(&str, &str, &str)> {
+    let mut marks: Vec<(&str, &str, &str)> = first_copies(events)
+        .flat_map(|event| {
+            event
+                .marks
+                .iter()
+                .map(|key| (event.source.as_str(), key.as_str(), event.event_id.as_str()))
+        })
+        .collect();
+    marks.sort_unstable();
+    marks.dedup();
+    marks
 }
 
 /// The links of a batch's first copies, each pair once, sorted: replicas writing
@@ -193,6 +246,7 @@ impl NewEvent {
                 })
                 .collect(),
             links: Vec::new(),
+            marks: Vec::new(),
             contact: None,
         }
     }

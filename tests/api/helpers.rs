@@ -796,16 +796,9 @@ pub async fn dispatcher_in(dir: &Path, text: &str, clock: &herald::clock::Clock)
 impl ClockedShop {
     /// Stores `event` at `now_ms` with the jobs the config's rules plan for it.
     pub async fn receive(&self, event: &herald_plugin_api::Event, now_ms: i64) {
-        let jobs: Vec<herald::store::NewJob> = self
-            .config
-            .reloadable
-            .rules
-            .plan(event)
-            .iter()
-            .map(herald::store::NewJob::from)
-            .collect();
+        let planned = herald::store::Planned::of(&self.config.reloadable.rules, event);
         self.store
-            .ingest(event, jobs, now_ms)
+            .ingest_planned(event, planned, now_ms)
             .await
             .expect("ingest");
     }

@@ -15,6 +15,7 @@ mod email;
 mod events;
 mod failover;
 mod failover_config;
+mod followups;
 mod helpers;
 mod herald_events;
 mod hostile_templates;

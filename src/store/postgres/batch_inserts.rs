@@ -15,7 +15,9 @@ use crate::store::error::Result;
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
 use crate::store::links::RecentLinks;
-use crate::store::new_event::{batch_customers, batch_links, first_copies, settle, NewEvent};
+use crate::store::new_event::{
+    batch_customers, batch_links, batch_marks, first_copies, settle, NewEvent,
+};
 
 /// Commits new events and their jobs.
 pub(super) struct IngestWriter {
@@ -65,6 +67,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         let mut params = Vec::with_capacity(jobs.len());
         let mut keys = Vec::with_capacity(jobs.len());
         let mut now = Vec::with_capacity(jobs.len());
+        let mut run_ats = Vec::with_capacity(jobs.len());
         for (event, job) in jobs {
             job_sources.push(event.source.as_str());
             job_ids.push(event.event_id.as_str());
@@ -74,7 +77,12 @@ impl BatchWriter<NewEvent> for IngestWriter {
             params.push(job.params.as_str());
             keys.push(job.idempotency_key.as_str());
             now.push(event.received_at);
+            run_ats.push(job.first_run(event.received_at));
         }
+        let marks = batch_marks(events);
+        let mark_sources: Vec<&str> = marks.iter().map(|mark| mark.0).collect();
+        let mark_keys: Vec<&str> = marks.iter().map(|mark| mark.1).collect();
+        let mark_events: Vec<&str> = marks.iter().map(|mark| mark.2).collect();
         let links = self.links.unwritten(batch_links(events));
         let link_sources: Vec<&str> = links.iter().map(|link| link.0).collect();
         let link_from: Vec<&str> = links.iter().map(|link| link.1).collect();
@@ -122,11 +130,11 @@ impl BatchWriter<NewEvent> for IngestWriter {
                  INSERT INTO jobs (event_pk, rule, action_index, plugin, params,
                                    idempotency_key, run_at, queued_at, created_at, updated_at)
                  SELECT i.pk, j.rule, j.action_index, j.plugin, j.params, j.idempotency_key,
-                        j.now, j.now, j.now, j.now
+                        j.run_at, j.now, j.now, j.now
                  FROM UNNEST($11::TEXT[], $12::TEXT[], $13::TEXT[], $14::BIGINT[],
-                             $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::BIGINT[])
+                             $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::BIGINT[], $32::BIGINT[])
                       WITH ORDINALITY AS j(source, event_id, rule, action_index, plugin,
-                                           params, idempotency_key, now, n)
+                                           params, idempotency_key, now, run_at, n)
                  JOIN inserted AS i ON i.source = j.source AND i.event_id = j.event_id
                  ORDER BY j.n
                  ON CONFLICT (idempotency_key) DO NOTHING
@@ -140,6 +148,10 @@ impl BatchWriter<NewEvent> for IngestWriter {
                                       $26::TEXT[], $27::BIGINT[], $28::TEXT[], $29::BIGINT[],
                                       $30::TEXT[], $31::BIGINT[])
                  {upsert}
+             ), marked AS (
+                 INSERT INTO unless_marks (source, key, event_id)
+                 SELECT * FROM UNNEST($33::TEXT[], $34::TEXT[], $35::TEXT[])
+                 ON CONFLICT DO NOTHING
              )
              SELECT source, event_id FROM inserted",
             columns = customers::COLUMNS,
@@ -177,6 +189,10 @@ impl BatchWriter<NewEvent> for IngestWriter {
             .bind(&phone_ats)
             .bind(&locales)
             .bind(&locales_ats)
+            .bind(&run_ats)
+            .bind(&mark_sources)
+            .bind(&mark_keys)
+            .bind(&mark_events)
             .fetch_all(&self.pool)
             .await?;
         self.links.remember(&links);

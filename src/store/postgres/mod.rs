@@ -75,21 +75,23 @@ pub(in crate::store) async fn insert_jobs(
     let mut plugins = Vec::with_capacity(jobs.len());
     let mut params = Vec::with_capacity(jobs.len());
     let mut keys = Vec::with_capacity(jobs.len());
+    let mut run_ats = Vec::with_capacity(jobs.len());
     for job in jobs {
         rules.push(job.rule.clone());
         indexes.push(job.action_index);
         plugins.push(job.plugin.clone());
         params.push(job.params.clone());
         keys.push(job.idempotency_key.clone());
+        run_ats.push(job.first_run(now));
     }
     // ORDER BY the ordinality: ids follow the plan's order, as SQLite's do.
     let inserted = sqlx::query(
         "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
                            run_at, queued_at, created_at, updated_at)
          SELECT $1, t.rule, t.action_index, t.plugin, t.params, t.idempotency_key,
-                $7, $7, $7, $7
-         FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[])
-              WITH ORDINALITY AS t(rule, action_index, plugin, params, idempotency_key, n)
+                t.run_at, $7, $7, $7
+         FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $8::BIGINT[])
+              WITH ORDINALITY AS t(rule, action_index, plugin, params, idempotency_key, run_at, n)
          ORDER BY t.n
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
@@ -100,6 +102,7 @@ pub(in crate::store) async fn insert_jobs(
     .bind(params)
     .bind(keys)
     .bind(now)
+    .bind(run_ats)
     .execute(conn)
     .await?
     .rows_affected();

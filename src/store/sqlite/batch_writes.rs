@@ -20,7 +20,9 @@ use crate::store::error::{Result, StoreError};
 use crate::store::group_commit::{BatchWriter, Committed};
 use crate::store::job::IngestOutcome;
 use crate::store::links::RecentLinks;
-use crate::store::new_event::{batch_customers, batch_links, first_copies, settle, NewEvent};
+use crate::store::new_event::{
+    batch_customers, batch_links, batch_marks, first_copies, settle, NewEvent,
+};
 
 /// Rows per statement: SQLite binds at most 32,766 parameters per statement.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -53,6 +55,7 @@ impl BatchWriter<NewEvent> for IngestWriter {
         push_job_rows(&mut query, events);
         let links = self.links.unwritten(batch_links(events));
         push_link_rows(&mut query, &links);
+        push_mark_rows(&mut query, &batch_marks(events));
         let contacts = batch_customers(events);
         push_contact_rows(&mut query, &contacts);
         query.push(
@@ -111,7 +114,7 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
             "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
                                run_at, queued_at, created_at, updated_at)
              SELECT e.pk, v.column3, v.column4, v.column5, v.column6, v.column7,
-                    v.column8, v.column8, v.column8, v.column8
+                    v.column10, v.column8, v.column8, v.column8
              FROM (",
         );
         query.push_values(chunk, |mut row, (event, job)| {
@@ -124,7 +127,8 @@ fn push_job_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, events: &'a [NewEvent
                 .push_bind(&job.params)
                 .push_bind(&job.idempotency_key)
                 .push_bind(event.received_at)
-                .push_bind(order);
+                .push_bind(order)
+                .push_bind(job.first_run(event.received_at));
         });
         query.push(
             ") AS v JOIN events AS e ON e.source = v.column1 AND e.event_id = v.column2
@@ -141,6 +145,17 @@ fn push_link_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, links: &[(&'a str, &
         query.push("INSERT INTO links (source, a, b) ");
         query.push_values(chunk, |mut row, (source, a, b)| {
             row.push_bind(*source).push_bind(*a).push_bind(*b);
+        });
+        query.push(" ON CONFLICT DO NOTHING;\n");
+    }
+}
+
+/// Inserts the follow-ups' unless marks; none for most batches, and then no SQL.
+fn push_mark_rows<'a>(query: &mut QueryBuilder<'a, Sqlite>, marks: &[(&'a str, &'a str, &'a str)]) {
+    for chunk in marks.chunks(ROWS_PER_STATEMENT) {
+        query.push("INSERT INTO unless_marks (source, key, event_id) ");
+        query.push_values(chunk, |mut row, (source, key, event_id)| {
+            row.push_bind(*source).push_bind(*key).push_bind(*event_id);
         });
         query.push(" ON CONFLICT DO NOTHING;\n");
     }

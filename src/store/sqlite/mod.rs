@@ -46,7 +46,7 @@ pub(in crate::store) async fn insert_jobs(
         inserted += sqlx::query(
             "INSERT INTO jobs (event_pk, rule, action_index, plugin, params, idempotency_key,
                                run_at, queued_at, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?7)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7, ?7)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(event_pk)
@@ -56,6 +56,7 @@ pub(in crate::store) async fn insert_jobs(
         .bind(&job.params)
         .bind(&job.idempotency_key)
         .bind(now)
+        .bind(job.first_run(now))
         .execute(&mut *tx)
         .await?
         .rows_affected();

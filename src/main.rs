@@ -7,8 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, customers, error, events, ops, purge_queued, reconcile, relink, render, route,
-    stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand, StripeCommand,
+    backfill, check, customers, error, events, followups, ops, purge_queued, reconcile, relink,
+    render, route, stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand,
+    StripeCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -66,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backfill(args) => backfill::run(&load(&cli.config)?, &args).await,
         Command::Relink => relink::run(&load_store(&cli.config)?).await,
         Command::Reconcile(args) => reconcile::run(&load(&cli.config)?, &args).await,
+        Command::Followups(args) => followups::run(&load(&cli.config)?, &args).await,
         Command::Stripe {
             command: StripeCommand::Check { json },
         } => stripe_check::run(&load(&cli.config)?, json).await,

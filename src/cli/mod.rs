@@ -5,6 +5,7 @@ pub mod check;
 pub mod customers;
 pub mod error;
 pub mod events;
+pub mod followups;
 pub mod ops;
 mod progress;
 pub mod purge_queued;
@@ -246,6 +247,8 @@ pub enum Command {
         #[command(subcommand)]
         command: OrdersCommand,
     },
+    /// The follow-ups waiting for their deadline, soonest first.
+    Followups(followups::FollowupsArgs),
     /// Subscriptions as the subscriptions plugin keeps them; `show SUB_ID` for one.
     ///
     /// Examples:

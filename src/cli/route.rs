@@ -72,13 +72,18 @@ fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
     } else {
         "not matched"
     };
-    let _ = writeln!(out, "rule {}: {verdict}", rule.name);
+    let (what, on) = if rule.followup.is_some() {
+        ("follow-up", "after")
+    } else {
+        ("rule", "on")
+    };
+    let _ = writeln!(out, "{what} {}: {verdict}", rule.name);
     match &rule.on {
         Some(pattern) => {
-            let _ = writeln!(out, "  on: {pattern}");
+            let _ = writeln!(out, "  {on}: {pattern}");
         }
         None => {
-            let _ = writeln!(out, "  on: no pattern matches {kind}");
+            let _ = writeln!(out, "  {on}: no pattern matches {kind}");
             return;
         }
     }
@@ -87,6 +92,20 @@ fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
         for comparison in &rule.comparisons {
             let _ = writeln!(out, "    {}", comparison.line());
         }
+    }
+    if let (Some(followup), true) = (&rule.followup, rule.matched) {
+        let unless = followup.unless.join(", ");
+        let _ = match (followup.due_at_ms, &followup.about) {
+            (Some(due), Some(about)) => writeln!(
+                out,
+                "  waits until {} UTC; runs then unless {unless} about {about} comes first",
+                crate::cli::ops::format_ms(Some(due))
+            ),
+            _ => writeln!(
+                out,
+                "  plans nothing: the event lacks the key or the deadline the follow-up needs"
+            ),
+        };
     }
     for action in &rule.actions {
         action_text(out, action);

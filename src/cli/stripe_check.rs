@@ -19,14 +19,20 @@ pub struct Findings {
     pub other_versions: Vec<(String, String)>,
 }
 
-/// Compares what the rules wait for with what `endpoints` send. herald's own types
-/// (`herald.…`) are herald's to raise and are left out.
+/// Compares what the rules wait for with what `endpoints` send: their `on`, and a
+/// follow-up's `unless` too (one never sent lets the follow-up always run). herald's
+/// own types (`herald.…`) are herald's to raise and are left out.
 pub fn compare(rules: &Rules, endpoints: &[Endpoint]) -> Findings {
-    let patterns: Vec<_> = rules
+    let mut patterns: Vec<_> = rules
         .iter()
-        .flat_map(|rule| rule.on().iter())
+        .flat_map(|rule| {
+            let unless = rule.followup().map(|followup| followup.unless.iter());
+            rule.on().iter().chain(unless.into_iter().flatten())
+        })
         .filter(|pattern| !pattern.as_str().starts_with("herald."))
         .collect();
+    patterns.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    patterns.dedup_by(|a, b| a.as_str() == b.as_str());
     let enabled: Vec<&Endpoint> = endpoints
         .iter()
         .filter(|endpoint| endpoint.status == "enabled")

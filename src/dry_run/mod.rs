@@ -40,6 +40,21 @@ pub struct RuleReport {
     pub comparisons: Vec<Comparison>,
     /// What each action would do; empty unless matched.
     pub actions: Vec<ActionPreview>,
+    /// For a follow-up: when it would run, and what would stop it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followup: Option<FollowUpPreview>,
+}
+
+/// A follow-up's wait, as `herald route` explains it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpPreview {
+    /// When its actions would run (ms since the epoch); `None`: the event lacks its
+    /// deadline or key, so nothing would be planned.
+    pub due_at_ms: Option<i64>,
+    /// The key an `unless` event must be about.
+    pub about: Option<String>,
+    /// The `unless` patterns.
+    pub unless: Vec<String>,
 }
 
 impl RouteReport {
@@ -67,7 +82,17 @@ impl RouteReport {
                 } else {
                     Vec::new()
                 };
+                let followup = trace.rule.followup().map(|followup| FollowUpPreview {
+                    due_at_ms: followup.due_ms(event),
+                    about: followup.match_on.key(event),
+                    unless: followup
+                        .unless
+                        .iter()
+                        .map(|p| p.as_str().to_owned())
+                        .collect(),
+                });
                 RuleReport {
+                    followup,
                     matched: trace.matched,
                     on: trace.pattern,
                     when: trace.rule.when().map(|when| when.source().to_owned()),

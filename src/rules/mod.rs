@@ -266,6 +266,15 @@ impl Rules {
             .collect()
     }
 
+    /// The names of the follow-ups among the rules.
+    pub fn followup_names(&self) -> Vec<&str> {
+        self.rules
+            .iter()
+            .filter(|rule| rule.followup.is_some())
+            .map(|rule| rule.name.as_str())
+            .collect()
+    }
+
     /// The keys `event` is marked under for the follow-ups whose `unless` names its
     /// type (stored with it, read at their deadlines), each once.
     pub fn unless_keys(&self, event: &Event) -> Vec<String> {

@@ -79,10 +79,15 @@ async fn every_shipped_route_sends_its_email() {
         attempted += app.dispatch_all_pending().await;
     }
     // Five emails, five order updates (the dispute's order found through its
-    // charge), and the alert for a dispute without an order skipped.
-    assert_eq!(attempted, 11);
+    // charge), the alert for a dispute without an order skipped, and the
+    // evidence-due follow-up: the fixture's deadline is long past, so it runs at once.
+    assert_eq!(attempted, 12);
     let mails: Vec<String> = app.outbox().iter().map(|m| decoded(m)).collect();
-    assert_eq!(mails.len(), 5, "{mails:#?}");
+    assert_eq!(mails.len(), 6, "{mails:#?}");
+    assert!(
+        mails.iter().any(|m| m.contains("Dispute evidence due")),
+        "{mails:#?}"
+    );
     assert_eq!(
         mails
             .iter()

@@ -222,3 +222,53 @@ fn a_follow_up_says_what_is_missing_or_wrong_at_its_line() {
         refused("unless = [\"invoice.paid\"]\nwithin = \"3d\"\nmatch = \"customer\"\n").is_empty()
     );
 }
+
+#[tokio::test]
+async fn the_shipped_follow_ups_wait_and_are_listed_by_the_cli_and_the_api() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let mut table: toml::Table =
+        toml::from_str(&crate::helpers::shipped_config_in(dir.path())).expect("toml");
+    table["admin"]
+        .as_table_mut()
+        .expect("[admin]")
+        .insert("token".into(), "${HERALD_ADMIN_TOKEN}".into());
+    let text = toml::to_string(&table).expect("toml");
+    let app = crate::helpers::spawn_app_in(dir, &text).await;
+    let mut failed = sample(FAILED);
+    failed["created"] = chrono::Utc::now().timestamp().into();
+    let body = serde_json::to_vec(&failed).expect("json");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["followups"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("invoice-still-unpaid"), "{out}");
+    assert!(out.contains("1 follow-up jobs waiting"), "{out}");
+    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["followups", "--json"]);
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).expect("json");
+    let api = app.admin_json("/api/followups").await;
+    assert_eq!(listed, api);
+    let waiting = &api["followups"][0];
+    assert_eq!(waiting["rule"], "invoice-still-unpaid");
+    assert_eq!(waiting["event_type"], FAILED);
+    let due = waiting["due_at_ms"].as_i64().expect("due");
+    let created = failed["created"].as_i64().expect("created");
+    assert_eq!(due, (created + 3 * 86_400) * 1000);
+    // `herald route` explains the wait.
+    let saved = app.dir.path().join("failed.json");
+    std::fs::write(&saved, &body).expect("write");
+    let (ok, out, err) = crate::helpers::run_cli(
+        &app.config_path(),
+        &["route", saved.to_str().expect("utf-8")],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("follow-up invoice-still-unpaid: matched"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "runs then unless invoice.paid, invoice.voided, invoice.marked_uncollectible about in_"
+        ),
+        "{out}"
+    );
+}

@@ -297,6 +297,10 @@ async fn stripe_check_names_a_type_the_rules_use_that_no_endpoint_sends() {
         "invoice.payment_action_required",
         "entitlements.active_entitlement_summary.updated",
         "payout.paid",
+        // The follow-ups': what starts them, and what stops them.
+        "payment_intent.processing",
+        "charge.dispute.updated",
+        "invoice.voided",
     ];
     fake.set_endpoints(vec![endpoint(&sent, "2025-01-27.acacia")]);
     let cli = |args: &'static [&'static str]| {
@@ -320,8 +324,13 @@ async fn stripe_check_names_a_type_the_rules_use_that_no_endpoint_sends() {
         "{out}"
     );
     assert!(out.contains("API version 2025-01-27.acacia"), "{out}");
+    // A follow-up's `unless` counts too: never sent, the reminder would always go.
     assert!(
-        err.contains("1 of the rules' types are sent by no endpoint"),
+        out.contains("error: a rule waits for invoice.marked_uncollectible"),
+        "{out}"
+    );
+    assert!(
+        err.contains("2 of the rules' types are sent by no endpoint"),
         "{err}"
     );
 

@@ -387,8 +387,10 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         .expect("test step")
         .remove("email")
         .expect("the email instance");
-    let rules = table["rules"].as_array_mut().expect("test step");
-    rules.retain(|rule| !rule.to_string().contains("customer_mail"));
+    for section in ["rules", "followups"] {
+        let rules = table[section].as_array_mut().expect("test step");
+        rules.retain(|rule| !rule.to_string().contains("customer_mail"));
+    }
     std::fs::write(&path, toml::to_string(&table).expect("test step")).expect("test step");
     let changes = app.reload().await;
     assert_eq!(changes.plugins_removed, ["customer_mail"], "{changes:?}");

@@ -129,7 +129,7 @@ fn check_reports_a_shop_value_a_template_uses_but_the_config_lacks() {
         .take(to)
         .collect::<Vec<_>>()
         .iter()
-        .rposition(|text| text.trim() == "[[rules.actions]]")
+        .rposition(|text| matches!(text.trim(), "[[rules.actions]]" | "[[followups.actions]]"))
         .expect("the action's table")
         + 1;
     let expected = format!("{}:{line}: `to` (customer_mail): ", shop.config.display());

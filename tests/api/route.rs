@@ -75,14 +75,33 @@ fn fixture(name: &str) -> String {
 /// The shipped config's rule names, in file order: the route tests list every rule,
 /// and follow the shipped config as it grows.
 fn shipped_rules() -> Vec<String> {
+    let names = |section: &str| {
+        let text = std::fs::read_to_string(repo().join("config.toml")).expect("config.toml");
+        let table: toml::Table = toml::from_str(&text).expect("config parses");
+        table
+            .get(section)
+            .and_then(toml::Value::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|rule| rule["name"].as_str().expect("a name").to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    // Follow-ups are rules too, listed after them.
+    [names("rules"), names("followups")].concat()
+}
+
+/// Whether the shipped rule `name` is a follow-up.
+fn is_followup(name: &str) -> bool {
     let text = std::fs::read_to_string(repo().join("config.toml")).expect("config.toml");
-    let table: toml::Table = toml::from_str(&text).expect("config parses");
-    table["rules"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .map(|rule| rule["name"].as_str().expect("a name").to_owned())
-        .collect()
+    text.contains(&format!("name = \"{name}\"")) && {
+        let table: toml::Table = toml::from_str(&text).expect("config parses");
+        table["followups"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|f| f["name"].as_str() == Some(name)))
+    }
 }
 
 /// `rule NAME: not matched` for each shipped rule from `from` up to `to` (exclusive),
@@ -95,7 +114,13 @@ fn unmatched(kind: &str, from: &str, to: Option<&str>) -> String {
     });
     rules[start..end]
         .iter()
-        .map(|rule| format!("rule {rule}: not matched\n  on: no pattern matches {kind}\n\n"))
+        .map(|rule| {
+            if is_followup(rule) {
+                format!("follow-up {rule}: not matched\n  after: no pattern matches {kind}\n\n")
+            } else {
+                format!("rule {rule}: not matched\n  on: no pattern matches {kind}\n\n")
+            }
+        })
         .collect()
 }
 
@@ -143,9 +168,10 @@ rule payment-confirmation: matched, if the order agrees at delivery
   action 0: orders (orders)
     idempotency key: stripe:evt_1R4QrlHrLd9TstBbciwU1NSl:order-status:0
 
-2 of {count} rules match, 2 actions would run (dry run: nothing sent, nothing stored)
+{followups}2 of {count} rules match, 2 actions would run (dry run: nothing sent, nothing stored)
 ",
         unmatched = unmatched(kind, "payment-failed", Some("order-status")),
+        followups = unmatched(kind, "invoice-still-unpaid", None),
         count = shipped_rules().len(),
     );
     assert_eq!(stdout, expected);

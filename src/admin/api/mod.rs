@@ -6,6 +6,7 @@ mod config;
 mod customers;
 mod dead_letters;
 mod events;
+mod followups;
 mod inventory;
 mod jobs;
 mod orders;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/api/customers/{source}/{customer_id}",
             get(customers::show),
         )
+        .route("/api/followups", get(followups::list))
         .route("/api/subscriptions", get(subscriptions::list))
         .route("/api/subscriptions/{id}", get(subscriptions::show))
         .route("/api/inventory", get(inventory::list))

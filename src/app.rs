@@ -255,6 +255,14 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
+        if self.run_workers {
+            let watch = crate::alerts::AlertWatch {
+                store: self.store.clone(),
+                live: self.live.clone(),
+                wake: self.dispatcher.waker(),
+            };
+            tokio::spawn(watch.run_until_stopped(stop.clone()));
+        }
         if let Some(reconciler) = self.reconciler() {
             tokio::spawn(reconciler.run_until_stopped(stop.clone()));
         }

@@ -39,6 +39,7 @@ use tokio::sync::Notify;
 pub use self::backoff::RetryPolicy;
 pub use self::breaker::{CircuitBreaker, Permit};
 use self::destinations::Destinations;
+pub use self::raised::{own_event, HERALD_SOURCE};
 use self::shared::Shared;
 use crate::clock::Clock;
 use crate::config::DispatchSettings;

@@ -48,16 +48,21 @@ impl Shared {
     }
 }
 
-/// `raised` as a stored event, in Stripe's shape so rules and templates read it
-/// the same way: `type`, `created`, `data.object`.
+/// `raised` as a stored event, caused by `cause`.
 pub fn herald_event(raised: RaisedEvent, cause: &Event, now_ms: i64) -> Event {
+    own_event(raised, cause.livemode, now_ms)
+}
+
+/// One of herald's own events, stored at `now_ms`, in Stripe's shape so rules and
+/// templates read it the same way: `type`, `created`, `data.object`.
+pub fn own_event(raised: RaisedEvent, livemode: bool, now_ms: i64) -> Event {
     let created = now_ms.div_euclid(1000);
     let raw = json!({
         "id": raised.id,
         "object": "event",
         "type": raised.kind,
         "created": created,
-        "livemode": cause.livemode,
+        "livemode": livemode,
         "data": { "object": raised.object },
     });
     Event {
@@ -65,7 +70,7 @@ pub fn herald_event(raised: RaisedEvent, cause: &Event, now_ms: i64) -> Event {
         source: HERALD_SOURCE.to_owned(),
         kind: raised.kind,
         created,
-        livemode: cause.livemode,
+        livemode,
         api_version: None,
         object_id: None,
         order_id: None,

@@ -6,6 +6,7 @@
 //! deliver outside any transaction, and record each attempt.
 
 mod admin;
+mod alerts;
 mod attempt;
 mod backend;
 mod claim;
@@ -43,6 +44,7 @@ use std::sync::Arc;
 use herald_plugin_api::Event;
 use secrecy::ExposeSecret;
 
+pub use self::alerts::{DeadGroup, OpenAlert};
 use self::attempt::NewAttempt;
 pub use self::attempt::{AttemptOutcome, AttemptRecord, AttemptSummary};
 use self::backend::Backend;

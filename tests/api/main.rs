@@ -1,6 +1,7 @@
 mod admin;
 mod admin_api;
 mod admin_hardening;
+mod alerts;
 mod backfill;
 mod browser;
 mod config;

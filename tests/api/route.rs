@@ -171,7 +171,7 @@ rule payment-confirmation: matched, if the order agrees at delivery
 {followups}2 of {count} rules match, 2 actions would run (dry run: nothing sent, nothing stored)
 ",
         unmatched = unmatched(kind, "payment-failed", Some("order-status")),
-        followups = unmatched(kind, "invoice-still-unpaid", None),
+        followups = unmatched(kind, "ops-on-dead-letters", None),
         count = shipped_rules().len(),
     );
     assert_eq!(stdout, expected);

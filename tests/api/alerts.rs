@@ -1,0 +1,140 @@
+//! herald's own alerts (issue 33): a burst of dead letters on one action gives one
+//! `herald.dead_letter`, carrying the count, not one per job; emptied, one
+//! `herald.dead_letter_cleared`; an alert's own failure raises nothing. On SQLite and
+//! PostgreSQL, the scan run with an injected time.
+
+use herald::store::{JobFilter, JobStatus};
+use herald_testkit::HttpSink;
+use serde_json::Value;
+
+use crate::helpers::{base_config, normalized, sample, webhook_instance, BackendShop};
+
+fn config(broken: String, ops: String) -> impl Fn(&std::path::Path, &str) -> String {
+    move |_dir, url| {
+        [
+            base_config(),
+            format!("[database]\nurl = \"{url}\"\n"),
+            webhook_instance("broken", &broken),
+            webhook_instance("ops", &ops),
+            crate::helpers::rule(
+                "notify",
+                r#"["payment_intent.succeeded"]"#,
+                r#"plugin = "broken""#,
+            ),
+            crate::helpers::rule("ops-alerts", r#"["herald.*"]"#, r#"plugin = "ops""#),
+        ]
+        .concat()
+    }
+}
+
+impl BackendShop {
+    async fn pay(&self, n: usize) {
+        for i in 0..n {
+            let mut event = sample("payment_intent.succeeded");
+            event["id"] = format!("evt_pay_{}_{i}", self.clock.now_ms()).into();
+            self.receive_event(&normalized(&event)).await;
+        }
+        self.deliver().await;
+    }
+
+    async fn scan(&self) -> usize {
+        let rules = &self.shop.config.reloadable.rules;
+        herald::alerts::scan(&self.shop.store, rules, self.clock.now_ms())
+            .await
+            .expect("scan")
+    }
+}
+
+/// The alerts `sink` received, as `(type, state, count)`.
+fn alerts(sink: &HttpSink, from: usize) -> Vec<(String, String, i64)> {
+    sink.received()[from..]
+        .iter()
+        .map(|request| {
+            let body: Value = serde_json::from_slice(&request.body).expect("json");
+            let object = &body["data"];
+            (
+                body["type"].as_str().unwrap_or_default().to_owned(),
+                object["state"].as_str().unwrap_or_default().to_owned(),
+                object["count"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_burst_of_dead_letters_gives_one_alert_then_one_when_it_clears() {
+    let (broken, ops) = (HttpSink::start().await, HttpSink::start().await);
+    broken.set_status(400);
+    let config = config(broken.url(), ops.url());
+    for (backend, shop) in BackendShop::each(&config).await {
+        let from = ops.received().len();
+        shop.pay(3).await;
+        assert_eq!(shop.scan().await, 1, "{backend}");
+        shop.deliver().await;
+        let raised = alerts(&ops, from);
+        assert_eq!(
+            raised,
+            [("herald.dead_letter".into(), "open".into(), 3)],
+            "{backend}"
+        );
+
+        // Two more die: the problem is still the one alert.
+        shop.clock.advance(std::time::Duration::from_secs(30));
+        shop.pay(2).await;
+        assert_eq!(shop.scan().await, 0, "{backend}");
+        assert_eq!(
+            shop.scan().await,
+            0,
+            "{backend}: a scan repeated raises nothing"
+        );
+
+        // The dead letters purged: one alert that it cleared, with the last count.
+        let filter = JobFilter {
+            rule: Some("notify".into()),
+            ..JobFilter::default()
+        };
+        let dead = shop
+            .shop
+            .store
+            .dead_letters(&filter, 100)
+            .await
+            .expect("dead");
+        assert_eq!(dead.len(), 5, "{backend}");
+        let ids: Vec<i64> = dead.iter().map(|job| job.id).collect();
+        shop.shop.store.purge_dead(&ids).await.expect("purge");
+        assert_eq!(shop.scan().await, 1, "{backend}");
+        shop.deliver().await;
+        let raised = alerts(&ops, from);
+        assert_eq!(raised.len(), 2, "{backend}: {raised:?}");
+        assert_eq!(
+            raised[1],
+            ("herald.dead_letter_cleared".into(), "cleared".into(), 5)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_alert_that_fails_raises_no_alert() {
+    let (broken, ops) = (HttpSink::start().await, HttpSink::start().await);
+    broken.set_status(400);
+    ops.set_status(400);
+    let config = config(broken.url(), ops.url());
+    for (backend, shop) in BackendShop::each(&config).await {
+        shop.pay(1).await;
+        assert_eq!(shop.scan().await, 1, "{backend}");
+        shop.deliver().await;
+        let filter = JobFilter {
+            rule: Some("ops-alerts".into()),
+            ..JobFilter::default()
+        };
+        let dead = shop
+            .shop
+            .store
+            .dead_letters(&filter, 10)
+            .await
+            .expect("dead");
+        assert_eq!(dead.len(), 1, "{backend}: the alert's own job died");
+        assert_eq!(dead[0].status, JobStatus::Dead);
+        assert_eq!(shop.scan().await, 0, "{backend}: and raised nothing");
+    }
+}

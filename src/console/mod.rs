@@ -13,6 +13,7 @@ mod assets;
 mod dead_letters;
 mod editor;
 mod events;
+mod followups;
 mod message;
 mod orders;
 mod page;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/dead-letters/purge", post(actions::purge))
         .route("/orders", get(orders::search))
         .route("/orders/{id}", get(orders::show))
+        .route("/followups", get(followups::list))
         .route("/subscriptions", get(subscriptions::search))
         .route("/subscriptions/{id}", get(subscriptions::show))
         .route("/templates", get(templates_page::editor_page))

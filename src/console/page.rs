@@ -11,11 +11,12 @@ use serde_json::Value;
 use super::shell::Shell;
 
 /// The sections of the navigation bar: path and label.
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/", "Events"),
     ("/dead-letters", "Dead letters"),
     ("/orders", "Orders"),
     ("/subscriptions", "Subscriptions"),
+    ("/followups", "Follow-ups"),
     ("/templates", "Templates"),
 ];
 

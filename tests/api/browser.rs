@@ -192,6 +192,7 @@ actions = [{{ plugin = "ops_hook" }}]
     detail_shows_attempts(&client, &app).await;
     a_held_order_shows_its_hold(&client, &app).await;
     a_subscription_shows_its_access(&client, &app).await;
+    a_waiting_follow_up_is_listed(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
     editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
@@ -286,6 +287,20 @@ async fn a_subscription_shows_its_access(client: &Client, app: &TestApp) {
         .await
         .contains("at the end of the period"));
     screenshot(client, "subscription").await;
+}
+
+/// A failed invoice starts the shipped reminder: the follow-ups page shows it waiting.
+async fn a_waiting_follow_up_is_listed(client: &Client, app: &TestApp) {
+    let mut failed = crate::helpers::sample("invoice.payment_failed");
+    failed["created"] = chrono::Utc::now().timestamp().into();
+    let body = serde_json::to_vec(&failed).expect("json");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    client
+        .goto(&app.console_url("/followups"))
+        .await
+        .expect("follow-ups page");
+    wait_for_text(client, "table.followups", "invoice-still-unpaid").await;
+    screenshot(client, "followups").await;
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

@@ -511,3 +511,20 @@ async fn an_events_page_shows_what_each_job_sends() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_follow_ups_page_lists_what_waits_and_what_would_stop_it() {
+    let app = app_with("").await;
+    let (status, html) = page(&app, "/followups").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No follow-up is waiting"), "{html}");
+    let mut failed = crate::helpers::sample("invoice.payment_failed");
+    failed["created"] = chrono::Utc::now().timestamp().into();
+    let body = serde_json::to_vec(&failed).expect("json");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    let (status, html) = page(&app, "/followups").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("invoice-still-unpaid"), "{html}");
+    assert!(html.contains("invoice.paid, invoice.voided"), "{html}");
+    assert!(html.contains("1 follow-up job waiting"), "{html}");
+}

@@ -144,14 +144,31 @@ async fn raise(
     object: serde_json::Value,
     now_ms: i64,
 ) -> Result<(), StoreError> {
+    let id = format!("{kind}:{}:{}", alert.key, alert.opened_at);
+    store_own_event(store, rules, id, kind, object, now_ms).await
+}
+
+/// Stores one of herald's own events, `id` of type `kind` holding `object`, with
+/// the jobs `rules` plan for it.
+///
+/// # Errors
+/// When it cannot be stored.
+pub async fn store_own_event(
+    store: &Store,
+    rules: &Rules,
+    id: String,
+    kind: &str,
+    object: serde_json::Value,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     let raised = RaisedEvent {
-        id: format!("{kind}:{}:{}", alert.key, alert.opened_at),
+        id,
         kind: kind.to_owned(),
         object,
     };
     let event = own_event(raised, false, now_ms);
     let planned = Planned::of(rules, &event);
-    info!(event_id = %event.id, jobs = planned.jobs.len(), "herald raised an alert");
+    info!(event_id = %event.id, jobs = planned.jobs.len(), "herald raised an event of its own");
     store.ingest_planned(&event, planned, now_ms).await?;
     Ok(())
 }

@@ -56,6 +56,36 @@ impl Reconciler {
         }
     }
 
+    /// Raises `herald.reconcile_found` for a run that stored events: one per run,
+    /// named by the window it listed, so a run repeated after a crash raises it once.
+    async fn found(
+        &self,
+        rules: &crate::rules::Rules,
+        since: i64,
+        started: i64,
+        report: &super::ReconcileReport,
+        now_ms: i64,
+    ) {
+        let object = serde_json::json!({
+            "object": "reconcile", "id": format!("{since}-{started}"),
+            "since": since, "listed": report.listed, "added": report.added,
+            "jobs": report.jobs,
+        });
+        let id = format!("herald.reconcile_found:{since}:{started}");
+        let stored = crate::alerts::store_own_event(
+            &self.store,
+            rules,
+            id,
+            "herald.reconcile_found",
+            object,
+            now_ms,
+        )
+        .await;
+        if let Err(err) = stored {
+            warn!(error = %err, "could not raise herald.reconcile_found");
+        }
+    }
+
     /// One run when the turn is this replica's; nothing otherwise.
     async fn turn(&self) {
         let now_ms = crate::clock::now_ms();
@@ -86,6 +116,7 @@ impl Reconciler {
                         jobs = report.jobs,
                         "reconcile found events Stripe could not deliver"
                     );
+                    self.found(&rules, since, started, &report, now_ms).await;
                     self.wake.notify_one();
                 }
                 started - OVERLAP_SECS

@@ -477,7 +477,7 @@ fn check_renders_the_shipped_templates_against_every_sample_their_rules_match() 
     // and the subscription's welcome, renewal failed, action required, paid, trial, end,
     // the follow-ups' payment still processing, and herald's dead-letter alert.
     assert!(
-        renders.contains("against the 19 of 49 sample events"),
+        renders.contains("against the 19 of 50 sample events"),
         "{renders}"
     );
 }

@@ -164,6 +164,20 @@ async fn serve_reconciles_on_its_schedule_and_resumes_from_its_cursor() {
         .await
         .expect("jobs");
     assert!(!refund.is_empty(), "and routed by the shipped rules");
+    // The run says so with an event of herald's own, once: later runs find nothing new.
+    let found = herald::store::EventFilter {
+        kind: Some("herald.reconcile_found".to_owned()),
+        order_id: None,
+        status: None,
+        since_ms: None,
+        until_ms: None,
+        after: None,
+        limit: 10,
+    };
+    until("herald.reconcile_found", async || {
+        !app.store.events(&found).await.expect("events").is_empty()
+    })
+    .await;
     let since = |request: &herald_testkit::stripe_api::SeenRequest| {
         request
             .query
@@ -192,6 +206,11 @@ async fn serve_reconciles_on_its_schedule_and_resumes_from_its_cursor() {
     assert!((now - second - 600).abs() < 60, "{now} {second}");
     assert!(cursor >= second, "{cursor} {second}");
     assert!(fake.seen().iter().all(|request| request.status == 200));
+    let raised = app.store.events(&found).await.expect("events");
+    assert_eq!(raised.len(), 1, "one run found events: {raised:?}");
+    let detail = app.store.event_detail("herald", &raised[0].event_id).await;
+    let detail = detail.expect("read").expect("stored");
+    assert_eq!(detail.event.raw.value()["data"]["object"]["added"], 5);
 }
 
 #[tokio::test]

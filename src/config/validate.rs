@@ -111,46 +111,52 @@ pub(super) fn validate(
         }
     }
 
-    let mut rules = Vec::new();
-    let mut names = HashSet::new();
-    for (index, rule) in raw.rules.iter().enumerate() {
-        if let Some(rule) = validate_rule(
+    // Rules, then follow-ups (rules too), each with where its name is written.
+    let mut validated = Vec::new();
+    for (index, raw_rule) in raw.rules.iter().enumerate() {
+        let templates = templates.as_deref();
+        let checked = validate_rule(
             "rules",
             index,
-            rule,
+            raw_rule,
             &kinds,
             &plugin_specs,
-            templates.as_deref(),
+            templates,
             &mut issues,
-        ) {
-            if !names.insert(rule.name().to_owned()) {
-                issues.at(
-                    raw.rules[index].name.span(),
-                    format!("rules[{index}].name"),
-                    format!("another rule is already named `{}`", rule.name()),
-                );
-            }
-            rules.push(rule);
+        );
+        if let Some(rule) = checked {
+            validated.push((rule, raw_rule.name.span(), format!("rules[{index}].name")));
         }
     }
     for (index, followup) in raw.followups.iter().enumerate() {
-        if let Some(rule) = super::followups::validate_followup(
+        let templates = templates.as_deref();
+        let checked = super::followups::validate_followup(
             index,
             followup,
             &kinds,
             &plugin_specs,
-            templates.as_deref(),
+            templates,
             &mut issues,
-        ) {
-            if !names.insert(rule.name().to_owned()) {
-                issues.at(
-                    followup.name.span(),
-                    format!("followups[{index}].name"),
-                    format!("a rule or follow-up is already named `{}`", rule.name()),
-                );
-            }
-            rules.push(rule);
+        );
+        if let Some(rule) = checked {
+            validated.push((
+                rule,
+                followup.name.span(),
+                format!("followups[{index}].name"),
+            ));
         }
+    }
+    let mut rules = Vec::new();
+    let mut names = HashSet::new();
+    for (rule, span, key) in validated {
+        if !names.insert(rule.name().to_owned()) {
+            let message = format!(
+                "another rule or follow-up is already named `{}`",
+                rule.name()
+            );
+            issues.at(span, key, message);
+        }
+        rules.push(rule);
     }
 
     match (issues.issues.is_empty(), database, templates) {

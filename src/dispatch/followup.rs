@@ -7,7 +7,7 @@ use tracing::{info, warn};
 use super::links::{millis, LOOK_AGAIN};
 use super::shared::{Attempted, Shared};
 use crate::reload::Snapshot;
-use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};
+use crate::store::ClaimedJob;
 
 impl Shared {
     /// `None` when `job` is not a follow-up's, or nothing cancelled it.
@@ -42,13 +42,6 @@ impl Shared {
             .find(|other| other.id != event.id && followup.cancelled_by(event, other))?;
         let reason = format!("not needed: {} {} came first (about {key})", by.kind, by.id);
         info!(job_id = job.id, key = %job.idempotency_key, %reason, "follow-up skipped");
-        self.metrics.job_skipped(&job.plugin, &job.rule);
-        Some(Attempted::Tried(AttemptRecord {
-            plugin: job.plugin.clone(),
-            started_at_ms,
-            finished_at_ms: self.clock.now_ms(),
-            outcome: AttemptOutcome::Skipped,
-            error: Some(reason),
-        }))
+        Some(self.skip(job, started_at_ms, reason))
     }
 }

@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use super::shared::{Attempted, Shared};
 use crate::reload::Snapshot;
 use crate::rules::OrderView;
-use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob};
+use crate::store::ClaimedJob;
 
 /// How long a job waits when the order could not be read, before it is tried again.
 const UNREADABLE_ORDER_WAIT: Duration = Duration::from_secs(5);
@@ -50,13 +50,6 @@ impl Shared {
             .check_at_delivery(&job.rule, &job.event, view)
             .err()?;
         info!(job_id = job.id, key = %job.idempotency_key, %reason, "skipped: the rule no longer holds");
-        self.metrics.job_skipped(&job.plugin, &job.rule);
-        Some(Attempted::Tried(AttemptRecord {
-            plugin: job.plugin.clone(),
-            started_at_ms,
-            finished_at_ms: self.clock.now_ms(),
-            outcome: AttemptOutcome::Skipped,
-            error: Some(reason),
-        }))
+        Some(self.skip(job, started_at_ms, reason))
     }
 }

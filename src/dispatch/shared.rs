@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::config::DispatchSettings;
 use crate::metrics::Metrics;
 use crate::reload::Live;
-use crate::store::{AttemptRecord, Handover, Store};
+use crate::store::{AttemptOutcome, AttemptRecord, ClaimedJob, Handover, Store};
 
 /// Everything a delivery needs, shared by the worker tasks.
 pub(super) struct Shared {
@@ -47,4 +47,19 @@ pub(super) enum Attempted {
         tried: Option<AttemptRecord>,
         next: Handover,
     },
+}
+
+impl Shared {
+    /// `job` recorded as skipped for `reason` (a gate found it not to be sent), its
+    /// check started at `started_at_ms`.
+    pub(super) fn skip(&self, job: &ClaimedJob, started_at_ms: i64, reason: String) -> Attempted {
+        self.metrics.job_skipped(&job.plugin, &job.rule);
+        Attempted::Tried(AttemptRecord {
+            plugin: job.plugin.clone(),
+            started_at_ms,
+            finished_at_ms: self.clock.now_ms(),
+            outcome: AttemptOutcome::Skipped,
+            error: Some(reason),
+        })
+    }
 }

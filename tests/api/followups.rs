@@ -221,6 +221,13 @@ fn a_follow_up_says_what_is_missing_or_wrong_at_its_line() {
     assert!(
         refused("unless = [\"invoice.paid\"]\nwithin = \"3d\"\nmatch = \"customer\"\n").is_empty()
     );
+    let twin = "unless = [\"invoice.paid\"]\nwithin = \"3d\"\n\n[[rules]]\nname = \"f\"\n\
+                on = [\"charge.refunded\"]\nactions = [{ plugin = \"sink\" }]\n";
+    let err = refused(twin);
+    assert!(
+        err.contains("another rule or follow-up is already named `f`"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

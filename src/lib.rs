@@ -46,6 +46,7 @@ pub mod reconcile;
 pub mod reload;
 pub mod render;
 pub mod replay;
+pub mod report;
 pub mod rules;
 pub mod samples;
 pub mod server;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
     backfill, check, customers, error, events, followups, ops, purge_queued, reconcile, relink,
-    render, route, stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand,
+    render, report, route, stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand,
     StripeCommand,
 };
 use herald::config::StoreConfig;
@@ -68,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Relink => relink::run(&load_store(&cli.config)?).await,
         Command::Reconcile(args) => reconcile::run(&load(&cli.config)?, &args).await,
         Command::Followups(args) => followups::run(&load(&cli.config)?, &args).await,
+        Command::Report(args) => report::run(&load(&cli.config)?, &args).await,
         Command::Stripe {
             command: StripeCommand::Check { json },
         } => stripe_check::run(&load(&cli.config)?, json).await,

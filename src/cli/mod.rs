@@ -12,6 +12,7 @@ pub mod purge_queued;
 pub mod reconcile;
 pub mod relink;
 pub mod render;
+pub mod report;
 pub mod route;
 mod running;
 pub mod stripe_check;
@@ -247,6 +248,13 @@ pub enum Command {
         #[command(subcommand)]
         command: OrdersCommand,
     },
+    /// The accountant's report: one row per money movement, totals per currency.
+    ///
+    /// Examples:
+    ///   herald report --from 2026-11-01 --to 2026-11-30
+    ///   herald report --from 2026-11-01 --to 2026-11-30 --format csv > november.csv
+    #[command(verbatim_doc_comment)]
+    Report(report::ReportArgs),
     /// The follow-ups waiting for their deadline, soonest first.
     Followups(followups::FollowupsArgs),
     /// Subscriptions as the subscriptions plugin keeps them; `show SUB_ID` for one.

@@ -81,6 +81,18 @@ pub(super) const ZERO_DECIMAL: [&str; 16] = [
 /// Stripe's three-decimal currencies.
 pub(super) const THREE_DECIMAL: [&str; 5] = ["BHD", "JOD", "KWD", "OMR", "TND"];
 
+/// How many digits of `currency` (any case) are minor units, as Stripe counts them.
+pub fn minor_digits(currency: &str) -> u32 {
+    let code = currency.to_ascii_uppercase();
+    if ZERO_DECIMAL.contains(&code.as_str()) {
+        0
+    } else if THREE_DECIMAL.contains(&code.as_str()) {
+        3
+    } else {
+        2
+    }
+}
+
 /// `4998, "usd"` → `$49.98`; symbols for USD, EUR, GBP and JPY, which readers recognise
 /// unambiguously; any other code follows the number (`49.98 CHF`, `5000 KRW`). No thousands
 /// separators, whose style varies by locale. ISK, HUF and TWD stay two-decimal, as Stripe's
@@ -92,13 +104,7 @@ pub(super) fn format_money(amount: i64, currency: &str) -> Result<String, String
             "money: {currency:?} is not a currency code like \"usd\""
         ));
     }
-    let decimals = if ZERO_DECIMAL.contains(&code.as_str()) {
-        0
-    } else if THREE_DECIMAL.contains(&code.as_str()) {
-        3
-    } else {
-        2
-    };
+    let decimals = minor_digits(&code);
     let sign = if amount < 0 { "-" } else { "" };
     // unsigned_abs: i64::MIN has no positive i64 counterpart.
     let units = amount.unsigned_abs();

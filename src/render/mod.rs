@@ -59,7 +59,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use self::files::{check_partials, compile, invalid, is_identifier, list_hbs};
-pub use self::helpers::time_zone;
+pub use self::helpers::{minor_digits, time_zone};
 use self::helpers::{FnHelper, HELPERS};
 pub use self::probe::Source;
 use self::shape::Body;

@@ -29,6 +29,7 @@ mod orders;
 mod postgres;
 mod probe;
 mod queued;
+mod report;
 mod rows;
 mod schedules;
 mod shared_events;

@@ -35,6 +35,7 @@ mod reconcile;
 mod reload;
 mod render;
 mod replicas;
+mod report;
 mod route;
 mod rules;
 mod schedules;

@@ -1,0 +1,182 @@
+//! `herald report`: the accountant's report, one row per money movement in a window.
+
+use anyhow::{anyhow, bail};
+use chrono::{NaiveDate, TimeZone};
+use clap::{Args, ValueEnum};
+use comfy_table::{presets, Table};
+use serde_json::json;
+
+use super::ops::open;
+use crate::config::StoreConfig;
+use crate::report::{decimal, movements, totals, Movement, MONEY_TYPES};
+use crate::Config;
+
+/// How the report is printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+/// `herald report` options.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// From this day (YYYY-MM-DD, in the shop's time zone) or time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// To this day, included (YYYY-MM-DD), or up to this time (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Only movements in this currency (usd, eur, …).
+    #[arg(long)]
+    pub currency: Option<String>,
+}
+
+/// The CSV columns, in order.
+const COLUMNS: [&str; 9] = [
+    "created",
+    "event_id",
+    "type",
+    "order_id",
+    "customer_email",
+    "currency",
+    "amount",
+    "fee",
+    "net",
+];
+
+/// `herald report`
+///
+/// # Errors
+/// When a date does not read, or the database cannot be read.
+pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
+    let zone = crate::render::time_zone(config.reloadable.shop.get("time_zone"))
+        .map_err(|err| anyhow!(err))?;
+    let from = instant(&args.from, zone, false)?;
+    let to = instant(&args.to, zone, true)?;
+    if to <= from {
+        bail!("--to must be after --from");
+    }
+    let store = open(&StoreConfig::from(config)).await?;
+    let events = store
+        .events_created("stripe", &MONEY_TYPES, from, to)
+        .await?;
+    let mut rows = movements(&events);
+    if let Some(currency) = &args.currency {
+        let currency = currency.to_ascii_lowercase();
+        rows.retain(|row| row.currency == currency);
+    }
+    let sums = totals(&rows);
+    match args.format {
+        Format::Json => {
+            let totals: serde_json::Map<String, serde_json::Value> = sums
+                .iter()
+                .map(|(currency, total)| {
+                    let money = |minor: i64| decimal(minor, currency);
+                    let value = json!({
+                        "payments": {"count": total.payments.0, "amount": money(total.payments.1)},
+                        "refunds": {"count": total.refunds.0, "amount": money(total.refunds.1)},
+                        "disputes": {"count": total.disputes.0, "amount": money(total.disputes.1)},
+                        "net": money(total.net),
+                    });
+                    (currency.clone(), value)
+                })
+                .collect();
+            let rows: Vec<_> = rows.iter().map(row_json).collect();
+            println!(
+                "{:#}",
+                json!({"from": from, "to": to, "movements": rows, "totals": totals})
+            );
+        }
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record(COLUMNS)?;
+            for row in &rows {
+                out.write_record(fields(row))?;
+            }
+            out.flush()?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_style(presets::NOTHING)
+                .set_header(COLUMNS.to_vec());
+            for row in &rows {
+                table.add_row(fields(row).to_vec());
+            }
+            println!("{}", table.trim_fmt());
+            for (currency, total) in &sums {
+                println!(
+                    "{currency}: {} payments {}, {} refunds {}, {} dispute movements {}, net {}",
+                    total.payments.0,
+                    decimal(total.payments.1, currency),
+                    total.refunds.0,
+                    decimal(total.refunds.1, currency),
+                    total.disputes.0,
+                    decimal(total.disputes.1, currency),
+                    decimal(total.net, currency),
+                );
+            }
+            if rows.is_empty() {
+                println!("no money movements in that window");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A row's CSV fields, in [`COLUMNS`] order.
+fn fields(row: &Movement) -> [String; 9] {
+    let created = chrono::DateTime::from_timestamp(row.created, 0)
+        .map(|time| time.to_rfc3339())
+        .unwrap_or_default();
+    let money = |minor: Option<i64>| minor.map(|m| decimal(m, &row.currency)).unwrap_or_default();
+    [
+        created,
+        row.event_id.clone(),
+        row.kind.to_owned(),
+        row.order_id.clone().unwrap_or_default(),
+        row.customer_email.clone().unwrap_or_default(),
+        row.currency.clone(),
+        decimal(row.amount, &row.currency),
+        money(row.fee),
+        money(row.net),
+    ]
+}
+
+fn row_json(row: &Movement) -> serde_json::Value {
+    let [created, event_id, kind, order_id, email, currency, amount, fee, net] = fields(row);
+    let empty_null = |text: String| (!text.is_empty()).then_some(text);
+    json!({
+        "created": created, "event_id": event_id, "type": kind, "order_id": empty_null(order_id),
+        "customer_email": empty_null(email), "currency": currency, "amount": amount,
+        "fee": empty_null(fee), "net": empty_null(net), "key": row.key,
+    })
+}
+
+/// `text` as Unix seconds: a day starts at midnight in `zone` (with `end`, the next
+/// midnight, so the day is included); an RFC 3339 time is taken as it is.
+fn instant(text: &str, zone: chrono_tz::Tz, end: bool) -> anyhow::Result<i64> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.timestamp());
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| anyhow!("`{text}` is not a date (2026-11-30) or an RFC 3339 time"))?;
+    let day = if end {
+        day.succ_opt()
+            .ok_or_else(|| anyhow!("`{text}` is too far ahead"))?
+    } else {
+        day
+    };
+    let midnight = day
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| anyhow!("`{text}`: no midnight"))?;
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map(|time| time.timestamp())
+        .ok_or_else(|| anyhow!("`{text}` has no midnight in {zone}"))
+}

@@ -4,7 +4,6 @@ use anyhow::{anyhow, bail};
 use chrono::{NaiveDate, TimeZone};
 use clap::{Args, ValueEnum};
 use comfy_table::{presets, Table};
-use serde_json::json;
 
 use super::ops::open;
 use crate::config::StoreConfig;
@@ -70,27 +69,9 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
         let currency = currency.to_ascii_lowercase();
         rows.retain(|row| row.currency == currency);
     }
-    let sums = totals(&rows);
     match args.format {
         Format::Json => {
-            let totals: serde_json::Map<String, serde_json::Value> = sums
-                .iter()
-                .map(|(currency, total)| {
-                    let money = |minor: i64| decimal(minor, currency);
-                    let value = json!({
-                        "payments": {"count": total.payments.0, "amount": money(total.payments.1)},
-                        "refunds": {"count": total.refunds.0, "amount": money(total.refunds.1)},
-                        "disputes": {"count": total.disputes.0, "amount": money(total.disputes.1)},
-                        "net": money(total.net),
-                    });
-                    (currency.clone(), value)
-                })
-                .collect();
-            let rows: Vec<_> = rows.iter().map(row_json).collect();
-            println!(
-                "{:#}",
-                json!({"from": from, "to": to, "movements": rows, "totals": totals})
-            );
+            println!("{:#}", crate::report::as_json(&rows, from, to));
         }
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
@@ -109,7 +90,7 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
                 table.add_row(fields(row).to_vec());
             }
             println!("{}", table.trim_fmt());
-            for (currency, total) in &sums {
+            for (currency, total) in &totals(&rows) {
                 println!(
                     "{currency}: {} payments {}, {} refunds {}, {} dispute movements {}, net {}",
                     total.payments.0,
@@ -130,7 +111,7 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
 }
 
 /// A row's CSV fields, in [`COLUMNS`] order.
-fn fields(row: &Movement) -> [String; 9] {
+pub fn fields(row: &Movement) -> [String; 9] {
     let created = chrono::DateTime::from_timestamp(row.created, 0)
         .map(|time| time.to_rfc3339())
         .unwrap_or_default();
@@ -148,19 +129,12 @@ fn fields(row: &Movement) -> [String; 9] {
     ]
 }
 
-fn row_json(row: &Movement) -> serde_json::Value {
-    let [created, event_id, kind, order_id, email, currency, amount, fee, net] = fields(row);
-    let empty_null = |text: String| (!text.is_empty()).then_some(text);
-    json!({
-        "created": created, "event_id": event_id, "type": kind, "order_id": empty_null(order_id),
-        "customer_email": empty_null(email), "currency": currency, "amount": amount,
-        "fee": empty_null(fee), "net": empty_null(net), "key": row.key,
-    })
-}
-
 /// `text` as Unix seconds: a day starts at midnight in `zone` (with `end`, the next
 /// midnight, so the day is included); an RFC 3339 time is taken as it is.
-fn instant(text: &str, zone: chrono_tz::Tz, end: bool) -> anyhow::Result<i64> {
+///
+/// # Errors
+/// When `text` is neither, or the day has no midnight in `zone`.
+pub fn instant(text: &str, zone: chrono_tz::Tz, end: bool) -> anyhow::Result<i64> {
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
         return Ok(time.timestamp());
     }

@@ -168,6 +168,37 @@ pub fn totals(rows: &[Movement]) -> BTreeMap<String, Totals> {
     totals
 }
 
+/// The report as JSON: `movements` (the CSV's columns and each row's `key`) and
+/// `totals` per currency, for `herald report --format json` and `/api/report`.
+pub fn as_json(rows: &[Movement], from: i64, to: i64) -> Value {
+    let totals: serde_json::Map<String, Value> = totals(rows)
+        .iter()
+        .map(|(currency, total)| {
+            let money = |minor: i64| decimal(minor, currency);
+            let value = serde_json::json!({
+                "payments": {"count": total.payments.0, "amount": money(total.payments.1)},
+                "refunds": {"count": total.refunds.0, "amount": money(total.refunds.1)},
+                "disputes": {"count": total.disputes.0, "amount": money(total.disputes.1)},
+                "net": money(total.net),
+            });
+            (currency.clone(), value)
+        })
+        .collect();
+    let rows: Vec<Value> = rows.iter().map(row_json).collect();
+    serde_json::json!({"from": from, "to": to, "movements": rows, "totals": totals})
+}
+
+fn row_json(row: &Movement) -> Value {
+    let created = chrono::DateTime::from_timestamp(row.created, 0).map(|time| time.to_rfc3339());
+    let money = |minor: Option<i64>| minor.map(|m| decimal(m, &row.currency));
+    serde_json::json!({
+        "created": created, "event_id": row.event_id, "type": row.kind,
+        "order_id": row.order_id, "customer_email": row.customer_email,
+        "currency": row.currency, "amount": decimal(row.amount, &row.currency),
+        "fee": money(row.fee), "net": money(row.net), "key": row.key,
+    })
+}
+
 /// `-4998, "usd"` → `-49.98`: minor units as a decimal in the major unit.
 pub fn decimal(amount: i64, currency: &str) -> String {
     let digits = crate::render::minor_digits(currency);

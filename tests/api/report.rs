@@ -4,11 +4,18 @@
 
 use serde_json::Value;
 
-use crate::helpers::{run_cli, spawn_app};
+use crate::helpers::run_cli;
 
 #[tokio::test]
 async fn a_payment_announced_three_times_is_one_row_and_the_csv_reads_back() {
-    let app = spawn_app().await;
+    let dir = tempfile::TempDir::new().expect("dir");
+    let mut table: toml::Table =
+        toml::from_str(&crate::helpers::shipped_config_in(dir.path())).expect("toml");
+    table["admin"]
+        .as_table_mut()
+        .expect("[admin]")
+        .insert("token".into(), "${HERALD_ADMIN_TOKEN}".into());
+    let app = crate::helpers::spawn_app_in(dir, &toml::to_string(&table).expect("toml")).await;
     for name in [
         "payment_intent.succeeded",
         "charge.succeeded",

@@ -10,6 +10,7 @@ mod followups;
 mod inventory;
 mod jobs;
 mod orders;
+mod report;
 mod subscriptions;
 
 use axum::response::{IntoResponse, Response};
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
             get(customers::show),
         )
         .route("/api/followups", get(followups::list))
+        .route("/api/report", get(report::show))
         .route("/api/subscriptions", get(subscriptions::list))
         .route("/api/subscriptions/{id}", get(subscriptions::show))
         .route("/api/inventory", get(inventory::list))

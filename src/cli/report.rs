@@ -69,6 +69,19 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
         let currency = currency.to_ascii_lowercase();
         rows.retain(|row| row.currency == currency);
     }
+    // With an API key, the fees not fetched before are asked of Stripe (and kept).
+    let api = crate::stripe_api::StripeApi::configured(&config.restart).ok();
+    let unknown = crate::report::with_fees(&store, api.as_ref(), &mut rows).await?;
+    if unknown > 0 {
+        eprintln!(
+            "note: {unknown} movements have no fee yet{}",
+            if api.is_some() {
+                " (Stripe did not give it)"
+            } else {
+                ": set [sources.stripe] api_key to fetch them"
+            }
+        );
+    }
     match args.format {
         Format::Json => {
             println!("{:#}", crate::report::as_json(&rows, from, to));

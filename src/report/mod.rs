@@ -37,9 +37,12 @@ pub struct Movement {
     pub currency: String,
     /// Minor units; negative for money going out.
     pub amount: i64,
-    /// Stripe's fee, when the balance transaction is known (not yet fetched).
+    /// Stripe's fee and the net, when the balance transaction is known.
     pub fee: Option<i64>,
     pub net: Option<i64>,
+    /// The balance transaction (`txn_…`) an announcing event named, if any.
+    #[serde(skip)]
+    pub balance_transaction: Option<String>,
 }
 
 /// The movements `events` announce, one per key (the earliest announcement wins),
@@ -50,7 +53,13 @@ pub fn movements(events: &[Event]) -> Vec<Movement> {
     sorted.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
     for event in sorted {
         for movement in announced(event) {
-            found.entry(movement.key.clone()).or_insert(movement);
+            let known = found
+                .entry(movement.key.clone())
+                .or_insert_with(|| movement.clone());
+            // A payment intent names no balance transaction; its charge does.
+            if known.balance_transaction.is_none() {
+                known.balance_transaction = movement.balance_transaction;
+            }
         }
     }
     let mut rows: Vec<Movement> = found.into_values().collect();
@@ -70,6 +79,7 @@ fn announced(event: &Event) -> Vec<Movement> {
         |value: &Value, name: &str| value.get(name).and_then(Value::as_str).map(str::to_owned);
     let number = |value: &Value, name: &str| value.get(name).and_then(Value::as_i64);
     let currency = text(&object, "currency").map(|c| c.to_ascii_lowercase());
+    let txn = text(&object, "balance_transaction");
     let row = |key: String, kind: &'static str, amount: i64, currency: Option<String>| Movement {
         key,
         created: event.created,
@@ -81,6 +91,7 @@ fn announced(event: &Event) -> Vec<Movement> {
         amount,
         fee: None,
         net: None,
+        balance_transaction: txn.clone(),
     };
     let own = text(&object, "id").unwrap_or_default();
     let payment_key = text(&object, "payment_intent").unwrap_or_else(|| own.clone());
@@ -113,7 +124,9 @@ fn announced(event: &Event) -> Vec<Movement> {
                         let id = text(refund, "id")?;
                         let amount = number(refund, "amount")?;
                         let currency = text(refund, "currency").or_else(|| currency.clone());
-                        Some(row(id, "refund", -amount, currency))
+                        let mut movement = row(id, "refund", -amount, currency);
+                        movement.balance_transaction = text(refund, "balance_transaction");
+                        Some(movement)
                     })
                     .collect()
             })
@@ -140,6 +153,67 @@ fn announced(event: &Event) -> Vec<Movement> {
             .unwrap_or_default(),
         _ => Vec::new(),
     }
+}
+
+/// Fills each row's fee and net from `fees` (a refund's fee is the fee's sign as
+/// Stripe gives it; its net is negative).
+pub fn fill_fees(rows: &mut [Movement], fees: &[crate::store::BalanceFee]) {
+    for row in rows {
+        let Some(txn) = &row.balance_transaction else {
+            continue;
+        };
+        if let Some(fee) = fees.iter().find(|fee| &fee.txn == txn) {
+            row.fee = Some(fee.fee);
+            row.net = Some(fee.net);
+        }
+    }
+}
+
+/// Fills `rows`' fee and net from the fees stored, first fetching the missing ones
+/// from Stripe's API when `api` is given (and keeping them); how many stay unknown.
+///
+/// # Errors
+/// When the database fails; a fee Stripe does not give is left empty and counted.
+pub async fn with_fees(
+    store: &crate::store::Store,
+    api: Option<&crate::stripe_api::StripeApi>,
+    rows: &mut [Movement],
+) -> Result<usize, crate::store::StoreError> {
+    let txns = transactions(rows);
+    let mut fees = store.balance_fees("stripe", &txns).await?;
+    if let Some(api) = api {
+        for txn in &txns {
+            if fees.iter().any(|fee| &fee.txn == txn) {
+                continue;
+            }
+            match api.balance_transaction(txn).await {
+                Ok(Some(fee)) => {
+                    store.keep_balance_fee("stripe", &fee).await?;
+                    fees.push(fee);
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(txn, error = %err, "could not fetch a balance transaction; its fee stays empty");
+                }
+            }
+        }
+    }
+    fill_fees(rows, &fees);
+    Ok(rows
+        .iter()
+        .filter(|row| row.balance_transaction.is_some() && row.fee.is_none())
+        .count())
+}
+
+/// The balance transactions `rows` name, each once.
+pub fn transactions(rows: &[Movement]) -> Vec<String> {
+    let mut txns: Vec<String> = rows
+        .iter()
+        .filter_map(|row| row.balance_transaction.clone())
+        .collect();
+    txns.sort_unstable();
+    txns.dedup();
+    txns
 }
 
 /// Per currency: the count and sum of each kind of movement, and the net.

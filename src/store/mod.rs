@@ -66,6 +66,7 @@ use self::new_event::NewEvent;
 pub use self::new_event::{NewJob, Planned};
 pub use self::orders::OrderListing;
 use self::postgres::PostgresStore;
+pub use self::report::BalanceFee;
 pub use self::schedules::{ScheduleRow, Turn};
 use self::sqlite::SqliteStore;
 pub use self::stats::QueueDepth;

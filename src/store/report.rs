@@ -37,3 +37,55 @@ impl Store {
         rows.into_iter().map(EventRow::into_event).collect()
     }
 }
+
+/// A balance transaction's fee and net, in its currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BalanceFee {
+    pub txn: String,
+    pub currency: String,
+    pub fee: i64,
+    pub net: i64,
+}
+
+impl Store {
+    /// The fees known for `txns` of `source`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn balance_fees(&self, source: &str, txns: &[String]) -> Result<Vec<BalanceFee>> {
+        if txns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new("SELECT txn, currency, fee, net FROM balance_fees WHERE source = ");
+        sql.push_bound("{}", source);
+        sql.push(" AND txn IN (");
+        for (i, txn) in txns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push_bound("{}", txn.as_str());
+        }
+        sql.push(")");
+        self.read().await?.fetch_all(&sql).await
+    }
+
+    /// Keeps `fee` of `source`, fetched from Stripe.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn keep_balance_fee(&self, source: &str, fee: &BalanceFee) -> Result<()> {
+        let sql = Sql::new(
+            "INSERT INTO balance_fees (source, txn, currency, fee, net) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (source, txn) DO NOTHING",
+        )
+        .bind(source)
+        .bind(fee.txn.as_str())
+        .bind(fee.currency.as_str())
+        .bind(fee.fee)
+        .bind(fee.net);
+        let mut write = self.durable().await?;
+        let mut tx = write.begin().await?;
+        tx.execute(&sql).await?;
+        tx.commit().await
+    }
+}

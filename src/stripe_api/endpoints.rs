@@ -59,6 +59,38 @@ impl StripeApi {
         Ok(Some(list))
     }
 
+    /// `GET /v1/balance_transactions/{id}`: its fee and net; `None` for an id that is
+    /// not a balance transaction id (never sent).
+    ///
+    /// # Errors
+    /// As [`StripeApi::get`], and an answer without `fee` or `net`.
+    pub async fn balance_transaction(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::store::BalanceFee>, ApiError> {
+        if !stripe_id(id, "txn_") {
+            return Ok(None);
+        }
+        let txn = self
+            .get(&format!("/v1/balance_transactions/{id}"), &[])
+            .await?;
+        let number = |name: &str| {
+            txn.get(name).and_then(Value::as_i64).ok_or_else(|| {
+                ApiError::Unreadable(format!("a balance transaction without `{name}`"))
+            })
+        };
+        Ok(Some(crate::store::BalanceFee {
+            txn: id.to_owned(),
+            currency: txn
+                .get("currency")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase(),
+            fee: number("fee")?,
+            net: number("net")?,
+        }))
+    }
+
     /// The account's webhook endpoints (at most 100, Stripe's largest page).
     ///
     /// # Errors

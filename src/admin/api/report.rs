@@ -45,5 +45,9 @@ pub async fn show(State(state): State<AppState>, Query(query): Query<ReportQuery
         let currency = currency.to_ascii_lowercase();
         rows.retain(|row| row.currency == currency);
     }
+    // The fees `herald report` fetched; a request never waits on Stripe.
+    if let Err(err) = crate::report::with_fees(&state.store, None, &mut rows).await {
+        return internal(&err);
+    }
     Json(as_json(&rows, from, to)).into_response()
 }

@@ -266,7 +266,7 @@ impl Application {
         if let Some(reconciler) = self.reconciler() {
             tokio::spawn(reconciler.run_until_stopped(stop.clone()));
         }
-        if let Ok(api) = crate::stripe_api::StripeApi::configured(&self.live.get().config.restart) {
+        if let Some(api) = self.dispatcher.stripe() {
             let fetcher = crate::thin::ThinFetcher {
                 store: self.store.clone(),
                 live: self.live.clone(),
@@ -320,19 +320,17 @@ impl Application {
     fn reconciler(&self) -> Option<crate::reconcile::every::Reconciler> {
         let config = &self.live.get().config;
         let every = config.restart.stripe.as_ref()?.reconcile_every?;
-        match crate::stripe_api::StripeApi::configured(&config.restart) {
-            Ok(api) => Some(crate::reconcile::every::Reconciler {
-                store: self.store.clone(),
-                live: self.live.clone(),
-                api,
-                every,
-                wake: self.dispatcher.waker(),
-            }),
-            Err(err) => {
-                warn!(error = %err, "reconcile_every is set but Stripe's API cannot be used");
-                None
-            }
-        }
+        let Some(api) = self.dispatcher.stripe() else {
+            warn!("reconcile_every is set but Stripe's API client could not be built");
+            return None;
+        };
+        Some(crate::reconcile::every::Reconciler {
+            store: self.store.clone(),
+            live: self.live.clone(),
+            api,
+            every,
+            wake: self.dispatcher.waker(),
+        })
     }
 }
 

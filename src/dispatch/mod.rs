@@ -114,6 +114,12 @@ impl Dispatcher {
         self.wake.clone()
     }
 
+    /// Stripe's API client the deliveries use, when a key is set: the reconcile and
+    /// the thin-event fetcher take clones, so all of them share one request budget.
+    pub fn stripe(&self) -> Option<crate::stripe_api::StripeApi> {
+        self.shared.stripe.clone()
+    }
+
     /// The rules, plugins and shop each job reads at its start; a reload swaps them.
     pub fn live(&self) -> Live {
         self.shared.live.clone()

@@ -304,21 +304,19 @@ impl Rules {
         self.rules
             .iter()
             .filter(|rule| rule.matches(event, &context))
-            .flat_map(|rule| {
-                // A follow-up needs its key and its deadline; without either it
-                // plans nothing.
-                let run_at = match &rule.followup {
-                    Some(followup) if followup.match_on.key(event).is_none() => return Vec::new(),
-                    Some(followup) => match followup.due_ms(event) {
-                        Some(due) => Some(due),
-                        None => return Vec::new(),
-                    },
-                    None => None,
-                };
+            // A follow-up needs its key and its deadline; without either it plans nothing.
+            .filter_map(|rule| match &rule.followup {
+                None => Some((rule, None)),
+                Some(followup) => {
+                    followup.match_on.key(event)?;
+                    Some((rule, Some(followup.due_ms(event)?)))
+                }
+            })
+            .flat_map(|(rule, run_at)| {
                 rule.actions
                     .iter()
                     .enumerate()
-                    .map(|(index, action)| PlannedJob {
+                    .map(move |(index, action)| PlannedJob {
                         rule: rule.name.clone(),
                         action_index: index,
                         plugin: action.plugin.clone(),
@@ -326,7 +324,6 @@ impl Rules {
                         idempotency_key: rule.idempotency_key(event, index),
                         run_at,
                     })
-                    .collect()
             })
             .collect()
     }

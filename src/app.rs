@@ -19,6 +19,8 @@ use crate::server::{self, AppState, Shared};
 use crate::source::Sources;
 use crate::store::{Store, StoreError};
 
+mod background;
+
 /// How long shutdown waits for deliveries in flight before giving up on them.
 /// Their leases are renewed until the process exits; then a restart on SQLite
 /// takes them back at once, and a PostgreSQL replica once this one's heartbeat
@@ -255,27 +257,7 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(dispatcher.run_until_stopped(stop))
         });
-        if self.run_workers {
-            let watch = crate::alerts::AlertWatch {
-                store: self.store.clone(),
-                live: self.live.clone(),
-                wake: self.dispatcher.waker(),
-            };
-            tokio::spawn(watch.run_until_stopped(stop.clone()));
-        }
-        if let Some(reconciler) = self.reconciler() {
-            tokio::spawn(reconciler.run_until_stopped(stop.clone()));
-        }
-        if let Some(api) = self.dispatcher.stripe() {
-            let fetcher = crate::thin::ThinFetcher {
-                store: self.store.clone(),
-                live: self.live.clone(),
-                api,
-                wake: self.wake_thin.clone(),
-                wake_dispatcher: self.dispatcher.waker(),
-            };
-            tokio::spawn(fetcher.run_until_stopped(stop.clone()));
-        }
+        self.spawn_background(&stop);
         let serve = |listener, router, limits| {
             listener::serve(listener, router, limits, self.metrics.clone(), stop.clone())
         };
@@ -310,27 +292,6 @@ impl Application {
             }
         }
         webhooks.and(admin).and(metrics)
-    }
-}
-
-impl Application {
-    /// The scheduled reconcile, when `[sources.stripe] reconcile_every` is set. It
-    /// receives (stores events with their jobs), so it runs with or without
-    /// `dispatch.enabled`.
-    fn reconciler(&self) -> Option<crate::reconcile::every::Reconciler> {
-        let config = &self.live.get().config;
-        let every = config.restart.stripe.as_ref()?.reconcile_every?;
-        let Some(api) = self.dispatcher.stripe() else {
-            warn!("reconcile_every is set but Stripe's API client could not be built");
-            return None;
-        };
-        Some(crate::reconcile::every::Reconciler {
-            store: self.store.clone(),
-            live: self.live.clone(),
-            api,
-            every,
-            wake: self.dispatcher.waker(),
-        })
     }
 }
 

@@ -38,6 +38,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod digest;
 pub mod dispatch;
 pub mod dry_run;
 pub mod metrics;

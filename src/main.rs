@@ -7,9 +7,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use herald::cli::{
-    backfill, check, customers, error, events, followups, ops, purge_queued, reconcile, relink,
-    render, report, route, stripe_check, subscriptions, trigger, Cli, Command, OrdersCommand,
-    StripeCommand,
+    backfill, check, customers, digest, error, events, followups, ops, purge_queued, reconcile,
+    relink, render, report, route, stripe_check, subscriptions, trigger, Cli, Command,
+    OrdersCommand, StripeCommand,
 };
 use herald::config::StoreConfig;
 use herald::source::stripe::sign;
@@ -68,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Relink => relink::run(&load_store(&cli.config)?).await,
         Command::Reconcile(args) => reconcile::run(&load(&cli.config)?, &args).await,
         Command::Followups(args) => followups::run(&load(&cli.config)?, &args).await,
+        Command::Digest(args) => digest::run(&load(&cli.config)?, &args).await,
         Command::Report(args) => report::run(&load(&cli.config)?, &args).await,
         Command::Stripe {
             command: StripeCommand::Check { json },

@@ -3,6 +3,7 @@
 pub mod backfill;
 pub mod check;
 pub mod customers;
+pub mod digest;
 pub mod error;
 pub mod events;
 pub mod followups;
@@ -257,6 +258,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// The follow-ups waiting for their deadline, soonest first.
     Followups(followups::FollowupsArgs),
+    /// The digests: `list` their schedules, `run NAME` to send one now.
+    Digest(digest::DigestArgs),
     /// Subscriptions as the subscriptions plugin keeps them; `show SUB_ID` for one.
     ///
     /// Examples:

@@ -74,6 +74,8 @@ fn rule_text(out: &mut String, rule: &RuleReport, kind: &str) {
     };
     let (what, on) = if rule.followup.is_some() {
         ("follow-up", "after")
+    } else if rule.digest {
+        ("digest", "on")
     } else {
         ("rule", "on")
     };

@@ -8,6 +8,7 @@
 mod action;
 mod admin;
 mod database;
+mod digests;
 mod followups;
 mod instance;
 mod locate;

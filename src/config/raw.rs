@@ -37,6 +37,9 @@ pub struct RawConfig {
     /// `[[followups]]`: X, unless Y within T.
     #[serde(default)]
     pub followups: Vec<FollowupConfig>,
+    /// `[[digests]]`: a summary of a period, sent on a schedule.
+    #[serde(default)]
+    pub digests: Vec<DigestConfig>,
     #[serde(default)]
     pub admin: AdminConfig,
     #[serde(default)]
@@ -230,6 +233,25 @@ pub struct RuleConfig {
     /// Dotted paths: one job per distinct set of their values, not per event.
     #[serde(default)]
     pub once_per: Vec<Spanned<String>>,
+}
+
+/// One `[[digests]]` entry: a summary of each period, sent once on a schedule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestConfig {
+    pub name: Spanned<String>,
+    /// Five-field cron, read in `timezone`: `"0 7 * * *"`.
+    pub schedule: Spanned<String>,
+    /// An IANA name; default `[shop] time_zone`.
+    pub timezone: Option<Spanned<String>>,
+    /// What a run covers: `day`, `week`, `month`, `since_last` (default).
+    pub period: Option<Spanned<String>>,
+    /// The plugin instance that sends it, and its `template` and `to`.
+    pub plugin: Spanned<String>,
+    pub template: Option<Spanned<String>>,
+    pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub retry: RetryConfig,
 }
 
 /// One `[[followups]]` entry: a rule whose actions wait for a deadline and run only

@@ -146,12 +146,25 @@ pub(super) fn validate(
             ));
         }
     }
+    let shop_zone = crate::render::time_zone(shop.get("time_zone")).unwrap_or(chrono_tz::UTC);
+    let mut digests = Vec::new();
+    for (index, raw_digest) in raw.digests.iter().enumerate() {
+        let templates = templates.as_deref();
+        let known = (&kinds, plugin_specs.as_slice(), templates);
+        if let Some((rule, digest)) =
+            super::digests::validate_digest(index, raw_digest, shop_zone, known, &mut issues)
+        {
+            let key = format!("digests[{index}].name");
+            validated.push((rule, raw_digest.name.span(), key));
+            digests.push(digest);
+        }
+    }
     let mut rules = Vec::new();
     let mut names = HashSet::new();
     for (rule, span, key) in validated {
         if !names.insert(rule.name().to_owned()) {
             let message = format!(
-                "another rule or follow-up is already named `{}`",
+                "another rule, follow-up or digest is already named `{}`",
                 rule.name()
             );
             issues.at(span, key, message);
@@ -175,7 +188,7 @@ pub(super) fn validate(
                 templates,
                 templates_dir,
                 plugins: plugin_specs,
-                rules: Arc::new(Rules::new(rules)),
+                rules: Arc::new(Rules::new(rules).with_digests(digests)),
             },
         }),
         _ => Err(issues.issues),

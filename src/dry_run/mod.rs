@@ -43,6 +43,9 @@ pub struct RuleReport {
     /// For a follow-up: when it would run, and what would stop it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followup: Option<FollowUpPreview>,
+    /// Whether it delivers a `[[digests]]` entry's runs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub digest: bool,
 }
 
 /// A follow-up's wait, as `herald route` explains it.
@@ -91,8 +94,15 @@ impl RouteReport {
                         .map(|p| p.as_str().to_owned())
                         .collect(),
                 });
+                let digest = config
+                    .reloadable
+                    .rules
+                    .digests()
+                    .iter()
+                    .any(|digest| digest.name == name);
                 RuleReport {
                     followup,
+                    digest,
                     matched: trace.matched,
                     on: trace.pattern,
                     when: trace.rule.when().map(|when| when.source().to_owned()),

@@ -480,7 +480,7 @@ fn context(fixture: &str, shop_name: &str) -> Value {
 }
 
 /// Each shipped set, its fixture, and a phrase its text must contain.
-const SETS: [(&str, &str, &str); 7] = [
+const SETS: [(&str, &str, &str); 8] = [
     (
         "payment_succeeded",
         "payment_intent.succeeded",
@@ -512,9 +512,10 @@ const SETS: [(&str, &str, &str); 7] = [
         "Fraud type:   unauthorized_use_of_card",
     ),
     ("stock_low", "herald.stock_low", "SKU-TEE-M is running low"),
+    ("daily_summary", "herald.digest", "Net:       114.95"),
 ];
 /// The sets sent to the shop's team, whose footer does not link the shop.
-const INTERNAL: [&str; 3] = ["dispute_alert", "fraud_alert", "stock_low"];
+const INTERNAL: [&str; 4] = ["dispute_alert", "fraud_alert", "stock_low", "daily_summary"];
 const PARTS: [TemplatePart; 3] = [
     TemplatePart::Subject,
     TemplatePart::Html,
@@ -608,9 +609,10 @@ fn shipped_templates_render_their_fixtures() {
         );
         for body in [&html, &text] {
             // An early fraud warning names no amount (only its charge does), nor
-            // does a stock level.
+            // does a stock level; a summary gives totals.
             assert!(
-                ["fraud_alert", "stock_low"].contains(&name) || body.contains("$49.98"),
+                ["fraud_alert", "stock_low", "daily_summary"].contains(&name)
+                    || body.contains("$49.98"),
                 "{name}: {body}"
             );
             assert!(body.contains("Example Shop"), "{name}: {body}");

@@ -221,12 +221,28 @@ pub struct PlannedJob {
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     rules: Vec<Rule>,
+    /// The `[[digests]]`' schedules; each one's delivery is among `rules`.
+    digests: Vec<crate::digest::Digest>,
 }
 
 impl Rules {
     /// Wraps validated rules.
     pub fn new(rules: Vec<Rule>) -> Self {
-        Self { rules }
+        Self {
+            rules,
+            digests: Vec::new(),
+        }
+    }
+
+    /// The rules with the digests they deliver.
+    #[must_use]
+    pub fn with_digests(self, digests: Vec<crate::digest::Digest>) -> Self {
+        Self { digests, ..self }
+    }
+
+    /// The digests, in config order.
+    pub fn digests(&self) -> &[crate::digest::Digest] {
+        &self.digests
     }
 
     /// The retry overrides of the rule named `name` (none when it no longer exists).

@@ -12,6 +12,7 @@ mod backend;
 mod claim;
 mod cursor;
 mod customers;
+mod digests;
 mod error;
 mod event_pages;
 mod events;

@@ -89,3 +89,18 @@ impl Store {
         tx.commit().await
     }
 }
+
+impl Store {
+    /// How many events of each type were created in `[from, to)` (Unix seconds),
+    /// herald's own left out; most frequent first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn count_kinds(&self, from: i64, to: i64) -> Result<Vec<(String, i64)>> {
+        let mut sql = Sql::new("SELECT kind, COUNT(*) FROM events WHERE source <> 'herald'");
+        sql.push_bound(" AND created >= {}", from);
+        sql.push_bound(" AND created < {}", to);
+        sql.push(" GROUP BY kind ORDER BY COUNT(*) DESC, kind");
+        self.read().await?.fetch_all(&sql).await
+    }
+}

@@ -225,7 +225,7 @@ fn a_follow_up_says_what_is_missing_or_wrong_at_its_line() {
                 on = [\"charge.refunded\"]\nactions = [{ plugin = \"sink\" }]\n";
     let err = refused(twin);
     assert!(
-        err.contains("another rule or follow-up is already named `f`"),
+        err.contains("another rule, follow-up or digest is already named `f`"),
         "{err}"
     );
 }

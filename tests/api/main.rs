@@ -11,6 +11,7 @@ mod console;
 mod crash;
 mod customers;
 mod delivery;
+mod digests;
 mod docs;
 mod email;
 mod events;

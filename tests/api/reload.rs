@@ -387,7 +387,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         .expect("test step")
         .remove("email")
         .expect("the email instance");
-    for section in ["rules", "followups"] {
+    for section in ["rules", "followups", "digests"] {
         let rules = table[section].as_array_mut().expect("test step");
         rules.retain(|rule| !rule.to_string().contains("customer_mail"));
     }

@@ -89,16 +89,16 @@ fn shipped_rules() -> Vec<String> {
             })
             .unwrap_or_default()
     };
-    // Follow-ups are rules too, listed after them.
-    [names("rules"), names("followups")].concat()
+    // Follow-ups and digests are rules too, listed after them.
+    [names("rules"), names("followups"), names("digests")].concat()
 }
 
-/// Whether the shipped rule `name` is a follow-up.
-fn is_followup(name: &str) -> bool {
+/// Whether the shipped rule `name` is one of `section`'s entries (`followups`, `digests`).
+fn is_in(section: &str, name: &str) -> bool {
     let text = std::fs::read_to_string(repo().join("config.toml")).expect("config.toml");
     text.contains(&format!("name = \"{name}\"")) && {
         let table: toml::Table = toml::from_str(&text).expect("config parses");
-        table["followups"]
+        table[section]
             .as_array()
             .is_some_and(|all| all.iter().any(|f| f["name"].as_str() == Some(name)))
     }
@@ -115,8 +115,10 @@ fn unmatched(kind: &str, from: &str, to: Option<&str>) -> String {
     rules[start..end]
         .iter()
         .map(|rule| {
-            if is_followup(rule) {
+            if is_in("followups", rule) {
                 format!("follow-up {rule}: not matched\n  after: no pattern matches {kind}\n\n")
+            } else if is_in("digests", rule) {
+                format!("digest {rule}: not matched\n  on: no pattern matches {kind}\n\n")
             } else {
                 format!("rule {rule}: not matched\n  on: no pattern matches {kind}\n\n")
             }

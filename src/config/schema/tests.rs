@@ -25,7 +25,8 @@ fn every_unknown_key_and_wrong_type_is_reported_at_its_line() {
         "Some(3) dispatch.retention_days: invalid type: string \"thirty\", expected u64",
         "Some(6) server.listen: invalid type: integer `5`, expected socket address",
         "Some(8) sever: unknown field `sever` (did you mean `server`?), expected one of `server`, `database`, `dispatch`, \
-         `templates`, `shop`, `sources`, `plugins`, `rules`, `followups`, `admin`, `metrics`",
+         `templates`, `shop`, `sources`, `plugins`, `rules`, `followups`, `digests`, `admin`, \
+         `metrics`",
         // The rule's `on` is reported once, not again as missing once taken out.
         "Some(13) rules[0].on: invalid type: string \"x\", expected a sequence",
         "Some(15) rules[1]: missing field `name`",

@@ -4,7 +4,8 @@
 //! plugin, with the problems open in the `alerts` table: a group that appears raises
 //! `herald.dead_letter` with its count; one that empties (replayed or purged) raises
 //! `herald.dead_letter_cleared`. A dead letter of a herald event counts for nothing,
-//! so an alert's own failure raises no alert.
+//! so an alert's own failure raises no alert. Signature-failure bursts and breakers
+//! are in [`signals`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,10 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+pub mod signals;
+
 use crate::dispatch::own_event;
+use crate::metrics::Metrics;
 use crate::reload::Live;
 use crate::rules::Rules;
 use crate::store::{OpenAlert, Planned, Store, StoreError};
@@ -33,6 +37,8 @@ const DEAD_LETTER: &str = "dead_letter:";
 pub struct AlertWatch {
     pub store: Store,
     pub live: Live,
+    /// Where this process's signature failures and open breakers are counted.
+    pub metrics: Arc<Metrics>,
     /// Rung when an alert was stored with jobs.
     pub wake: Arc<Notify>,
 }
@@ -43,13 +49,22 @@ impl AlertWatch {
         let every_ms = i64::try_from(EVERY.as_millis()).unwrap_or(i64::MAX);
         loop {
             let now = crate::clock::now_ms();
+            if let Err(err) = signals::report(&self.store, &self.metrics.signals, now).await {
+                warn!(error = %err, "could not write what this replica saw for the alerts");
+            }
             if let Ok(Some(_)) = self.store.take_turn(SCHEDULE, now, every_ms * 4).await {
                 let rules = self.live.get().rules().clone();
-                match scan(&self.store, &rules, now).await {
+                let scanned = match scan(&self.store, &rules, now).await {
+                    Ok(raised) => signals::scan_signals(&self.store, &rules, now)
+                        .await
+                        .map(|more| raised + more),
+                    Err(err) => Err(err),
+                };
+                match scanned {
                     Ok(raised) if raised > 0 => self.wake.notify_one(),
                     Ok(_) => {}
                     Err(err) => {
-                        warn!(error = %err, "could not look at the dead letters for alerts");
+                        warn!(error = %err, "could not look for alerts");
                     }
                 }
                 if let Err(err) = self.store.end_turn(SCHEDULE, None, now + every_ms).await {

@@ -9,14 +9,15 @@ use super::Application;
 impl Application {
     /// Starts each background task this config asks for, until `stop`.
     pub(super) fn spawn_background(&self, stop: &CancellationToken) {
-        if self.run_workers {
-            let watch = crate::alerts::AlertWatch {
-                store: self.store.clone(),
-                live: self.live.clone(),
-                wake: self.dispatcher.waker(),
-            };
-            tokio::spawn(watch.run_until_stopped(stop.clone()));
-        }
+        // Every replica reports the signature failures it refused and the breakers it
+        // holds open, delivering or not; one at a time raises the alerts.
+        let watch = crate::alerts::AlertWatch {
+            store: self.store.clone(),
+            live: self.live.clone(),
+            metrics: self.metrics.clone(),
+            wake: self.dispatcher.waker(),
+        };
+        tokio::spawn(watch.run_until_stopped(stop.clone()));
         if let Some(reconciler) = self.reconciler() {
             tokio::spawn(reconciler.run_until_stopped(stop.clone()));
         }

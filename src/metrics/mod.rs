@@ -10,6 +10,8 @@
 
 mod families;
 mod queue;
+mod reading;
+mod signals;
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Mutex, RwLock};
@@ -20,6 +22,7 @@ use prometheus_client::registry::Registry;
 use self::families::{
     create, Delivered, Families, Outcome, Plugin, Reason, Received, Rejected, Source,
 };
+pub use self::signals::Signals;
 use crate::store::Store;
 
 /// Event types `herald_webhooks_received_total` keeps a series of its own for; later
@@ -42,6 +45,8 @@ pub struct Metrics {
     /// Event types with a series of their own (at most [`MAX_TYPE_SERIES`]).
     types: RwLock<HashSet<String>>,
     queue: tokio::sync::Mutex<queue::Reading>,
+    /// What herald's own alerts add up across replicas.
+    pub signals: Signals,
 }
 
 impl Default for Metrics {
@@ -67,6 +72,7 @@ impl Default for Metrics {
             plugins: Mutex::default(),
             types: RwLock::default(),
             queue: tokio::sync::Mutex::default(),
+            signals: Signals::default(),
         };
         metrics.config_loaded();
         metrics
@@ -306,6 +312,7 @@ impl Metrics {
 
     /// `plugin`'s circuit breaker opened (`true`) or closed again.
     pub fn breaker(&self, plugin: &str, open: bool) {
+        self.signals.breaker(plugin, open);
         let labels = Plugin {
             plugin: plugin.to_owned(),
         };
@@ -365,30 +372,6 @@ impl Metrics {
         // Writing to a String fails only if an encoder does, and none of ours does.
         let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
         out
-    }
-
-    /// The value of series `name{labels}` as [`Metrics::render`] shows it, 0 when
-    /// absent; for tests. `labels` in the order the family declares them.
-    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
-        let rendered: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-        let series = if rendered.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{name}{{{}}}", rendered.join(","))
-        };
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // whole counts
-        self.value(&series).map_or(0, |v| v as u64)
-    }
-
-    /// The value of one series, written as it appears at `/metrics`
-    /// (`name{k="v",…}`); for tests.
-    pub fn value(&self, series: &str) -> Option<f64> {
-        let text = self.render();
-        let value = text.lines().find_map(|line| {
-            let rest = line.strip_prefix(series)?;
-            rest.strip_prefix(' ')
-        })?;
-        value.trim().parse().ok()
     }
 }
 

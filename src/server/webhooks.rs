@@ -52,6 +52,9 @@ pub async fn receive(
                 warn!(source, reason = err.reason(), error = %err, "webhook refused");
             }
             state.metrics.webhook_rejected(source, err.reason());
+            if err.status() == axum::http::StatusCode::UNAUTHORIZED {
+                state.metrics.signals.signature_failed(source);
+            }
             if source != "unknown" {
                 state.metrics.webhook_answered(source, started.elapsed());
             }

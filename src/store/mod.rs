@@ -34,6 +34,7 @@ mod report;
 mod rows;
 mod schedules;
 mod shared_events;
+mod signals;
 mod sql;
 mod sqlite;
 mod stats;

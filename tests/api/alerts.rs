@@ -138,3 +138,128 @@ async fn an_alert_that_fails_raises_no_alert() {
         assert_eq!(shop.scan().await, 0, "{backend}: and raised nothing");
     }
 }
+
+/// `(type, state, count or plugin)` of the alerts `sink` received from `from` on.
+fn signal_alerts(sink: &HttpSink, from: usize) -> Vec<(String, String, String)> {
+    sink.received()[from..]
+        .iter()
+        .map(|request| {
+            let body: Value = serde_json::from_slice(&request.body).expect("json");
+            let object = &body["data"];
+            let what = object["plugin"]
+                .as_str()
+                .map_or_else(|| object["count"].to_string(), str::to_owned);
+            (
+                body["type"].as_str().unwrap_or_default().to_owned(),
+                object["state"].as_str().unwrap_or_default().to_owned(),
+                what,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn signature_failures_and_breakers_seen_by_two_replicas_give_one_alert_each() {
+    use herald::alerts::signals::{report, scan_signals};
+    let (broken, ops) = (HttpSink::start().await, HttpSink::start().await);
+    let config = config(broken.url(), ops.url());
+    for (backend, shop) in BackendShop::each(&config).await {
+        let from = ops.received().len();
+        let text = config(shop.dir.path(), &shop.shop.config.restart.database.display);
+        let other = crate::helpers::dispatcher_in(shop.dir.path(), &text, &shop.clock).await;
+        let rules = &shop.shop.config.reloadable.rules;
+        let replicas = [&shop.shop.store, &other.store];
+        let seen = [
+            herald::metrics::Metrics::default(),
+            herald::metrics::Metrics::default(),
+        ];
+        let step = |minutes: u64| {
+            shop.clock
+                .advance(std::time::Duration::from_secs(60 * minutes));
+        };
+        let look = || async {
+            let now = shop.clock.now_ms();
+            for (store, metrics) in replicas.iter().zip(&seen) {
+                report(store, &metrics.signals, now).await.expect("report");
+            }
+            scan_signals(&shop.shop.store, rules, now)
+                .await
+                .expect("scan")
+        };
+
+        // Six refusals on each replica: neither is a burst alone, together they are one.
+        for metrics in &seen {
+            for _ in 0..6 {
+                metrics.signals.signature_failed("stripe");
+            }
+        }
+        // …and one destination failing on both.
+        seen[0].breaker("broken", true);
+        seen[1].breaker("broken", true);
+        assert_eq!(look().await, 2, "{backend}");
+        step(1);
+        seen[0].signals.signature_failed("stripe");
+        assert_eq!(look().await, 0, "{backend}: still the same two problems");
+
+        // The breaker closes on one replica, then on the other; the refusals stop.
+        seen[0].breaker("broken", false);
+        step(3);
+        assert_eq!(
+            look().await,
+            0,
+            "{backend}: still open on the other replica"
+        );
+        seen[1].breaker("broken", false);
+        step(3);
+        assert_eq!(
+            look().await,
+            2,
+            "{backend}: the breaker closed and the burst is over"
+        );
+        shop.deliver().await;
+        assert_eq!(
+            signal_alerts(&ops, from),
+            [
+                (
+                    "herald.signature_failures".into(),
+                    "open".into(),
+                    "12".into()
+                ),
+                (
+                    "herald.breaker_opened".into(),
+                    "open".into(),
+                    "broken".into()
+                ),
+                (
+                    "herald.signature_failures_cleared".into(),
+                    "cleared".into(),
+                    "13".into()
+                ),
+                (
+                    "herald.breaker_closed".into(),
+                    "cleared".into(),
+                    "broken".into()
+                ),
+            ],
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_refused_for_its_signature_is_counted_for_the_alerts() {
+    let app = crate::helpers::spawn_app().await;
+    let body = crate::helpers::fixture_with_id("payment_intent.succeeded", "evt_forged");
+    let forged = format!(
+        "t={},v1={}",
+        chrono::Utc::now().timestamp(),
+        "00".repeat(32)
+    );
+    assert_eq!(app.post_raw(body.clone(), Some(forged)).await.status(), 401);
+    assert_eq!(app.post_raw(body, None).await.status(), 400);
+    assert_eq!(
+        app.metrics.signals.take_signature_failures(),
+        [("stripe".to_owned(), 1)],
+        "the forged signature counts; a request without one is malformed, not a probe of the secret"
+    );
+}

@@ -475,9 +475,9 @@ fn check_renders_the_shipped_templates_against_every_sample_their_rules_match() 
         .unwrap_or_else(|| panic!("no templates line: {out}"));
     // payment, failure, refund, checkout, async ×2, dispute, warning, review, stock,
     // and the subscription's welcome, renewal failed, action required, paid, trial, end,
-    // the follow-ups' payment still processing, herald's dead-letter alert and the daily summary.
+    // the follow-ups' payment still processing, herald's dead-letter and signature alerts, and the daily summary.
     assert!(
-        renders.contains("against the 20 of 51 sample events"),
+        renders.contains("against the 22 of 55 sample events"),
         "{renders}"
     );
 }

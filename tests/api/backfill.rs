@@ -10,8 +10,7 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, fresh_postgres, rule, run_cli, spawn_app_with, webhook_instance, PgDatabase,
-    TestApp,
+    base_config, fresh_postgres, rule, spawn_app_with, webhook_instance, PgDatabase, TestApp,
 };
 
 /// `[database]` for the shared database: the PostgreSQL one, or a SQLite file in `dir`.
@@ -75,10 +74,10 @@ async fn received_at(app: &TestApp, id: &str) -> i64 {
     detail.received_at_ms
 }
 
-fn backfill(config: &Path, args: &[&str]) -> String {
+async fn backfill(config: &Path, args: &[&str]) -> String {
     let mut all = vec!["backfill", "--rule", "refund_hook"];
     all.extend_from_slice(args);
-    let (ok, out, err) = run_cli(config, &all);
+    let (ok, out, err) = crate::helpers::cli(config, &all).await;
     assert!(ok, "herald {all:?} failed: {err}");
     out
 }
@@ -118,7 +117,7 @@ async fn backfill_adds_only_the_new_rules_jobs(label: &str, postgres: Option<&Pg
     std::fs::write(&config, after(&database, &old, &new)).expect("config written");
 
     // A dry run lists both large refunds and writes nothing.
-    let out = backfill(&config, &["--dry-run"]);
+    let out = backfill(&config, &["--dry-run"]).await;
     for id in ["evt_early", "evt_late"] {
         assert!(
             out.contains(&format!("stripe:{id}:refund_hook:0")),
@@ -138,18 +137,18 @@ async fn backfill_adds_only_the_new_rules_jobs(label: &str, postgres: Option<&Pg
         "{label}: dry run wrote"
     );
     let listed: Value =
-        serde_json::from_str(&backfill(&config, &["--dry-run", "--json"])).expect("json");
+        serde_json::from_str(&backfill(&config, &["--dry-run", "--json"]).await).expect("json");
     assert_eq!(listed["jobs"][0]["event_id"], "evt_early", "{label}");
     assert_eq!(listed["jobs"][0]["plugin"], "new", "{label}");
     assert_eq!(listed["jobs"][0]["received_at_ms"], early, "{label}");
 
     // --since and --until narrow the window.
-    let out = backfill(&config, &["--dry-run", "--since", &rfc3339(late)]);
+    let out = backfill(&config, &["--dry-run", "--since", &rfc3339(late)]).await;
     assert!(
         out.contains("evt_late") && !out.contains("evt_early"),
         "{label}: {out}"
     );
-    let out = backfill(&config, &["--until", &rfc3339(late)]);
+    let out = backfill(&config, &["--until", &rfc3339(late)]).await;
     assert!(
         out.contains("backfilled 1 job for 1 event; 0 already had them (3 events read"),
         "{label}: {out}"
@@ -158,12 +157,12 @@ async fn backfill_adds_only_the_new_rules_jobs(label: &str, postgres: Option<&Pg
     assert!(jobs(&app, "evt_late").await.is_empty(), "{label}");
 
     // The rest, then nothing.
-    let out = backfill(&config, &[]);
+    let out = backfill(&config, &[]).await;
     assert!(
         out.contains("backfilled 1 job for 1 event; 1 already had them"),
         "{label}: {out}"
     );
-    let out = backfill(&config, &[]);
+    let out = backfill(&config, &[]).await;
     assert!(
         out.contains("backfilled 0 jobs for 0 events; 2 already had them"),
         "{label}: {out}"
@@ -211,7 +210,7 @@ async fn an_unknown_rule_is_an_error_naming_the_rules() {
     let (old, new) = (HttpSink::start().await, HttpSink::start().await);
     let config = dir.path().join("config.toml");
     std::fs::write(&config, after(&database(None, dir.path()), &old, &new)).expect("written");
-    let (ok, out, err) = run_cli(&config, &["backfill", "--rule", "refund_hok"]);
+    let (ok, out, err) = crate::helpers::cli(&config, &["backfill", "--rule", "refund_hok"]).await;
     assert!(!ok, "{out}");
     assert_eq!(
         err.trim(),

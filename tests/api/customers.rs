@@ -138,13 +138,13 @@ async fn herald_customer_and_the_api_show_what_the_directory_knows() {
     let config = format!("{}{}", base_config(), crate::helpers::ADMIN_TABLE);
     let app = crate::helpers::spawn_app_with(&config).await;
     app.accept_fixture(CHECKOUT).await;
-    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["customer", CUSTOMER]);
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["customer", CUSTOMER]).await;
     assert!(ok, "{err}");
     assert!(out.contains("email     jenny.rosen@example.com"), "{out}");
     let answer = app
         .admin_json(&format!("/api/customers/stripe/{CUSTOMER}"))
         .await;
     assert_eq!(answer["customer"]["name"], "Jenny Rosen", "{answer}");
-    let (ok, _, err) = crate::helpers::run_cli(&app.config_path(), &["customer", "cus_Nobody"]);
+    let (ok, _, err) = crate::helpers::cli(&app.config_path(), &["customer", "cus_Nobody"]).await;
     assert!(!ok && err.contains("no customer cus_Nobody"), "{err}");
 }

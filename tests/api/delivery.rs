@@ -1,7 +1,7 @@
 //! Delivery that loses nothing: retries, dead letters, replay, breakers, the admin API.
 
 use crate::helpers::{
-    base_config_with_dispatch, fixture_with_id, notify_sink, rule, run_cli, spawn_app_with,
+    base_config_with_dispatch, fixture_with_id, notify_sink, rule, spawn_app_with,
     webhook_instance, TestApp, ADMIN_TABLE, ADMIN_TOKEN, ON_PAID,
 };
 use herald::store::JobStatus;
@@ -110,7 +110,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     assert_eq!(jobs[0].status, JobStatus::Dead, "a 404 is permanent");
 
     let config = app.config_path();
-    let (ok, listed, err) = run_cli(&config, &["dead-letters"]);
+    let (ok, listed, err) = crate::helpers::cli(&config, &["dead-letters"]).await;
     assert!(ok, "{err}");
     assert!(listed.contains("evt_replay"), "{listed}");
     let job_id = jobs[0].id.to_string();
@@ -118,7 +118,7 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
         (vec!["dead-letters", "--json"], "dead_letters"),
         (vec!["job", job_id.as_str(), "--json"], "job"),
     ] {
-        let (ok, out, err) = run_cli(&config, &args);
+        let (ok, out, err) = crate::helpers::cli(&config, &args).await;
         assert!(ok, "{args:?}: {err}");
         let json: Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"));
@@ -129,16 +129,17 @@ async fn a_dead_letter_is_replayed_by_the_cli_once_the_destination_is_fixed() {
     }
 
     sink.set_status(200);
-    let (ok, dry, err) = run_cli(&config, &["replay", "--event", "evt_replay", "--dry-run"]);
+    let (ok, dry, err) =
+        crate::helpers::cli(&config, &["replay", "--event", "evt_replay", "--dry-run"]).await;
     assert!(ok, "{err}");
     assert!(dry.contains("1 dead letters would be replayed"), "{dry}");
     assert_eq!(app.jobs("evt_replay").await[0].status, JobStatus::Dead);
 
-    let (ok, _, err) = run_cli(&config, &["replay"]);
+    let (ok, _, err) = crate::helpers::cli(&config, &["replay"]).await;
     assert!(!ok, "an unfiltered replay needs --all");
     assert!(err.contains("--all"), "{err}");
 
-    let (ok, done, err) = run_cli(&config, &["replay", "--event", "evt_replay"]);
+    let (ok, done, err) = crate::helpers::cli(&config, &["replay", "--event", "evt_replay"]).await;
     assert!(ok, "{err}");
     assert!(done.contains("replayed 1 of 1"), "{done}");
     let jobs = app.settle("evt_replay").await;

@@ -7,7 +7,7 @@ use herald_testkit::HttpSink;
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, database_table, fixture_with_id, fresh_postgres, rule, run_cli, spawn_app_with,
+    base_config, database_table, fixture_with_id, fresh_postgres, rule, spawn_app_with,
     webhook_instance, PgDatabase, TestApp,
 };
 
@@ -47,18 +47,18 @@ async fn apps(good: &HttpSink, bad: &HttpSink) -> Vec<(&'static str, TestApp, Op
     apps
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> String {
-    let (ok, out, err) = run_cli(&app.config_path(), args);
+async fn cli(app: &TestApp, args: &[&str]) -> String {
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), args).await;
     assert!(ok, "herald {args:?} failed: {err}");
     out
 }
 
 /// `herald events ARGS --json`, parsed.
-fn events_json(app: &TestApp, args: &[&str]) -> Vec<Value> {
+async fn events_json(app: &TestApp, args: &[&str]) -> Vec<Value> {
     let mut args = args.to_vec();
     args.insert(0, "events");
     args.push("--json");
-    let out: Value = serde_json::from_str(&cli(app, &args)).expect("events --json is JSON");
+    let out: Value = serde_json::from_str(&cli(app, &args).await).expect("events --json is JSON");
     out["events"].as_array().expect("an events array").clone()
 }
 
@@ -86,51 +86,58 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
         app.post_order_event("payment_intent.payment_failed", "evt_waiting", "A1")
             .await;
 
-        let all = events_json(&app, &[]);
+        let all = events_json(&app, &[]).await;
         assert_eq!(
             ids(&all),
             ["evt_waiting", "evt_nojobs", "evt_refund", "evt_paid"],
             "{backend}: newest first"
         );
-        let narrowed = |args: &[&str]| ids(&events_json(&app, args)).join(" ");
+        let narrowed = |args: &'static [&'static str]| {
+            let app = &app;
+            async move { ids(&events_json(app, args).await).join(" ") }
+        };
         assert_eq!(
-            narrowed(&["--type", "payment_intent.*"]),
+            narrowed(&["--type", "payment_intent.*"]).await,
             "evt_waiting evt_paid",
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--type", "charge.refunded"]),
+            narrowed(&["--type", "charge.refunded"]).await,
             "evt_refund",
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--type", "payment_intent"]),
+            narrowed(&["--type", "payment_intent"]).await,
             "",
             "{backend}: exact"
         );
         assert_eq!(
-            narrowed(&["--order", "A1"]),
+            narrowed(&["--order", "A1"]).await,
             "evt_waiting evt_paid",
             "{backend}"
         );
-        assert_eq!(narrowed(&["--status", "dead"]), "evt_refund", "{backend}");
         assert_eq!(
-            narrowed(&["--status", "pending"]),
+            narrowed(&["--status", "dead"]).await,
+            "evt_refund",
+            "{backend}"
+        );
+        assert_eq!(
+            narrowed(&["--status", "pending"]).await,
             "evt_waiting",
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--status", "delivered"]),
+            narrowed(&["--status", "delivered"]).await,
             "evt_nojobs evt_paid",
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--limit", "2"]),
+            narrowed(&["--limit", "2"]).await,
             "evt_waiting evt_nojobs",
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--order", "A1", "--status", "delivered"]),
+            narrowed(&["--order", "A1", "--status", "delivered"]).await,
             "evt_paid",
             "{backend}: filters combine"
         );
@@ -146,12 +153,12 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
             .map(|e| e["id"].as_str().expect("id"))
             .collect();
         assert_eq!(
-            ids(&events_json(&app, &["--since", &since])),
+            ids(&events_json(&app, &["--since", &since]).await),
             expected,
             "{backend}"
         );
         assert_eq!(
-            narrowed(&["--since", "4102444800"]),
+            narrowed(&["--since", "4102444800"]).await,
             "",
             "{backend}: 2100 is ahead"
         );
@@ -199,7 +206,7 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
         );
 
         // The table a person reads.
-        let table = cli(&app, &["events"]);
+        let table = cli(&app, &["events"]).await;
         let line = |id: &str| {
             table
                 .lines()
@@ -222,7 +229,8 @@ async fn each_filter_narrows_the_list_and_statuses_follow_the_jobs() {
         assert!(line("evt_paid").contains("1 delivered"), "{table}");
         assert!(table.contains("4 events, newest first"), "{table}");
 
-        let (ok, _, err) = run_cli(&app.config_path(), &["events", "--type", "charge refunded"]);
+        let (ok, _, err) =
+            crate::helpers::cli(&app.config_path(), &["events", "--type", "charge refunded"]).await;
         assert!(!ok, "{backend}: a pattern no rule could use is refused");
         assert!(err.contains("--type"), "{err}");
     }
@@ -239,7 +247,7 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
         let jobs = app.settle("evt_flaky").await;
         assert_eq!(jobs[0].status, JobStatus::Delivered, "{backend}");
 
-        let out = cli(&app, &["event", "evt_flaky"]);
+        let out = cli(&app, &["event", "evt_flaky"]).await;
         assert!(
             out.starts_with("event     evt_flaky (stripe, test mode)\n"),
             "{out}"
@@ -275,7 +283,8 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
         assert!(attempts[2].contains("delivered"), "{out}");
 
         let detail: Value =
-            serde_json::from_str(&cli(&app, &["event", "evt_flaky", "--json"])).expect("JSON");
+            serde_json::from_str(&cli(&app, &["event", "evt_flaky", "--json"]).await)
+                .expect("JSON");
         let mut keys: Vec<&str> = detail["event"]
             .as_object()
             .expect("event")
@@ -351,7 +360,7 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
             )
         );
 
-        let payload = cli(&app, &["event", "evt_flaky", "--payload"]);
+        let payload = cli(&app, &["event", "evt_flaky", "--payload"]).await;
         assert!(
             payload.starts_with("{\n  \"id\": \"evt_flaky\",\n  \"object\": \"event\",\n"),
             "keys in the order received: {payload}"
@@ -362,7 +371,7 @@ async fn an_event_shows_its_jobs_and_every_attempt() {
             serde_json::from_slice::<Value>(&body).expect("json")
         );
 
-        let (ok, out, err) = run_cli(&app.config_path(), &["event", "evt_nope"]);
+        let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["event", "evt_nope"]).await;
         assert!(!ok, "{backend}: an unknown event exits 1");
         assert!(out.is_empty(), "{out}");
         assert!(err.contains("no stored event stripe/evt_nope"), "{err}");
@@ -375,23 +384,23 @@ async fn an_event_no_rule_matched_says_so_and_help_documents_both() {
     let app = app_on(None, &good, &bad).await;
     app.post_order_event("customer.subscription.created", "evt_quiet", "A4")
         .await;
-    let out = cli(&app, &["event", "evt_quiet"]);
+    let out = cli(&app, &["event", "evt_quiet"]).await;
     assert!(out.contains("\nstatus    delivered (no jobs)\n"), "{out}");
     assert!(
         out.ends_with("\nno jobs: no rule matched this event\n"),
         "{out}"
     );
     let detail: Value =
-        serde_json::from_str(&cli(&app, &["event", "evt_quiet", "--json"])).expect("JSON");
+        serde_json::from_str(&cli(&app, &["event", "evt_quiet", "--json"]).await).expect("JSON");
     assert_eq!(detail["jobs"], serde_json::json!([]));
 
-    let help = cli(&app, &["help", "events"]);
+    let help = cli(&app, &["help", "events"]).await;
     for option in [
         "--type", "--order", "--status", "--since", "--limit", "--json",
     ] {
         assert!(help.contains(option), "{option} not in\n{help}");
     }
-    let help = cli(&app, &["help", "event"]);
+    let help = cli(&app, &["help", "event"]).await;
     for option in ["--payload", "--json", "--source"] {
         assert!(help.contains(option), "{option} not in\n{help}");
     }

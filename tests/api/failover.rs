@@ -13,8 +13,8 @@ use herald_testkit::stripe::{event_from, fixture_json};
 use herald_testkit::{DataReply, HttpSink, SmtpSink};
 
 use crate::helpers::{
-    base_config_with_dispatch, copy_dir, dispatcher_in, repo, rule, run_cli, smtp_mailer,
-    spawn_app_with, webhook_instance,
+    base_config_with_dispatch, copy_dir, dispatcher_in, repo, rule, smtp_mailer, spawn_app_with,
+    webhook_instance,
 };
 
 /// Short retry delays so retries happen within the test.
@@ -110,11 +110,11 @@ actions = [
 
     // The history as an operator reads it, and as scripts do.
     let id = job.id.to_string();
-    let (ok, text, err) = run_cli(&app.config_path(), &["job", &id]);
+    let (ok, text, err) = crate::helpers::cli(&app.config_path(), &["job", &id]).await;
     assert!(ok, "{err}");
     assert!(text.contains("delivered by backup, fallback 1"), "{text}");
     assert_eq!(text.matches("primary").count(), 3, "{text}");
-    let (ok, json, err) = run_cli(&app.config_path(), &["job", &id, "--json"]);
+    let (ok, json, err) = crate::helpers::cli(&app.config_path(), &["job", &id, "--json"]).await;
     assert!(ok, "{err}");
     let json: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(json["job"]["delivered_by"], "backup");
@@ -186,7 +186,7 @@ actions = [
     );
 
     // `herald event` names the instance of each attempt.
-    let (ok, text, err) = run_cli(&app.config_path(), &["event", EVENT]);
+    let (ok, text, err) = crate::helpers::cli(&app.config_path(), &["event", EVENT]).await;
     assert!(ok, "{err}");
     let rows: Vec<&str> = text
         .lines()

@@ -245,11 +245,11 @@ async fn the_shipped_follow_ups_wait_and_are_listed_by_the_cli_and_the_api() {
     failed["created"] = chrono::Utc::now().timestamp().into();
     let body = serde_json::to_vec(&failed).expect("json");
     assert_eq!(app.post_webhook(&body).await.status(), 200);
-    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["followups"]);
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["followups"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("invoice-still-unpaid"), "{out}");
     assert!(out.contains("1 follow-up jobs waiting"), "{out}");
-    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["followups", "--json"]);
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["followups", "--json"]).await;
     assert!(ok, "{err}");
     let listed: Value = serde_json::from_str(&out).expect("json");
     let api = app.admin_json("/api/followups").await;
@@ -263,10 +263,11 @@ async fn the_shipped_follow_ups_wait_and_are_listed_by_the_cli_and_the_api() {
     // `herald route` explains the wait.
     let saved = app.dir.path().join("failed.json");
     std::fs::write(&saved, &body).expect("write");
-    let (ok, out, err) = crate::helpers::run_cli(
+    let (ok, out, err) = crate::helpers::cli(
         &app.config_path(),
         &["route", saved.to_str().expect("utf-8")],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     assert!(
         out.contains("follow-up invoice-still-unpaid: matched"),

@@ -606,7 +606,28 @@ impl Drop for HeraldProcess {
     }
 }
 
-/// Runs `herald --config <config> <args…>` to completion; returns (success, stdout, stderr).
+/// [`run_cli`] for an async test: waits without blocking the test's runtime, on
+/// which a [`spawn_app`] herald runs. A synchronous wait would freeze that herald
+/// mid-transaction, holding SQLite's write lock, and the command would find the
+/// database locked.
+pub async fn cli(config: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .envs(test_env())
+        .output()
+        .await
+        .expect("herald runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs `herald --config <config> <args…>` to completion; returns (success, stdout,
+/// stderr). Blocks: for tests without a runtime; async tests use [`cli`].
 pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .arg("--config")

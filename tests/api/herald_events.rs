@@ -6,7 +6,7 @@ use herald::store::JobStatus;
 use herald_testkit::assert_contains;
 use serde_json::Value;
 
-use crate::helpers::{base_config, rule, run_cli, spawn_app_with};
+use crate::helpers::{base_config, rule, spawn_app_with};
 
 /// A paid order of two tees and a mug, under event id `id`.
 fn paid(id: &str) -> Vec<u8> {
@@ -41,15 +41,17 @@ async fn a_sale_that_takes_a_sku_low_raises_an_event_the_rules_route() {
     ]
     .concat();
     let app = spawn_app_with(&config).await;
-    let (ok, _, err) = run_cli(
+    let (ok, _, err) = crate::helpers::cli(
         &app.config_path(),
         &["inventory", "SKU-TEE", "--adjust", "4"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
-    let (ok, _, err) = run_cli(
+    let (ok, _, err) = crate::helpers::cli(
         &app.config_path(),
         &["inventory", "SKU-MUG", "--adjust", "10"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
 
     assert_eq!(app.post_webhook(&paid("evt_low")).await.status(), 200);
@@ -58,10 +60,11 @@ async fn a_sale_that_takes_a_sku_low_raises_an_event_the_rules_route() {
     app.dispatch_all_pending().await;
 
     // One herald event: SKU-TEE went 4 → 2 (at or below 3); SKU-MUG 10 → 9 did not.
-    let (ok, out, err) = run_cli(
+    let (ok, out, err) = crate::helpers::cli(
         &app.config_path(),
         &["events", "--type", "herald.*", "--json"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let listed: Value = serde_json::from_str(&out).expect("json");
     let events = listed["events"].as_array().expect("events");
@@ -78,7 +81,7 @@ async fn a_sale_that_takes_a_sku_low_raises_an_event_the_rules_route() {
     );
     assert_eq!(herald_jobs.len(), 2, "{herald_jobs:?}");
     // The take-more job moved SKU-TEE below zero, yet raised nothing: no loop.
-    let (ok, out, _) = run_cli(&app.config_path(), &["inventory", "SKU-TEE"]);
+    let (ok, out, _) = crate::helpers::cli(&app.config_path(), &["inventory", "SKU-TEE"]).await;
     assert!(ok && out.split_whitespace().any(|w| w == "-3"), "{out}");
 
     let mails = app.outbox();

@@ -9,7 +9,7 @@ use herald_plugin_inventory::ledger::{
 use serde_json::Value;
 
 use crate::helpers::{
-    base_config, database_table, fresh_postgres, rule, run_cli, spawn_app_with, PgDatabase, TestApp,
+    base_config, database_table, fresh_postgres, rule, spawn_app_with, PgDatabase, TestApp,
 };
 
 const NEAR_MAX: i64 = i64::MAX - 1;
@@ -35,8 +35,8 @@ async fn apps() -> Vec<(&'static str, TestApp, Option<PgDatabase>)> {
     apps
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
-    run_cli(&app.config_path(), args)
+async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    crate::helpers::cli(&app.config_path(), args).await
 }
 
 /// A refund of no order: its own lines go back as they are, once per job.
@@ -53,29 +53,29 @@ fn refund(id: &str, items: &str) -> Vec<u8> {
 async fn a_cli_adjustment_past_i64_is_refused_and_writes_nothing() {
     for (backend, app, _db) in apps().await {
         let near_max = NEAR_MAX.to_string();
-        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", &near_max]);
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", &near_max]).await;
         assert!(ok, "{backend}: {err}");
 
-        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "10"]);
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "10"]).await;
         assert!(!ok, "{backend}: an overflowing adjustment succeeded: {out}");
         assert!(err.contains("overflow"), "{backend}: {err}");
         assert!(err.contains("SKU-A"), "{backend}: {err}");
 
         // The ledger is still readable and holds the level from before.
-        let (ok, out, err) = cli(&app, &["inventory"]);
+        let (ok, out, err) = cli(&app, &["inventory"]).await;
         assert!(ok, "{backend}: {err}");
         assert!(
             out.split_whitespace().any(|w| w == near_max),
             "{backend}: {out}"
         );
-        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--json"]);
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--json"]).await;
         assert!(ok, "{backend}: {err}");
         let json: Value = serde_json::from_str(&out).expect("json");
         assert_eq!(json["levels"][0]["quantity"], NEAR_MAX, "{backend}: {out}");
         // Downwards works, and so does the way back up to the limit.
-        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "-5"]);
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "-5"]).await;
         assert!(ok, "{backend}: {err}");
-        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "6"]);
+        let (ok, out, err) = cli(&app, &["inventory", "SKU-A", "--adjust", "6"]).await;
         assert!(ok, "{backend}: {err}");
         assert!(
             out.split_whitespace().any(|w| w == i64::MAX.to_string()),
@@ -88,7 +88,7 @@ async fn a_cli_adjustment_past_i64_is_refused_and_writes_nothing() {
 async fn a_webhook_whose_items_would_overflow_is_dead_lettered_with_the_reason() {
     for (backend, app, _db) in apps().await {
         let near_max = NEAR_MAX.to_string();
-        let (ok, _, err) = cli(&app, &["inventory", "SKU-TEE", "--adjust", &near_max]);
+        let (ok, _, err) = cli(&app, &["inventory", "SKU-TEE", "--adjust", &near_max]).await;
         assert!(ok, "{backend}: {err}");
 
         // Two line items of one SKU, each within bounds, together past the limit;
@@ -103,7 +103,7 @@ async fn a_webhook_whose_items_would_overflow_is_dead_lettered_with_the_reason()
         assert!(reason.contains("overflow"), "{backend}: {reason}");
         assert!(reason.contains("SKU-TEE"), "{backend}: {reason}");
 
-        let (ok, out, err) = cli(&app, &["inventory"]);
+        let (ok, out, err) = cli(&app, &["inventory"]).await;
         assert!(ok, "{backend}: {err}");
         assert!(!out.contains("SKU-MUG"), "{backend}: {out}");
         assert!(

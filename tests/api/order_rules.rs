@@ -11,9 +11,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::{Map, Value};
 
-use crate::helpers::{
-    backends, base_config, fixture, fixture_names, run_cli, spawn_app, spawn_app_with,
-};
+use crate::helpers::{backends, base_config, fixture, fixture_names, spawn_app, spawn_app_with};
 
 const FAILED: &str = "payment_intent.payment_failed";
 
@@ -83,11 +81,12 @@ async fn a_late_payment_failure_is_skipped_not_mailed_whatever_the_order() {
 
     // An operator sees it as skipped, with the reason.
     let config = app.config_path();
-    let (ok, out, err) = run_cli(&config, &["event", &failed]);
+    let (ok, out, err) = crate::helpers::cli(&config, &["event", &failed]).await;
     assert!(ok, "{err}");
     assert!(out.contains("skipped"), "{out}");
     assert!(out.contains("no longer holds at delivery"), "{out}");
-    let (ok, out, err) = run_cli(&config, &["events", "--status", "skipped", "--json"]);
+    let (ok, out, err) =
+        crate::helpers::cli(&config, &["events", "--status", "skipped", "--json"]).await;
     assert!(ok, "{err}");
     let listed: Value = serde_json::from_str(&out).expect("JSON");
     let ids: Vec<&str> = listed["events"]
@@ -103,7 +102,8 @@ async fn a_late_payment_failure_is_skipped_not_mailed_whatever_the_order() {
         "{out}"
     );
     assert_eq!(listed["events"][0]["jobs"]["skipped"], 1, "{out}");
-    let (ok, out, err) = run_cli(&config, &["job", &mail.id.to_string(), "--json"]);
+    let (ok, out, err) =
+        crate::helpers::cli(&config, &["job", &mail.id.to_string(), "--json"]).await;
     assert!(ok, "{err}");
     let job: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(job["job"]["status"], "skipped", "{out}");

@@ -211,7 +211,7 @@ actions = [{{ plugin = "orders" }}]
         app.dispatch_all_pending().await;
     }
     let (ok, shown, err) =
-        crate::helpers::run_cli(&app.config_path(), &["orders", "show", "ORDER12345"]);
+        crate::helpers::cli(&app.config_path(), &["orders", "show", "ORDER12345"]).await;
     assert!(ok, "{err}");
     // The dispute, the newest fact, names only its charge: the links lead it here.
     assert!(shown.starts_with("order ORDER12345: disputed"), "{shown}");
@@ -273,8 +273,8 @@ fn with_items(name: &str, id: &str, items: &str) -> Vec<u8> {
     serde_json::to_vec(&event).expect("json")
 }
 
-fn levels(app: &crate::helpers::TestApp, sku: &str) -> String {
-    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["inventory", sku]);
+async fn levels(app: &crate::helpers::TestApp, sku: &str) -> String {
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["inventory", sku]).await;
     assert!(ok, "{err}");
     out
 }
@@ -288,12 +288,13 @@ async fn inventory_is_taken_on_payment_and_restocked_on_refund_once_per_job() {
         rule("stock", on, r#"plugin = "stock""#)
     );
     let app = spawn_app_with(&config).await;
-    let (ok, _, err) = crate::helpers::run_cli(
+    let (ok, _, err) = crate::helpers::cli(
         &app.config_path(),
         &["inventory", "SKU-TEE", "--adjust", "10"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
-    assert!(levels(&app, "SKU-TEE").contains("10"));
+    assert!(levels(&app, "SKU-TEE").await.contains("10"));
 
     let paid = with_items(
         "payment_intent.succeeded",
@@ -314,18 +315,18 @@ async fn inventory_is_taken_on_payment_and_restocked_on_refund_once_per_job() {
     .expect("redeliver")
     .expect("stored");
     app.dispatch_all_pending().await;
-    let tee = levels(&app, "SKU-TEE");
+    let tee = levels(&app, "SKU-TEE").await;
     assert!(
         tee.split_whitespace().any(|w| w == "8"),
         "taken once: {tee}"
     );
-    let mug = levels(&app, "SKU-MUG");
+    let mug = levels(&app, "SKU-MUG").await;
     assert!(mug.split_whitespace().any(|w| w == "-1"), "{mug}");
 
     let refunded = with_items("charge.refunded", "evt_stock_refund", "SKU-TEE:2, SKU-MUG");
     assert_eq!(app.post_webhook(&refunded).await.status(), 200);
     app.dispatch_all_pending().await;
-    let tee = levels(&app, "SKU-TEE");
+    let tee = levels(&app, "SKU-TEE").await;
     assert!(
         tee.split_whitespace().any(|w| w == "10"),
         "restocked: {tee}"

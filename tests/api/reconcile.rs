@@ -411,7 +411,8 @@ async fn an_unknown_customer_is_asked_of_stripe_and_remembered() {
         after_each[1], after_each[0],
         "not asked again: {after_each:?}"
     );
-    let (ok, out, err) = run_cli(&app.config_path(), &["customer", "cus_NewToHerald"]);
+    let (ok, out, err) =
+        crate::helpers::cli(&app.config_path(), &["customer", "cus_NewToHerald"]).await;
     assert!(ok, "{err}");
     assert!(
         out.contains("ada@example.com") && out.contains("en-GB"),

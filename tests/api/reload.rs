@@ -424,7 +424,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
 
     // Until an operator says it is not coming back.
     let purge = ["purge", "--queued", "--plugin", "customer_mail"];
-    let (ok, out, err) = run_cli(&path, &purge);
+    let (ok, out, err) = crate::helpers::cli(&path, &purge).await;
     assert!(ok, "{err}");
     assert!(out.contains(&mail_job.id.to_string()), "{out}");
     assert!(out.contains("evt_orphan"), "{out}");
@@ -432,7 +432,7 @@ async fn queued_jobs_go_to_the_new_instance_and_wait_while_theirs_is_removed() {
         out.contains("1 jobs queued for `customer_mail` would be deleted"),
         "{out}"
     );
-    let (ok, out, err) = run_cli(&path, &[&purge[..], &["--yes"]].concat());
+    let (ok, out, err) = crate::helpers::cli(&path, &[&purge[..], &["--yes"]].concat()).await;
     assert!(ok, "{err}");
     assert_eq!(
         out,

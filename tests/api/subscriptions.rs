@@ -203,18 +203,19 @@ async fn herald_subscriptions_and_the_api_list_and_show_them() {
         assert_eq!(app.post_webhook(&body).await.status(), 200);
     }
     app.dispatch_all_pending().await;
-    let cli = |args: &[&str]| crate::helpers::run_cli(&app.config_path(), args);
-    let (ok, out, err) = cli(&["subscriptions", "--status", "active"]);
+    let config = app.config_path();
+    let cli = |args: &'static [&'static str]| crate::helpers::cli(&config, args);
+    let (ok, out, err) = cli(&["subscriptions", "--status", "active"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("sub_1PpTbmHrLd9TstRsHdRXfr8n"), "{out}");
     assert!(out.contains("Coffee club monthly"), "{out}");
-    let (ok, out, _) = cli(&["subscriptions", "--status", "canceled"]);
+    let (ok, out, _) = cli(&["subscriptions", "--status", "canceled"]).await;
     assert!(ok && out.contains("0 subscriptions"), "{out}");
-    let (ok, out, err) = cli(&["subscriptions", "show", "sub_1PpTbmHrLd9TstRsHdRXfr8n"]);
+    let (ok, out, err) = cli(&["subscriptions", "show", "sub_1PpTbmHrLd9TstRsHdRXfr8n"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("access yes, cancels at period end"), "{out}");
     assert!(out.contains("customer.subscription.updated"), "{out}");
-    let (ok, _, err) = cli(&["subscriptions", "--status", "overdue"]);
+    let (ok, _, err) = cli(&["subscriptions", "--status", "overdue"]).await;
     assert!(
         !ok && err.contains("unknown subscription status `overdue`"),
         "{err}"
@@ -310,7 +311,7 @@ async fn a_subscription_life_mails_the_subscriber_once_per_step() {
         "{failures:#?}"
     );
 
-    let (ok, out, err) = crate::helpers::run_cli(&app.config_path(), &["subscriptions"]);
+    let (ok, out, err) = crate::helpers::cli(&app.config_path(), &["subscriptions"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("canceled") && out.contains(" no "), "{out}");
 }

@@ -351,7 +351,8 @@ async fn a_story_sends_its_case_in_order_and_the_dispute_reaches_the_order() {
         ]
     );
     app.dispatch_all_pending().await;
-    let (ok, shown, err) = run_cli(&app.config_path(), &["orders", "show", "ORDER12345"]);
+    let (ok, shown, err) =
+        crate::helpers::cli(&app.config_path(), &["orders", "show", "ORDER12345"]).await;
     assert!(ok, "{err}");
     // Won: the dispute, reached through the links, settled back to paid.
     assert!(shown.starts_with("order ORDER12345: paid"), "{shown}");
@@ -386,10 +387,11 @@ async fn a_story_with_line_items_takes_the_orders_stock_once() {
     ]
     .concat();
     let app = crate::helpers::spawn_app_with(&config).await;
-    let (ok, _, err) = run_cli(
+    let (ok, _, err) = crate::helpers::cli(
         &app.config_path(),
         &["inventory", "SKU-TEE-M", "--adjust", "6"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let url = app.url("/webhooks/stripe");
     let items = "data.object.metadata.items=SKU-TEE-M:2";
@@ -405,7 +407,8 @@ async fn a_story_with_line_items_takes_the_orders_stock_once() {
     let (ok, out, err) = cli(&app.config_path(), &args).await;
     assert!(ok, "{out}\n{err}");
     app.dispatch_all_pending().await;
-    let (ok, levels, err) = run_cli(&app.config_path(), &["inventory", "SKU-TEE-M"]);
+    let (ok, levels, err) =
+        crate::helpers::cli(&app.config_path(), &["inventory", "SKU-TEE-M"]).await;
     assert!(ok, "{err}");
     assert!(
         levels.split_whitespace().any(|w| w == "4"),

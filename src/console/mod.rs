@@ -5,11 +5,13 @@
 //!
 //! - `page`: the shell and HTML helpers; `assets`: the embedded CSS and scripts.
 //! - `events`, `dead_letters`, `orders`: the listings; `actions`: their buttons.
+//! - `report`: the accountant's report, with `chart`'s SVG of net per day.
 //! - `templates_page`: the editor; `templates_api`: its JSON (routed with the rest
 //!   of `/api` in `admin::api`); `editor`: rendering and saving drafts.
 
 mod actions;
 mod assets;
+mod chart;
 mod dead_letters;
 mod editor;
 mod events;
@@ -17,6 +19,7 @@ mod followups;
 mod message;
 mod orders;
 mod page;
+mod report;
 mod shell;
 mod subscriptions;
 
@@ -41,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::search))
         .route("/orders/{id}", get(orders::show))
         .route("/followups", get(followups::list))
+        .route("/report", get(report::show))
         .route("/subscriptions", get(subscriptions::search))
         .route("/subscriptions/{id}", get(subscriptions::show))
         .route("/templates", get(templates_page::editor_page))

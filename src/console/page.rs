@@ -11,12 +11,13 @@ use serde_json::Value;
 use super::shell::Shell;
 
 /// The sections of the navigation bar: path and label.
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/", "Events"),
     ("/dead-letters", "Dead letters"),
     ("/orders", "Orders"),
     ("/subscriptions", "Subscriptions"),
     ("/followups", "Follow-ups"),
+    ("/report", "Report"),
     ("/templates", "Templates"),
 ];
 

@@ -205,6 +205,29 @@ pub async fn with_fees(
         .count())
 }
 
+/// The movements created in `[from, to)` (Unix seconds), of `currency` when given,
+/// with the fees already kept: what `/api/report` and the console show, never
+/// waiting on Stripe.
+///
+/// # Errors
+/// On a database error.
+pub async fn stored(
+    store: &crate::store::Store,
+    (from, to): (i64, i64),
+    currency: Option<&str>,
+) -> Result<Vec<Movement>, crate::store::StoreError> {
+    let events = store
+        .events_created("stripe", &MONEY_TYPES, from, to)
+        .await?;
+    let mut rows = movements(&events);
+    if let Some(currency) = currency {
+        let currency = currency.to_ascii_lowercase();
+        rows.retain(|row| row.currency == currency);
+    }
+    with_fees(store, None, &mut rows).await?;
+    Ok(rows)
+}
+
 /// The balance transactions `rows` name, each once.
 pub fn transactions(rows: &[Movement]) -> Vec<String> {
     let mut txns: Vec<String> = rows

@@ -193,6 +193,7 @@ actions = [{{ plugin = "ops_hook" }}]
     a_held_order_shows_its_hold(&client, &app).await;
     a_subscription_shows_its_access(&client, &app).await;
     a_waiting_follow_up_is_listed(&client, &app).await;
+    the_report_draws_net_per_day(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
     editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
@@ -301,6 +302,32 @@ async fn a_waiting_follow_up_is_listed(client: &Client, app: &TestApp) {
         .expect("follow-ups page");
     wait_for_text(client, "table.followups", "invoice-still-unpaid").await;
     screenshot(client, "followups").await;
+}
+
+/// A week of payments and a refund: the report page charts the net of each day.
+async fn the_report_draws_net_per_day(client: &Client, app: &TestApp) {
+    let now = chrono::Utc::now().timestamp();
+    for (day, amount) in [(6, 4998), (5, 12000), (3, 2500), (2, 8999), (1, 4998)] {
+        let mut paid = crate::helpers::sample("payment_intent.succeeded");
+        paid["id"] = format!("evt_report_day_{day}").into();
+        paid["created"] = (now - day * 86_400).into();
+        paid["data"]["object"]["id"] = format!("pi_report_day_{day}").into();
+        paid["data"]["object"]["amount_received"] = amount.into();
+        let body = serde_json::to_vec(&paid).expect("json");
+        assert_eq!(app.post_webhook(&body).await.status(), 200);
+    }
+    let mut refund = crate::helpers::sample("refund.created");
+    refund["id"] = "evt_report_refund".into();
+    refund["created"] = (now - 4 * 86_400).into();
+    refund["data"]["object"]["id"] = "re_report_day_4".into();
+    let body = serde_json::to_vec(&refund).expect("json");
+    assert_eq!(app.post_webhook(&body).await.status(), 200);
+    client
+        .goto(&app.console_url("/report"))
+        .await
+        .expect("report page");
+    wait_for_text(client, "figure.chart figcaption", "Net per day, USD").await;
+    screenshot(client, "report").await;
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

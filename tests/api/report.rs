@@ -126,4 +126,18 @@ async fn a_payment_announced_three_times_is_one_row_and_the_csv_reads_back() {
     )
     .await;
     assert!(!ok && err.contains("is not a date"), "{err}");
+
+    // The console's page: the same totals, the fee kept, and a chart per currency.
+    let (status, html) = crate::console::page(&app, "/report?from=2020-01-01&to=2030-12-31").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("1 · 49.98"), "{html}");
+    assert!(html.contains("Net per day, USD"), "{html}");
+    assert!(html.contains(r#"<svg class="chart""#), "{html}");
+    assert!(
+        html.contains(">1.75<"),
+        "the fee kept by herald report: {html}"
+    );
+    let (status, html) = crate::console::page(&app, "/report?from=tomorrow&to=2020-01-01").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("The window does not read"), "{html}");
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{bad_request, internal};
-use crate::report::{as_json, movements, MONEY_TYPES};
+use crate::report::{as_json, stored};
 use crate::server::AppState;
 
 /// The window and the currency, as the CLI takes them.
@@ -32,22 +32,9 @@ pub async fn show(State(state): State<AppState>, Query(query): Query<ReportQuery
         Ok(_) => return bad_request("`to` must be after `from`".to_owned()),
         Err(err) => return bad_request(err.to_string()),
     };
-    let events = match state
-        .store
-        .events_created("stripe", &MONEY_TYPES, from, to)
-        .await
-    {
-        Ok(events) => events,
+    let rows = match stored(&state.store, (from, to), query.currency.as_deref()).await {
+        Ok(rows) => rows,
         Err(err) => return internal(&err),
     };
-    let mut rows = movements(&events);
-    if let Some(currency) = query.currency {
-        let currency = currency.to_ascii_lowercase();
-        rows.retain(|row| row.currency == currency);
-    }
-    // The fees `herald report` fetched; a request never waits on Stripe.
-    if let Err(err) = crate::report::with_fees(&state.store, None, &mut rows).await {
-        return internal(&err);
-    }
     Json(as_json(&rows, from, to)).into_response()
 }

@@ -142,7 +142,7 @@ async fn send_now(config: &Config, name: &str, window: Option<(&str, &str)>) -> 
         end_ms,
         zone,
     };
-    let mut object = summarize(&store, &digest.name, window, false).await?;
+    let mut object = summarize(&store, digest, window, false).await?;
     let id = format!("{EVENT_TYPE}:{}:run:{now}", digest.name);
     object["id"] = id.clone().into();
     let label = object["period"]["label"]

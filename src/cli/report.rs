@@ -7,7 +7,7 @@ use comfy_table::{presets, Table};
 
 use super::ops::open;
 use crate::config::StoreConfig;
-use crate::report::{decimal, movements, totals, Movement, MONEY_TYPES};
+use crate::report::{decimal, movements, totals, MONEY_TYPES};
 use crate::Config;
 
 /// How the report is printed.
@@ -34,19 +34,6 @@ pub struct ReportArgs {
     #[arg(long)]
     pub currency: Option<String>,
 }
-
-/// The CSV columns, in order.
-const COLUMNS: [&str; 9] = [
-    "created",
-    "event_id",
-    "type",
-    "order_id",
-    "customer_email",
-    "currency",
-    "amount",
-    "fee",
-    "net",
-];
 
 /// `herald report`
 ///
@@ -88,19 +75,15 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
         }
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-            out.write_record(COLUMNS)?;
-            for row in &rows {
-                out.write_record(fields(row))?;
-            }
-            out.flush()?;
+            crate::report::csv::write(&mut out, &rows)?;
         }
         Format::Table => {
             let mut table = Table::new();
             table
                 .load_style(presets::NOTHING)
-                .set_header(COLUMNS.to_vec());
+                .set_header(crate::report::csv::COLUMNS.to_vec());
             for row in &rows {
-                table.add_row(fields(row).to_vec());
+                table.add_row(crate::report::csv::fields(row).to_vec());
             }
             println!("{}", table.trim_fmt());
             for (currency, total) in &totals(&rows) {
@@ -121,25 +104,6 @@ pub async fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A row's CSV fields, in [`COLUMNS`] order.
-pub fn fields(row: &Movement) -> [String; 9] {
-    let created = chrono::DateTime::from_timestamp(row.created, 0)
-        .map(|time| time.to_rfc3339())
-        .unwrap_or_default();
-    let money = |minor: Option<i64>| minor.map(|m| decimal(m, &row.currency)).unwrap_or_default();
-    [
-        created,
-        row.event_id.clone(),
-        row.kind.to_owned(),
-        row.order_id.clone().unwrap_or_default(),
-        row.customer_email.clone().unwrap_or_default(),
-        row.currency.clone(),
-        decimal(row.amount, &row.currency),
-        money(row.fee),
-        money(row.net),
-    ]
 }
 
 /// `text` as Unix seconds: a day starts at midnight in `zone` (with `end`, the next

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::locate::Collector;
 use super::raw::{DigestConfig, RuleConfig};
 use super::validate::validate_rule;
-use crate::digest::{Digest, Period, Schedule, EVENT_TYPE};
+use crate::digest::{Digest, Period, Schedule, ATTACHMENTS, EVENT_TYPE};
 use crate::plugins::PluginSpec;
 use crate::render::Renderer;
 use crate::rules::Rule;
@@ -40,6 +40,9 @@ pub(super) fn validate_digest(
             action.insert(key.into(), value.get_ref().clone().into());
         }
     }
+    if raw.attach_csv {
+        action.insert("attachments".into(), ATTACHMENTS.into());
+    }
     // The name is checked by `validate_rule` (letters, digits, `-`, `_`), so the
     // condition below always reads.
     let as_rule = RuleConfig {
@@ -59,6 +62,12 @@ pub(super) fn validate_digest(
         issue.key = issue.key.replace(".actions[0]", "");
     }
     let label = format!("digests[{index}] ({name})");
+    let kind = kinds.get(raw.plugin.get_ref()).copied();
+    if raw.attach_csv && kind.is_some_and(|kind| kind != "email") {
+        let message =
+            "attach_csv = true needs an email instance: the CSV goes out as a mail's attachment";
+        issues.at(raw.plugin.span(), format!("{label}.attach_csv"), message);
+    }
     let zone = match &raw.timezone {
         None => Some(shop_zone),
         Some(text) => text.get_ref().parse::<Tz>().ok().or_else(|| {
@@ -95,6 +104,7 @@ pub(super) fn validate_digest(
     let digest = Digest {
         name: name.clone(),
         schedule: schedule?,
+        attach_csv: raw.attach_csv,
     };
     Some((rule?, digest))
 }

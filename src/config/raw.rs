@@ -250,6 +250,9 @@ pub struct DigestConfig {
     pub plugin: Spanned<String>,
     pub template: Option<Spanned<String>>,
     pub to: Option<Spanned<String>>,
+    /// Attach the period's money movements as CSV (an email plugin only).
+    #[serde(default)]
+    pub attach_csv: bool,
     #[serde(default)]
     pub retry: RetryConfig,
 }

@@ -13,12 +13,17 @@ pub use self::schedule::{local_text, BadSchedule, Period, Schedule};
 /// The type of the event a digest raises.
 pub const EVENT_TYPE: &str = "herald.digest";
 
+/// Where a digest's event carries its files (`attach_csv`), for the email action.
+pub const ATTACHMENTS: &str = "data.object.attachments";
+
 /// One `[[digests]]` entry, as the scheduler needs it; its delivery is a rule
 /// (named like the digest) matching [`EVENT_TYPE`] with `data.object.digest`.
 #[derive(Debug, Clone)]
 pub struct Digest {
     pub name: String,
     pub schedule: Schedule,
+    /// Whether its event carries the period's movements as a CSV file.
+    pub attach_csv: bool,
 }
 
 impl Digest {

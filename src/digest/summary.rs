@@ -24,17 +24,18 @@ pub struct Window {
     pub zone: Tz,
 }
 
-/// The summary of `window` for the digest `name`, as stored in its event;
-/// `scheduled` is false for `herald digest run`.
+/// The summary of `window` for the `digest`, as stored in its event; `scheduled`
+/// is false for `herald digest run`.
 ///
 /// # Errors
 /// On a database error.
 pub async fn summarize(
     store: &Store,
-    name: &str,
+    digest: &super::Digest,
     window: Window,
     scheduled: bool,
 ) -> Result<Value, StoreError> {
+    let name = digest.name.as_str();
     let from = window.start_ms.div_euclid(1000);
     let to = window.end_ms.div_euclid(1000);
     let money_events = store
@@ -82,8 +83,29 @@ pub async fn summarize(
         .iter()
         .map(|(kind, n)| json!({"type": kind, "count": n}))
         .collect();
+    let attachments: Vec<Value> = if digest.attach_csv {
+        let day = |ms: i64| {
+            super::local_text(ms, window.zone)
+                .chars()
+                .take(10)
+                .collect::<String>()
+        };
+        let (first, last) = (day(window.start_ms), day(window.end_ms - 1));
+        let filename = if first == last {
+            format!("{name}-{first}.csv")
+        } else {
+            format!("{name}-{first}-to-{last}.csv")
+        };
+        vec![json!({
+            "filename": filename, "content_type": "text/csv",
+            "content": crate::report::csv::text(&rows),
+        })]
+    } else {
+        Vec::new()
+    };
     Ok(json!({
         "object": "digest",
+        "attachments": attachments,
         "digest": name,
         "scheduled": scheduled,
         "period": period(window),

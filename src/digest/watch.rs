@@ -155,7 +155,7 @@ async fn raise_run(
         end_ms,
         zone: digest.schedule.zone(),
     };
-    let mut object = summarize(store, &digest.name, window, true).await?;
+    let mut object = summarize(store, digest, window, true).await?;
     let id = digest.event_id(start_ms);
     object["id"] = id.clone().into();
     info!(digest = %digest.name, period = %object["period"]["label"], "digest raised");

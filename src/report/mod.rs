@@ -3,6 +3,8 @@
 //! announced it, keyed on what moved the money (the payment intent, the refund, the
 //! dispute), with totals per currency.
 
+pub mod csv;
+
 use std::collections::BTreeMap;
 
 use herald_plugin_api::Event;

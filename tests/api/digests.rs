@@ -215,6 +215,18 @@ async fn the_shipped_daily_summary_goes_to_the_accountant_on_request_and_is_list
         .expect("the summary mail");
     assert!(summary.contains("USD net 49.98"), "{summary}");
     assert!(summary.contains("sent on request"), "{summary}");
+    // The movements as a CSV attachment, as `herald report --format csv` writes them.
+    assert!(
+        summary.contains("Content-Type: multipart/mixed"),
+        "{summary}"
+    );
+    let name = format!("daily-summary-{yesterday}-to-{today}.csv");
+    assert!(summary.contains(&name), "{summary}");
+    assert!(summary.contains("Content-Type: text/csv"), "{summary}");
+    assert!(
+        summary.contains("created,event_id,type,order_id,customer_email,currency,amount,fee,net"),
+        "{summary}"
+    );
 
     let (ok, out, err) = cli(vec!["digest".into(), "list".into()])
         .await
@@ -271,4 +283,9 @@ fn a_digest_says_what_is_wrong_at_its_line() {
     let err = refused("schedule = \"0 7 * * *\"\ntemplate = \"no_such_set\"\n");
     assert!(err.contains("digests[0] (d)"), "{err}");
     assert!(!err.contains("actions[0]"), "{err}");
+    let err = refused("schedule = \"0 7 * * *\"\nattach_csv = true\n");
+    assert!(
+        err.contains("attach_csv = true needs an email instance"),
+        "{err}"
+    );
 }

@@ -10,7 +10,7 @@ use lettre::message::Mailbox;
 use serde_json::{Map, Value};
 
 /// The keys an email action accepts, in the order error messages list them.
-const KEYS: [&str; 3] = ["template", "to", "reply_to"];
+const KEYS: [&str; 4] = ["template", "to", "reply_to", "attachments"];
 
 /// One email action's parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +21,13 @@ pub struct EmailAction {
     pub to: String,
     /// Inline template giving a `Reply-To` that overrides the instance's default.
     pub reply_to: Option<String>,
+    /// A dotted path to the files to attach, carried by the event (a digest's CSV).
+    pub attachments: Option<String>,
 }
 
 /// The values of [`KEYS`]; every unknown key, non-string value and missing key goes
 /// into `errors`.
-fn read<'a>(params: &'a Map<String, Value>, errors: &mut Vec<String>) -> [Option<&'a str>; 3] {
+fn read<'a>(params: &'a Map<String, Value>, errors: &mut Vec<String>) -> [Option<&'a str>; 4] {
     let found = string_params(params, KEYS, errors);
     require_key(
         params,
@@ -45,12 +47,13 @@ impl EmailAction {
     /// Every unknown key, missing key and non-string value.
     pub fn from_params(params: &Map<String, Value>) -> Result<Self, Vec<String>> {
         let mut errors = Vec::new();
-        let [template, to, reply_to] = read(params, &mut errors);
+        let [template, to, reply_to, attachments] = read(params, &mut errors);
         match (template, to) {
             (Some(template), Some(to)) if errors.is_empty() => Ok(Self {
                 template: template.to_owned(),
                 to: to.to_owned(),
                 reply_to: reply_to.map(str::to_owned),
+                attachments: attachments.map(str::to_owned),
             }),
             _ => Err(errors),
         }
@@ -66,7 +69,12 @@ pub fn validate_action(
     templates: &dyn Templates,
 ) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
-    let [template, to, reply_to] = read(params, &mut errors);
+    let [template, to, reply_to, attachments] = read(params, &mut errors);
+    if let Some(path) = attachments.filter(|path| !crate::attachments::is_path(path)) {
+        errors.push(format!(
+            "`attachments` must be a dotted path to the event's files, e.g. \"data.object.attachments\", not `{path}`"
+        ));
+    }
     if let Some(template) = template {
         if let Err(message) = check_template_set(templates, template) {
             errors.push(message);

@@ -14,7 +14,8 @@
 //!
 //! # Layout
 //! - [`config`]: the config table, its validation and the resolved [`ValidatedEmail`].
-//! - [`action`]: a rule action's parameters (`template`, `to`, `reply_to`).
+//! - [`action`]: a rule action's parameters (`template`, `to`, `reply_to`, `attachments`).
+//! - `attachments`: the files an event carries for its mail, as MIME parts.
 //! - [`message`]: rendering a job into a lettre message with a stable Message-ID.
 //! - [`header_limits`]: keeping every header line within RFC 5322's 998 characters.
 //! - `outbox`: the file transport (`<outbox>/<token>.eml`, written atomically).
@@ -31,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+mod attachments;
 pub mod config;
 pub mod header_limits;
 pub mod kind;

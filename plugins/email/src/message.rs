@@ -54,6 +54,9 @@ pub enum ComposeError {
         /// lettre's reason.
         source: AddressError,
     },
+    /// The files the action names are not in the event as files.
+    #[error("{0}")]
+    Attachment(String),
     /// lettre refused to assemble the message.
     #[error("could not build the message: {0}")]
     Build(#[from] lettre::error::Error),
@@ -102,6 +105,8 @@ pub(crate) struct Rendered {
     pub(crate) text: Option<String>,
     pub(crate) html: Option<String>,
     pub(crate) template: String,
+    /// The files attached, when the action names some.
+    pub(crate) attachments: Vec<SinglePart>,
 }
 
 /// Renders the parts of the email for `job`: what [`compose`] assembles and
@@ -135,7 +140,14 @@ pub(crate) fn render(
     };
     let text = render_body(TemplatePart::Text)?;
     let html = render_body(TemplatePart::Html)?;
+    let attachments = match &action.attachments {
+        Some(path) => {
+            crate::attachments::parts(job.context.get(), path).map_err(ComposeError::Attachment)?
+        }
+        None => Vec::new(),
+    };
     Ok(Rendered {
+        attachments,
         to,
         reply_to,
         subject,
@@ -165,12 +177,10 @@ pub(crate) fn compose(
     if let Some(reply_to) = rendered.reply_to {
         builder = builder.reply_to(reply_to);
     }
-    let message = match (rendered.text, rendered.html) {
-        (Some(text), Some(html)) => {
-            builder.multipart(MultiPart::alternative_plain_html(text, html))
-        }
-        (Some(text), None) => builder.singlepart(SinglePart::plain(text)),
-        (None, Some(html)) => builder.singlepart(SinglePart::html(html)),
+    let body = match (rendered.text, rendered.html) {
+        (Some(text), Some(html)) => Body::Multi(MultiPart::alternative_plain_html(text, html)),
+        (Some(text), None) => Body::Single(SinglePart::plain(text)),
+        (None, Some(html)) => Body::Single(SinglePart::html(html)),
         // check_template_set guarantees a body; reaching this means the set changed
         // between the check and the render, which is as permanent as a missing file.
         (None, None) => {
@@ -179,12 +189,33 @@ pub(crate) fn compose(
                 rendered.template
             )))
         }
+    };
+    let message = match (body, rendered.attachments.is_empty()) {
+        (Body::Multi(body), true) => builder.multipart(body),
+        (Body::Single(body), true) => builder.singlepart(body),
+        (body, false) => {
+            let mixed = match body {
+                Body::Multi(body) => MultiPart::mixed().multipart(body),
+                Body::Single(body) => MultiPart::mixed().singlepart(body),
+            };
+            let mixed = rendered
+                .attachments
+                .into_iter()
+                .fold(mixed, MultiPart::singlepart);
+            builder.multipart(mixed)
+        }
     }?;
     Ok(Composed {
         message,
         token,
         template: rendered.template,
     })
+}
+
+/// A mail's body before any attachment: one part or the text/HTML pair.
+enum Body {
+    Single(SinglePart),
+    Multi(MultiPart),
 }
 
 /// Renders an inline address template and parses the result as one mailbox.

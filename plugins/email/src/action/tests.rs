@@ -50,7 +50,7 @@ fn names_an_unknown_key_and_the_expected_ones() {
     assert_eq!(
         errors,
         [
-            "unknown key `tmplate` (expected `template`, `to`, `reply_to`)",
+            "unknown key `tmplate` (expected `template`, `to`, `reply_to`, `attachments`)",
             "missing `template` (the template set to render, e.g. \"payment_succeeded\")",
         ]
     );

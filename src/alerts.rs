@@ -3,8 +3,8 @@
 //! `schedules` row [`SCHEDULE`]) compares the dead letters, grouped by rule and
 //! plugin, with the problems open in the `alerts` table: a group that appears raises
 //! `herald.dead_letter` with its count; one that empties (replayed or purged) raises
-//! `herald.dead_letter_cleared`. A dead letter of a herald event counts for nothing,
-//! so an alert's own failure raises no alert. Signature-failure bursts and breakers
+//! `herald.dead_letter_cleared`. A dead letter of an alert ([`ALERT_TYPES`]) counts
+//! for nothing, so an alert's own failure raises no alert. Signature-failure bursts and breakers
 //! are in [`signals`].
 
 use std::sync::Arc;
@@ -29,6 +29,17 @@ pub const SCHEDULE: &str = "herald.alerts";
 
 /// How often the dead letters are looked at.
 pub const EVERY: Duration = Duration::from_secs(30);
+
+/// The types of herald's alerts. Their own dead letters raise nothing, so a broken
+/// mail instance cannot alert about itself in a loop.
+pub const ALERT_TYPES: [&str; 6] = [
+    "herald.dead_letter",
+    "herald.dead_letter_cleared",
+    "herald.signature_failures",
+    "herald.signature_failures_cleared",
+    "herald.breaker_opened",
+    "herald.breaker_closed",
+];
 
 /// What a problem's alert key starts with.
 const DEAD_LETTER: &str = "dead_letter:";

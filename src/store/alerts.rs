@@ -25,17 +25,27 @@ pub struct OpenAlert {
 }
 
 impl Store {
-    /// The dead letters of events other than herald's own (an alert's failure
-    /// raises no alert), grouped by rule and plugin.
+    /// The dead letters, grouped by rule and plugin, but those of herald's alerts
+    /// (`crate::alerts::ALERT_TYPES`): an alert's failure raises no alert. A digest's
+    /// or a stock alert's failure does.
     ///
     /// # Errors
     /// On a database error.
     pub async fn dead_groups(&self) -> Result<Vec<DeadGroup>> {
-        let sql = Sql::new(
+        let mut sql = Sql::new(
             "SELECT j.rule, j.plugin, g.count, j.last_error, e.event_id
              FROM (SELECT j.rule, j.plugin, COUNT(*) AS count, MAX(j.id) AS last
                    FROM jobs j JOIN events e ON e.pk = j.event_pk
-                   WHERE j.status = 'dead' AND e.source <> 'herald'
+                   WHERE j.status = 'dead' AND NOT (e.source = 'herald' AND e.kind IN (",
+        );
+        for (i, kind) in crate::alerts::ALERT_TYPES.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push_bound("{}", *kind);
+        }
+        sql.push(
+            "))
                    GROUP BY j.rule, j.plugin) g
              JOIN jobs j ON j.id = g.last
              JOIN events e ON e.pk = j.event_pk

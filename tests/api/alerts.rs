@@ -263,3 +263,54 @@ async fn a_webhook_refused_for_its_signature_is_counted_for_the_alerts() {
         "the forged signature counts; a request without one is malformed, not a probe of the secret"
     );
 }
+
+#[tokio::test]
+async fn a_digest_that_fails_for_good_raises_an_alert_as_any_delivery_does() {
+    let (broken, ops) = (HttpSink::start().await, HttpSink::start().await);
+    broken.set_status(400);
+    let (broken_url, ops_url) = (broken.url(), ops.url());
+    let config = move |_dir: &std::path::Path, url: &str| {
+        [
+            base_config(),
+            format!("[database]\nurl = \"{url}\"\n"),
+            webhook_instance("broken", &broken_url),
+            webhook_instance("ops", &ops_url),
+            crate::helpers::rule("books", r#"["herald.digest"]"#, r#"plugin = "broken""#),
+            crate::helpers::rule(
+                "ops-alerts",
+                r#"["herald.dead_letter"]"#,
+                r#"plugin = "ops""#,
+            ),
+        ]
+        .concat()
+    };
+    for (backend, shop) in BackendShop::each(&config).await {
+        let from = ops.received().len();
+        let rules = &shop.shop.config.reloadable.rules;
+        let object = serde_json::json!({"object": "digest", "digest": "nightly"});
+        let id = format!("herald.digest:nightly:{backend}");
+        herald::alerts::store_own_event(
+            &shop.shop.store,
+            rules,
+            id,
+            "herald.digest",
+            object,
+            shop.clock.now_ms(),
+        )
+        .await
+        .expect("stored");
+        shop.deliver().await;
+        assert_eq!(
+            shop.scan().await,
+            1,
+            "{backend}: the digest's dead letter is a problem"
+        );
+        shop.deliver().await;
+        let raised = alerts(&ops, from);
+        assert_eq!(
+            raised,
+            [("herald.dead_letter".into(), "open".into(), 1)],
+            "{backend}"
+        );
+    }
+}

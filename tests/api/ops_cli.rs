@@ -3,7 +3,6 @@
 //! commands that only act on the database need neither.
 
 use std::path::Path;
-use std::process::Command;
 
 use herald::store::{JobFilter, JobStatus};
 use herald_testkit::HttpSink;
@@ -12,13 +11,15 @@ use crate::helpers::{base_config, fixture_with_id, notify_sink, spawn_app_with, 
 
 /// Runs `herald --config CONFIG ARGS…` with an empty environment: no
 /// `STRIPE_WEBHOOK_SECRET`, no plugin secrets, no `HERALD_CONFIG`.
-fn bare_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_herald"))
+async fn bare_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
+    // tokio's process: a blocking wait would freeze the herald this test runs.
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .env_clear()
         .arg("--config")
         .arg(config)
         .args(args)
         .output()
+        .await
         .expect("herald runs");
     (
         output.status.success(),
@@ -87,12 +88,12 @@ async fn database_commands_need_no_secrets_and_a_dry_replay_lists_its_jobs() {
     );
     let config = app.config_path();
 
-    let (ok, out, err) = bare_cli(&config, &["dead-letters"]);
+    let (ok, out, err) = bare_cli(&config, &["dead-letters"]).await;
     assert!(ok, "{err}");
     assert_eq!(out, format!("{header}\n{row}\n1 dead letter\n"));
     assert_eq!(err, "", "no progress bar or warning off a terminal");
 
-    let (ok, out, err) = bare_cli(&config, &["replay", "--all", "--dry-run"]);
+    let (ok, out, err) = bare_cli(&config, &["replay", "--all", "--dry-run"]).await;
     assert!(ok, "{err}");
     assert_eq!(
         out,
@@ -107,12 +108,12 @@ async fn database_commands_need_no_secrets_and_a_dry_replay_lists_its_jobs() {
         &["prune"],
         &["inventory"],
     ] {
-        let (ok, _, err) = bare_cli(&config, args);
+        let (ok, _, err) = bare_cli(&config, args).await;
         assert!(ok, "herald {args:?}: {err}");
         assert_eq!(err, "", "herald {args:?}");
     }
 
-    let (ok, out, err) = bare_cli(&config, &["replay", "--all"]);
+    let (ok, out, err) = bare_cli(&config, &["replay", "--all"]).await;
     assert!(ok, "{err}");
     assert_eq!(
         out,
@@ -127,7 +128,7 @@ async fn database_commands_need_no_secrets_and_a_dry_replay_lists_its_jobs() {
 async fn check_and_serve_still_demand_every_secret() {
     let sink = HttpSink::start().await;
     let app = app(&sink).await;
-    let (ok, _, err) = bare_cli(&app.config_path(), &["check"]);
+    let (ok, _, err) = bare_cli(&app.config_path(), &["check"]).await;
     assert!(!ok);
     assert!(err.contains("STRIPE_WEBHOOK_SECRET"), "{err}");
     assert!(err.contains("SMTP_PASSWORD"), "{err}");

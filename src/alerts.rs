@@ -114,8 +114,15 @@ pub async fn scan(store: &Store, rules: &Rules, now_ms: i64) -> Result<usize, St
                     "last_error": group.last_error, "event_id": group.event_id,
                     "opened_at": now_ms.div_euclid(1000),
                 });
-                raise(store, rules, "herald.dead_letter", &alert, object, now_ms).await?;
-                store.set_alert(&alert, now_ms, true).await?;
+                raise(
+                    store,
+                    rules,
+                    "herald.dead_letter",
+                    &alert,
+                    object,
+                    (now_ms, true),
+                )
+                .await?;
                 raised += 1;
             }
             // Still open: its count follows, without another alert.
@@ -151,27 +158,28 @@ pub async fn scan(store: &Store, rules: &Rules, now_ms: i64) -> Result<usize, St
             "herald.dead_letter_cleared",
             alert,
             object,
-            now_ms,
+            (now_ms, false),
         )
         .await?;
-        store.set_alert(alert, now_ms, false).await?;
         raised += 1;
     }
     Ok(raised)
 }
 
-/// Stores and routes one alert; its id names the problem and when it opened, so a
-/// scan repeated after a crash raises it once.
+/// Stores and routes one alert, then opens its problem (`open`) or closes it. Its
+/// id names the problem and when it opened, so a scan repeated after a crash raises
+/// it once.
 async fn raise(
     store: &Store,
     rules: &Rules,
     kind: &str,
     alert: &OpenAlert,
     object: serde_json::Value,
-    now_ms: i64,
+    (now_ms, open): (i64, bool),
 ) -> Result<(), StoreError> {
     let id = format!("{kind}:{}:{}", alert.key, alert.opened_at);
-    store_own_event(store, rules, id, kind, object, now_ms).await
+    store_own_event(store, rules, id, kind, object, now_ms).await?;
+    store.set_alert(alert, now_ms, open).await
 }
 
 /// Stores one of herald's own events, `id` of type `kind` holding `object`, with

@@ -93,10 +93,9 @@ async fn signatures(
                     "herald.signature_failures",
                     &alert,
                     object,
-                    now_ms,
+                    (now_ms, true),
                 )
                 .await?;
-                store.set_alert(&alert, now_ms, true).await?;
                 raised += 1;
             }
             // Still going: the count since it opened follows, without another alert.
@@ -136,10 +135,9 @@ async fn signatures(
             "herald.signature_failures_cleared",
             alert,
             object,
-            now_ms,
+            (now_ms, false),
         )
         .await?;
-        store.set_alert(alert, now_ms, false).await?;
         raised += 1;
     }
     Ok(raised)
@@ -176,10 +174,9 @@ async fn breakers(
             "herald.breaker_opened",
             &alert,
             object,
-            now_ms,
+            (now_ms, true),
         )
         .await?;
-        store.set_alert(&alert, now_ms, true).await?;
         raised += 1;
     }
     for alert in &open {
@@ -192,8 +189,15 @@ async fn breakers(
             "opened_at": alert.opened_at.div_euclid(1000),
             "cleared_at": now_ms.div_euclid(1000),
         });
-        raise(store, rules, "herald.breaker_closed", alert, object, now_ms).await?;
-        store.set_alert(alert, now_ms, false).await?;
+        raise(
+            store,
+            rules,
+            "herald.breaker_closed",
+            alert,
+            object,
+            (now_ms, false),
+        )
+        .await?;
         raised += 1;
     }
     Ok(raised)

@@ -29,7 +29,7 @@ pub enum DigestCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Send a digest now: for its latest period, or for --from/--to. It does not
+    /// Send a digest now: for its latest period that has ended, or for --from/--to. It does not
     /// count as the scheduled run of that period, which still goes out on time.
     ///
     /// Examples:
@@ -125,13 +125,8 @@ async fn send_now(config: &Config, name: &str, window: Option<(&str, &str)>) -> 
             instant(from, zone, false)? * 1000,
             instant(to, zone, true)? * 1000,
         ),
-        None => digest
-            .schedule
-            .last_at_or_before(now)
-            .and_then(|run| digest.schedule.window(run))
-            .context(
-                "the schedule has no past run to take the period from: give --from and --to",
-            )?,
+        None => latest_complete(digest, now)
+            .context("the schedule has no period that has ended: give --from and --to")?,
     };
     if start_ms >= end_ms {
         return Err(anyhow!("--from must come before --to"));
@@ -150,8 +145,26 @@ async fn send_now(config: &Config, name: &str, window: Option<(&str, &str)>) -> 
         .unwrap_or_default()
         .to_owned();
     crate::alerts::store_own_event(&store, &rules, id.clone(), EVENT_TYPE, object, now).await?;
-    println!("stored {id} ({label}); the running herald sends it now (herald event {id})");
+    println!(
+        "stored {id} ({label}); the running herald sends it now (herald event --source herald {id})"
+    );
     Ok(())
+}
+
+/// The latest period that has ended at `now`: the one the next run will cover when it
+/// is already over (`day`, `week`, `month` at 07:00 cover what ended at midnight), else
+/// the last run's.
+fn latest_complete(digest: &Digest, now: i64) -> Option<(i64, i64)> {
+    let schedule = &digest.schedule;
+    let next = schedule
+        .next_after(now)
+        .and_then(|run| schedule.window(run))
+        .filter(|(_, end)| *end <= now);
+    next.or_else(|| {
+        schedule
+            .last_at_or_before(now)
+            .and_then(|run| schedule.window(run))
+    })
 }
 
 fn find<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Digest> {
@@ -170,4 +183,43 @@ fn find<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Digest> {
                 }
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use chrono_tz::UTC;
+
+    use super::*;
+    use crate::digest::{Period, Schedule};
+
+    fn at(d: u32, h: u32, m: u32) -> i64 {
+        UTC.with_ymd_and_hms(2026, 12, d, h, m, 0)
+            .single()
+            .expect("a time")
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn a_run_on_request_takes_the_latest_period_that_has_ended() {
+        let daily = Digest {
+            name: "d".into(),
+            schedule: Schedule::new("0 7 * * *", UTC, Period::Day).expect("reads"),
+            attach_csv: false,
+        };
+        // At 02:00 yesterday is over, though its scheduled run is at 07:00.
+        assert_eq!(
+            latest_complete(&daily, at(8, 2, 0)),
+            Some((at(7, 0, 0), at(8, 0, 0)))
+        );
+        let hourly = Digest {
+            name: "h".into(),
+            schedule: Schedule::new("0 * * * *", UTC, Period::SinceLast).expect("reads"),
+            attach_csv: false,
+        };
+        assert_eq!(
+            latest_complete(&hourly, at(8, 2, 30)),
+            Some((at(8, 1, 0), at(8, 2, 0)))
+        );
+    }
 }

@@ -43,10 +43,11 @@ impl DigestWatch {
     pub async fn run_until_stopped(self, stop: CancellationToken) {
         loop {
             let rules = self.live.get().rules().clone();
-            match tick(&self.store, &rules, crate::clock::now_ms()).await {
-                Ok(raised) if raised > 0 => self.wake.notify_one(),
-                Ok(_) => {}
-                Err(err) => warn!(error = %err, "could not run the digests; trying again shortly"),
+            // Each failure is logged with its digest by `tick`.
+            if let Ok(raised) = tick(&self.store, &rules, crate::clock::now_ms()).await {
+                if raised > 0 {
+                    self.wake.notify_one();
+                }
             }
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -63,10 +64,21 @@ impl DigestWatch {
 /// raised by a later call.
 pub async fn tick(store: &Store, rules: &Rules, now_ms: i64) -> Result<usize, StoreError> {
     let mut raised = 0;
+    let mut first_error = None;
+    // One digest failing does not hold the others back.
     for digest in rules.digests() {
-        raised += tick_one(store, rules, digest, now_ms).await?;
+        match tick_one(store, rules, digest, now_ms).await {
+            Ok(count) => raised += count,
+            Err(err) => {
+                warn!(digest = %digest.name, error = %err, "could not run a digest; trying again shortly");
+                first_error.get_or_insert(err);
+            }
+        }
     }
-    Ok(raised)
+    match first_error {
+        Some(err) if raised == 0 => Err(err),
+        _ => Ok(raised),
+    }
 }
 
 async fn tick_one(
@@ -100,16 +112,25 @@ async fn tick_one(
     };
     let runs = missed(digest, cursor, now_ms);
     let mut reached = cursor;
+    let mut failed = None;
     for run in &runs {
-        raise_run(store, rules, digest, *run, now_ms).await?;
+        if let Err(err) = raise_run(store, rules, digest, *run, now_ms).await {
+            failed = Some(err);
+            break;
+        }
         reached = *run;
     }
     // Always due: whether a run is due is read from the cursor and the schedule in
     // force, so a schedule edited to run earlier is not held back by an old time.
+    // Ended after a failure too, so the next look tries again without waiting out
+    // the hold.
     store
         .end_turn(&turn_name, Some(&reached.to_string()), reached)
         .await?;
-    Ok(runs.len())
+    match failed {
+        Some(err) => Err(err),
+        None => Ok(runs.len()),
+    }
 }
 
 /// The runs in `(cursor, now_ms]`, oldest first: the latest [`CATCH_UP`] of them.

@@ -98,9 +98,10 @@ async fn signatures(
                 .await?;
                 raised += 1;
             }
-            // Still going: the count since it opened follows, without another alert.
+            // Still going: the count since the window it opened on follows, without
+            // another alert.
             Some(alert) => {
-                let since = alert.opened_at.div_euclid(60_000);
+                let since = alert.opened_at.div_euclid(60_000) - (BURST_MINUTES - 1);
                 let total = store
                     .signal_sums("signature_failures", since)
                     .await?

@@ -187,16 +187,23 @@ async fn signature_failures_and_breakers_seen_by_two_replicas_give_one_alert_eac
                 .expect("scan")
         };
 
-        // Six refusals on each replica: neither is a burst alone, together they are one.
-        for metrics in &seen {
-            for _ in 0..6 {
-                metrics.signals.signature_failed("stripe");
-            }
-        }
-        // …and one destination failing on both.
+        // One destination failing on both replicas, and six refusals on the first.
         seen[0].breaker("broken", true);
         seen[1].breaker("broken", true);
-        assert_eq!(look().await, 2, "{backend}");
+        for _ in 0..6 {
+            seen[0].signals.signature_failed("stripe");
+        }
+        assert_eq!(
+            look().await,
+            1,
+            "{backend}: the breaker, once; six are no burst"
+        );
+        // A minute later six more on the second: twelve within five minutes, one burst.
+        step(1);
+        for _ in 0..6 {
+            seen[1].signals.signature_failed("stripe");
+        }
+        assert_eq!(look().await, 1, "{backend}");
         step(1);
         seen[0].signals.signature_failed("stripe");
         assert_eq!(look().await, 0, "{backend}: still the same two problems");
@@ -221,14 +228,14 @@ async fn signature_failures_and_breakers_seen_by_two_replicas_give_one_alert_eac
             signal_alerts(&ops, from),
             [
                 (
-                    "herald.signature_failures".into(),
-                    "open".into(),
-                    "12".into()
-                ),
-                (
                     "herald.breaker_opened".into(),
                     "open".into(),
                     "broken".into()
+                ),
+                (
+                    "herald.signature_failures".into(),
+                    "open".into(),
+                    "12".into()
                 ),
                 (
                     "herald.signature_failures_cleared".into(),

@@ -194,6 +194,7 @@ actions = [{{ plugin = "ops_hook" }}]
     a_subscription_shows_its_access(&client, &app).await;
     a_waiting_follow_up_is_listed(&client, &app).await;
     the_report_draws_net_per_day(&client, &app).await;
+    the_daily_summary_previews(&client, &app).await;
     replay_requeues_a_dead_letter(&client, &app).await;
     editor_previews_flags_errors_and_saves(&client, &app).await;
     editor_fits_the_screen_and_keeps_unsaved_edits(&client, &app).await;
@@ -328,6 +329,17 @@ async fn the_report_draws_net_per_day(client: &Client, app: &TestApp) {
         .expect("report page");
     wait_for_text(client, "figure.chart figcaption", "Net per day, USD").await;
     screenshot(client, "report").await;
+}
+
+/// The shipped digest's mail, previewed against its sample: what the accountant gets.
+async fn the_daily_summary_previews(client: &Client, app: &TestApp) {
+    client
+        .goto(&app.console_url("/templates?name=daily_summary"))
+        .await
+        .expect("editor");
+    wait_for_text(client, "#preview-subject", "Summary for").await;
+    wait_for_text(client, "#preview-state", "up to date").await;
+    screenshot(client, "daily-summary").await;
 }
 
 async fn replay_requeues_a_dead_letter(client: &Client, app: &TestApp) {

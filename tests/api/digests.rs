@@ -142,6 +142,20 @@ async fn runs_missed_while_down_go_out_once_when_herald_is_back() {
             0,
             "{backend}: a second look sends nothing"
         );
+        // What `herald digest list` reads: the latest scheduled run, never one on request.
+        let rules = &shop.shop.config.reloadable.rules;
+        let object = serde_json::json!({"object": "digest", "digest": "other"});
+        let on_request = "herald.digest:nightly:run:1".to_owned();
+        let (store, now) = (&shop.shop.store, shop.clock.now_ms());
+        herald::alerts::store_own_event(store, rules, on_request, "herald.digest", object, now)
+            .await
+            .expect("stored");
+        let last = store.last_digest("nightly").await.expect("read");
+        let last_id = last.map(|(id, _)| id).unwrap_or_default();
+        assert_eq!(
+            last_id, "herald.digest:nightly:2027-05-05T00:00:00+02:00",
+            "{backend}"
+        );
         shop.deliver().await;
         let starts: Vec<String> = periods(&sink, before)
             .into_iter()

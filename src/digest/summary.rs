@@ -45,14 +45,9 @@ pub async fn summarize(
     let money: Vec<Value> = totals(&rows)
         .iter()
         .map(|(currency, total)| {
-            let amount = |minor: i64| decimal(minor, currency);
-            json!({
-                "currency": currency,
-                "payments": {"count": total.payments.0, "amount": amount(total.payments.1)},
-                "refunds": {"count": total.refunds.0, "amount": amount(total.refunds.1)},
-                "disputes": {"count": total.disputes.0, "amount": amount(total.disputes.1)},
-                "net": amount(total.net),
-            })
+            let mut money = total.as_json(currency);
+            money["currency"] = currency.clone().into();
+            money
         })
         .collect();
     let kinds = store.count_kinds(from, to).await?;

@@ -250,6 +250,20 @@ pub struct Totals {
     pub net: i64,
 }
 
+impl Totals {
+    /// `payments`, `refunds`, `disputes` (each `count` and `amount`) and `net`, the
+    /// amounts as decimals in `currency`: the report's JSON and a digest's `money`.
+    pub fn as_json(&self, currency: &str) -> Value {
+        let money = |minor: i64| decimal(minor, currency);
+        serde_json::json!({
+            "payments": {"count": self.payments.0, "amount": money(self.payments.1)},
+            "refunds": {"count": self.refunds.0, "amount": money(self.refunds.1)},
+            "disputes": {"count": self.disputes.0, "amount": money(self.disputes.1)},
+            "net": money(self.net),
+        })
+    }
+}
+
 /// The totals of `rows`, per currency.
 pub fn totals(rows: &[Movement]) -> BTreeMap<String, Totals> {
     let mut totals: BTreeMap<String, Totals> = BTreeMap::new();
@@ -272,16 +286,7 @@ pub fn totals(rows: &[Movement]) -> BTreeMap<String, Totals> {
 pub fn as_json(rows: &[Movement], from: i64, to: i64) -> Value {
     let totals: serde_json::Map<String, Value> = totals(rows)
         .iter()
-        .map(|(currency, total)| {
-            let money = |minor: i64| decimal(minor, currency);
-            let value = serde_json::json!({
-                "payments": {"count": total.payments.0, "amount": money(total.payments.1)},
-                "refunds": {"count": total.refunds.0, "amount": money(total.refunds.1)},
-                "disputes": {"count": total.disputes.0, "amount": money(total.disputes.1)},
-                "net": money(total.net),
-            });
-            (currency.clone(), value)
-        })
+        .map(|(currency, total)| (currency.clone(), total.as_json(currency)))
         .collect();
     let rows: Vec<Value> = rows.iter().map(row_json).collect();
     serde_json::json!({"from": from, "to": to, "movements": rows, "totals": totals})
